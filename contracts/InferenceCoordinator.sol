@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IInferenceCoordinator} from "./interfaces/IInferenceCoordinator.sol";
+import {IInferenceConsumer} from "./interfaces/IInferenceConsumer.sol";
+import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IStaking} from "./interfaces/IStaking.sol";
+import {ResultCodes} from "./libraries/ResultCodes.sol";
+
+/// @title InferenceCoordinator
+/// @notice Verity's request/result lifecycle: prepaid fees, assignment, submission (direct or by signed
+/// attestation), challenge window, settlement with an exactly-metered consumer callback, cancellation, disputes
+/// handed to per-mode resolvers, and equivocation slashing.
+/// @dev SECURITY CONSIDERATIONS
+/// - Who can call what. Anyone: deposit, request (the caller is the consumer), finalize, cancel after the deadline,
+///   challenge (with a bond), expire a stale dispute, prove equivocation, relay attested results. Registered
+///   operators with free collateral: submit (only the assigned one during the exclusive window). The resolver of a
+///   mode: resolveDispute for that mode. The owner: parameters within hard-coded bounds, the treasury, and each
+///   mode's resolver once (resolvers are immutable, so the owner cannot later swap in a resolver that slashes at
+///   will). Put the owner behind a timelock in production.
+/// - What is trusted. The registry, staking contract and stake token given at deployment; resolvers for the modes
+///   they are set for. Nothing about consumers or operators is trusted.
+/// - Storage holds one hash per live request; callers re-supply the request and the hash check makes every field
+///   authentic. Status is part of the hashed struct, so a stale struct can never act twice: finalize, cancel and
+///   the dispute paths delete or replace the hash before any external call (double finalization, late
+///   submission and replays all fail the hash or the status check).
+/// - Callbacks get exactly `callbackGasLimit` gas (the 63/64 rule is checked before the call, as in Chainlink),
+///   copy no return data, and are failure-isolated: a reverting or gas-burning consumer cannot block settlement;
+///   the failure is stored and emitted. All state-changing entry points share one transient reentrancy lock, so a
+///   consumer cannot re-enter the coordinator from its callback (requesting again from a callback is refused too).
+/// - Attestations are EIP-712 typed data bound to this chain id and contract and to a request id; ECDSA.recover
+///   rejects malleable (high-s) signatures. Equivocation needs no re-execution; each (operator, model, input) is
+///   punished once (per request for QUORUM float models, whose outputs may legitimately drift across runtimes).
+/// - Economics: a winning challenger gets its bond back plus at most half of the slash, so challenging yourself
+///   always loses at least half the collateral; a losing challenger's bond goes mostly to the operator it delayed.
+///   Bonds have a floor, so tiny disputes cannot grief. A rejected dispute restarts the challenge window so other
+///   challengers still get a full window (a colluding loser cannot shield a wrong result).
+/// - Known trade-offs: the full request struct is calldata on every call (cheaper than storage); a cancelled
+///   request gets no callback (the consumer tracks its deadlines); a dispute nobody resolves within
+///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver).
+contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 private constant ATTESTATION_TYPEHASH =
+        keccak256(
+            "Attestation(uint256 requestId,bytes32 modelId,bytes32 inputHash,uint8 resultCode,bytes32 outputHash,"
+            "bytes32 traceCommitment)"
+        );
+
+    /// @dev Gas kept back between the 63/64 check and the CALL (Chainlink's GAS_FOR_CALL_EXACT_CHECK).
+    uint256 private constant GAS_FOR_CALL_EXACT_CHECK = 5_000;
+    uint256 private constant BPS = 10_000;
+
+    /// @notice Hard bounds on what the owner may set.
+    uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
+    uint16 public constant MAX_CHALLENGER_REWARD_BPS = 5_000;
+    uint32 public constant MAX_CALLBACK_GAS_LIMIT = 5_000_000;
+    uint32 public constant MAX_INPUT_BYTES = 1 << 17;
+    uint32 public constant MAX_DEADLINE_SECONDS = 30 days;
+
+    /// @dev A prepaid balance and the request nonce share one slot: a request touches one account slot.
+    struct Account {
+        uint128 balanceWei;
+        uint64 requestNonce;
+    }
+
+    IERC20 private immutable i_token;
+    IModelRegistry private immutable i_registry;
+    IStaking private immutable i_staking;
+    uint40 private immutable i_disputeTimeoutSeconds;
+
+    /// @dev First slot read by every request; second by finalization and disputes (see Params layout).
+    Params private s_params;
+    address private s_treasury;
+    mapping(address account => Account) private s_accounts;
+    mapping(uint256 requestId => bytes32 commitment) private s_commitments;
+    mapping(uint256 requestId => Dispute) private s_disputes;
+    mapping(uint256 requestId => bool) private s_callbackFailed;
+    mapping(bytes32 key => bool) private s_equivocationProven;
+    mapping(IModelRegistry.VerificationMode mode => address) private s_resolvers;
+
+    /// @param registry_ The model registry.
+    /// @param staking_ The staking contract; its token is also the fee and bond token.
+    /// @param disputeTimeout How long a dispute may stay open.
+    /// @param owner_ The owner (parameters, treasury, resolvers).
+    /// @param treasury_ Receives protocol fees and the non-reward part of slashes and lost bonds.
+    /// @param params Initial parameters.
+    constructor(
+        IModelRegistry registry_,
+        IStaking staking_,
+        uint40 disputeTimeout,
+        address owner_,
+        address treasury_,
+        Params memory params
+    ) EIP712("Verity", "1") Ownable(owner_) {
+        if (disputeTimeout == 0) revert CoordinatorInvalidParam("disputeTimeoutSeconds");
+        // Unbonding must outlast the longest challenge window plus the longest dispute, or an operator could
+        // withdraw stake that a pending fault should cost it.
+        if (
+            uint256(staking_.unbondingDelaySeconds()) <=
+            uint256(registry_.maxChallengeWindowSeconds()) + uint256(disputeTimeout)
+        ) revert CoordinatorInvalidParam("unbondingDelaySeconds");
+        i_registry = registry_;
+        i_staking = staking_;
+        i_token = IERC20(staking_.stakeToken());
+        i_disputeTimeoutSeconds = disputeTimeout;
+        _setTreasury(treasury_);
+        _setParams(params);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Balances
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IInferenceCoordinator
+    function deposit(address account, uint256 amountWei) external nonReentrant {
+        if (account == address(0) || amountWei == 0) revert CoordinatorZeroValue();
+        _credit(account, amountWei);
+        i_token.safeTransferFrom(msg.sender, address(this), amountWei);
+        emit Deposited(account, msg.sender, amountWei);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function withdraw(address to, uint256 amountWei) external nonReentrant {
+        if (to == address(0) || amountWei == 0) revert CoordinatorZeroValue();
+        Account storage account = s_accounts[msg.sender];
+        uint256 balance = account.balanceWei;
+        if (balance < amountWei) revert CoordinatorInsufficientBalance(balance, amountWei);
+        // Cannot underflow (checked above) and fits uint128 because balance does.
+        account.balanceWei = uint128(balance - amountWei);
+        i_token.safeTransfer(to, amountWei);
+        emit Withdrawn(msg.sender, to, amountWei);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Request
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IInferenceCoordinator
+    function requestInference(
+        bytes32 modelId,
+        bytes calldata input,
+        RequestOptions calldata options
+    ) external nonReentrant returns (uint256 requestId) {
+        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
+        if (!terms.active) revert CoordinatorModelInactive(modelId);
+
+        // Every field read below lives in the first Params slot: one cold read.
+        Params storage params = s_params;
+        if (options.callbackGasLimit > params.maxCallbackGasLimit) {
+            revert CoordinatorCallbackGasTooHigh(options.callbackGasLimit, params.maxCallbackGasLimit);
+        }
+        if (input.length == 0 || input.length > params.maxInputBytes) {
+            revert CoordinatorInvalidInputLength(input.length, params.maxInputBytes);
+        }
+        uint40 now_ = uint40(block.timestamp);
+        {
+            uint40 minDeadline = now_ + params.minDeadlineSeconds;
+            uint40 maxDeadline = now_ + params.maxDeadlineSeconds;
+            if (options.deadline < minDeadline || options.deadline > maxDeadline) {
+                revert CoordinatorInvalidDeadline(options.deadline, minDeadline, maxDeadline);
+            }
+        }
+        // Cannot overflow: both factors are bounded (uint96 fee rate * uint32 gas + uint96 fee < 2^129).
+        uint256 fee = uint256(terms.feeWei) + uint256(options.callbackGasLimit) * params.callbackGasFeeWei;
+        if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
+
+        Account memory account = s_accounts[msg.sender];
+        if (account.balanceWei < fee) revert CoordinatorInsufficientBalance(account.balanceWei, fee);
+        // Cannot underflow (checked above); a uint64 nonce cannot realistically overflow.
+        s_accounts[msg.sender] = Account({
+            balanceWei: account.balanceWei - uint128(fee),
+            requestNonce: account.requestNonce + 1
+        });
+        requestId = uint256(keccak256(abi.encode(msg.sender, account.requestNonce)));
+
+        address assigned = options.preferredOperator;
+        if (assigned == address(0)) assigned = i_staking.operatorAt(modelId, requestId);
+
+        Request memory request = Request({
+            requestId: requestId,
+            modelId: modelId,
+            inputHash: keccak256(input),
+            consumer: msg.sender,
+            feeWei: uint96(fee),
+            assignedOperator: assigned,
+            collateralWei: terms.collateralWei,
+            deadline: options.deadline,
+            exclusiveUntil: now_ + params.exclusiveWindowSeconds,
+            callbackGasLimit: options.callbackGasLimit,
+            challengeWindowSeconds: terms.challengeWindowSeconds,
+            mode: terms.mode,
+            status: RequestStatus.Requested,
+            operator: address(0),
+            resultCode: 0,
+            challengeEndsAt: 0,
+            outputHash: bytes32(0),
+            traceCommitment: bytes32(0)
+        });
+        s_commitments[requestId] = keccak256(abi.encode(request));
+        emit InferenceRequested(requestId, modelId, msg.sender, request, input);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function cancelRequest(Request calldata request) external nonReentrant {
+        _requireCommitment(request, RequestStatus.Requested);
+        if (block.timestamp <= request.deadline) {
+            revert CoordinatorDeadlineNotPassed(uint40(block.timestamp), request.deadline);
+        }
+        delete s_commitments[request.requestId];
+        _credit(request.consumer, request.feeWei);
+        emit RequestCancelled(request.requestId, request.consumer, request.feeWei);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Submit
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IInferenceCoordinator
+    function submitResult(
+        Request calldata request,
+        uint8 resultCode,
+        bytes calldata output,
+        bytes32 traceCommitment
+    ) external nonReentrant {
+        _requireCommitment(request, RequestStatus.Requested);
+        _submit(request, msg.sender, resultCode, keccak256(output), traceCommitment, output);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function submitAttestedResults(AttestedResult[] calldata items) external nonReentrant {
+        if (items.length == 0) revert CoordinatorEmptyBatch();
+        for (uint256 i = 0; i < items.length; ++i) {
+            AttestedResult calldata item = items[i];
+            Request calldata request = item.request;
+            if (s_commitments[request.requestId] != keccak256(abi.encode(request))) {
+                emit BatchItemSkipped(request.requestId);
+                continue;
+            }
+            if (request.status != RequestStatus.Requested) {
+                revert CoordinatorWrongStatus(request.requestId, request.status, RequestStatus.Requested);
+            }
+            bytes32 outputHash = keccak256(item.output);
+            address operator = ECDSA.recover(
+                _hashTypedDataV4(
+                    keccak256(
+                        abi.encode(
+                            ATTESTATION_TYPEHASH,
+                            request.requestId,
+                            request.modelId,
+                            request.inputHash,
+                            item.resultCode,
+                            outputHash,
+                            item.traceCommitment
+                        )
+                    )
+                ),
+                item.signature
+            );
+            _submit(request, operator, item.resultCode, outputHash, item.traceCommitment, item.output);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Finalize
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IInferenceCoordinator
+    function finalize(Request calldata request, bytes calldata output) external nonReentrant {
+        _requireCommitment(request, RequestStatus.Submitted);
+        _finalize(request, output);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function finalizeBatch(Settlement[] calldata items) external nonReentrant {
+        if (items.length == 0) revert CoordinatorEmptyBatch();
+        for (uint256 i = 0; i < items.length; ++i) {
+            Request calldata request = items[i].request;
+            if (s_commitments[request.requestId] != keccak256(abi.encode(request))) {
+                emit BatchItemSkipped(request.requestId);
+                continue;
+            }
+            if (request.status != RequestStatus.Submitted) {
+                revert CoordinatorWrongStatus(request.requestId, request.status, RequestStatus.Submitted);
+            }
+            _finalize(request, items[i].output);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Disputes
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IInferenceCoordinator
+    function challenge(Request calldata request, bytes calldata evidence) external nonReentrant {
+        _requireCommitment(request, RequestStatus.Submitted);
+        if (block.timestamp >= request.challengeEndsAt) {
+            revert CoordinatorChallengeWindowClosed(uint40(block.timestamp), request.challengeEndsAt);
+        }
+        address resolver = s_resolvers[request.mode];
+        if (resolver == address(0)) revert CoordinatorNoResolver(request.mode);
+
+        uint96 bondWei = challengeBond(request.collateralWei);
+        Request memory disputed = request;
+        disputed.status = RequestStatus.Disputed;
+        s_commitments[request.requestId] = keccak256(abi.encode(disputed));
+        s_disputes[request.requestId] = Dispute({
+            challenger: msg.sender,
+            bondWei: bondWei,
+            openedAt: uint40(block.timestamp)
+        });
+        i_token.safeTransferFrom(msg.sender, address(this), bondWei);
+        emit ResultChallenged(request.requestId, msg.sender, resolver, bondWei);
+
+        (bool decided, Verdict memory verdict) = IDisputeResolver(resolver).onDisputeOpened(
+            disputed,
+            msg.sender,
+            evidence
+        );
+        if (decided) _applyVerdict(disputed, verdict);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function resolveDispute(Request calldata request, Verdict calldata verdict) external nonReentrant {
+        _requireCommitment(request, RequestStatus.Disputed);
+        address resolver = s_resolvers[request.mode];
+        if (msg.sender != resolver) revert CoordinatorNotResolver(msg.sender, resolver);
+        _applyVerdict(request, verdict);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function expireDispute(Request calldata request) external nonReentrant {
+        _requireCommitment(request, RequestStatus.Disputed);
+        Dispute memory dispute = s_disputes[request.requestId];
+        uint40 expiresAt = dispute.openedAt + i_disputeTimeoutSeconds;
+        if (block.timestamp < expiresAt) revert CoordinatorDisputeNotExpired(uint40(block.timestamp), expiresAt);
+
+        delete s_commitments[request.requestId];
+        delete s_disputes[request.requestId];
+        i_staking.unlockCollateral(request.operator, request.collateralWei);
+        _credit(dispute.challenger, dispute.bondWei);
+        _credit(request.consumer, request.feeWei);
+        emit DisputeExpired(request.requestId, dispute.challenger);
+        _deliverAfterDispute(request, ResultCodes.VOIDED, "");
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function proveEquivocation(
+        Attestation calldata first,
+        bytes calldata firstSignature,
+        Attestation calldata second,
+        bytes calldata secondSignature
+    ) external nonReentrant {
+        address operator = recoverAttester(first, firstSignature);
+        address secondSigner = recoverAttester(second, secondSignature);
+        if (operator != secondSigner) revert CoordinatorSignerMismatch(operator, secondSigner);
+        if (first.modelId != second.modelId || first.inputHash != second.inputHash) {
+            revert CoordinatorNotEquivocation();
+        }
+        if (first.resultCode == second.resultCode && first.outputHash == second.outputHash) {
+            revert CoordinatorNotEquivocation();
+        }
+        _slashEquivocation(operator, first, second.requestId);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Owner
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IInferenceCoordinator
+    function setResolver(IModelRegistry.VerificationMode mode, address resolver) external onlyOwner {
+        if (resolver == address(0)) revert CoordinatorZeroValue();
+        address current = s_resolvers[mode];
+        if (current != address(0)) revert CoordinatorResolverAlreadySet(mode, current);
+        s_resolvers[mode] = resolver;
+        emit ResolverSet(mode, resolver);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function setParams(Params calldata params) external onlyOwner {
+        _setParams(params);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function setTreasury(address treasury_) external onlyOwner {
+        _setTreasury(treasury_);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IInferenceCoordinator
+    function attestationDigest(Attestation calldata attestation) public view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        ATTESTATION_TYPEHASH,
+                        attestation.requestId,
+                        attestation.modelId,
+                        attestation.inputHash,
+                        attestation.resultCode,
+                        attestation.outputHash,
+                        attestation.traceCommitment
+                    )
+                )
+            );
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function recoverAttester(Attestation calldata attestation, bytes calldata signature) public view returns (address) {
+        return ECDSA.recover(attestationDigest(attestation), signature);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function getCommitment(uint256 requestId) external view returns (bytes32) {
+        return s_commitments[requestId];
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function hashRequest(Request calldata request) external pure returns (bytes32) {
+        return keccak256(abi.encode(request));
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function getDispute(uint256 requestId) external view returns (Dispute memory) {
+        return s_disputes[requestId];
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function challengeBond(uint96 collateralWei) public view returns (uint96) {
+        uint256 bond = (uint256(collateralWei) * s_params.challengeBondBps) / BPS;
+        uint96 floor = s_params.minChallengeBondWei;
+        // Fits uint96: challengeBondBps <= BPS, so bond <= collateralWei.
+        return bond < floor ? floor : uint96(bond);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function callbackFailed(uint256 requestId) external view returns (bool) {
+        return s_callbackFailed[requestId];
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function balanceOf(address account) external view returns (uint256) {
+        return s_accounts[account].balanceWei;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function requestNonce(address account) external view returns (uint64) {
+        return s_accounts[account].requestNonce;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function quoteFee(bytes32 modelId, uint32 callbackGasLimit) external view returns (uint96) {
+        uint256 fee = uint256(i_registry.getModelTerms(modelId).feeWei) +
+            uint256(callbackGasLimit) *
+            s_params.callbackGasFeeWei;
+        if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
+        return uint96(fee);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function getParams() external view returns (Params memory) {
+        return s_params;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function getResolver(IModelRegistry.VerificationMode mode) external view returns (address) {
+        return s_resolvers[mode];
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function treasury() external view returns (address) {
+        return s_treasury;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function disputeTimeoutSeconds() external view returns (uint40) {
+        return i_disputeTimeoutSeconds;
+    }
+
+    /// @notice The stake token, also used for fees and bonds.
+    /// @return The token.
+    function token() external view returns (address) {
+        return address(i_token);
+    }
+
+    /// @notice The model registry.
+    /// @return The registry.
+    function registry() external view returns (address) {
+        return address(i_registry);
+    }
+
+    /// @notice The staking contract.
+    /// @return The staking contract.
+    function staking() external view returns (address) {
+        return address(i_staking);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------------------
+
+    function _requireCommitment(Request calldata request, RequestStatus want) private view {
+        if (s_commitments[request.requestId] != keccak256(abi.encode(request))) {
+            revert CoordinatorUnknownRequest(request.requestId);
+        }
+        if (request.status != want) revert CoordinatorWrongStatus(request.requestId, request.status, want);
+    }
+
+    function _submit(
+        Request calldata request,
+        address operator,
+        uint8 resultCode,
+        bytes32 outputHash,
+        bytes32 traceCommitment,
+        bytes calldata output
+    ) private {
+        if (resultCode >= ResultCodes.RESERVED_FROM) {
+            revert CoordinatorInvalidResultCode(resultCode, ResultCodes.RESERVED_FROM - 1);
+        }
+        if (block.timestamp > request.deadline) {
+            revert CoordinatorDeadlinePassed(uint40(block.timestamp), request.deadline);
+        }
+        if (
+            block.timestamp < request.exclusiveUntil &&
+            request.assignedOperator != address(0) &&
+            operator != request.assignedOperator
+        ) revert CoordinatorNotAssignedOperator(operator, request.assignedOperator);
+        if (request.mode == IModelRegistry.VerificationMode.BISECTION && traceCommitment == bytes32(0)) {
+            revert CoordinatorMissingTraceCommitment(request.requestId);
+        }
+        // Reverts unless the operator is registered for the model and has the free collateral.
+        i_staking.lockCollateral(operator, request.modelId, request.collateralWei);
+
+        uint40 challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
+        Request memory submitted = request;
+        submitted.status = RequestStatus.Submitted;
+        submitted.operator = operator;
+        submitted.resultCode = resultCode;
+        submitted.challengeEndsAt = challengeEndsAt;
+        submitted.outputHash = outputHash;
+        submitted.traceCommitment = traceCommitment;
+        s_commitments[request.requestId] = keccak256(abi.encode(submitted));
+        emit ResultSubmitted(
+            request.requestId,
+            operator,
+            resultCode,
+            outputHash,
+            traceCommitment,
+            challengeEndsAt,
+            output
+        );
+    }
+
+    function _finalize(Request calldata request, bytes calldata output) private {
+        if (block.timestamp < request.challengeEndsAt) {
+            revert CoordinatorChallengeWindowOpen(uint40(block.timestamp), request.challengeEndsAt);
+        }
+        bytes32 outputHash = keccak256(output);
+        if (outputHash != request.outputHash) revert CoordinatorOutputMismatch(outputHash, request.outputHash);
+
+        // Settle every balance before the callback: the consumer sees a finished request.
+        delete s_commitments[request.requestId];
+        i_staking.unlockCollateral(request.operator, request.collateralWei);
+        // Cannot overflow: protocolFeeBps <= MAX_PROTOCOL_FEE_BPS < BPS, so protocolFee <= feeWei.
+        uint96 protocolFeeWei = uint96((uint256(request.feeWei) * s_params.protocolFeeBps) / BPS);
+        uint96 operatorFeeWei = request.feeWei - protocolFeeWei;
+        _credit(request.operator, operatorFeeWei);
+        if (protocolFeeWei != 0) _credit(s_treasury, protocolFeeWei);
+
+        (bool success, uint256 gasUsed) = _deliver(
+            request.consumer,
+            request.requestId,
+            request.callbackGasLimit,
+            abi.encodeCall(IInferenceConsumer.onInferenceResult, (request.requestId, request.resultCode, output))
+        );
+        emit ResultFinalized(request.requestId, request.operator, operatorFeeWei, protocolFeeWei, success, gasUsed);
+    }
+
+    function _slashEquivocation(address operator, Attestation calldata first, uint256 secondRequestId) private {
+        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(first.modelId);
+        // Integer models are exact: one (model, input) has one answer, whatever the request. Float (QUORUM)
+        // outputs can drift across runtimes, so only two answers to the same request count.
+        uint256 scope;
+        if (terms.mode == IModelRegistry.VerificationMode.QUORUM) {
+            if (first.requestId != secondRequestId) revert CoordinatorNotEquivocation();
+            scope = first.requestId;
+        }
+        bytes32 key = keccak256(abi.encode(operator, first.modelId, first.inputHash, scope));
+        if (s_equivocationProven[key]) revert CoordinatorEquivocationAlreadyProven(key);
+        s_equivocationProven[key] = true;
+
+        uint256 slashedWei = i_staking.slash(operator, terms.collateralWei);
+        if (slashedWei == 0) revert CoordinatorNothingToSlash(operator);
+        uint256 rewardWei = (slashedWei * s_params.challengerRewardBps) / BPS;
+        _credit(msg.sender, rewardWei);
+        _credit(s_treasury, slashedWei - rewardWei);
+        emit EquivocationProven(operator, first.modelId, first.inputHash, msg.sender, slashedWei);
+    }
+
+    function _applyVerdict(Request memory request, Verdict memory verdict) private {
+        uint256 requestId = request.requestId;
+        Dispute memory dispute = s_disputes[requestId];
+        delete s_disputes[requestId];
+
+        if (!verdict.operatorAtFault) {
+            // The challenger was wrong: its bond goes mostly to the operator it delayed, the rest to the treasury,
+            // and the result gets a fresh window so that others can still challenge it.
+            uint256 toOperator = (uint256(dispute.bondWei) * s_params.failedChallengeOperatorBps) / BPS;
+            _credit(request.operator, toOperator);
+            _credit(s_treasury, dispute.bondWei - toOperator);
+            request.status = RequestStatus.Submitted;
+            request.challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
+            s_commitments[requestId] = keccak256(abi.encode(request));
+            emit DisputeResolved(requestId, false, dispute.challenger, request.operator, 0, 0);
+            emit ChallengeWindowRestarted(requestId, request.challengeEndsAt);
+            return;
+        }
+
+        // The operator was wrong: slash its locked collateral, pay the challenger, refund the consumer.
+        delete s_commitments[requestId];
+        uint256 slashedWei = i_staking.slashLocked(request.operator, request.collateralWei);
+        uint256 rewardWei = (slashedWei * s_params.challengerRewardBps) / BPS;
+        uint256 payoutWei = dispute.bondWei + rewardWei;
+        _credit(dispute.challenger, payoutWei);
+        _credit(s_treasury, slashedWei - rewardWei);
+        _credit(request.consumer, request.feeWei);
+        emit DisputeResolved(requestId, true, dispute.challenger, request.operator, slashedWei, payoutWei);
+
+        if (verdict.deliverResult) {
+            if (verdict.resultCode >= ResultCodes.RESERVED_FROM) {
+                revert CoordinatorInvalidResultCode(verdict.resultCode, ResultCodes.RESERVED_FROM - 1);
+            }
+            _deliverAfterDispute(request, verdict.resultCode, verdict.output);
+        } else {
+            _deliverAfterDispute(request, ResultCodes.VOIDED, "");
+        }
+    }
+
+    function _deliverAfterDispute(Request memory request, uint8 resultCode, bytes memory output) private {
+        (bool success, uint256 gasUsed) = _deliver(
+            request.consumer,
+            request.requestId,
+            request.callbackGasLimit,
+            abi.encodeCall(IInferenceConsumer.onInferenceResult, (request.requestId, resultCode, output))
+        );
+        emit ResultDelivered(request.requestId, resultCode, success, gasUsed);
+    }
+
+    /// @dev Calls `consumer` with exactly `gasLimit` gas, or reverts the whole transaction when the caller did not
+    /// leave enough gas for that (so a finalizer cannot make a callback fail by starving it). Return data is never
+    /// copied, so a consumer cannot grief with a huge return payload. A consumer without code counts as failed.
+    function _deliver(
+        address consumer,
+        uint256 requestId,
+        uint32 gasLimit,
+        bytes memory payload
+    ) private returns (bool success, uint256 gasUsed) {
+        // Touch the account before measuring gas so the CALL below only pays the warm access cost.
+        if (consumer.code.length == 0) {
+            s_callbackFailed[requestId] = true;
+            return (false, 0);
+        }
+        uint256 available = gasleft();
+        if (available < GAS_FOR_CALL_EXACT_CHECK) {
+            revert CoordinatorInsufficientGasForCallback(0, gasLimit);
+        }
+        available -= GAS_FOR_CALL_EXACT_CHECK;
+        // EIP-150: a CALL forwards at most 63/64 of what is left. Require that this is more than gasLimit, so the
+        // callee really gets gasLimit.
+        available -= available / 64;
+        if (available <= gasLimit) revert CoordinatorInsufficientGasForCallback(available, gasLimit);
+        // Safe: a plain CALL with no value and no return data copied (out size 0); `payload` is a valid memory
+        // bytes array, read in place.
+        assembly ("memory-safe") {
+            let before := gas()
+            success := call(gasLimit, consumer, 0, add(payload, 0x20), mload(payload), 0, 0)
+            gasUsed := sub(before, gas())
+        }
+        if (!success) s_callbackFailed[requestId] = true;
+    }
+
+    function _credit(address account, uint256 amountWei) private {
+        Account storage a = s_accounts[account];
+        uint256 balance = uint256(a.balanceWei) + amountWei;
+        if (balance > type(uint128).max) revert CoordinatorInvalidParam("balance");
+        a.balanceWei = uint128(balance);
+    }
+
+    function _setParams(Params memory params) private {
+        if (params.minDeadlineSeconds == 0 || params.minDeadlineSeconds > params.maxDeadlineSeconds) {
+            revert CoordinatorInvalidParam("minDeadlineSeconds");
+        }
+        if (params.maxDeadlineSeconds > MAX_DEADLINE_SECONDS) revert CoordinatorInvalidParam("maxDeadlineSeconds");
+        if (params.exclusiveWindowSeconds >= params.minDeadlineSeconds) {
+            revert CoordinatorInvalidParam("exclusiveWindowSeconds");
+        }
+        if (params.maxCallbackGasLimit > MAX_CALLBACK_GAS_LIMIT) revert CoordinatorInvalidParam("maxCallbackGasLimit");
+        if (params.maxInputBytes == 0 || params.maxInputBytes > MAX_INPUT_BYTES) {
+            revert CoordinatorInvalidParam("maxInputBytes");
+        }
+        if (params.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) revert CoordinatorInvalidParam("protocolFeeBps");
+        if (params.challengerRewardBps > MAX_CHALLENGER_REWARD_BPS) {
+            revert CoordinatorInvalidParam("challengerRewardBps");
+        }
+        if (params.failedChallengeOperatorBps > BPS) revert CoordinatorInvalidParam("failedChallengeOperatorBps");
+        if (params.challengeBondBps > BPS) revert CoordinatorInvalidParam("challengeBondBps");
+        if (params.minChallengeBondWei == 0) revert CoordinatorInvalidParam("minChallengeBondWei");
+        s_params = params;
+        emit ParamsUpdated(params);
+    }
+
+    function _setTreasury(address treasury_) private {
+        if (treasury_ == address(0)) revert CoordinatorZeroValue();
+        s_treasury = treasury_;
+        emit TreasuryUpdated(treasury_);
+    }
+}

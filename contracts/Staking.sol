@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IStaking} from "./interfaces/IStaking.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+
+/// @title Staking
+/// @notice Holds operator stake in one ERC-20 and the per-model operator sets used for assignment.
+/// @dev SECURITY CONSIDERATIONS
+/// - Only holders of LOCKER_ROLE may lock/unlock collateral and only holders of SLASHER_ROLE may slash; both are
+///   meant for the InferenceCoordinator alone. The admin (DEFAULT_ADMIN_ROLE) is trusted to grant them to
+///   nothing else; renounce it after set-up to make the wiring immutable.
+/// - Escaping a slash by unbonding is impossible: locked collateral cannot be unbonded, and unbonding stake stays
+///   slashable (by `slash`) until withdrawn after `unbondingDelaySeconds`, which the coordinator checks exceeds
+///   the longest challenge window plus the longest dispute.
+/// - Every unbonding request restarts the delay for the whole unbonding amount (simple, never shorter).
+/// - Operator sets are arrays with index maps: register/unregister/assignment are O(1). No loop over operators
+///   is reachable by anyone.
+/// - Amounts are 96-bit (79 billion tokens at 18 decimals); larger deposits revert instead of truncating.
+/// - Fee-on-transfer or rebasing tokens are not supported as stake token.
+contract Staking is IStaking, AccessControl {
+    using SafeERC20 for IERC20;
+
+    /// @notice Role allowed to lock and unlock collateral.
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
+    /// @notice Role allowed to slash.
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+
+    IERC20 private immutable i_token;
+    IModelRegistry private immutable i_registry;
+    uint40 private immutable i_unbondingDelaySeconds;
+
+    mapping(address operator => OperatorStake) private s_stakes;
+    mapping(bytes32 modelId => address[]) private s_operators;
+    /// @dev 1-based position in s_operators[modelId]; 0 means not registered.
+    mapping(bytes32 modelId => mapping(address operator => uint256)) private s_operatorPosition;
+
+    /// @param token The stake token.
+    /// @param registry The model registry (for collateral requirements at registration).
+    /// @param unbondingDelay Seconds between requestUnbonding and withdrawUnbonded.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants LOCKER_ROLE and SLASHER_ROLE to the coordinator).
+    constructor(IERC20 token, IModelRegistry registry, uint40 unbondingDelay, address admin) {
+        if (unbondingDelay == 0) revert StakingInvalidUnbondingDelay();
+        i_token = token;
+        i_registry = registry;
+        i_unbondingDelaySeconds = unbondingDelay;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @inheritdoc IStaking
+    function stake(uint256 amountWei) external {
+        if (amountWei == 0) revert StakingZeroAmount();
+        OperatorStake storage s = s_stakes[msg.sender];
+        uint256 newStake = uint256(s.stakedWei) + amountWei;
+        if (newStake > type(uint96).max) revert StakingAmountTooLarge(newStake, type(uint96).max);
+        s.stakedWei = uint96(newStake);
+        i_token.safeTransferFrom(msg.sender, address(this), amountWei);
+        emit StakeDeposited(msg.sender, amountWei);
+    }
+
+    /// @inheritdoc IStaking
+    function requestUnbonding(uint256 amountWei) external {
+        if (amountWei == 0) revert StakingZeroAmount();
+        OperatorStake storage s = s_stakes[msg.sender];
+        uint256 free = s.stakedWei - s.lockedWei;
+        if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
+        // Cannot overflow: amountWei <= stakedWei, and unbonding + staked never exceeds the uint96 deposits.
+        s.stakedWei -= uint96(amountWei);
+        uint256 unbonding = uint256(s.unbondingWei) + amountWei;
+        s.unbondingWei = uint96(unbonding);
+        uint40 readyAt = uint40(block.timestamp) + i_unbondingDelaySeconds;
+        s.unbondingReadyAt = readyAt;
+        emit UnbondingStarted(msg.sender, amountWei, unbonding, readyAt);
+    }
+
+    /// @inheritdoc IStaking
+    function withdrawUnbonded(address to) external returns (uint256 amountWei) {
+        OperatorStake storage s = s_stakes[msg.sender];
+        amountWei = s.unbondingWei;
+        if (amountWei == 0) revert StakingNothingToWithdraw();
+        if (block.timestamp < s.unbondingReadyAt) {
+            revert StakingUnbondingNotReady(uint40(block.timestamp), s.unbondingReadyAt);
+        }
+        s.unbondingWei = 0;
+        s.unbondingReadyAt = 0;
+        i_token.safeTransfer(to, amountWei);
+        emit StakeWithdrawn(msg.sender, to, amountWei);
+    }
+
+    /// @inheritdoc IStaking
+    function registerForModel(bytes32 modelId) external {
+        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
+        if (!terms.active) revert StakingModelInactive(modelId);
+        if (s_operatorPosition[modelId][msg.sender] != 0) revert StakingAlreadyRegistered(msg.sender, modelId);
+        uint256 staked = s_stakes[msg.sender].stakedWei;
+        if (staked < terms.collateralWei) revert StakingStakeBelowCollateral(staked, terms.collateralWei);
+        s_operators[modelId].push(msg.sender);
+        s_operatorPosition[modelId][msg.sender] = s_operators[modelId].length;
+        emit OperatorRegistered(msg.sender, modelId);
+    }
+
+    /// @inheritdoc IStaking
+    function unregisterFromModel(bytes32 modelId) external {
+        uint256 position = s_operatorPosition[modelId][msg.sender];
+        if (position == 0) revert StakingNotRegistered(msg.sender, modelId);
+        address[] storage operators = s_operators[modelId];
+        address last = operators[operators.length - 1];
+        operators[position - 1] = last;
+        s_operatorPosition[modelId][last] = position;
+        operators.pop();
+        delete s_operatorPosition[modelId][msg.sender];
+        emit OperatorUnregistered(msg.sender, modelId);
+    }
+
+    /// @inheritdoc IStaking
+    function lockCollateral(address operator, bytes32 modelId, uint256 amountWei) external onlyRole(LOCKER_ROLE) {
+        if (s_operatorPosition[modelId][operator] == 0) revert StakingNotRegistered(operator, modelId);
+        OperatorStake storage s = s_stakes[operator];
+        uint256 locked = s.lockedWei;
+        uint256 free = s.stakedWei - locked;
+        if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
+        // Cannot overflow: locked + amountWei <= stakedWei <= type(uint96).max.
+        s.lockedWei = uint96(locked + amountWei);
+        emit CollateralLocked(operator, amountWei);
+    }
+
+    /// @inheritdoc IStaking
+    function unlockCollateral(address operator, uint256 amountWei) external onlyRole(LOCKER_ROLE) {
+        OperatorStake storage s = s_stakes[operator];
+        uint256 locked = s.lockedWei;
+        if (amountWei > locked) revert StakingUnlockExceedsLocked(locked, amountWei);
+        s.lockedWei = uint96(locked - amountWei);
+        emit CollateralUnlocked(operator, amountWei);
+    }
+
+    /// @inheritdoc IStaking
+    function slashLocked(address operator, uint256 amountWei) external onlyRole(SLASHER_ROLE) returns (uint256) {
+        OperatorStake storage s = s_stakes[operator];
+        uint256 locked = s.lockedWei;
+        if (amountWei > locked) revert StakingUnlockExceedsLocked(locked, amountWei);
+        // Locked collateral is part of stakedWei (lockedWei <= stakedWei), so both shrink by the same amount.
+        s.lockedWei = uint96(locked - amountWei);
+        s.stakedWei -= uint96(amountWei);
+        return _sendSlashed(operator, amountWei);
+    }
+
+    /// @inheritdoc IStaking
+    function slash(address operator, uint256 amountWei) external onlyRole(SLASHER_ROLE) returns (uint256) {
+        OperatorStake storage s = s_stakes[operator];
+        uint256 free = s.stakedWei - s.lockedWei;
+        uint256 fromFree = amountWei < free ? amountWei : free;
+        uint256 rest = amountWei - fromFree;
+        uint256 fromUnbonding = rest < s.unbondingWei ? rest : s.unbondingWei;
+        // Both casts are safe: each part is at most a uint96 field it is subtracted from.
+        s.stakedWei -= uint96(fromFree);
+        s.unbondingWei -= uint96(fromUnbonding);
+        return _sendSlashed(operator, fromFree + fromUnbonding);
+    }
+
+    /// @inheritdoc IStaking
+    function operatorAt(bytes32 modelId, uint256 seed) external view returns (address) {
+        address[] storage operators = s_operators[modelId];
+        uint256 count = operators.length;
+        return count == 0 ? address(0) : operators[seed % count];
+    }
+
+    /// @inheritdoc IStaking
+    function getOperators(bytes32 modelId) external view returns (address[] memory) {
+        return s_operators[modelId];
+    }
+
+    /// @inheritdoc IStaking
+    function isRegistered(bytes32 modelId, address operator) external view returns (bool) {
+        return s_operatorPosition[modelId][operator] != 0;
+    }
+
+    /// @inheritdoc IStaking
+    function getStake(address operator) external view returns (OperatorStake memory) {
+        return s_stakes[operator];
+    }
+
+    /// @inheritdoc IStaking
+    function freeStake(address operator) external view returns (uint256) {
+        OperatorStake storage s = s_stakes[operator];
+        return s.stakedWei - s.lockedWei;
+    }
+
+    /// @inheritdoc IStaking
+    function stakeToken() external view returns (address) {
+        return address(i_token);
+    }
+
+    /// @inheritdoc IStaking
+    function unbondingDelaySeconds() external view returns (uint40) {
+        return i_unbondingDelaySeconds;
+    }
+
+    function _sendSlashed(address operator, uint256 amountWei) private returns (uint256) {
+        if (amountWei != 0) i_token.safeTransfer(msg.sender, amountWei);
+        emit OperatorSlashed(operator, amountWei, msg.sender);
+        return amountWei;
+    }
+}

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IModelRegistry} from "./IModelRegistry.sol";
+
+/// @title IInferenceCoordinator
+/// @notice Requests, results, challenge windows, settlement and disputes of Verity inference.
+/// @dev The coordinator stores one hash per live request: the keccak256 of the ABI-encoded `Request` below
+/// (Chainlink Functions-style commitments). Every call that acts on a request takes the full `Request` back
+/// and checks it against that hash; the node rebuilds it from the InferenceRequested and ResultSubmitted events.
+interface IInferenceCoordinator {
+    /// @notice Where a live request stands. Settled or cancelled requests have no commitment at all.
+    enum RequestStatus {
+        None,
+        Requested,
+        Submitted,
+        Disputed
+    }
+
+    /// @notice What the consumer chooses per request.
+    /// @param callbackGasLimit Gas the result callback gets, exactly. Paid for at `callbackGasFeeWei` per unit.
+    /// @param deadline Unix time after which no result may be submitted and the request can be cancelled.
+    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation.
+    struct RequestOptions {
+        uint32 callbackGasLimit;
+        uint40 deadline;
+        address preferredOperator;
+    }
+
+    /// @notice Everything later checks need about a request; only its hash is stored.
+    struct Request {
+        uint256 requestId;
+        bytes32 modelId;
+        bytes32 inputHash;
+        address consumer;
+        uint96 feeWei;
+        address assignedOperator;
+        uint96 collateralWei;
+        uint40 deadline;
+        uint40 exclusiveUntil;
+        uint32 callbackGasLimit;
+        uint32 challengeWindowSeconds;
+        IModelRegistry.VerificationMode mode;
+        RequestStatus status;
+        // Set at submission.
+        address operator;
+        uint8 resultCode;
+        uint40 challengeEndsAt;
+        bytes32 outputHash;
+        bytes32 traceCommitment;
+    }
+
+    /// @notice An operator's signed statement of a result (EIP-712 type `Attestation`). Off-chain attestations
+    /// use requestId 0.
+    struct Attestation {
+        uint256 requestId;
+        bytes32 modelId;
+        bytes32 inputHash;
+        uint8 resultCode;
+        bytes32 outputHash;
+        bytes32 traceCommitment;
+    }
+
+    /// @notice One item of the batch submission path: a result and its operator's signature.
+    struct AttestedResult {
+        Request request;
+        uint8 resultCode;
+        bytes output;
+        bytes32 traceCommitment;
+        bytes signature;
+    }
+
+    /// @notice One item of the batch finalization path.
+    struct Settlement {
+        Request request;
+        bytes output;
+    }
+
+    /// @notice What a resolver decides about a disputed result.
+    /// @param operatorAtFault True when the submitted result was wrong: the operator is slashed.
+    /// @param deliverResult With operatorAtFault: `resultCode` and `output` are the correct result, delivered to the
+    /// consumer. Without it the request is voided (consumer refunded, callback with RESULT_VOIDED).
+    struct Verdict {
+        bool operatorAtFault;
+        bool deliverResult;
+        uint8 resultCode;
+        bytes output;
+    }
+
+    /// @notice An open dispute.
+    struct Dispute {
+        address challenger;
+        uint96 bondWei;
+        uint40 openedAt;
+    }
+
+    /// @notice Economic and timing parameters, set by the owner within fixed bounds.
+    /// @param exclusiveWindowSeconds How long the assigned operator alone may serve a request.
+    /// @param minDeadlineSeconds Shortest allowed time from request to deadline.
+    /// @param maxDeadlineSeconds Longest allowed time from request to deadline.
+    /// @param maxCallbackGasLimit Largest callback gas limit a request may ask for.
+    /// @param maxInputBytes Largest input accepted.
+    /// @param callbackGasFeeWei Fee per unit of callback gas, added to the model fee (stake-token units).
+    /// @param protocolFeeBps Share of each fee credited to the treasury at finalization.
+    /// @param challengerRewardBps Share of a slash paid to the winning challenger (the rest to the treasury).
+    /// @param failedChallengeOperatorBps Share of a losing challenger's bond paid to the operator.
+    /// @param challengeBondBps Bond as a share of the disputed result's collateral...
+    /// @param minChallengeBondWei ...but never less than this floor (no griefing by tiny disputes).
+    struct Params {
+        uint32 exclusiveWindowSeconds;
+        uint32 minDeadlineSeconds;
+        uint32 maxDeadlineSeconds;
+        uint32 maxCallbackGasLimit;
+        uint32 maxInputBytes;
+        uint96 callbackGasFeeWei;
+        uint16 protocolFeeBps;
+        uint16 challengerRewardBps;
+        uint16 failedChallengeOperatorBps;
+        uint16 challengeBondBps;
+        uint96 minChallengeBondWei;
+    }
+
+    /// @notice Emitted on every request; carries everything an operator needs, input bytes included.
+    event InferenceRequested(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed consumer,
+        Request request,
+        bytes input
+    );
+    /// @notice Emitted when an operator's result is accepted; the challenge window starts.
+    event ResultSubmitted(
+        uint256 indexed requestId,
+        address indexed operator,
+        uint8 resultCode,
+        bytes32 outputHash,
+        bytes32 traceCommitment,
+        uint40 challengeEndsAt,
+        bytes output
+    );
+    /// @notice Emitted when a result settles. The callback outcome is recorded here whatever it was.
+    event ResultFinalized(
+        uint256 indexed requestId,
+        address indexed operator,
+        uint96 operatorFeeWei,
+        uint96 protocolFeeWei,
+        bool callbackSucceeded,
+        uint256 callbackGasUsed
+    );
+    /// @notice Emitted when a batch item is skipped because its request was already handled.
+    event BatchItemSkipped(uint256 indexed requestId);
+    /// @notice Emitted when an unanswered request is cancelled after its deadline and the fee refunded.
+    event RequestCancelled(uint256 indexed requestId, address indexed consumer, uint96 refundWei);
+    /// @notice Emitted when a result is challenged; finalization is frozen until the dispute resolves.
+    event ResultChallenged(
+        uint256 indexed requestId,
+        address indexed challenger,
+        address indexed resolver,
+        uint96 bondWei
+    );
+    /// @notice Emitted when a dispute is decided.
+    event DisputeResolved(
+        uint256 indexed requestId,
+        bool operatorAtFault,
+        address indexed challenger,
+        address indexed operator,
+        uint256 slashedWei,
+        uint256 challengerPayoutWei
+    );
+    /// @notice Emitted when a dispute is rejected and the result goes back to a fresh challenge window.
+    event ChallengeWindowRestarted(uint256 indexed requestId, uint40 challengeEndsAt);
+    /// @notice Emitted when a dispute nobody resolved in time expires: no slash, bond returned, consumer refunded.
+    event DisputeExpired(uint256 indexed requestId, address indexed challenger);
+    /// @notice Emitted when a result is delivered to the consumer by a dispute instead of a finalization.
+    event ResultDelivered(uint256 indexed requestId, uint8 resultCode, bool callbackSucceeded, uint256 callbackGasUsed);
+    /// @notice Emitted when an operator is proven to have signed two different results for the same question.
+    event EquivocationProven(
+        address indexed operator,
+        bytes32 indexed modelId,
+        bytes32 inputHash,
+        address indexed reporter,
+        uint256 slashedWei
+    );
+    /// @notice Emitted on deposits into an account's prepaid balance.
+    event Deposited(address indexed account, address indexed from, uint256 amountWei);
+    /// @notice Emitted on withdrawals from an account's balance.
+    event Withdrawn(address indexed account, address indexed to, uint256 amountWei);
+    /// @notice Emitted when the owner changes parameters.
+    event ParamsUpdated(Params params);
+    /// @notice Emitted when the owner changes the treasury.
+    event TreasuryUpdated(address treasury);
+    /// @notice Emitted when the resolver of a verification mode is set (once per mode).
+    event ResolverSet(IModelRegistry.VerificationMode indexed mode, address resolver);
+
+    /// @notice The request does not match its stored commitment (wrong fields, already settled, or unknown).
+    error CoordinatorUnknownRequest(uint256 requestId);
+    /// @notice The request is in the wrong state for this action.
+    error CoordinatorWrongStatus(uint256 requestId, RequestStatus have, RequestStatus want);
+    /// @notice The model is deactivated.
+    error CoordinatorModelInactive(bytes32 modelId);
+    /// @notice The consumer's prepaid balance does not cover the fee.
+    error CoordinatorInsufficientBalance(uint256 have, uint256 want);
+    /// @notice The callback gas limit is above the maximum.
+    error CoordinatorCallbackGasTooHigh(uint32 have, uint32 max);
+    /// @notice The deadline is outside [now + minDeadlineSeconds, now + maxDeadlineSeconds].
+    error CoordinatorInvalidDeadline(uint40 have, uint40 min, uint40 max);
+    /// @notice The input is empty or larger than the maximum.
+    error CoordinatorInvalidInputLength(uint256 have, uint256 max);
+    /// @notice The result comes after the request's deadline.
+    error CoordinatorDeadlinePassed(uint40 now_, uint40 deadline);
+    /// @notice The request is still within its deadline (cannot be cancelled yet).
+    error CoordinatorDeadlineNotPassed(uint40 now_, uint40 deadline);
+    /// @notice During the exclusive window only the assigned operator may serve.
+    error CoordinatorNotAssignedOperator(address have, address want);
+    /// @notice Operators may not use protocol-reserved result codes.
+    error CoordinatorInvalidResultCode(uint8 have, uint8 max);
+    /// @notice BISECTION results need a trace commitment.
+    error CoordinatorMissingTraceCommitment(uint256 requestId);
+    /// @notice The challenge window has not ended.
+    error CoordinatorChallengeWindowOpen(uint40 now_, uint40 endsAt);
+    /// @notice The challenge window has ended.
+    error CoordinatorChallengeWindowClosed(uint40 now_, uint40 endsAt);
+    /// @notice The bytes re-supplied do not hash to the stored output hash.
+    error CoordinatorOutputMismatch(bytes32 have, bytes32 want);
+    /// @notice The finalizer sent too little gas to give the callback its exact gas limit.
+    error CoordinatorInsufficientGasForCallback(uint256 have, uint256 want);
+    /// @notice No resolver handles this verification mode yet.
+    error CoordinatorNoResolver(IModelRegistry.VerificationMode mode);
+    /// @notice The resolver of this mode is already set; resolvers are immutable.
+    error CoordinatorResolverAlreadySet(IModelRegistry.VerificationMode mode, address resolver);
+    /// @notice Only the resolver of the request's mode may decide its dispute.
+    error CoordinatorNotResolver(address have, address want);
+    /// @notice The dispute has not timed out yet.
+    error CoordinatorDisputeNotExpired(uint40 now_, uint40 expiresAt);
+    /// @notice The two attestations are not an equivocation (different question, or the same answer).
+    error CoordinatorNotEquivocation();
+    /// @notice The two attestations are signed by different operators.
+    error CoordinatorSignerMismatch(address first, address second);
+    /// @notice This equivocation was already punished.
+    error CoordinatorEquivocationAlreadyProven(bytes32 key);
+    /// @notice The operator has no stake left to slash.
+    error CoordinatorNothingToSlash(address operator);
+    /// @notice A parameter is out of its allowed range.
+    error CoordinatorInvalidParam(string name);
+    /// @notice Zero amount or zero address.
+    error CoordinatorZeroValue();
+    /// @notice The batch is empty.
+    error CoordinatorEmptyBatch();
+
+    /// @notice Credits `amountWei` of the fee token to `account`'s prepaid balance (pulled from the caller).
+    /// @param account The account credited, usually a consumer contract.
+    /// @param amountWei The amount.
+    function deposit(address account, uint256 amountWei) external;
+
+    /// @notice Withdraws from the caller's balance (prepaid fees, refunds, operator fees, challenge payouts).
+    /// @param to Recipient.
+    /// @param amountWei The amount.
+    function withdraw(address to, uint256 amountWei) external;
+
+    /// @notice Requests inference. The fee (model fee + callback gas fee) moves from the caller's balance to
+    /// escrow. The caller is the consumer that receives the callback.
+    /// @param modelId The registered, active model.
+    /// @param input Canonical tensor-list encoding of the inputs, per the model's manifest.
+    /// @param options Callback gas limit, deadline, preferred operator.
+    /// @return requestId keccak256(abi.encode(consumer, consumerNonce)).
+    function requestInference(
+        bytes32 modelId,
+        bytes calldata input,
+        RequestOptions calldata options
+    ) external returns (uint256 requestId);
+
+    /// @notice Submits a result for a request as the calling operator; locks its collateral.
+    /// @param request The request as emitted in InferenceRequested.
+    /// @param resultCode RESULT_OK or an error code (e.g. RESULT_INVALID_INPUT for malformed input).
+    /// @param output Canonical tensor-list encoding of the outputs; only its hash is stored.
+    /// @param traceCommitment Commitment to the execution trace (BISECTION models), else zero.
+    function submitResult(
+        Request calldata request,
+        uint8 resultCode,
+        bytes calldata output,
+        bytes32 traceCommitment
+    ) external;
+
+    /// @notice Submits many results signed by their operators (EIP-712 Attestation). Any relayer may send it.
+    /// @dev Items whose request no longer matches its commitment (already served or cancelled) are skipped with
+    /// BatchItemSkipped; any other invalid item reverts the batch (relayers should simulate first).
+    /// @param items The attested results.
+    function submitAttestedResults(AttestedResult[] calldata items) external;
+
+    /// @notice Finalizes a result after its challenge window: pays the operator, unlocks collateral, and calls
+    /// the consumer with exactly its callback gas limit. Anyone may call.
+    /// @param request The request as last committed (status Submitted).
+    /// @param output The output bytes, checked against the stored hash.
+    function finalize(Request calldata request, bytes calldata output) external;
+
+    /// @notice Finalizes many results; already-settled items are skipped with BatchItemSkipped.
+    /// @param items The requests and outputs.
+    function finalizeBatch(Settlement[] calldata items) external;
+
+    /// @notice Cancels a request nobody served before its deadline; refunds the whole fee. Anyone may call;
+    /// the refund always goes to the consumer's balance.
+    /// @param request The request (status Requested).
+    function cancelRequest(Request calldata request) external;
+
+    /// @notice Challenges a submitted result during its window with a bond (pulled from the caller). Freezes
+    /// finalization and hands the dispute to the resolver of the model's verification mode, which may decide it
+    /// at once.
+    /// @param request The request (status Submitted).
+    /// @param evidence Opaque data for the resolver (e.g. the input bytes, a claimed output).
+    function challenge(Request calldata request, bytes calldata evidence) external;
+
+    /// @notice Applies a resolver's verdict. Only the resolver of the request's mode.
+    /// @param request The request (status Disputed).
+    /// @param verdict The decision.
+    function resolveDispute(Request calldata request, Verdict calldata verdict) external;
+
+    /// @notice Ends a dispute nobody resolved within `disputeTimeoutSeconds`: no slash, bond back, collateral
+    /// unlocked, consumer refunded and called back with RESULT_VOIDED. Anyone may call.
+    /// @param request The request (status Disputed).
+    function expireDispute(Request calldata request) external;
+
+    /// @notice Slashes an operator that signed two different results for the same (model, input) — for QUORUM
+    /// (float) models, for the same request. No re-execution needed. The reporter gets the challenger share.
+    /// @param first The first attestation.
+    /// @param firstSignature Its signature.
+    /// @param second The second attestation.
+    /// @param secondSignature Its signature.
+    function proveEquivocation(
+        Attestation calldata first,
+        bytes calldata firstSignature,
+        Attestation calldata second,
+        bytes calldata secondSignature
+    ) external;
+
+    /// @notice Sets the resolver of a verification mode. Owner only, once per mode.
+    /// @param mode The verification mode.
+    /// @param resolver The resolver contract.
+    function setResolver(IModelRegistry.VerificationMode mode, address resolver) external;
+
+    /// @notice Sets the parameters. Owner only, within fixed bounds.
+    /// @param params The parameters.
+    function setParams(Params calldata params) external;
+
+    /// @notice Sets the treasury credited with protocol fees and the non-reward part of slashes.
+    /// @param treasury The treasury.
+    function setTreasury(address treasury) external;
+
+    /// @notice The EIP-712 digest an operator signs for `attestation`.
+    /// @param attestation The attestation.
+    /// @return The digest.
+    function attestationDigest(Attestation calldata attestation) external view returns (bytes32);
+
+    /// @notice The signer of an attestation (reverts on malformed or malleable signatures).
+    /// @param attestation The attestation.
+    /// @param signature 65-byte or 64-byte (EIP-2098) signature.
+    /// @return The signer.
+    function recoverAttester(Attestation calldata attestation, bytes calldata signature) external view returns (address);
+
+    /// @notice The hash stored for a live request, or zero.
+    /// @param requestId The request.
+    /// @return The commitment.
+    function getCommitment(uint256 requestId) external view returns (bytes32);
+
+    /// @notice The commitment hash of a request struct.
+    /// @param request The request.
+    /// @return keccak256(abi.encode(request)).
+    function hashRequest(Request calldata request) external pure returns (bytes32);
+
+    /// @notice The open dispute of a request (zero fields when none).
+    /// @param requestId The request.
+    /// @return The dispute.
+    function getDispute(uint256 requestId) external view returns (Dispute memory);
+
+    /// @notice The bond a challenge of a result with `collateralWei` needs.
+    /// @param collateralWei The result's collateral.
+    /// @return The bond.
+    function challengeBond(uint96 collateralWei) external view returns (uint96);
+
+    /// @notice Whether a request's callback failed when it was delivered.
+    /// @param requestId The request.
+    /// @return True when the callback reverted or ran out of gas.
+    function callbackFailed(uint256 requestId) external view returns (bool);
+
+    /// @notice An account's withdrawable balance.
+    /// @param account The account.
+    /// @return Stake-token base units.
+    function balanceOf(address account) external view returns (uint256);
+
+    /// @notice How many requests an account has made (its next request uses this nonce).
+    /// @param account The account.
+    /// @return The nonce.
+    function requestNonce(address account) external view returns (uint64);
+
+    /// @notice The fee a request with `callbackGasLimit` pays for `modelId` now.
+    /// @param modelId The model.
+    /// @param callbackGasLimit The callback gas limit.
+    /// @return The fee.
+    function quoteFee(bytes32 modelId, uint32 callbackGasLimit) external view returns (uint96);
+
+    /// @notice The current parameters.
+    /// @return The parameters.
+    function getParams() external view returns (Params memory);
+
+    /// @notice The resolver of a verification mode (address(0) when unset).
+    /// @param mode The mode.
+    /// @return The resolver.
+    function getResolver(IModelRegistry.VerificationMode mode) external view returns (address);
+
+    /// @notice The treasury.
+    /// @return The treasury address.
+    function treasury() external view returns (address);
+
+    /// @notice How long a dispute may stay open before anyone can expire it.
+    /// @return Seconds.
+    function disputeTimeoutSeconds() external view returns (uint40);
+}

@@ -1,0 +1,307 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+    CALLBACK_GAS,
+    DEFAULT_PARAMS,
+    INPUT,
+    MODEL_COLLATERAL,
+    MODEL_FEE,
+    MODEL_WINDOW,
+    Mode,
+    Status,
+    TOKEN,
+    deployCore,
+    deployWithModel,
+    fund,
+    now,
+    registerModel,
+    requestsFrom,
+    sendRequest,
+} from "../helpers/verity";
+
+const expectedFee = MODEL_FEE + BigInt(CALLBACK_GAS) * BigInt(DEFAULT_PARAMS.callbackGasFeeWei);
+
+describe("InferenceCoordinator: balances and requests", function () {
+    describe("constructor", function () {
+        it("rejects an unbonding delay not longer than the longest window plus the dispute timeout", async function () {
+            const [admin] = await ethers.getSigners();
+            const token = await ethers.deployContract("MockERC20", ["T", "T"]);
+            const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1]);
+            const staking = await ethers.deployContract("Staking", [token, registry, 1_500, admin]);
+            const factory = await ethers.getContractFactory("InferenceCoordinator");
+            await expect(factory.deploy(registry, staking, 500, admin, admin, DEFAULT_PARAMS))
+                .to.be.revertedWithCustomError(factory, "CoordinatorInvalidParam")
+                .withArgs("unbondingDelaySeconds");
+            await expect(factory.deploy(registry, staking, 499, admin, admin, DEFAULT_PARAMS)).not.to.be.reverted;
+        });
+    });
+
+    describe("deposit and withdraw", function () {
+        it("credits the named account and pulls tokens from the caller", async function () {
+            const d = await loadFixture(deployCore);
+            const account = await d.others[0]!.getAddress();
+            await d.token.mint(await d.admin.getAddress(), TOKEN);
+            await d.token.approve(await d.coordinator.getAddress(), TOKEN);
+            await expect(d.coordinator.deposit(account, TOKEN))
+                .to.emit(d.coordinator, "Deposited")
+                .withArgs(account, await d.admin.getAddress(), TOKEN);
+            expect(await d.coordinator.balanceOf(account)).to.equal(TOKEN);
+            expect(await d.token.balanceOf(await d.coordinator.getAddress())).to.equal(TOKEN);
+        });
+
+        it("withdraws to any address and reverts beyond the balance (CoordinatorInsufficientBalance)", async function () {
+            const d = await loadFixture(deployCore);
+            const owner = d.others[0]!;
+            const to = await d.others[1]!.getAddress();
+            await fund(d, await owner.getAddress(), TOKEN);
+            await expect(d.coordinator.connect(owner).withdraw(to, TOKEN + 1n))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientBalance")
+                .withArgs(TOKEN, TOKEN + 1n);
+            await expect(d.coordinator.connect(owner).withdraw(to, TOKEN / 4n))
+                .to.emit(d.coordinator, "Withdrawn")
+                .withArgs(await owner.getAddress(), to, TOKEN / 4n);
+            expect(await d.token.balanceOf(to)).to.equal(TOKEN / 4n);
+            expect(await d.coordinator.balanceOf(await owner.getAddress())).to.equal((3n * TOKEN) / 4n);
+        });
+
+        it("rejects zero amounts and the zero address (CoordinatorZeroValue)", async function () {
+            const d = await loadFixture(deployCore);
+            await expect(d.coordinator.deposit(ethers.ZeroAddress, 1)).to.be.revertedWithCustomError(
+                d.coordinator,
+                "CoordinatorZeroValue",
+            );
+            await expect(d.coordinator.withdraw(await d.admin.getAddress(), 0)).to.be.revertedWithCustomError(
+                d.coordinator,
+                "CoordinatorZeroValue",
+            );
+        });
+    });
+
+    describe("requestInference", function () {
+        it("escrows model fee + callback gas fee, stores one hash, and emits the full request", async function () {
+            const d = await loadFixture(deployWithModel);
+            const consumer = await d.consumer.getAddress();
+            const before = await d.coordinator.balanceOf(consumer);
+            const deadline = (await now()) + 3_600;
+            const tx = await d.consumer.request(d.modelId, INPUT, {
+                callbackGasLimit: CALLBACK_GAS,
+                deadline,
+                preferredOperator: ethers.ZeroAddress,
+            });
+            const receipt = await tx.wait();
+            const [request] = requestsFrom(d.coordinator, receipt);
+            const expectedId = BigInt(
+                ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint64"], [consumer, 0])),
+            );
+            const ts = (await ethers.provider.getBlock(receipt!.blockNumber))!.timestamp;
+            expect(request).to.deep.include({
+                requestId: expectedId,
+                modelId: d.modelId,
+                inputHash: ethers.keccak256(INPUT),
+                consumer,
+                feeWei: expectedFee,
+                collateralWei: MODEL_COLLATERAL,
+                deadline: BigInt(deadline),
+                exclusiveUntil: BigInt(ts + Number(DEFAULT_PARAMS.exclusiveWindowSeconds)),
+                callbackGasLimit: BigInt(CALLBACK_GAS),
+                challengeWindowSeconds: BigInt(MODEL_WINDOW),
+                mode: BigInt(Mode.REEXECUTION),
+                status: BigInt(Status.Requested),
+            });
+            await expect(tx)
+                .to.emit(d.coordinator, "InferenceRequested")
+                .withArgs(expectedId, d.modelId, consumer, (r: unknown) => r !== undefined, ethers.hexlify(INPUT));
+            expect(await d.coordinator.balanceOf(consumer)).to.equal(before - expectedFee);
+            expect(await d.coordinator.requestNonce(consumer)).to.equal(1n);
+            expect(await d.coordinator.getCommitment(expectedId)).to.equal(await d.coordinator.hashRequest(request!));
+            expect(await d.coordinator.quoteFee(d.modelId, CALLBACK_GAS)).to.equal(expectedFee);
+        });
+
+        it("assigns by O(1) rotation over the model's operators: requestId mod count", async function () {
+            const d = await loadFixture(deployWithModel);
+            const operators = await d.staking.getOperators(d.modelId);
+            for (let i = 0; i < 4; i++) {
+                const request = await sendRequest(d);
+                const want = operators[Number(BigInt(request.requestId) % BigInt(operators.length))];
+                expect(request.assignedOperator).to.equal(want);
+            }
+        });
+
+        it("assigns the preferred operator when one is given", async function () {
+            const d = await loadFixture(deployWithModel);
+            const preferred = await d.operators[2]!.getAddress();
+            const request = await sendRequest(d, { preferred });
+            expect(request.assignedOperator).to.equal(preferred);
+        });
+
+        it("gives unique ids to successive requests of one consumer", async function () {
+            const d = await loadFixture(deployWithModel);
+            const a = await sendRequest(d);
+            const b = await sendRequest(d);
+            expect(a.requestId).to.not.equal(b.requestId);
+        });
+
+        it("reverts when the prepaid balance is short (CoordinatorInsufficientBalance)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const poor = await ethers.deployContract("TestConsumer", [await d.coordinator.getAddress()]);
+            await fund(d, await poor.getAddress(), expectedFee - 1n);
+            await expect(
+                poor.request(d.modelId, INPUT, {
+                    callbackGasLimit: CALLBACK_GAS,
+                    deadline: (await now()) + 3_600,
+                    preferredOperator: ethers.ZeroAddress,
+                }),
+            )
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientBalance")
+                .withArgs(expectedFee - 1n, expectedFee);
+        });
+
+        it("reverts for an unknown model (ModelRegistryUnknownModel) and a deactivated one", async function () {
+            const d = await loadFixture(deployWithModel);
+            const opts = { callbackGasLimit: CALLBACK_GAS, deadline: (await now()) + 3_600, preferredOperator: ethers.ZeroAddress };
+            const unknown = ethers.id("nope");
+            await expect(d.consumer.request(unknown, INPUT, opts))
+                .to.be.revertedWithCustomError(d.registry, "ModelRegistryUnknownModel")
+                .withArgs(unknown);
+            await d.registry.connect(d.publisher).deactivateModel(d.modelId);
+            await expect(d.consumer.request(d.modelId, INPUT, opts))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModelInactive")
+                .withArgs(d.modelId);
+        });
+
+        it("bounds the callback gas limit (CoordinatorCallbackGasTooHigh)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const max = Number(DEFAULT_PARAMS.maxCallbackGasLimit);
+            await expect(
+                d.consumer.request(d.modelId, INPUT, {
+                    callbackGasLimit: max + 1,
+                    deadline: (await now()) + 3_600,
+                    preferredOperator: ethers.ZeroAddress,
+                }),
+            )
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackGasTooHigh")
+                .withArgs(max + 1, max);
+        });
+
+        it("bounds the deadline on both sides (CoordinatorInvalidDeadline)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const t = (await now()) + 1; // the next block's timestamp
+            await time.setNextBlockTimestamp(t);
+            const min = t + Number(DEFAULT_PARAMS.minDeadlineSeconds);
+            const max = t + Number(DEFAULT_PARAMS.maxDeadlineSeconds);
+            await expect(
+                d.consumer.request(d.modelId, INPUT, {
+                    callbackGasLimit: CALLBACK_GAS,
+                    deadline: min - 1,
+                    preferredOperator: ethers.ZeroAddress,
+                }),
+            )
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidDeadline")
+                .withArgs(min - 1, min, max);
+            await time.setNextBlockTimestamp(t + 1);
+            await expect(
+                d.consumer.request(d.modelId, INPUT, {
+                    callbackGasLimit: CALLBACK_GAS,
+                    deadline: max + 2,
+                    preferredOperator: ethers.ZeroAddress,
+                }),
+            )
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidDeadline")
+                .withArgs(max + 2, min + 1, max + 1);
+        });
+
+        it("rejects empty and oversized input (CoordinatorInvalidInputLength)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const opts = { callbackGasLimit: CALLBACK_GAS, deadline: (await now()) + 3_600, preferredOperator: ethers.ZeroAddress };
+            const max = Number(DEFAULT_PARAMS.maxInputBytes);
+            await expect(d.consumer.request(d.modelId, "0x", opts))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidInputLength")
+                .withArgs(0, max);
+            await expect(d.consumer.request(d.modelId, new Uint8Array(max + 1), opts))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidInputLength")
+                .withArgs(max + 1, max);
+        });
+    });
+
+    describe("cancelRequest", function () {
+        it("refunds the whole fee after the deadline and deletes the commitment", async function () {
+            const d = await loadFixture(deployWithModel);
+            const consumer = await d.consumer.getAddress();
+            const before = await d.coordinator.balanceOf(consumer);
+            const request = await sendRequest(d);
+            await time.increaseTo(Number(request.deadline) + 1);
+            await expect(d.coordinator.connect(d.others[0]!).cancelRequest(request))
+                .to.emit(d.coordinator, "RequestCancelled")
+                .withArgs(request.requestId, consumer, expectedFee);
+            expect(await d.coordinator.balanceOf(consumer)).to.equal(before);
+            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(ethers.ZeroHash);
+        });
+
+        it("reverts at or before the deadline (CoordinatorDeadlineNotPassed)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const request = await sendRequest(d);
+            await time.setNextBlockTimestamp(Number(request.deadline));
+            await expect(d.coordinator.cancelRequest(request))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorDeadlineNotPassed")
+                .withArgs(request.deadline, request.deadline);
+        });
+
+        it("cannot refund twice (CoordinatorUnknownRequest)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const request = await sendRequest(d);
+            await time.increaseTo(Number(request.deadline) + 1);
+            await d.coordinator.cancelRequest(request);
+            await expect(d.coordinator.cancelRequest(request))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorUnknownRequest")
+                .withArgs(request.requestId);
+        });
+
+        it("rejects a request struct with any field forged (CoordinatorUnknownRequest)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const request = await sendRequest(d);
+            await time.increaseTo(Number(request.deadline) + 1);
+            const forged = { ...request, feeWei: BigInt(request.feeWei) * 100n };
+            await expect(d.coordinator.cancelRequest(forged))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorUnknownRequest")
+                .withArgs(request.requestId);
+        });
+    });
+
+    describe("parameters", function () {
+        it("lets only the owner set parameters, within bounds", async function () {
+            const d = await loadFixture(deployCore);
+            await expect(d.coordinator.connect(d.others[0]!).setParams(DEFAULT_PARAMS))
+                .to.be.revertedWithCustomError(d.coordinator, "OwnableUnauthorizedAccount")
+                .withArgs(await d.others[0]!.getAddress());
+            await expect(d.coordinator.setParams({ ...DEFAULT_PARAMS, challengerRewardBps: 5_001 }))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidParam")
+                .withArgs("challengerRewardBps");
+            await expect(d.coordinator.setParams({ ...DEFAULT_PARAMS, protocolFeeBps: 1_001 }))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidParam")
+                .withArgs("protocolFeeBps");
+            await expect(d.coordinator.setParams({ ...DEFAULT_PARAMS, minChallengeBondWei: 0 }))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidParam")
+                .withArgs("minChallengeBondWei");
+            await expect(d.coordinator.setParams({ ...DEFAULT_PARAMS, exclusiveWindowSeconds: 60 }))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidParam")
+                .withArgs("exclusiveWindowSeconds");
+            const next = { ...DEFAULT_PARAMS, protocolFeeBps: 0 };
+            await expect(d.coordinator.setParams(next)).to.emit(d.coordinator, "ParamsUpdated");
+            expect((await d.coordinator.getParams()).protocolFeeBps).to.equal(0n);
+        });
+
+        it("sets each mode's resolver once (CoordinatorResolverAlreadySet)", async function () {
+            const d = await loadFixture(deployCore);
+            await expect(d.coordinator.setResolver(Mode.QUORUM, await d.others[0]!.getAddress()))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorResolverAlreadySet")
+                .withArgs(Mode.QUORUM, await d.resolver.getAddress());
+        });
+
+        it("registers models with a window the registry accepts", async function () {
+            const d = await loadFixture(deployCore);
+            const modelId = await registerModel(d.registry, d.publisher, { salt: ethers.id("other") });
+            expect((await d.registry.getModelTerms(modelId)).challengeWindowSeconds).to.equal(BigInt(MODEL_WINDOW));
+        });
+    });
+});

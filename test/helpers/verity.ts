@@ -1,0 +1,308 @@
+import { ethers } from "hardhat";
+import type { ContractTransactionReceipt, Signer } from "ethers";
+import type {
+    InferenceCoordinator,
+    MockERC20,
+    ModelRegistry,
+    Staking,
+    TestConsumer,
+    TestResolver,
+} from "../../typechain-types";
+import type { IInferenceCoordinator } from "../../typechain-types/contracts/InferenceCoordinator";
+import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+
+export type Request = IInferenceCoordinator.RequestStruct;
+export type Params = IInferenceCoordinator.ParamsStruct;
+export type Attestation = IInferenceCoordinator.AttestationStruct;
+
+export const Mode = { REEXECUTION: 0, BISECTION: 1, QUORUM: 2 } as const;
+export const Status = { None: 0, Requested: 1, Submitted: 2, Disputed: 3 } as const;
+export const ResultCode = { OK: 0, INVALID_INPUT: 1, MODEL_ERROR: 2, RESERVED_FROM: 128, VOIDED: 255 } as const;
+
+export const TOKEN = 10n ** 18n;
+export const MIN_WINDOW = 60;
+export const MAX_WINDOW = 86_400;
+export const MIN_COLLATERAL = TOKEN / 10n;
+export const DISPUTE_TIMEOUT = 86_400;
+export const UNBONDING_DELAY = 3 * 86_400;
+export const MODEL_FEE = TOKEN / 100n;
+export const MODEL_COLLATERAL = 10n * TOKEN;
+export const MODEL_WINDOW = 600;
+export const CALLBACK_GAS = 100_000;
+
+export const DEFAULT_PARAMS: Params = {
+    exclusiveWindowSeconds: 30,
+    minDeadlineSeconds: 60,
+    maxDeadlineSeconds: 7 * 86_400,
+    maxCallbackGasLimit: 2_500_000,
+    maxInputBytes: 65_536,
+    callbackGasFeeWei: 1_000_000_000n,
+    protocolFeeBps: 500,
+    challengerRewardBps: 5_000,
+    failedChallengeOperatorBps: 9_000,
+    challengeBondBps: 1_000,
+    minChallengeBondWei: TOKEN / 2n,
+};
+
+/** A canonical input: one int8 tensor of shape [1, 4]. */
+export const INPUT = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]);
+/** A canonical output: one int32 tensor of shape [1, 3]. */
+export const OUTPUT = encodeTensors([{ dtype: DType.INT32, shape: [1, 3], data: [-5000n, 123456n, 7n] }]);
+/** A different (wrong) output. */
+export const WRONG_OUTPUT = encodeTensors([{ dtype: DType.INT32, shape: [1, 3], data: [999999n, 0n, 0n] }]);
+
+export interface Deployment {
+    token: MockERC20;
+    registry: ModelRegistry;
+    staking: Staking;
+    coordinator: InferenceCoordinator;
+    resolver: TestResolver;
+    consumer: TestConsumer;
+    modelId: string;
+    admin: Signer;
+    treasury: Signer;
+    publisher: Signer;
+    operators: Signer[];
+    challenger: Signer;
+    others: Signer[];
+}
+
+export async function deployCore(params: Params = DEFAULT_PARAMS) {
+    const [admin, treasury, publisher, op1, op2, op3, challenger, ...others] = await ethers.getSigners();
+    const token = await ethers.deployContract("MockERC20", ["Verity Test Token", "VTT"]);
+    const registry = await ethers.deployContract("ModelRegistry", [MIN_WINDOW, MAX_WINDOW, MIN_COLLATERAL]);
+    const staking = await ethers.deployContract("Staking", [
+        await token.getAddress(),
+        await registry.getAddress(),
+        UNBONDING_DELAY,
+        await admin.getAddress(),
+    ]);
+    const coordinator = await ethers.deployContract("InferenceCoordinator", [
+        await registry.getAddress(),
+        await staking.getAddress(),
+        DISPUTE_TIMEOUT,
+        await admin.getAddress(),
+        await treasury.getAddress(),
+        params,
+    ]);
+    await staking.grantRole(await staking.LOCKER_ROLE(), await coordinator.getAddress());
+    await staking.grantRole(await staking.SLASHER_ROLE(), await coordinator.getAddress());
+    const resolver = await ethers.deployContract("TestResolver", [await coordinator.getAddress()]);
+    for (const mode of [Mode.REEXECUTION, Mode.BISECTION, Mode.QUORUM]) {
+        await coordinator.setResolver(mode, await resolver.getAddress());
+    }
+    const consumer = await ethers.deployContract("TestConsumer", [await coordinator.getAddress()]);
+    return {
+        token,
+        registry,
+        staking,
+        coordinator,
+        resolver,
+        consumer,
+        admin: admin!,
+        treasury: treasury!,
+        publisher: publisher!,
+        operators: [op1!, op2!, op3!],
+        challenger: challenger!,
+        others,
+    };
+}
+
+export async function registerModel(
+    registry: ModelRegistry,
+    publisher: Signer,
+    opts: {
+        salt?: string;
+        mode?: number;
+        feeWei?: bigint;
+        collateralWei?: bigint;
+        windowSeconds?: number;
+    } = {},
+): Promise<string> {
+    const salt = opts.salt ?? ethers.id("risk-model-v1");
+    const spec = {
+        onnxHash: ethers.id("onnx bytes"),
+        manifestHash: ethers.id("manifest bytes"),
+        programHash: ethers.id("program bytes"),
+        uri: "file://models/risk.onnx",
+        mode: opts.mode ?? Mode.REEXECUTION,
+        feeWei: opts.feeWei ?? MODEL_FEE,
+        collateralWei: opts.collateralWei ?? MODEL_COLLATERAL,
+        challengeWindowSeconds: opts.windowSeconds ?? MODEL_WINDOW,
+    };
+    await registry.connect(publisher).registerModel(salt, spec);
+    return registry.computeModelId(await publisher.getAddress(), salt);
+}
+
+/** Mints, stakes and registers each operator for the model. */
+export async function stakeOperators(d: Omit<Deployment, "modelId">, modelId: string, stakeWei = 100n * TOKEN) {
+    for (const op of d.operators) {
+        await d.token.mint(await op.getAddress(), stakeWei);
+        await d.token.connect(op).approve(await d.staking.getAddress(), stakeWei);
+        await d.staking.connect(op).stake(stakeWei);
+        await d.staking.connect(op).registerForModel(modelId);
+    }
+}
+
+/** Deposits `amount` into `account`'s prepaid balance at the coordinator. */
+export async function fund(d: Omit<Deployment, "modelId">, account: string, amount = 10n * TOKEN) {
+    await d.token.mint(await d.admin.getAddress(), amount);
+    await d.token.connect(d.admin).approve(await d.coordinator.getAddress(), amount);
+    await d.coordinator.connect(d.admin).deposit(account, amount);
+}
+
+/** A deployment with one REEXECUTION model, three staked operators, and a funded TestConsumer. */
+export async function deployWithModel(params: Params = DEFAULT_PARAMS): Promise<Deployment> {
+    const core = await deployCore(params);
+    const modelId = await registerModel(core.registry, core.publisher);
+    await stakeOperators(core, modelId);
+    await fund(core, await core.consumer.getAddress());
+    return { ...core, modelId };
+}
+
+function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
+    return {
+        requestId: r.requestId,
+        modelId: r.modelId,
+        inputHash: r.inputHash,
+        consumer: r.consumer,
+        feeWei: r.feeWei,
+        assignedOperator: r.assignedOperator,
+        collateralWei: r.collateralWei,
+        deadline: r.deadline,
+        exclusiveUntil: r.exclusiveUntil,
+        callbackGasLimit: r.callbackGasLimit,
+        challengeWindowSeconds: r.challengeWindowSeconds,
+        mode: r.mode,
+        status: r.status,
+        operator: r.operator,
+        resultCode: r.resultCode,
+        challengeEndsAt: r.challengeEndsAt,
+        outputHash: r.outputHash,
+        traceCommitment: r.traceCommitment,
+    };
+}
+
+/** The Request struct(s) emitted by InferenceRequested in a receipt. */
+export function requestsFrom(coordinator: InferenceCoordinator, receipt: ContractTransactionReceipt | null): Request[] {
+    if (receipt === null) throw new Error("no receipt");
+    const out: Request[] = [];
+    for (const log of receipt.logs) {
+        const parsed = coordinator.interface.parseLog(log);
+        if (parsed?.name === "InferenceRequested") out.push(toRequest(parsed.args.request));
+    }
+    return out;
+}
+
+/** Applies the ResultSubmitted / ChallengeWindowRestarted / ResultChallenged events of a receipt to `request`. */
+export function applyEvents(
+    coordinator: InferenceCoordinator,
+    request: Request,
+    receipt: ContractTransactionReceipt | null,
+): Request {
+    if (receipt === null) throw new Error("no receipt");
+    let r = { ...request };
+    for (const log of receipt.logs) {
+        const parsed = coordinator.interface.parseLog(log);
+        if (parsed === null || parsed.args[0] !== BigInt(r.requestId)) continue;
+        if (parsed.name === "ResultSubmitted") {
+            r = {
+                ...r,
+                status: Status.Submitted,
+                operator: parsed.args.operator,
+                resultCode: parsed.args.resultCode,
+                outputHash: parsed.args.outputHash,
+                traceCommitment: parsed.args.traceCommitment,
+                challengeEndsAt: parsed.args.challengeEndsAt,
+            };
+        } else if (parsed.name === "ResultChallenged") {
+            r = { ...r, status: Status.Disputed };
+        } else if (parsed.name === "ChallengeWindowRestarted") {
+            r = { ...r, status: Status.Submitted, challengeEndsAt: parsed.args.challengeEndsAt };
+        }
+    }
+    return r;
+}
+
+export function defaultOptions(deadline: number, preferredOperator = ethers.ZeroAddress) {
+    return { callbackGasLimit: CALLBACK_GAS, deadline, preferredOperator };
+}
+
+export async function now(): Promise<number> {
+    const block = await ethers.provider.getBlock("latest");
+    if (block === null) throw new Error("no block");
+    return block.timestamp;
+}
+
+/** Sends a request from the TestConsumer and returns the emitted Request. */
+export async function sendRequest(
+    d: Deployment,
+    opts: { input?: Uint8Array; deadlineIn?: number; preferred?: string; callbackGasLimit?: number } = {},
+): Promise<Request> {
+    const deadline = (await now()) + (opts.deadlineIn ?? 3_600);
+    const tx = await d.consumer.request(d.modelId, opts.input ?? INPUT, {
+        callbackGasLimit: opts.callbackGasLimit ?? CALLBACK_GAS,
+        deadline,
+        preferredOperator: opts.preferred ?? ethers.ZeroAddress,
+    });
+    const [request] = requestsFrom(d.coordinator, await tx.wait());
+    if (request === undefined) throw new Error("no InferenceRequested event");
+    return request;
+}
+
+/** The signer of the operator assigned to `request`. */
+export async function assignedSigner(d: Deployment, request: Request): Promise<Signer> {
+    for (const op of d.operators) {
+        if ((await op.getAddress()) === request.assignedOperator) return op;
+    }
+    throw new Error(`assigned operator ${String(request.assignedOperator)} is not a test operator`);
+}
+
+/** Submits `output` as the assigned operator and returns the updated Request. */
+export async function submit(
+    d: Deployment,
+    request: Request,
+    output: Uint8Array = OUTPUT,
+    opts: { operator?: Signer; resultCode?: number; trace?: string } = {},
+): Promise<Request> {
+    const operator = opts.operator ?? (await assignedSigner(d, request));
+    const tx = await d.coordinator
+        .connect(operator)
+        .submitResult(request, opts.resultCode ?? ResultCode.OK, output, opts.trace ?? ethers.ZeroHash);
+    return applyEvents(d.coordinator, request, await tx.wait());
+}
+
+export function attestationOf(request: Request, output: Uint8Array, resultCode = 0, trace = ethers.ZeroHash): Attestation {
+    return {
+        requestId: request.requestId,
+        modelId: request.modelId,
+        inputHash: request.inputHash,
+        resultCode,
+        outputHash: ethers.keccak256(output),
+        traceCommitment: trace,
+    };
+}
+
+export const ATTESTATION_TYPES = {
+    Attestation: [
+        { name: "requestId", type: "uint256" },
+        { name: "modelId", type: "bytes32" },
+        { name: "inputHash", type: "bytes32" },
+        { name: "resultCode", type: "uint8" },
+        { name: "outputHash", type: "bytes32" },
+        { name: "traceCommitment", type: "bytes32" },
+    ],
+};
+
+export async function signAttestation(
+    signer: Signer,
+    coordinator: InferenceCoordinator,
+    attestation: Attestation,
+): Promise<string> {
+    const { chainId } = await ethers.provider.getNetwork();
+    return signer.signTypedData(
+        { name: "Verity", version: "1", chainId, verifyingContract: await coordinator.getAddress() },
+        ATTESTATION_TYPES,
+        attestation,
+    );
+}
