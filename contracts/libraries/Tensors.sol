@@ -55,16 +55,11 @@ library Tensors {
 
     /// @dev Per-dtype lookup table, one byte per dtype code (byte `code` counted from the least significant end):
     /// bits 0-3 the element size in bytes (0 = unknown dtype), bit 6 set for BOOL, bit 7 set for signed dtypes.
-    /// A table lookup replaces an 8-way branch in every header read.
-    uint256 private constant _DTYPE_TABLE =
-        (uint256(0x01) << (8 * uint256(DTYPE_UINT8))) |
-            (uint256(0x81) << (8 * uint256(DTYPE_INT8))) |
-            (uint256(0x02) << (8 * uint256(DTYPE_UINT16))) |
-            (uint256(0x82) << (8 * uint256(DTYPE_INT16))) |
-            (uint256(0x84) << (8 * uint256(DTYPE_INT32))) |
-            (uint256(0x88) << (8 * uint256(DTYPE_INT64))) |
-            (uint256(0x41) << (8 * uint256(DTYPE_BOOL))) |
-            (uint256(0x04) << (8 * uint256(DTYPE_UINT32)));
+    /// Bytes 12..0: UINT32 0x04, -, -, BOOL 0x41, -, INT64 0x88, INT32 0x84, INT16 0x82, UINT16 0x02, INT8 0x81,
+    /// UINT8 0x01, -, -. A table lookup replaces an 8-way branch in every header read. It is a literal on purpose:
+    /// the same table built as a constant expression of shifts was re-evaluated at run time (about 850 gas per
+    /// header).
+    uint256 private constant _DTYPE_TABLE = 0x04000041008884820281010000;
     /// @dev Element size bits of a `_DTYPE_TABLE` entry.
     uint256 private constant _SIZE_MASK = 0x0f;
     /// @dev BOOL bit of a `_DTYPE_TABLE` entry.
@@ -190,16 +185,10 @@ library Tensors {
         tensors = new Tensor[](count);
         uint256 offset = 2;
         for (uint256 i; i < count; ++i) {
-            (uint256 entry, uint256 rank, uint256 numel, uint256 dataOffset) = _parseHeader(encoded, offset, i);
+            (uint256 entry, uint256 numel, uint256 dataOffset, uint256 end) = _parseHeader(encoded, offset, i);
             if (entry & _BOOL_FLAG != 0) _checkBools(encoded, dataOffset, numel, i);
-            uint32[] memory shape = new uint32[](rank);
-            for (uint256 j; j < rank; ++j) {
-                shape[j] = uint32(_readUint(encoded, offset + 2 + 4 * j, 4));
-            }
-            int256[] memory data = new int256[](numel);
-            _readElements(encoded, dataOffset, entry, data);
-            tensors[i] = Tensor({dtype: uint8(_readUint(encoded, offset, 1)), shape: shape, data: data});
-            offset = dataOffset + numel * (entry & _SIZE_MASK);
+            tensors[i] = _readTensor(encoded, offset, entry, numel);
+            offset = end;
         }
         if (offset != encoded.length) revert TensorsTrailingBytes(encoded.length, offset);
     }
@@ -212,9 +201,9 @@ library Tensors {
         count = _readPreamble(encoded);
         uint256 offset = 2;
         for (uint256 i; i < count; ++i) {
-            (uint256 entry, , uint256 numel, uint256 dataOffset) = _parseHeader(encoded, offset, i);
+            (uint256 entry, uint256 numel, uint256 dataOffset, uint256 end) = _parseHeader(encoded, offset, i);
             if (entry & _BOOL_FLAG != 0) _checkBools(encoded, dataOffset, numel, i);
-            offset = dataOffset + numel * (entry & _SIZE_MASK);
+            offset = end;
         }
         if (offset != encoded.length) revert TensorsTrailingBytes(encoded.length, offset);
     }
@@ -223,7 +212,7 @@ library Tensors {
     /// reads element `elementIndex` of tensor `tensorIndex` (row-major).
     /// @dev Checks the version, the headers it walks (including that their data is present) and, for a BOOL
     /// tensor, the element read. It does NOT check later tensors, trailing bytes or other bool elements: run
-    /// `validate` once on untrusted bytes (a result's output is validated when it is hashed and stored).
+    /// `validate` once on untrusted bytes, such as a result's output in a consumer callback.
     /// @param encoded The encoded tensor list.
     /// @param tensorIndex Position of the tensor in the list.
     /// @param elementIndex Position of the element in the tensor's data.
@@ -240,12 +229,25 @@ library Tensors {
         uint256 numel;
         uint256 dataOffset;
         for (uint256 i; ; ++i) {
-            (entry, , numel, dataOffset) = _parseHeader(encoded, offset, i);
+            (entry, numel, dataOffset, offset) = _parseHeader(encoded, offset, i);
             if (i == tensorIndex) break;
-            offset = dataOffset + numel * (entry & _SIZE_MASK);
         }
         if (elementIndex >= numel) revert TensorsIndexOutOfBounds(tensorIndex, elementIndex, count, numel);
-        value = _readElement(encoded, dataOffset + elementIndex * (entry & _SIZE_MASK), entry);
+        uint256 size = entry & _SIZE_MASK;
+        uint256 signed = entry & _SIGNED_FLAG;
+        // Safe: reads only. The element lies within the data `_parseHeader` checked present (elementIndex <
+        // numel <= 2^24, so elementIndex * size cannot overflow); the bytes after it are shifted out.
+        assembly ("memory-safe") {
+            let word := mload(add(add(encoded, 0x20), add(dataOffset, mul(elementIndex, size))))
+            let shift := sub(256, shl(3, size))
+            switch signed
+            case 0 {
+                value := shr(shift, word)
+            }
+            default {
+                value := sar(shift, word)
+            }
+        }
         if (entry & _BOOL_FLAG != 0 && value > 1) {
             revert TensorsInvalidBool(tensorIndex, elementIndex, uint8(uint256(value)));
         }
@@ -423,61 +425,85 @@ library Tensors {
     /// @dev Checks the version byte and returns the tensor count.
     function _readPreamble(bytes memory encoded) private pure returns (uint256 count) {
         uint256 length = encoded.length;
-        _need(length, 1);
-        uint256 version = _readUint(encoded, 0, 1);
+        uint256 head = _word(encoded, 0);
+        if (length < 1) revert TensorsTruncated(length, 1);
+        uint256 version = head >> 248;
         if (version != VERSION) revert TensorsUnsupportedVersion(uint8(version), VERSION);
-        _need(length, 2);
-        count = _readUint(encoded, 1, 1);
+        if (length < 2) revert TensorsTruncated(length, 2);
+        count = (head >> 240) & 0xff;
     }
 
     /// @dev Reads and validates the header of tensor `tensorIndex` starting at `offset`, and checks its data is
-    /// present. Returns the `_DTYPE_TABLE` entry of its dtype, its rank, its element count and its data offset.
+    /// present. Returns the `_DTYPE_TABLE` entry of its dtype, its element count, the offset of its data and the
+    /// offset just past its data.
     function _parseHeader(
         bytes memory encoded,
         uint256 offset,
         uint256 tensorIndex
-    ) private pure returns (uint256 entry, uint256 rank, uint256 numel, uint256 dataOffset) {
+    ) private pure returns (uint256 entry, uint256 numel, uint256 dataOffset, uint256 end) {
         uint256 length = encoded.length;
-        _need(length, offset + 1);
-        uint256 dtype = _readUint(encoded, offset, 1);
-        entry = _dtypeEntry(dtype);
-        if (entry == 0) revert TensorsUnknownDtype(tensorIndex, uint8(dtype));
-        _need(length, offset + 2);
-        rank = _readUint(encoded, offset + 1, 1);
-        if (rank > MAX_RANK) revert TensorsRankTooLarge(tensorIndex, rank, MAX_RANK);
-        numel = 1;
-        dataOffset = offset + 2;
-        for (uint256 j; j < rank; ++j) {
-            _need(length, dataOffset + 4);
-            uint256 dim = _readUint(encoded, dataOffset, 4);
-            if (dim == 0) revert TensorsZeroDim(tensorIndex, j);
-            // Safe: at most 8 factors, each below 2^32, so the product is below 2^256; `dataOffset` stays within
-            // `length`, which is bounded by memory.
-            unchecked {
+        uint256 head = _word(encoded, offset);
+        // Safe: `offset` is at most `length` (a memory length, far below 2^64) and every sum below adds at most
+        // 2 + 4 * 8 + 2^24 * 8 to an offset already checked against `length`; the product of at most 8 dims,
+        // each below 2^32, is below 2^256.
+        unchecked {
+            if (length < offset + 1) revert TensorsTruncated(length, offset + 1);
+            uint256 dtype = head >> 248;
+            entry = _dtypeEntry(dtype);
+            if (entry == 0) revert TensorsUnknownDtype(tensorIndex, uint8(dtype));
+            if (length < offset + 2) revert TensorsTruncated(length, offset + 2);
+            uint256 rank = (head >> 240) & 0xff;
+            if (rank > MAX_RANK) revert TensorsRankTooLarge(tensorIndex, rank, MAX_RANK);
+            numel = 1;
+            dataOffset = offset + 2;
+            for (uint256 j; j < rank; ++j) {
+                if (length < dataOffset + 4) revert TensorsTruncated(length, dataOffset + 4);
+                uint256 dim = _word(encoded, dataOffset) >> 224;
+                if (dim == 0) revert TensorsZeroDim(tensorIndex, j);
                 numel *= dim;
                 dataOffset += 4;
             }
+            if (numel > MAX_ELEMENTS) revert TensorsTooManyElements(tensorIndex, numel, MAX_ELEMENTS);
+            end = dataOffset + numel * (entry & _SIZE_MASK);
+            if (length < end) revert TensorsTruncated(length, end);
         }
-        if (numel > MAX_ELEMENTS) revert TensorsTooManyElements(tensorIndex, numel, MAX_ELEMENTS);
-        _need(length, dataOffset + numel * (entry & _SIZE_MASK));
     }
 
     /// @dev Reverts with TensorsInvalidBool at the first of `numel` bytes from `dataOffset` that is not 0 or 1.
     /// The data must be present (checked by `_parseHeader`).
     function _checkBools(bytes memory encoded, uint256 dataOffset, uint256 numel, uint256 tensorIndex) private pure {
         uint256 j;
-        // Fast path, 32 bools per word. On a word with an invalid byte it stops, and the byte loop finds it.
-        for (; j + 32 <= numel; j += 32) {
-            uint256 word;
-            // Safe: reads only, within the data checked present (j + 32 <= numel).
-            assembly ("memory-safe") {
-                word := mload(add(add(encoded, 0x20), add(dataOffset, j)))
+        // Safe: j <= numel <= 2^24 and dataOffset + numel is within `encoded`.
+        unchecked {
+            // Fast path, 32 bools per word. On a word with an invalid byte it stops, and the byte loop finds it.
+            for (; j + 32 <= numel; j += 32) {
+                if (_word(encoded, dataOffset + j) & _NOT_BOOL_MASK != 0) break;
             }
-            if (word & _NOT_BOOL_MASK != 0) break;
+            for (; j < numel; ++j) {
+                uint256 value = _word(encoded, dataOffset + j) >> 248;
+                if (value > 1) revert TensorsInvalidBool(tensorIndex, j, uint8(value));
+            }
         }
-        for (; j < numel; ++j) {
-            uint256 value = _readUint(encoded, dataOffset + j, 1);
-            if (value > 1) revert TensorsInvalidBool(tensorIndex, j, uint8(value));
+    }
+
+    /// @dev Allocates and fills the tensor whose header (already checked by `_parseHeader`) starts at `offset`.
+    function _readTensor(
+        bytes memory encoded,
+        uint256 offset,
+        uint256 entry,
+        uint256 numel
+    ) private pure returns (Tensor memory t) {
+        uint256 head = _word(encoded, offset);
+        uint256 rank = (head >> 240) & 0xff;
+        t.dtype = uint8(head >> 248);
+        t.shape = new uint32[](rank);
+        // Safe: rank <= 8 and offset + 2 + 4 * rank is within `encoded` (checked by `_parseHeader`).
+        unchecked {
+            for (uint256 j; j < rank; ++j) {
+                t.shape[j] = uint32(_word(encoded, offset + 2 + 4 * j) >> 224);
+            }
+            t.data = new int256[](numel);
+            _readElements(encoded, offset + 2 + 4 * rank, entry, t.data);
         }
     }
 
@@ -514,35 +540,14 @@ library Tensors {
         }
     }
 
-    /// @dev Reads one element at byte `offset` of `encoded`; it must be present.
-    function _readElement(bytes memory encoded, uint256 offset, uint256 entry) private pure returns (int256 value) {
-        uint256 shift = 256 - 8 * (entry & _SIZE_MASK);
-        uint256 signed = entry & _SIGNED_FLAG;
-        // Safe: reads only; bytes past the element (even past the end of `encoded`) are shifted out.
+    /// @dev The 32 bytes of `encoded` from byte `offset` on. Callers use only the leading bytes they have
+    /// bounds-checked.
+    function _word(bytes memory encoded, uint256 offset) private pure returns (uint256 word) {
+        // Safe: reads only. Bytes past the end of `encoded` are whatever follows it in memory; callers shift them
+        // out or check the length before using them.
         assembly ("memory-safe") {
-            let word := mload(add(add(encoded, 0x20), offset))
-            switch signed
-            case 0 {
-                value := shr(shift, word)
-            }
-            default {
-                value := sar(shift, word)
-            }
+            word := mload(add(add(encoded, 0x20), offset))
         }
-    }
-
-    /// @dev Reads a big-endian unsigned integer of `size` (1..32) bytes at byte `offset` of `encoded`; it must be
-    /// present.
-    function _readUint(bytes memory encoded, uint256 offset, uint256 size) private pure returns (uint256 value) {
-        // Safe: reads only; bytes past the field (even past the end of `encoded`) are shifted out.
-        assembly ("memory-safe") {
-            value := shr(sub(256, shl(3, size)), mload(add(add(encoded, 0x20), offset)))
-        }
-    }
-
-    /// @dev Reverts with TensorsTruncated unless the input of `length` bytes holds at least `want` bytes.
-    function _need(uint256 length, uint256 want) private pure {
-        if (length < want) revert TensorsTruncated(length, want);
     }
 
     /// @dev The `_DTYPE_TABLE` entry of `dtype`, 0 if unknown (shifts of 256 bits or more yield 0).

@@ -99,7 +99,12 @@ export const MALFORMED_CASES: readonly MalformedCase[] = [
     { what: "a dim cut short", hex: "0x010102010000", code: "TRUNCATED", args: [6n, 8n] },
     { what: "a zero dim", hex: "0x010102020000000100000000", code: "ZERO_DIM", args: [0n, 1n] },
     { what: "a zero dim before a missing dim", hex: "0x01010202000000000000", code: "ZERO_DIM", args: [0n, 0n] },
-    { what: "2^24 + 1 elements", hex: "0x0101020101000001", code: "TOO_MANY_ELEMENTS", args: [0n, MAX_ELEMENTS + 1n, MAX_ELEMENTS] },
+    {
+        what: "2^24 + 1 elements",
+        hex: "0x0101020101000001",
+        code: "TOO_MANY_ELEMENTS",
+        args: [0n, MAX_ELEMENTS + 1n, MAX_ELEMENTS],
+    },
     {
         what: "eight dims of 2^32 - 1",
         hex: `0x01010208${"ffffffff".repeat(8)}`,
