@@ -1,0 +1,469 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { Signer } from "ethers";
+import { MODEL_COLLATERAL, TOKEN, UNBONDING_DELAY, deployCore, registerModel } from "../helpers/verity";
+import { minedAt } from "../helpers/disputes";
+
+const STAKE = 100n * TOKEN;
+
+/**
+ * Registry, staking and a model, with three operators holding (not yet staking) STAKE tokens approved to the
+ * staking contract, and a `keeper` that holds LOCKER_ROLE and SLASHER_ROLE so the gated functions can be driven
+ * directly (in production only the coordinator holds them).
+ */
+async function deployStaking() {
+    const core = await deployCore();
+    const modelId = await registerModel(core.registry, core.publisher);
+    const [keeper, stranger, ...rest] = core.others;
+    await core.staking.grantRole(await core.staking.LOCKER_ROLE(), await keeper!.getAddress());
+    await core.staking.grantRole(await core.staking.SLASHER_ROLE(), await keeper!.getAddress());
+    for (const op of core.operators) {
+        await core.token.mint(await op.getAddress(), STAKE);
+        await core.token.connect(op).approve(await core.staking.getAddress(), STAKE);
+    }
+    return { ...core, modelId, keeper: keeper!, stranger: stranger!, rest };
+}
+
+/** deployStaking with every operator staked (STAKE) and registered for the model, in operator order. */
+async function deployStaked() {
+    const d = await deployStaking();
+    for (const op of d.operators) {
+        await d.staking.connect(op).stake(STAKE);
+        await d.staking.connect(op).registerForModel(d.modelId);
+    }
+    return d;
+}
+
+async function addresses(signers: Signer[]): Promise<string[]> {
+    return Promise.all(signers.map((s) => s.getAddress()));
+}
+
+describe("Staking", function () {
+    describe("constructor", function () {
+        it("rejects a zero unbonding delay (StakingInvalidUnbondingDelay)", async function () {
+            const d = await loadFixture(deployStaking);
+            const factory = await ethers.getContractFactory("Staking");
+            await expect(factory.deploy(d.token, d.registry, 0, d.admin)).to.be.revertedWithCustomError(
+                factory,
+                "StakingInvalidUnbondingDelay",
+            );
+            const staking = await factory.deploy(d.token, d.registry, 1, d.admin);
+            expect(await staking.unbondingDelaySeconds()).to.equal(1n);
+            expect(await staking.stakeToken()).to.equal(await d.token.getAddress());
+        });
+    });
+
+    describe("stake", function () {
+        it("pulls the tokens, credits active stake and emits StakeDeposited", async function () {
+            const d = await loadFixture(deployStaking);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            const tx = d.staking.connect(op).stake(STAKE / 4n);
+            await expect(tx)
+                .to.emit(d.staking, "StakeDeposited")
+                .withArgs(operator, STAKE / 4n);
+            await expect(tx).to.changeTokenBalances(d.token, [operator, d.staking], [-STAKE / 4n, STAKE / 4n]);
+            await d.staking.connect(op).stake(STAKE / 4n);
+            const stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal(STAKE / 2n);
+            expect(stake.lockedWei).to.equal(0n);
+            expect(stake.unbondingWei).to.equal(0n);
+            expect(await d.staking.freeStake(operator)).to.equal(STAKE / 2n);
+        });
+
+        it("rejects zero amounts (StakingZeroAmount)", async function () {
+            const d = await loadFixture(deployStaked);
+            await expect(d.staking.connect(d.operators[0]!).stake(0)).to.be.revertedWithCustomError(
+                d.staking,
+                "StakingZeroAmount",
+            );
+            await expect(d.staking.connect(d.operators[0]!).requestUnbonding(0)).to.be.revertedWithCustomError(
+                d.staking,
+                "StakingZeroAmount",
+            );
+        });
+
+        it("rejects stake beyond 96 bits (StakingAmountTooLarge)", async function () {
+            const d = await loadFixture(deployStaking);
+            const whale = d.rest[0]!;
+            const max = 2n ** 96n - 1n;
+            await d.token.mint(await whale.getAddress(), max + 1n);
+            await d.token.connect(whale).approve(await d.staking.getAddress(), max + 1n);
+            await expect(d.staking.connect(whale).stake(max + 1n))
+                .to.be.revertedWithCustomError(d.staking, "StakingAmountTooLarge")
+                .withArgs(max + 1n, max);
+        });
+    });
+
+    describe("unbonding and withdrawal", function () {
+        it("moves free stake to unbonding, withdrawable after the delay (UnbondingStarted, StakeWithdrawn)", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            const to = await d.stranger.getAddress();
+            const tx = await d.staking.connect(op).requestUnbonding(STAKE / 4n);
+            const readyAt = (await minedAt(tx)) + UNBONDING_DELAY;
+            await expect(tx)
+                .to.emit(d.staking, "UnbondingStarted")
+                .withArgs(operator, STAKE / 4n, STAKE / 4n, readyAt);
+            let stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal((3n * STAKE) / 4n);
+            expect(stake.unbondingWei).to.equal(STAKE / 4n);
+            expect(stake.unbondingReadyAt).to.equal(BigInt(readyAt));
+            expect(await d.staking.freeStake(operator)).to.equal((3n * STAKE) / 4n);
+
+            await time.setNextBlockTimestamp(readyAt - 1);
+            await expect(d.staking.connect(op).withdrawUnbonded(to))
+                .to.be.revertedWithCustomError(d.staking, "StakingUnbondingNotReady")
+                .withArgs(readyAt - 1, readyAt);
+
+            await time.setNextBlockTimestamp(readyAt);
+            const withdrawal = d.staking.connect(op).withdrawUnbonded(to);
+            await expect(withdrawal)
+                .to.emit(d.staking, "StakeWithdrawn")
+                .withArgs(operator, to, STAKE / 4n);
+            await expect(withdrawal).to.changeTokenBalances(d.token, [d.staking, to], [-STAKE / 4n, STAKE / 4n]);
+            stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal((3n * STAKE) / 4n);
+            expect(stake.unbondingWei).to.equal(0n);
+            expect(stake.unbondingReadyAt).to.equal(0n);
+        });
+
+        it("returns the withdrawn amount", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[0]!;
+            await d.staking.connect(op).requestUnbonding(STAKE);
+            await time.increase(UNBONDING_DELAY);
+            expect(await d.staking.connect(op).withdrawUnbonded.staticCall(await op.getAddress())).to.equal(STAKE);
+        });
+
+        it("reverts when nothing is unbonding (StakingNothingToWithdraw)", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[0]!;
+            await expect(d.staking.connect(op).withdrawUnbonded(await op.getAddress())).to.be.revertedWithCustomError(
+                d.staking,
+                "StakingNothingToWithdraw",
+            );
+        });
+
+        it("unbonds only free stake, never locked collateral (StakingInsufficientFreeStake)", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL);
+            await expect(d.staking.connect(op).requestUnbonding(STAKE - MODEL_COLLATERAL + 1n))
+                .to.be.revertedWithCustomError(d.staking, "StakingInsufficientFreeStake")
+                .withArgs(STAKE - MODEL_COLLATERAL, STAKE - MODEL_COLLATERAL + 1n);
+            await d.staking.connect(op).requestUnbonding(STAKE - MODEL_COLLATERAL);
+            expect(await d.staking.freeStake(operator)).to.equal(0n);
+            expect((await d.staking.getStake(operator)).lockedWei).to.equal(MODEL_COLLATERAL);
+        });
+
+        it("restarts the delay for all unbonding stake on each requestUnbonding", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            const first = await d.staking.connect(op).requestUnbonding(10n * TOKEN);
+            const firstReadyAt = (await minedAt(first)) + UNBONDING_DELAY;
+
+            await time.increase(UNBONDING_DELAY / 2);
+            const second = await d.staking.connect(op).requestUnbonding(5n * TOKEN);
+            const secondReadyAt = (await minedAt(second)) + UNBONDING_DELAY;
+            expect(secondReadyAt).to.be.greaterThan(firstReadyAt);
+            await expect(second)
+                .to.emit(d.staking, "UnbondingStarted")
+                .withArgs(operator, 5n * TOKEN, 15n * TOKEN, secondReadyAt);
+            expect((await d.staking.getStake(operator)).unbondingReadyAt).to.equal(BigInt(secondReadyAt));
+
+            await time.setNextBlockTimestamp(firstReadyAt);
+            await expect(d.staking.connect(op).withdrawUnbonded(operator))
+                .to.be.revertedWithCustomError(d.staking, "StakingUnbondingNotReady")
+                .withArgs(firstReadyAt, secondReadyAt);
+            await time.setNextBlockTimestamp(secondReadyAt);
+            await expect(d.staking.connect(op).withdrawUnbonded(operator))
+                .to.emit(d.staking, "StakeWithdrawn")
+                .withArgs(operator, operator, 15n * TOKEN);
+        });
+    });
+
+    describe("registerForModel and unregisterFromModel", function () {
+        it("registers an operator with enough stake (OperatorRegistered)", async function () {
+            const d = await loadFixture(deployStaking);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            await d.staking.connect(op).stake(MODEL_COLLATERAL);
+            await expect(d.staking.connect(op).registerForModel(d.modelId))
+                .to.emit(d.staking, "OperatorRegistered")
+                .withArgs(operator, d.modelId);
+            expect(await d.staking.isRegistered(d.modelId, operator)).to.equal(true);
+            expect(await d.staking.getOperators(d.modelId)).to.deep.equal([operator]);
+        });
+
+        it("rejects stake below the model's collateral (StakingStakeBelowCollateral)", async function () {
+            const d = await loadFixture(deployStaking);
+            const op = d.operators[0]!;
+            await expect(d.staking.connect(op).registerForModel(d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingStakeBelowCollateral")
+                .withArgs(0, MODEL_COLLATERAL);
+            await d.staking.connect(op).stake(MODEL_COLLATERAL - 1n);
+            await expect(d.staking.connect(op).registerForModel(d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingStakeBelowCollateral")
+                .withArgs(MODEL_COLLATERAL - 1n, MODEL_COLLATERAL);
+        });
+
+        it("rejects a deactivated model (StakingModelInactive) and an unknown one (ModelRegistryUnknownModel)", async function () {
+            const d = await loadFixture(deployStaking);
+            const op = d.operators[0]!;
+            await d.staking.connect(op).stake(STAKE);
+            await d.registry.connect(d.publisher).deactivateModel(d.modelId);
+            await expect(d.staking.connect(op).registerForModel(d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingModelInactive")
+                .withArgs(d.modelId);
+            const unknown = ethers.id("no such model");
+            await expect(d.staking.connect(op).registerForModel(unknown))
+                .to.be.revertedWithCustomError(d.registry, "ModelRegistryUnknownModel")
+                .withArgs(unknown);
+        });
+
+        it("rejects a second registration (StakingAlreadyRegistered)", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[1]!;
+            await expect(d.staking.connect(op).registerForModel(d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingAlreadyRegistered")
+                .withArgs(await op.getAddress(), d.modelId);
+        });
+
+        it("rejects unregistering when not registered (StakingNotRegistered)", async function () {
+            const d = await loadFixture(deployStaked);
+            await expect(d.staking.connect(d.stranger).unregisterFromModel(d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+                .withArgs(await d.stranger.getAddress(), d.modelId);
+            const op = d.operators[0]!;
+            await d.staking.connect(op).unregisterFromModel(d.modelId);
+            await expect(d.staking.connect(op).unregisterFromModel(d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+                .withArgs(await op.getAddress(), d.modelId);
+        });
+
+        it("swap-and-pop keeps the operator set and isRegistered consistent", async function () {
+            const d = await loadFixture(deployStaked);
+            const [a, b, c] = await addresses(d.operators);
+            const [opA, opB, opC] = [d.operators[0]!, d.operators[1]!, d.operators[2]!];
+            const expectSet = async (want: string[]) => {
+                expect(await d.staking.getOperators(d.modelId)).to.deep.equal(want);
+                for (const operator of [a!, b!, c!]) {
+                    expect(await d.staking.isRegistered(d.modelId, operator)).to.equal(want.includes(operator));
+                }
+            };
+            await expectSet([a!, b!, c!]);
+
+            // Removing the first moves the last into its slot.
+            await expect(d.staking.connect(opA).unregisterFromModel(d.modelId))
+                .to.emit(d.staking, "OperatorUnregistered")
+                .withArgs(a, d.modelId);
+            await expectSet([c!, b!]);
+
+            // The moved operator's position was updated: removing it removes it, not someone else.
+            await d.staking.connect(opC).unregisterFromModel(d.modelId);
+            await expectSet([b!]);
+
+            await d.staking.connect(opA).registerForModel(d.modelId);
+            await d.staking.connect(opC).registerForModel(d.modelId);
+            await expectSet([b!, a!, c!]);
+
+            // Removing the last is a plain pop.
+            await d.staking.connect(opC).unregisterFromModel(d.modelId);
+            await expectSet([b!, a!]);
+            await d.staking.connect(opB).unregisterFromModel(d.modelId);
+            await expectSet([a!]);
+            await d.staking.connect(opA).unregisterFromModel(d.modelId);
+            await expectSet([]);
+            await d.staking.connect(opB).registerForModel(d.modelId);
+            await expectSet([b!]);
+        });
+
+        it("operatorAt is seed modulo the operator count, and the zero address with no operators", async function () {
+            const d = await loadFixture(deployStaked);
+            const operators = await d.staking.getOperators(d.modelId);
+            expect(operators.length).to.equal(3);
+            for (const seed of [0n, 1n, 2n, 3n, 4n, 5n, 2n ** 255n + 7n, 2n ** 256n - 1n]) {
+                expect(await d.staking.operatorAt(d.modelId, seed)).to.equal(operators[Number(seed % 3n)]);
+            }
+            const other = ethers.id("empty model");
+            expect(await d.staking.operatorAt(other, 12345n)).to.equal(ethers.ZeroAddress);
+        });
+
+        it("keeps locked collateral when an operator unregisters", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL);
+            await d.staking.connect(op).unregisterFromModel(d.modelId);
+            expect((await d.staking.getStake(operator)).lockedWei).to.equal(MODEL_COLLATERAL);
+            await expect(d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+                .withArgs(operator, d.modelId);
+        });
+    });
+
+    describe("roles", function () {
+        it("gates lockCollateral, unlockCollateral, slash and slashLocked (AccessControlUnauthorizedAccount)", async function () {
+            const d = await loadFixture(deployStaked);
+            const operator = await d.operators[0]!.getAddress();
+            const stranger = await d.stranger.getAddress();
+            const locker = await d.staking.LOCKER_ROLE();
+            const slasher = await d.staking.SLASHER_ROLE();
+            const asStranger = d.staking.connect(d.stranger);
+            await expect(asStranger.lockCollateral(operator, d.modelId, 1))
+                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
+                .withArgs(stranger, locker);
+            await expect(asStranger.unlockCollateral(operator, 1))
+                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
+                .withArgs(stranger, locker);
+            await expect(asStranger.slash(operator, 1))
+                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
+                .withArgs(stranger, slasher);
+            await expect(asStranger.slashLocked(operator, 1))
+                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
+                .withArgs(stranger, slasher);
+            // The operator itself holds no role either.
+            await expect(d.staking.connect(d.operators[0]!).slash(operator, 1))
+                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
+                .withArgs(operator, slasher);
+        });
+
+        it("grants both roles to the coordinator at deployment and to no random account", async function () {
+            const d = await loadFixture(deployStaking);
+            const coordinator = await d.coordinator.getAddress();
+            expect(await d.staking.hasRole(await d.staking.LOCKER_ROLE(), coordinator)).to.equal(true);
+            expect(await d.staking.hasRole(await d.staking.SLASHER_ROLE(), coordinator)).to.equal(true);
+            expect(await d.staking.hasRole(await d.staking.SLASHER_ROLE(), await d.stranger.getAddress())).to.equal(
+                false,
+            );
+        });
+    });
+
+    describe("lockCollateral and unlockCollateral", function () {
+        it("locks free stake of a registered operator and unlocks it (CollateralLocked, CollateralUnlocked)", async function () {
+            const d = await loadFixture(deployStaked);
+            const operator = await d.operators[0]!.getAddress();
+            await expect(d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, 30n * TOKEN))
+                .to.emit(d.staking, "CollateralLocked")
+                .withArgs(operator, 30n * TOKEN);
+            expect((await d.staking.getStake(operator)).lockedWei).to.equal(30n * TOKEN);
+            expect(await d.staking.freeStake(operator)).to.equal(STAKE - 30n * TOKEN);
+            await expect(d.staking.connect(d.keeper).unlockCollateral(operator, 10n * TOKEN))
+                .to.emit(d.staking, "CollateralUnlocked")
+                .withArgs(operator, 10n * TOKEN);
+            expect((await d.staking.getStake(operator)).lockedWei).to.equal(20n * TOKEN);
+            expect((await d.staking.getStake(operator)).stakedWei).to.equal(STAKE);
+        });
+
+        it("rejects locking more than the free stake (StakingInsufficientFreeStake)", async function () {
+            const d = await loadFixture(deployStaked);
+            const operator = await d.operators[0]!.getAddress();
+            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, STAKE - TOKEN);
+            await expect(d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, TOKEN + 1n))
+                .to.be.revertedWithCustomError(d.staking, "StakingInsufficientFreeStake")
+                .withArgs(TOKEN, TOKEN + 1n);
+        });
+
+        it("rejects locking for an operator not registered for the model (StakingNotRegistered)", async function () {
+            const d = await loadFixture(deployStaked);
+            const stranger = await d.stranger.getAddress();
+            await expect(d.staking.connect(d.keeper).lockCollateral(stranger, d.modelId, 1))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+                .withArgs(stranger, d.modelId);
+        });
+
+        it("rejects unlocking or slashLocked beyond the locked amount (StakingUnlockExceedsLocked)", async function () {
+            const d = await loadFixture(deployStaked);
+            const operator = await d.operators[0]!.getAddress();
+            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL);
+            await expect(d.staking.connect(d.keeper).unlockCollateral(operator, MODEL_COLLATERAL + 1n))
+                .to.be.revertedWithCustomError(d.staking, "StakingUnlockExceedsLocked")
+                .withArgs(MODEL_COLLATERAL, MODEL_COLLATERAL + 1n);
+            await expect(d.staking.connect(d.keeper).slashLocked(operator, MODEL_COLLATERAL + 1n))
+                .to.be.revertedWithCustomError(d.staking, "StakingUnlockExceedsLocked")
+                .withArgs(MODEL_COLLATERAL, MODEL_COLLATERAL + 1n);
+        });
+    });
+
+    describe("slash and slashLocked", function () {
+        /** Operator 0 with 80 active (30 locked, 50 free) and 20 unbonding. */
+        async function deployPartlyLocked() {
+            const d = await deployStaked();
+            const op = d.operators[0]!;
+            await d.staking.connect(op).requestUnbonding(20n * TOKEN);
+            await d.staking.connect(d.keeper).lockCollateral(await op.getAddress(), d.modelId, 30n * TOKEN);
+            return d;
+        }
+
+        it("takes from free stake first, sending the tokens to the caller (OperatorSlashed)", async function () {
+            const d = await loadFixture(deployPartlyLocked);
+            const operator = await d.operators[0]!.getAddress();
+            const keeper = await d.keeper.getAddress();
+            const tx = d.staking.connect(d.keeper).slash(operator, 40n * TOKEN);
+            await expect(tx)
+                .to.emit(d.staking, "OperatorSlashed")
+                .withArgs(operator, 40n * TOKEN, keeper);
+            await expect(tx).to.changeTokenBalances(d.token, [d.staking, keeper], [-40n * TOKEN, 40n * TOKEN]);
+            const stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal(40n * TOKEN);
+            expect(stake.lockedWei).to.equal(30n * TOKEN);
+            expect(stake.unbondingWei).to.equal(20n * TOKEN);
+        });
+
+        it("then from unbonding stake, and never from locked collateral", async function () {
+            const d = await loadFixture(deployPartlyLocked);
+            const operator = await d.operators[0]!.getAddress();
+            const keeper = await d.keeper.getAddress();
+            expect(await d.staking.connect(d.keeper).slash.staticCall(operator, STAKE)).to.equal(70n * TOKEN);
+            await expect(d.staking.connect(d.keeper).slash(operator, STAKE))
+                .to.emit(d.staking, "OperatorSlashed")
+                .withArgs(operator, 70n * TOKEN, keeper);
+            const stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal(30n * TOKEN);
+            expect(stake.lockedWei).to.equal(30n * TOKEN);
+            expect(stake.unbondingWei).to.equal(0n);
+            expect(await d.token.balanceOf(keeper)).to.equal(70n * TOKEN);
+
+            // Only locked collateral is left: a further slash takes nothing.
+            expect(await d.staking.connect(d.keeper).slash.staticCall(operator, 1n)).to.equal(0n);
+            await expect(d.staking.connect(d.keeper).slash(operator, 1n))
+                .to.emit(d.staking, "OperatorSlashed")
+                .withArgs(operator, 0, keeper);
+            expect((await d.staking.getStake(operator)).lockedWei).to.equal(30n * TOKEN);
+        });
+
+        it("splits a slash across free and unbonding stake", async function () {
+            const d = await loadFixture(deployPartlyLocked);
+            const operator = await d.operators[0]!.getAddress();
+            await d.staking.connect(d.keeper).slash(operator, 60n * TOKEN);
+            const stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal(30n * TOKEN);
+            expect(stake.lockedWei).to.equal(30n * TOKEN);
+            expect(stake.unbondingWei).to.equal(10n * TOKEN);
+        });
+
+        it("slashLocked takes exactly the locked collateral out of active stake", async function () {
+            const d = await loadFixture(deployPartlyLocked);
+            const operator = await d.operators[0]!.getAddress();
+            const keeper = await d.keeper.getAddress();
+            expect(await d.staking.connect(d.keeper).slashLocked.staticCall(operator, 30n * TOKEN)).to.equal(
+                30n * TOKEN,
+            );
+            const tx = d.staking.connect(d.keeper).slashLocked(operator, 30n * TOKEN);
+            await expect(tx)
+                .to.emit(d.staking, "OperatorSlashed")
+                .withArgs(operator, 30n * TOKEN, keeper);
+            await expect(tx).to.changeTokenBalances(d.token, [d.staking, keeper], [-30n * TOKEN, 30n * TOKEN]);
+            const stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal(50n * TOKEN);
+            expect(stake.lockedWei).to.equal(0n);
+            expect(stake.unbondingWei).to.equal(20n * TOKEN);
+            expect(await d.staking.freeStake(operator)).to.equal(50n * TOKEN);
+        });
+    });
+});

@@ -1,0 +1,158 @@
+import { ethers } from "hardhat";
+import type { ContractTransactionResponse, Signer } from "ethers";
+import type { IInferenceCoordinator } from "../../typechain-types/contracts/InferenceCoordinator";
+import {
+    DEFAULT_PARAMS,
+    MIN_COLLATERAL,
+    Mode,
+    ResultCode,
+    WRONG_OUTPUT,
+    applyEvents,
+    assignedSigner,
+    deployWithModel,
+    registerModel,
+    sendRequest,
+    submit,
+    type Deployment,
+    type Request,
+} from "./verity";
+
+export type Verdict = IInferenceCoordinator.VerdictStruct;
+
+export const BPS = 10_000n;
+export const CHALLENGER_REWARD_BPS = BigInt(DEFAULT_PARAMS.challengerRewardBps);
+export const FAILED_CHALLENGE_OPERATOR_BPS = BigInt(DEFAULT_PARAMS.failedChallengeOperatorBps);
+export const CHALLENGE_BOND_BPS = BigInt(DEFAULT_PARAMS.challengeBondBps);
+export const MIN_CHALLENGE_BOND = BigInt(DEFAULT_PARAMS.minChallengeBondWei);
+
+/**
+ * Callback gas for requests in dispute tests. The TestConsumer's Store behaviour writes five fresh storage slots
+ * (about 110k gas when the result code is non-zero), more than the default CALLBACK_GAS.
+ */
+export const DISPUTE_CALLBACK_GAS = 300_000;
+
+/** The resolver rejects the challenge: the submitted result stands. */
+export const NOT_AT_FAULT: Verdict = { operatorAtFault: false, deliverResult: false, resultCode: 0, output: "0x" };
+
+/** The operator was wrong and no correct result is delivered: the request is voided. */
+export const VOID: Verdict = { operatorAtFault: true, deliverResult: false, resultCode: 0, output: "0x" };
+
+/** The operator was wrong; the resolver delivers the correct `output` with `resultCode`. */
+export function corrected(output: Uint8Array, resultCode: number = ResultCode.OK): Verdict {
+    return { operatorAtFault: true, deliverResult: true, resultCode, output };
+}
+
+/** The bond the coordinator's formula asks for a result with `collateralWei` (bps share with the floor). */
+export function expectedBond(collateralWei: bigint): bigint {
+    const bond = (collateralWei * CHALLENGE_BOND_BPS) / BPS;
+    return bond < MIN_CHALLENGE_BOND ? MIN_CHALLENGE_BOND : bond;
+}
+
+/** Mints `amountWei` stake tokens to `signer` and approves the coordinator to pull exactly that much. */
+export async function fundBond(d: Deployment, signer: Signer, amountWei: bigint): Promise<void> {
+    await d.token.mint(await signer.getAddress(), amountWei);
+    await d.token.connect(signer).approve(await d.coordinator.getAddress(), amountWei);
+}
+
+/** Challenges `request` as `challenger`; returns the transaction and the request updated by its events. */
+export async function challengeAs(
+    d: Deployment,
+    challenger: Signer,
+    request: Request,
+    evidence: string = "0x",
+): Promise<{ tx: ContractTransactionResponse; request: Request }> {
+    const tx = await d.coordinator.connect(challenger).challenge(request, evidence);
+    return { tx, request: applyEvents(d.coordinator, request, await tx.wait()) };
+}
+
+/** Has the test resolver decide an open dispute; returns the transaction and the request updated by its events. */
+export async function decide(
+    d: Deployment,
+    disputed: Request,
+    verdict: Verdict,
+): Promise<{ tx: ContractTransactionResponse; request: Request }> {
+    const tx = await d.resolver.decide(disputed, verdict);
+    return { tx, request: applyEvents(d.coordinator, disputed, await tx.wait()) };
+}
+
+/** An operator's whole position: active + unbonding stake, coordinator balance and token balance. */
+export async function totalHoldings(d: Deployment, account: string): Promise<bigint> {
+    const stake = await d.staking.getStake(account);
+    return (
+        stake.stakedWei +
+        stake.unbondingWei +
+        (await d.coordinator.balanceOf(account)) +
+        (await d.token.balanceOf(account))
+    );
+}
+
+export interface SubmittedScenario extends Deployment {
+    /** The request in status Submitted, carrying WRONG_OUTPUT. */
+    request: Request;
+    /** The operator that submitted it. */
+    operator: Signer;
+    /** The bond a challenge of it needs. */
+    bondWei: bigint;
+}
+
+/** A REEXECUTION request answered with WRONG_OUTPUT by its assigned operator; the challenger is funded for one bond. */
+export async function deploySubmittedWrong(): Promise<SubmittedScenario> {
+    const d = await deployWithModel();
+    const requested = await sendRequest(d, { callbackGasLimit: DISPUTE_CALLBACK_GAS });
+    const operator = await assignedSigner(d, requested);
+    const request = await submit(d, requested, WRONG_OUTPUT, { operator });
+    const bondWei = await d.coordinator.challengeBond(request.collateralWei);
+    await fundBond(d, d.challenger, bondWei);
+    return { ...d, request, operator, bondWei };
+}
+
+export interface DisputedScenario extends SubmittedScenario {
+    /** The request in status Disputed (the resolver has not decided). */
+    disputed: Request;
+}
+
+/** deploySubmittedWrong, then challenged by `challenger`; the dispute is left open. */
+export async function deployDisputed(): Promise<DisputedScenario> {
+    const s = await deploySubmittedWrong();
+    const { request: disputed } = await challengeAs(s, s.challenger, s.request, "0x");
+    return { ...s, disputed };
+}
+
+/**
+ * A model whose collateral is the registry's minimum (so the bps bond is far below the floor), served by the
+ * same operators, with one request answered and a challenger holding plenty of tokens but no allowance yet.
+ */
+export async function deployTinyCollateral(): Promise<SubmittedScenario> {
+    const base = await deployWithModel();
+    const modelId = await registerModel(base.registry, base.publisher, {
+        salt: ethers.id("tiny-collateral"),
+        collateralWei: MIN_COLLATERAL,
+    });
+    for (const op of base.operators) await base.staking.connect(op).registerForModel(modelId);
+    const d: Deployment = { ...base, modelId };
+    const requested = await sendRequest(d, { callbackGasLimit: DISPUTE_CALLBACK_GAS });
+    const operator = await assignedSigner(d, requested);
+    const request = await submit(d, requested, WRONG_OUTPUT, { operator });
+    await d.token.mint(await d.challenger.getAddress(), 100n * MIN_CHALLENGE_BOND);
+    return { ...d, request, operator, bondWei: await d.coordinator.challengeBond(MIN_COLLATERAL) };
+}
+
+/** deployWithModel plus a QUORUM model the three operators are registered for. */
+export async function deployWithQuorumModel(): Promise<Deployment & { quorumModelId: string }> {
+    const d = await deployWithModel();
+    const quorumModelId = await registerModel(d.registry, d.publisher, {
+        salt: ethers.id("quorum-model"),
+        mode: Mode.QUORUM,
+    });
+    for (const op of d.operators) await d.staking.connect(op).registerForModel(quorumModelId);
+    return { ...d, quorumModelId };
+}
+
+/** The timestamp of the block that mined `tx`. */
+export async function minedAt(tx: ContractTransactionResponse): Promise<number> {
+    const receipt = await tx.wait();
+    if (receipt === null) throw new Error("no receipt");
+    const block = await ethers.provider.getBlock(receipt.blockNumber);
+    if (block === null) throw new Error("no block");
+    return block.timestamp;
+}
