@@ -49,11 +49,10 @@ import {ResultCodes} from "./libraries/ResultCodes.sol";
 contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    bytes32 private constant ATTESTATION_TYPEHASH =
-        keccak256(
-            "Attestation(uint256 requestId,bytes32 modelId,bytes32 inputHash,uint8 resultCode,bytes32 outputHash,"
-            "bytes32 traceCommitment)"
-        );
+    bytes32 private constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(uint256 requestId,bytes32 modelId,bytes32 inputHash,uint8 resultCode,bytes32 outputHash,"
+        "bytes32 traceCommitment)"
+    );
 
     /// @dev Gas kept back between the 63/64 check and the CALL (Chainlink's GAS_FOR_CALL_EXACT_CHECK).
     uint256 private constant GAS_FOR_CALL_EXACT_CHECK = 5_000;
@@ -461,9 +460,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function quoteFee(bytes32 modelId, uint32 callbackGasLimit) external view returns (uint96) {
-        uint256 fee = uint256(i_registry.getModelTerms(modelId).feeWei) +
-            uint256(callbackGasLimit) *
-            s_params.callbackGasFeeWei;
+        uint256 fee =
+            uint256(i_registry.getModelTerms(modelId).feeWei) + uint256(callbackGasLimit) * s_params.callbackGasFeeWei;
         if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
         return uint96(fee);
     }

@@ -34,6 +34,8 @@ contract RiskLimitVault is VerityConsumer, Ownable {
     error RiskLimitVaultAssessmentPending(uint256 requestId);
     /// @notice The borrow would exceed the borrower's limit.
     error RiskLimitVaultLimitExceeded(uint256 have, uint256 want);
+    /// @notice The request was not made by this vault.
+    error RiskLimitVaultNotOurRequest(uint256 requestId);
     /// @notice More repaid than owed.
     error RiskLimitVaultRepayTooLarge(uint256 have, uint256 want);
 
@@ -89,6 +91,7 @@ contract RiskLimitVault is VerityConsumer, Ownable {
     /// @notice Clears a borrower's pending assessment after the coordinator cancelled it (deadline passed).
     /// @param request The request as emitted by the coordinator.
     function cancelAssessment(IInferenceCoordinator.Request calldata request) external {
+        if (request.consumer != address(this)) revert RiskLimitVaultNotOurRequest(request.requestId);
         coordinator().cancelRequest(request);
         address borrower = s_borrowerOf[request.requestId];
         delete s_borrowerOf[request.requestId];

@@ -354,7 +354,10 @@ interface IInferenceCoordinator {
     /// @param attestation The attestation.
     /// @param signature 65-byte or 64-byte (EIP-2098) signature.
     /// @return The signer.
-    function recoverAttester(Attestation calldata attestation, bytes calldata signature) external view returns (address);
+    function recoverAttester(
+        Attestation calldata attestation,
+        bytes calldata signature
+    ) external view returns (address);
 
     /// @notice The hash stored for a live request, or zero.
     /// @param requestId The request.

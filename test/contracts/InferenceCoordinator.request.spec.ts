@@ -26,6 +26,7 @@ describe("InferenceCoordinator: balances and requests", function () {
     describe("constructor", function () {
         it("rejects an unbonding delay not longer than the longest window plus the dispute timeout", async function () {
             const [admin] = await ethers.getSigners();
+            if (admin === undefined) throw new Error("no signer");
             const token = await ethers.deployContract("MockERC20", ["T", "T"]);
             const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1]);
             const staking = await ethers.deployContract("Staking", [token, registry, 1_500, admin]);
@@ -159,7 +160,11 @@ describe("InferenceCoordinator: balances and requests", function () {
 
         it("reverts for an unknown model (ModelRegistryUnknownModel) and a deactivated one", async function () {
             const d = await loadFixture(deployWithModel);
-            const opts = { callbackGasLimit: CALLBACK_GAS, deadline: (await now()) + 3_600, preferredOperator: ethers.ZeroAddress };
+            const opts = {
+                callbackGasLimit: CALLBACK_GAS,
+                deadline: (await now()) + 3_600,
+                preferredOperator: ethers.ZeroAddress,
+            };
             const unknown = ethers.id("nope");
             await expect(d.consumer.request(unknown, INPUT, opts))
                 .to.be.revertedWithCustomError(d.registry, "ModelRegistryUnknownModel")
@@ -213,7 +218,11 @@ describe("InferenceCoordinator: balances and requests", function () {
 
         it("rejects empty and oversized input (CoordinatorInvalidInputLength)", async function () {
             const d = await loadFixture(deployWithModel);
-            const opts = { callbackGasLimit: CALLBACK_GAS, deadline: (await now()) + 3_600, preferredOperator: ethers.ZeroAddress };
+            const opts = {
+                callbackGasLimit: CALLBACK_GAS,
+                deadline: (await now()) + 3_600,
+                preferredOperator: ethers.ZeroAddress,
+            };
             const max = Number(DEFAULT_PARAMS.maxInputBytes);
             await expect(d.consumer.request(d.modelId, "0x", opts))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidInputLength")

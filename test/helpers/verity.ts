@@ -17,7 +17,7 @@ export type Attestation = IInferenceCoordinator.AttestationStruct;
 
 export const Mode = { REEXECUTION: 0, BISECTION: 1, QUORUM: 2 } as const;
 export const Status = { None: 0, Requested: 1, Submitted: 2, Disputed: 3 } as const;
-export const ResultCode = { OK: 0, INVALID_INPUT: 1, MODEL_ERROR: 2, RESERVED_FROM: 128, VOIDED: 255 } as const;
+export const ResultCode = { OK: 0, INVALID_INPUT: 1, MODEL_ERROR: 2, RESERVED_FROM: 128, VOIDED: 255 };
 
 export const TOKEN = 10n ** 18n;
 export const MIN_WINDOW = 60;
@@ -28,7 +28,7 @@ export const UNBONDING_DELAY = 3 * 86_400;
 export const MODEL_FEE = TOKEN / 100n;
 export const MODEL_COLLATERAL = 10n * TOKEN;
 export const MODEL_WINDOW = 600;
-export const CALLBACK_GAS = 100_000;
+export const CALLBACK_GAS = 200_000;
 
 export const DEFAULT_PARAMS: Params = {
     exclusiveWindowSeconds: 30,
@@ -68,7 +68,13 @@ export interface Deployment {
 }
 
 export async function deployCore(params: Params = DEFAULT_PARAMS) {
-    const [admin, treasury, publisher, op1, op2, op3, challenger, ...others] = await ethers.getSigners();
+    const signers = await ethers.getSigners();
+    const [admin, treasury, publisher, op1, op2, op3, challenger] = signers.map((s) => s);
+    const others = signers.slice(7);
+    if (admin === undefined || treasury === undefined || publisher === undefined || challenger === undefined) {
+        throw new Error("hardhat network needs at least 7 accounts");
+    }
+    if (op1 === undefined || op2 === undefined || op3 === undefined) throw new Error("need 3 operator accounts");
     const token = await ethers.deployContract("MockERC20", ["Verity Test Token", "VTT"]);
     const registry = await ethers.deployContract("ModelRegistry", [MIN_WINDOW, MAX_WINDOW, MIN_COLLATERAL]);
     const staking = await ethers.deployContract("Staking", [
@@ -99,11 +105,11 @@ export async function deployCore(params: Params = DEFAULT_PARAMS) {
         coordinator,
         resolver,
         consumer,
-        admin: admin!,
-        treasury: treasury!,
-        publisher: publisher!,
-        operators: [op1!, op2!, op3!],
-        challenger: challenger!,
+        admin,
+        treasury,
+        publisher,
+        operators: [op1, op2, op3],
+        challenger,
         others,
     };
 }
@@ -272,7 +278,12 @@ export async function submit(
     return applyEvents(d.coordinator, request, await tx.wait());
 }
 
-export function attestationOf(request: Request, output: Uint8Array, resultCode = 0, trace = ethers.ZeroHash): Attestation {
+export function attestationOf(
+    request: Request,
+    output: Uint8Array,
+    resultCode = 0,
+    trace = ethers.ZeroHash,
+): Attestation {
     return {
         requestId: request.requestId,
         modelId: request.modelId,
