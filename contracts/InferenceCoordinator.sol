@@ -168,7 +168,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
                 revert CoordinatorInvalidDeadline(options.deadline, minDeadline, maxDeadline);
             }
         }
-        // Cannot overflow: both factors are bounded (uint96 fee rate * uint32 gas + uint96 fee < 2^129).
+        // Cannot overflow: uint64 fee rate * uint32 gas + uint96 fee < 2^97.
         uint256 fee = uint256(terms.feeWei) + uint256(options.callbackGasLimit) * params.callbackGasFeeWei;
         if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
 
@@ -181,17 +181,18 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         });
         requestId = uint256(keccak256(abi.encode(msg.sender, account.requestNonce)));
 
-        address assigned = options.preferredOperator;
-        if (assigned == address(0)) assigned = i_staking.operatorAt(modelId, requestId);
-
+        // The assignment is not looked up here: without a preferred operator, the rotation's pick is checked at
+        // submission (one storage read there instead of a cross-contract call on every request).
         Request memory request = Request({
             requestId: requestId,
             modelId: modelId,
             inputHash: keccak256(input),
             consumer: msg.sender,
             feeWei: uint96(fee),
-            assignedOperator: assigned,
+            preferredOperator: options.preferredOperator,
             collateralWei: terms.collateralWei,
+            // Fits: protocolFeeBps <= MAX_PROTOCOL_FEE_BPS < BPS, so this is at most `fee`.
+            protocolFeeWei: uint96((fee * params.protocolFeeBps) / BPS),
             deadline: options.deadline,
             exclusiveUntil: now_ + params.exclusiveWindowSeconds,
             callbackGasLimit: options.callbackGasLimit,
@@ -529,16 +530,12 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (block.timestamp > request.deadline) {
             revert CoordinatorDeadlinePassed(uint40(block.timestamp), request.deadline);
         }
-        if (
-            block.timestamp < request.exclusiveUntil &&
-            request.assignedOperator != address(0) &&
-            operator != request.assignedOperator
-        ) revert CoordinatorNotAssignedOperator(operator, request.assignedOperator);
         if (request.mode == IModelRegistry.VerificationMode.BISECTION && traceCommitment == bytes32(0)) {
             revert CoordinatorMissingTraceCommitment(request.requestId);
         }
         // Reverts unless the operator is registered for the model and has the free collateral.
         i_staking.lockCollateral(operator, request.modelId, request.collateralWei);
+        if (block.timestamp < request.exclusiveUntil) _requireAssigned(request, operator);
 
         uint40 challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
         Request memory submitted = request;
@@ -560,6 +557,17 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         );
     }
 
+    /// @dev During the exclusive window: the preferred operator, else the rotation's pick among the operators
+    /// registered for the model now.
+    function _requireAssigned(Request calldata request, address operator) private view {
+        address preferred = request.preferredOperator;
+        if (preferred != address(0)) {
+            if (operator != preferred) revert CoordinatorNotAssignedOperator(operator, preferred);
+        } else if (!i_staking.isRotationPick(request.modelId, operator, request.requestId)) {
+            revert CoordinatorNotAssignedOperator(operator, i_staking.operatorAt(request.modelId, request.requestId));
+        }
+    }
+
     function _finalize(Request calldata request, bytes calldata output) private {
         if (block.timestamp < request.challengeEndsAt) {
             revert CoordinatorChallengeWindowOpen(uint40(block.timestamp), request.challengeEndsAt);
@@ -570,8 +578,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         // Settle every balance before the callback: the consumer sees a finished request.
         delete s_commitments[request.requestId];
         i_staking.unlockCollateral(request.operator, request.collateralWei);
-        // Cannot overflow: protocolFeeBps <= MAX_PROTOCOL_FEE_BPS < BPS, so protocolFee <= feeWei.
-        uint96 protocolFeeWei = uint96((uint256(request.feeWei) * s_params.protocolFeeBps) / BPS);
+        // Cannot underflow: protocolFeeWei was computed as a share of feeWei at request time.
+        uint96 protocolFeeWei = request.protocolFeeWei;
         uint96 operatorFeeWei = request.feeWei - protocolFeeWei;
         _credit(request.operator, operatorFeeWei);
         if (protocolFeeWei != 0) _credit(s_treasury, protocolFeeWei);

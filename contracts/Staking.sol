@@ -124,7 +124,6 @@ contract Staking is IStaking, AccessControl {
         if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
         // Cannot overflow: locked + amountWei <= stakedWei <= type(uint96).max.
         s.lockedWei = uint96(locked + amountWei);
-        emit CollateralLocked(operator, amountWei);
     }
 
     /// @inheritdoc IStaking
@@ -133,7 +132,6 @@ contract Staking is IStaking, AccessControl {
         uint256 locked = s.lockedWei;
         if (amountWei > locked) revert StakingUnlockExceedsLocked(locked, amountWei);
         s.lockedWei = uint96(locked - amountWei);
-        emit CollateralUnlocked(operator, amountWei);
     }
 
     /// @inheritdoc IStaking
@@ -165,6 +163,13 @@ contract Staking is IStaking, AccessControl {
         address[] storage operators = s_operators[modelId];
         uint256 count = operators.length;
         return count == 0 ? address(0) : operators[seed % count];
+    }
+
+    /// @inheritdoc IStaking
+    function isRotationPick(bytes32 modelId, address operator, uint256 seed) external view returns (bool) {
+        uint256 position = s_operatorPosition[modelId][operator];
+        // position is 1-based and non-zero only if registered, so count >= position >= 1 below.
+        return position != 0 && seed % s_operators[modelId].length == position - 1;
     }
 
     /// @inheritdoc IStaking

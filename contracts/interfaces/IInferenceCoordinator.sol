@@ -20,7 +20,8 @@ interface IInferenceCoordinator {
     /// @notice What the consumer chooses per request.
     /// @param callbackGasLimit Gas the result callback gets, exactly. Paid for at `callbackGasFeeWei` per unit.
     /// @param deadline Unix time after which no result may be submitted and the request can be cancelled.
-    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation.
+    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation
+    /// (`Staking.operatorAt(modelId, requestId)`, evaluated when a result is submitted).
     struct RequestOptions {
         uint32 callbackGasLimit;
         uint40 deadline;
@@ -28,14 +29,17 @@ interface IInferenceCoordinator {
     }
 
     /// @notice Everything later checks need about a request; only its hash is stored.
+    /// @dev `feeWei` is the whole escrowed fee; `protocolFeeWei` is the treasury's part of it, fixed at request
+    /// time. `preferredOperator` is the consumer's choice (address(0): the rotation, evaluated at submission).
     struct Request {
         uint256 requestId;
         bytes32 modelId;
         bytes32 inputHash;
         address consumer;
         uint96 feeWei;
-        address assignedOperator;
+        address preferredOperator;
         uint96 collateralWei;
+        uint96 protocolFeeWei;
         uint40 deadline;
         uint40 exclusiveUntil;
         uint32 callbackGasLimit;
@@ -101,7 +105,7 @@ interface IInferenceCoordinator {
     /// @param maxCallbackGasLimit Largest callback gas limit a request may ask for.
     /// @param maxInputBytes Largest input accepted.
     /// @param callbackGasFeeWei Fee per unit of callback gas, added to the model fee (stake-token units).
-    /// @param protocolFeeBps Share of each fee credited to the treasury at finalization.
+    /// @param protocolFeeBps Share of each fee credited to the treasury at finalization (fixed per request).
     /// @param challengerRewardBps Share of a slash paid to the winning challenger (the rest to the treasury).
     /// @param failedChallengeOperatorBps Share of a losing challenger's bond paid to the operator.
     /// @param challengeBondBps Bond as a share of the disputed result's collateral...
@@ -112,8 +116,9 @@ interface IInferenceCoordinator {
         uint32 maxDeadlineSeconds;
         uint32 maxCallbackGasLimit;
         uint32 maxInputBytes;
-        uint96 callbackGasFeeWei;
+        uint64 callbackGasFeeWei;
         uint16 protocolFeeBps;
+        // Second slot: read by disputes only.
         uint16 challengerRewardBps;
         uint16 failedChallengeOperatorBps;
         uint16 challengeBondBps;
@@ -210,7 +215,8 @@ interface IInferenceCoordinator {
     error CoordinatorDeadlinePassed(uint40 now_, uint40 deadline);
     /// @notice The request is still within its deadline (cannot be cancelled yet).
     error CoordinatorDeadlineNotPassed(uint40 now_, uint40 deadline);
-    /// @notice During the exclusive window only the assigned operator may serve.
+    /// @notice During the exclusive window only the assigned operator (the preferred one, else the rotation's
+    /// pick) may serve.
     error CoordinatorNotAssignedOperator(address have, address want);
     /// @notice Operators may not use protocol-reserved result codes.
     error CoordinatorInvalidResultCode(uint8 have, uint8 max);

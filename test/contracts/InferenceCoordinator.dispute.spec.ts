@@ -451,7 +451,6 @@ describe("InferenceCoordinator: disputes", function () {
             await expect(tx)
                 .to.emit(s.coordinator, "ResultDelivered")
                 .withArgs(s.request.requestId, ResultCode.VOIDED, true, anyValue);
-            await expect(tx).to.emit(s.staking, "CollateralUnlocked").withArgs(operator, COLLATERAL);
             await expect(tx).not.to.emit(s.staking, "OperatorSlashed");
 
             expect(await s.coordinator.balanceOf(challenger)).to.equal(s.bondWei);

@@ -119,21 +119,19 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect(await d.coordinator.quoteFee(d.modelId, CALLBACK_GAS)).to.equal(expectedFee);
         });
 
-        it("assigns by O(1) rotation over the model's operators: requestId mod count", async function () {
-            const d = await loadFixture(deployWithModel);
-            const operators = await d.staking.getOperators(d.modelId);
-            for (let i = 0; i < 4; i++) {
-                const request = await sendRequest(d);
-                const want = operators[Number(BigInt(request.requestId) % BigInt(operators.length))];
-                expect(request.assignedOperator).to.equal(want);
-            }
-        });
-
-        it("assigns the preferred operator when one is given", async function () {
+        it("records the preferred operator, or none for the rotation", async function () {
             const d = await loadFixture(deployWithModel);
             const preferred = await d.operators[2]!.getAddress();
-            const request = await sendRequest(d, { preferred });
-            expect(request.assignedOperator).to.equal(preferred);
+            expect((await sendRequest(d, { preferred })).preferredOperator).to.equal(preferred);
+            expect((await sendRequest(d)).preferredOperator).to.equal(ethers.ZeroAddress);
+        });
+
+        it("snapshots the protocol fee share at request time", async function () {
+            const d = await loadFixture(deployWithModel);
+            const request = await sendRequest(d);
+            expect(request.protocolFeeWei).to.equal((expectedFee * BigInt(DEFAULT_PARAMS.protocolFeeBps)) / 10_000n);
+            await d.coordinator.setParams({ ...DEFAULT_PARAMS, protocolFeeBps: 0 });
+            expect((await sendRequest(d)).protocolFeeWei).to.equal(0n);
         });
 
         it("gives unique ids to successive requests of one consumer", async function () {

@@ -173,8 +173,9 @@ function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
         inputHash: r.inputHash,
         consumer: r.consumer,
         feeWei: r.feeWei,
-        assignedOperator: r.assignedOperator,
+        preferredOperator: r.preferredOperator,
         collateralWei: r.collateralWei,
+        protocolFeeWei: r.protocolFeeWei,
         deadline: r.deadline,
         exclusiveUntil: r.exclusiveUntil,
         callbackGasLimit: r.callbackGasLimit,
@@ -256,12 +257,19 @@ export async function sendRequest(
     return request;
 }
 
+/** The operator assigned to `request`: the preferred one, else the rotation's pick among registered operators. */
+export async function assignedOperator(d: Pick<Deployment, "staking">, request: Request): Promise<string> {
+    if (request.preferredOperator !== ethers.ZeroAddress) return String(request.preferredOperator);
+    return d.staking.operatorAt(request.modelId, request.requestId);
+}
+
 /** The signer of the operator assigned to `request`. */
 export async function assignedSigner(d: Deployment, request: Request): Promise<Signer> {
+    const assigned = await assignedOperator(d, request);
     for (const op of d.operators) {
-        if ((await op.getAddress()) === request.assignedOperator) return op;
+        if ((await op.getAddress()) === assigned) return op;
     }
-    throw new Error(`assigned operator ${String(request.assignedOperator)} is not a test operator`);
+    throw new Error(`assigned operator ${assigned} is not a test operator`);
 }
 
 /** Submits `output` as the assigned operator and returns the updated Request. */
