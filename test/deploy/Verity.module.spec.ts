@@ -16,7 +16,11 @@ async function deployModule() {
             },
         },
     });
-    return { ...deployed, token, deployer, treasury };
+    // Ignition returns untyped contracts; re-attach the TypeChain types by address.
+    const registry = await ethers.getContractAt("ModelRegistry", await deployed.registry.getAddress());
+    const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
+    const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
+    return { registry, staking, coordinator, token, deployer, treasury };
 }
 
 describe("deploy/modules/Verity (Ignition)", function () {
