@@ -18,6 +18,7 @@ import {
     DEFAULT_PARAMS,
     INPUT,
     OUTPUT,
+    NO_FEE_LIMIT,
     TOKEN,
     applyEvents,
     assignedSigner,
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
                 callbackGasLimit: CALLBACK_GAS_LIMIT,
                 deadline,
                 preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: NO_FEE_LIMIT,
             }),
         );
         const [r] = requestsFrom(coordinator, receipt);
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
             callbackGasLimit: CALLBACK_GAS_LIMIT,
             deadline,
             preferredOperator: ethers.ZeroAddress,
+            maxFeeWei: NO_FEE_LIMIT,
         });
         const requestReceipt = (await requestTx.wait())!;
         const [r] = requestsFrom(coordinator, requestReceipt);

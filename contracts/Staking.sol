@@ -67,9 +67,10 @@ contract Staking is IStaking, AccessControl {
         OperatorStake storage s = s_stakes[msg.sender];
         uint256 free = s.stakedWei - s.lockedWei;
         if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
-        // Cannot overflow: amountWei <= stakedWei, and unbonding + staked never exceeds the uint96 deposits.
-        s.stakedWei -= uint96(amountWei);
         uint256 unbonding = uint256(s.unbondingWei) + amountWei;
+        if (unbonding > type(uint96).max) revert StakingAmountTooLarge(unbonding, type(uint96).max);
+        // The cast is safe: amountWei <= free <= stakedWei, a uint96.
+        s.stakedWei -= uint96(amountWei);
         s.unbondingWei = uint96(unbonding);
         uint40 readyAt = uint40(block.timestamp) + i_unbondingDelaySeconds;
         s.unbondingReadyAt = readyAt;

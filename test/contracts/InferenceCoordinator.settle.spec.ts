@@ -6,6 +6,7 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import {
     DEFAULT_PARAMS,
     MODEL_COLLATERAL,
+    NO_FEE_LIMIT,
     Mode,
     OUTPUT,
     ResultCode,
@@ -517,6 +518,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                 callbackGasLimit: 50_000,
                 deadline,
                 preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: NO_FEE_LIMIT,
             });
             const { requestsFrom } = await import("../helpers/verity");
             const [request] = requestsFrom(d.coordinator, await tx.wait());

@@ -97,6 +97,21 @@ describe("Staking", function () {
     });
 
     describe("unbonding and withdrawal", function () {
+        it("rejects unbonding beyond 96 bits instead of truncating (StakingAmountTooLarge)", async function () {
+            const d = await loadFixture(deployStaking);
+            const whale = d.rest[0]!;
+            const max = 2n ** 96n - 1n;
+            await d.token.mint(await whale.getAddress(), 2n * max);
+            await d.token.connect(whale).approve(await d.staking.getAddress(), 2n * max);
+            await d.staking.connect(whale).stake(max);
+            await d.staking.connect(whale).requestUnbonding(max);
+            await d.staking.connect(whale).stake(max);
+            await expect(d.staking.connect(whale).requestUnbonding(max))
+                .to.be.revertedWithCustomError(d.staking, "StakingAmountTooLarge")
+                .withArgs(2n * max, max);
+            expect((await d.staking.getStake(await whale.getAddress())).unbondingWei).to.equal(max);
+        });
+
         it("moves free stake to unbonding, withdrawable after the delay (UnbondingStarted, StakeWithdrawn)", async function () {
             const d = await loadFixture(deployStaked);
             const op = d.operators[0]!;

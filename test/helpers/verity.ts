@@ -20,6 +20,8 @@ export const Status = { None: 0, Requested: 1, Submitted: 2, Disputed: 3 } as co
 export const ResultCode = { OK: 0, INVALID_INPUT: 1, MODEL_ERROR: 2, RESERVED_FROM: 128, VOIDED: 255 };
 
 export const TOKEN = 10n ** 18n;
+/** RequestOptions.maxFeeWei that accepts any fee. */
+export const NO_FEE_LIMIT = 2n ** 96n - 1n;
 export const MIN_WINDOW = 60;
 export const MAX_WINDOW = 86_400;
 export const MIN_COLLATERAL = TOKEN / 10n;
@@ -232,7 +234,7 @@ export function applyEvents(
 }
 
 export function defaultOptions(deadline: number, preferredOperator = ethers.ZeroAddress) {
-    return { callbackGasLimit: CALLBACK_GAS, deadline, preferredOperator };
+    return { callbackGasLimit: CALLBACK_GAS, deadline, preferredOperator, maxFeeWei: NO_FEE_LIMIT };
 }
 
 export async function now(): Promise<number> {
@@ -251,6 +253,7 @@ export async function sendRequest(
         callbackGasLimit: opts.callbackGasLimit ?? CALLBACK_GAS,
         deadline,
         preferredOperator: opts.preferred ?? ethers.ZeroAddress,
+        maxFeeWei: NO_FEE_LIMIT,
     });
     const [request] = requestsFrom(d.coordinator, await tx.wait());
     if (request === undefined) throw new Error("no InferenceRequested event");
