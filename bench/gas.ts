@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     // Cancel after the deadline.
     const toCancel = await request();
     await time.increaseTo(Number(toCancel.request.deadline) + 1);
-    const cancelGas = (await gasOf(coordinator.cancelRequest(toCancel.request))).gas;
+    const cancelGas = (await gasOf(consumer.cancel(toCancel.request))).gas;
 
     // Challenge (bond transfer + resolver notified; the test resolver leaves it open).
     const toChallenge = await submit((await request()).request);
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
         { label: "submit", gas: submitGas },
         { label: "finalize (with callback storing one word)", gas: finalizeGas },
         { label: "callback itself (consumer's work)", gas: callbackGas },
-        { label: "cancel after deadline", gas: cancelGas },
+        { label: "cancel after deadline", gas: cancelGas, note: "by the consumer contract" },
         { label: "challenge (bond + resolver notified)", gas: challengeGas },
         { label: "lifecycle request + submit + finalize", gas: lifecycle },
         { label: "lifecycle excluding the callback's own work", gas: lifecycleExCallback },
