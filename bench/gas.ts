@@ -18,6 +18,7 @@ import {
     DEFAULT_PARAMS,
     INPUT,
     OUTPUT,
+    NO_FEE_LIMIT,
     TOKEN,
     applyEvents,
     assignedSigner,
@@ -39,6 +40,29 @@ const CALLBACK_GAS_LIMIT = 50_000;
 const BATCH_SIZES = [1, 8, 32] as const;
 const TARGET_LIFECYCLE = 150_000;
 const TARGET_BATCH_32 = 60_000;
+
+/** Where a transaction's gas goes: intrinsic, calldata (EIP-2028 prices), logs, and the rest (execution). */
+interface Breakdown {
+    label: string;
+    total: number;
+    intrinsic: number;
+    calldata: number;
+    logs: number;
+    execution: number;
+}
+
+function breakdownOf(
+    label: string,
+    data: string,
+    receipt: { gasUsed: bigint; logs: readonly { data: string; topics: readonly string[] }[] },
+): Breakdown {
+    let calldata = 0;
+    for (const byte of ethers.getBytes(data)) calldata += byte === 0 ? 4 : 16;
+    let logs = 0;
+    for (const log of receipt.logs) logs += 375 + 375 * log.topics.length + 8 * ethers.getBytes(log.data).length;
+    const total = Number(receipt.gasUsed);
+    return { label, total, intrinsic: 21_000, calldata, logs, execution: total - 21_000 - calldata - logs };
+}
 
 interface Figure {
     label: string;
@@ -73,6 +97,7 @@ async function main(): Promise<void> {
                 callbackGasLimit: CALLBACK_GAS_LIMIT,
                 deadline,
                 preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: NO_FEE_LIMIT,
             }),
         );
         const [r] = requestsFrom(coordinator, receipt);
@@ -110,15 +135,35 @@ async function main(): Promise<void> {
         finalize: [] as number[],
         callback: [] as number[],
     };
+    const breakdowns: Breakdown[] = [];
     for (let i = 0; i < 5; i++) {
-        const a = await request();
-        const b = await submit(a.request);
-        await time.increaseTo(Number(b.request.challengeEndsAt));
-        const f = await gasOf(coordinator.finalize(b.request, OUTPUT));
-        samples.request.push(a.gas);
-        samples.submit.push(b.gas);
-        samples.finalize.push(f.gas);
-        samples.callback.push(callbackGasOf(f.receipt));
+        const deadline = (await time.latest()) + 3_600;
+        const requestTx = await consumer.request(modelId, INPUT, {
+            callbackGasLimit: CALLBACK_GAS_LIMIT,
+            deadline,
+            preferredOperator: ethers.ZeroAddress,
+            maxFeeWei: NO_FEE_LIMIT,
+        });
+        const requestReceipt = (await requestTx.wait())!;
+        const [r] = requestsFrom(coordinator, requestReceipt);
+        const operator = await assignedSigner(d, r!);
+        const submitTx = await coordinator.connect(operator).submitResult(r!, 0, OUTPUT, ethers.ZeroHash);
+        const submitReceipt = (await submitTx.wait())!;
+        const s = applyEvents(coordinator, r!, submitReceipt);
+        await time.increaseTo(Number(s.challengeEndsAt));
+        const finalizeTx = await coordinator.finalize(s, OUTPUT);
+        const finalizeReceipt = (await finalizeTx.wait())!;
+        samples.request.push(Number(requestReceipt.gasUsed));
+        samples.submit.push(Number(submitReceipt.gasUsed));
+        samples.finalize.push(Number(finalizeReceipt.gasUsed));
+        samples.callback.push(callbackGasOf(finalizeReceipt));
+        if (i === 4) {
+            breakdowns.push(
+                breakdownOf("request", requestTx.data, requestReceipt),
+                breakdownOf("submit", submitTx.data, submitReceipt),
+                breakdownOf("finalize", finalizeTx.data, finalizeReceipt),
+            );
+        }
     }
     const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const requestGas = median(samples.request);
@@ -129,7 +174,7 @@ async function main(): Promise<void> {
     // Cancel after the deadline.
     const toCancel = await request();
     await time.increaseTo(Number(toCancel.request.deadline) + 1);
-    const cancelGas = (await gasOf(coordinator.cancelRequest(toCancel.request))).gas;
+    const cancelGas = (await gasOf(consumer.cancel(toCancel.request))).gas;
 
     // Challenge (bond transfer + resolver notified; the test resolver leaves it open).
     const toChallenge = await submit((await request()).request);
@@ -179,7 +224,7 @@ async function main(): Promise<void> {
         { label: "submit", gas: submitGas },
         { label: "finalize (with callback storing one word)", gas: finalizeGas },
         { label: "callback itself (consumer's work)", gas: callbackGas },
-        { label: "cancel after deadline", gas: cancelGas },
+        { label: "cancel after deadline", gas: cancelGas, note: "by the consumer contract" },
         { label: "challenge (bond + resolver notified)", gas: challengeGas },
         { label: "lifecycle request + submit + finalize", gas: lifecycle },
         { label: "lifecycle excluding the callback's own work", gas: lifecycleExCallback },
@@ -208,6 +253,7 @@ async function main(): Promise<void> {
         },
         figures,
         batch,
+        breakdown: breakdowns,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(join(RESULTS_DIR, "gas.json"), JSON.stringify(result, null, 2) + "\n");
@@ -226,6 +272,16 @@ async function main(): Promise<void> {
         ...batch.map(
             (b) =>
                 `| ${b.size} | ${b.submitPerResult.toLocaleString("en-US")} | ${b.finalizePerResult.toLocaleString("en-US")} |`,
+        ),
+        "",
+        "Where the gas of one lifecycle goes (last steady-state run; logs at 375 + 375/topic + 8/byte, calldata at",
+        "EIP-2028 prices, execution is the rest, net of the storage refund):",
+        "",
+        "| transaction | total | intrinsic | calldata | logs | execution |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ...breakdowns.map(
+            (b) =>
+                `| ${b.label} | ${[b.total, b.intrinsic, b.calldata, b.logs, b.execution].map((n) => n.toLocaleString("en-US")).join(" | ")} |`,
         ),
         "",
         "| target | measured | met |",

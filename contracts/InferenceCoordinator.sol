@@ -20,12 +20,12 @@ import {ResultCodes} from "./libraries/ResultCodes.sol";
 /// attestation), challenge window, settlement with an exactly-metered consumer callback, cancellation, disputes
 /// handed to per-mode resolvers, and equivocation slashing.
 /// @dev SECURITY CONSIDERATIONS
-/// - Who can call what. Anyone: deposit, request (the caller is the consumer), finalize, cancel after the deadline,
-///   challenge (with a bond), expire a stale dispute, prove equivocation, relay attested results. Registered
-///   operators with free collateral: submit (only the assigned one during the exclusive window). The resolver of a
-///   mode: resolveDispute for that mode. The owner: parameters within hard-coded bounds, the treasury, and each
-///   mode's resolver once (resolvers are immutable, so the owner cannot later swap in a resolver that slashes at
-///   will). Put the owner behind a timelock in production.
+/// - Who can call what. Anyone: deposit, request (the caller is the consumer), finalize, challenge (with a bond),
+///   expire a stale dispute, prove equivocation, relay attested results. The consumer: cancel after the deadline.
+///   Registered operators with free collateral: submit (only the assigned one during the exclusive window). The
+///   resolver of a mode: resolveDispute for that mode. The owner: parameters within hard-coded bounds, the
+///   treasury, and each mode's resolver once (resolvers are immutable, so the owner cannot later swap in a resolver
+///   that slashes at will). Put the owner behind a timelock in production.
 /// - What is trusted. The registry, staking contract and stake token given at deployment; resolvers for the modes
 ///   they are set for. Nothing about consumers or operators is trusted.
 /// - Storage holds one hash per live request; callers re-supply the request and the hash check makes every field
@@ -44,8 +44,10 @@ import {ResultCodes} from "./libraries/ResultCodes.sol";
 ///   Bonds have a floor, so tiny disputes cannot grief. A rejected dispute restarts the challenge window so other
 ///   challengers still get a full window (a colluding loser cannot shield a wrong result).
 /// - Known trade-offs: the full request struct is calldata on every call (cheaper than storage); a cancelled
-///   request gets no callback (the consumer tracks its deadlines); a dispute nobody resolves within
-///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver).
+///   request gets no callback (only its consumer can cancel it); a dispute nobody resolves within
+///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver); the rotation's pick
+///   is evaluated at submission over the current operator set, so set changes can move the exclusive window
+///   (a fairness, not a safety, property: see docs/protocol.md).
 contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -151,6 +153,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     ) external nonReentrant returns (uint256 requestId) {
         IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
         if (!terms.active) revert CoordinatorModelInactive(modelId);
+        // A result nobody can dispute carries no guarantee: refuse requests until the mode has a resolver.
+        if (s_resolvers[terms.mode] == address(0)) revert CoordinatorNoResolver(terms.mode);
 
         // Every field read below lives in the first Params slot: one cold read.
         Params storage params = s_params;
@@ -168,9 +172,9 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
                 revert CoordinatorInvalidDeadline(options.deadline, minDeadline, maxDeadline);
             }
         }
-        // Cannot overflow: both factors are bounded (uint96 fee rate * uint32 gas + uint96 fee < 2^129).
+        // Cannot overflow: uint64 fee rate * uint32 gas + uint96 fee < 2^97.
         uint256 fee = uint256(terms.feeWei) + uint256(options.callbackGasLimit) * params.callbackGasFeeWei;
-        if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
+        if (fee > options.maxFeeWei) revert CoordinatorFeeAboveMax(fee, options.maxFeeWei);
 
         Account memory account = s_accounts[msg.sender];
         if (account.balanceWei < fee) revert CoordinatorInsufficientBalance(account.balanceWei, fee);
@@ -181,17 +185,18 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         });
         requestId = uint256(keccak256(abi.encode(msg.sender, account.requestNonce)));
 
-        address assigned = options.preferredOperator;
-        if (assigned == address(0)) assigned = i_staking.operatorAt(modelId, requestId);
-
+        // The assignment is not looked up here: without a preferred operator, the rotation's pick is checked at
+        // submission (one storage read there instead of a cross-contract call on every request).
         Request memory request = Request({
             requestId: requestId,
             modelId: modelId,
             inputHash: keccak256(input),
             consumer: msg.sender,
             feeWei: uint96(fee),
-            assignedOperator: assigned,
+            preferredOperator: options.preferredOperator,
             collateralWei: terms.collateralWei,
+            // Fits: fee <= maxFeeWei (a uint96) and protocolFeeBps < BPS, so both casts are in range.
+            protocolFeeWei: uint96((fee * params.protocolFeeBps) / BPS),
             deadline: options.deadline,
             exclusiveUntil: now_ + params.exclusiveWindowSeconds,
             callbackGasLimit: options.callbackGasLimit,
@@ -211,6 +216,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// @inheritdoc IInferenceCoordinator
     function cancelRequest(Request calldata request) external nonReentrant {
         _requireCommitment(request, RequestStatus.Requested);
+        if (msg.sender != request.consumer) revert CoordinatorNotConsumer(msg.sender, request.consumer);
         if (block.timestamp <= request.deadline) {
             revert CoordinatorDeadlineNotPassed(uint40(block.timestamp), request.deadline);
         }
@@ -529,16 +535,12 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (block.timestamp > request.deadline) {
             revert CoordinatorDeadlinePassed(uint40(block.timestamp), request.deadline);
         }
-        if (
-            block.timestamp < request.exclusiveUntil &&
-            request.assignedOperator != address(0) &&
-            operator != request.assignedOperator
-        ) revert CoordinatorNotAssignedOperator(operator, request.assignedOperator);
         if (request.mode == IModelRegistry.VerificationMode.BISECTION && traceCommitment == bytes32(0)) {
             revert CoordinatorMissingTraceCommitment(request.requestId);
         }
         // Reverts unless the operator is registered for the model and has the free collateral.
         i_staking.lockCollateral(operator, request.modelId, request.collateralWei);
+        if (block.timestamp < request.exclusiveUntil) _requireAssigned(request, operator);
 
         uint40 challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
         Request memory submitted = request;
@@ -560,6 +562,17 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         );
     }
 
+    /// @dev During the exclusive window: the preferred operator, else the rotation's pick among the operators
+    /// registered for the model now.
+    function _requireAssigned(Request calldata request, address operator) private view {
+        address preferred = request.preferredOperator;
+        if (preferred != address(0)) {
+            if (operator != preferred) revert CoordinatorNotAssignedOperator(operator, preferred);
+        } else if (!i_staking.isRotationPick(request.modelId, operator, request.requestId)) {
+            revert CoordinatorNotAssignedOperator(operator, i_staking.operatorAt(request.modelId, request.requestId));
+        }
+    }
+
     function _finalize(Request calldata request, bytes calldata output) private {
         if (block.timestamp < request.challengeEndsAt) {
             revert CoordinatorChallengeWindowOpen(uint40(block.timestamp), request.challengeEndsAt);
@@ -570,8 +583,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         // Settle every balance before the callback: the consumer sees a finished request.
         delete s_commitments[request.requestId];
         i_staking.unlockCollateral(request.operator, request.collateralWei);
-        // Cannot overflow: protocolFeeBps <= MAX_PROTOCOL_FEE_BPS < BPS, so protocolFee <= feeWei.
-        uint96 protocolFeeWei = uint96((uint256(request.feeWei) * s_params.protocolFeeBps) / BPS);
+        // Cannot underflow: protocolFeeWei was computed as a share of feeWei at request time.
+        uint96 protocolFeeWei = request.protocolFeeWei;
         uint96 operatorFeeWei = request.feeWei - protocolFeeWei;
         _credit(request.operator, operatorFeeWei);
         if (protocolFeeWei != 0) _credit(s_treasury, protocolFeeWei);
@@ -589,17 +602,22 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(first.modelId);
         // Integer models are exact: one (model, input) has one answer, whatever the request. Float (QUORUM)
         // outputs can drift across runtimes, so only two answers to the same request count.
+        // Off-chain receipts (requestId 0) of a float model therefore never count.
         uint256 scope;
         if (terms.mode == IModelRegistry.VerificationMode.QUORUM) {
-            if (first.requestId != secondRequestId) revert CoordinatorNotEquivocation();
+            if (first.requestId != secondRequestId || first.requestId == 0) revert CoordinatorNotEquivocation();
             scope = first.requestId;
         }
         bytes32 key = keccak256(abi.encode(operator, first.modelId, first.inputHash, scope));
         if (s_equivocationProven[key]) revert CoordinatorEquivocationAlreadyProven(key);
         s_equivocationProven[key] = true;
 
+        // All or nothing: a partial slash would consume the proof for less than the penalty (an operator could
+        // keep 1 wei free and report itself first). Reverting also leaves the proof usable later.
         uint256 slashedWei = i_staking.slash(operator, terms.collateralWei);
-        if (slashedWei == 0) revert CoordinatorNothingToSlash(operator);
+        if (slashedWei != terms.collateralWei) {
+            revert CoordinatorInsufficientSlashableStake(operator, slashedWei, terms.collateralWei);
+        }
         uint256 rewardWei = (slashedWei * s_params.challengerRewardBps) / BPS;
         _credit(msg.sender, rewardWei);
         _credit(s_treasury, slashedWei - rewardWei);

@@ -67,9 +67,10 @@ contract Staking is IStaking, AccessControl {
         OperatorStake storage s = s_stakes[msg.sender];
         uint256 free = s.stakedWei - s.lockedWei;
         if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
-        // Cannot overflow: amountWei <= stakedWei, and unbonding + staked never exceeds the uint96 deposits.
-        s.stakedWei -= uint96(amountWei);
         uint256 unbonding = uint256(s.unbondingWei) + amountWei;
+        if (unbonding > type(uint96).max) revert StakingAmountTooLarge(unbonding, type(uint96).max);
+        // The cast is safe: amountWei <= free <= stakedWei, a uint96.
+        s.stakedWei -= uint96(amountWei);
         s.unbondingWei = uint96(unbonding);
         uint40 readyAt = uint40(block.timestamp) + i_unbondingDelaySeconds;
         s.unbondingReadyAt = readyAt;
@@ -124,7 +125,6 @@ contract Staking is IStaking, AccessControl {
         if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
         // Cannot overflow: locked + amountWei <= stakedWei <= type(uint96).max.
         s.lockedWei = uint96(locked + amountWei);
-        emit CollateralLocked(operator, amountWei);
     }
 
     /// @inheritdoc IStaking
@@ -133,7 +133,6 @@ contract Staking is IStaking, AccessControl {
         uint256 locked = s.lockedWei;
         if (amountWei > locked) revert StakingUnlockExceedsLocked(locked, amountWei);
         s.lockedWei = uint96(locked - amountWei);
-        emit CollateralUnlocked(operator, amountWei);
     }
 
     /// @inheritdoc IStaking
@@ -165,6 +164,13 @@ contract Staking is IStaking, AccessControl {
         address[] storage operators = s_operators[modelId];
         uint256 count = operators.length;
         return count == 0 ? address(0) : operators[seed % count];
+    }
+
+    /// @inheritdoc IStaking
+    function isRotationPick(bytes32 modelId, address operator, uint256 seed) external view returns (bool) {
+        uint256 position = s_operatorPosition[modelId][operator];
+        // position is 1-based and non-zero only if registered, so count >= position >= 1 below.
+        return position != 0 && seed % s_operators[modelId].length == position - 1;
     }
 
     /// @inheritdoc IStaking

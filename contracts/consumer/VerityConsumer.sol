@@ -11,6 +11,8 @@ import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 /// - Only the coordinator can deliver results (`onInferenceResult` reverts for any other caller), so a result in
 ///   `_onInferenceResult` is one that settled: its challenge window passed unchallenged, or a dispute decided it.
 /// - Results arrive once per request, after finality; never act on InferenceRequested or ResultSubmitted events.
+/// - A request ends in exactly one of: a callback, or your own `_cancelRequest` after its deadline. A callback that
+///   reverted is not delivered again: `coordinator().getCommitment(requestId) == 0` tells that a request is over.
 /// - The callback runs with exactly the gas limit you paid for. If it reverts or runs out of gas the result is
 ///   still settled (recorded by the coordinator as a failed callback) and is not delivered again: keep
 ///   `_onInferenceResult` cheap and non-reverting, and store what you need to act later.
@@ -49,12 +51,14 @@ abstract contract VerityConsumer is IInferenceConsumer {
     /// @param input Canonical tensor-list encoding of the inputs (see Tensors.encode).
     /// @param callbackGasLimit Gas `_onInferenceResult` gets.
     /// @param timeoutSeconds Seconds until the request may be cancelled if nobody served it.
+    /// @param maxFeeWei The most this request may cost (`coordinator().quoteFee` tells the current fee).
     /// @return requestId The request id.
     function _requestInference(
         bytes32 modelId,
         bytes memory input,
         uint32 callbackGasLimit,
-        uint40 timeoutSeconds
+        uint40 timeoutSeconds,
+        uint96 maxFeeWei
     ) internal returns (uint256 requestId) {
         return
             i_coordinator.requestInference(
@@ -63,9 +67,17 @@ abstract contract VerityConsumer is IInferenceConsumer {
                 IInferenceCoordinator.RequestOptions({
                     callbackGasLimit: callbackGasLimit,
                     deadline: uint40(block.timestamp) + timeoutSeconds,
-                    preferredOperator: address(0)
+                    preferredOperator: address(0),
+                    maxFeeWei: maxFeeWei
                 })
             );
+    }
+
+    /// @notice Cancels a request of this consumer that nobody served before its deadline; the fee returns to this
+    /// contract's prepaid balance.
+    /// @param request The request as emitted in InferenceRequested.
+    function _cancelRequest(IInferenceCoordinator.Request calldata request) internal {
+        i_coordinator.cancelRequest(request);
     }
 
     /// @notice Handles a settled result. Keep it cheap and non-reverting.

@@ -14,8 +14,12 @@ import {ResultCodes} from "../libraries/ResultCodes.sol";
 /// A borrower asks for an assessment with four int8 features (e.g. income band, debt ratio, history length,
 /// delinquencies); the model answers one int32 tensor of three class scores (low, medium, high risk); the vault
 /// maps the arg-max class to a limit and lets the borrower draw up to it.
-/// @dev The vault pays the oracle fee from its prepaid balance at the coordinator (funded by its owner). The
-/// callback only stores the new limit: cheap, bounded and non-reverting, as VerityConsumer asks.
+/// @dev The vault pays the oracle fee from its prepaid balance at the coordinator (funded by its owner), never more
+/// than the owner's `maxFeeWei` per assessment. The callback only stores the new limit: cheap, bounded and
+/// non-reverting, as VerityConsumer asks. EXAMPLE ONLY, not for production: the features are self-reported by the
+/// borrower and loans are unsecured, so anyone can pick features that score low risk and borrow without repaying.
+/// A real vault takes features from an attested source and requires collateral; this contract shows the oracle
+/// integration (request, callback, decoding, stale-request recovery), not credit policy.
 contract RiskLimitVault is VerityConsumer, Ownable {
     using SafeERC20 for IERC20;
 
@@ -46,6 +50,7 @@ contract RiskLimitVault is VerityConsumer, Ownable {
 
     IERC20 private immutable i_asset;
     bytes32 private immutable i_modelId;
+    uint96 private immutable i_maxFeeWei;
     uint256[3] private s_limitByClass;
 
     mapping(address borrower => uint256) private s_limitWei;
@@ -57,15 +62,18 @@ contract RiskLimitVault is VerityConsumer, Ownable {
     /// @param modelId The risk model.
     /// @param asset The token lent.
     /// @param limitByClass Credit limit for risk classes 0 (low), 1 (medium), 2 (high).
+    /// @param maxFeeWei The most one assessment may cost the vault.
     /// @param owner_ Owner (funds the oracle balance and the vault's liquidity).
     constructor(
         IInferenceCoordinator coordinator_,
         bytes32 modelId,
         IERC20 asset,
         uint256[3] memory limitByClass,
+        uint96 maxFeeWei,
         address owner_
     ) VerityConsumer(coordinator_) Ownable(owner_) {
         i_modelId = modelId;
+        i_maxFeeWei = maxFeeWei;
         i_asset = asset;
         s_limitByClass = limitByClass;
     }
@@ -75,24 +83,29 @@ contract RiskLimitVault is VerityConsumer, Ownable {
     /// @return requestId The oracle request.
     function requestAssessment(int8[4] calldata features) external returns (uint256 requestId) {
         uint256 pending = s_pendingRequest[msg.sender];
-        if (pending != 0) revert RiskLimitVaultAssessmentPending(pending);
+        // A pending request whose commitment is gone ended without a delivered result (its callback failed):
+        // it no longer blocks a new assessment.
+        if (pending != 0 && coordinator().getCommitment(pending) != bytes32(0)) {
+            revert RiskLimitVaultAssessmentPending(pending);
+        }
         int256[] memory data = new int256[](4);
         for (uint256 i = 0; i < 4; ++i) data[i] = features[i];
         uint32[] memory shape = new uint32[](2);
         shape[0] = 1;
         shape[1] = 4;
         bytes memory input = Tensors.encode(Tensors.single(Tensors.fromInt256(Tensors.DTYPE_INT8, shape, data)));
-        requestId = _requestInference(i_modelId, input, CALLBACK_GAS_LIMIT, ASSESSMENT_TIMEOUT_SECONDS);
+        requestId = _requestInference(i_modelId, input, CALLBACK_GAS_LIMIT, ASSESSMENT_TIMEOUT_SECONDS, i_maxFeeWei);
         s_pendingRequest[msg.sender] = requestId;
         s_borrowerOf[requestId] = msg.sender;
         emit AssessmentRequested(msg.sender, requestId);
     }
 
-    /// @notice Clears a borrower's pending assessment after the coordinator cancelled it (deadline passed).
+    /// @notice Cancels an assessment nobody served before its deadline and clears the borrower's pending state;
+    /// the fee returns to the vault's prepaid balance. Anyone may call (the coordinator checks the deadline).
     /// @param request The request as emitted by the coordinator.
     function cancelAssessment(IInferenceCoordinator.Request calldata request) external {
         if (request.consumer != address(this)) revert RiskLimitVaultNotOurRequest(request.requestId);
-        coordinator().cancelRequest(request);
+        _cancelRequest(request);
         address borrower = s_borrowerOf[request.requestId];
         delete s_borrowerOf[request.requestId];
         delete s_pendingRequest[borrower];

@@ -20,22 +20,28 @@ interface IInferenceCoordinator {
     /// @notice What the consumer chooses per request.
     /// @param callbackGasLimit Gas the result callback gets, exactly. Paid for at `callbackGasFeeWei` per unit.
     /// @param deadline Unix time after which no result may be submitted and the request can be cancelled.
-    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation.
+    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation
+    /// (`Staking.operatorAt(modelId, requestId)`, evaluated when a result is submitted).
+    /// @param maxFeeWei The most the consumer agrees to pay (guards against a fee raised just before the request).
     struct RequestOptions {
         uint32 callbackGasLimit;
         uint40 deadline;
         address preferredOperator;
+        uint96 maxFeeWei;
     }
 
     /// @notice Everything later checks need about a request; only its hash is stored.
+    /// @dev `feeWei` is the whole escrowed fee; `protocolFeeWei` is the treasury's part of it, fixed at request
+    /// time. `preferredOperator` is the consumer's choice (address(0): the rotation, evaluated at submission).
     struct Request {
         uint256 requestId;
         bytes32 modelId;
         bytes32 inputHash;
         address consumer;
         uint96 feeWei;
-        address assignedOperator;
+        address preferredOperator;
         uint96 collateralWei;
+        uint96 protocolFeeWei;
         uint40 deadline;
         uint40 exclusiveUntil;
         uint32 callbackGasLimit;
@@ -101,7 +107,7 @@ interface IInferenceCoordinator {
     /// @param maxCallbackGasLimit Largest callback gas limit a request may ask for.
     /// @param maxInputBytes Largest input accepted.
     /// @param callbackGasFeeWei Fee per unit of callback gas, added to the model fee (stake-token units).
-    /// @param protocolFeeBps Share of each fee credited to the treasury at finalization.
+    /// @param protocolFeeBps Share of each fee credited to the treasury at finalization (fixed per request).
     /// @param challengerRewardBps Share of a slash paid to the winning challenger (the rest to the treasury).
     /// @param failedChallengeOperatorBps Share of a losing challenger's bond paid to the operator.
     /// @param challengeBondBps Bond as a share of the disputed result's collateral...
@@ -112,8 +118,9 @@ interface IInferenceCoordinator {
         uint32 maxDeadlineSeconds;
         uint32 maxCallbackGasLimit;
         uint32 maxInputBytes;
-        uint96 callbackGasFeeWei;
+        uint64 callbackGasFeeWei;
         uint16 protocolFeeBps;
+        // Second slot: read by disputes only.
         uint16 challengerRewardBps;
         uint16 failedChallengeOperatorBps;
         uint16 challengeBondBps;
@@ -198,6 +205,13 @@ interface IInferenceCoordinator {
     error CoordinatorWrongStatus(uint256 requestId, RequestStatus have, RequestStatus want);
     /// @notice The model is deactivated.
     error CoordinatorModelInactive(bytes32 modelId);
+    /// @notice The fee is above the consumer's RequestOptions.maxFeeWei.
+    error CoordinatorFeeAboveMax(uint256 have, uint256 max);
+    /// @notice Only the request's consumer may do this.
+    error CoordinatorNotConsumer(address have, address want);
+    /// @notice The operator's free and unbonding stake does not cover the equivocation slash (yet); the proof is
+    /// not consumed and can be submitted again later.
+    error CoordinatorInsufficientSlashableStake(address operator, uint256 have, uint256 want);
     /// @notice The consumer's prepaid balance does not cover the fee.
     error CoordinatorInsufficientBalance(uint256 have, uint256 want);
     /// @notice The callback gas limit is above the maximum.
@@ -210,7 +224,8 @@ interface IInferenceCoordinator {
     error CoordinatorDeadlinePassed(uint40 now_, uint40 deadline);
     /// @notice The request is still within its deadline (cannot be cancelled yet).
     error CoordinatorDeadlineNotPassed(uint40 now_, uint40 deadline);
-    /// @notice During the exclusive window only the assigned operator may serve.
+    /// @notice During the exclusive window only the assigned operator (the preferred one, else the rotation's
+    /// pick) may serve.
     error CoordinatorNotAssignedOperator(address have, address want);
     /// @notice Operators may not use protocol-reserved result codes.
     error CoordinatorInvalidResultCode(uint8 have, uint8 max);
@@ -238,8 +253,6 @@ interface IInferenceCoordinator {
     error CoordinatorSignerMismatch(address first, address second);
     /// @notice This equivocation was already punished.
     error CoordinatorEquivocationAlreadyProven(bytes32 key);
-    /// @notice The operator has no stake left to slash.
-    error CoordinatorNothingToSlash(address operator);
     /// @notice A parameter is out of its allowed range.
     error CoordinatorInvalidParam(string name);
     /// @notice Zero amount or zero address.
@@ -297,8 +310,8 @@ interface IInferenceCoordinator {
     /// @param items The requests and outputs.
     function finalizeBatch(Settlement[] calldata items) external;
 
-    /// @notice Cancels a request nobody served before its deadline; refunds the whole fee. Anyone may call;
-    /// the refund always goes to the consumer's balance.
+    /// @notice Cancels a request nobody served before its deadline; refunds the whole fee to the consumer's
+    /// balance. Only the consumer may cancel, so a request ends either in a callback or by the consumer's own act.
     /// @param request The request (status Requested).
     function cancelRequest(Request calldata request) external;
 
@@ -320,7 +333,9 @@ interface IInferenceCoordinator {
     function expireDispute(Request calldata request) external;
 
     /// @notice Slashes an operator that signed two different results for the same (model, input) — for QUORUM
-    /// (float) models, for the same request. No re-execution needed. The reporter gets the challenger share.
+    /// (float) models, for the same on-chain request. No re-execution needed. The reporter gets the challenger
+    /// share. Slashes the model's full collateral or nothing: with too little free + unbonding stake it reverts
+    /// without consuming the proof.
     /// @param first The first attestation.
     /// @param firstSignature Its signature.
     /// @param second The second attestation.
@@ -352,7 +367,7 @@ interface IInferenceCoordinator {
 
     /// @notice The signer of an attestation (reverts on malformed or malleable signatures).
     /// @param attestation The attestation.
-    /// @param signature 65-byte or 64-byte (EIP-2098) signature.
+    /// @param signature 65-byte (r, s, v) signature.
     /// @return The signer.
     function recoverAttester(
         Attestation calldata attestation,

@@ -24,10 +24,6 @@ interface IStaking {
     event OperatorRegistered(address indexed operator, bytes32 indexed modelId);
     /// @notice Emitted when an operator stops serving a model.
     event OperatorUnregistered(address indexed operator, bytes32 indexed modelId);
-    /// @notice Emitted when collateral is locked for an in-flight result.
-    event CollateralLocked(address indexed operator, uint256 amountWei);
-    /// @notice Emitted when collateral is released after settlement.
-    event CollateralUnlocked(address indexed operator, uint256 amountWei);
     /// @notice Emitted when stake is slashed; the slashed tokens go to `recipient` (the settlement contract).
     event OperatorSlashed(address indexed operator, uint256 amountWei, address indexed recipient);
 
@@ -77,7 +73,8 @@ interface IStaking {
     function unregisterFromModel(bytes32 modelId) external;
 
     /// @notice Locks `amountWei` of `operator`'s free stake for a result of `modelId`. LOCKER_ROLE only.
-    /// @dev Reverts unless the operator is registered for the model and has the free stake.
+    /// @dev Reverts unless the operator is registered for the model and has the free stake. Emits nothing: the
+    /// coordinator's ResultSubmitted (and ResultFinalized, DisputeResolved...) say when collateral moves.
     /// @param operator The operator.
     /// @param modelId The model the result is for.
     /// @param amountWei The collateral.
@@ -106,6 +103,14 @@ interface IStaking {
     /// @param seed The request's seed (its id).
     /// @return The operator, or address(0) when none is registered.
     function operatorAt(bytes32 modelId, uint256 seed) external view returns (address);
+
+    /// @notice Whether `operator` is the rotation's pick for `seed`: registered at position `seed % count`.
+    /// @dev One read when the operator is registered (its position is already warm after lockCollateral).
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @param seed The request's seed (its id).
+    /// @return True when `operatorAt(modelId, seed) == operator`.
+    function isRotationPick(bytes32 modelId, address operator, uint256 seed) external view returns (bool);
 
     /// @notice The operators registered for `modelId`, in storage order.
     /// @param modelId The model.

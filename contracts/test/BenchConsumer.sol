@@ -18,6 +18,10 @@ contract BenchConsumer is VerityConsumer {
         return coordinator().requestInference(modelId, input, options);
     }
 
+    function cancel(IInferenceCoordinator.Request calldata request_) external {
+        _cancelRequest(request_);
+    }
+
     function _onInferenceResult(uint256 requestId, uint8, bytes calldata) internal override {
         lastRequestId = requestId;
     }

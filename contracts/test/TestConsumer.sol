@@ -54,7 +54,7 @@ contract TestConsumer is VerityConsumer {
     }
 
     function requestSimple(bytes32 modelId, bytes calldata input, uint32 gasLimit) external returns (uint256) {
-        return _requestInference(modelId, input, gasLimit, 1 hours);
+        return _requestInference(modelId, input, gasLimit, 1 hours, type(uint96).max);
     }
 
     function cancel(IInferenceCoordinator.Request calldata request_) external {

@@ -451,7 +451,6 @@ describe("InferenceCoordinator: disputes", function () {
             await expect(tx)
                 .to.emit(s.coordinator, "ResultDelivered")
                 .withArgs(s.request.requestId, ResultCode.VOIDED, true, anyValue);
-            await expect(tx).to.emit(s.staking, "CollateralUnlocked").withArgs(operator, COLLATERAL);
             await expect(tx).not.to.emit(s.staking, "OperatorSlashed");
 
             expect(await s.coordinator.balanceOf(challenger)).to.equal(s.bondWei);
@@ -578,8 +577,8 @@ describe("InferenceCoordinator: disputes", function () {
             const c = await attest(d, op, otherInput, OUTPUT);
             const e = await attest(d, op, otherInput, WRONG_OUTPUT);
             await expect(d.coordinator.proveEquivocation(c.attestation, c.signature, e.attestation, e.signature))
-                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNothingToSlash")
-                .withArgs(operator);
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientSlashableStake")
+                .withArgs(operator, 0, COLLATERAL);
         });
     });
 
@@ -692,6 +691,16 @@ describe("InferenceCoordinator: disputes", function () {
             ).to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotEquivocation");
         });
 
+        it("for a QUORUM model never counts two off-chain receipts (requestId 0): float outputs may drift", async function () {
+            const d = await loadFixture(deployEquivocation);
+            const op = d.operators[0]!;
+            const a = await attest(d, op, d.quorumRequest, OUTPUT, 0n);
+            const b = await attest(d, op, d.quorumRequest, WRONG_OUTPUT, 0n);
+            await expect(
+                d.coordinator.proveEquivocation(a.attestation, a.signature, b.attestation, b.signature),
+            ).to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotEquivocation");
+        });
+
         it("for a QUORUM model counts only two answers to the same request", async function () {
             const d = await loadFixture(deployEquivocation);
             const op = d.operators[0]!;
@@ -727,14 +736,42 @@ describe("InferenceCoordinator: disputes", function () {
                 .withArgs(key);
         });
 
-        it("reverts for a signer with no stake (CoordinatorNothingToSlash)", async function () {
+        it("reverts for a signer with no stake (CoordinatorInsufficientSlashableStake)", async function () {
             const d = await loadFixture(deployEquivocation);
             const nobody = d.others[1]!;
             const a = await attest(d, nobody, d.request, OUTPUT);
             const b = await attest(d, nobody, d.request, WRONG_OUTPUT);
             await expect(d.coordinator.proveEquivocation(a.attestation, a.signature, b.attestation, b.signature))
-                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNothingToSlash")
-                .withArgs(await nobody.getAddress());
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientSlashableStake")
+                .withArgs(await nobody.getAddress(), 0, COLLATERAL);
+        });
+
+        it("slashes all of the collateral or nothing: 1 wei of free stake cannot use up the proof", async function () {
+            const d = await loadFixture(deployEquivocation);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            // Leave exactly 1 wei slashable: everything else unbonded and withdrawn.
+            await d.staking.connect(op).requestUnbonding((await d.staking.freeStake(operator)) - 1n);
+            await time.increase(UNBONDING_DELAY);
+            await d.staking.connect(op).withdrawUnbonded(operator);
+            const a = await attest(d, op, d.request, OUTPUT);
+            const b = await attest(d, op, d.request, WRONG_OUTPUT);
+            await expect(
+                d.coordinator.connect(op).proveEquivocation(a.attestation, a.signature, b.attestation, b.signature),
+            )
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientSlashableStake")
+                .withArgs(operator, 1n, COLLATERAL);
+            // The proof was not consumed: once the operator has stake again, the victim's report slashes in full.
+            await d.token.mint(operator, COLLATERAL);
+            await d.token.connect(op).approve(await d.staking.getAddress(), COLLATERAL);
+            await d.staking.connect(op).stake(COLLATERAL);
+            await expect(
+                d.coordinator
+                    .connect(d.others[0]!)
+                    .proveEquivocation(a.attestation, a.signature, b.attestation, b.signature),
+            )
+                .to.emit(d.coordinator, "EquivocationProven")
+                .withArgs(operator, d.modelId, d.request.inputHash, await d.others[0]!.getAddress(), COLLATERAL);
         });
 
         it("rejects a malleable signature, s replaced by n - s and v flipped (ECDSAInvalidSignatureS)", async function () {

@@ -10,6 +10,7 @@ import {
     MODEL_WINDOW,
     Mode,
     Status,
+    NO_FEE_LIMIT,
     TOKEN,
     deployCore,
     deployWithModel,
@@ -89,6 +90,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                 callbackGasLimit: CALLBACK_GAS,
                 deadline,
                 preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: NO_FEE_LIMIT,
             });
             const receipt = await tx.wait();
             const [request] = requestsFrom(d.coordinator, receipt);
@@ -119,21 +121,19 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect(await d.coordinator.quoteFee(d.modelId, CALLBACK_GAS)).to.equal(expectedFee);
         });
 
-        it("assigns by O(1) rotation over the model's operators: requestId mod count", async function () {
-            const d = await loadFixture(deployWithModel);
-            const operators = await d.staking.getOperators(d.modelId);
-            for (let i = 0; i < 4; i++) {
-                const request = await sendRequest(d);
-                const want = operators[Number(BigInt(request.requestId) % BigInt(operators.length))];
-                expect(request.assignedOperator).to.equal(want);
-            }
-        });
-
-        it("assigns the preferred operator when one is given", async function () {
+        it("records the preferred operator, or none for the rotation", async function () {
             const d = await loadFixture(deployWithModel);
             const preferred = await d.operators[2]!.getAddress();
-            const request = await sendRequest(d, { preferred });
-            expect(request.assignedOperator).to.equal(preferred);
+            expect((await sendRequest(d, { preferred })).preferredOperator).to.equal(preferred);
+            expect((await sendRequest(d)).preferredOperator).to.equal(ethers.ZeroAddress);
+        });
+
+        it("snapshots the protocol fee share at request time", async function () {
+            const d = await loadFixture(deployWithModel);
+            const request = await sendRequest(d);
+            expect(request.protocolFeeWei).to.equal((expectedFee * BigInt(DEFAULT_PARAMS.protocolFeeBps)) / 10_000n);
+            await d.coordinator.setParams({ ...DEFAULT_PARAMS, protocolFeeBps: 0 });
+            expect((await sendRequest(d)).protocolFeeWei).to.equal(0n);
         });
 
         it("gives unique ids to successive requests of one consumer", async function () {
@@ -152,6 +152,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                     callbackGasLimit: CALLBACK_GAS,
                     deadline: (await now()) + 3_600,
                     preferredOperator: ethers.ZeroAddress,
+                    maxFeeWei: NO_FEE_LIMIT,
                 }),
             )
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientBalance")
@@ -164,6 +165,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                 callbackGasLimit: CALLBACK_GAS,
                 deadline: (await now()) + 3_600,
                 preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: NO_FEE_LIMIT,
             };
             const unknown = ethers.id("nope");
             await expect(d.consumer.request(unknown, INPUT, opts))
@@ -175,6 +177,47 @@ describe("InferenceCoordinator: balances and requests", function () {
                 .withArgs(d.modelId);
         });
 
+        it("refuses a fee above the consumer's maxFeeWei (CoordinatorFeeAboveMax)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const deadline = (await now()) + 3_600;
+            const opts = { callbackGasLimit: CALLBACK_GAS, deadline, preferredOperator: ethers.ZeroAddress };
+            await expect(d.consumer.request(d.modelId, INPUT, { ...opts, maxFeeWei: expectedFee - 1n }))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorFeeAboveMax")
+                .withArgs(expectedFee, expectedFee - 1n);
+            // A model owner raising the fee just before the request cannot take more than the consumer allowed.
+            await d.registry.connect(d.publisher).setModelFee(d.modelId, MODEL_FEE * 100n);
+            await expect(
+                d.consumer.request(d.modelId, INPUT, { ...opts, maxFeeWei: expectedFee }),
+            ).to.be.revertedWithCustomError(d.coordinator, "CoordinatorFeeAboveMax");
+        });
+
+        it("refuses requests for a mode that has no resolver yet (CoordinatorNoResolver)", async function () {
+            const [admin] = await ethers.getSigners();
+            if (admin === undefined) throw new Error("no signer");
+            const token = await ethers.deployContract("MockERC20", ["T", "T"]);
+            const registry = await ethers.deployContract("ModelRegistry", [60, 86_400, 1]);
+            const staking = await ethers.deployContract("Staking", [token, registry, 3 * 86_400, admin]);
+            const coordinator = await ethers.deployContract("InferenceCoordinator", [
+                registry,
+                staking,
+                86_400,
+                admin,
+                admin,
+                DEFAULT_PARAMS,
+            ]);
+            const modelId = await registerModel(registry, admin);
+            await expect(
+                coordinator.requestInference(modelId, INPUT, {
+                    callbackGasLimit: 0,
+                    deadline: (await now()) + 3_600,
+                    preferredOperator: ethers.ZeroAddress,
+                    maxFeeWei: NO_FEE_LIMIT,
+                }),
+            )
+                .to.be.revertedWithCustomError(coordinator, "CoordinatorNoResolver")
+                .withArgs(Mode.REEXECUTION);
+        });
+
         it("bounds the callback gas limit (CoordinatorCallbackGasTooHigh)", async function () {
             const d = await loadFixture(deployWithModel);
             const max = Number(DEFAULT_PARAMS.maxCallbackGasLimit);
@@ -183,6 +226,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                     callbackGasLimit: max + 1,
                     deadline: (await now()) + 3_600,
                     preferredOperator: ethers.ZeroAddress,
+                    maxFeeWei: NO_FEE_LIMIT,
                 }),
             )
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackGasTooHigh")
@@ -200,6 +244,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                     callbackGasLimit: CALLBACK_GAS,
                     deadline: min - 1,
                     preferredOperator: ethers.ZeroAddress,
+                    maxFeeWei: NO_FEE_LIMIT,
                 }),
             )
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidDeadline")
@@ -210,6 +255,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                     callbackGasLimit: CALLBACK_GAS,
                     deadline: max + 2,
                     preferredOperator: ethers.ZeroAddress,
+                    maxFeeWei: NO_FEE_LIMIT,
                 }),
             )
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidDeadline")
@@ -222,6 +268,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                 callbackGasLimit: CALLBACK_GAS,
                 deadline: (await now()) + 3_600,
                 preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: NO_FEE_LIMIT,
             };
             const max = Number(DEFAULT_PARAMS.maxInputBytes);
             await expect(d.consumer.request(d.modelId, "0x", opts))
@@ -234,13 +281,16 @@ describe("InferenceCoordinator: balances and requests", function () {
     });
 
     describe("cancelRequest", function () {
-        it("refunds the whole fee after the deadline and deletes the commitment", async function () {
+        it("refunds the whole fee to the consumer after the deadline; only the consumer may cancel (CoordinatorNotConsumer)", async function () {
             const d = await loadFixture(deployWithModel);
             const consumer = await d.consumer.getAddress();
             const before = await d.coordinator.balanceOf(consumer);
             const request = await sendRequest(d);
             await time.increaseTo(Number(request.deadline) + 1);
             await expect(d.coordinator.connect(d.others[0]!).cancelRequest(request))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotConsumer")
+                .withArgs(await d.others[0]!.getAddress(), consumer);
+            await expect(d.consumer.cancel(request))
                 .to.emit(d.coordinator, "RequestCancelled")
                 .withArgs(request.requestId, consumer, expectedFee);
             expect(await d.coordinator.balanceOf(consumer)).to.equal(before);
@@ -251,7 +301,7 @@ describe("InferenceCoordinator: balances and requests", function () {
             const d = await loadFixture(deployWithModel);
             const request = await sendRequest(d);
             await time.setNextBlockTimestamp(Number(request.deadline));
-            await expect(d.coordinator.cancelRequest(request))
+            await expect(d.consumer.cancel(request))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorDeadlineNotPassed")
                 .withArgs(request.deadline, request.deadline);
         });
@@ -260,8 +310,8 @@ describe("InferenceCoordinator: balances and requests", function () {
             const d = await loadFixture(deployWithModel);
             const request = await sendRequest(d);
             await time.increaseTo(Number(request.deadline) + 1);
-            await d.coordinator.cancelRequest(request);
-            await expect(d.coordinator.cancelRequest(request))
+            await d.consumer.cancel(request);
+            await expect(d.consumer.cancel(request))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorUnknownRequest")
                 .withArgs(request.requestId);
         });

@@ -2,15 +2,18 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import {
     DEFAULT_PARAMS,
     MODEL_COLLATERAL,
+    NO_FEE_LIMIT,
     Mode,
     OUTPUT,
     ResultCode,
     Status,
     WRONG_OUTPUT,
     applyEvents,
+    assignedOperator,
     assignedSigner,
     attestationOf,
     deployWithModel,
@@ -26,7 +29,8 @@ const Behaviour = { Store: 0, Revert: 1, BurnGas: 2, Reenter: 3, ReturnBomb: 4 }
 
 /** An operator other than the one assigned to `request`. */
 async function otherOperator(d: Deployment, request: Request): Promise<Signer> {
-    for (const op of d.operators) if ((await op.getAddress()) !== request.assignedOperator) return op;
+    const assigned = await assignedOperator(d, request);
+    for (const op of d.operators) if ((await op.getAddress()) !== assigned) return op;
     throw new Error("unreachable");
 }
 
@@ -60,9 +64,6 @@ describe("InferenceCoordinator: submission and settlement", function () {
                     endsAt,
                     ethers.hexlify(OUTPUT),
                 );
-            await expect(tx)
-                .to.emit(d.staking, "CollateralLocked")
-                .withArgs(await operator.getAddress(), MODEL_COLLATERAL);
             const after = await d.staking.getStake(await operator.getAddress());
             expect(after.lockedWei - before.lockedWei).to.equal(MODEL_COLLATERAL);
             const submitted = applyEvents(d.coordinator, request, receipt);
@@ -72,13 +73,55 @@ describe("InferenceCoordinator: submission and settlement", function () {
             );
         });
 
-        it("lets only the assigned operator serve during the exclusive window (CoordinatorNotAssignedOperator)", async function () {
+        it("lets only the preferred operator serve during its exclusive window (CoordinatorNotAssignedOperator)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const preferred = d.operators[1]!;
+            const request = await sendRequest(d, { preferred: await preferred.getAddress() });
+            const other = d.operators[0]!;
+            await expect(d.coordinator.connect(other).submitResult(request, 0, OUTPUT, ethers.ZeroHash))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
+                .withArgs(await other.getAddress(), await preferred.getAddress());
+            await expect(d.coordinator.connect(preferred).submitResult(request, 0, OUTPUT, ethers.ZeroHash)).to.emit(
+                d.coordinator,
+                "ResultSubmitted",
+            );
+        });
+
+        it("evaluates the rotation (requestId mod operator count) over the operators registered at submission", async function () {
+            const d = await loadFixture(deployWithModel);
+            const request = await sendRequest(d);
+            const operators = await d.staking.getOperators(d.modelId);
+            const pick = operators[Number(BigInt(request.requestId) % BigInt(operators.length))]!;
+            expect(await assignedOperator(d, request)).to.equal(pick);
+            // The pick leaves the model before serving: the rotation over the remaining operators decides.
+            const bySigner = new Map<string, Signer>();
+            for (const op of d.operators) bySigner.set(await op.getAddress(), op);
+            await d.staking.connect(bySigner.get(pick)!).unregisterFromModel(d.modelId);
+            const remaining = await d.staking.getOperators(d.modelId);
+            const newPick = remaining[Number(BigInt(request.requestId) % BigInt(remaining.length))]!;
+            expect(await assignedOperator(d, request)).to.equal(newPick);
+            await expect(
+                d.coordinator.connect(bySigner.get(newPick)!).submitResult(request, 0, OUTPUT, ethers.ZeroHash),
+            )
+                .to.emit(d.coordinator, "ResultSubmitted")
+                .withArgs(
+                    request.requestId,
+                    newPick,
+                    0,
+                    ethers.keccak256(OUTPUT),
+                    ethers.ZeroHash,
+                    anyValue,
+                    ethers.hexlify(OUTPUT),
+                );
+        });
+
+        it("lets only the rotation's pick serve during the exclusive window (CoordinatorNotAssignedOperator)", async function () {
             const d = await loadFixture(deployWithModel);
             const request = await sendRequest(d);
             const other = await otherOperator(d, request);
             await expect(d.coordinator.connect(other).submitResult(request, 0, OUTPUT, ethers.ZeroHash))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
-                .withArgs(await other.getAddress(), request.assignedOperator);
+                .withArgs(await other.getAddress(), await assignedOperator(d, request));
             await time.increaseTo(Number(request.exclusiveUntil));
             await expect(d.coordinator.connect(other).submitResult(request, 0, OUTPUT, ethers.ZeroHash)).to.emit(
                 d.coordinator,
@@ -194,7 +237,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                     .to.emit(d.coordinator, "ResultSubmitted")
                     .withArgs(
                         request.requestId,
-                        request.assignedOperator,
+                        await assignedOperator(d, request),
                         0,
                         ethers.keccak256(OUTPUT),
                         ethers.ZeroHash,
@@ -315,7 +358,6 @@ describe("InferenceCoordinator: submission and settlement", function () {
             await expect(tx)
                 .to.emit(d.coordinator, "ResultFinalized")
                 .withArgs(submitted.requestId, operator, fee - protocolFee, protocolFee, true, (g: bigint) => g > 0n);
-            await expect(tx).to.emit(d.staking, "CollateralUnlocked").withArgs(operator, MODEL_COLLATERAL);
             await expect(tx).to.changeTokenBalance(d.token, d.coordinator, 0n);
             expect(await d.coordinator.balanceOf(operator)).to.equal(fee - protocolFee);
             expect(await d.coordinator.balanceOf(treasury)).to.equal(protocolFee);
@@ -476,6 +518,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                 callbackGasLimit: 50_000,
                 deadline,
                 preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: NO_FEE_LIMIT,
             });
             const { requestsFrom } = await import("../helpers/verity");
             const [request] = requestsFrom(d.coordinator, await tx.wait());

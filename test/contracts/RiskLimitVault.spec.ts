@@ -17,6 +17,7 @@ import {
 } from "../helpers/verity";
 
 const LIMITS: [bigint, bigint, bigint] = [1_000n * TOKEN, 300n * TOKEN, 0n];
+const MAX_FEE = TOKEN;
 
 async function deployVault() {
     const core = await deployCore();
@@ -28,6 +29,7 @@ async function deployVault() {
         modelId,
         await asset.getAddress(),
         LIMITS,
+        MAX_FEE,
         await core.admin.getAddress(),
     ]);
     await asset.mint(await vault.getAddress(), 10_000n * TOKEN);
@@ -116,6 +118,27 @@ describe("RiskLimitVault (example consumer)", function () {
         await vault.cancelAssessment(request!);
         expect(await vault.pendingRequestOf(await borrower.getAddress())).to.equal(0n);
         expect(await d.coordinator.balanceOf(await vault.getAddress())).to.equal(before);
+    });
+
+    it("lets a borrower ask again when the last assessment ended without a delivered result", async function () {
+        const { d, vault, borrower } = await loadFixture(deployVault);
+        const tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
+        const [request] = requestsFrom(d.coordinator, await tx.wait());
+        // The callback runs out of gas on a huge output, so the result settles but never reaches the vault.
+        const huge = encodeTensors([{ dtype: DType.INT32, shape: [1, 20_000], data: new Array(20_000).fill(1n) }]);
+        await settle(d, request!, huge);
+        expect(await d.coordinator.callbackFailed(request!.requestId)).to.equal(true);
+        expect(await vault.pendingRequestOf(await borrower.getAddress())).to.equal(request!.requestId);
+        await expect(vault.connect(borrower).requestAssessment([1, 2, 3, 4])).to.emit(vault, "AssessmentRequested");
+    });
+
+    it("never pays more than its maxFeeWei per assessment (CoordinatorFeeAboveMax)", async function () {
+        const { d, vault, borrower } = await loadFixture(deployVault);
+        await d.registry.connect(d.publisher).setModelFee(d.modelId, MAX_FEE + 1n);
+        await expect(vault.connect(borrower).requestAssessment([1, 2, 3, 4])).to.be.revertedWithCustomError(
+            d.coordinator,
+            "CoordinatorFeeAboveMax",
+        );
     });
 
     it("does not cancel other consumers' requests through the vault (RiskLimitVaultNotOurRequest)", async function () {

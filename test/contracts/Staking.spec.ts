@@ -97,6 +97,21 @@ describe("Staking", function () {
     });
 
     describe("unbonding and withdrawal", function () {
+        it("rejects unbonding beyond 96 bits instead of truncating (StakingAmountTooLarge)", async function () {
+            const d = await loadFixture(deployStaking);
+            const whale = d.rest[0]!;
+            const max = 2n ** 96n - 1n;
+            await d.token.mint(await whale.getAddress(), 2n * max);
+            await d.token.connect(whale).approve(await d.staking.getAddress(), 2n * max);
+            await d.staking.connect(whale).stake(max);
+            await d.staking.connect(whale).requestUnbonding(max);
+            await d.staking.connect(whale).stake(max);
+            await expect(d.staking.connect(whale).requestUnbonding(max))
+                .to.be.revertedWithCustomError(d.staking, "StakingAmountTooLarge")
+                .withArgs(2n * max, max);
+            expect((await d.staking.getStake(await whale.getAddress())).unbondingWei).to.equal(max);
+        });
+
         it("moves free stake to unbonding, withdrawable after the delay (UnbondingStarted, StakeWithdrawn)", async function () {
             const d = await loadFixture(deployStaked);
             const op = d.operators[0]!;
@@ -294,6 +309,19 @@ describe("Staking", function () {
             expect(await d.staking.operatorAt(other, 12345n)).to.equal(ethers.ZeroAddress);
         });
 
+        it("isRotationPick agrees with operatorAt for every operator, and is false for unregistered ones", async function () {
+            const d = await loadFixture(deployStaked);
+            for (const seed of [0n, 1n, 2n, 7n, 2n ** 256n - 1n]) {
+                const pick = await d.staking.operatorAt(d.modelId, seed);
+                for (const op of d.operators) {
+                    const address = await op.getAddress();
+                    expect(await d.staking.isRotationPick(d.modelId, address, seed)).to.equal(address === pick);
+                }
+                expect(await d.staking.isRotationPick(d.modelId, await d.stranger.getAddress(), seed)).to.equal(false);
+                expect(await d.staking.isRotationPick(ethers.id("empty model"), pick, seed)).to.equal(false);
+            }
+        });
+
         it("keeps locked collateral when an operator unregisters", async function () {
             const d = await loadFixture(deployStaked);
             const op = d.operators[0]!;
@@ -345,17 +373,13 @@ describe("Staking", function () {
     });
 
     describe("lockCollateral and unlockCollateral", function () {
-        it("locks free stake of a registered operator and unlocks it (CollateralLocked, CollateralUnlocked)", async function () {
+        it("locks free stake of a registered operator and unlocks it", async function () {
             const d = await loadFixture(deployStaked);
             const operator = await d.operators[0]!.getAddress();
-            await expect(d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, 30n * TOKEN))
-                .to.emit(d.staking, "CollateralLocked")
-                .withArgs(operator, 30n * TOKEN);
+            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, 30n * TOKEN);
             expect((await d.staking.getStake(operator)).lockedWei).to.equal(30n * TOKEN);
             expect(await d.staking.freeStake(operator)).to.equal(STAKE - 30n * TOKEN);
-            await expect(d.staking.connect(d.keeper).unlockCollateral(operator, 10n * TOKEN))
-                .to.emit(d.staking, "CollateralUnlocked")
-                .withArgs(operator, 10n * TOKEN);
+            await d.staking.connect(d.keeper).unlockCollateral(operator, 10n * TOKEN);
             expect((await d.staking.getStake(operator)).lockedWei).to.equal(20n * TOKEN);
             expect((await d.staking.getStake(operator)).stakedWei).to.equal(STAKE);
         });

@@ -20,6 +20,8 @@ export const Status = { None: 0, Requested: 1, Submitted: 2, Disputed: 3 } as co
 export const ResultCode = { OK: 0, INVALID_INPUT: 1, MODEL_ERROR: 2, RESERVED_FROM: 128, VOIDED: 255 };
 
 export const TOKEN = 10n ** 18n;
+/** RequestOptions.maxFeeWei that accepts any fee. */
+export const NO_FEE_LIMIT = 2n ** 96n - 1n;
 export const MIN_WINDOW = 60;
 export const MAX_WINDOW = 86_400;
 export const MIN_COLLATERAL = TOKEN / 10n;
@@ -173,8 +175,9 @@ function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
         inputHash: r.inputHash,
         consumer: r.consumer,
         feeWei: r.feeWei,
-        assignedOperator: r.assignedOperator,
+        preferredOperator: r.preferredOperator,
         collateralWei: r.collateralWei,
+        protocolFeeWei: r.protocolFeeWei,
         deadline: r.deadline,
         exclusiveUntil: r.exclusiveUntil,
         callbackGasLimit: r.callbackGasLimit,
@@ -231,7 +234,7 @@ export function applyEvents(
 }
 
 export function defaultOptions(deadline: number, preferredOperator = ethers.ZeroAddress) {
-    return { callbackGasLimit: CALLBACK_GAS, deadline, preferredOperator };
+    return { callbackGasLimit: CALLBACK_GAS, deadline, preferredOperator, maxFeeWei: NO_FEE_LIMIT };
 }
 
 export async function now(): Promise<number> {
@@ -250,18 +253,26 @@ export async function sendRequest(
         callbackGasLimit: opts.callbackGasLimit ?? CALLBACK_GAS,
         deadline,
         preferredOperator: opts.preferred ?? ethers.ZeroAddress,
+        maxFeeWei: NO_FEE_LIMIT,
     });
     const [request] = requestsFrom(d.coordinator, await tx.wait());
     if (request === undefined) throw new Error("no InferenceRequested event");
     return request;
 }
 
+/** The operator assigned to `request`: the preferred one, else the rotation's pick among registered operators. */
+export async function assignedOperator(d: Pick<Deployment, "staking">, request: Request): Promise<string> {
+    if (request.preferredOperator !== ethers.ZeroAddress) return String(request.preferredOperator);
+    return d.staking.operatorAt(request.modelId, request.requestId);
+}
+
 /** The signer of the operator assigned to `request`. */
 export async function assignedSigner(d: Deployment, request: Request): Promise<Signer> {
+    const assigned = await assignedOperator(d, request);
     for (const op of d.operators) {
-        if ((await op.getAddress()) === request.assignedOperator) return op;
+        if ((await op.getAddress()) === assigned) return op;
     }
-    throw new Error(`assigned operator ${String(request.assignedOperator)} is not a test operator`);
+    throw new Error(`assigned operator ${assigned} is not a test operator`);
 }
 
 /** Submits `output` as the assigned operator and returns the updated Request. */

@@ -1,0 +1,53 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { id } from "ethers";
+
+/**
+ * Deploys the Verity protocol around an existing ERC-20 stake token: ModelRegistry, Staking and
+ * InferenceCoordinator, and grants the coordinator the staking roles it needs (LOCKER_ROLE, SLASHER_ROLE).
+ * Resolvers are set per verification mode afterwards (InferenceCoordinator.setResolver, once per mode).
+ *
+ * Every value is an Ignition parameter with a default; pass a parameters file to override, e.g.
+ *   npx hardhat ignition deploy deploy/modules/Verity.ts --parameters params.json
+ * Ignition records each deployment per chain id under ignition/deployments/ and resumes or skips what is done.
+ */
+export default buildModule("Verity", (m) => {
+    const deployer = m.getAccount(0);
+    const stakeToken = m.getParameter<string>("stakeToken");
+    const owner = m.getParameter("owner", deployer);
+    const treasury = m.getParameter("treasury", deployer);
+
+    const registry = m.contract("ModelRegistry", [
+        m.getParameter("minChallengeWindowSeconds", 60),
+        m.getParameter("maxChallengeWindowSeconds", 86_400),
+        m.getParameter("minCollateralWei", 10n ** 17n),
+    ]);
+    const staking = m.contract("Staking", [
+        stakeToken,
+        registry,
+        m.getParameter("unbondingDelaySeconds", 7 * 86_400),
+        deployer,
+    ]);
+    const coordinator = m.contract("InferenceCoordinator", [
+        registry,
+        staking,
+        m.getParameter("disputeTimeoutSeconds", 2 * 86_400),
+        owner,
+        treasury,
+        {
+            exclusiveWindowSeconds: m.getParameter("exclusiveWindowSeconds", 30),
+            minDeadlineSeconds: m.getParameter("minDeadlineSeconds", 120),
+            maxDeadlineSeconds: m.getParameter("maxDeadlineSeconds", 7 * 86_400),
+            maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", 2_500_000),
+            maxInputBytes: m.getParameter("maxInputBytes", 65_536),
+            callbackGasFeeWei: m.getParameter("callbackGasFeeWei", 0n),
+            protocolFeeBps: m.getParameter("protocolFeeBps", 0),
+            challengerRewardBps: m.getParameter("challengerRewardBps", 5_000),
+            failedChallengeOperatorBps: m.getParameter("failedChallengeOperatorBps", 9_000),
+            challengeBondBps: m.getParameter("challengeBondBps", 1_000),
+            minChallengeBondWei: m.getParameter("minChallengeBondWei", 10n ** 18n),
+        },
+    ]);
+    m.call(staking, "grantRole", [id("LOCKER_ROLE"), coordinator], { id: "GrantLockerRole" });
+    m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], { id: "GrantSlasherRole" });
+    return { registry, staking, coordinator };
+});

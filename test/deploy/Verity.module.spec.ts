@@ -1,0 +1,53 @@
+import { expect } from "chai";
+import hre, { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import VerityModule from "../../deploy/modules/Verity";
+
+async function deployModule() {
+    const [deployer, treasury] = await ethers.getSigners();
+    if (deployer === undefined || treasury === undefined) throw new Error("need two accounts");
+    const token = await ethers.deployContract("MockERC20", ["Stake", "STK"]);
+    const deployed = await hre.ignition.deploy(VerityModule, {
+        parameters: {
+            Verity: {
+                stakeToken: await token.getAddress(),
+                treasury: await treasury.getAddress(),
+                protocolFeeBps: 250,
+            },
+        },
+    });
+    // Ignition returns untyped contracts; re-attach the TypeChain types by address.
+    const registry = await ethers.getContractAt("ModelRegistry", await deployed.registry.getAddress());
+    const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
+    const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
+    return { registry, staking, coordinator, token, deployer, treasury };
+}
+
+describe("deploy/modules/Verity (Ignition)", function () {
+    it("wires the coordinator to the registry, staking contract and stake token", async function () {
+        const { coordinator, registry, staking, token } = await loadFixture(deployModule);
+        expect(await coordinator.registry()).to.equal(await registry.getAddress());
+        expect(await coordinator.staking()).to.equal(await staking.getAddress());
+        expect(await coordinator.token()).to.equal(await token.getAddress());
+        expect(await staking.stakeToken()).to.equal(await token.getAddress());
+    });
+
+    it("grants the coordinator, and only it, the staking roles", async function () {
+        const { coordinator, staking, deployer } = await loadFixture(deployModule);
+        for (const role of [await staking.LOCKER_ROLE(), await staking.SLASHER_ROLE()]) {
+            expect(await staking.hasRole(role, await coordinator.getAddress())).to.equal(true);
+            expect(await staking.hasRole(role, await deployer.getAddress())).to.equal(false);
+        }
+    });
+
+    it("applies parameters and their defaults, and keeps unbonding longer than window + dispute", async function () {
+        const { coordinator, registry, staking, treasury } = await loadFixture(deployModule);
+        const params = await coordinator.getParams();
+        expect(params.protocolFeeBps).to.equal(250n);
+        expect(params.challengerRewardBps).to.equal(5_000n);
+        expect(await coordinator.treasury()).to.equal(await treasury.getAddress());
+        const unbonding = await staking.unbondingDelaySeconds();
+        const longest = (await registry.maxChallengeWindowSeconds()) + (await coordinator.disputeTimeoutSeconds());
+        expect(unbonding > longest).to.equal(true);
+    });
+});

@@ -1,0 +1,1649 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import fc from "fast-check";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type {
+    AddressLike,
+    BaseContract,
+    BytesLike,
+    ContractTransactionReceipt,
+    ContractTransactionResponse,
+    Signer,
+} from "ethers";
+import type { IInferenceCoordinator } from "../../typechain-types/contracts/InferenceCoordinator";
+import {
+    DEFAULT_PARAMS,
+    NO_FEE_LIMIT,
+    DISPUTE_TIMEOUT,
+    INPUT,
+    MODEL_COLLATERAL,
+    MODEL_FEE,
+    MODEL_WINDOW,
+    OUTPUT,
+    Status,
+    TOKEN,
+    UNBONDING_DELAY,
+    WRONG_OUTPUT,
+    applyEvents,
+    deployCore,
+    fund,
+    registerModel,
+    requestsFrom,
+    type Request,
+} from "../helpers/verity";
+
+/*
+ * Model-based property test of the coordinator and staking economics.
+ *
+ * fast-check generates a sequence of actions (stake, unbond, withdraw unbonded, deposit, consumer / account
+ * withdraw, request, submit, challenge, decide, finalize, finalizeBatch, cancel, expireDispute, replays of settled
+ * requests, time jumps) over 3 operators, 2 consumers (one stores results, one reverts or burns its callback gas),
+ * 2 challengers and the treasury, on two REEXECUTION models resolved by TestResolver. Actions pick actors and
+ * requests by index from the model state and may be invalid on purpose (wrong status, stale or forged struct,
+ * too early / too late, wrong operator, no free stake, ...). A TypeScript model predicts, for every action, either
+ * its exact effects (balances, stakes, request structs, disputes, emitted coordinator events) or the exact custom
+ * error it reverts with; after a revert nothing observable may have changed.
+ *
+ * Invariants checked after every step (`checkInvariants`):
+ * - token.balanceOf(coordinator) == sum of coordinator balances + fees of live requests + bonds of open disputes;
+ *   token.balanceOf(staking) == sum over operators of stakedWei + unbondingWei.
+ * - lockedWei of each operator == collateral of its live Submitted/Disputed requests, and lockedWei <= stakedWei.
+ * - getCommitment(id) == hashRequest(model struct) for live requests, zero for settled ones; getDispute matches.
+ * - At most one terminal event per request (ResultFinalized, RequestCancelled, DisputeResolved(atFault),
+ *   DisputeExpired); once settled, finalize / cancel / challenge / expire / submit / decide with every struct version
+ *   ever committed revert with CoordinatorUnknownRequest (`checkSettledIsDead`, plus the `replay` action).
+ * - Callbacks: exactly one delivery per finalized / slashed / expired request, none otherwise; the Store consumer's
+ *   `callbacks` counter equals the number of its settled-and-delivered requests, the failing consumer's stays 0.
+ * - Balances, stakes, nonces, callbackFailed and the Store consumer's last result agree with the model.
+ *
+ * Every predicted transaction is mined at a timestamp the test sets (time.setNextBlockTimestamp) with a fixed gas
+ * limit, so boundary times (deadline, window end, dispute expiry, unbonding) are exact and reverting transactions
+ * are mined too.
+ *
+ * Environment: FUZZ_RUNS (default 25), FUZZ_MAX_ACTIONS (default 100), FUZZ_SEED and FUZZ_PATH (replay a failure
+ * printed by fast-check), FUZZ_NO_SHRINK=1 (report the first failure unshrunk), FUZZ_TRACE=1 (print every run's
+ * steps), FUZZ_STATS=1 (print outcome counts per action).
+ */
+
+const FUZZ_RUNS = Number.parseInt(process.env.FUZZ_RUNS ?? "25", 10);
+const MAX_ACTIONS = Number.parseInt(process.env.FUZZ_MAX_ACTIONS ?? "100", 10);
+const FUZZ_SEED = process.env.FUZZ_SEED === undefined ? undefined : Number.parseInt(process.env.FUZZ_SEED, 10);
+const FUZZ_PATH = process.env.FUZZ_PATH;
+
+/** Every predicted transaction gets this gas limit: enough for a batch of 2.5M-gas callbacks. */
+const TX = { gasLimit: 16_000_000 };
+
+const BPS = 10_000n;
+const EXCLUSIVE_WINDOW = BigInt(DEFAULT_PARAMS.exclusiveWindowSeconds);
+const MIN_DEADLINE = BigInt(DEFAULT_PARAMS.minDeadlineSeconds);
+const MAX_DEADLINE = BigInt(DEFAULT_PARAMS.maxDeadlineSeconds);
+const MAX_CALLBACK_GAS = BigInt(DEFAULT_PARAMS.maxCallbackGasLimit);
+const MAX_INPUT_BYTES = BigInt(DEFAULT_PARAMS.maxInputBytes);
+const CALLBACK_GAS_FEE = BigInt(DEFAULT_PARAMS.callbackGasFeeWei);
+const PROTOCOL_FEE_BPS = BigInt(DEFAULT_PARAMS.protocolFeeBps);
+const CHALLENGER_REWARD_BPS = BigInt(DEFAULT_PARAMS.challengerRewardBps);
+const FAILED_CHALLENGE_OPERATOR_BPS = BigInt(DEFAULT_PARAMS.failedChallengeOperatorBps);
+const CHALLENGE_BOND_BPS = BigInt(DEFAULT_PARAMS.challengeBondBps);
+const MIN_CHALLENGE_BOND = BigInt(DEFAULT_PARAMS.minChallengeBondWei);
+const RESERVED_FROM = 128n;
+const VOIDED = 255n;
+
+/** Two REEXECUTION models with different fee, collateral and window. */
+const MODELS = [
+    { salt: "fuzz-model-a", feeWei: MODEL_FEE, collateralWei: MODEL_COLLATERAL, windowSeconds: MODEL_WINDOW },
+    { salt: "fuzz-model-b", feeWei: TOKEN / 20n, collateralWei: 25n * TOKEN, windowSeconds: 1_800 },
+] as const;
+const INITIAL_STAKE = 40n * TOKEN;
+const INITIAL_DEPOSIT = (3n * TOKEN) / 10n;
+const CHALLENGER_TOKENS = 1_000n * TOKEN;
+/** The correct output a resolver delivers with `deliverResult`. */
+const VERDICT_OUTPUT = OUTPUT;
+const EVIDENCE = ethers.toUtf8Bytes("fuzz evidence");
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixture
+// ---------------------------------------------------------------------------------------------------------------
+
+/** deployCore + two models, three staked operators (op3 serves model A only), two funded consumers, two challengers. */
+async function deployFuzzFixture() {
+    const core = await deployCore();
+    const [depositor, stranger, challenger2] = core.others;
+    if (depositor === undefined || stranger === undefined || challenger2 === undefined) throw new Error("signers");
+    const stakingAddress = await core.staking.getAddress();
+    const coordinatorAddress = await core.coordinator.getAddress();
+    const modelIds: string[] = [];
+    for (const m of MODELS) {
+        modelIds.push(
+            await registerModel(core.registry, core.publisher, {
+                salt: ethers.id(m.salt),
+                feeWei: m.feeWei,
+                collateralWei: m.collateralWei,
+                windowSeconds: m.windowSeconds,
+            }),
+        );
+    }
+    for (const [i, op] of core.operators.entries()) {
+        await core.token.mint(await op.getAddress(), INITIAL_STAKE);
+        await core.token.connect(op).approve(stakingAddress, INITIAL_STAKE);
+        await core.staking.connect(op).stake(INITIAL_STAKE);
+        await core.staking.connect(op).registerForModel(modelIds[0]!);
+        if (i < 2) await core.staking.connect(op).registerForModel(modelIds[1]!);
+    }
+    const badConsumer = await ethers.deployContract("TestConsumer", [coordinatorAddress]);
+    const consumers = [core.consumer, badConsumer];
+    for (const c of consumers) await fund(core, await c.getAddress(), INITIAL_DEPOSIT);
+    const challengers = [core.challenger, challenger2];
+    for (const ch of challengers) {
+        await core.token.mint(await ch.getAddress(), CHALLENGER_TOKENS);
+        await core.token.connect(ch).approve(coordinatorAddress, ethers.MaxUint256);
+    }
+    const operatorSets: string[][] = [];
+    for (const id of modelIds) operatorSets.push([...(await core.staking.getOperators(id))]);
+    return { ...core, modelIds, consumers, challengers, depositor, stranger, operatorSets };
+}
+
+type Fixture = Awaited<ReturnType<typeof deployFuzzFixture>>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Actions
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Which struct is sent for a request: the committed one, an older one, or one with a field forged. */
+interface Version {
+    kind: "current" | "stale" | "forged";
+    n: number;
+}
+/** A request picked by index among those in the status the action wants (or among all requests when `any`). */
+interface Sel {
+    i: number;
+    any: boolean;
+}
+interface VerdictChoice {
+    atFault: boolean;
+    deliver: boolean;
+    code: number;
+}
+
+type Action =
+    | { kind: "stake"; op: number; amount: bigint }
+    | { kind: "unbond"; op: number; permille: number }
+    | { kind: "withdrawUnbonded"; op: number; wait: number | null }
+    | { kind: "deposit"; consumer: number; amount: bigint }
+    | { kind: "consumerWithdraw"; consumer: number; permille: number }
+    | { kind: "withdraw"; holder: number; permille: number }
+    | {
+          kind: "request";
+          consumer: number;
+          model: number;
+          deadlineIn: number;
+          gas: number;
+          preferred: number;
+          emptyInput: boolean;
+      }
+    | {
+          kind: "submit";
+          sel: Sel;
+          version: Version;
+          other: number | null;
+          wrong: boolean;
+          code: number;
+          wait: number | null;
+          waitRef: "exclusive" | "deadline";
+      }
+    | {
+          kind: "challenge";
+          sel: Sel;
+          version: Version;
+          challenger: number;
+          decideNow: boolean;
+          verdict: VerdictChoice;
+          wait: number | null;
+      }
+    | { kind: "decide"; sel: Sel; version: Version; verdict: VerdictChoice; direct: boolean }
+    | { kind: "finalize"; sel: Sel; version: Version; wrongBytes: boolean; wait: number | null }
+    | { kind: "finalizeBatch"; items: { sel: Sel; version: Version; wrongBytes: boolean }[]; wait: boolean }
+    | { kind: "cancel"; sel: Sel; version: Version; viaConsumer: boolean; wait: number | null }
+    | { kind: "expire"; sel: Sel; version: Version; wait: number | null }
+    | { kind: "replay"; i: number; version: number; op: number }
+    | { kind: "advance"; seconds: number };
+
+/** fc.record with plain objects (readable counterexamples). */
+function rec<T extends object>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
+    return fc.record(model).map((value) => ({ ...value }) as T);
+}
+
+function weighted<T>(...items: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> {
+    return fc.oneof(...items.map(([weight, arbitrary]) => ({ weight, arbitrary })));
+}
+
+const selArb: fc.Arbitrary<Sel> = rec({
+    i: fc.nat(),
+    any: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
+});
+const versionArb: fc.Arbitrary<Version> = rec({
+    kind: weighted<Version["kind"]>(
+        [12, fc.constant("current")],
+        [1, fc.constant("stale")],
+        [1, fc.constant("forged")],
+    ),
+    n: fc.nat(),
+});
+const verdictArb: fc.Arbitrary<VerdictChoice> = rec({
+    atFault: fc.boolean(),
+    deliver: fc.boolean(),
+    code: weighted([8, fc.constant(0)], [2, fc.constantFrom(1, 2)], [1, fc.constant(200)]),
+});
+/** Offset from the action's reference time (deadline, window end, ...), or no wait. */
+const waitArb = weighted<number | null>([1, fc.constant(null)], [1, fc.integer({ min: -2, max: 2 })]);
+/** Share of a balance in per mille; 0 means zero, 1001 means one wei more than the balance. */
+const permilleArb = weighted([1, fc.constant(0)], [6, fc.integer({ min: 1, max: 1000 })], [1, fc.constant(1001)]);
+
+/** Relative frequency of each action kind, tuned so that most runs see disputes decided both ways and expiries. */
+const ACTION_WEIGHTS: Record<Action["kind"], number> = {
+    stake: 1,
+    unbond: 1,
+    withdrawUnbonded: 1,
+    deposit: 1,
+    consumerWithdraw: 1,
+    withdraw: 1,
+    request: 9,
+    submit: 8,
+    challenge: 5,
+    decide: 3,
+    finalize: 3,
+    finalizeBatch: 2,
+    cancel: 2,
+    expire: 2,
+    replay: 1,
+    advance: 4,
+};
+
+const actionArb: fc.Arbitrary<Action> = weighted<Action>(
+    [
+        ACTION_WEIGHTS.stake,
+        rec({
+            kind: fc.constant("stake" as const),
+            op: fc.nat(),
+            amount: weighted([1, fc.constant(0n)], [5, fc.bigInt({ min: 1n, max: 50n * TOKEN })]),
+        }),
+    ],
+    [ACTION_WEIGHTS.unbond, rec({ kind: fc.constant("unbond" as const), op: fc.nat(), permille: permilleArb })],
+    [
+        ACTION_WEIGHTS.withdrawUnbonded,
+        rec({
+            kind: fc.constant("withdrawUnbonded" as const),
+            op: fc.nat(),
+            wait: weighted<number | null>([3, fc.constant(null)], [1, fc.integer({ min: -1, max: 1 })]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.deposit,
+        rec({
+            kind: fc.constant("deposit" as const),
+            consumer: fc.nat(),
+            amount: weighted([1, fc.constant(0n)], [5, fc.bigInt({ min: 1n, max: TOKEN })]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.consumerWithdraw,
+        rec({ kind: fc.constant("consumerWithdraw" as const), consumer: fc.nat(), permille: permilleArb }),
+    ],
+    [ACTION_WEIGHTS.withdraw, rec({ kind: fc.constant("withdraw" as const), holder: fc.nat(), permille: permilleArb })],
+    [
+        ACTION_WEIGHTS.request,
+        rec({
+            kind: fc.constant("request" as const),
+            consumer: fc.nat(),
+            model: fc.nat(),
+            deadlineIn: weighted(
+                [2, fc.integer({ min: Number(MIN_DEADLINE), max: 300 })],
+                [12, fc.integer({ min: 300, max: 7_200 })],
+                [4, fc.integer({ min: 7_200, max: Number(MAX_DEADLINE) })],
+                [1, fc.constantFrom(0, Number(MIN_DEADLINE) - 1, Number(MAX_DEADLINE) + 1)],
+            ),
+            gas: weighted(
+                [16, fc.integer({ min: 200_000, max: 600_000 })],
+                [4, fc.integer({ min: 200_000, max: Number(MAX_CALLBACK_GAS) })],
+                [1, fc.constant(Number(MAX_CALLBACK_GAS) + 1)],
+            ),
+            preferred: weighted([4, fc.constant(0)], [2, fc.integer({ min: 1, max: 3 })], [1, fc.constant(4)]),
+            emptyInput: weighted([30, fc.constant(false)], [1, fc.constant(true)]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.submit,
+        rec({
+            kind: fc.constant("submit" as const),
+            sel: selArb,
+            version: versionArb,
+            other: weighted<number | null>([3, fc.constant(null)], [2, fc.nat()]),
+            wrong: fc.boolean(),
+            code: weighted([10, fc.constant(0)], [2, fc.constantFrom(1, 2)], [1, fc.constantFrom(128, 255)]),
+            wait: weighted<number | null>([2, fc.constant(null)], [1, fc.integer({ min: -2, max: 2 })]),
+            waitRef: weighted([4, fc.constant("exclusive" as const)], [1, fc.constant("deadline" as const)]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.challenge,
+        rec({
+            kind: fc.constant("challenge" as const),
+            sel: selArb,
+            version: versionArb,
+            challenger: fc.nat(),
+            decideNow: weighted([2, fc.constant(false)], [1, fc.constant(true)]),
+            verdict: verdictArb,
+            wait: waitArb,
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.decide,
+        rec({
+            kind: fc.constant("decide" as const),
+            sel: selArb,
+            version: versionArb,
+            verdict: verdictArb,
+            direct: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.finalize,
+        rec({
+            kind: fc.constant("finalize" as const),
+            sel: selArb,
+            version: versionArb,
+            wrongBytes: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
+            wait: waitArb,
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.finalizeBatch,
+        rec({
+            kind: fc.constant("finalizeBatch" as const),
+            items: fc.array(
+                rec({
+                    sel: selArb,
+                    version: versionArb,
+                    wrongBytes: weighted([15, fc.constant(false)], [1, fc.constant(true)]),
+                }),
+                { minLength: 1, maxLength: 4 },
+            ),
+            wait: fc.boolean(),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.cancel,
+        rec({
+            kind: fc.constant("cancel" as const),
+            sel: selArb,
+            version: versionArb,
+            viaConsumer: fc.boolean(),
+            wait: waitArb,
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.expire,
+        rec({ kind: fc.constant("expire" as const), sel: selArb, version: versionArb, wait: waitArb }),
+    ],
+    [
+        ACTION_WEIGHTS.replay,
+        rec({ kind: fc.constant("replay" as const), i: fc.nat(), version: fc.nat(), op: fc.nat() }),
+    ],
+    [
+        ACTION_WEIGHTS.advance,
+        rec({
+            kind: fc.constant("advance" as const),
+            seconds: weighted(
+                [8, fc.integer({ min: 1, max: 120 })],
+                [6, fc.integer({ min: 120, max: 1_200 })],
+                [1, fc.integer({ min: 86_000, max: 90_000 })],
+            ),
+        }),
+    ],
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A Request with every field normalised (bigints, checksummed addresses, lower-case hex). */
+interface Req {
+    requestId: bigint;
+    modelId: string;
+    inputHash: string;
+    consumer: string;
+    feeWei: bigint;
+    preferredOperator: string;
+    collateralWei: bigint;
+    protocolFeeWei: bigint;
+    deadline: bigint;
+    exclusiveUntil: bigint;
+    callbackGasLimit: bigint;
+    challengeWindowSeconds: bigint;
+    mode: bigint;
+    status: bigint;
+    operator: string;
+    resultCode: bigint;
+    challengeEndsAt: bigint;
+    outputHash: string;
+    traceCommitment: string;
+}
+
+interface StakeState {
+    staked: bigint;
+    locked: bigint;
+    unbonding: bigint;
+    readyAt: bigint;
+}
+
+interface DisputeState {
+    challenger: string;
+    bondWei: bigint;
+    openedAt: bigint;
+}
+
+type Terminal = "finalized" | "cancelled" | "slashed" | "expired";
+
+interface Tracked {
+    id: bigint;
+    consumer: number;
+    model: number;
+    /** The committed struct while live; the last committed struct once terminal. */
+    cur: Req;
+    /** Every struct that was ever committed for this request. */
+    versions: Req[];
+    /** The submitted output bytes. */
+    output: Uint8Array | null;
+    dispute: DisputeState | null;
+    terminal: Terminal | null;
+}
+
+interface StoreView {
+    callbacks: bigint;
+    lastRequestId: bigint;
+    lastResultCode: bigint;
+    lastOutputHash: string;
+}
+
+interface Model {
+    balances: Record<string, bigint>;
+    stakes: Record<string, StakeState>;
+    nonces: bigint[];
+    requests: Tracked[];
+    callbackFailed: Record<string, boolean>;
+    store: StoreView;
+}
+
+const ZERO_DISPUTE: DisputeState = { challenger: ethers.ZeroAddress, bondWei: 0n, openedAt: 0n };
+
+function toAddress(x: AddressLike): string {
+    if (typeof x !== "string") throw new Error("expected an address string");
+    return ethers.getAddress(x);
+}
+
+function toHex(x: BytesLike): string {
+    return ethers.hexlify(x).toLowerCase();
+}
+
+function toReq(r: Request): Req {
+    return {
+        requestId: ethers.toBigInt(r.requestId),
+        modelId: toHex(r.modelId),
+        inputHash: toHex(r.inputHash),
+        consumer: toAddress(r.consumer),
+        feeWei: ethers.toBigInt(r.feeWei),
+        preferredOperator: toAddress(r.preferredOperator),
+        collateralWei: ethers.toBigInt(r.collateralWei),
+        protocolFeeWei: ethers.toBigInt(r.protocolFeeWei),
+        deadline: ethers.toBigInt(r.deadline),
+        exclusiveUntil: ethers.toBigInt(r.exclusiveUntil),
+        callbackGasLimit: ethers.toBigInt(r.callbackGasLimit),
+        challengeWindowSeconds: ethers.toBigInt(r.challengeWindowSeconds),
+        mode: ethers.toBigInt(r.mode),
+        status: ethers.toBigInt(r.status),
+        operator: toAddress(r.operator),
+        resultCode: ethers.toBigInt(r.resultCode),
+        challengeEndsAt: ethers.toBigInt(r.challengeEndsAt),
+        outputHash: toHex(r.outputHash),
+        traceCommitment: toHex(r.traceCommitment),
+    };
+}
+
+function sameReq(a: Req, b: Req): boolean {
+    return (Object.keys(a) as (keyof Req)[]).every((k) => a[k] === b[k]);
+}
+
+/** Whether `s` is exactly the struct committed for the live request `t`. */
+function matches(t: Tracked, s: Req): boolean {
+    return t.terminal === null && sameReq(t.cur, s);
+}
+
+function idKey(id: bigint): string {
+    return id.toString();
+}
+
+function sum(values: bigint[]): bigint {
+    return values.reduce((a, b) => a + b, 0n);
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+    return a > b ? a : b;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Environment: contracts, actors, and what the chain actually emitted
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Env {
+    d: Fixture;
+    coordinator: string;
+    staking: string;
+    resolver: string;
+    token: string;
+    ops: string[];
+    opSigners: Signer[];
+    consumers: string[];
+    challengers: string[];
+    treasury: string;
+    admin: string;
+    depositor: string;
+    stranger: string;
+    /** Accounts that withdraw their own coordinator balance: operators, challengers, treasury. */
+    holders: string[];
+    /** Every address that can hold a coordinator balance in these runs. */
+    accounts: string[];
+    signers: Map<string, Signer>;
+    /** Terminal coordinator events actually emitted, per request id. */
+    terminalEvents: Map<string, Terminal[]>;
+    /** Callback deliveries actually emitted (ResultFinalized / ResultDelivered), with their success flag. */
+    deliveries: Map<string, boolean[]>;
+    log: string[];
+}
+
+async function makeEnv(d: Fixture): Promise<Env> {
+    const ops = await Promise.all(d.operators.map((o) => o.getAddress()));
+    const consumers = await Promise.all(d.consumers.map((c) => c.getAddress()));
+    const challengers = await Promise.all(d.challengers.map((c) => c.getAddress()));
+    const treasury = await d.treasury.getAddress();
+    const admin = await d.admin.getAddress();
+    const depositor = await d.depositor.getAddress();
+    const stranger = await d.stranger.getAddress();
+    const signers = new Map<string, Signer>();
+    d.operators.forEach((s, i) => signers.set(ops[i]!, s));
+    d.challengers.forEach((s, i) => signers.set(challengers[i]!, s));
+    signers.set(treasury, d.treasury);
+    signers.set(stranger, d.stranger);
+    return {
+        d,
+        coordinator: await d.coordinator.getAddress(),
+        staking: await d.staking.getAddress(),
+        resolver: await d.resolver.getAddress(),
+        token: await d.token.getAddress(),
+        ops,
+        opSigners: d.operators,
+        consumers,
+        challengers,
+        treasury,
+        admin,
+        depositor,
+        stranger,
+        holders: [...ops, ...challengers, treasury],
+        accounts: [...consumers, ...ops, ...challengers, treasury, admin, depositor, stranger],
+        signers,
+        terminalEvents: new Map(),
+        deliveries: new Map(),
+        log: [],
+    };
+}
+
+function signerOf(env: Env, address: string): Signer {
+    const s = env.signers.get(address);
+    if (s === undefined) throw new Error(`no signer for ${address}`);
+    return s;
+}
+
+function initialModel(env: Env): Model {
+    const balances: Record<string, bigint> = {};
+    for (const a of env.accounts) balances[a] = 0n;
+    for (const c of env.consumers) balances[c] = INITIAL_DEPOSIT;
+    const stakes: Record<string, StakeState> = {};
+    for (const op of env.ops) stakes[op] = { staked: INITIAL_STAKE, locked: 0n, unbonding: 0n, readyAt: 0n };
+    return {
+        balances,
+        stakes,
+        nonces: env.consumers.map(() => 0n),
+        requests: [],
+        callbackFailed: {},
+        store: { callbacks: 0n, lastRequestId: 0n, lastResultCode: 0n, lastOutputHash: ethers.ZeroHash },
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Observation of the chain
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Observation {
+    tokenAtCoordinator: bigint;
+    tokenAtStaking: bigint;
+    wallets: Record<string, bigint>;
+    balances: Record<string, bigint>;
+    nonces: bigint[];
+    stakes: Record<string, StakeState>;
+    commitments: Record<string, string>;
+    disputes: Record<string, DisputeState>;
+    callbackFailed: Record<string, boolean>;
+    store: StoreView;
+    badCallbacks: bigint;
+}
+
+async function record<T>(keys: string[], f: (k: string) => Promise<T>): Promise<Record<string, T>> {
+    const values = await Promise.all(keys.map(f));
+    const out: Record<string, T> = {};
+    keys.forEach((k, i) => (out[k] = values[i]!));
+    return out;
+}
+
+async function observe(env: Env, m: Model): Promise<Observation> {
+    const { coordinator, staking, token } = env.d;
+    const [store, bad] = env.d.consumers as [Fixture["consumer"], Fixture["consumer"]];
+    const ids = m.requests.map((t) => t.id);
+    const keys = ids.map(idKey);
+    const wallets = [...new Set([...env.accounts, ...env.ops, env.coordinator, env.staking])];
+    const [tokenAtCoordinator, tokenAtStaking, walletBalances, balances, nonces, stakes] = await Promise.all([
+        token.balanceOf(env.coordinator),
+        token.balanceOf(env.staking),
+        record(wallets, (a) => token.balanceOf(a)),
+        record(env.accounts, (a) => coordinator.balanceOf(a)),
+        Promise.all(env.consumers.map((c) => coordinator.requestNonce(c))),
+        record(env.ops, async (op): Promise<StakeState> => {
+            const s = await staking.getStake(op);
+            return { staked: s.stakedWei, locked: s.lockedWei, unbonding: s.unbondingWei, readyAt: s.unbondingReadyAt };
+        }),
+    ]);
+    const [commitments, disputes, callbackFailed, storeView, badCallbacks] = await Promise.all([
+        record(keys, async (k) => (await coordinator.getCommitment(BigInt(k))).toLowerCase()),
+        record(keys, async (k): Promise<DisputeState> => {
+            const dsp = await coordinator.getDispute(BigInt(k));
+            return { challenger: toAddress(dsp.challenger), bondWei: dsp.bondWei, openedAt: dsp.openedAt };
+        }),
+        record(keys, (k) => coordinator.callbackFailed(BigInt(k))),
+        (async (): Promise<StoreView> => ({
+            callbacks: await store.callbacks(),
+            lastRequestId: await store.lastRequestId(),
+            lastResultCode: await store.lastResultCode(),
+            lastOutputHash: (await store.lastOutputHash()).toLowerCase(),
+        }))(),
+        bad.callbacks(),
+    ]);
+    return {
+        tokenAtCoordinator,
+        tokenAtStaking,
+        wallets: walletBalances,
+        balances,
+        nonces,
+        stakes,
+        commitments,
+        disputes,
+        callbackFailed,
+        store: storeView,
+        badCallbacks,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Invariants
+// ---------------------------------------------------------------------------------------------------------------
+
+async function checkInvariants(env: Env, m: Model, observed: Observation | null): Promise<void> {
+    const obs = observed ?? (await observe(env, m));
+    const live = m.requests.filter((t) => t.terminal === null);
+
+    // Token conservation at the coordinator: every token it holds is a balance, an escrowed fee or an open bond.
+    const held = sum(env.accounts.map((a) => obs.balances[a]!));
+    const escrowed = sum(live.map((t) => t.cur.feeWei));
+    const bonds = sum(Object.values(obs.disputes).map((dsp) => dsp.bondWei));
+    expect(obs.tokenAtCoordinator).to.equal(
+        held + escrowed + bonds,
+        "coordinator token balance == sum of balances + fees of live requests + bonds of open disputes",
+    );
+    // Token conservation at staking.
+    expect(obs.tokenAtStaking).to.equal(
+        sum(env.ops.map((op) => obs.stakes[op]!.staked + obs.stakes[op]!.unbonding)),
+        "staking token balance == sum of staked + unbonding",
+    );
+    // Locked collateral == collateral of the operator's live Submitted/Disputed requests, and never above stake.
+    for (const op of env.ops) {
+        const want = sum(
+            live
+                .filter((t) => t.cur.status !== BigInt(Status.Requested) && t.cur.operator === op)
+                .map((t) => t.cur.collateralWei),
+        );
+        const s = obs.stakes[op]!;
+        expect(s.locked).to.equal(want, `lockedWei of ${op} == collateral of its in-flight results`);
+        expect(s.locked <= s.staked, `lockedWei <= stakedWei for ${op}`).to.be.true;
+    }
+    // Commitments: live requests are committed to exactly the model's struct; settled ones have no commitment.
+    const hashes = await Promise.all(live.map((t) => env.d.coordinator.hashRequest(t.cur)));
+    live.forEach((t, i) => {
+        expect(obs.commitments[idKey(t.id)]).to.equal(hashes[i]!.toLowerCase(), `commitment of live request ${t.id}`);
+    });
+    for (const t of m.requests) {
+        const k = idKey(t.id);
+        if (t.terminal !== null) {
+            expect(obs.commitments[k]).to.equal(ethers.ZeroHash, `settled request ${t.id} has no commitment`);
+        }
+        const wantDispute = t.terminal === null && t.cur.status === BigInt(Status.Disputed) ? t.dispute : ZERO_DISPUTE;
+        expect(obs.disputes[k]).to.deep.equal(wantDispute, `dispute of request ${t.id}`);
+        // At most one terminal outcome, and the one the model expects.
+        const terminals = env.terminalEvents.get(k) ?? [];
+        expect(terminals.length).to.be.at.most(1, `request ${t.id} settled more than once: ${terminals.join(",")}`);
+        expect(terminals[0] ?? null).to.equal(t.terminal, `terminal outcome of request ${t.id}`);
+        // Exactly one callback per finalized / slashed / expired request, none before settlement or on cancel.
+        const deliveries = env.deliveries.get(k) ?? [];
+        const delivers = t.terminal !== null && t.terminal !== "cancelled";
+        expect(deliveries.length).to.equal(delivers ? 1 : 0, `callbacks delivered for request ${t.id}`);
+        // The storing consumer's callbacks succeed; the reverting / gas-burning consumer's fail.
+        for (const ok of deliveries) expect(ok).to.equal(t.consumer === 0, `callback outcome of request ${t.id}`);
+    }
+    // Each consumer's callback counter == number of its requests finalized or delivered after a dispute.
+    const storeDelivered = m.requests.filter((t) => t.consumer === 0 && (env.deliveries.get(idKey(t.id)) ?? []).length);
+    expect(obs.store.callbacks).to.equal(BigInt(storeDelivered.length), "Store consumer callbacks == its settlements");
+    expect(obs.badCallbacks).to.equal(0n, "a failing consumer never counts a callback");
+
+    // Everything else agrees with the model.
+    expect(obs.balances).to.deep.equal(m.balances, "coordinator balances");
+    expect(obs.stakes).to.deep.equal(m.stakes, "operator stakes");
+    expect(obs.nonces).to.deep.equal(m.nonces, "request nonces");
+    expect(obs.store).to.deep.equal(m.store, "Store consumer's last delivery");
+    for (const t of m.requests) {
+        const k = idKey(t.id);
+        expect(obs.callbackFailed[k]).to.equal(m.callbackFailed[k] ?? false, `callbackFailed(${t.id})`);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Executing a predicted transaction
+// ---------------------------------------------------------------------------------------------------------------
+
+const ANY = Symbol("any");
+type ExpectedEvent = [string, ...unknown[]];
+
+type Outcome =
+    { ok: true; events: ExpectedEvent[] } | { ok: false; contract: BaseContract; error: string; args: unknown[] };
+
+function reverts(contract: BaseContract, error: string, ...args: unknown[]): Outcome {
+    return { ok: false, contract, error, args };
+}
+
+function normalizeValue(v: unknown): string {
+    if (typeof v === "bigint") return v.toString();
+    if (typeof v === "number") return BigInt(v).toString();
+    if (typeof v === "boolean") return String(v);
+    if (typeof v === "string") return v.toLowerCase();
+    if (v instanceof Uint8Array) return toHex(v);
+    throw new Error(`cannot compare event argument ${String(v)}`);
+}
+
+function coordinatorEvents(env: Env, receipt: ContractTransactionReceipt): { name: string; args: unknown[] }[] {
+    const out: { name: string; args: unknown[] }[] = [];
+    for (const log of receipt.logs) {
+        if (log.address.toLowerCase() !== env.coordinator.toLowerCase()) continue;
+        const parsed = env.d.coordinator.interface.parseLog(log);
+        if (parsed === null) throw new Error("unparsable coordinator log");
+        out.push({ name: parsed.name, args: [...parsed.args] });
+    }
+    return out;
+}
+
+/** Records the terminal and callback events the chain actually emitted. */
+function recordEmitted(env: Env, events: { name: string; args: unknown[] }[]): void {
+    const push = <T>(map: Map<string, T[]>, id: unknown, value: T) => {
+        const k = normalizeValue(id);
+        map.set(k, [...(map.get(k) ?? []), value]);
+    };
+    for (const e of events) {
+        if (e.name === "ResultFinalized") {
+            push(env.terminalEvents, e.args[0], "finalized");
+            push(env.deliveries, e.args[0], e.args[4] as boolean);
+        } else if (e.name === "RequestCancelled") {
+            push(env.terminalEvents, e.args[0], "cancelled");
+        } else if (e.name === "DisputeResolved" && e.args[1] === true) {
+            push(env.terminalEvents, e.args[0], "slashed");
+        } else if (e.name === "DisputeExpired") {
+            push(env.terminalEvents, e.args[0], "expired");
+        } else if (e.name === "ResultDelivered") {
+            push(env.deliveries, e.args[0], e.args[2] as boolean);
+        }
+    }
+}
+
+function expectEvents(env: Env, receipt: ContractTransactionReceipt, expected: ExpectedEvent[]): void {
+    const actual = coordinatorEvents(env, receipt);
+    expect(actual.map((e) => e.name)).to.deep.equal(
+        expected.map((e) => e[0]),
+        "coordinator events emitted",
+    );
+    actual.forEach((e, i) => {
+        const want = expected[i]!.slice(1);
+        want.forEach((w, j) => {
+            if (w === ANY) return;
+            expect(normalizeValue(e.args[j])).to.equal(normalizeValue(w), `${e.name} argument ${j}`);
+        });
+    });
+}
+
+/** Sets the next block's timestamp to `target` (or the earliest possible) and returns it. */
+async function nextTimestamp(target?: bigint): Promise<bigint> {
+    const latest = BigInt(await time.latest());
+    const ts = target !== undefined && target > latest ? target : latest + 1n;
+    await time.setNextBlockTimestamp(ts);
+    return ts;
+}
+
+interface Executed {
+    receipt: ContractTransactionReceipt | null;
+    obs: Observation | null;
+}
+
+/**
+ * Sends the transaction (mined at `ts`) and checks it against the prediction: on success the exact coordinator
+ * events; on revert the exact custom error and arguments, and that no observable state changed.
+ */
+async function execute(
+    env: Env,
+    model: Model,
+    ts: bigint,
+    send: () => Promise<ContractTransactionResponse>,
+    outcome: Outcome,
+): Promise<Executed> {
+    if (!outcome.ok) {
+        const before = await observe(env, model);
+        const assertion = expect(send()).to.be.revertedWithCustomError(outcome.contract, outcome.error);
+        await (outcome.args.length > 0 ? assertion.withArgs(...outcome.args) : assertion);
+        expect(BigInt(await time.latest())).to.equal(ts, "the reverted transaction was mined at the set time");
+        const after = await observe(env, model);
+        expect(after).to.deep.equal(before, `rejected action (${outcome.error}) changed state`);
+        env.log.push(`    -> reverted ${outcome.error}(${outcome.args.map(String).join(", ")})`);
+        return { receipt: null, obs: after };
+    }
+    const receipt = await (await send()).wait();
+    if (receipt === null) throw new Error("no receipt");
+    const block = await ethers.provider.getBlock(receipt.blockNumber);
+    expect(BigInt(block!.timestamp)).to.equal(ts, "the transaction was mined at the set time");
+    const events = coordinatorEvents(env, receipt);
+    recordEmitted(env, events);
+    expectEvents(env, receipt, outcome.events);
+    env.log.push(`    -> ok [${events.map((e) => e.name).join(", ")}]`);
+    return { receipt, obs: null };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model transitions shared by several actions
+// ---------------------------------------------------------------------------------------------------------------
+
+function credit(m: Model, account: string, amount: bigint): void {
+    if (m.balances[account] === undefined) throw new Error(`untracked account ${account}`);
+    m.balances[account] += amount;
+}
+
+/** The callback of a settled request: the Store consumer (index 0) records it, the other one fails. */
+function deliver(m: Model, t: Tracked, resultCode: bigint, output: BytesLike): boolean {
+    const k = idKey(t.id);
+    if (t.consumer === 0) {
+        m.store = {
+            callbacks: m.store.callbacks + 1n,
+            lastRequestId: t.id,
+            lastResultCode: resultCode,
+            lastOutputHash: ethers.keccak256(output).toLowerCase(),
+        };
+        m.callbackFailed[k] = false;
+        return true;
+    }
+    m.callbackFailed[k] = true;
+    return false;
+}
+
+function finalizeModel(env: Env, m: Model, t: Tracked, events: ExpectedEvent[]): void {
+    const r = t.cur;
+    m.stakes[r.operator]!.locked -= r.collateralWei;
+    const protocolFee = r.protocolFeeWei;
+    credit(m, r.operator, r.feeWei - protocolFee);
+    credit(m, env.treasury, protocolFee);
+    t.terminal = "finalized";
+    const ok = deliver(m, t, r.resultCode, t.output!);
+    events.push(["ResultFinalized", t.id, r.operator, r.feeWei - protocolFee, protocolFee, ok, ANY]);
+}
+
+function verdictStruct(v: VerdictChoice): IInferenceCoordinator.VerdictStruct {
+    return { operatorAtFault: v.atFault, deliverResult: v.deliver, resultCode: v.code, output: VERDICT_OUTPUT };
+}
+
+function verdictInvalid(v: VerdictChoice): boolean {
+    return v.atFault && v.deliver && BigInt(v.code) >= RESERVED_FROM;
+}
+
+function applyVerdictModel(env: Env, m: Model, t: Tracked, v: VerdictChoice, ts: bigint, events: ExpectedEvent[]) {
+    const dispute = t.dispute!;
+    const r = t.cur;
+    t.dispute = null;
+    if (!v.atFault) {
+        const toOperator = (dispute.bondWei * FAILED_CHALLENGE_OPERATOR_BPS) / BPS;
+        credit(m, r.operator, toOperator);
+        credit(m, env.treasury, dispute.bondWei - toOperator);
+        t.cur = { ...r, status: BigInt(Status.Submitted), challengeEndsAt: ts + r.challengeWindowSeconds };
+        t.versions.push(t.cur);
+        events.push(["DisputeResolved", t.id, false, dispute.challenger, r.operator, 0n, 0n]);
+        events.push(["ChallengeWindowRestarted", t.id, t.cur.challengeEndsAt]);
+        return;
+    }
+    const stake = m.stakes[r.operator]!;
+    stake.locked -= r.collateralWei;
+    stake.staked -= r.collateralWei;
+    const reward = (r.collateralWei * CHALLENGER_REWARD_BPS) / BPS;
+    credit(m, dispute.challenger, dispute.bondWei + reward);
+    credit(m, env.treasury, r.collateralWei - reward);
+    credit(m, r.consumer, r.feeWei);
+    t.terminal = "slashed";
+    events.push([
+        "DisputeResolved",
+        t.id,
+        true,
+        dispute.challenger,
+        r.operator,
+        r.collateralWei,
+        dispute.bondWei + reward,
+    ]);
+    const code = v.deliver ? BigInt(v.code) : VOIDED;
+    const ok = deliver(m, t, code, v.deliver ? VERDICT_OUTPUT : "0x");
+    events.push(["ResultDelivered", t.id, code, ok, ANY]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Picking requests and struct versions
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Picks a request: with `sel.any` among all requests ever made (settled ones and other statuses included, so the
+ * action is usually rejected); otherwise among live requests in status `want`, preferring those `prefer` accepts
+ * (e.g. still within their deadline). Null (no transaction) when there is none.
+ */
+function pick(m: Model, sel: Sel, want: number, prefer?: (t: Tracked) => boolean): Tracked | null {
+    const inStatus = m.requests.filter((t) => t.terminal === null && t.cur.status === BigInt(want));
+    const preferred = prefer === undefined ? inStatus : inStatus.filter(prefer);
+    const pool = sel.any ? m.requests : preferred.length > 0 ? preferred : inStatus;
+    return pool.length === 0 ? null : pool[sel.i % pool.length]!;
+}
+
+function forge(env: Env, r: Req, n: number): Req {
+    switch (n % 5) {
+        case 0:
+            return { ...r, feeWei: r.feeWei + 1n };
+        case 1:
+            return { ...r, collateralWei: r.collateralWei - 1n };
+        case 2:
+            return { ...r, consumer: env.stranger };
+        case 3:
+            return { ...r, deadline: r.deadline + 1n };
+        default:
+            return { ...r, status: (r.status % 3n) + 1n };
+    }
+}
+
+function versionOf(env: Env, t: Tracked, v: Version): Req {
+    if (v.kind === "stale") {
+        const stale = t.versions.filter((x) => !sameReq(x, t.cur));
+        if (stale.length > 0) return stale[v.n % stale.length]!;
+    }
+    if (v.kind !== "current") return forge(env, t.cur, v.n);
+    return t.cur;
+}
+
+/**
+ * The operator with the exclusive window: the preferred one, else the rotation's pick (requestId mod n) over
+ * the model's operator set, which the contract evaluates at submission. The sets are fixed after set-up here.
+ */
+function assignedOf(env: Env, t: Tracked): string {
+    if (t.cur.preferredOperator !== ethers.ZeroAddress) return t.cur.preferredOperator;
+    const set = env.d.operatorSets[t.model]!;
+    return set[Number(t.id % BigInt(set.length))]!;
+}
+
+function otherOutput(bytes: Uint8Array): Uint8Array {
+    return toHex(bytes) === toHex(OUTPUT) ? WRONG_OUTPUT : OUTPUT;
+}
+
+/**
+ * After a request settles: every entry point that acts on a request must reject every struct version of it
+ * (checked with eth_call, so no state is touched).
+ */
+async function checkSettledIsDead(env: Env, t: Tracked): Promise<void> {
+    const { coordinator, resolver } = env.d;
+    const op = env.signers.get(assignedOf(env, t)) ?? env.opSigners[0]!;
+    const verdict = verdictStruct({ atFault: true, deliver: false, code: 0 });
+    for (const v of t.versions) {
+        const attempts = [
+            () => coordinator.connect(env.d.stranger).finalize.staticCall(v, t.output ?? OUTPUT),
+            () => coordinator.connect(env.d.stranger).cancelRequest.staticCall(v),
+            () => coordinator.connect(env.d.challengers[0]!).challenge.staticCall(v, EVIDENCE),
+            () => coordinator.connect(env.d.stranger).expireDispute.staticCall(v),
+            () => coordinator.connect(op).submitResult.staticCall(v, 0, OUTPUT, ethers.ZeroHash),
+            () => resolver.decide.staticCall(v, verdict),
+        ];
+        for (const attempt of attempts) {
+            await expect(attempt())
+                .to.be.revertedWithCustomError(coordinator, "CoordinatorUnknownRequest")
+                .withArgs(t.id);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------------------------------------------
+
+interface StepResult {
+    model: Model;
+    obs: Observation | null;
+}
+
+function settle(model: Model, next: Model, outcome: Outcome, ex: Executed): StepResult {
+    return outcome.ok ? { model: next, obs: ex.obs } : { model, obs: ex.obs };
+}
+
+function amountOf(balance: bigint, permille: number): bigint {
+    return permille > 1000 ? balance + 1n : (balance * BigInt(permille)) / 1000n;
+}
+
+async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
+    const { coordinator, staking, token, resolver } = env.d;
+    const m = structuredClone(model);
+    switch (a.kind) {
+        case "advance": {
+            await time.increase(a.seconds);
+            return { model, obs: null };
+        }
+        case "stake": {
+            const op = env.ops[a.op % env.ops.length]!;
+            const signer = signerOf(env, op);
+            if (a.amount > 0n) {
+                await token.mint(op, a.amount);
+                await token.connect(signer).approve(env.staking, a.amount);
+            }
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (a.amount === 0n) outcome = reverts(staking, "StakingZeroAmount");
+            else {
+                m.stakes[op]!.staked += a.amount;
+                outcome = { ok: true, events: [] };
+            }
+            const ex = await execute(env, model, ts, () => staking.connect(signer).stake(a.amount, TX), outcome);
+            return settle(model, m, outcome, ex);
+        }
+        case "unbond": {
+            const op = env.ops[a.op % env.ops.length]!;
+            const s = m.stakes[op]!;
+            const free = s.staked - s.locked;
+            const amount = amountOf(free, a.permille);
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (amount === 0n) outcome = reverts(staking, "StakingZeroAmount");
+            else if (amount > free) outcome = reverts(staking, "StakingInsufficientFreeStake", free, amount);
+            else {
+                s.staked -= amount;
+                s.unbonding += amount;
+                s.readyAt = ts + BigInt(UNBONDING_DELAY);
+                outcome = { ok: true, events: [] };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => staking.connect(signerOf(env, op)).requestUnbonding(amount, TX),
+                outcome,
+            );
+            return settle(model, m, outcome, ex);
+        }
+        case "withdrawUnbonded": {
+            // Prefer operators with something unbonding.
+            const unbonding = env.ops.filter((o) => m.stakes[o]!.unbonding > 0n);
+            const pool = unbonding.length > 0 ? unbonding : env.ops;
+            const op = pool[a.op % pool.length]!;
+            const s = m.stakes[op]!;
+            const ts = await nextTimestamp(
+                a.wait !== null && s.unbonding > 0n ? s.readyAt + BigInt(a.wait) : undefined,
+            );
+            let outcome: Outcome;
+            if (s.unbonding === 0n) outcome = reverts(staking, "StakingNothingToWithdraw");
+            else if (ts < s.readyAt) outcome = reverts(staking, "StakingUnbondingNotReady", ts, s.readyAt);
+            else {
+                s.unbonding = 0n;
+                s.readyAt = 0n;
+                outcome = { ok: true, events: [] };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => staking.connect(signerOf(env, op)).withdrawUnbonded(op, TX),
+                outcome,
+            );
+            return settle(model, m, outcome, ex);
+        }
+        case "deposit": {
+            const account = env.consumers[a.consumer % env.consumers.length]!;
+            if (a.amount > 0n) {
+                await token.mint(env.depositor, a.amount);
+                await token.connect(env.d.depositor).approve(env.coordinator, a.amount);
+            }
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (a.amount === 0n) outcome = reverts(coordinator, "CoordinatorZeroValue");
+            else {
+                credit(m, account, a.amount);
+                outcome = { ok: true, events: [["Deposited", account, env.depositor, a.amount]] };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => coordinator.connect(env.d.depositor).deposit(account, a.amount, TX),
+                outcome,
+            );
+            return settle(model, m, outcome, ex);
+        }
+        case "consumerWithdraw":
+        case "withdraw": {
+            const isConsumer = a.kind === "consumerWithdraw";
+            const index = isConsumer ? a.consumer % env.consumers.length : a.holder % env.holders.length;
+            const account = isConsumer ? env.consumers[index]! : env.holders[index]!;
+            const to = isConsumer ? env.depositor : account;
+            const balance = m.balances[account]!;
+            const amount = amountOf(balance, a.permille);
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (amount === 0n) outcome = reverts(coordinator, "CoordinatorZeroValue");
+            else if (amount > balance)
+                outcome = reverts(coordinator, "CoordinatorInsufficientBalance", balance, amount);
+            else {
+                credit(m, account, -amount);
+                outcome = { ok: true, events: [["Withdrawn", account, to, amount]] };
+            }
+            const send = isConsumer
+                ? () => env.d.consumers[index]!.withdrawTo(to, amount, TX)
+                : () => coordinator.connect(signerOf(env, account)).withdraw(to, amount, TX);
+            const ex = await execute(env, model, ts, send, outcome);
+            return settle(model, m, outcome, ex);
+        }
+        case "request": {
+            const ci = a.consumer % env.consumers.length;
+            const consumer = env.consumers[ci]!;
+            const mi = a.model % MODELS.length;
+            const terms = MODELS[mi]!;
+            const modelId = env.d.modelIds[mi]!;
+            const preferred =
+                a.preferred === 0 ? ethers.ZeroAddress : a.preferred <= 3 ? env.ops[a.preferred - 1]! : env.stranger;
+            const input = a.emptyInput ? new Uint8Array(0) : INPUT;
+            const ts = await nextTimestamp();
+            const deadline = ts + BigInt(a.deadlineIn);
+            const gas = BigInt(a.gas);
+            const fee = terms.feeWei + gas * CALLBACK_GAS_FEE;
+            const balance = m.balances[consumer]!;
+            let outcome: Outcome;
+            let predicted: Req | null = null;
+            if (gas > MAX_CALLBACK_GAS) {
+                outcome = reverts(coordinator, "CoordinatorCallbackGasTooHigh", gas, MAX_CALLBACK_GAS);
+            } else if (input.length === 0) {
+                outcome = reverts(coordinator, "CoordinatorInvalidInputLength", 0, MAX_INPUT_BYTES);
+            } else if (deadline < ts + MIN_DEADLINE || deadline > ts + MAX_DEADLINE) {
+                outcome = reverts(
+                    coordinator,
+                    "CoordinatorInvalidDeadline",
+                    deadline,
+                    ts + MIN_DEADLINE,
+                    ts + MAX_DEADLINE,
+                );
+            } else if (balance < fee) {
+                outcome = reverts(coordinator, "CoordinatorInsufficientBalance", balance, fee);
+            } else {
+                const nonce = m.nonces[ci]!;
+                const id = ethers.toBigInt(
+                    ethers.keccak256(
+                        ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint64"], [consumer, nonce]),
+                    ),
+                );
+                predicted = {
+                    requestId: id,
+                    modelId: modelId.toLowerCase(),
+                    inputHash: ethers.keccak256(input).toLowerCase(),
+                    consumer,
+                    feeWei: fee,
+                    preferredOperator: preferred,
+                    collateralWei: terms.collateralWei,
+                    protocolFeeWei: (fee * PROTOCOL_FEE_BPS) / BPS,
+                    deadline,
+                    exclusiveUntil: ts + EXCLUSIVE_WINDOW,
+                    callbackGasLimit: gas,
+                    challengeWindowSeconds: BigInt(terms.windowSeconds),
+                    mode: 0n,
+                    status: BigInt(Status.Requested),
+                    operator: ethers.ZeroAddress,
+                    resultCode: 0n,
+                    challengeEndsAt: 0n,
+                    outputHash: ethers.ZeroHash,
+                    traceCommitment: ethers.ZeroHash,
+                };
+                credit(m, consumer, -fee);
+                m.nonces[ci] = nonce + 1n;
+                m.requests.push({
+                    id,
+                    consumer: ci,
+                    model: mi,
+                    cur: predicted,
+                    versions: [predicted],
+                    output: null,
+                    dispute: null,
+                    terminal: null,
+                });
+                outcome = { ok: true, events: [["InferenceRequested", id, modelId, consumer, ANY, input]] };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () =>
+                    env.d.consumers[ci]!.request(
+                        modelId,
+                        input,
+                        { callbackGasLimit: a.gas, deadline, preferredOperator: preferred, maxFeeWei: NO_FEE_LIMIT },
+                        TX,
+                    ),
+                outcome,
+            );
+            if (ex.receipt !== null) {
+                const emitted = requestsFrom(coordinator, ex.receipt).map(toReq);
+                expect(emitted).to.deep.equal([predicted], "the emitted Request struct");
+            }
+            return settle(model, m, outcome, ex);
+        }
+        case "submit": {
+            const now = BigInt(await time.latest());
+            const t = pick(m, a.sel, Status.Requested, (x) => x.cur.deadline > now);
+            if (t === null) return { model, obs: null };
+            const s = versionOf(env, t, a.version);
+            const r = t.cur;
+            const assigned = assignedOf(env, t);
+            const operator = a.other === null ? assigned : env.ops[a.other % env.ops.length]!;
+            const output = a.wrong ? WRONG_OUTPUT : OUTPUT;
+            const code = BigInt(a.code);
+            const ref = a.waitRef === "deadline" ? r.deadline : r.exclusiveUntil;
+            const ts = await nextTimestamp(a.wait === null ? undefined : ref + BigInt(a.wait));
+            const stake = m.stakes[operator];
+            const free = stake === undefined ? 0n : stake.staked - stake.locked;
+            let outcome: Outcome;
+            if (!matches(t, s)) outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
+            else if (s.status !== BigInt(Status.Requested)) {
+                outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Requested);
+            } else if (code >= RESERVED_FROM) {
+                outcome = reverts(coordinator, "CoordinatorInvalidResultCode", code, RESERVED_FROM - 1n);
+            } else if (ts > r.deadline) {
+                outcome = reverts(coordinator, "CoordinatorDeadlinePassed", ts, r.deadline);
+            } else if (!env.d.operatorSets[t.model]!.includes(operator)) {
+                outcome = reverts(staking, "StakingNotRegistered", operator, r.modelId);
+            } else if (free < r.collateralWei) {
+                outcome = reverts(staking, "StakingInsufficientFreeStake", free, r.collateralWei);
+            } else if (ts < r.exclusiveUntil && operator !== assigned) {
+                // The contract locks collateral (registration, free stake) before it checks the assignment.
+                outcome = reverts(coordinator, "CoordinatorNotAssignedOperator", operator, assigned);
+            } else {
+                stake!.locked += r.collateralWei;
+                const outputHash = ethers.keccak256(output).toLowerCase();
+                t.cur = {
+                    ...r,
+                    status: BigInt(Status.Submitted),
+                    operator,
+                    resultCode: code,
+                    challengeEndsAt: ts + r.challengeWindowSeconds,
+                    outputHash,
+                };
+                t.versions.push(t.cur);
+                t.output = output;
+                outcome = {
+                    ok: true,
+                    events: [
+                        [
+                            "ResultSubmitted",
+                            t.id,
+                            operator,
+                            code,
+                            outputHash,
+                            ethers.ZeroHash,
+                            t.cur.challengeEndsAt,
+                            output,
+                        ],
+                    ],
+                };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => coordinator.connect(signerOf(env, operator)).submitResult(s, code, output, ethers.ZeroHash, TX),
+                outcome,
+            );
+            if (ex.receipt !== null) {
+                const rebuilt = toReq(applyEvents(coordinator, s, ex.receipt));
+                expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from ResultSubmitted");
+            }
+            return settle(model, m, outcome, ex);
+        }
+        case "challenge": {
+            const now = BigInt(await time.latest());
+            const t = pick(m, a.sel, Status.Submitted, (x) => x.cur.challengeEndsAt > now + 1n);
+            if (t === null) return { model, obs: null };
+            const s = versionOf(env, t, a.version);
+            const r = t.cur;
+            const challenger = env.challengers[a.challenger % env.challengers.length]!;
+            await resolver.preset(a.decideNow, verdictStruct(a.verdict));
+            const ts = await nextTimestamp(a.wait === null ? undefined : r.challengeEndsAt + BigInt(a.wait));
+            let outcome: Outcome;
+            if (!matches(t, s)) outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
+            else if (s.status !== BigInt(Status.Submitted)) {
+                outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Submitted);
+            } else if (ts >= r.challengeEndsAt) {
+                outcome = reverts(coordinator, "CoordinatorChallengeWindowClosed", ts, r.challengeEndsAt);
+            } else if (a.decideNow && verdictInvalid(a.verdict)) {
+                outcome = reverts(coordinator, "CoordinatorInvalidResultCode", a.verdict.code, RESERVED_FROM - 1n);
+            } else {
+                const bond = maxBig((r.collateralWei * CHALLENGE_BOND_BPS) / BPS, MIN_CHALLENGE_BOND);
+                t.cur = { ...r, status: BigInt(Status.Disputed) };
+                t.versions.push(t.cur);
+                t.dispute = { challenger, bondWei: bond, openedAt: ts };
+                const events: ExpectedEvent[] = [["ResultChallenged", t.id, challenger, env.resolver, bond]];
+                if (a.decideNow) applyVerdictModel(env, m, t, a.verdict, ts, events);
+                outcome = { ok: true, events };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => coordinator.connect(signerOf(env, challenger)).challenge(s, EVIDENCE, TX),
+                outcome,
+            );
+            if (ex.receipt !== null && t.terminal === null) {
+                const rebuilt = toReq(applyEvents(coordinator, s, ex.receipt));
+                expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from the challenge's events");
+            }
+            return settle(model, m, outcome, ex);
+        }
+        case "decide": {
+            const t = pick(m, a.sel, Status.Disputed);
+            if (t === null) return { model, obs: null };
+            const s = versionOf(env, t, a.version);
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (!matches(t, s)) outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
+            else if (s.status !== BigInt(Status.Disputed)) {
+                outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Disputed);
+            } else if (a.direct) {
+                outcome = reverts(coordinator, "CoordinatorNotResolver", env.stranger, env.resolver);
+            } else if (verdictInvalid(a.verdict)) {
+                outcome = reverts(coordinator, "CoordinatorInvalidResultCode", a.verdict.code, RESERVED_FROM - 1n);
+            } else {
+                const events: ExpectedEvent[] = [];
+                applyVerdictModel(env, m, t, a.verdict, ts, events);
+                outcome = { ok: true, events };
+            }
+            const verdict = verdictStruct(a.verdict);
+            const send = a.direct
+                ? () => coordinator.connect(env.d.stranger).resolveDispute(s, verdict, TX)
+                : () => resolver.decide(s, verdict, TX);
+            const ex = await execute(env, model, ts, send, outcome);
+            if (ex.receipt !== null && t.terminal === null) {
+                const rebuilt = toReq(applyEvents(coordinator, s, ex.receipt));
+                expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from ChallengeWindowRestarted");
+            }
+            return settle(model, m, outcome, ex);
+        }
+        case "finalize": {
+            const t = pick(m, a.sel, Status.Submitted);
+            if (t === null) return { model, obs: null };
+            const s = versionOf(env, t, a.version);
+            const r = t.cur;
+            const stored = t.output ?? OUTPUT;
+            const bytes = a.wrongBytes ? otherOutput(stored) : stored;
+            const target = a.wait !== null && r.challengeEndsAt > 0n ? r.challengeEndsAt + BigInt(a.wait) : undefined;
+            const ts = await nextTimestamp(target);
+            let outcome: Outcome;
+            const hash = ethers.keccak256(bytes).toLowerCase();
+            if (!matches(t, s)) outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
+            else if (s.status !== BigInt(Status.Submitted)) {
+                outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Submitted);
+            } else if (ts < r.challengeEndsAt) {
+                outcome = reverts(coordinator, "CoordinatorChallengeWindowOpen", ts, r.challengeEndsAt);
+            } else if (hash !== r.outputHash) {
+                outcome = reverts(coordinator, "CoordinatorOutputMismatch", hash, r.outputHash);
+            } else {
+                const events: ExpectedEvent[] = [];
+                finalizeModel(env, m, t, events);
+                outcome = { ok: true, events };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => coordinator.connect(env.d.stranger).finalize(s, bytes, TX),
+                outcome,
+            );
+            return settle(model, m, outcome, ex);
+        }
+        case "finalizeBatch": {
+            const items: { t: Tracked; s: Req; bytes: Uint8Array }[] = [];
+            for (const it of a.items) {
+                const t = pick(m, it.sel, Status.Submitted);
+                if (t === null) continue;
+                const stored = t.output ?? OUTPUT;
+                items.push({
+                    t,
+                    s: versionOf(env, t, it.version),
+                    bytes: it.wrongBytes ? otherOutput(stored) : stored,
+                });
+            }
+            if (items.length === 0) return { model, obs: null };
+            const ends = items
+                .filter(({ t, s }) => matches(t, s) && s.status === BigInt(Status.Submitted))
+                .map(({ t }) => t.cur.challengeEndsAt);
+            const ts = await nextTimestamp(a.wait && ends.length > 0 ? ends.reduce(maxBig) : undefined);
+            let outcome: Outcome | null = null;
+            const events: ExpectedEvent[] = [];
+            for (const { t, s, bytes } of items) {
+                const r = t.cur;
+                const hash = ethers.keccak256(bytes).toLowerCase();
+                if (!matches(t, s)) {
+                    events.push(["BatchItemSkipped", t.id]);
+                    continue;
+                }
+                if (s.status !== BigInt(Status.Submitted)) {
+                    outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Submitted);
+                } else if (ts < r.challengeEndsAt) {
+                    outcome = reverts(coordinator, "CoordinatorChallengeWindowOpen", ts, r.challengeEndsAt);
+                } else if (hash !== r.outputHash) {
+                    outcome = reverts(coordinator, "CoordinatorOutputMismatch", hash, r.outputHash);
+                }
+                if (outcome !== null) break;
+                finalizeModel(env, m, t, events);
+            }
+            const final: Outcome = outcome ?? { ok: true, events };
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () =>
+                    coordinator.connect(env.d.stranger).finalizeBatch(
+                        items.map(({ s, bytes }) => ({ request: s, output: bytes })),
+                        TX,
+                    ),
+                final,
+            );
+            return settle(model, m, final, ex);
+        }
+        case "cancel": {
+            const t = pick(m, a.sel, Status.Requested);
+            if (t === null) return { model, obs: null };
+            const s = versionOf(env, t, a.version);
+            const r = t.cur;
+            const ts = await nextTimestamp(a.wait === null ? undefined : r.deadline + BigInt(a.wait));
+            let outcome: Outcome;
+            if (!matches(t, s)) outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
+            else if (s.status !== BigInt(Status.Requested)) {
+                outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Requested);
+            } else if (!a.viaConsumer) {
+                outcome = reverts(coordinator, "CoordinatorNotConsumer", env.stranger, r.consumer);
+            } else if (ts <= r.deadline) {
+                outcome = reverts(coordinator, "CoordinatorDeadlineNotPassed", ts, r.deadline);
+            } else {
+                credit(m, r.consumer, r.feeWei);
+                t.terminal = "cancelled";
+                outcome = { ok: true, events: [["RequestCancelled", t.id, r.consumer, r.feeWei]] };
+            }
+            const send = a.viaConsumer
+                ? () => env.d.consumers[t.consumer]!.cancel(s, TX)
+                : () => coordinator.connect(env.d.stranger).cancelRequest(s, TX);
+            const ex = await execute(env, model, ts, send, outcome);
+            return settle(model, m, outcome, ex);
+        }
+        case "expire": {
+            const t = pick(m, a.sel, Status.Disputed);
+            if (t === null) return { model, obs: null };
+            const s = versionOf(env, t, a.version);
+            const r = t.cur;
+            const expiresAt = t.dispute === null ? 0n : t.dispute.openedAt + BigInt(DISPUTE_TIMEOUT);
+            const ts = await nextTimestamp(
+                a.wait === null || t.dispute === null ? undefined : expiresAt + BigInt(a.wait),
+            );
+            let outcome: Outcome;
+            if (!matches(t, s)) outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
+            else if (s.status !== BigInt(Status.Disputed)) {
+                outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Disputed);
+            } else if (ts < expiresAt) {
+                outcome = reverts(coordinator, "CoordinatorDisputeNotExpired", ts, expiresAt);
+            } else {
+                const dispute = t.dispute!;
+                m.stakes[r.operator]!.locked -= r.collateralWei;
+                credit(m, dispute.challenger, dispute.bondWei);
+                credit(m, r.consumer, r.feeWei);
+                t.dispute = null;
+                t.terminal = "expired";
+                const ok = deliver(m, t, VOIDED, "0x");
+                outcome = {
+                    ok: true,
+                    events: [
+                        ["DisputeExpired", t.id, dispute.challenger],
+                        ["ResultDelivered", t.id, VOIDED, ok, ANY],
+                    ],
+                };
+            }
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => coordinator.connect(env.d.stranger).expireDispute(s, TX),
+                outcome,
+            );
+            return settle(model, m, outcome, ex);
+        }
+        case "replay": {
+            const dead = m.requests.filter((t) => t.terminal !== null);
+            if (dead.length === 0) return { model, obs: null };
+            const t = dead[a.i % dead.length]!;
+            const s = t.versions[a.version % t.versions.length]!;
+            const op = env.signers.get(assignedOf(env, t)) ?? env.opSigners[0]!;
+            const sends = [
+                () => coordinator.connect(env.d.stranger).finalize(s, t.output ?? OUTPUT, TX),
+                () => coordinator.connect(env.d.stranger).cancelRequest(s, TX),
+                () => coordinator.connect(env.d.challengers[0]!).challenge(s, EVIDENCE, TX),
+                () => coordinator.connect(env.d.stranger).expireDispute(s, TX),
+                () => coordinator.connect(op).submitResult(s, 0, OUTPUT, ethers.ZeroHash, TX),
+                () => resolver.decide(s, verdictStruct({ atFault: true, deliver: false, code: 0 }), TX),
+            ];
+            const ts = await nextTimestamp();
+            const outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
+            const ex = await execute(env, model, ts, sends[a.op % sends.length]!, outcome);
+            return settle(model, m, outcome, ex);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The property
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Outcome counts of the generated runs (not of shrinking), printed after the test. */
+const stats = new Map<string, number>();
+let shrinking = false;
+function count(key: string): void {
+    if (!shrinking) stats.set(key, (stats.get(key) ?? 0) + 1);
+}
+
+async function runSequence(badBehaviour: number, actions: Action[]): Promise<void> {
+    const d = await loadFixture(deployFuzzFixture);
+    await d.consumers[1]!.setBehaviour(badBehaviour);
+    const env = await makeEnv(d);
+    let model = initialModel(env);
+    await checkInvariants(env, model, null);
+    for (const [i, action] of actions.entries()) {
+        env.log.push(`#${i} ${fc.stringify(action)}`);
+        try {
+            const settledBefore = new Set(model.requests.filter((t) => t.terminal !== null).map((t) => t.id));
+            const result = await step(env, model, action);
+            model = result.model;
+            await checkInvariants(env, model, result.obs);
+            for (const t of model.requests) {
+                if (t.terminal !== null && !settledBefore.has(t.id)) {
+                    await checkSettledIsDead(env, t);
+                    count(`settled:${t.terminal}`);
+                }
+            }
+            const last = env.log[env.log.length - 1]!;
+            const txOutcome = last.startsWith("    -> ") ? last.slice(7).split("(")[0]!.split(" [")[0]! : "no tx";
+            count(`${action.kind}: ${txOutcome}`);
+        } catch (error) {
+            shrinking = true;
+            const message = error instanceof Error ? error.message : String(error);
+            throw new Error(
+                `step #${i} (${action.kind}) failed: ${message}\nbad consumer behaviour: ${badBehaviour}\n` +
+                    `steps:\n${env.log.join("\n")}`,
+                { cause: error },
+            );
+        }
+    }
+    if (process.env.FUZZ_TRACE === "1") console.log(env.log.join("\n"));
+}
+
+describe("InferenceCoordinator: invariants under random action sequences (fuzz)", function () {
+    after(function () {
+        const lines = [...stats.entries()].sort(([a], [b]) => a.localeCompare(b));
+        if (process.env.FUZZ_STATS === "1") {
+            console.log(`      outcome counts:\n${lines.map(([k, v]) => `        ${k}: ${v}`).join("\n")}`);
+        }
+        const settled = lines.filter(([k]) => k.startsWith("settled:")).map(([k, v]) => `${k.slice(8)} ${v}`);
+        const steps = lines.filter(([k]) => !k.startsWith("settled:")).reduce((n, [, v]) => n + v, 0);
+        console.log(`      ${FUZZ_RUNS} runs, ${steps} steps; requests settled: ${settled.join(", ")}`);
+    });
+
+    it("conserves tokens, locks exactly the in-flight collateral, and settles each request once", async function () {
+        this.timeout(60 * 60_000);
+        await fc.assert(
+            fc.asyncProperty(
+                fc.constantFrom(1, 2), // TestConsumer.Behaviour.Revert or BurnGas for the second consumer
+                fc.array(actionArb, { minLength: 1, maxLength: MAX_ACTIONS, size: "max" }),
+                (badBehaviour, actions) => runSequence(badBehaviour, actions),
+            ),
+            {
+                numRuns: FUZZ_RUNS,
+                seed: FUZZ_SEED,
+                path: FUZZ_PATH,
+                unbiased: true,
+                endOnFailure: process.env.FUZZ_NO_SHRINK === "1",
+            },
+        );
+    });
+});
