@@ -255,18 +255,15 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             }
             bytes32 outputHash = keccak256(item.output);
             address operator = ECDSA.recover(
-                _hashTypedDataV4(
-                    keccak256(
-                        abi.encode(
-                            ATTESTATION_TYPEHASH,
-                            request.requestId,
-                            request.modelId,
-                            request.inputHash,
-                            item.resultCode,
-                            outputHash,
-                            item.traceCommitment
-                        )
-                    )
+                _attestationDigest(
+                    Attestation({
+                        requestId: request.requestId,
+                        modelId: request.modelId,
+                        inputHash: request.inputHash,
+                        resultCode: item.resultCode,
+                        outputHash: outputHash,
+                        traceCommitment: item.traceCommitment
+                    })
                 ),
                 item.signature
             );
@@ -405,20 +402,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function attestationDigest(Attestation calldata attestation) public view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        ATTESTATION_TYPEHASH,
-                        attestation.requestId,
-                        attestation.modelId,
-                        attestation.inputHash,
-                        attestation.resultCode,
-                        attestation.outputHash,
-                        attestation.traceCommitment
-                    )
-                )
-            );
+        return _attestationDigest(attestation);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -513,6 +497,12 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     // ---------------------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------------------
+
+    /// @dev The EIP-712 digest of an attestation; the struct's fields are all static, so its encoding is the
+    /// type hash followed by the six words in declaration order.
+    function _attestationDigest(Attestation memory attestation) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, attestation)));
+    }
 
     function _requireCommitment(Request calldata request, RequestStatus want) private view {
         if (s_commitments[request.requestId] != keccak256(abi.encode(request))) {
