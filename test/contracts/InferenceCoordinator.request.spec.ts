@@ -350,6 +350,36 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect((await d.coordinator.getParams()).protocolFeeBps).to.equal(0n);
         });
 
+        it("rejects every out-of-bounds parameter by name (CoordinatorInvalidParam)", async function () {
+            const d = await loadFixture(deployCore);
+            const cases: [Partial<typeof DEFAULT_PARAMS>, string][] = [
+                [{ minDeadlineSeconds: 0 }, "minDeadlineSeconds"],
+                [{ minDeadlineSeconds: 1_000, maxDeadlineSeconds: 999 }, "minDeadlineSeconds"],
+                [{ maxDeadlineSeconds: 30 * 86_400 + 1 }, "maxDeadlineSeconds"],
+                [{ maxCallbackGasLimit: 5_000_001 }, "maxCallbackGasLimit"],
+                [{ maxInputBytes: 0 }, "maxInputBytes"],
+                [{ maxInputBytes: 131_073 }, "maxInputBytes"],
+                [{ failedChallengeOperatorBps: 10_001 }, "failedChallengeOperatorBps"],
+                [{ challengeBondBps: 10_001 }, "challengeBondBps"],
+            ];
+            for (const [change, name] of cases) {
+                await expect(d.coordinator.setParams({ ...DEFAULT_PARAMS, ...change }))
+                    .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidParam")
+                    .withArgs(name);
+            }
+        });
+
+        it("sets the treasury (TreasuryUpdated) but never to zero (CoordinatorZeroValue)", async function () {
+            const d = await loadFixture(deployCore);
+            const next = await d.others[0]!.getAddress();
+            await expect(d.coordinator.setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+                d.coordinator,
+                "CoordinatorZeroValue",
+            );
+            await expect(d.coordinator.setTreasury(next)).to.emit(d.coordinator, "TreasuryUpdated").withArgs(next);
+            expect(await d.coordinator.treasury()).to.equal(next);
+        });
+
         it("sets each mode's resolver once (CoordinatorResolverAlreadySet)", async function () {
             const d = await loadFixture(deployCore);
             await expect(d.coordinator.setResolver(Mode.QUORUM, await d.others[0]!.getAddress()))
