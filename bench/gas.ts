@@ -70,12 +70,16 @@ interface Figure {
     note?: string;
 }
 
+type Receipt = NonNullable<Awaited<ReturnType<ContractTransactionResponse["wait"]>>>;
+
+/** Sends a transaction and returns its gas, receipt and calldata. */
 async function gasOf(
-    tx: Promise<ContractTransactionResponse>,
-): Promise<{ gas: number; receipt: NonNullable<Awaited<ReturnType<ContractTransactionResponse["wait"]>>> }> {
-    const receipt = await (await tx).wait();
+    sent: Promise<ContractTransactionResponse>,
+): Promise<{ gas: number; receipt: Receipt; data: string }> {
+    const tx = await sent;
+    const receipt = await tx.wait();
     if (receipt === null) throw new Error("no receipt");
-    return { gas: Number(receipt.gasUsed), receipt };
+    return { gas: Number(receipt.gasUsed), receipt, data: tx.data };
 }
 
 async function main(): Promise<void> {
@@ -90,9 +94,9 @@ async function main(): Promise<void> {
     const d: Deployment = { ...core, modelId };
     const { coordinator } = d;
 
-    async function request(): Promise<{ request: Request; gas: number }> {
+    async function request(): Promise<{ request: Request; gas: number; receipt: Receipt; data: string }> {
         const deadline = (await time.latest()) + 3_600;
-        const { gas, receipt } = await gasOf(
+        const sent = await gasOf(
             consumer.request(modelId, INPUT, {
                 callbackGasLimit: CALLBACK_GAS_LIMIT,
                 deadline,
@@ -100,18 +104,18 @@ async function main(): Promise<void> {
                 maxFeeWei: NO_FEE_LIMIT,
             }),
         );
-        const [r] = requestsFrom(coordinator, receipt);
+        const [r] = requestsFrom(coordinator, sent.receipt);
         if (r === undefined) throw new Error("no request");
-        return { request: r, gas };
+        return { request: r, ...sent };
     }
 
-    async function submit(r: Request): Promise<{ request: Request; gas: number }> {
+    async function submit(r: Request): Promise<{ request: Request; gas: number; receipt: Receipt; data: string }> {
         const operator = await assignedSigner(d, r);
-        const { gas, receipt } = await gasOf(coordinator.connect(operator).submitResult(r, 0, OUTPUT, ethers.ZeroHash));
-        return { request: applyEvents(coordinator, r, receipt), gas };
+        const sent = await gasOf(coordinator.connect(operator).submitResult(r, 0, OUTPUT, ethers.ZeroHash));
+        return { request: applyEvents(coordinator, r, sent.receipt), ...sent };
     }
 
-    function callbackGasOf(receipt: Awaited<ReturnType<typeof gasOf>>["receipt"]): number {
+    function callbackGasOf(receipt: Receipt): number {
         let used = 0;
         for (const log of receipt.logs) {
             const parsed = coordinator.interface.parseLog(log);
@@ -137,31 +141,19 @@ async function main(): Promise<void> {
     };
     const breakdowns: Breakdown[] = [];
     for (let i = 0; i < 5; i++) {
-        const deadline = (await time.latest()) + 3_600;
-        const requestTx = await consumer.request(modelId, INPUT, {
-            callbackGasLimit: CALLBACK_GAS_LIMIT,
-            deadline,
-            preferredOperator: ethers.ZeroAddress,
-            maxFeeWei: NO_FEE_LIMIT,
-        });
-        const requestReceipt = (await requestTx.wait())!;
-        const [r] = requestsFrom(coordinator, requestReceipt);
-        const operator = await assignedSigner(d, r!);
-        const submitTx = await coordinator.connect(operator).submitResult(r!, 0, OUTPUT, ethers.ZeroHash);
-        const submitReceipt = (await submitTx.wait())!;
-        const s = applyEvents(coordinator, r!, submitReceipt);
-        await time.increaseTo(Number(s.challengeEndsAt));
-        const finalizeTx = await coordinator.finalize(s, OUTPUT);
-        const finalizeReceipt = (await finalizeTx.wait())!;
-        samples.request.push(Number(requestReceipt.gasUsed));
-        samples.submit.push(Number(submitReceipt.gasUsed));
-        samples.finalize.push(Number(finalizeReceipt.gasUsed));
-        samples.callback.push(callbackGasOf(finalizeReceipt));
+        const a = await request();
+        const b = await submit(a.request);
+        await time.increaseTo(Number(b.request.challengeEndsAt));
+        const f = await gasOf(coordinator.finalize(b.request, OUTPUT));
+        samples.request.push(a.gas);
+        samples.submit.push(b.gas);
+        samples.finalize.push(f.gas);
+        samples.callback.push(callbackGasOf(f.receipt));
         if (i === 4) {
             breakdowns.push(
-                breakdownOf("request", requestTx.data, requestReceipt),
-                breakdownOf("submit", submitTx.data, submitReceipt),
-                breakdownOf("finalize", finalizeTx.data, finalizeReceipt),
+                breakdownOf("request", a.data, a.receipt),
+                breakdownOf("submit", b.data, b.receipt),
+                breakdownOf("finalize", f.data, f.receipt),
             );
         }
     }

@@ -172,8 +172,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
                 revert CoordinatorInvalidDeadline(options.deadline, minDeadline, maxDeadline);
             }
         }
-        // Cannot overflow: uint64 fee rate * uint32 gas + uint96 fee < 2^97.
-        uint256 fee = uint256(terms.feeWei) + uint256(options.callbackGasLimit) * params.callbackGasFeeWei;
+        uint256 fee = _fee(terms.feeWei, options.callbackGasLimit, params.callbackGasFeeWei);
         if (fee > options.maxFeeWei) revert CoordinatorFeeAboveMax(fee, options.maxFeeWei);
 
         Account memory account = s_accounts[msg.sender];
@@ -450,8 +449,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function quoteFee(bytes32 modelId, uint32 callbackGasLimit) external view returns (uint96) {
-        uint256 fee =
-            uint256(i_registry.getModelTerms(modelId).feeWei) + uint256(callbackGasLimit) * s_params.callbackGasFeeWei;
+        uint256 fee = _fee(i_registry.getModelTerms(modelId).feeWei, callbackGasLimit, s_params.callbackGasFeeWei);
         if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
         return uint96(fee);
     }
@@ -502,6 +500,16 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// type hash followed by the six words in declaration order.
     function _attestationDigest(Attestation memory attestation) private view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, attestation)));
+    }
+
+    /// @dev A request's fee: the model's fee plus the prepaid callback gas. Cannot overflow: a uint96 plus a
+    /// uint32 * uint64 product is below 2^97.
+    function _fee(
+        uint96 modelFeeWei,
+        uint32 callbackGasLimit,
+        uint64 callbackGasFeeWei
+    ) private pure returns (uint256) {
+        return uint256(modelFeeWei) + uint256(callbackGasLimit) * callbackGasFeeWei;
     }
 
     function _requireCommitment(Request calldata request, RequestStatus want) private view {
