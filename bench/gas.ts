@@ -104,7 +104,7 @@ async function main(): Promise<void> {
                 maxFeeWei: NO_FEE_LIMIT,
             }),
         );
-        const [r] = requestsFrom(coordinator, sent.receipt);
+        const [r] = requestsFrom(sent.receipt);
         if (r === undefined) throw new Error("no request");
         return { request: r, ...sent };
     }
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     async function submit(r: Request): Promise<{ request: Request; gas: number; receipt: Receipt; data: string }> {
         const operator = await assignedSigner(d, r);
         const sent = await gasOf(coordinator.connect(operator).submitResult(r, 0, OUTPUT, ethers.ZeroHash));
-        return { request: applyEvents(coordinator, r, sent.receipt), ...sent };
+        return { request: applyEvents(r, sent.receipt), ...sent };
     }
 
     function callbackGasOf(receipt: Receipt): number {
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
             items.push({ request: r, resultCode: 0, output: OUTPUT, traceCommitment: ethers.ZeroHash, signature });
         }
         const s = await gasOf(coordinator.connect(d.others[0]!).submitAttestedResults(items, { gasLimit: 29_000_000 }));
-        const submitted = requests.map((r) => applyEvents(coordinator, r, s.receipt));
+        const submitted = requests.map((r) => applyEvents(r, s.receipt));
         await time.increaseTo(Math.max(...submitted.map((r) => Number(r.challengeEndsAt))));
         const f = await gasOf(
             coordinator.finalizeBatch(

@@ -93,7 +93,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                 maxFeeWei: NO_FEE_LIMIT,
             });
             const receipt = await tx.wait();
-            const [request] = requestsFrom(d.coordinator, receipt);
+            const [request] = requestsFrom(receipt);
             const expectedId = BigInt(
                 ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint64"], [consumer, 0])),
             );

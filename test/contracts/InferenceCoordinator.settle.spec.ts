@@ -66,7 +66,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                 );
             const after = await d.staking.getStake(await operator.getAddress());
             expect(after.lockedWei - before.lockedWei).to.equal(MODEL_COLLATERAL);
-            const submitted = applyEvents(d.coordinator, request, receipt);
+            const submitted = applyEvents(request, receipt);
             expect(submitted.status).to.equal(Status.Submitted);
             expect(await d.coordinator.getCommitment(request.requestId)).to.equal(
                 await d.coordinator.hashRequest(submitted),
@@ -244,7 +244,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                         (v: bigint) => v > 0n,
                         ethers.hexlify(OUTPUT),
                     );
-                const submitted = applyEvents(d.coordinator, request, receipt);
+                const submitted = applyEvents(request, receipt);
                 expect(await d.coordinator.getCommitment(request.requestId)).to.equal(
                     await d.coordinator.hashRequest(submitted),
                 );
@@ -521,7 +521,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                 maxFeeWei: NO_FEE_LIMIT,
             });
             const { requestsFrom } = await import("../helpers/verity");
-            const [request] = requestsFrom(d.coordinator, await tx.wait());
+            const [request] = requestsFrom(await tx.wait());
             const submitted = await submit(d, request!);
             await time.increaseTo(Number(submitted.challengeEndsAt));
             await expect(d.coordinator.finalize(submitted, OUTPUT))

@@ -47,16 +47,16 @@ function scores(low: bigint, medium: bigint, high: bigint): Uint8Array {
 async function settle(d: Deployment, request: Request, output: Uint8Array, resultCode = ResultCode.OK) {
     const operator = await assignedSigner(d, request);
     const tx = await d.coordinator.connect(operator).submitResult(request, resultCode, output, ethers.ZeroHash);
-    const submitted = applyEvents(d.coordinator, request, await tx.wait());
+    const submitted = applyEvents(request, await tx.wait());
     await time.increaseTo(Number(submitted.challengeEndsAt));
     return d.coordinator.finalize(submitted, output);
 }
 
 describe("RiskLimitVault (example consumer)", function () {
     it("encodes the borrower's four int8 features as the model input", async function () {
-        const { d, vault, borrower } = await loadFixture(deployVault);
+        const { vault, borrower } = await loadFixture(deployVault);
         const tx = await vault.connect(borrower).requestAssessment([5, -3, 127, -128]);
-        const [request] = requestsFrom(d.coordinator, await tx.wait());
+        const [request] = requestsFrom(await tx.wait());
         const want = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [5n, -3n, 127n, -128n] }]);
         expect(request!.inputHash).to.equal(ethers.keccak256(want));
         expect(request!.consumer).to.equal(await vault.getAddress());
@@ -66,7 +66,7 @@ describe("RiskLimitVault (example consumer)", function () {
     it("sets the limit of the arg-max risk class once the result settles, then lends up to it", async function () {
         const { d, vault, asset, borrower } = await loadFixture(deployVault);
         const tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
-        const [request] = requestsFrom(d.coordinator, await tx.wait());
+        const [request] = requestsFrom(await tx.wait());
         const who = await borrower.getAddress();
         await expect(settle(d, request!, scores(-10n, 250n, 249n)))
             .to.emit(vault, "LimitSet")
@@ -82,9 +82,9 @@ describe("RiskLimitVault (example consumer)", function () {
     });
 
     it("refuses a second assessment while one is pending (RiskLimitVaultAssessmentPending)", async function () {
-        const { d, vault, borrower } = await loadFixture(deployVault);
+        const { vault, borrower } = await loadFixture(deployVault);
         const tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
-        const [request] = requestsFrom(d.coordinator, await tx.wait());
+        const [request] = requestsFrom(await tx.wait());
         await expect(vault.connect(borrower).requestAssessment([1, 2, 3, 4]))
             .to.be.revertedWithCustomError(vault, "RiskLimitVaultAssessmentPending")
             .withArgs(request!.requestId);
@@ -94,12 +94,12 @@ describe("RiskLimitVault (example consumer)", function () {
         const { d, vault, borrower } = await loadFixture(deployVault);
         const who = await borrower.getAddress();
         let tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
-        let [request] = requestsFrom(d.coordinator, await tx.wait());
+        let [request] = requestsFrom(await tx.wait());
         await expect(settle(d, request!, new Uint8Array(), ResultCode.MODEL_ERROR))
             .to.emit(vault, "AssessmentFailed")
             .withArgs(who, request!.requestId, ResultCode.MODEL_ERROR);
         tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
-        [request] = requestsFrom(d.coordinator, await tx.wait());
+        [request] = requestsFrom(await tx.wait());
         // An OK result whose bytes are not a valid tensor list: decoding fails inside the try/catch.
         await expect(settle(d, request!, new Uint8Array([1, 1, 6, 1, 0, 0, 0, 3])))
             .to.emit(vault, "AssessmentFailed")
@@ -113,7 +113,7 @@ describe("RiskLimitVault (example consumer)", function () {
         const { d, vault, borrower } = await loadFixture(deployVault);
         const before = await d.coordinator.balanceOf(await vault.getAddress());
         const tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
-        const [request] = requestsFrom(d.coordinator, await tx.wait());
+        const [request] = requestsFrom(await tx.wait());
         await time.increaseTo(Number(request!.deadline) + 1);
         await vault.cancelAssessment(request!);
         expect(await vault.pendingRequestOf(await borrower.getAddress())).to.equal(0n);
@@ -123,7 +123,7 @@ describe("RiskLimitVault (example consumer)", function () {
     it("lets a borrower ask again when the last assessment ended without a delivered result", async function () {
         const { d, vault, borrower } = await loadFixture(deployVault);
         const tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
-        const [request] = requestsFrom(d.coordinator, await tx.wait());
+        const [request] = requestsFrom(await tx.wait());
         // The callback runs out of gas on a huge output, so the result settles but never reaches the vault.
         const huge = encodeTensors([{ dtype: DType.INT32, shape: [1, 20_000], data: new Array(20_000).fill(1n) }]);
         await settle(d, request!, huge);
@@ -144,7 +144,7 @@ describe("RiskLimitVault (example consumer)", function () {
     it("does not cancel other consumers' requests through the vault (RiskLimitVaultNotOurRequest)", async function () {
         const { d, vault } = await loadFixture(deployVault);
         const tx = await d.consumer.requestSimple(d.modelId, scores(1n, 2n, 3n), 100_000);
-        const [request] = requestsFrom(d.coordinator, await tx.wait());
+        const [request] = requestsFrom(await tx.wait());
         await time.increaseTo(Number(request!.deadline) + 1);
         await expect(vault.cancelAssessment(request!))
             .to.be.revertedWithCustomError(vault, "RiskLimitVaultNotOurRequest")

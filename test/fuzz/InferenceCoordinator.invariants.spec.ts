@@ -1259,7 +1259,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome,
             );
             if (ex.receipt !== null) {
-                const emitted = requestsFrom(coordinator, ex.receipt).map(toReq);
+                const emitted = requestsFrom(ex.receipt).map(toReq);
                 expect(emitted).to.deep.equal([predicted], "the emitted Request struct");
             }
             return settle(model, m, outcome, ex);
@@ -1330,7 +1330,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome,
             );
             if (ex.receipt !== null) {
-                const rebuilt = toReq(applyEvents(coordinator, s, ex.receipt));
+                const rebuilt = toReq(applyEvents(s, ex.receipt));
                 expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from ResultSubmitted");
             }
             return settle(model, m, outcome, ex);
@@ -1369,7 +1369,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome,
             );
             if (ex.receipt !== null && t.terminal === null) {
-                const rebuilt = toReq(applyEvents(coordinator, s, ex.receipt));
+                const rebuilt = toReq(applyEvents(s, ex.receipt));
                 expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from the challenge's events");
             }
             return settle(model, m, outcome, ex);
@@ -1398,7 +1398,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 : () => resolver.decide(s, verdict, TX);
             const ex = await execute(env, model, ts, send, outcome);
             if (ex.receipt !== null && t.terminal === null) {
-                const rebuilt = toReq(applyEvents(coordinator, s, ex.receipt));
+                const rebuilt = toReq(applyEvents(s, ex.receipt));
                 expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from ChallengeWindowRestarted");
             }
             return settle(model, m, outcome, ex);

@@ -62,7 +62,7 @@ export async function challengeAs(
     evidence: string = "0x",
 ): Promise<{ tx: ContractTransactionResponse; request: Request }> {
     const tx = await d.coordinator.connect(challenger).challenge(request, evidence);
-    return { tx, request: applyEvents(d.coordinator, request, await tx.wait()) };
+    return { tx, request: applyEvents(request, await tx.wait()) };
 }
 
 /** Has the test resolver decide an open dispute; returns the transaction and the request updated by its events. */
@@ -72,7 +72,7 @@ export async function decide(
     verdict: Verdict,
 ): Promise<{ tx: ContractTransactionResponse; request: Request }> {
     const tx = await d.resolver.decide(disputed, verdict);
-    return { tx, request: applyEvents(d.coordinator, disputed, await tx.wait()) };
+    return { tx, request: applyEvents(disputed, await tx.wait()) };
 }
 
 /** An operator's whole position: active + unbonding stake, coordinator balance and token balance. */

@@ -10,6 +10,7 @@ import type {
 } from "../../typechain-types";
 import type { IInferenceCoordinator } from "../../typechain-types/contracts/InferenceCoordinator";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { announcedRequests, applyRequestEvents } from "../../oracle/src/chain/requestEvents";
 
 export type Request = IInferenceCoordinator.RequestStruct;
 export type Params = IInferenceCoordinator.ParamsStruct;
@@ -168,69 +169,16 @@ export async function deployWithModel(params: Params = DEFAULT_PARAMS): Promise<
     return { ...core, modelId };
 }
 
-function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
-    return {
-        requestId: r.requestId,
-        modelId: r.modelId,
-        inputHash: r.inputHash,
-        consumer: r.consumer,
-        feeWei: r.feeWei,
-        preferredOperator: r.preferredOperator,
-        collateralWei: r.collateralWei,
-        protocolFeeWei: r.protocolFeeWei,
-        deadline: r.deadline,
-        exclusiveUntil: r.exclusiveUntil,
-        callbackGasLimit: r.callbackGasLimit,
-        challengeWindowSeconds: r.challengeWindowSeconds,
-        mode: r.mode,
-        status: r.status,
-        operator: r.operator,
-        resultCode: r.resultCode,
-        challengeEndsAt: r.challengeEndsAt,
-        outputHash: r.outputHash,
-        traceCommitment: r.traceCommitment,
-    };
-}
-
 /** The Request struct(s) emitted by InferenceRequested in a receipt. */
-export function requestsFrom(coordinator: InferenceCoordinator, receipt: ContractTransactionReceipt | null): Request[] {
+export function requestsFrom(receipt: ContractTransactionReceipt | null): Request[] {
     if (receipt === null) throw new Error("no receipt");
-    const out: Request[] = [];
-    for (const log of receipt.logs) {
-        const parsed = coordinator.interface.parseLog(log);
-        if (parsed?.name === "InferenceRequested") out.push(toRequest(parsed.args.request));
-    }
-    return out;
+    return announcedRequests(receipt.logs).map((a) => a.request);
 }
 
-/** Applies the ResultSubmitted / ChallengeWindowRestarted / ResultChallenged events of a receipt to `request`. */
-export function applyEvents(
-    coordinator: InferenceCoordinator,
-    request: Request,
-    receipt: ContractTransactionReceipt | null,
-): Request {
+/** Applies the ResultSubmitted / ResultChallenged / ChallengeWindowRestarted events of a receipt to `request`. */
+export function applyEvents(request: Request, receipt: ContractTransactionReceipt | null): Request {
     if (receipt === null) throw new Error("no receipt");
-    let r = { ...request };
-    for (const log of receipt.logs) {
-        const parsed = coordinator.interface.parseLog(log);
-        if (parsed === null || parsed.args[0] !== BigInt(r.requestId)) continue;
-        if (parsed.name === "ResultSubmitted") {
-            r = {
-                ...r,
-                status: Status.Submitted,
-                operator: parsed.args.operator,
-                resultCode: parsed.args.resultCode,
-                outputHash: parsed.args.outputHash,
-                traceCommitment: parsed.args.traceCommitment,
-                challengeEndsAt: parsed.args.challengeEndsAt,
-            };
-        } else if (parsed.name === "ResultChallenged") {
-            r = { ...r, status: Status.Disputed };
-        } else if (parsed.name === "ChallengeWindowRestarted") {
-            r = { ...r, status: Status.Submitted, challengeEndsAt: parsed.args.challengeEndsAt };
-        }
-    }
-    return r;
+    return applyRequestEvents(request, receipt.logs);
 }
 
 export function defaultOptions(deadline: number, preferredOperator = ethers.ZeroAddress) {
@@ -255,7 +203,7 @@ export async function sendRequest(
         preferredOperator: opts.preferred ?? ethers.ZeroAddress,
         maxFeeWei: NO_FEE_LIMIT,
     });
-    const [request] = requestsFrom(d.coordinator, await tx.wait());
+    const [request] = requestsFrom(await tx.wait());
     if (request === undefined) throw new Error("no InferenceRequested event");
     return request;
 }
@@ -286,7 +234,7 @@ export async function submit(
     const tx = await d.coordinator
         .connect(operator)
         .submitResult(request, opts.resultCode ?? ResultCode.OK, output, opts.trace ?? ethers.ZeroHash);
-    return applyEvents(d.coordinator, request, await tx.wait());
+    return applyEvents(request, await tx.wait());
 }
 
 export function attestationOf(

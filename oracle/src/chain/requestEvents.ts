@@ -1,0 +1,119 @@
+/**
+ * Rebuilds the coordinator's `Request` structs from its event logs.
+ *
+ * The InferenceCoordinator stores only keccak256(abi.encode(Request)) per live request; every later call
+ * (submit, finalize, challenge, cancel...) takes the whole struct back. The struct is emitted whole in
+ * InferenceRequested, and each later transition is described by an event carrying the fields it changed.
+ * This module is the one place that turns those logs into the current struct.
+ */
+import type { Log, LogDescription } from "ethers";
+import { InferenceCoordinator__factory } from "../../../typechain-types";
+import type { IInferenceCoordinator } from "../../../typechain-types/contracts/InferenceCoordinator";
+
+/** The struct the coordinator commits to, as ethers encodes it. */
+export type Request = IInferenceCoordinator.RequestStruct;
+
+/** RequestStatus in IInferenceCoordinator. */
+export const RequestStatus = { None: 0n, Requested: 1n, Submitted: 2n, Disputed: 3n } as const;
+
+/** VerificationMode in IModelRegistry. */
+export const VerificationMode = { REEXECUTION: 0n, BISECTION: 1n, QUORUM: 2n } as const;
+
+const coordinatorInterface = InferenceCoordinator__factory.createInterface();
+
+/** A request as announced on-chain, with the input bytes that only the event carries. */
+export interface AnnouncedRequest {
+    request: Request;
+    /** Canonical tensor-list encoding of the inputs (0x-hex). */
+    input: string;
+    blockNumber: number;
+    transactionHash: string;
+    logIndex: number;
+}
+
+function parse(log: Log): LogDescription | null {
+    try {
+        return coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+        // Not a coordinator event (another contract's log in the same receipt).
+        return null;
+    }
+}
+
+function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
+    return {
+        requestId: r.requestId,
+        modelId: r.modelId,
+        inputHash: r.inputHash,
+        consumer: r.consumer,
+        feeWei: r.feeWei,
+        preferredOperator: r.preferredOperator,
+        collateralWei: r.collateralWei,
+        protocolFeeWei: r.protocolFeeWei,
+        deadline: r.deadline,
+        exclusiveUntil: r.exclusiveUntil,
+        callbackGasLimit: r.callbackGasLimit,
+        challengeWindowSeconds: r.challengeWindowSeconds,
+        mode: r.mode,
+        status: r.status,
+        operator: r.operator,
+        resultCode: r.resultCode,
+        challengeEndsAt: r.challengeEndsAt,
+        outputHash: r.outputHash,
+        traceCommitment: r.traceCommitment,
+    };
+}
+
+/** Every InferenceRequested event among `logs`, in order, with its struct and input. */
+export function announcedRequests(logs: readonly Log[]): AnnouncedRequest[] {
+    const out: AnnouncedRequest[] = [];
+    for (const log of logs) {
+        const parsed = parse(log);
+        if (parsed?.name !== "InferenceRequested") continue;
+        out.push({
+            request: toRequest(parsed.args.request as IInferenceCoordinator.RequestStructOutput),
+            input: parsed.args.input as string,
+            blockNumber: log.blockNumber,
+            transactionHash: log.transactionHash,
+            logIndex: log.index,
+        });
+    }
+    return out;
+}
+
+/**
+ * Applies the coordinator events among `logs` that change `request` (ResultSubmitted, ResultChallenged,
+ * ChallengeWindowRestarted), in order, and returns the updated struct. Events of other requests are ignored.
+ * Terminal events (finalized, cancelled, resolved against the operator, expired) delete the commitment; they
+ * leave the struct as it was, so callers check `getCommitment` or watch those events themselves.
+ */
+export function applyRequestEvents(request: Request, logs: readonly Log[]): Request {
+    const id = BigInt(request.requestId);
+    let r: Request = { ...request };
+    for (const log of logs) {
+        const parsed = parse(log);
+        if (parsed === null || parsed.args.length === 0 || parsed.args[0] !== id) continue;
+        switch (parsed.name) {
+            case "ResultSubmitted":
+                r = {
+                    ...r,
+                    status: RequestStatus.Submitted,
+                    operator: parsed.args.operator as string,
+                    resultCode: parsed.args.resultCode as bigint,
+                    outputHash: parsed.args.outputHash as string,
+                    traceCommitment: parsed.args.traceCommitment as string,
+                    challengeEndsAt: parsed.args.challengeEndsAt as bigint,
+                };
+                break;
+            case "ResultChallenged":
+                r = { ...r, status: RequestStatus.Disputed };
+                break;
+            case "ChallengeWindowRestarted":
+                r = { ...r, status: RequestStatus.Submitted, challengeEndsAt: parsed.args.challengeEndsAt as bigint };
+                break;
+            default:
+                break;
+        }
+    }
+    return r;
+}
