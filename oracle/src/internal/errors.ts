@@ -1,0 +1,86 @@
+/**
+ * The node's error model: one base class with a stable `code` and a `cause`, a subclass for faults worth
+ * retrying, and one classifier (`shouldRetry`) that every retry loop uses. Reverts are never retried.
+ */
+import { isError } from "ethers";
+
+/** Base of every error the node raises itself. `code` is stable and machine-readable. */
+export class VerityError extends Error {
+    readonly code: string;
+
+    constructor(code: string, message: string, options?: { cause?: unknown }) {
+        super(message, options);
+        this.name = new.target.name;
+        this.code = code;
+    }
+}
+
+/** A fault that may go away if the same operation is tried again (network, rate limit, node overloaded). */
+export class RetryableError extends VerityError {}
+
+/** A fault that will not go away by retrying (bad input, a revert, a wrong config). */
+export class PermanentError extends VerityError {}
+
+/** ethers error codes of transport-level faults: the request may not have reached the node. */
+const RETRYABLE_ETHERS_CODES: ReadonlySet<string> = new Set(["NETWORK_ERROR", "TIMEOUT", "SERVER_ERROR"]);
+
+/** JSON-RPC error codes that mean "try again later" (rate limits, overload, resource unavailable). */
+const RETRYABLE_RPC_CODES: ReadonlySet<number> = new Set([-32005, -32603, 429]);
+
+/** HTTP statuses worth a retry. */
+const RETRYABLE_HTTP_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** Node.js socket error codes worth a retry. */
+const RETRYABLE_SOCKET_CODES: ReadonlySet<string> = new Set([
+    "ECONNRESET",
+    "ECONNREFUSED",
+    "ETIMEDOUT",
+    "EPIPE",
+    "EAI_AGAIN",
+    "ENOTFOUND",
+    "UND_ERR_SOCKET",
+    "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+function field(value: unknown, key: string): unknown {
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * Whether `err` is worth retrying. The one place that decides it.
+ *
+ * - VerityError subclasses say so themselves.
+ * - Reverts (ethers CALL_EXCEPTION, with or without revert data) never are: the same call reverts again.
+ * - Transport faults (ethers NETWORK_ERROR, TIMEOUT, SERVER_ERROR, socket errors, HTTP 408/425/429/5xx) and
+ *   JSON-RPC "limit exceeded" / internal errors are.
+ * - Anything unrecognised is not: a bug should surface, not loop.
+ */
+export function shouldRetry(err: unknown): boolean {
+    if (err instanceof RetryableError) return true;
+    if (err instanceof VerityError) return false;
+    if (isError(err, "CALL_EXCEPTION")) return false;
+    const code = field(err, "code");
+    if (typeof code === "string" && (RETRYABLE_ETHERS_CODES.has(code) || RETRYABLE_SOCKET_CODES.has(code))) {
+        return true;
+    }
+    if (typeof code === "number" && RETRYABLE_RPC_CODES.has(code)) return true;
+    const status = field(field(err, "response"), "status") ?? field(err, "status");
+    if (typeof status === "number" && RETRYABLE_HTTP_STATUSES.has(status)) return true;
+    // ethers wraps JSON-RPC errors: { code: "UNKNOWN_ERROR", error: { code: -32005, message } }.
+    const inner = field(err, "error");
+    if (inner !== undefined && inner !== err) return shouldRetry(inner);
+    const cause = field(err, "cause");
+    if (cause !== undefined && cause !== err) return shouldRetry(cause);
+    return false;
+}
+
+/** A short description of any thrown value, for logs (never includes stack traces or secrets). */
+export function describeError(err: unknown): { code: string; message: string } {
+    if (err instanceof VerityError) return { code: err.code, message: err.message };
+    const code = field(err, "code");
+    const message = field(err, "shortMessage") ?? field(err, "message");
+    return {
+        code: typeof code === "string" || typeof code === "number" ? String(code) : "UNKNOWN",
+        message: typeof message === "string" ? message : String(err),
+    };
+}
