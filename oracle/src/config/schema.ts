@@ -1,0 +1,115 @@
+/**
+ * The node's configuration: what an operator writes in verity.config.json (see
+ * oracle/verity.config.example.json), validated once at start-up into a typed object.
+ */
+import { z } from "zod";
+import { isAddress } from "ethers";
+
+const address = z.string().refine((v) => isAddress(v), { message: "must be a 0x-prefixed 20-byte address" });
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { message: "must be a 0x-prefixed 32-byte hex string" });
+const envVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name" });
+const rpcUrl = z.string().refine(
+    (v) => {
+        try {
+            return ["http:", "https:", "ws:", "wss:"].includes(new URL(v).protocol);
+        } catch {
+            return false;
+        }
+    },
+    { message: "must be an http(s) or ws(s) URL" },
+);
+
+export const ConfigSchema = z
+    .object({
+        chain: z
+            .object({
+                /** JSON-RPC endpoint of any EVM chain. */
+                rpcUrl,
+                /** Expected chain id; the node refuses to start against another chain. */
+                chainId: z.number().int().positive(),
+                /** InferenceCoordinator address. */
+                coordinator: address,
+                /** Blocks to wait before acting on an event (reorg safety). */
+                confirmations: z.number().int().min(0).max(128).default(2),
+                /** How often to poll for new blocks. */
+                pollIntervalMs: z.number().int().min(100).max(60_000).default(2_000),
+                /** First block to scan when there is no checkpoint yet. */
+                startBlock: z.number().int().min(0).default(0),
+            })
+            .strict(),
+        /** Where the signing key comes from. The key itself never appears in this file. */
+        key: z.discriminatedUnion("source", [
+            z.object({ source: z.literal("env"), envVar: envVarName.default("VERITY_PRIVATE_KEY") }).strict(),
+            z
+                .object({
+                    source: z.literal("keystore"),
+                    /** Encrypted JSON keystore (geth/ethers format). */
+                    path: z.string().min(1),
+                    passwordEnvVar: envVarName.default("VERITY_KEYSTORE_PASSWORD"),
+                })
+                .strict(),
+        ]),
+        roles: z
+            .object({
+                operator: z.boolean().default(true),
+                challenger: z.boolean().default(false),
+                finalizer: z.boolean().default(true),
+            })
+            .strict()
+            .default({ operator: true, challenger: false, finalizer: true }),
+        /** Models this node serves or watches. The registry gives hash and URI; `uri` overrides where to fetch. */
+        models: z
+            .array(z.object({ modelId: bytes32, uri: z.string().min(1).optional() }).strict())
+            .min(1, { message: "must list at least one model" }),
+        storage: z
+            .object({
+                /** Database, checkpoint and model cache live here. */
+                dataDir: z.string().min(1).default("./.verity"),
+            })
+            .strict()
+            .default({ dataDir: "./.verity" }),
+        inference: z
+            .object({
+                /** Inferences run at once. */
+                concurrency: z.number().int().min(1).max(64).default(2),
+                /** A model run slower than this becomes a MODEL_ERROR result. */
+                timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+            })
+            .strict()
+            .default({ concurrency: 2, timeoutMs: 30_000 }),
+        batching: z
+            .object({
+                enabled: z.boolean().default(false),
+                /** Results per batch transaction. */
+                maxSize: z.number().int().min(1).max(64).default(8),
+                /** Longest a result waits for its batch to fill. */
+                maxWaitMs: z.number().int().min(0).max(600_000).default(2_000),
+            })
+            .strict()
+            .default({ enabled: false, maxSize: 8, maxWaitMs: 2_000 }),
+        transactions: z
+            .object({
+                /** A transaction not mined after this long is replaced with higher fees. */
+                stuckAfterMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
+                /** Fee increase per replacement; nodes require at least 10% to accept a replacement. */
+                feeBumpPercent: z.number().int().min(10).max(500).default(20),
+            })
+            .strict()
+            .default({ stuckAfterMs: 60_000, feeBumpPercent: 20 }),
+        server: z
+            .object({
+                /** Interface for /healthz and /metrics. */
+                host: z.string().min(1).default("127.0.0.1"),
+                port: z.number().int().min(0).max(65_535).default(9464),
+            })
+            .strict()
+            .default({ host: "127.0.0.1", port: 9464 }),
+        log: z
+            .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
+            .strict()
+            .default({ level: "info" }),
+    })
+    .strict();
+
+/** A validated configuration, defaults applied. */
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,108 @@
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig, parseConfig } from "../../../oracle/src/config/load";
+
+const EXAMPLE_PATH = join(__dirname, "../../../oracle/verity.config.example.json");
+const example = (): Record<string, unknown> =>
+    JSON.parse(readFileSync(EXAMPLE_PATH, "utf8")) as Record<string, unknown>;
+
+/** The issues a ConfigError reports for `raw`. */
+function issuesOf(raw: unknown, env: NodeJS.ProcessEnv = {}): readonly string[] {
+    try {
+        parseConfig(raw, env);
+    } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        expect((error as ConfigError).code).to.equal("INVALID_CONFIG");
+        return (error as ConfigError).issues;
+    }
+    throw new Error("expected a ConfigError");
+}
+
+function withChain(change: Record<string, unknown>): Record<string, unknown> {
+    const raw = example();
+    return { ...raw, chain: { ...(raw.chain as Record<string, unknown>), ...change } };
+}
+
+describe("oracle/config", function () {
+    it("loads the documented example config", function () {
+        const config = loadConfig(EXAMPLE_PATH, {});
+        expect(config.chain.chainId).to.equal(31337);
+        expect(config.key).to.deep.equal({ source: "env", envVar: "VERITY_PRIVATE_KEY" });
+        expect(config.models).to.have.length(1);
+    });
+
+    it("applies defaults for every optional section", function () {
+        const { chain, key, models } = example();
+        const config = parseConfig({ chain: { ...(chain as object), confirmations: undefined }, key, models }, {});
+        expect(config.chain.confirmations).to.equal(2);
+        expect(config.roles).to.deep.equal({ operator: true, challenger: false, finalizer: true });
+        expect(config.inference.concurrency).to.equal(2);
+        expect(config.batching.enabled).to.equal(false);
+        expect(config.transactions.feeBumpPercent).to.equal(20);
+        expect(config.server).to.deep.equal({ host: "127.0.0.1", port: 9464 });
+        expect(config.log.level).to.equal("info");
+    });
+
+    it("names the field and the reason for each invalid value", function () {
+        expect(issuesOf(withChain({ rpcUrl: "ftp://x" }))).to.deep.equal([
+            "chain.rpcUrl: must be an http(s) or ws(s) URL",
+        ]);
+        expect(issuesOf(withChain({ coordinator: "0x1234" }))).to.deep.equal([
+            "chain.coordinator: must be a 0x-prefixed 20-byte address",
+        ]);
+        expect(issuesOf(withChain({ chainId: undefined }))).to.deep.equal(["chain.chainId: is required"]);
+        expect(issuesOf({ ...example(), models: [{ modelId: "0xabc" }] })).to.deep.equal([
+            "models[0].modelId: must be a 0x-prefixed 32-byte hex string",
+        ]);
+        expect(issuesOf({ ...example(), models: [] })).to.deep.equal(["models: must list at least one model"]);
+        const [fee] = issuesOf({ ...example(), transactions: { feeBumpPercent: 5 } });
+        expect(fee).to.match(/^transactions\.feeBumpPercent: /);
+    });
+
+    it("reports every problem at once, not just the first", function () {
+        const issues = issuesOf(withChain({ rpcUrl: "nope", chainId: -1 }));
+        expect(issues).to.have.length(2);
+        expect(issues.join("\n")).to.include("chain.rpcUrl").and.include("chain.chainId");
+    });
+
+    it("refuses unknown fields (typos must not be silently ignored)", function () {
+        expect(issuesOf(withChain({ confirmatons: 3 }))).to.deep.equal(["chain.confirmatons: unknown field"]);
+    });
+
+    it("refuses secrets in the file and says where keys come from", function () {
+        const [issue] = issuesOf({ ...example(), key: { source: "env", privateKey: "0x11" } });
+        expect(issue).to.match(/^key\.privateKey: secrets never go in the config file/);
+    });
+
+    it("lets the environment override the file, with typed parsing and named errors", function () {
+        const config = parseConfig(example(), {
+            VERITY_RPC_URL: "https://rpc.example:8545",
+            VERITY_CHAIN_ID: "10",
+            VERITY_BATCHING: "true",
+        });
+        expect(config.chain.rpcUrl).to.equal("https://rpc.example:8545");
+        expect(config.chain.chainId).to.equal(10);
+        expect(config.batching.enabled).to.equal(true);
+        expect(issuesOf(example(), { VERITY_CHAIN_ID: "ten" })).to.deep.equal([
+            'chain.chainId (from VERITY_CHAIN_ID): must be an integer, got "ten"',
+        ]);
+        expect(issuesOf(example(), { VERITY_BATCHING: "yes" })).to.deep.equal([
+            'batching.enabled (from VERITY_BATCHING): must be true or false, got "yes"',
+        ]);
+    });
+
+    it("names the file when it cannot be read or parsed, and the message starts with Invalid config", function () {
+        const dir = mkdtempSync(join(tmpdir(), "verity-config-"));
+        const missing = join(dir, "missing.json");
+        expect(() => loadConfig(missing, {})).to.throw(
+            ConfigError,
+            `Invalid config: ${missing}: cannot read the file (ENOENT)`,
+        );
+        const broken = join(dir, "broken.json");
+        writeFileSync(broken, '{ "chain": ');
+        expect(() => loadConfig(broken, {})).to.throw(ConfigError, `Invalid config: ${broken}: not valid JSON`);
+        expect(() => parseConfig([], {})).to.throw(ConfigError, "Invalid config: (root): must be a JSON object");
+    });
+});
