@@ -56,7 +56,7 @@ export const ConfigSchema = z
                 finalizer: z.boolean().default(true),
             })
             .strict()
-            .default({ operator: true, challenger: false, finalizer: true }),
+            .prefault({}),
         /** Models this node serves or watches. The registry gives hash and URI; `uri` overrides where to fetch. */
         models: z
             .array(z.object({ modelId: bytes32, uri: z.string().min(1).optional() }).strict())
@@ -67,7 +67,7 @@ export const ConfigSchema = z
                 dataDir: z.string().min(1).default("./.verity"),
             })
             .strict()
-            .default({ dataDir: "./.verity" }),
+            .prefault({}),
         inference: z
             .object({
                 /** Inferences run at once. */
@@ -76,7 +76,7 @@ export const ConfigSchema = z
                 timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
             })
             .strict()
-            .default({ concurrency: 2, timeoutMs: 30_000 }),
+            .prefault({}),
         batching: z
             .object({
                 enabled: z.boolean().default(false),
@@ -86,7 +86,7 @@ export const ConfigSchema = z
                 maxWaitMs: z.number().int().min(0).max(600_000).default(2_000),
             })
             .strict()
-            .default({ enabled: false, maxSize: 8, maxWaitMs: 2_000 }),
+            .prefault({}),
         transactions: z
             .object({
                 /** A transaction not mined after this long is replaced with higher fees. */
@@ -95,7 +95,7 @@ export const ConfigSchema = z
                 feeBumpPercent: z.number().int().min(10).max(500).default(20),
             })
             .strict()
-            .default({ stuckAfterMs: 60_000, feeBumpPercent: 20 }),
+            .prefault({}),
         server: z
             .object({
                 /** Interface for /healthz and /metrics. */
@@ -103,11 +103,11 @@ export const ConfigSchema = z
                 port: z.number().int().min(0).max(65_535).default(9464),
             })
             .strict()
-            .default({ host: "127.0.0.1", port: 9464 }),
+            .prefault({}),
         log: z
             .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
             .strict()
-            .default({ level: "info" }),
+            .prefault({}),
     })
     .strict();
 

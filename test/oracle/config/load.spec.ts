@@ -43,6 +43,8 @@ describe("oracle/config", function () {
         expect(config.transactions.feeBumpPercent).to.equal(20);
         expect(config.server).to.deep.equal({ host: "127.0.0.1", port: 9464 });
         expect(config.log.level).to.equal("info");
+        expect(config.storage.dataDir).to.equal("./.verity");
+        expect(config.inference.timeoutMs).to.equal(30_000);
     });
 
     it("names the field and the reason for each invalid value", function () {
