@@ -245,13 +245,11 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         for (uint256 i = 0; i < items.length; ++i) {
             AttestedResult calldata item = items[i];
             Request calldata request = item.request;
-            if (s_commitments[request.requestId] != keccak256(abi.encode(request))) {
+            if (!_isCommitted(request)) {
                 emit BatchItemSkipped(request.requestId);
                 continue;
             }
-            if (request.status != RequestStatus.Requested) {
-                revert CoordinatorWrongStatus(request.requestId, request.status, RequestStatus.Requested);
-            }
+            _requireStatus(request, RequestStatus.Requested);
             bytes32 outputHash = keccak256(item.output);
             address operator = ECDSA.recover(
                 _attestationDigest(
@@ -285,13 +283,11 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (items.length == 0) revert CoordinatorEmptyBatch();
         for (uint256 i = 0; i < items.length; ++i) {
             Request calldata request = items[i].request;
-            if (s_commitments[request.requestId] != keccak256(abi.encode(request))) {
+            if (!_isCommitted(request)) {
                 emit BatchItemSkipped(request.requestId);
                 continue;
             }
-            if (request.status != RequestStatus.Submitted) {
-                revert CoordinatorWrongStatus(request.requestId, request.status, RequestStatus.Submitted);
-            }
+            _requireStatus(request, RequestStatus.Submitted);
             _finalize(request, items[i].output);
         }
     }
@@ -513,9 +509,16 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     }
 
     function _requireCommitment(Request calldata request, RequestStatus want) private view {
-        if (s_commitments[request.requestId] != keccak256(abi.encode(request))) {
-            revert CoordinatorUnknownRequest(request.requestId);
-        }
+        if (!_isCommitted(request)) revert CoordinatorUnknownRequest(request.requestId);
+        _requireStatus(request, want);
+    }
+
+    /// @dev Whether `request` is exactly the struct committed for its id (every field, status included).
+    function _isCommitted(Request calldata request) private view returns (bool) {
+        return s_commitments[request.requestId] == keccak256(abi.encode(request));
+    }
+
+    function _requireStatus(Request calldata request, RequestStatus want) private pure {
         if (request.status != want) revert CoordinatorWrongStatus(request.requestId, request.status, want);
     }
 

@@ -181,10 +181,6 @@ export function applyEvents(request: Request, receipt: ContractTransactionReceip
     return applyRequestEvents(request, receipt.logs);
 }
 
-export function defaultOptions(deadline: number, preferredOperator = ethers.ZeroAddress) {
-    return { callbackGasLimit: CALLBACK_GAS, deadline, preferredOperator, maxFeeWei: NO_FEE_LIMIT };
-}
-
 export async function now(): Promise<number> {
     const block = await ethers.provider.getBlock("latest");
     if (block === null) throw new Error("no block");
