@@ -6,7 +6,7 @@
  * InferenceRequested, and each later transition is described by an event carrying the fields it changed.
  * This module is the one place that turns those logs into the current struct.
  */
-import type { Log, LogDescription } from "ethers";
+import type { LogDescription } from "ethers";
 import { InferenceCoordinator__factory } from "../../../typechain-types";
 import type { IInferenceCoordinator } from "../../../typechain-types/contracts/InferenceCoordinator";
 
@@ -21,6 +21,15 @@ export const VerificationMode = { REEXECUTION: 0n, BISECTION: 1n, QUORUM: 2n } a
 
 const coordinatorInterface = InferenceCoordinator__factory.createInterface();
 
+/** The fields of a log this module reads (ethers `Log` and the node's RPC logs both have them). */
+export interface LogLike {
+    topics: readonly string[];
+    data: string;
+    blockNumber: number;
+    transactionHash: string;
+    index: number;
+}
+
 /** A request as announced on-chain, with the input bytes that only the event carries. */
 export interface AnnouncedRequest {
     request: Request;
@@ -31,7 +40,7 @@ export interface AnnouncedRequest {
     logIndex: number;
 }
 
-function parse(log: Log): LogDescription | null {
+function parse(log: LogLike): LogDescription | null {
     try {
         return coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
     } catch {
@@ -65,7 +74,7 @@ function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
 }
 
 /** Every InferenceRequested event among `logs`, in order, with its struct and input. */
-export function announcedRequests(logs: readonly Log[]): AnnouncedRequest[] {
+export function announcedRequests(logs: readonly LogLike[]): AnnouncedRequest[] {
     const out: AnnouncedRequest[] = [];
     for (const log of logs) {
         const parsed = parse(log);
@@ -87,7 +96,7 @@ export function announcedRequests(logs: readonly Log[]): AnnouncedRequest[] {
  * Terminal events (finalized, cancelled, resolved against the operator, expired) delete the commitment; they
  * leave the struct as it was, so callers check `getCommitment` or watch those events themselves.
  */
-export function applyRequestEvents(request: Request, logs: readonly Log[]): Request {
+export function applyRequestEvents(request: Request, logs: readonly LogLike[]): Request {
     const id = BigInt(request.requestId);
     let r: Request = { ...request };
     for (const log of logs) {
@@ -116,4 +125,50 @@ export function applyRequestEvents(request: Request, logs: readonly Log[]): Requ
         }
     }
     return r;
+}
+
+/** Fields of the Request struct that are integers (stored as decimal strings in JSON). */
+const INTEGER_FIELDS = [
+    "requestId",
+    "feeWei",
+    "collateralWei",
+    "protocolFeeWei",
+    "deadline",
+    "exclusiveUntil",
+    "callbackGasLimit",
+    "challengeWindowSeconds",
+    "mode",
+    "status",
+    "resultCode",
+    "challengeEndsAt",
+] as const;
+
+/** A Request as plain JSON (integers as decimal strings), for storage. */
+export function requestToJson(request: Request): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(request)) out[key] = String(value);
+    return out;
+}
+
+/** The inverse of `requestToJson`; refuses a record with a missing field. */
+export function requestFromJson(json: Readonly<Record<string, unknown>>): Request {
+    const field = (key: string): string => {
+        const value = json[key];
+        if (typeof value !== "string") throw new TypeError(`stored request lacks field ${key}`);
+        return value;
+    };
+    const r: Record<string, string | bigint> = {};
+    for (const key of [
+        "modelId",
+        "inputHash",
+        "consumer",
+        "preferredOperator",
+        "operator",
+        "outputHash",
+        "traceCommitment",
+    ]) {
+        r[key] = field(key);
+    }
+    for (const key of INTEGER_FIELDS) r[key] = BigInt(field(key));
+    return r as unknown as Request;
 }

@@ -1,0 +1,111 @@
+/**
+ * Follows the coordinator's events with a confirmation depth, from a persisted checkpoint, through reorgs.
+ *
+ * Each poll: read the head; if the block at the checkpoint no longer has the hash we recorded, a reorg replaced
+ * it, so walk back through the recorded hashes to the newest block that is still canonical and rewind the store
+ * there (requests announced above it are dropped; they come back if the new chain includes them again). Then scan
+ * `(checkpoint, head - confirmations]` in ranges of at most `maxBlockRange` blocks; each range's logs, the requests
+ * found in it and the new checkpoint are written in one database transaction, so a crash mid-scan loses nothing
+ * and records nothing twice.
+ */
+import type { Logger } from "pino";
+import type { BlockHeader, ChainClient, RpcLog } from "./rpc";
+import type { Store } from "../store/store";
+
+export interface FollowerOptions {
+    coordinator: string;
+    /** topic0 of every event to fetch (any of them). */
+    topics: string[];
+    confirmations: number;
+    /** First block to scan when the store has no checkpoint. */
+    startBlock: number;
+    maxBlockRange: number;
+    /** Recorded block hashes kept for reorg detection. */
+    keepBlocks: number;
+}
+
+/** Called with the logs of each scanned range, inside the store transaction that advances the checkpoint. */
+export type LogSink = (logs: RpcLog[], range: { from: number; to: number }) => void;
+
+export interface PollResult {
+    head: BlockHeader;
+    /** Last block whose events are recorded. */
+    processed: number;
+    /** The ancestor block the store was rewound to, if a reorg was found. */
+    reorgedTo?: number;
+    /** Requests dropped by that reorg. */
+    dropped: string[];
+}
+
+export class ChainFollower {
+    constructor(
+        private readonly chain: ChainClient,
+        private readonly store: Store,
+        private readonly options: FollowerOptions,
+        private readonly sink: LogSink,
+        private readonly logger?: Logger,
+    ) {}
+
+    /** One round: detect a reorg, then scan every confirmed block not yet processed. */
+    async poll(): Promise<PollResult> {
+        const head = await this.chain.getBlock("latest");
+        if (head === null) throw new Error("eth_getBlockByNumber(latest) returned null");
+        const result: PollResult = {
+            head,
+            processed: this.store.checkpoint() ?? this.options.startBlock - 1,
+            dropped: [],
+        };
+
+        const reorg = await this.findReorg();
+        if (reorg !== undefined) {
+            result.dropped = this.store.rewind(reorg);
+            result.reorgedTo = reorg;
+            result.processed = reorg;
+            this.logger?.warn(
+                { ancestor_block: reorg, dropped_requests: result.dropped },
+                "chain reorganisation: rewound to the last canonical block",
+            );
+        }
+
+        const target = head.number - this.options.confirmations;
+        let from = (this.store.checkpoint() ?? this.options.startBlock - 1) + 1;
+        while (from <= target) {
+            const to = Math.min(target, from + this.options.maxBlockRange - 1);
+            const logs = await this.chain.getLogs({
+                address: this.options.coordinator,
+                fromBlock: from,
+                toBlock: to,
+                topics: [this.options.topics],
+            });
+            const last = await this.chain.getBlock(to);
+            if (last === null) return result; // the chain got shorter under us: the next poll sees the reorg
+            // Logs and header must come from the same chain; if the range's last block changed in between, retry.
+            if (logs.some((log) => log.blockNumber === to && log.blockHash !== last.hash)) return result;
+            const live = logs.filter((log) => !log.removed);
+            this.store.transaction(() => {
+                this.sink(live, { from, to });
+                this.store.advance(to, last.hash, this.options.keepBlocks);
+            });
+            result.processed = to;
+            from = to + 1;
+        }
+        result.processed = this.store.checkpoint() ?? result.processed;
+        return result;
+    }
+
+    /** The block to rewind to if the recorded checkpoint is no longer canonical, else undefined. */
+    private async findReorg(): Promise<number | undefined> {
+        const recorded = this.store.recordedBlocks();
+        const newest = recorded[0];
+        if (newest === undefined) return undefined;
+        const current = await this.chain.getBlock(newest.number);
+        if (current !== null && current.hash === newest.hash) return undefined;
+        for (const block of recorded.slice(1)) {
+            const now = await this.chain.getBlock(block.number);
+            if (now !== null && now.hash === block.hash) return block.number;
+        }
+        // Deeper than everything recorded: rescan from the first block we still know to have been processed.
+        const oldest = recorded[recorded.length - 1];
+        return Math.max(this.options.startBlock - 1, (oldest?.number ?? this.options.startBlock) - 1);
+    }
+}

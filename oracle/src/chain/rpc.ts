@@ -1,0 +1,332 @@
+/**
+ * A small JSON-RPC client over HTTP with the node's fault model built in.
+ *
+ * The node talks to the chain through this client only (not an ethers Provider), so that every fault is
+ * classified in one place: transport faults and overload are `RetryableError`s and are retried with backoff;
+ * reverts are `RevertError`s and never are; transaction-pool answers ("nonce too low", "already known",
+ * "replacement underpriced") are `TxPoolError`s, which the transaction sender interprets. ethers is used only for
+ * ABI coding, hashing and signing.
+ */
+import { VerityError, PermanentError, RetryableError, shouldRetry } from "../internal/errors";
+import { withRetry, type RetryOptions } from "../internal/retry";
+
+/** Default time one JSON-RPC call may take before it counts as a transport fault. */
+export const RPC_TIMEOUT_MS = 15_000;
+
+/** JSON-RPC error codes meaning "overloaded / try later". -32603 is included only when no revert is attached. */
+const RETRYABLE_JSON_RPC_CODES: ReadonlySet<number> = new Set([-32005, -32603, -32002, 429]);
+
+/** A call that reverted (eth_call, eth_estimateGas, or a transaction rejected for reverting). Never retried. */
+export class RevertError extends PermanentError {
+    /** ABI-encoded revert data (custom error or Error(string)), "0x" when the node gave none. */
+    readonly data: string;
+
+    constructor(method: string, message: string, data: string) {
+        super("CALL_REVERTED", `${method} reverted: ${message}`);
+        this.data = data;
+    }
+}
+
+/** What the transaction pool said about a raw transaction. */
+export type TxPoolErrorKind = "nonce_too_low" | "already_known" | "underpriced" | "insufficient_funds";
+
+/** A raw transaction refused by the pool for a reason the transaction sender handles itself. */
+export class TxPoolError extends PermanentError {
+    readonly kind: TxPoolErrorKind;
+
+    constructor(kind: TxPoolErrorKind, message: string) {
+        super(`TX_${kind.toUpperCase()}`, message);
+        this.kind = kind;
+    }
+}
+
+/** Any other JSON-RPC error answer. Retryable when the code says the node is overloaded. */
+export class RpcError extends VerityError {
+    readonly rpcCode: number;
+
+    constructor(method: string, rpcCode: number, message: string) {
+        super("RPC_ERROR", `${method}: JSON-RPC error ${rpcCode}: ${message}`);
+        this.rpcCode = rpcCode;
+    }
+}
+
+class RetryableRpcError extends RetryableError {}
+
+const TX_POOL_PATTERNS: readonly [RegExp, TxPoolErrorKind][] = [
+    [/nonce too low|nonce has already been used|is lower than the current nonce/i, "nonce_too_low"],
+    [/already known|known transaction|already imported|already in the mempool/i, "already_known"],
+    [/underpriced|fee too low|replacement fee too low/i, "underpriced"],
+    [/insufficient funds/i, "insufficient_funds"],
+];
+
+function hexData(value: unknown): string | undefined {
+    if (typeof value === "string" && /^0x([0-9a-fA-F]{2})*$/.test(value)) return value;
+    if (typeof value === "object" && value !== null) return hexData((value as { data?: unknown }).data);
+    return undefined;
+}
+
+/** Turns a JSON-RPC error object into the right error class. Exported for tests. */
+export function classifyRpcError(method: string, error: { code?: unknown; message?: unknown; data?: unknown }): Error {
+    const code = typeof error.code === "number" ? error.code : 0;
+    const message = typeof error.message === "string" ? error.message : "unknown error";
+    const data = hexData(error.data);
+    if (data !== undefined || /revert|VM Exception/i.test(message)) {
+        return new RevertError(method, message, data ?? "0x");
+    }
+    for (const [pattern, kind] of TX_POOL_PATTERNS) {
+        if (pattern.test(message)) return new TxPoolError(kind, `${method}: ${message}`);
+    }
+    // "header not found" / "unknown block": a load-balanced backend behind the head; the next one may have it.
+    if (
+        RETRYABLE_JSON_RPC_CODES.has(code) ||
+        /rate limit|too many requests|timeout|try again|header not found|unknown block/i.test(message)
+    ) {
+        return new RetryableRpcError("RPC_OVERLOADED", `${method}: JSON-RPC error ${code}: ${message}`);
+    }
+    return new RpcError(method, code, message);
+}
+
+export interface RpcClientOptions {
+    url: string;
+    /** Per-call timeout. Default RPC_TIMEOUT_MS. */
+    timeoutMs?: number;
+    /** Retry policy of `call` (attempts, signal). */
+    retry?: Omit<RetryOptions, "onRetry">;
+    /** Observes every failed attempt (for logs and metrics). */
+    onError?: (method: string, error: unknown, retryable: boolean) => void;
+}
+
+let nextId = 1;
+
+/** JSON-RPC over HTTP: `send` is one attempt, `call` retries transient faults. */
+export class RpcClient {
+    readonly url: string;
+    private readonly timeoutMs: number;
+    private readonly retry: Omit<RetryOptions, "onRetry">;
+    private readonly onError?: RpcClientOptions["onError"];
+
+    constructor(options: RpcClientOptions) {
+        this.url = options.url;
+        this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
+        this.retry = options.retry ?? {};
+        this.onError = options.onError;
+    }
+
+    /** One attempt. Transport faults and HTTP 5xx/429 become RetryableError; error answers are classified. */
+    async send<T>(method: string, params: readonly unknown[]): Promise<T> {
+        const body = JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params });
+        let response: Response;
+        let text: string;
+        try {
+            response = await fetch(this.url, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body,
+                signal: AbortSignal.timeout(this.timeoutMs),
+            });
+            text = await response.text();
+        } catch (cause) {
+            throw new RetryableRpcError("RPC_UNREACHABLE", `${method}: ${this.url} did not answer`, { cause });
+        }
+        if (response.status === 429 || response.status >= 500) {
+            throw new RetryableRpcError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.url}`);
+        }
+        if (!response.ok) {
+            throw new PermanentError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.url}`);
+        }
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(text);
+        } catch (cause) {
+            // A truncated or garbled body is a transport fault: the same call may well succeed.
+            throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response is not JSON`, { cause });
+        }
+        if (typeof parsed !== "object" || parsed === null) {
+            throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response is not a JSON-RPC object`);
+        }
+        const answer = parsed as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+        if (answer.error !== undefined && answer.error !== null) throw classifyRpcError(method, answer.error);
+        if (!("result" in answer)) {
+            throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response has neither result nor error`);
+        }
+        return answer.result as T;
+    }
+
+    /** `send` with retries of transient faults (exponential backoff); reverts and pool errors are thrown at once. */
+    call<T>(method: string, params: readonly unknown[], options: { maxAttempts?: number } = {}): Promise<T> {
+        return withRetry(() => this.send<T>(method, params), {
+            ...this.retry,
+            ...options,
+            onRetry: ({ error }) => this.onError?.(method, error, true),
+        }).catch((error: unknown) => {
+            this.onError?.(method, error, shouldRetry(error));
+            throw error;
+        });
+    }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Typed helpers for the calls the node makes
+// -------------------------------------------------------------------------------------------------------------
+
+/** Parses a JSON-RPC quantity, refusing anything else (a malformed answer must not become NaN). */
+export function quantity(value: unknown, what: string): bigint {
+    if (typeof value !== "string" || !/^0x[0-9a-fA-F]+$/.test(value)) {
+        throw new RetryableRpcError(
+            "RPC_BAD_RESPONSE",
+            `${what}: expected a hex quantity, got ${JSON.stringify(value)}`,
+        );
+    }
+    return BigInt(value);
+}
+
+export function toQuantity(value: bigint | number): string {
+    return `0x${value.toString(16)}`;
+}
+
+/** The header fields the node uses. */
+export interface BlockHeader {
+    number: number;
+    hash: string;
+    parentHash: string;
+    timestamp: number;
+    baseFeePerGas: bigint;
+}
+
+/** A log as returned by eth_getLogs, typed. */
+export interface RpcLog {
+    address: string;
+    topics: string[];
+    data: string;
+    blockNumber: number;
+    blockHash: string;
+    transactionHash: string;
+    index: number;
+    removed: boolean;
+}
+
+export interface TransactionReceipt {
+    transactionHash: string;
+    blockNumber: number;
+    blockHash: string;
+    status: 0 | 1;
+    gasUsed: bigint;
+    effectiveGasPrice: bigint;
+    logs: RpcLog[];
+}
+
+function parseLog(raw: Record<string, unknown>): RpcLog {
+    return {
+        address: String(raw.address),
+        topics: (raw.topics as string[]) ?? [],
+        data: String(raw.data),
+        blockNumber: Number(quantity(raw.blockNumber, "log.blockNumber")),
+        blockHash: String(raw.blockHash),
+        transactionHash: String(raw.transactionHash),
+        index: Number(quantity(raw.logIndex, "log.logIndex")),
+        removed: raw.removed === true,
+    };
+}
+
+/** The chain calls the node makes, typed and validated. Every method retries transient faults. */
+export class ChainClient {
+    constructor(readonly rpc: RpcClient) {}
+
+    async chainId(): Promise<number> {
+        return Number(quantity(await this.rpc.call("eth_chainId", []), "eth_chainId"));
+    }
+
+    async blockNumber(): Promise<number> {
+        return Number(quantity(await this.rpc.call("eth_blockNumber", []), "eth_blockNumber"));
+    }
+
+    /** The header of block `tag` (a number or "latest"), or null if the node does not have it. */
+    async getBlock(tag: number | "latest"): Promise<BlockHeader | null> {
+        const raw = await this.rpc.call<Record<string, unknown> | null>("eth_getBlockByNumber", [
+            typeof tag === "number" ? toQuantity(tag) : tag,
+            false,
+        ]);
+        if (raw === null) return null;
+        if (typeof raw.hash !== "string") {
+            throw new RetryableRpcError("RPC_BAD_RESPONSE", `eth_getBlockByNumber(${tag}): block without hash`);
+        }
+        return {
+            number: Number(quantity(raw.number, "block.number")),
+            hash: raw.hash,
+            parentHash: String(raw.parentHash),
+            timestamp: Number(quantity(raw.timestamp, "block.timestamp")),
+            baseFeePerGas: raw.baseFeePerGas === undefined ? 0n : quantity(raw.baseFeePerGas, "block.baseFeePerGas"),
+        };
+    }
+
+    async getLogs(filter: {
+        address: string;
+        fromBlock: number;
+        toBlock: number;
+        topics: (string | string[] | null)[];
+    }): Promise<RpcLog[]> {
+        const raw = await this.rpc.call<Record<string, unknown>[]>("eth_getLogs", [
+            {
+                address: filter.address,
+                fromBlock: toQuantity(filter.fromBlock),
+                toBlock: toQuantity(filter.toBlock),
+                topics: filter.topics,
+            },
+        ]);
+        if (!Array.isArray(raw)) throw new RetryableRpcError("RPC_BAD_RESPONSE", "eth_getLogs: result is not a list");
+        return raw.map(parseLog);
+    }
+
+    /** eth_call at "latest"; reverts throw RevertError. */
+    async call(to: string, data: string, from?: string): Promise<string> {
+        return this.rpc.call<string>("eth_call", [{ to, data, ...(from ? { from } : {}) }, "latest"]);
+    }
+
+    async estimateGas(tx: { from: string; to: string; data: string }): Promise<bigint> {
+        return quantity(await this.rpc.call("eth_estimateGas", [tx]), "eth_estimateGas");
+    }
+
+    async getTransactionCount(address: string, tag: "latest" | "pending"): Promise<number> {
+        return Number(quantity(await this.rpc.call("eth_getTransactionCount", [address, tag]), "nonce"));
+    }
+
+    async getBalance(address: string): Promise<bigint> {
+        return quantity(await this.rpc.call("eth_getBalance", [address, "latest"]), "eth_getBalance");
+    }
+
+    /** The node's suggested priority fee, or `fallback` if it does not implement eth_maxPriorityFeePerGas. */
+    async maxPriorityFeePerGas(fallback: bigint): Promise<bigint> {
+        try {
+            return quantity(await this.rpc.call("eth_maxPriorityFeePerGas", []), "eth_maxPriorityFeePerGas");
+        } catch (error) {
+            if (error instanceof RpcError) return fallback;
+            throw error;
+        }
+    }
+
+    /** Broadcasts a signed transaction once (the sender decides about retries); returns its hash. */
+    async sendRawTransaction(raw: string): Promise<string> {
+        return this.rpc.call<string>("eth_sendRawTransaction", [raw], { maxAttempts: 3 });
+    }
+
+    async getTransactionReceipt(hash: string): Promise<TransactionReceipt | null> {
+        const raw = await this.rpc.call<Record<string, unknown> | null>("eth_getTransactionReceipt", [hash]);
+        if (raw === null) return null;
+        if (raw.blockNumber === null || raw.blockNumber === undefined) return null;
+        return {
+            transactionHash: String(raw.transactionHash),
+            blockNumber: Number(quantity(raw.blockNumber, "receipt.blockNumber")),
+            blockHash: String(raw.blockHash),
+            status: quantity(raw.status, "receipt.status") === 1n ? 1 : 0,
+            gasUsed: quantity(raw.gasUsed, "receipt.gasUsed"),
+            effectiveGasPrice:
+                raw.effectiveGasPrice === undefined ? 0n : quantity(raw.effectiveGasPrice, "receipt.effectiveGasPrice"),
+            logs: ((raw.logs as Record<string, unknown>[]) ?? []).map(parseLog),
+        };
+    }
+
+    /** Whether the node still knows the transaction (mined or in its pool). */
+    async hasTransaction(hash: string): Promise<boolean> {
+        return (await this.rpc.call<unknown>("eth_getTransactionByHash", [hash])) !== null;
+    }
+}

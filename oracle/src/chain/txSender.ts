@@ -1,0 +1,364 @@
+/**
+ * Sends the node's transactions: one nonce sequence per key, EIP-1559 fees, replacement of stuck transactions,
+ * and crash safety through the store.
+ *
+ * Every transaction is simulated first (eth_estimateGas): a revert is returned to the caller and never sent, so
+ * reverts are not retried. A transaction is signed and written to the store, with its nonce, before it is
+ * broadcast; after a crash the same signed bytes are broadcast again, so a result is never sent twice under two
+ * nonces. A transaction still unmined `stuckAfterMs` after its last broadcast is re-signed at the same nonce with
+ * fees raised by `feeBumpPercent` (capped by `maxFeePerGas`); whichever version is mined, the others become
+ * invalid. A pending transaction that would now revert (its request was cancelled, reorged out or served by
+ * someone else) is replaced by a zero-value transfer to self, which fills its nonce without paying for a revert.
+ */
+import { Transaction, type Wallet } from "ethers";
+import type { Logger } from "pino";
+import { describeError } from "../internal/errors";
+import { RevertError, TxPoolError, type ChainClient, type TransactionReceipt } from "./rpc";
+import type { RequestState, Store, StoredTx, TxKind } from "../store/store";
+
+/** Gas estimates are multiplied by this (percent) to absorb state changes between estimate and inclusion. */
+export const GAS_LIMIT_MARGIN_PERCENT = 25n;
+/** A plain transfer. */
+const NOOP_GAS_LIMIT = 21_000n;
+/** Priority fee used when the node does not suggest one. */
+export const DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000n;
+
+export interface TxSenderOptions {
+    chainId: number;
+    stuckAfterMs: number;
+    feeBumpPercent: number;
+    /** Hard cap on maxFeePerGas, in wei. */
+    maxFeePerGasWei: bigint;
+    now?: () => number;
+}
+
+export interface TxEvents {
+    /** A transaction was mined (successfully or not). */
+    onMined(tx: StoredTx, receipt: TransactionReceipt): void;
+    /** A transaction will never be mined (its nonce was used by another one, or it was turned into a no-op). */
+    onDropped(tx: StoredTx, reason: string): void;
+}
+
+export type SendOutcome = { sent: true; txId: number } | { sent: false; revert: RevertError };
+
+export class TxSender {
+    private nextNonce = 0;
+    private lock: Promise<unknown> = Promise.resolve();
+    private readonly now: () => number;
+
+    constructor(
+        private readonly chain: ChainClient,
+        private readonly store: Store,
+        private readonly wallet: Wallet,
+        private readonly options: TxSenderOptions,
+        private readonly events: TxEvents,
+        private readonly logger?: Logger,
+    ) {
+        this.now = options.now ?? Date.now;
+    }
+
+    get address(): string {
+        return this.wallet.address;
+    }
+
+    /** Loads the next nonce: past both what the chain has seen and what the store ever signed. */
+    async init(): Promise<void> {
+        const onChain = await this.chain.getTransactionCount(this.wallet.address, "pending");
+        this.nextNonce = Math.max(onChain, this.store.nextStoredNonce());
+    }
+
+    /** Number of transactions not yet mined. */
+    pendingCount(): number {
+        return this.store.pendingTxs().length;
+    }
+
+    /** Serializes `fn` (nonce allocation must not interleave). */
+    private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+        const run = this.lock.then(fn, fn);
+        this.lock = run.catch(() => undefined);
+        return run;
+    }
+
+    /**
+     * Simulates, signs, stores and broadcasts a transaction. A revert in simulation is returned, not thrown, so
+     * the caller can decide what it means for its requests; nothing is stored then. Requests in `requestIds` move
+     * to `requestState` in the same store transaction that records the signed transaction.
+     */
+    send(
+        kind: TxKind,
+        to: string,
+        data: string,
+        requestIds: string[],
+        requestState: RequestState,
+    ): Promise<SendOutcome> {
+        return this.exclusive(async () => {
+            let gas: bigint;
+            try {
+                gas = await this.chain.estimateGas({ from: this.wallet.address, to, data });
+            } catch (error) {
+                if (error instanceof RevertError) return { sent: false, revert: error };
+                throw error;
+            }
+            const gasLimit = (gas * (100n + GAS_LIMIT_MARGIN_PERCENT)) / 100n;
+            const fees = await this.marketFees();
+            const nonce = this.nextNonce;
+            const signed = await this.sign({ nonce, to, data, gasLimit, ...fees });
+            const txId = this.store.transaction(() =>
+                this.store.addTx(
+                    { nonce, kind, to, data, gasLimit, requestIds },
+                    { hash: signed.hash, raw: signed.raw, ...fees },
+                    requestState,
+                ),
+            );
+            this.nextNonce = nonce + 1;
+            this.logger?.info(
+                { tx_hash: signed.hash, nonce, kind, request_ids: requestIds, gas_limit: gasLimit.toString() },
+                "transaction signed and stored; broadcasting",
+            );
+            await this.broadcast(txId, signed.raw, signed.hash);
+            return { sent: true, txId };
+        });
+    }
+
+    /**
+     * Checks every pending transaction once: records receipts, replaces stuck ones with higher fees, rebroadcasts
+     * ones the RPC node forgot, and turns ones that would now revert into no-ops.
+     */
+    async tick(): Promise<void> {
+        await this.exclusive(async () => {
+            const minedNonce = await this.chain.getTransactionCount(this.wallet.address, "latest");
+            await this.resurrectReorged(minedNonce);
+            await this.adoptForeignNonces();
+            for (const tx of this.store.pendingTxs()) {
+                const receipt = await this.findReceipt(tx);
+                if (receipt !== null) {
+                    this.recordMined(tx, receipt);
+                    continue;
+                }
+                if (tx.nonce < minedNonce) {
+                    // The nonce is used, by none of our versions: look once more (a receipt may have just landed).
+                    const late = await this.findReceipt(tx);
+                    if (late !== null) this.recordMined(tx, late);
+                    else this.drop(tx, "nonce used by another transaction");
+                    continue;
+                }
+                await this.keepAlive(tx);
+            }
+        });
+    }
+
+    /**
+     * A transaction we recorded as mined at a nonce the chain has not reached was mined in a block that a reorg
+     * removed: it is pending again (later nonces wait for it), to be rebroadcast or turned into a no-op.
+     */
+    private async resurrectReorged(minedNonce: number): Promise<void> {
+        for (const tx of this.store.minedTxsFrom(minedNonce)) {
+            // A lagging backend behind a load balancer can under-report the nonce: trust only a vanished receipt.
+            if (tx.minedHash !== null && (await this.chain.getTransactionReceipt(tx.minedHash)) !== null) continue;
+            this.store.setTxState(tx.id, "pending");
+            this.logger?.warn(
+                { nonce: tx.nonce, kind: tx.kind, tx_hash: tx.minedHash },
+                "mined transaction was reorged out",
+            );
+        }
+    }
+
+    /** If another process used this key, continue after its nonces instead of colliding with them. */
+    private async adoptForeignNonces(): Promise<void> {
+        const pendingNonce = await this.chain.getTransactionCount(this.wallet.address, "pending");
+        if (pendingNonce > this.nextNonce) {
+            this.logger?.warn(
+                { chain_nonce: pendingNonce, our_nonce: this.nextNonce },
+                "nonce advanced outside this node",
+            );
+            this.nextNonce = pendingNonce;
+        }
+    }
+
+    private async findReceipt(tx: StoredTx): Promise<TransactionReceipt | null> {
+        for (const attempt of this.store.attempts(tx.id)) {
+            const receipt = await this.chain.getTransactionReceipt(attempt.hash);
+            if (receipt !== null) return receipt;
+        }
+        return null;
+    }
+
+    private recordMined(tx: StoredTx, receipt: TransactionReceipt): void {
+        const state = receipt.status === 1 ? "mined" : "reverted";
+        this.store.transaction(() => {
+            this.store.setTxState(tx.id, state, { hash: receipt.transactionHash, block: receipt.blockNumber });
+            this.events.onMined(tx, receipt);
+        });
+        const log = { tx_hash: receipt.transactionHash, nonce: tx.nonce, kind: tx.kind, block: receipt.blockNumber };
+        if (receipt.status === 1)
+            this.logger?.info({ ...log, gas_used: receipt.gasUsed.toString() }, "transaction mined");
+        else this.logger?.error(log, "transaction reverted on chain");
+    }
+
+    private drop(tx: StoredTx, reason: string): void {
+        this.store.transaction(() => {
+            this.store.setTxState(tx.id, "dropped");
+            this.events.onDropped(tx, reason);
+        });
+        this.logger?.warn({ nonce: tx.nonce, kind: tx.kind, reason }, "transaction dropped");
+    }
+
+    /** Rebroadcasts, replaces with higher fees, or turns into a no-op, as the transaction's situation needs. */
+    private async keepAlive(tx: StoredTx): Promise<void> {
+        const [latest] = this.store.attempts(tx.id);
+        if (latest === undefined) return;
+        const stuck = this.now() - latest.sentAtMs >= this.options.stuckAfterMs;
+        const known = await this.chain.hasTransaction(latest.hash);
+        if (known && !stuck) return;
+
+        // Whatever we broadcast next must still be worth sending: a transaction that would revert now becomes a
+        // no-op at the same nonce (later nonces depend on this one being mined).
+        let current = tx;
+        if (tx.kind !== "noop") {
+            try {
+                await this.chain.estimateGas({ from: this.wallet.address, to: tx.to, data: tx.data });
+            } catch (error) {
+                if (!(error instanceof RevertError)) throw error;
+                current = this.toNoop(tx, error);
+            }
+        }
+        if (stuck || current !== tx) {
+            await this.replace(current, latest.maxFeePerGas, latest.maxPriorityFeePerGas, stuck ? "stuck" : "no-op");
+        } else {
+            // Unknown but not yet stuck: the same bytes again. The stuck timer keeps running from the last
+            // signing, so a transaction the pool keeps evicting (underpriced) still gets its fee bump.
+            this.logger?.warn(
+                { tx_hash: latest.hash, nonce: tx.nonce },
+                "transaction unknown to the RPC node; rebroadcasting",
+            );
+            await this.broadcast(tx.id, latest.raw, latest.hash);
+        }
+    }
+
+    private toNoop(tx: StoredTx, revert: RevertError): StoredTx {
+        const noop: StoredTx = {
+            ...tx,
+            kind: "noop",
+            to: this.wallet.address,
+            data: "0x",
+            gasLimit: NOOP_GAS_LIMIT,
+            requestIds: [],
+        };
+        this.store.transaction(() => {
+            this.store.replaceTxPayload(tx.id, "noop", noop.to, noop.data, noop.gasLimit);
+            this.events.onDropped(tx, `would revert now: ${revert.message}`);
+        });
+        this.logger?.warn(
+            { nonce: tx.nonce, kind: tx.kind, error: describeError(revert) },
+            "pending transaction would revert now; replacing it with a no-op at the same nonce",
+        );
+        return noop;
+    }
+
+    /** Signs a new version at the same nonce with fees raised by feeBumpPercent (at least the market's). */
+    private async replace(tx: StoredTx, oldMaxFee: bigint, oldPriority: bigint, why: string): Promise<void> {
+        const bump = (value: bigint): bigint => (value * BigInt(100 + this.options.feeBumpPercent) + 99n) / 100n;
+        const market = await this.marketFees();
+        const cap = this.options.maxFeePerGasWei;
+        let maxPriorityFeePerGas =
+            bump(oldPriority) > market.maxPriorityFeePerGas ? bump(oldPriority) : market.maxPriorityFeePerGas;
+        let maxFeePerGas = bump(oldMaxFee) > market.maxFeePerGas ? bump(oldMaxFee) : market.maxFeePerGas;
+        if (maxFeePerGas > cap) {
+            maxFeePerGas = cap;
+            this.logger?.warn(
+                { nonce: tx.nonce, cap_wei: cap.toString() },
+                "fee bump capped by transactions.maxFeePerGasGwei",
+            );
+        }
+        if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+        if (maxFeePerGas <= oldMaxFee && tx.kind !== "noop") {
+            // At the cap: nothing higher to offer. Rebroadcast the newest version and keep waiting.
+            const [latest] = this.store.attempts(tx.id);
+            if (latest !== undefined) {
+                this.store.touchAttempt(latest.hash);
+                await this.broadcast(tx.id, latest.raw, latest.hash);
+            }
+            return;
+        }
+        const signed = await this.sign({
+            nonce: tx.nonce,
+            to: tx.to,
+            data: tx.data,
+            gasLimit: tx.gasLimit,
+            maxFeePerGas,
+            maxPriorityFeePerGas,
+        });
+        this.store.addAttempt({
+            txId: tx.id,
+            hash: signed.hash,
+            raw: signed.raw,
+            maxFeePerGas,
+            maxPriorityFeePerGas,
+            sentAtMs: this.now(),
+        });
+        this.logger?.warn(
+            {
+                tx_hash: signed.hash,
+                nonce: tx.nonce,
+                kind: tx.kind,
+                reason: why,
+                max_fee_per_gas: maxFeePerGas.toString(),
+                max_priority_fee_per_gas: maxPriorityFeePerGas.toString(),
+            },
+            "replacing transaction with higher fees",
+        );
+        await this.broadcast(tx.id, signed.raw, signed.hash);
+    }
+
+    private async broadcast(txId: number, raw: string, hash: string): Promise<void> {
+        try {
+            await this.chain.sendRawTransaction(raw);
+        } catch (error) {
+            if (error instanceof TxPoolError && error.kind === "already_known") return;
+            if (error instanceof RevertError) {
+                // Some nodes (Hardhat automine) mine and report the revert at once; the receipt tells the rest.
+                return;
+            }
+            // Anything else (nonce too low, underpriced, transport fault): the next tick sorts it out from the
+            // chain's answer (receipt, nonce, pool membership); the transaction stays stored.
+            this.logger?.warn(
+                { tx_hash: hash, tx_id: txId, error: describeError(error) },
+                "broadcast failed; will retry",
+            );
+        }
+    }
+
+    private async marketFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+        const latest = await this.chain.getBlock("latest");
+        const baseFee = latest?.baseFeePerGas ?? 0n;
+        let maxPriorityFeePerGas = await this.chain.maxPriorityFeePerGas(DEFAULT_PRIORITY_FEE_WEI);
+        let maxFeePerGas = baseFee * 2n + maxPriorityFeePerGas;
+        if (maxFeePerGas > this.options.maxFeePerGasWei) maxFeePerGas = this.options.maxFeePerGasWei;
+        if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+        return { maxFeePerGas, maxPriorityFeePerGas };
+    }
+
+    private async sign(tx: {
+        nonce: number;
+        to: string;
+        data: string;
+        gasLimit: bigint;
+        maxFeePerGas: bigint;
+        maxPriorityFeePerGas: bigint;
+    }): Promise<{ raw: string; hash: string }> {
+        const raw = await this.wallet.signTransaction({
+            type: 2,
+            chainId: this.options.chainId,
+            nonce: tx.nonce,
+            to: tx.to,
+            data: tx.data,
+            value: 0n,
+            gasLimit: tx.gasLimit,
+            maxFeePerGas: tx.maxFeePerGas,
+            maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
+        });
+        const hash = Transaction.from(raw).hash;
+        if (hash === null) throw new Error("signed transaction has no hash");
+        return { raw, hash };
+    }
+}

@@ -1,0 +1,623 @@
+/**
+ * The node's persistent state: one SQLite database (better-sqlite3, WAL, synchronous=FULL).
+ *
+ * Every state change the node makes is one SQLite transaction, written before the action it enables: a
+ * transaction is signed and stored with its nonce before it is broadcast, a range of blocks is recorded together
+ * with the requests found in it and the new checkpoint. So a crash at any point (kill -9 included) leaves a
+ * consistent state: on restart the node rebroadcasts what it had signed (the same nonce, so at most one version
+ * is ever mined) and rescans from the checkpoint, and no request is lost or submitted twice.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { PermanentError } from "../internal/errors";
+
+/** Schema version written in `meta`; a database of another version is refused, never silently migrated. */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * Lifecycle of a request in the node (not on chain):
+ * - `pending`: seen; the operator role may execute it (from `not_before` on).
+ * - `computed`: the result is stored; waiting to be sent.
+ * - `submitting`: a submit transaction holding it is pending.
+ * - `submitted`: our result is on chain; the finalizer waits for the challenge window.
+ * - `finalizing`: a finalize transaction holding it is pending.
+ * - `disputed`: our result is challenged; the resolver decides.
+ * - `done`: nothing left to do (finalized, cancelled, served by another operator, declined, expired, dropped...).
+ *   `outcome` says which.
+ */
+export type RequestState = "pending" | "computed" | "submitting" | "submitted" | "finalizing" | "disputed" | "done";
+
+/** Why a request is done. */
+export type RequestOutcome =
+    | "finalized"
+    | "finalized_by_other"
+    | "served_by_other"
+    | "cancelled"
+    | "expired"
+    | "declined"
+    | "reorged"
+    | "reverted"
+    | "slashed"
+    | "voided";
+
+export interface StoredRequest {
+    requestId: string;
+    modelId: string;
+    blockNumber: number;
+    blockHash: string;
+    /** The coordinator's Request struct as it stands now, JSON with bigints as decimal strings. */
+    request: Record<string, string | number | boolean>;
+    input: Uint8Array;
+    state: RequestState;
+    outcome: RequestOutcome | null;
+    reason: string | null;
+    resultCode: number | null;
+    output: Uint8Array | null;
+    outputHash: string | null;
+    txId: number | null;
+    /** Unix seconds before which the operator should not act (exclusive window of another operator). */
+    notBefore: number;
+    /** Whether this request may go into a batch transaction (false after a batch holding it reverted). */
+    batchable: boolean;
+    seenAtMs: number;
+    updatedAtMs: number;
+}
+
+export type TxKind = "submit" | "submit_batch" | "finalize" | "finalize_batch" | "noop";
+export type TxState = "pending" | "mined" | "reverted" | "dropped";
+
+export interface StoredTx {
+    id: number;
+    nonce: number;
+    kind: TxKind;
+    to: string;
+    data: string;
+    gasLimit: bigint;
+    state: TxState;
+    requestIds: string[];
+    createdAtMs: number;
+    minedHash: string | null;
+    minedBlock: number | null;
+}
+
+export interface TxAttempt {
+    txId: number;
+    hash: string;
+    raw: string;
+    maxFeePerGas: bigint;
+    maxPriorityFeePerGas: bigint;
+    sentAtMs: number;
+}
+
+/** The database file is not one the node can use (another schema, chain or coordinator). */
+export class StoreError extends PermanentError {}
+
+interface RequestRow {
+    request_id: string;
+    model_id: string;
+    block_number: number;
+    block_hash: string;
+    request_json: string;
+    input: Buffer;
+    state: RequestState;
+    outcome: RequestOutcome | null;
+    reason: string | null;
+    result_code: number | null;
+    output: Buffer | null;
+    output_hash: string | null;
+    tx_id: number | null;
+    not_before: number;
+    batchable: number;
+    seen_at_ms: number;
+    updated_at_ms: number;
+}
+
+interface TxRow {
+    id: number;
+    nonce: number;
+    kind: TxKind;
+    to_address: string;
+    data: string;
+    gas_limit: string;
+    state: TxState;
+    request_ids: string;
+    created_at_ms: number;
+    mined_hash: string | null;
+    mined_block: number | null;
+}
+
+interface AttemptRow {
+    tx_id: number;
+    hash: string;
+    raw: string;
+    max_fee: string;
+    priority_fee: string;
+    sent_at_ms: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    request_id TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    block_number INTEGER NOT NULL,
+    block_hash TEXT NOT NULL,
+    request_json TEXT NOT NULL,
+    input BLOB NOT NULL,
+    state TEXT NOT NULL,
+    outcome TEXT,
+    reason TEXT,
+    result_code INTEGER,
+    output BLOB,
+    output_hash TEXT,
+    tx_id INTEGER,
+    not_before INTEGER NOT NULL DEFAULT 0,
+    batchable INTEGER NOT NULL DEFAULT 1,
+    seen_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_by_state ON requests (state, not_before);
+CREATE INDEX IF NOT EXISTS requests_by_block ON requests (block_number);
+CREATE TABLE IF NOT EXISTS txs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    nonce INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    data TEXT NOT NULL,
+    gas_limit TEXT NOT NULL,
+    state TEXT NOT NULL,
+    request_ids TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    mined_hash TEXT,
+    mined_block INTEGER
+);
+CREATE INDEX IF NOT EXISTS txs_by_state ON txs (state);
+CREATE TABLE IF NOT EXISTS tx_attempts (
+    hash TEXT PRIMARY KEY,
+    tx_id INTEGER NOT NULL REFERENCES txs (id),
+    raw TEXT NOT NULL,
+    max_fee TEXT NOT NULL,
+    priority_fee TEXT NOT NULL,
+    sent_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_by_tx ON tx_attempts (tx_id);
+`;
+
+/** Identity of the chain state the database belongs to; checked on every open. */
+export interface StoreIdentity {
+    chainId: number;
+    coordinator: string;
+    operator: string;
+}
+
+function toRequest(row: RequestRow): StoredRequest {
+    return {
+        requestId: row.request_id,
+        modelId: row.model_id,
+        blockNumber: row.block_number,
+        blockHash: row.block_hash,
+        request: JSON.parse(row.request_json) as StoredRequest["request"],
+        input: new Uint8Array(row.input),
+        state: row.state,
+        outcome: row.outcome,
+        reason: row.reason,
+        resultCode: row.result_code,
+        output: row.output === null ? null : new Uint8Array(row.output),
+        outputHash: row.output_hash,
+        txId: row.tx_id,
+        notBefore: row.not_before,
+        batchable: row.batchable === 1,
+        seenAtMs: row.seen_at_ms,
+        updatedAtMs: row.updated_at_ms,
+    };
+}
+
+function toTx(row: TxRow): StoredTx {
+    return {
+        id: row.id,
+        nonce: row.nonce,
+        kind: row.kind,
+        to: row.to_address,
+        data: row.data,
+        gasLimit: BigInt(row.gas_limit),
+        state: row.state,
+        requestIds: JSON.parse(row.request_ids) as string[],
+        createdAtMs: row.created_at_ms,
+        minedHash: row.mined_hash,
+        minedBlock: row.mined_block,
+    };
+}
+
+function toAttempt(row: AttemptRow): TxAttempt {
+    return {
+        txId: row.tx_id,
+        hash: row.hash,
+        raw: row.raw,
+        maxFeePerGas: BigInt(row.max_fee),
+        maxPriorityFeePerGas: BigInt(row.priority_fee),
+        sentAtMs: row.sent_at_ms,
+    };
+}
+
+/** Terminal states of a transaction. */
+const OPEN_REQUEST_STATES: readonly RequestState[] = [
+    "pending",
+    "computed",
+    "submitting",
+    "submitted",
+    "finalizing",
+    "disputed",
+];
+
+export class Store {
+    private readonly db: Database.Database;
+    private readonly now: () => number;
+
+    /** Opens (creating if needed) the database at `path` (":memory:" for tests) for `identity`. */
+    constructor(path: string, identity: StoreIdentity, options: { now?: () => number } = {}) {
+        if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+        this.now = options.now ?? Date.now;
+        this.db = new Database(path);
+        try {
+            this.db.pragma("journal_mode = WAL");
+            // FULL: a committed transaction survives power loss, not just a process crash.
+            this.db.pragma("synchronous = FULL");
+            this.db.pragma("foreign_keys = ON");
+            this.db.exec(SCHEMA);
+            this.checkIdentity(identity);
+        } catch (error) {
+            this.db.close();
+            throw error;
+        }
+    }
+
+    private checkIdentity(identity: StoreIdentity): void {
+        const want: Record<string, string> = {
+            schema_version: String(SCHEMA_VERSION),
+            chain_id: String(identity.chainId),
+            coordinator: identity.coordinator.toLowerCase(),
+            operator: identity.operator.toLowerCase(),
+        };
+        this.db.transaction(() => {
+            for (const [key, value] of Object.entries(want)) {
+                const have = this.getMeta(key);
+                if (have === undefined) this.setMeta(key, value);
+                else if (have !== value) {
+                    throw new StoreError(
+                        "STORE_IDENTITY_MISMATCH",
+                        `the database belongs to ${key} ${have}, not ${value}; use another storage.dataDir`,
+                    );
+                }
+            }
+        })();
+    }
+
+    close(): void {
+        if (this.db.open) this.db.close();
+    }
+
+    /** Runs `fn` in one SQLite transaction (all of it is written, or none). */
+    transaction<T>(fn: () => T): T {
+        return this.db.transaction(fn)();
+    }
+
+    getMeta(key: string): string | undefined {
+        const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+        return row?.value;
+    }
+
+    setMeta(key: string, value: string): void {
+        this.db
+            .prepare(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            )
+            .run(key, value);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Chain position
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** Last block whose events are fully recorded, or undefined before the first scan. */
+    checkpoint(): number | undefined {
+        const value = this.getMeta("checkpoint");
+        return value === undefined ? undefined : Number(value);
+    }
+
+    /** Records that blocks up to `number` (whose hash is `hash`) are processed. Call inside `transaction`. */
+    advance(number: number, hash: string, keepBlocks: number): void {
+        this.db.prepare("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)").run(number, hash);
+        this.db.prepare("DELETE FROM blocks WHERE number < ?").run(number - keepBlocks);
+        this.setMeta("checkpoint", String(number));
+    }
+
+    /** Recorded block hashes, newest first (for finding the common ancestor after a reorg). */
+    recordedBlocks(): { number: number; hash: string }[] {
+        return this.db.prepare("SELECT number, hash FROM blocks ORDER BY number DESC").all() as {
+            number: number;
+            hash: string;
+        }[];
+    }
+
+    /**
+     * Forgets everything seen after block `ancestor` (a reorg replaced those blocks): their recorded hashes go,
+     * the checkpoint moves back, and open requests announced there are marked done/reorged. Returns those ids.
+     * They keep their link to a pending transaction: if the new chain includes the request again, `addRequest`
+     * puts it back in flight instead of executing it a second time; if not, the sender turns the transaction
+     * into a no-op when it next finds it would revert.
+     */
+    rewind(ancestor: number): string[] {
+        return this.transaction(() => {
+            this.db.prepare("DELETE FROM blocks WHERE number > ?").run(ancestor);
+            this.setMeta("checkpoint", String(ancestor));
+            const rows = this.db
+                .prepare(
+                    `SELECT request_id FROM requests WHERE block_number > ? AND state IN (${OPEN_REQUEST_STATES.map(() => "?").join(",")})`,
+                )
+                .all(ancestor, ...OPEN_REQUEST_STATES) as { request_id: string }[];
+            const ids = rows.map((r) => r.request_id);
+            this.db
+                .prepare(
+                    `UPDATE requests SET state = 'done', outcome = 'reorged', reason = ?, updated_at_ms = ?
+                     WHERE block_number > ? AND state != 'done'`,
+                )
+                .run(`announcing block above ${ancestor} was reorged out`, this.now(), ancestor);
+            return ids;
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Requests
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Records a newly announced request (state pending). A request seen again (rescan after a crash or a reorg
+     * that re-included it) is left as it is, except that a request dropped by a reorg comes back to life.
+     * Returns whether the request is new or revived.
+     */
+    addRequest(r: {
+        requestId: string;
+        modelId: string;
+        blockNumber: number;
+        blockHash: string;
+        request: StoredRequest["request"];
+        input: Uint8Array;
+        notBefore: number;
+    }): boolean {
+        const existing = this.getRequest(r.requestId);
+        const now = this.now();
+        if (existing !== undefined) {
+            if (existing.state !== "done" || existing.outcome !== "reorged") return false;
+            const tx = existing.txId === null ? undefined : this.getTx(existing.txId);
+            if (tx !== undefined && tx.state === "pending") {
+                // Re-included while our transaction for it is still in flight: wait for that one.
+                const state = tx.kind === "submit" || tx.kind === "submit_batch" ? "submitting" : "finalizing";
+                this.db
+                    .prepare(
+                        "UPDATE requests SET state = ?, outcome = NULL, reason = NULL, updated_at_ms = ? WHERE request_id = ?",
+                    )
+                    .run(state, now, r.requestId);
+                return true;
+            }
+            this.db.prepare("DELETE FROM requests WHERE request_id = ?").run(r.requestId);
+        }
+        this.db
+            .prepare(
+                `INSERT INTO requests (request_id, model_id, block_number, block_hash, request_json, input, state,
+                 not_before, seen_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+            )
+            .run(
+                r.requestId,
+                r.modelId,
+                r.blockNumber,
+                r.blockHash,
+                JSON.stringify(r.request),
+                Buffer.from(r.input),
+                r.notBefore,
+                now,
+                now,
+            );
+        return true;
+    }
+
+    getRequest(requestId: string): StoredRequest | undefined {
+        const row = this.db.prepare("SELECT * FROM requests WHERE request_id = ?").get(requestId) as
+            RequestRow | undefined;
+        return row === undefined ? undefined : toRequest(row);
+    }
+
+    /** Requests in `state`, oldest first; `readyAt` (unix seconds) filters on not_before. */
+    requestsIn(state: RequestState, options: { limit?: number; readyAt?: number } = {}): StoredRequest[] {
+        const rows = this.db
+            .prepare(
+                `SELECT * FROM requests WHERE state = ? AND not_before <= ? ORDER BY block_number, request_id LIMIT ?`,
+            )
+            .all(state, options.readyAt ?? Number.MAX_SAFE_INTEGER, options.limit ?? 1_000_000) as RequestRow[];
+        return rows.map(toRequest);
+    }
+
+    countByState(): Record<RequestState, number> {
+        const out: Record<RequestState, number> = {
+            pending: 0,
+            computed: 0,
+            submitting: 0,
+            submitted: 0,
+            finalizing: 0,
+            disputed: 0,
+            done: 0,
+        };
+        for (const row of this.db.prepare("SELECT state, COUNT(*) AS n FROM requests GROUP BY state").all() as {
+            state: RequestState;
+            n: number;
+        }[]) {
+            out[row.state] = row.n;
+        }
+        return out;
+    }
+
+    /** Stores the computed result (state computed). */
+    saveResult(requestId: string, result: { resultCode: number; output: Uint8Array; outputHash: string }): void {
+        this.db
+            .prepare(
+                `UPDATE requests SET state = 'computed', result_code = ?, output = ?, output_hash = ?, updated_at_ms = ?
+                 WHERE request_id = ? AND state = 'pending'`,
+            )
+            .run(result.resultCode, Buffer.from(result.output), result.outputHash, this.now(), requestId);
+    }
+
+    /** Moves a request to `state`, optionally replacing its struct, tx link, not_before or batchable flag. */
+    update(
+        requestId: string,
+        state: RequestState,
+        changes: {
+            request?: StoredRequest["request"];
+            txId?: number | null;
+            notBefore?: number;
+            batchable?: boolean;
+            reason?: string | null;
+        } = {},
+    ): void {
+        const current = this.getRequest(requestId);
+        if (current === undefined) return;
+        this.db
+            .prepare(
+                `UPDATE requests SET state = ?, request_json = ?, tx_id = ?, not_before = ?, batchable = ?, reason = ?,
+                 updated_at_ms = ? WHERE request_id = ?`,
+            )
+            .run(
+                state,
+                JSON.stringify(changes.request ?? current.request),
+                changes.txId === undefined ? current.txId : changes.txId,
+                changes.notBefore ?? current.notBefore,
+                (changes.batchable ?? current.batchable) ? 1 : 0,
+                changes.reason === undefined ? current.reason : changes.reason,
+                this.now(),
+                requestId,
+            );
+    }
+
+    /** Marks a request done with its outcome. Done is final except for reorged requests that come back. */
+    finish(requestId: string, outcome: RequestOutcome, reason: string | null = null): void {
+        this.db
+            .prepare(
+                "UPDATE requests SET state = 'done', outcome = ?, reason = ?, tx_id = NULL, updated_at_ms = ? WHERE request_id = ? AND state != 'done'",
+            )
+            .run(outcome, reason, this.now(), requestId);
+    }
+
+    /** Counts of done requests by outcome (for tests, metrics and the status command). */
+    outcomes(): Partial<Record<RequestOutcome, number>> {
+        const out: Partial<Record<RequestOutcome, number>> = {};
+        for (const row of this.db
+            .prepare("SELECT outcome, COUNT(*) AS n FROM requests WHERE state = 'done' GROUP BY outcome")
+            .all() as { outcome: RequestOutcome; n: number }[]) {
+            out[row.outcome] = row.n;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Transactions
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** The nonce after the highest one this database ever used, or 0. */
+    nextStoredNonce(): number {
+        const row = this.db.prepare("SELECT MAX(nonce) AS n FROM txs WHERE state != 'dropped'").get() as {
+            n: number | null;
+        };
+        return row.n === null ? 0 : row.n + 1;
+    }
+
+    /** Inserts a transaction and its first signed attempt, and links `requestIds` to it (state `requestState`). */
+    addTx(
+        tx: Omit<StoredTx, "id" | "state" | "createdAtMs" | "minedHash" | "minedBlock">,
+        attempt: Omit<TxAttempt, "txId" | "sentAtMs">,
+        requestState: RequestState | null,
+    ): number {
+        return this.transaction(() => this.insertTx(tx, attempt, requestState));
+    }
+
+    private insertTx(
+        tx: Omit<StoredTx, "id" | "state" | "createdAtMs" | "minedHash" | "minedBlock">,
+        attempt: Omit<TxAttempt, "txId" | "sentAtMs">,
+        requestState: RequestState | null,
+    ): number {
+        const now = this.now();
+        const info = this.db
+            .prepare(
+                `INSERT INTO txs (nonce, kind, to_address, data, gas_limit, state, request_ids, created_at_ms)
+                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+            )
+            .run(tx.nonce, tx.kind, tx.to, tx.data, tx.gasLimit.toString(), JSON.stringify(tx.requestIds), now);
+        const txId = Number(info.lastInsertRowid);
+        this.addAttempt({ ...attempt, txId, sentAtMs: now });
+        if (requestState !== null) {
+            for (const id of tx.requestIds) this.update(id, requestState, { txId });
+        }
+        return txId;
+    }
+
+    addAttempt(attempt: TxAttempt): void {
+        this.db
+            .prepare(
+                "INSERT OR IGNORE INTO tx_attempts (hash, tx_id, raw, max_fee, priority_fee, sent_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .run(
+                attempt.hash,
+                attempt.txId,
+                attempt.raw,
+                attempt.maxFeePerGas.toString(),
+                attempt.maxPriorityFeePerGas.toString(),
+                attempt.sentAtMs,
+            );
+    }
+
+    getTx(id: number): StoredTx | undefined {
+        const row = this.db.prepare("SELECT * FROM txs WHERE id = ?").get(id) as TxRow | undefined;
+        return row === undefined ? undefined : toTx(row);
+    }
+
+    pendingTxs(): StoredTx[] {
+        return (this.db.prepare("SELECT * FROM txs WHERE state = 'pending' ORDER BY nonce").all() as TxRow[]).map(toTx);
+    }
+
+    /** Transactions recorded as mined (or reverted) at `nonce` or above, lowest nonce first. */
+    minedTxsFrom(nonce: number): StoredTx[] {
+        return (
+            this.db
+                .prepare("SELECT * FROM txs WHERE state IN ('mined', 'reverted') AND nonce >= ? ORDER BY nonce")
+                .all(nonce) as TxRow[]
+        ).map(toTx);
+    }
+
+    /** Attempts of a transaction, newest first. */
+    attempts(txId: number): TxAttempt[] {
+        return (
+            this.db
+                .prepare("SELECT * FROM tx_attempts WHERE tx_id = ? ORDER BY sent_at_ms DESC, rowid DESC")
+                .all(txId) as AttemptRow[]
+        ).map(toAttempt);
+    }
+
+    /** Marks the last attempt as re-sent now (for the stuck timer). */
+    touchAttempt(hash: string): void {
+        this.db.prepare("UPDATE tx_attempts SET sent_at_ms = ? WHERE hash = ?").run(this.now(), hash);
+    }
+
+    setTxState(id: number, state: TxState, mined?: { hash: string; block: number }): void {
+        this.db
+            .prepare("UPDATE txs SET state = ?, mined_hash = ?, mined_block = ? WHERE id = ?")
+            .run(state, mined?.hash ?? null, mined?.block ?? null, id);
+    }
+
+    /** Replaces a pending transaction's payload (used to turn a no longer wanted transaction into a no-op). */
+    replaceTxPayload(id: number, kind: TxKind, to: string, data: string, gasLimit: bigint): void {
+        this.db
+            .prepare(
+                "UPDATE txs SET kind = ?, to_address = ?, data = ?, gas_limit = ?, request_ids = '[]' WHERE id = ?",
+            )
+            .run(kind, to, data, gasLimit.toString(), id);
+    }
+}

@@ -1,0 +1,611 @@
+import { expect } from "chai";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+    ChainClient,
+    RevertError,
+    RpcClient,
+    RpcError,
+    TxPoolError,
+    classifyRpcError,
+    quantity,
+    toQuantity,
+} from "../../../oracle/src/chain/rpc";
+import { PermanentError, RetryableError, shouldRetry } from "../../../oracle/src/internal/errors";
+
+interface JsonRpcRequest {
+    jsonrpc: string;
+    id: number;
+    method: string;
+    params: unknown[];
+}
+
+/** What the test server does with one request: answer (status + body) or misbehave itself. */
+type Handler = (request: JsonRpcRequest, req: IncomingMessage, res: ServerResponse) => void;
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(typeof body === "string" ? body : JSON.stringify(body));
+}
+
+function result(request: JsonRpcRequest, value: unknown): { jsonrpc: string; id: number; result: unknown } {
+    return { jsonrpc: "2.0", id: request.id, result: value };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(
+        () => expect.fail("expected a rejection"),
+        (error: unknown) => error,
+    );
+}
+
+/** Retries without waiting; counts the waits. */
+function instantRetry(maxAttempts?: number) {
+    const waits: number[] = [];
+    return {
+        waits,
+        options: {
+            ...(maxAttempts === undefined ? {} : { maxAttempts }),
+            sleep: async (ms: number) => {
+                waits.push(ms);
+            },
+            random: () => 0.5,
+        },
+    };
+}
+
+describe("oracle/chain/rpc", function () {
+    describe("classifyRpcError", function () {
+        it("turns a revert with data into a RevertError carrying the data (never retried)", function () {
+            const error = classifyRpcError("eth_call", { code: 3, message: "execution reverted", data: "0xdeadbeef" });
+            expect(error).to.be.instanceOf(RevertError);
+            expect((error as RevertError).data).to.equal("0xdeadbeef");
+            expect((error as RevertError).code).to.equal("CALL_REVERTED");
+            expect(error.message).to.equal("eth_call reverted: execution reverted");
+            expect(shouldRetry(error)).to.equal(false);
+        });
+
+        it("finds revert data nested in an object, and treats an internal error with data as a revert", function () {
+            const error = classifyRpcError("eth_estimateGas", {
+                code: -32603,
+                message: "Internal error",
+                data: { message: "reverted", data: "0xabcd" },
+            });
+            expect(error).to.be.instanceOf(RevertError);
+            expect((error as RevertError).data).to.equal("0xabcd");
+            expect(shouldRetry(error)).to.equal(false);
+        });
+
+        it('turns an "execution reverted" message without data into a RevertError with data "0x"', function () {
+            for (const message of ["execution reverted", "VM Exception while processing transaction: revert"]) {
+                const error = classifyRpcError("eth_estimateGas", { code: -32000, message });
+                expect(error, message).to.be.instanceOf(RevertError);
+                expect((error as RevertError).data, message).to.equal("0x");
+            }
+        });
+
+        for (const [message, kind] of [
+            ["nonce too low: next nonce 5, tx nonce 4", "nonce_too_low"],
+            ["Nonce too low. Expected nonce to be 5 but got 4.", "nonce_too_low"],
+            ["already known", "already_known"],
+            ["replacement transaction underpriced", "underpriced"],
+            ["insufficient funds for gas * price + value", "insufficient_funds"],
+        ] as const) {
+            it(`turns "${message}" into a TxPoolError of kind ${kind} (not retried)`, function () {
+                const error = classifyRpcError("eth_sendRawTransaction", { code: -32000, message });
+                expect(error).to.be.instanceOf(TxPoolError);
+                expect((error as TxPoolError).kind).to.equal(kind);
+                expect((error as TxPoolError).code).to.equal(`TX_${kind.toUpperCase()}`);
+                expect(error.message).to.contain(message);
+                expect(shouldRetry(error)).to.equal(false);
+            });
+        }
+
+        it("makes -32005 (limit exceeded) and rate-limit messages retryable", function () {
+            const limited = classifyRpcError("eth_getLogs", { code: -32005, message: "limit exceeded" });
+            expect(limited).to.be.instanceOf(RetryableError);
+            expect(shouldRetry(limited)).to.equal(true);
+            const rate = classifyRpcError("eth_getLogs", { code: -32000, message: "Too Many Requests" });
+            expect(shouldRetry(rate)).to.equal(true);
+        });
+
+        it("makes -32601 (method not found) a permanent RpcError with its code", function () {
+            const error = classifyRpcError("eth_maxPriorityFeePerGas", {
+                code: -32601,
+                message: "the method eth_maxPriorityFeePerGas does not exist/is not available",
+            });
+            expect(error).to.be.instanceOf(RpcError);
+            expect((error as RpcError).rpcCode).to.equal(-32601);
+            expect((error as RpcError).code).to.equal("RPC_ERROR");
+            expect(shouldRetry(error)).to.equal(false);
+        });
+
+        it("copes with a malformed error object", function () {
+            const error = classifyRpcError("eth_call", { code: "x", message: 12 });
+            expect(error).to.be.instanceOf(RpcError);
+            expect((error as RpcError).rpcCode).to.equal(0);
+            expect(error.message).to.contain("unknown error");
+        });
+    });
+
+    describe("quantity / toQuantity", function () {
+        it("parses hex quantities", function () {
+            expect(quantity("0x0", "x")).to.equal(0n);
+            expect(quantity("0x1F", "x")).to.equal(31n);
+            expect(quantity("0x" + "f".repeat(64), "x")).to.equal(2n ** 256n - 1n);
+        });
+
+        it("refuses anything that is not a hex quantity, as a retryable bad response", function () {
+            for (const bad of [12, "12", "0x", "0xg1", "", null, undefined, "0x 1", { hex: "0x1" }]) {
+                let error: unknown;
+                try {
+                    quantity(bad, "block.number");
+                } catch (e) {
+                    error = e;
+                }
+                expect(error, String(bad)).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_BAD_RESPONSE");
+                expect((error as Error).message).to.contain("block.number");
+            }
+        });
+
+        it("formats quantities without leading zeros", function () {
+            expect(toQuantity(0)).to.equal("0x0");
+            expect(toQuantity(255n)).to.equal("0xff");
+        });
+    });
+
+    describe("over HTTP", function () {
+        let server: Server;
+        let url: string;
+        let handler: Handler;
+        let received: JsonRpcRequest[];
+        let contentTypes: (string | undefined)[];
+
+        before(async function () {
+            server = createServer((req, res) => {
+                const chunks: Buffer[] = [];
+                req.on("data", (chunk: Buffer) => chunks.push(chunk));
+                req.on("end", () => {
+                    const request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonRpcRequest;
+                    received.push(request);
+                    contentTypes.push(req.headers["content-type"]);
+                    handler(request, req, res);
+                });
+            });
+            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        });
+
+        after(async function () {
+            server.closeAllConnections();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        });
+
+        beforeEach(function () {
+            received = [];
+            contentTypes = [];
+            handler = (request, _req, res) => reply(res, 200, result(request, null));
+        });
+
+        afterEach(function () {
+            // Drop any request a test left hanging (the timeout test).
+            server.closeAllConnections();
+        });
+
+        /** Answers the n-th request (0-based) with `answers[n]`, the last one for every later request. */
+        function sequence(
+            ...answers: ((request: JsonRpcRequest, req: IncomingMessage, res: ServerResponse) => void)[]
+        ) {
+            let n = 0;
+            handler = (request, req, res) => answers[Math.min(n++, answers.length - 1)]!(request, req, res);
+        }
+
+        const ok =
+            (value: unknown) =>
+            (request: JsonRpcRequest, _req: IncomingMessage, res: ServerResponse): void =>
+                reply(res, 200, result(request, value));
+        const status =
+            (code: number) =>
+            (_request: JsonRpcRequest, _req: IncomingMessage, res: ServerResponse): void =>
+                reply(res, code, "overloaded");
+
+        describe("RpcClient", function () {
+            it("posts a JSON-RPC 2.0 request and returns the result", async function () {
+                handler = (request, _req, res) => reply(res, 200, result(request, "0x2a"));
+                const rpc = new RpcClient({ url });
+                expect(await rpc.send("eth_chainId", [])).to.equal("0x2a");
+                expect(await rpc.call("eth_getBalance", ["0xabc", "latest"])).to.equal("0x2a");
+                expect(received).to.have.length(2);
+                expect(received[0]).to.include({ jsonrpc: "2.0", method: "eth_chainId" });
+                expect(received[0]!.params).to.deep.equal([]);
+                expect(received[1]!.method).to.equal("eth_getBalance");
+                expect(received[1]!.params).to.deep.equal(["0xabc", "latest"]);
+                expect(received[1]!.id).to.not.equal(received[0]!.id);
+                expect(contentTypes[0]).to.equal("application/json");
+                expect(rpc.url).to.equal(url);
+            });
+
+            it("returns a null result as null", async function () {
+                handler = (request, _req, res) => reply(res, 200, result(request, null));
+                expect(await new RpcClient({ url }).send("eth_getTransactionReceipt", ["0x1"])).to.equal(null);
+            });
+
+            it("retries HTTP 503 in call (then succeeds), but send makes one attempt", async function () {
+                sequence(status(503), ok("0x1"));
+                const retry = instantRetry();
+                const rpc = new RpcClient({ url, retry: retry.options });
+                expect(await rpc.call("eth_blockNumber", [])).to.equal("0x1");
+                expect(received).to.have.length(2);
+                expect(retry.waits).to.have.length(1);
+
+                received = [];
+                sequence(status(503), ok("0x1"));
+                const error = await rejection(rpc.send("eth_blockNumber", []));
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_HTTP_STATUS");
+                expect((error as Error).message).to.contain("HTTP 503");
+                expect(received).to.have.length(1);
+            });
+
+            it("retries HTTP 429", async function () {
+                sequence(status(429), ok("0x1"));
+                const rpc = new RpcClient({ url, retry: instantRetry().options });
+                expect(await rpc.call("eth_blockNumber", [])).to.equal("0x1");
+                expect(received).to.have.length(2);
+            });
+
+            it("gives up after maxAttempts, rethrowing the last fault", async function () {
+                handler = status(502);
+                const retry = instantRetry(3);
+                const rpc = new RpcClient({ url, retry: retry.options });
+                const error = await rejection(rpc.call("eth_blockNumber", []));
+                expect(shouldRetry(error)).to.equal(true);
+                expect(received).to.have.length(3);
+                expect(retry.waits).to.have.length(2);
+
+                // A per-call maxAttempts overrides the client's.
+                received = [];
+                await rejection(rpc.call("eth_blockNumber", [], { maxAttempts: 1 }));
+                expect(received).to.have.length(1);
+            });
+
+            it("does not retry HTTP 400", async function () {
+                sequence(status(400), ok("0x1"));
+                const rpc = new RpcClient({ url, retry: instantRetry().options });
+                const error = await rejection(rpc.call("eth_blockNumber", []));
+                expect(error).to.be.instanceOf(PermanentError);
+                expect((error as PermanentError).code).to.equal("RPC_HTTP_STATUS");
+                expect(shouldRetry(error)).to.equal(false);
+                expect(received).to.have.length(1);
+            });
+
+            it("treats a body that is not JSON as a retryable fault", async function () {
+                sequence((_request, _req, res) => reply(res, 200, '{"jsonrpc":"2.0","id":1,"resu'), ok("0x7"));
+                const rpc = new RpcClient({ url, retry: instantRetry().options });
+                const error = await rejection(rpc.send("eth_blockNumber", []));
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_BAD_RESPONSE");
+                expect(await rpc.call("eth_blockNumber", [])).to.equal("0x7");
+            });
+
+            it("treats JSON that is not a JSON-RPC answer as a retryable fault", async function () {
+                for (const body of ["42", "null", '{"jsonrpc":"2.0","id":1}']) {
+                    handler = (_request, _req, res) => reply(res, 200, body);
+                    const error = await rejection(new RpcClient({ url }).send("eth_blockNumber", []));
+                    expect(error, body).to.be.instanceOf(RetryableError);
+                    expect((error as RetryableError).code, body).to.equal("RPC_BAD_RESPONSE");
+                }
+            });
+
+            it("treats a connection closed mid-request as a retryable fault", async function () {
+                sequence((_request, req) => req.socket.destroy(), ok("0x9"));
+                const rpc = new RpcClient({ url, retry: instantRetry().options });
+                const error = await rejection(rpc.send("eth_blockNumber", []));
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_UNREACHABLE");
+                expect(await rpc.call("eth_blockNumber", [])).to.equal("0x9");
+            });
+
+            it("treats an unreachable URL as a retryable fault", async function () {
+                const closed = createServer();
+                await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+                const port = (closed.address() as AddressInfo).port;
+                await new Promise<void>((resolve) => closed.close(() => resolve()));
+                const error = await rejection(new RpcClient({ url: `http://127.0.0.1:${port}` }).send("x", []));
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_UNREACHABLE");
+            });
+
+            it("classifies a JSON-RPC error answer and does not retry a revert", async function () {
+                handler = (request, _req, res) =>
+                    reply(res, 200, {
+                        jsonrpc: "2.0",
+                        id: request.id,
+                        error: { code: 3, message: "execution reverted", data: "0x1234" },
+                    });
+                const rpc = new RpcClient({ url, retry: instantRetry().options });
+                const error = await rejection(rpc.call("eth_call", [{}, "latest"]));
+                expect(error).to.be.instanceOf(RevertError);
+                expect((error as RevertError).data).to.equal("0x1234");
+                expect(received).to.have.length(1);
+            });
+
+            it("retries a JSON-RPC overload error (-32005)", async function () {
+                sequence(
+                    (request, _req, res) =>
+                        reply(res, 200, {
+                            jsonrpc: "2.0",
+                            id: request.id,
+                            error: { code: -32005, message: "limit exceeded" },
+                        }),
+                    ok("0x3"),
+                );
+                const rpc = new RpcClient({ url, retry: instantRetry().options });
+                expect(await rpc.call("eth_getLogs", [{}])).to.equal("0x3");
+                expect(received).to.have.length(2);
+            });
+
+            it("times out a call the server never answers, as a retryable fault", async function () {
+                this.timeout(5_000);
+                handler = () => undefined; // never answers
+                const rpc = new RpcClient({ url, timeoutMs: 200 });
+                const started = Date.now();
+                const error = await rejection(rpc.send("eth_blockNumber", []));
+                const elapsed = Date.now() - started;
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_UNREACHABLE");
+                expect(shouldRetry(error)).to.equal(true);
+                expect(elapsed).to.be.at.least(150).and.below(2_000);
+            });
+
+            it("lets onError observe every failed attempt, with whether it is retryable", async function () {
+                const seen: { method: string; error: unknown; retryable: boolean }[] = [];
+                const onError = (method: string, error: unknown, retryable: boolean): void => {
+                    seen.push({ method, error, retryable });
+                };
+                sequence(status(503), status(503), ok("0x1"));
+                const rpc = new RpcClient({ url, retry: instantRetry().options, onError });
+                expect(await rpc.call("eth_blockNumber", [])).to.equal("0x1");
+                expect(seen.map((s) => [s.method, s.retryable])).to.deep.equal([
+                    ["eth_blockNumber", true],
+                    ["eth_blockNumber", true],
+                ]);
+                expect(seen[0]!.error).to.be.instanceOf(RetryableError);
+
+                seen.length = 0;
+                handler = (request, _req, res) =>
+                    reply(res, 200, { jsonrpc: "2.0", id: request.id, error: { code: -32601, message: "no method" } });
+                const error = await rejection(rpc.call("eth_foo", []));
+                expect(seen).to.have.length(1);
+                expect(seen[0]).to.deep.equal({ method: "eth_foo", error, retryable: false });
+
+                // Retries exhausted: each retry is reported, then the final failure (still retryable in kind).
+                seen.length = 0;
+                handler = status(500);
+                await rejection(rpc.call("eth_bar", [], { maxAttempts: 2 }));
+                expect(seen.map((s) => [s.method, s.retryable])).to.deep.equal([
+                    ["eth_bar", true],
+                    ["eth_bar", true],
+                ]);
+            });
+        });
+
+        describe("ChainClient", function () {
+            function chainWith(answers: Record<string, (params: unknown[]) => unknown>): ChainClient {
+                handler = (request, _req, res) => {
+                    const answer = answers[request.method];
+                    if (answer === undefined) {
+                        reply(res, 200, {
+                            jsonrpc: "2.0",
+                            id: request.id,
+                            error: { code: -32601, message: `method ${request.method} not found` },
+                        });
+                    } else {
+                        reply(res, 200, result(request, answer(request.params)));
+                    }
+                };
+                return new ChainClient(new RpcClient({ url, retry: instantRetry(2).options }));
+            }
+
+            const rawBlock = {
+                number: "0x1b4",
+                hash: "0x" + "aa".repeat(32),
+                parentHash: "0x" + "bb".repeat(32),
+                timestamp: "0x6553f100",
+                baseFeePerGas: "0x3b9aca00",
+                transactions: [],
+            };
+
+            it("getBlock asks for the block by hex number and maps its header", async function () {
+                const chain = chainWith({ eth_getBlockByNumber: () => rawBlock });
+                expect(await chain.getBlock(436)).to.deep.equal({
+                    number: 436,
+                    hash: "0x" + "aa".repeat(32),
+                    parentHash: "0x" + "bb".repeat(32),
+                    timestamp: 0x6553f100,
+                    baseFeePerGas: 1_000_000_000n,
+                });
+                expect(received[0]!.params).to.deep.equal(["0x1b4", false]);
+                await chain.getBlock("latest");
+                expect(received[1]!.params).to.deep.equal(["latest", false]);
+            });
+
+            it("getBlock reads a missing baseFeePerGas (pre-London) as 0", async function () {
+                const { baseFeePerGas: _omitted, ...legacy } = rawBlock;
+                const chain = chainWith({ eth_getBlockByNumber: () => legacy });
+                expect((await chain.getBlock(436))!.baseFeePerGas).to.equal(0n);
+            });
+
+            it("getBlock returns null for a block the node does not have", async function () {
+                const chain = chainWith({ eth_getBlockByNumber: () => null });
+                expect(await chain.getBlock(10_000)).to.equal(null);
+            });
+
+            it("getBlock refuses a block without hash or with a malformed number (retryable)", async function () {
+                let chain = chainWith({ eth_getBlockByNumber: () => ({ ...rawBlock, hash: null }) });
+                let error = await rejection(chain.getBlock(436));
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_BAD_RESPONSE");
+                chain = chainWith({ eth_getBlockByNumber: () => ({ ...rawBlock, number: 436 }) });
+                error = await rejection(chain.getBlock(436));
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as Error).message).to.contain("block.number");
+            });
+
+            const rawLog = {
+                address: "0x" + "cc".repeat(20),
+                topics: ["0x" + "01".repeat(32)],
+                data: "0x1234",
+                blockNumber: "0x10",
+                blockHash: "0x" + "dd".repeat(32),
+                transactionHash: "0x" + "ee".repeat(32),
+                logIndex: "0x2",
+                removed: false,
+            };
+
+            it("getTransactionReceipt returns null for an unknown and for a pending (blockNumber null) receipt", async function () {
+                let chain = chainWith({ eth_getTransactionReceipt: () => null });
+                expect(await chain.getTransactionReceipt("0x01")).to.equal(null);
+                chain = chainWith({
+                    eth_getTransactionReceipt: () => ({ transactionHash: "0x01", blockNumber: null, status: null }),
+                });
+                expect(await chain.getTransactionReceipt("0x01")).to.equal(null);
+            });
+
+            it("getTransactionReceipt maps a mined receipt and its logs", async function () {
+                const chain = chainWith({
+                    eth_getTransactionReceipt: () => ({
+                        transactionHash: "0x" + "ee".repeat(32),
+                        blockNumber: "0x10",
+                        blockHash: "0x" + "dd".repeat(32),
+                        status: "0x0",
+                        gasUsed: "0x5208",
+                        effectiveGasPrice: "0x4a817c800",
+                        logs: [rawLog, { ...rawLog, logIndex: "0x3", removed: true }],
+                    }),
+                });
+                const receipt = await chain.getTransactionReceipt("0x" + "ee".repeat(32));
+                expect(received[0]!.params).to.deep.equal(["0x" + "ee".repeat(32)]);
+                expect(receipt).to.deep.equal({
+                    transactionHash: "0x" + "ee".repeat(32),
+                    blockNumber: 16,
+                    blockHash: "0x" + "dd".repeat(32),
+                    status: 0,
+                    gasUsed: 21_000n,
+                    effectiveGasPrice: 20_000_000_000n,
+                    logs: [
+                        {
+                            address: "0x" + "cc".repeat(20),
+                            topics: ["0x" + "01".repeat(32)],
+                            data: "0x1234",
+                            blockNumber: 16,
+                            blockHash: "0x" + "dd".repeat(32),
+                            transactionHash: "0x" + "ee".repeat(32),
+                            index: 2,
+                            removed: false,
+                        },
+                        {
+                            address: "0x" + "cc".repeat(20),
+                            topics: ["0x" + "01".repeat(32)],
+                            data: "0x1234",
+                            blockNumber: 16,
+                            blockHash: "0x" + "dd".repeat(32),
+                            transactionHash: "0x" + "ee".repeat(32),
+                            index: 3,
+                            removed: true,
+                        },
+                    ],
+                });
+            });
+
+            it("getTransactionReceipt reads status 0x1 as success", async function () {
+                const chain = chainWith({
+                    eth_getTransactionReceipt: () => ({
+                        transactionHash: "0x01",
+                        blockNumber: "0x1",
+                        blockHash: "0x02",
+                        status: "0x1",
+                        gasUsed: "0x1",
+                        logs: [],
+                    }),
+                });
+                const receipt = (await chain.getTransactionReceipt("0x01"))!;
+                expect(receipt.status).to.equal(1);
+                expect(receipt.effectiveGasPrice).to.equal(0n);
+            });
+
+            it("getLogs sends the filter with hex block numbers and parses the logs", async function () {
+                const chain = chainWith({ eth_getLogs: () => [rawLog] });
+                const topics = [["0x" + "01".repeat(32), "0x" + "02".repeat(32)]];
+                const logs = await chain.getLogs({ address: rawLog.address, fromBlock: 16, toBlock: 255, topics });
+                expect(received[0]!.params).to.deep.equal([
+                    { address: rawLog.address, fromBlock: "0x10", toBlock: "0xff", topics },
+                ]);
+                expect(logs).to.have.length(1);
+                expect(logs[0]).to.include({ blockNumber: 16, index: 2, removed: false });
+            });
+
+            it("getLogs refuses a result that is not a list (retryable)", async function () {
+                const chain = chainWith({ eth_getLogs: () => ({ logs: [] }) });
+                const error = await rejection(chain.getLogs({ address: "0x1", fromBlock: 1, toBlock: 2, topics: [] }));
+                expect(error).to.be.instanceOf(RetryableError);
+            });
+
+            it("parses the numeric calls and refuses non-hex answers", async function () {
+                let chain = chainWith({
+                    eth_chainId: () => "0x7a69",
+                    eth_blockNumber: () => "0x64",
+                    eth_getTransactionCount: () => "0x5",
+                    eth_getBalance: () => "0xde0b6b3a7640000",
+                    eth_estimateGas: () => "0x5208",
+                });
+                expect(await chain.chainId()).to.equal(31337);
+                expect(await chain.blockNumber()).to.equal(100);
+                expect(await chain.getTransactionCount("0xabc", "pending")).to.equal(5);
+                expect(received.at(-1)!.params).to.deep.equal(["0xabc", "pending"]);
+                expect(await chain.getBalance("0xabc")).to.equal(10n ** 18n);
+                expect(await chain.estimateGas({ from: "0x1", to: "0x2", data: "0x" })).to.equal(21_000n);
+
+                chain = chainWith({ eth_blockNumber: () => 100 });
+                const error = await rejection(chain.blockNumber());
+                expect(error).to.be.instanceOf(RetryableError);
+                expect((error as RetryableError).code).to.equal("RPC_BAD_RESPONSE");
+            });
+
+            it("maxPriorityFeePerGas falls back when the node lacks the method, but not on other faults", async function () {
+                let chain = chainWith({});
+                expect(await chain.maxPriorityFeePerGas(7n)).to.equal(7n);
+                chain = chainWith({ eth_maxPriorityFeePerGas: () => "0x3b9aca00" });
+                expect(await chain.maxPriorityFeePerGas(7n)).to.equal(1_000_000_000n);
+                handler = status(503);
+                const error = await rejection(chain.maxPriorityFeePerGas(7n));
+                expect(error).to.be.instanceOf(RetryableError);
+            });
+
+            it("sendRawTransaction makes at most 3 attempts", async function () {
+                handler = status(503);
+                const chain = new ChainClient(new RpcClient({ url, retry: instantRetry().options }));
+                await rejection(chain.sendRawTransaction("0x02f8"));
+                expect(received).to.have.length(3);
+                expect(received[0]!.method).to.equal("eth_sendRawTransaction");
+                expect(received[0]!.params).to.deep.equal(["0x02f8"]);
+            });
+
+            it("hasTransaction is whether the node returns the transaction", async function () {
+                let chain = chainWith({ eth_getTransactionByHash: () => ({ hash: "0x01" }) });
+                expect(await chain.hasTransaction("0x01")).to.equal(true);
+                chain = chainWith({ eth_getTransactionByHash: () => null });
+                expect(await chain.hasTransaction("0x01")).to.equal(false);
+            });
+
+            it("call sends eth_call at latest, with from only when given", async function () {
+                const chain = chainWith({ eth_call: () => "0xbeef" });
+                expect(await chain.call("0x2", "0x12")).to.equal("0xbeef");
+                expect(await chain.call("0x2", "0x12", "0x1")).to.equal("0xbeef");
+                expect(received[0]!.params).to.deep.equal([{ to: "0x2", data: "0x12" }, "latest"]);
+                expect(received[1]!.params).to.deep.equal([{ to: "0x2", data: "0x12", from: "0x1" }, "latest"]);
+            });
+        });
+    });
+});
