@@ -507,3 +507,255 @@ function invalidBool(i: number, j: number, value: bigint, offset: number): Tenso
         { tensorIndex: BigInt(i), elementIndex: BigInt(j), value },
     );
 }
+
+// -------------------------------------------------------------------------------------------------------------
+// Typed-array fast path (the node's executor): the same format, checks and errors, no bigint per element
+// -------------------------------------------------------------------------------------------------------------
+
+/** Elements of one tensor as a native typed array: the array class follows the dtype (see `typedArrayFor`). */
+export type TypedElements =
+    Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | Uint32Array | BigInt64Array;
+
+/** One integer tensor whose elements live in a typed array (row-major, native byte order). */
+export interface TypedTensor {
+    dtype: DType;
+    /** The dims; empty for a scalar. */
+    shape: number[];
+    data: TypedElements;
+}
+
+/** Whether this machine stores typed-array elements little-endian (every platform Node supports today). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * A zeroed typed array of `length` elements for `dtype`: Uint8Array for UINT8 and BOOL, Int8Array, Uint16Array,
+ * Int16Array, Int32Array, Uint32Array, BigInt64Array for INT64 (the classes onnxruntime uses for these types).
+ */
+export function typedArrayFor(dtype: DType, length: number): TypedElements {
+    switch (dtype) {
+        case DType.UINT8:
+        case DType.BOOL:
+            return new Uint8Array(length);
+        case DType.INT8:
+            return new Int8Array(length);
+        case DType.UINT16:
+            return new Uint16Array(length);
+        case DType.INT16:
+            return new Int16Array(length);
+        case DType.INT32:
+            return new Int32Array(length);
+        case DType.UINT32:
+            return new Uint32Array(length);
+        case DType.INT64:
+            return new BigInt64Array(length);
+        default:
+            throw new TensorCodecError("UNKNOWN_DTYPE", `unknown dtype ${String(dtype)}`, dtypeDetail(dtype));
+    }
+}
+
+/** Whether `data` is an instance of the typed-array class `typedArrayFor(dtype)` returns. */
+function isTypedArrayOf(dtype: DType, data: TypedElements): boolean {
+    switch (dtype) {
+        case DType.UINT8:
+        case DType.BOOL:
+            return data instanceof Uint8Array;
+        case DType.INT8:
+            return data instanceof Int8Array;
+        case DType.UINT16:
+            return data instanceof Uint16Array;
+        case DType.INT16:
+            return data instanceof Int16Array;
+        case DType.INT32:
+            return data instanceof Int32Array;
+        case DType.UINT32:
+            return data instanceof Uint32Array;
+        case DType.INT64:
+            return data instanceof BigInt64Array;
+        default:
+            return false;
+    }
+}
+
+/** The raw bytes behind a typed array (a view, no copy). */
+function bytesOf(data: TypedElements): Uint8Array {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Copies `count` elements of `size` bytes from `src` at `srcOffset` to `dst` at `dstOffset`, reversing the bytes
+ * of each element on a little-endian host (big-endian wire <-> native order). The swap is Node's native
+ * Buffer.swap16/32/64, in place on the copy.
+ */
+function copyElements(
+    src: Uint8Array,
+    srcOffset: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    count: number,
+    size: number,
+): void {
+    const length = count * size;
+    dst.set(src.subarray(srcOffset, srcOffset + length), dstOffset);
+    if (size === 1 || !HOST_LITTLE_ENDIAN) return;
+    const copy = Buffer.from(dst.buffer, dst.byteOffset + dstOffset, length);
+    if (size === 2) copy.swap16();
+    else if (size === 4) copy.swap32();
+    else copy.swap64();
+}
+
+/** Where one tensor of a validated tensor list sits in the bytes. */
+export interface TensorLayout {
+    readonly dtype: DType;
+    /** The dims; empty for a scalar. */
+    readonly shape: number[];
+    /** Number of elements. */
+    readonly numel: number;
+    /** Offset of the first element (big-endian, `elementSize(dtype)` bytes each) in the bytes scanned. */
+    readonly dataOffset: number;
+}
+
+/**
+ * Validates canonical bytes like `validateTensors` (the same checks, in the same order, with the same errors) and
+ * returns where each tensor's elements are, so a caller can read them without decoding into bigints.
+ */
+export function scanTensors(bytes: Uint8Array): TensorLayout[] {
+    const view = viewOf(bytes);
+    const count = readPreamble(bytes);
+    const layouts: TensorLayout[] = [];
+    let offset = 2;
+    for (let i = 0; i < count; i++) {
+        const header = parseHeader(bytes, view, offset, i);
+        if (header.info.dtype === DType.BOOL) checkBools(bytes, header, i);
+        layouts.push({
+            dtype: header.info.dtype,
+            shape: header.shape,
+            numel: header.numel,
+            dataOffset: header.dataOffset,
+        });
+        offset = header.end;
+    }
+    checkNoTrailingBytes(bytes, offset);
+    return layouts;
+}
+
+/** The elements of a tensor located by `scanTensors` in `bytes`, copied into a native typed array. */
+export function readTensorElements(bytes: Uint8Array, layout: TensorLayout): TypedElements {
+    const data = typedArrayFor(layout.dtype, layout.numel);
+    copyElements(bytes, layout.dataOffset, bytesOf(data), 0, layout.numel, elementSize(layout.dtype));
+    return data;
+}
+
+/**
+ * Decodes canonical bytes into tensors backed by typed arrays (see `typedArrayFor`): the same checks, in the same
+ * order and with the same errors as `decodeTensors`, without a bigint per element.
+ */
+export function decodeTensorsTyped(bytes: Uint8Array): TypedTensor[] {
+    return scanTensors(bytes).map((layout) => ({
+        dtype: layout.dtype,
+        shape: layout.shape,
+        data: readTensorElements(bytes, layout),
+    }));
+}
+
+/**
+ * Encodes tensors backed by typed arrays; byte for byte `encodeTensors` of the same values. The typed array must
+ * be of the dtype's class (`typedArrayFor`), else INVALID_VALUE; its elements are then in range by construction,
+ * except BOOL elements, which must be 0 or 1 (VALUE_OUT_OF_RANGE). Other checks and errors as `encodeTensors`.
+ */
+export function encodeTensorsTyped(tensors: readonly TypedTensor[]): Uint8Array {
+    if (tensors.length > MAX_TENSORS) {
+        throw new TensorCodecError("TOO_MANY_TENSORS", `${tensors.length} tensors, at most ${MAX_TENSORS}`, {
+            have: BigInt(tensors.length),
+            max: BigInt(MAX_TENSORS),
+        });
+    }
+    const infos = tensors.map((tensor, i) => checkTypedTensor(tensor, i));
+    let size = 2;
+    tensors.forEach((tensor, i) => {
+        size += 2 + 4 * tensor.shape.length + tensor.data.length * infoAt(infos, i).size;
+    });
+
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    out[0] = TENSOR_ENCODING_VERSION;
+    out[1] = tensors.length;
+    let offset = 2;
+    tensors.forEach((tensor, i) => {
+        const info = infoAt(infos, i);
+        out[offset] = tensor.dtype;
+        out[offset + 1] = tensor.shape.length;
+        offset += 2;
+        for (const dim of tensor.shape) {
+            view.setUint32(offset, dim);
+            offset += 4;
+        }
+        copyElements(bytesOf(tensor.data), 0, out, offset, tensor.data.length, info.size);
+        offset += tensor.data.length * info.size;
+    });
+    return out;
+}
+
+/** `checkTensor` for a typed tensor: dtype, rank, dims, element count, array class, BOOL values. */
+function checkTypedTensor(tensor: TypedTensor, i: number): DTypeInfo {
+    const info = DTYPES.get(tensor.dtype);
+    if (info === undefined) {
+        throw new TensorCodecError("UNKNOWN_DTYPE", `tensor ${i}: unknown dtype ${String(tensor.dtype)}`, {
+            tensorIndex: BigInt(i),
+            ...dtypeDetail(tensor.dtype),
+        });
+    }
+    const { shape, data } = tensor;
+    if (shape.length > MAX_RANK) {
+        throw new TensorCodecError("RANK_TOO_LARGE", `tensor ${i}: rank ${shape.length}, at most ${MAX_RANK}`, {
+            tensorIndex: BigInt(i),
+            have: BigInt(shape.length),
+            max: BigInt(MAX_RANK),
+        });
+    }
+    let numel = 1n;
+    shape.forEach((dim, j) => {
+        if (!Number.isInteger(dim) || dim < 0 || dim > MAX_DIM) {
+            throw new TensorCodecError("INVALID_DIM", `tensor ${i}: dim ${j} is ${dim}, not a u32`, {
+                tensorIndex: BigInt(i),
+                dimIndex: BigInt(j),
+            });
+        }
+        if (dim === 0) throw zeroDim(i, j);
+        numel *= BigInt(dim);
+    });
+    if (numel > BigInt(MAX_ELEMENTS)) throw tooManyElements(i, numel);
+    if (!isTypedArrayOf(info.dtype, data)) {
+        throw new TensorCodecError(
+            "INVALID_VALUE",
+            `tensor ${i}: ${info.name} elements must be a ${typedArrayFor(info.dtype, 0).constructor.name}, ` +
+                `got ${data.constructor.name}`,
+            { tensorIndex: BigInt(i) },
+        );
+    }
+    if (BigInt(data.length) !== numel) {
+        throw new TensorCodecError(
+            "SHAPE_MISMATCH",
+            `tensor ${i}: ${data.length} elements, shape [${shape.join(", ")}] has ${numel}`,
+            { tensorIndex: BigInt(i), have: BigInt(data.length), want: numel },
+        );
+    }
+    if (info.dtype === DType.BOOL) {
+        for (let j = 0; j < data.length; j++) {
+            const value = data[j] as number;
+            if (value > 1) {
+                throw new TensorCodecError(
+                    "VALUE_OUT_OF_RANGE",
+                    `tensor ${i}: element ${j} is ${value}, ${info.name} holds ${info.min} to ${info.max}`,
+                    {
+                        tensorIndex: BigInt(i),
+                        elementIndex: BigInt(j),
+                        value: BigInt(value),
+                        min: info.min,
+                        max: info.max,
+                    },
+                );
+            }
+        }
+    }
+    return info;
+}
