@@ -2,6 +2,7 @@
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
+import globals from "globals";
 
 export default tseslint.config(
     { ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "coverage/", "dist/"] },
@@ -14,6 +15,12 @@ export default tseslint.config(
             "@typescript-eslint/no-explicit-any": "error",
             "no-console": "off",
         },
+    },
+    {
+        // The CLI entry point is plain CommonJS run by node.
+        files: ["bin/**/*.js"],
+        languageOptions: { sourceType: "commonjs", globals: globals.node },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
     },
     {
         files: ["test/**/*.ts"],

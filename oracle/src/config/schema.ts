@@ -35,6 +35,10 @@ export const ConfigSchema = z
                 pollIntervalMs: z.number().int().min(100).max(60_000).default(2_000),
                 /** First block to scan when there is no checkpoint yet. */
                 startBlock: z.number().int().min(0).default(0),
+                /** Most blocks per eth_getLogs call (providers cap the range). */
+                maxBlockRange: z.number().int().min(1).max(100_000).default(2_000),
+                /** Per-call JSON-RPC timeout. */
+                rpcTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
             })
             .strict(),
         /** Where the signing key comes from. The key itself never appears in this file. */
@@ -65,6 +69,8 @@ export const ConfigSchema = z
             .object({
                 /** Database, checkpoint and model cache live here. */
                 dataDir: z.string().min(1).default("./.verity"),
+                /** Content-addressed model cache (`<keccak256>.onnx`); default `<dataDir>/models`. */
+                modelCacheDir: z.string().min(1).optional(),
             })
             .strict()
             .prefault({}),
@@ -72,8 +78,10 @@ export const ConfigSchema = z
             .object({
                 /** Inferences run at once. */
                 concurrency: z.number().int().min(1).max(64).default(2),
-                /** A model run slower than this becomes a MODEL_ERROR result. */
+                /** A model run slower than this is declined (never asserted as an error on-chain). */
                 timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+                /** onnxruntime intra-op threads per session (0: onnxruntime's default, one per core). */
+                intraOpNumThreads: z.number().int().min(0).max(256).default(0),
             })
             .strict()
             .prefault({}),
@@ -93,6 +101,8 @@ export const ConfigSchema = z
                 stuckAfterMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
                 /** Fee increase per replacement; nodes require at least 10% to accept a replacement. */
                 feeBumpPercent: z.number().int().min(10).max(500).default(20),
+                /** Hard cap on maxFeePerGas, in gwei (fee bumps stop here). */
+                maxFeePerGasGwei: z.number().positive().max(1_000_000).default(500),
             })
             .strict()
             .prefault({}),

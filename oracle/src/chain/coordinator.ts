@@ -1,0 +1,208 @@
+/**
+ * Typed access to the Verity contracts over the node's RPC client: calldata for the calls the node sends,
+ * views it reads, revert decoding, and EIP-712 attestation signing. ABIs come from TypeChain.
+ */
+import { hexlify, keccak256, type Interface, type Wallet } from "ethers";
+import { InferenceCoordinator__factory, ModelRegistry__factory, Staking__factory } from "../../../typechain-types";
+import type { ChainClient } from "./rpc";
+import type { Request } from "./requestEvents";
+
+const coordinator = InferenceCoordinator__factory.createInterface();
+const registry = ModelRegistry__factory.createInterface();
+const staking = Staking__factory.createInterface();
+
+/** The coordinator events the node follows (topic0 of each). */
+export const FOLLOWED_EVENTS = [
+    "InferenceRequested",
+    "ResultSubmitted",
+    "ResultChallenged",
+    "ChallengeWindowRestarted",
+    "ResultFinalized",
+    "RequestCancelled",
+    "DisputeResolved",
+    "DisputeExpired",
+    "BatchItemSkipped",
+] as const;
+
+export function eventTopic(name: (typeof FOLLOWED_EVENTS)[number]): string {
+    const event = coordinator.getEvent(name);
+    if (event === null) throw new Error(`InferenceCoordinator has no event ${name}`);
+    return event.topicHash;
+}
+
+/** A decoded revert: the custom error's name and arguments, or a description of undecodable data. */
+export interface DecodedRevert {
+    name: string;
+    args: readonly unknown[];
+}
+
+/** Decodes revert data from any Verity contract (coordinator, staking, registry errors are all tried). */
+export function decodeRevert(data: string): DecodedRevert {
+    for (const iface of [coordinator, staking, registry] as Interface[]) {
+        try {
+            const parsed = iface.parseError(data);
+            if (parsed !== null) return { name: parsed.name, args: [...parsed.args] };
+        } catch {
+            // Not this contract's error.
+        }
+    }
+    return { name: data === "0x" ? "EmptyRevert" : "UnknownRevert", args: [data] };
+}
+
+export interface OnChainModel {
+    owner: string;
+    onnxHash: string;
+    manifestHash: string;
+    programHash: string;
+    uri: string;
+    mode: number;
+    active: boolean;
+    collateralWei: bigint;
+}
+
+export interface AttestedItem {
+    request: Request;
+    resultCode: number;
+    output: Uint8Array;
+    traceCommitment: string;
+}
+
+export const ZERO_BYTES32 = `0x${"00".repeat(32)}`;
+
+/** Reads and encodes against one deployment. */
+export class CoordinatorClient {
+    private registryAddress?: string;
+    private stakingAddress?: string;
+
+    constructor(
+        private readonly chain: ChainClient,
+        readonly address: string,
+    ) {}
+
+    private async view<T>(iface: Interface, to: string, fn: string, args: unknown[]): Promise<T> {
+        const data = iface.encodeFunctionData(fn, args);
+        const result = await this.chain.call(to, data);
+        const decoded = iface.decodeFunctionResult(fn, result);
+        return (decoded.length === 1 ? decoded[0] : decoded) as T;
+    }
+
+    async registry(): Promise<string> {
+        this.registryAddress ??= await this.view<string>(coordinator, this.address, "registry", []);
+        return this.registryAddress;
+    }
+
+    async staking(): Promise<string> {
+        this.stakingAddress ??= await this.view<string>(coordinator, this.address, "staking", []);
+        return this.stakingAddress;
+    }
+
+    async getModel(modelId: string): Promise<OnChainModel> {
+        const m = await this.view<{
+            owner: string;
+            onnxHash: string;
+            manifestHash: string;
+            programHash: string;
+            uri: string;
+            terms: { mode: bigint; active: boolean; collateralWei: bigint };
+        }>(registry, await this.registry(), "getModel", [modelId]);
+        return {
+            owner: m.owner,
+            onnxHash: m.onnxHash,
+            manifestHash: m.manifestHash,
+            programHash: m.programHash,
+            uri: m.uri,
+            mode: Number(m.terms.mode),
+            active: m.terms.active,
+            collateralWei: m.terms.collateralWei,
+        };
+    }
+
+    async isRotationPick(modelId: string, operator: string, requestId: bigint): Promise<boolean> {
+        return this.view<boolean>(staking, await this.staking(), "isRotationPick", [modelId, operator, requestId]);
+    }
+
+    async isRegistered(modelId: string, operator: string): Promise<boolean> {
+        return this.view<boolean>(staking, await this.staking(), "isRegistered", [modelId, operator]);
+    }
+
+    async stakeOf(operator: string): Promise<{ stakedWei: bigint; lockedWei: bigint; freeWei: bigint }> {
+        const stakingAddress = await this.staking();
+        const s = await this.view<{ stakedWei: bigint; lockedWei: bigint }>(staking, stakingAddress, "getStake", [
+            operator,
+        ]);
+        const freeWei = await this.view<bigint>(staking, stakingAddress, "freeStake", [operator]);
+        return { stakedWei: s.stakedWei, lockedWei: s.lockedWei, freeWei };
+    }
+
+    async balanceOf(account: string): Promise<bigint> {
+        return this.view<bigint>(coordinator, this.address, "balanceOf", [account]);
+    }
+
+    encodeSubmit(item: AttestedItem): string {
+        return coordinator.encodeFunctionData("submitResult", [
+            item.request,
+            item.resultCode,
+            item.output,
+            item.traceCommitment,
+        ]);
+    }
+
+    /** `submitAttestedResults` calldata; each item is signed by `wallet` (EIP-712, bound to chain and contract). */
+    async encodeSubmitBatch(items: AttestedItem[], wallet: Wallet, chainId: number): Promise<string> {
+        const attested = [];
+        for (const item of items) {
+            attested.push({
+                request: item.request,
+                resultCode: item.resultCode,
+                output: hexlify(item.output),
+                traceCommitment: item.traceCommitment,
+                signature: await this.signAttestation(item, wallet, chainId),
+            });
+        }
+        return coordinator.encodeFunctionData("submitAttestedResults", [attested]);
+    }
+
+    encodeFinalize(request: Request, output: Uint8Array): string {
+        return coordinator.encodeFunctionData("finalize", [request, output]);
+    }
+
+    encodeFinalizeBatch(items: { request: Request; output: Uint8Array }[]): string {
+        return coordinator.encodeFunctionData("finalizeBatch", [
+            items.map((i) => ({ request: i.request, output: hexlify(i.output) })),
+        ]);
+    }
+
+    /** The operator's EIP-712 signature over an attestation (the coordinator's `Attestation` type). */
+    signAttestation(item: AttestedItem, wallet: Wallet, chainId: number): Promise<string> {
+        return wallet.signTypedData(
+            { name: "Verity", version: "1", chainId, verifyingContract: this.address },
+            {
+                Attestation: [
+                    { name: "requestId", type: "uint256" },
+                    { name: "modelId", type: "bytes32" },
+                    { name: "inputHash", type: "bytes32" },
+                    { name: "resultCode", type: "uint8" },
+                    { name: "outputHash", type: "bytes32" },
+                    { name: "traceCommitment", type: "bytes32" },
+                ],
+            },
+            {
+                requestId: item.request.requestId,
+                modelId: item.request.modelId,
+                inputHash: item.request.inputHash,
+                resultCode: item.resultCode,
+                outputHash: keccak256(item.output),
+                traceCommitment: item.traceCommitment,
+            },
+        );
+    }
+}
+
+/** Parses every coordinator log it can; others are skipped. */
+export function parseCoordinatorLog(log: { topics: readonly string[]; data: string }) {
+    try {
+        return coordinator.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+        return null;
+    }
+}

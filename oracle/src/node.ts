@@ -1,0 +1,388 @@
+/**
+ * The operator node: wires config, keys, store, chain client, follower, transaction sender, executor and roles
+ * into one process, runs the main loop and shuts down gracefully.
+ *
+ * Main loop, every `chain.pollIntervalMs`: follow confirmed events into the store → check pending transactions
+ * (receipts, fee bumps, rebroadcasts) → operator (execute, submit) → finalizer (settle). Every step is driven by
+ * the store, so the loop can stop at any instruction (kill -9 included) and the next start carries on.
+ */
+import { join, resolve } from "node:path";
+import { parseUnits, type Wallet } from "ethers";
+import type { Config } from "./config/schema";
+import { loadSigner } from "./config/keys";
+import { createLogger, type Logger } from "./internal/logger";
+import { createMetrics, type NodeMetrics } from "./internal/metrics";
+import { startHttpServer } from "./internal/httpServer";
+import { describeError, PermanentError, shouldRetry } from "./internal/errors";
+import { sleep } from "./internal/retry";
+import { ChainClient, RpcClient, type TransactionReceipt } from "./chain/rpc";
+import { ChainFollower } from "./chain/follower";
+import { CoordinatorClient, eventTopic, FOLLOWED_EVENTS, parseCoordinatorLog } from "./chain/coordinator";
+import { applyRequestEvents, requestFromJson, requestToJson } from "./chain/requestEvents";
+import { TxSender } from "./chain/txSender";
+import { Store, type StoredTx } from "./store/store";
+import { ModelFetcher } from "./models/fetcher";
+import { extractManifest } from "./models/manifest";
+import { Executor } from "./models/executor";
+import { createTracker } from "./roles/tracker";
+import { createOperatorRole } from "./roles/operator";
+import { createFinalizerRole } from "./roles/finalizer";
+import type { NodeContext } from "./roles/context";
+
+/** Recorded block hashes kept for reorg detection. */
+const KEEP_BLOCKS = 256;
+/** Stake and balance gauges are refreshed every this many loop rounds. */
+const STAKE_REFRESH_ROUNDS = 10;
+/** A model that failed to load for a transient reason is retried after this long. */
+const MODEL_RETRY_MS = 30_000;
+/** How long shutdown waits for in-flight inferences before closing anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface NodeOptions {
+    env?: NodeJS.ProcessEnv;
+    /** Replaces the key from config (tests). */
+    wallet?: Wallet;
+    logger?: Logger;
+    /** Skip the HTTP server (tests that run several nodes). */
+    noHttp?: boolean;
+}
+
+export interface RunningNode {
+    readonly address: string;
+    readonly store: Store;
+    readonly metrics: NodeMetrics;
+    readonly logger: Logger;
+    /** URL of the health/metrics server, if started. */
+    readonly httpUrl?: string;
+    /** Resolves after one full loop round completes (tests). */
+    nextRound(): Promise<void>;
+    /** Graceful stop: finish in-flight inferences, flush state, close everything. Idempotent. */
+    stop(): Promise<void>;
+    /** Resolves when the node has stopped (by `stop` or a fatal error). */
+    readonly stopped: Promise<void>;
+}
+
+/** Starts a node; resolves once it is ready (chain checked, models loading, loop running). */
+export async function startNode(config: Config, options: NodeOptions = {}): Promise<RunningNode> {
+    const logger = options.logger ?? createLogger({ level: config.log.level });
+    const metrics = createMetrics();
+    const controller = new AbortController();
+    const signal = controller.signal;
+
+    const wallet = options.wallet ?? (await loadSigner(config.key, options.env ?? process.env));
+    const rpc = new RpcClient({
+        url: config.chain.rpcUrl,
+        timeoutMs: config.chain.rpcTimeoutMs,
+        retry: { signal },
+        onError: (method, error, retryable) => {
+            metrics.rpcErrors.inc({ method, retryable: String(retryable) });
+            logger.debug({ method, retryable, error: describeError(error) }, "rpc call failed");
+        },
+    });
+    const chain = new ChainClient(rpc);
+    const chainId = await chain.chainId();
+    if (chainId !== config.chain.chainId) {
+        throw new PermanentError(
+            "WRONG_CHAIN",
+            `chain.chainId is ${config.chain.chainId} but ${config.chain.rpcUrl} serves chain ${chainId}`,
+        );
+    }
+
+    const dataDir = resolve(config.storage.dataDir);
+    const store = new Store(join(dataDir, "node.sqlite"), {
+        chainId,
+        coordinator: config.chain.coordinator,
+        operator: wallet.address,
+    });
+    const coordinator = new CoordinatorClient(chain, config.chain.coordinator);
+    let head = { number: 0, timestamp: 0 };
+    // Start-up just talked to the chain (chain id, nonce, models): that counts as the first contact.
+    let lastPollOkMs = Date.now();
+
+    const txEvents = {
+        onMined: (tx: StoredTx, receipt: TransactionReceipt) => onMined(ctx, tx, receipt),
+        onDropped: (tx: StoredTx, reason: string) => onDropped(ctx, tx, reason),
+    };
+    const tx = new TxSender(
+        chain,
+        store,
+        wallet,
+        {
+            chainId,
+            stuckAfterMs: config.transactions.stuckAfterMs,
+            feeBumpPercent: config.transactions.feeBumpPercent,
+            maxFeePerGasWei: parseUnits(String(config.transactions.maxFeePerGasGwei), "gwei"),
+        },
+        txEvents,
+        logger.child({ component: "tx" }),
+    );
+    await tx.init();
+
+    const executor = new Executor({
+        concurrency: config.inference.concurrency,
+        timeoutMs: config.inference.timeoutMs,
+        ...(config.inference.intraOpNumThreads > 0 ? { intraOpNumThreads: config.inference.intraOpNumThreads } : {}),
+        onInference: (modelId, seconds, outcome) =>
+            metrics.inferenceSeconds.observe({ model_id: modelId, outcome }, seconds),
+    });
+
+    const ctx: NodeContext = {
+        config,
+        logger,
+        metrics,
+        signal,
+        chain,
+        coordinator,
+        store,
+        wallet,
+        tx,
+        executor,
+        servedModels: new Set(),
+        chainTime: () => head.timestamp,
+    };
+
+    // Models: fetch, verify and load each; a failure is loud and leaves the others serving.
+    const followed = new Set(config.models.map((m) => m.modelId.toLowerCase()));
+    const fetcher = new ModelFetcher({ cacheDir: config.storage.modelCacheDir ?? join(dataDir, "models") });
+    const modelErrors = new Map<string, { message: string; retryAtMs: number | null }>();
+    async function loadModels(): Promise<void> {
+        for (const entry of config.models) {
+            const modelId = entry.modelId.toLowerCase();
+            if (ctx.servedModels.has(modelId)) continue;
+            const failed = modelErrors.get(modelId);
+            if (failed !== undefined && (failed.retryAtMs === null || Date.now() < failed.retryAtMs)) continue;
+            try {
+                const model = await coordinator.getModel(entry.modelId);
+                const uri = entry.uri ?? model.uri;
+                const bytes = await fetcher.fetch(uri, model.onnxHash);
+                const manifest = extractManifest(bytes, model.manifestHash);
+                await executor.load(modelId, bytes, manifest);
+                if (!(await coordinator.isRegistered(entry.modelId, wallet.address))) {
+                    logger.warn(
+                        { model_id: modelId },
+                        "this operator is not registered for the model; submissions will be refused",
+                    );
+                }
+                ctx.servedModels.add(modelId);
+                modelErrors.delete(modelId);
+                logger.info({ model_id: modelId, uri, onnx_hash: model.onnxHash }, "model verified and loaded");
+            } catch (error) {
+                const retry = shouldRetry(error);
+                modelErrors.set(modelId, {
+                    message: describeError(error).message,
+                    retryAtMs: retry ? Date.now() + MODEL_RETRY_MS : null,
+                });
+                logger.error(
+                    { model_id: modelId, error: describeError(error), will_retry: retry },
+                    "model could not be loaded; its requests are declined until it is",
+                );
+            }
+        }
+    }
+    await loadModels();
+
+    const follower = new ChainFollower(
+        chain,
+        store,
+        {
+            coordinator: config.chain.coordinator,
+            topics: FOLLOWED_EVENTS.map(eventTopic),
+            confirmations: config.chain.confirmations,
+            startBlock: config.chain.startBlock,
+            maxBlockRange: config.chain.maxBlockRange,
+            keepBlocks: KEEP_BLOCKS,
+        },
+        createTracker({ store, operator: wallet.address.toLowerCase(), models: followed, metrics, logger }),
+        logger.child({ component: "follower" }),
+    );
+    const operator = createOperatorRole(ctx);
+    const finalizer = createFinalizerRole(ctx);
+
+    const server = options.noHttp
+        ? undefined
+        : await startHttpServer({
+              host: config.server.host,
+              port: config.server.port,
+              metrics,
+              logger,
+              health: () => {
+                  const stalledMs = Date.now() - lastPollOkMs;
+                  const chainOk = stalledMs < Math.max(30_000, config.chain.pollIntervalMs * 10);
+                  const missing = [...followed].filter((m) => !ctx.servedModels.has(m));
+                  return {
+                      status: !chainOk ? "down" : missing.length > 0 ? "degraded" : "ok",
+                      checks: {
+                          chain: {
+                              ok: chainOk,
+                              detail: `head ${head.number}, last poll ${Math.round(stalledMs / 1000)}s ago`,
+                          },
+                          models: {
+                              ok: missing.length === 0,
+                              ...(missing.length > 0
+                                  ? {
+                                        detail: missing
+                                            .map((m) => `${m}: ${modelErrors.get(m)?.message ?? "loading"}`)
+                                            .join("; "),
+                                    }
+                                  : {}),
+                          },
+                          transactions: { ok: true, detail: `${tx.pendingCount()} pending` },
+                      },
+                  };
+              },
+          });
+
+    let roundWaiters: (() => void)[] = [];
+    let round = 0;
+    async function loop(): Promise<void> {
+        while (!signal.aborted) {
+            try {
+                const polled = await follower.poll();
+                head = { number: polled.head.number, timestamp: polled.head.timestamp };
+                lastPollOkMs = Date.now();
+                metrics.chainHeadBlock.set(polled.head.number);
+                metrics.processedBlock.set(polled.processed);
+                await tx.tick();
+                if (config.roles.operator) await operator.tick();
+                if (config.roles.finalizer) await finalizer.tick();
+                metrics.pendingTransactions.set(tx.pendingCount());
+                metrics.inflightInferences.set(operator.inflight());
+                if (round % STAKE_REFRESH_ROUNDS === 0) await refreshStakeGauges();
+                if (modelErrors.size > 0) await loadModels();
+            } catch (error) {
+                if (signal.aborted) break;
+                logger.warn({ error: describeError(error) }, "loop round failed; retrying next round");
+            }
+            round++;
+            const waiters = roundWaiters;
+            roundWaiters = [];
+            for (const wake of waiters) wake();
+            try {
+                await sleep(config.chain.pollIntervalMs, signal);
+            } catch {
+                break;
+            }
+        }
+    }
+
+    async function refreshStakeGauges(): Promise<void> {
+        const stake = await coordinator.stakeOf(wallet.address);
+        metrics.operatorStakeWei.set(Number(stake.stakedWei));
+        metrics.operatorFreeStakeWei.set(Number(stake.freeWei));
+        metrics.operatorLockedCollateralWei.set(Number(stake.lockedWei));
+        metrics.operatorBalanceWei.set(Number(await coordinator.balanceOf(wallet.address)));
+    }
+
+    logger.info(
+        {
+            chain_id: chainId,
+            coordinator: config.chain.coordinator,
+            operator: wallet.address,
+            roles: config.roles,
+            models: [...ctx.servedModels],
+            checkpoint: store.checkpoint() ?? null,
+            http: server?.url ?? null,
+        },
+        "node started",
+    );
+    const running = loop();
+    let stopping: Promise<void> | undefined;
+
+    async function stop(): Promise<void> {
+        stopping ??= (async () => {
+            logger.info("shutting down: finishing in-flight inferences");
+            controller.abort(new Error("shutdown"));
+            await running;
+            const drained = await Promise.race([
+                operator.drain().then(() => true),
+                sleep(SHUTDOWN_GRACE_MS).then(() => false),
+            ]);
+            if (!drained)
+                logger.warn("in-flight inferences did not finish in time; they stay pending for the next start");
+            await executor.close().catch(() => undefined);
+            await server?.close();
+            store.close();
+            logger.info("stopped");
+        })();
+        return stopping;
+    }
+
+    return {
+        address: wallet.address,
+        store,
+        metrics,
+        logger,
+        ...(server ? { httpUrl: server.url } : {}),
+        nextRound: () =>
+            new Promise<void>((wake) => {
+                roundWaiters.push(wake);
+            }),
+        stop,
+        stopped: running.then(() => stopping ?? Promise.resolve()),
+    };
+}
+
+/** A transaction was mined: move the requests it carried on, from the receipt's own logs. */
+function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): void {
+    const submittedIds = new Set<string>();
+    const finalizedIds = new Set<string>();
+    for (const log of receipt.logs) {
+        if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) continue;
+        const parsed = parseCoordinatorLog(log);
+        if (parsed === null) continue;
+        const id = (parsed.args[0] as bigint).toString();
+        if (parsed.name === "ResultSubmitted") submittedIds.add(id);
+        if (parsed.name === "ResultFinalized") finalizedIds.add(id);
+    }
+    const batch = tx.kind === "submit_batch" || tx.kind === "finalize_batch";
+    for (const id of tx.requestIds) {
+        const stored = ctx.store.getRequest(id);
+        if (stored === undefined || stored.txId !== tx.id || stored.state === "done") continue;
+        if (tx.kind === "submit" || tx.kind === "submit_batch") {
+            if (receipt.status === 1 && submittedIds.has(id)) {
+                const request = applyRequestEvents(requestFromJson(stored.request), receipt.logs);
+                ctx.store.update(id, "submitted", {
+                    request: requestToJson(request),
+                    notBefore: Number(request.challengeEndsAt),
+                    txId: null,
+                });
+                ctx.metrics.requestsServed.inc({ model_id: stored.modelId, result_code: String(stored.resultCode) });
+                ctx.metrics.requestEndToEndSeconds.observe(
+                    { model_id: stored.modelId },
+                    (Date.now() - stored.seenAtMs) / 1000,
+                );
+            } else if (receipt.status === 0 && batch) {
+                ctx.store.update(id, "computed", { batchable: false, txId: null });
+            } else {
+                ctx.store.finish(
+                    id,
+                    "reverted",
+                    receipt.status === 0 ? "submit reverted on chain" : "skipped: no longer open",
+                );
+                ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "reverted" });
+            }
+        } else if (tx.kind === "finalize" || tx.kind === "finalize_batch") {
+            if (receipt.status === 1 && finalizedIds.has(id)) {
+                ctx.store.finish(id, "finalized");
+                ctx.metrics.requestsFinalized.inc({ model_id: stored.modelId });
+            } else if (receipt.status === 0 && batch) {
+                ctx.store.update(id, "submitted", { batchable: false, txId: null });
+            } else {
+                ctx.store.finish(id, receipt.status === 0 ? "reverted" : "finalized_by_other");
+            }
+        }
+    }
+    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: receipt.status === 1 ? "mined" : "reverted" });
+}
+
+/** A transaction will not be mined: its requests go back to the step before it. */
+function onDropped(ctx: NodeContext, tx: StoredTx, reason: string): void {
+    for (const id of tx.requestIds) {
+        const stored = ctx.store.getRequest(id);
+        if (stored === undefined || stored.txId !== tx.id) continue;
+        if (stored.state === "submitting") ctx.store.update(id, "computed", { txId: null });
+        else if (stored.state === "finalizing") ctx.store.update(id, "submitted", { txId: null });
+    }
+    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
+    ctx.logger.warn({ request_ids: tx.requestIds, reason }, "transaction dropped; its requests go back a step");
+}

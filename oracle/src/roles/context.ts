@@ -1,0 +1,31 @@
+/**
+ * The one context object the node's services share (conventions: factory functions over one explicit context,
+ * no globals).
+ */
+import type { Wallet } from "ethers";
+import type { Config } from "../config/schema";
+import type { Logger } from "../internal/logger";
+import type { NodeMetrics } from "../internal/metrics";
+import type { ChainClient } from "../chain/rpc";
+import type { CoordinatorClient } from "../chain/coordinator";
+import type { TxSender } from "../chain/txSender";
+import type { Store } from "../store/store";
+import type { Executor } from "../models/executor";
+
+export interface NodeContext {
+    config: Config;
+    logger: Logger;
+    metrics: NodeMetrics;
+    /** Aborted on shutdown. */
+    signal: AbortSignal;
+    chain: ChainClient;
+    coordinator: CoordinatorClient;
+    store: Store;
+    wallet: Wallet;
+    tx: TxSender;
+    executor: Executor;
+    /** Models this node can serve now (loaded and verified), by model id (lowercase). */
+    servedModels: Set<string>;
+    /** Timestamp of the newest block seen (the chain's clock, not the machine's). */
+    chainTime(): number;
+}

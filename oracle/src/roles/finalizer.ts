@@ -1,0 +1,83 @@
+/**
+ * The finalizer role: once the challenge window of one of our results has passed (by the chain's clock),
+ * settle it (`finalize`, or `finalizeBatch` when batching is on). Settlement pays the operator and runs the
+ * consumer's callback; anyone may call it, the operator has the incentive.
+ */
+import { describeError } from "../internal/errors";
+import { decodeRevert } from "../chain/coordinator";
+import { requestFromJson } from "../chain/requestEvents";
+import type { StoredRequest } from "../store/store";
+import type { NodeContext } from "./context";
+
+export interface FinalizerRole {
+    tick(): Promise<void>;
+}
+
+export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
+    const { batching } = ctx.config;
+
+    function settlement(stored: StoredRequest): { request: ReturnType<typeof requestFromJson>; output: Uint8Array } {
+        if (stored.output === null) throw new Error(`request ${stored.requestId} has no stored output`);
+        return { request: requestFromJson(stored.request), output: stored.output };
+    }
+
+    async function finalizeOne(stored: StoredRequest): Promise<void> {
+        const { request, output } = settlement(stored);
+        const data = ctx.coordinator.encodeFinalize(request, output);
+        const sent = await ctx.tx.send("finalize", ctx.coordinator.address, data, [stored.requestId], "finalizing");
+        if (sent.sent) return;
+        const decoded = decodeRevert(sent.revert.data);
+        if (decoded.name === "CoordinatorChallengeWindowOpen") {
+            // Our clock ran ahead of the next block's: try again a little later.
+            ctx.store.update(stored.requestId, "submitted", { notBefore: ctx.chainTime() + 1 });
+            return;
+        }
+        // The commitment changed under us (challenged, finalized by someone else, reorged): the follower will
+        // report what happened; stop trying to finalize this struct.
+        ctx.store.finish(stored.requestId, "reverted", `finalize would revert: ${decoded.name}`);
+        ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "finalize_reverted" });
+        ctx.logger.warn({ request_id: stored.requestId, error: decoded.name }, "finalize would revert; not sending it");
+    }
+
+    async function finalizeBatch(batch: StoredRequest[]): Promise<void> {
+        const ids = batch.map((s) => s.requestId);
+        const data = ctx.coordinator.encodeFinalizeBatch(batch.map(settlement));
+        const sent = await ctx.tx.send("finalize_batch", ctx.coordinator.address, data, ids, "finalizing");
+        if (sent.sent) return;
+        ctx.logger.warn(
+            { request_ids: ids, error: decodeRevert(sent.revert.data).name },
+            "finalize batch would revert; finalizing its items one by one",
+        );
+        ctx.store.transaction(() => {
+            for (const id of ids) ctx.store.update(id, "submitted", { batchable: false });
+        });
+    }
+
+    return {
+        async tick() {
+            const due = ctx.store.requestsIn("submitted", { readyAt: ctx.chainTime() });
+            const singles = due.filter((s) => !batching.enabled || !s.batchable);
+            const batchable = batching.enabled ? due.filter((s) => s.batchable) : [];
+            for (const stored of singles) {
+                if (ctx.signal.aborted) return;
+                try {
+                    await finalizeOne(stored);
+                } catch (error) {
+                    ctx.logger.warn(
+                        { request_id: stored.requestId, error: describeError(error) },
+                        "finalize failed; will retry",
+                    );
+                }
+            }
+            while (batchable.length > 0 && !ctx.signal.aborted) {
+                const batch = batchable.splice(0, batching.maxSize);
+                try {
+                    if (batch.length === 1 && batch[0] !== undefined) await finalizeOne(batch[0]);
+                    else await finalizeBatch(batch);
+                } catch (error) {
+                    ctx.logger.warn({ error: describeError(error) }, "finalize batch failed; will retry");
+                }
+            }
+        },
+    };
+}

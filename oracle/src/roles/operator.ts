@@ -1,0 +1,202 @@
+/**
+ * The operator role: execute the requests assigned to this node and submit their results.
+ *
+ * `pending` → (assigned now, or the exclusive window is over) → executed with a concurrency bound → `computed`
+ * (result stored) → submitted alone (`submitResult`) or in a batch of EIP-712-attested results
+ * (`submitAttestedResults`, up to `batching.maxSize`, waiting at most `batching.maxWaitMs` for it to fill).
+ *
+ * Bad input never leaves a request stuck: the executor turns it into an INVALID_INPUT or MODEL_ERROR result,
+ * which is submitted like any other. Only what the node cannot answer honestly (a model it could not load, an
+ * inference timeout, a verification mode it does not support) is declined, which lets the consumer cancel and be
+ * refunded after the deadline.
+ */
+import { describeError } from "../internal/errors";
+import { decodeRevert, ZERO_BYTES32, type AttestedItem } from "../chain/coordinator";
+import { requestFromJson, VerificationMode } from "../chain/requestEvents";
+import type { RevertError } from "../chain/rpc";
+import type { StoredRequest } from "../store/store";
+import type { NodeContext } from "./context";
+
+export interface OperatorRole {
+    /** Starts executions and sends submissions that are due. Never throws for one request's fault. */
+    tick(): Promise<void>;
+    /** Resolves when no execution is in flight. */
+    drain(): Promise<void>;
+    inflight(): number;
+}
+
+export function createOperatorRole(ctx: NodeContext): OperatorRole {
+    const me = ctx.wallet.address.toLowerCase();
+    const running = new Map<string, Promise<void>>();
+    const { batching } = ctx.config;
+
+    async function isAssigned(stored: StoredRequest): Promise<boolean> {
+        const request = requestFromJson(stored.request);
+        const preferred = String(request.preferredOperator).toLowerCase();
+        if (preferred !== "0x0000000000000000000000000000000000000000") return preferred === me;
+        return ctx.coordinator.isRotationPick(stored.modelId, ctx.wallet.address, BigInt(request.requestId));
+    }
+
+    /** Decides whether to execute now, later or never; returns true to execute now. */
+    async function admit(stored: StoredRequest): Promise<boolean> {
+        const request = requestFromJson(stored.request);
+        const now = ctx.chainTime();
+        if (now > Number(request.deadline)) {
+            ctx.store.finish(stored.requestId, "expired", "deadline passed before execution");
+            return false;
+        }
+        if (!ctx.servedModels.has(stored.modelId)) {
+            decline(stored, "model not available on this node (see the model-loading error in the log)");
+            return false;
+        }
+        if (BigInt(request.mode) === VerificationMode.BISECTION) {
+            decline(stored, "BISECTION models need execution traces, which this node does not produce yet");
+            return false;
+        }
+        const exclusiveUntil = Number(request.exclusiveUntil);
+        if (now < exclusiveUntil && !(await isAssigned(stored))) {
+            // Another operator's exclusive window: come back when it ends, as a backup.
+            ctx.store.update(stored.requestId, "pending", { notBefore: exclusiveUntil });
+            return false;
+        }
+        return true;
+    }
+
+    function decline(stored: StoredRequest, reason: string): void {
+        ctx.store.finish(stored.requestId, "declined", reason);
+        ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "declined" });
+        ctx.logger.warn({ request_id: stored.requestId, model_id: stored.modelId, reason }, "request declined");
+    }
+
+    async function execute(stored: StoredRequest): Promise<void> {
+        try {
+            const result = await ctx.executor.run(stored.modelId, stored.input);
+            ctx.store.saveResult(stored.requestId, result);
+            const log = { request_id: stored.requestId, model_id: stored.modelId, result_code: result.resultCode };
+            if (result.resultCode === 0) ctx.logger.info({ ...log, inference_ms: result.inferenceMs }, "executed");
+            else
+                ctx.logger.warn(
+                    { ...log, reason: result.reason },
+                    "input or model error; answering with an error code",
+                );
+        } catch (error) {
+            if (ctx.signal.aborted) return; // shutting down: the request stays pending for the next start
+            decline(stored, describeError(error).message);
+        }
+    }
+
+    async function startExecutions(): Promise<void> {
+        const room = ctx.config.inference.concurrency * 2 - running.size;
+        if (room <= 0) return;
+        const due = ctx.store.requestsIn("pending", { readyAt: ctx.chainTime(), limit: room + running.size });
+        for (const stored of due) {
+            if (running.size >= ctx.config.inference.concurrency * 2) break;
+            if (running.has(stored.requestId) || ctx.signal.aborted) continue;
+            let admitted: boolean;
+            try {
+                admitted = await admit(stored);
+            } catch (error) {
+                // RPC trouble deciding assignment: try again next tick.
+                ctx.logger.warn(
+                    { request_id: stored.requestId, error: describeError(error) },
+                    "admission check failed",
+                );
+                continue;
+            }
+            if (!admitted) continue;
+            const job = execute(stored).finally(() => running.delete(stored.requestId));
+            running.set(stored.requestId, job);
+        }
+    }
+
+    function toItem(stored: StoredRequest): AttestedItem {
+        if (stored.output === null || stored.resultCode === null) {
+            throw new Error(`request ${stored.requestId} has no stored result`);
+        }
+        return {
+            request: requestFromJson(stored.request),
+            resultCode: stored.resultCode,
+            output: stored.output,
+            traceCommitment: ZERO_BYTES32,
+        };
+    }
+
+    /** What a refused simulation means for one request. */
+    function onRevert(stored: StoredRequest, revert: RevertError): void {
+        const decoded = decodeRevert(revert.data);
+        const request = requestFromJson(stored.request);
+        const log = { request_id: stored.requestId, error: decoded.name };
+        if (decoded.name === "CoordinatorNotAssignedOperator" && ctx.chainTime() < Number(request.exclusiveUntil)) {
+            ctx.store.update(stored.requestId, "pending", { notBefore: Number(request.exclusiveUntil) });
+            ctx.logger.info(log, "not the assigned operator after all; waiting for the exclusive window to end");
+            return;
+        }
+        const outcome = decoded.name === "CoordinatorDeadlinePassed" ? "expired" : "reverted";
+        ctx.store.finish(stored.requestId, outcome, `submission would revert: ${decoded.name}`);
+        ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: outcome });
+        ctx.logger.warn(log, "submission would revert; not sending it");
+    }
+
+    async function submitOne(stored: StoredRequest): Promise<void> {
+        const data = ctx.coordinator.encodeSubmit(toItem(stored));
+        const sent = await ctx.tx.send("submit", ctx.coordinator.address, data, [stored.requestId], "submitting");
+        if (!sent.sent) onRevert(stored, sent.revert);
+    }
+
+    async function submitBatch(batch: StoredRequest[]): Promise<void> {
+        const data = await ctx.coordinator.encodeSubmitBatch(batch.map(toItem), ctx.wallet, ctx.config.chain.chainId);
+        const ids = batch.map((s) => s.requestId);
+        const sent = await ctx.tx.send("submit_batch", ctx.coordinator.address, data, ids, "submitting");
+        if (!sent.sent) {
+            // One bad item reverts the whole batch: send these one by one, where each gets its own verdict.
+            ctx.logger.warn(
+                { request_ids: ids, error: decodeRevert(sent.revert.data).name },
+                "batch would revert; submitting its items one by one",
+            );
+            ctx.store.transaction(() => {
+                for (const id of ids) ctx.store.update(id, "computed", { batchable: false });
+            });
+        }
+    }
+
+    async function sendSubmissions(): Promise<void> {
+        const computed = ctx.store.requestsIn("computed");
+        if (computed.length === 0) return;
+        const singles = computed.filter((s) => !batching.enabled || !s.batchable);
+        const batchable = batching.enabled ? computed.filter((s) => s.batchable) : [];
+        for (const stored of singles) {
+            if (ctx.signal.aborted) return;
+            try {
+                await submitOne(stored);
+            } catch (error) {
+                ctx.logger.warn(
+                    { request_id: stored.requestId, error: describeError(error) },
+                    "submission failed; will retry",
+                );
+            }
+        }
+        while (batchable.length > 0 && !ctx.signal.aborted) {
+            const oldest = batchable[0];
+            const full = batchable.length >= batching.maxSize;
+            if (!full && oldest !== undefined && Date.now() - oldest.updatedAtMs < batching.maxWaitMs) return;
+            const batch = batchable.splice(0, batching.maxSize);
+            try {
+                if (batch.length === 1 && batch[0] !== undefined) await submitOne(batch[0]);
+                else await submitBatch(batch);
+            } catch (error) {
+                ctx.logger.warn({ error: describeError(error) }, "batch submission failed; will retry");
+            }
+        }
+    }
+
+    return {
+        async tick() {
+            await startExecutions();
+            await sendSubmissions();
+        },
+        async drain() {
+            await Promise.allSettled([...running.values()]);
+        },
+        inflight: () => running.size,
+    };
+}

@@ -1,0 +1,170 @@
+/**
+ * End-to-end harness: the in-process Hardhat chain served over HTTP (as `hardhat node` does), a deployment with
+ * real ONNX models registered by their true hashes, funded consumers, and node configs pointing at it all.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import hre, { ethers } from "hardhat";
+import { HDNodeWallet, Wallet, keccak256 } from "ethers";
+import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import { parseConfig } from "../../oracle/src/config/load";
+import type { Config } from "../../oracle/src/config/schema";
+import type { RecordingConsumer } from "../../typechain-types";
+import { deployCore, MODEL_FEE, MODEL_WINDOW, Mode, NO_FEE_LIMIT, TOKEN } from "../helpers/verity";
+
+/** Hardhat's default accounts come from this mnemonic; the node needs the private keys. */
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** The private-key wallet of Hardhat account `index` (operators are 3, 4, 5 in deployCore). */
+export function hardhatWallet(index: number): Wallet {
+    const node = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
+    return new Wallet(node.privateKey);
+}
+
+/** Serves the in-process Hardhat network on 127.0.0.1 (random port). */
+export async function startRpcServer(): Promise<{ url: string; close(): Promise<void> }> {
+    const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: hre.network.provider });
+    const { address, port } = await server.listen();
+    return { url: `http://${address}:${port}`, close: () => server.close() };
+}
+
+export interface ModelArtifact {
+    onnx: Uint8Array;
+    manifestJson: string;
+}
+
+export interface E2EDeployment extends Awaited<ReturnType<typeof deployCore>> {
+    recorder: RecordingConsumer;
+    /** Registered model ids, in the order given. */
+    modelIds: string[];
+    /** Where each model file was written (its registered URI). */
+    modelPaths: string[];
+    dir: string;
+}
+
+/**
+ * Deploys the protocol, writes each model to a temp dir and registers it under its real onnx/manifest hashes,
+ * stakes `operatorCount` operators (deployCore's op1.. in order) for every model, and funds a RecordingConsumer.
+ */
+export async function deployForNode(
+    models: ModelArtifact[],
+    opts: { operatorCount?: number; mode?: number; windowSeconds?: number } = {},
+): Promise<E2EDeployment> {
+    const d = await deployCore();
+    const dir = mkdtempSync(join(tmpdir(), "verity-e2e-"));
+    const modelIds: string[] = [];
+    const modelPaths: string[] = [];
+    for (const [i, model] of models.entries()) {
+        const path = join(dir, `model-${i}.onnx`);
+        writeFileSync(path, model.onnx);
+        const salt = ethers.id(`e2e-model-${i}`);
+        await d.registry.connect(d.publisher).registerModel(salt, {
+            onnxHash: keccak256(model.onnx),
+            manifestHash: keccak256(Buffer.from(model.manifestJson, "utf8")),
+            programHash: ethers.id("program"),
+            uri: path,
+            mode: opts.mode ?? Mode.QUORUM,
+            feeWei: MODEL_FEE,
+            collateralWei: TOKEN,
+            challengeWindowSeconds: opts.windowSeconds ?? MODEL_WINDOW,
+        });
+        modelIds.push(await d.registry.computeModelId(await d.publisher.getAddress(), salt));
+        modelPaths.push(path);
+    }
+    const operators = d.operators.slice(0, opts.operatorCount ?? 1);
+    for (const op of operators) {
+        const stake = 1_000n * TOKEN;
+        await d.token.mint(await op.getAddress(), stake);
+        await d.token.connect(op).approve(await d.staking.getAddress(), stake);
+        await d.staking.connect(op).stake(stake);
+        for (const modelId of modelIds) await d.staking.connect(op).registerForModel(modelId);
+    }
+    const recorder = await ethers.deployContract("RecordingConsumer", [await d.coordinator.getAddress()]);
+    const funding = 1_000n * TOKEN;
+    await d.token.mint(await d.admin.getAddress(), funding);
+    await d.token.connect(d.admin).approve(await d.coordinator.getAddress(), funding);
+    await d.coordinator.connect(d.admin).deposit(await recorder.getAddress(), funding);
+    return { ...d, recorder, modelIds, modelPaths, dir };
+}
+
+/** A validated node config for the deployment; `overrides` are merged section by section. */
+export async function nodeConfig(
+    d: E2EDeployment,
+    rpcUrl: string,
+    overrides: Record<string, Record<string, unknown>> = {},
+): Promise<Config> {
+    const { chainId } = await ethers.provider.getNetwork();
+    const raw: Record<string, Record<string, unknown> | unknown[]> = {
+        chain: {
+            rpcUrl,
+            chainId: Number(chainId),
+            coordinator: await d.coordinator.getAddress(),
+            confirmations: 0,
+            pollIntervalMs: 100,
+            ...overrides.chain,
+        },
+        key: { source: "env" },
+        models: d.modelIds.map((modelId) => ({ modelId })),
+        storage: { dataDir: mkdtempSync(join(d.dir, "node-")), ...overrides.storage },
+        inference: { concurrency: 2, ...overrides.inference },
+        batching: { enabled: false, ...overrides.batching },
+        transactions: { stuckAfterMs: 60_000, ...overrides.transactions },
+        server: { port: 0, ...overrides.server },
+        log: { level: "warn", ...overrides.log },
+    };
+    if (overrides.roles) raw.roles = overrides.roles;
+    return parseConfig(raw, {});
+}
+
+/** Writes a config file (for the CLI in a child process). */
+export function writeConfig(d: E2EDeployment, config: Config, name = "verity.config.json"): string {
+    const path = join(d.dir, name);
+    writeFileSync(path, JSON.stringify(config, null, 2));
+    return path;
+}
+
+/** Sends a request from the recording consumer; returns its request id. */
+export async function request(
+    d: E2EDeployment,
+    modelId: string,
+    input: Uint8Array,
+    opts: { deadlineIn?: number; callbackGasLimit?: number; preferred?: string } = {},
+): Promise<bigint> {
+    const block = await ethers.provider.getBlock("latest");
+    const tx = await d.recorder.request(modelId, input, {
+        callbackGasLimit: opts.callbackGasLimit ?? 500_000,
+        deadline: (block?.timestamp ?? 0) + (opts.deadlineIn ?? 3_600),
+        preferredOperator: opts.preferred ?? ethers.ZeroAddress,
+        maxFeeWei: NO_FEE_LIMIT,
+    });
+    const receipt = await tx.wait();
+    for (const log of receipt?.logs ?? []) {
+        const parsed = d.coordinator.interface.parseLog(log);
+        if (parsed?.name === "InferenceRequested") return parsed.args.requestId as bigint;
+    }
+    throw new Error("no InferenceRequested event");
+}
+
+/** Polls `predicate` until it holds (or throws after `timeoutMs`, naming `what`). */
+export async function waitFor(
+    what: string,
+    predicate: () => Promise<boolean> | boolean,
+    timeoutMs = 60_000,
+    intervalMs = 100,
+): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (await predicate()) return;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, intervalMs));
+    }
+}
+
+/** Moves chain time past the challenge window and mines a block. */
+export async function passChallengeWindow(seconds = MODEL_WINDOW + 1): Promise<void> {
+    await hre.network.provider.send("evm_increaseTime", [seconds]);
+    await hre.network.provider.send("evm_mine", []);
+}
+
+export { MODEL_FEE };

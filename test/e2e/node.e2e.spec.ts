@@ -1,0 +1,240 @@
+/**
+ * The operator node end to end against the in-process Hardhat chain over HTTP: real ONNX models fetched and
+ * verified by hash, requests from a consumer contract, results submitted, finalized and delivered by callback.
+ */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { hexlify, keccak256 } from "ethers";
+import { writeFileSync } from "node:fs";
+import { startNode, type RunningNode } from "../../oracle/src/node";
+import { silentLogger } from "../../oracle/src/internal/logger";
+import { Executor } from "../../oracle/src/models/executor";
+import { parseManifest } from "../../oracle/src/models/manifest";
+import { decodeTensors, DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { failingModel, multiIOFloatModel, tinyIntegerModel } from "../../models/examples";
+import {
+    deployForNode,
+    hardhatWallet,
+    nodeConfig,
+    passChallengeWindow,
+    request,
+    startRpcServer,
+    waitFor,
+    type E2EDeployment,
+    type ModelArtifact,
+} from "./harness";
+
+const OPERATOR = hardhatWallet(3); // deployCore's first operator
+
+/** What an independent executor computes for `input` on `model` (the chain must deliver exactly this). */
+async function expected(model: ModelArtifact, input: Uint8Array): Promise<{ resultCode: number; output: string }> {
+    const executor = new Executor({ concurrency: 1, timeoutMs: 30_000 });
+    try {
+        await executor.load("m", model.onnx, parseManifest(model.manifestJson));
+        const result = await executor.run("m", input);
+        return { resultCode: result.resultCode, output: hexlify(result.output) };
+    } finally {
+        await executor.close();
+    }
+}
+
+async function delivered(d: E2EDeployment, id: bigint): Promise<{ resultCode: number; count: number; output: string }> {
+    const r = await d.recorder.delivery(id);
+    return { resultCode: Number(r.resultCode), count: Number(r.count), output: r.output };
+}
+
+describe("operator node (end to end)", function () {
+    this.timeout(180_000);
+    let rpc: Awaited<ReturnType<typeof startRpcServer>>;
+    let node: RunningNode | undefined;
+
+    before(async () => {
+        rpc = await startRpcServer();
+    });
+    after(async () => {
+        await rpc.close();
+    });
+    afterEach(async () => {
+        await node?.stop();
+        node = undefined;
+    });
+
+    const tiny = tinyIntegerModel();
+    const multi = multiIOFloatModel();
+    const tinyInput = (values: bigint[]) => encodeTensors([{ dtype: DType.INT32, shape: [1, 4], data: values }]);
+    const multiInput = (features: bigint[], scale: bigint) =>
+        encodeTensors([
+            { dtype: DType.INT32, shape: [1, 4], data: features },
+            { dtype: DType.INT32, shape: [1, 1], data: [scale] },
+        ]);
+
+    it("serves an integer model and a multi-input/output float model, then settles by callback", async () => {
+        const d = await deployForNode([tiny, multi]);
+        const [tinyId, multiId] = d.modelIds as [string, string];
+        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+
+        const cases: { model: ModelArtifact; modelId: string; input: Uint8Array }[] = [
+            { model: tiny, modelId: tinyId, input: tinyInput([1n, -2n, 300n, 4n]) },
+            { model: tiny, modelId: tinyId, input: tinyInput([0n, 0n, 0n, -7n]) },
+            { model: multi, modelId: multiId, input: multiInput([12_345n, -5_000n, 0n, 99_999n], 150n) },
+            { model: multi, modelId: multiId, input: multiInput([1n, 2n, 3n, 4n], -25n) },
+        ];
+        const ids: bigint[] = [];
+        for (const c of cases) ids.push(await request(d, c.modelId, c.input));
+
+        await waitFor("all results submitted", () => node!.store.countByState().submitted === cases.length);
+        await passChallengeWindow();
+        await waitFor(
+            "all results delivered",
+            async () => (await d.recorder.totalCallbacks()) === BigInt(cases.length),
+        );
+
+        for (const [i, c] of cases.entries()) {
+            const want = await expected(c.model, c.input);
+            const got = await delivered(d, ids[i]!);
+            expect(got.count, `request ${i} delivered once`).to.equal(1);
+            expect(got.resultCode, `request ${i} result code`).to.equal(0);
+            expect(got.output, `request ${i} output`).to.equal(want.output);
+            // The multi-IO model answers with two tensors, in manifest order.
+            expect(decodeTensors(Buffer.from(got.output.slice(2), "hex")).length).to.equal(
+                c.model === multi ? 2 : decodeTensors(Buffer.from(want.output.slice(2), "hex")).length,
+            );
+        }
+        await waitFor("the node records the settlements", () => node!.store.outcomes().finalized === cases.length);
+        expect(node.store.outcomes(), "outcomes").to.deep.equal({ finalized: cases.length });
+        // The operator was paid: its coordinator balance holds the fees minus the protocol's share.
+        expect(await d.coordinator.balanceOf(OPERATOR.address)).to.be.greaterThan(0n);
+    });
+
+    it("answers malformed input with INVALID_INPUT and a failing model with MODEL_ERROR, and keeps serving", async () => {
+        const failing = failingModel();
+        const d = await deployForNode([tiny, failing]);
+        const [tinyId, failingId] = d.modelIds as [string, string];
+        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+
+        const garbage = await request(d, tinyId, Uint8Array.from([0xde, 0xad, 0xbe, 0xef]));
+        const wrongShape = await request(
+            d,
+            tinyId,
+            encodeTensors([{ dtype: DType.INT32, shape: [1, 3], data: [1n, 2n, 3n] }]),
+        );
+        const wrongDtype = await request(
+            d,
+            tinyId,
+            encodeTensors([{ dtype: DType.INT64, shape: [1, 4], data: [1n, 2n, 3n, 4n] }]),
+        );
+        const failingInput = failing.badInput;
+        const modelError = await request(d, failingId, failingInput);
+        const good = await request(d, tinyId, tinyInput([5n, 6n, 7n, 8n]));
+
+        await waitFor("all results submitted", () => node!.store.countByState().submitted === 5);
+        await passChallengeWindow();
+        await waitFor("all delivered", async () => (await d.recorder.totalCallbacks()) === 5n);
+
+        for (const id of [garbage, wrongShape, wrongDtype]) {
+            expect(await delivered(d, id)).to.deep.equal({ resultCode: 1, count: 1, output: "0x" });
+        }
+        expect(await delivered(d, modelError)).to.deep.equal({ resultCode: 2, count: 1, output: "0x" });
+        const ok = await delivered(d, good);
+        expect(ok.resultCode).to.equal(0);
+        expect(ok.output).to.equal((await expected(tiny, tinyInput([5n, 6n, 7n, 8n]))).output);
+    });
+
+    it("refuses a model whose bytes do not match the registered hash, declines its requests, serves the rest", async () => {
+        const d = await deployForNode([tiny, multi]);
+        const [tinyId, multiId] = d.modelIds as [string, string];
+        // Tamper with the multi model's file after registration: one byte flipped.
+        const tampered = Uint8Array.from(multi.onnx);
+        tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0xff;
+        writeFileSync(d.modelPaths[1]!, tampered);
+
+        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        const health = (await (await fetch(`${node.httpUrl}/healthz`)).json()) as {
+            status: string;
+            checks: { models: { ok: boolean; detail?: string } };
+        };
+        expect(health.status).to.equal("degraded");
+        expect(health.checks.models.detail).to.match(/MODEL_HASH_MISMATCH|hash/i);
+
+        const refused = await request(d, multiId, multiInput([1n, 2n, 3n, 4n], 100n), { deadlineIn: 120 });
+        const served = await request(d, tinyId, tinyInput([1n, 1n, 1n, 1n]));
+        await waitFor("tiny request submitted", () => node!.store.countByState().submitted === 1);
+        await waitFor(
+            "multi request declined",
+            () => node!.store.getRequest(refused.toString())?.outcome === "declined",
+        );
+        expect(node.store.getRequest(served.toString())?.state).to.equal("submitted");
+
+        // Nothing was submitted for the declined request, so its consumer can cancel after the deadline.
+        const commitment = await d.coordinator.getCommitment(refused);
+        expect(commitment).to.not.equal(ethers.ZeroHash);
+        const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text();
+        expect(metrics).to.match(/verity_requests_failed_total\{model_id="[^"]+",reason="declined"\} 1/);
+        expect(metrics).to.match(/verity_requests_served_total\{model_id="[^"]+",result_code="0"\} 1/);
+    });
+
+    it("batches submissions and finalizations into the batch entry points", async () => {
+        const d = await deployForNode([tiny]);
+        const [tinyId] = d.modelIds as [string];
+        node = await startNode(
+            await nodeConfig(d, rpc.url, { batching: { enabled: true, maxSize: 4, maxWaitMs: 300 } }),
+            { wallet: OPERATOR, logger: silentLogger() },
+        );
+        const inputs = Array.from({ length: 6 }, (_, i) => tinyInput([BigInt(i), 1n, 2n, 3n]));
+        const ids: bigint[] = [];
+        for (const input of inputs) ids.push(await request(d, tinyId, input));
+        await waitFor("all submitted", () => node!.store.countByState().submitted === inputs.length);
+        await passChallengeWindow();
+        await waitFor("all delivered", async () => (await d.recorder.totalCallbacks()) === BigInt(inputs.length));
+
+        // Every transaction the operator sent: batches of at most 4, and fewer transactions than requests.
+        const kinds = await operatorCalls(d);
+        expect(kinds.filter((k) => k === "submitAttestedResults").length).to.be.within(1, 3);
+        expect(
+            kinds.filter((k) => k === "submitResult").length +
+                kinds.filter((k) => k === "submitAttestedResults").length,
+        ).to.be.lessThan(inputs.length);
+        expect(kinds).to.include("finalizeBatch");
+        for (const [i, id] of ids.entries()) {
+            const got = await delivered(d, id);
+            expect(got.count).to.equal(1);
+            expect(got.output).to.equal((await expected(tiny, inputs[i]!)).output);
+        }
+    });
+
+    it("backfills requests made while it was down from its checkpoint after a restart", async () => {
+        const d = await deployForNode([tiny]);
+        const [tinyId] = d.modelIds as [string];
+        const config = await nodeConfig(d, rpc.url);
+        node = await startNode(config, { wallet: OPERATOR, logger: silentLogger() });
+        const first = await request(d, tinyId, tinyInput([1n, 2n, 3n, 4n]));
+        await waitFor("first submitted", () => node!.store.getRequest(first.toString())?.state === "submitted");
+        await node.stop();
+
+        const whileDown = [];
+        for (let i = 0; i < 3; i++) whileDown.push(await request(d, tinyId, tinyInput([BigInt(i), 0n, 0n, 0n])));
+        node = await startNode(config, { wallet: OPERATOR, logger: silentLogger() });
+        await waitFor("backfilled and submitted", () => node!.store.countByState().submitted === 4);
+        await passChallengeWindow();
+        await waitFor("all delivered", async () => (await d.recorder.totalCallbacks()) === 4n);
+        for (const id of [first, ...whileDown]) expect((await delivered(d, id)).count).to.equal(1);
+    });
+});
+
+/** The coordinator functions called by the operator's transactions, in order. */
+async function operatorCalls(d: E2EDeployment): Promise<string[]> {
+    const latest = await ethers.provider.getBlockNumber();
+    const out: string[] = [];
+    const coordinator = (await d.coordinator.getAddress()).toLowerCase();
+    for (let n = 0; n <= latest; n++) {
+        const block = await ethers.provider.getBlock(n, true);
+        for (const tx of block?.prefetchedTransactions ?? []) {
+            if (tx.from.toLowerCase() !== OPERATOR.address.toLowerCase() || tx.to?.toLowerCase() !== coordinator)
+                continue;
+            out.push(d.coordinator.interface.parseTransaction({ data: tx.data })?.name ?? "unknown");
+        }
+    }
+    return out;
+}
+
+export { keccak256 };

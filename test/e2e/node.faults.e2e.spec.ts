@@ -1,0 +1,271 @@
+/**
+ * The node under faults: a flaky RPC endpoint, a chain reorganisation, a transaction stuck in the pool, and
+ * kill -9 at random points during a burst of requests. In every case each request settles exactly once and the
+ * operator never pays for a reverted transaction.
+ */
+import { expect } from "chai";
+import hre, { ethers } from "hardhat";
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { startNode, type RunningNode } from "../../oracle/src/node";
+import { silentLogger } from "../../oracle/src/internal/logger";
+import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { tinyIntegerModel } from "../../models/examples";
+import {
+    deployForNode,
+    hardhatWallet,
+    nodeConfig,
+    passChallengeWindow,
+    request,
+    startRpcServer,
+    waitFor,
+    writeConfig,
+    type E2EDeployment,
+} from "./harness";
+import { startFaultProxy } from "./faultProxy";
+
+const OPERATOR = hardhatWallet(3);
+const tiny = tinyIntegerModel();
+const input = (i: number) => encodeTensors([{ dtype: DType.INT32, shape: [1, 4], data: [BigInt(i), -1n, 2n, 3n] }]);
+
+/** Receipts of every transaction the operator sent, in chain order. */
+async function operatorReceipts(): Promise<
+    { to: string; status: number; name: string; hash: string; nonce: number }[]
+> {
+    const latest = await ethers.provider.getBlockNumber();
+    const out = [];
+    for (let n = 0; n <= latest; n++) {
+        const block = await ethers.provider.getBlock(n, true);
+        for (const tx of block?.prefetchedTransactions ?? []) {
+            if (tx.from.toLowerCase() !== OPERATOR.address.toLowerCase()) continue;
+            const receipt = await ethers.provider.getTransactionReceipt(tx.hash);
+            out.push({
+                to: tx.to ?? "",
+                status: receipt?.status ?? -1,
+                name: tx.data.slice(0, 10),
+                hash: tx.hash,
+                nonce: tx.nonce,
+            });
+        }
+    }
+    return out;
+}
+
+/** Every request delivered exactly once; the operator sent exactly one successful submission per request. */
+async function expectSettledExactlyOnce(d: E2EDeployment, ids: bigint[]): Promise<void> {
+    for (const id of ids) {
+        const delivery = await d.recorder.delivery(id);
+        expect(Number(delivery.count), `request ${id} callbacks`).to.equal(1);
+        expect(Number(delivery.resultCode), `request ${id} result code`).to.equal(0);
+    }
+    expect(await d.recorder.totalCallbacks()).to.equal(BigInt(ids.length));
+    const receipts = await operatorReceipts();
+    const coordinator = (await d.coordinator.getAddress()).toLowerCase();
+    const calls = receipts.filter((r) => r.to.toLowerCase() === coordinator);
+    expect(
+        calls.filter((r) => r.status !== 1),
+        "reverted operator transactions",
+    ).to.deep.equal([]);
+    const submitSelector = d.coordinator.interface.getFunction("submitResult").selector;
+    expect(calls.filter((r) => r.name === submitSelector).length, "submissions").to.equal(ids.length);
+}
+
+describe("operator node under faults (end to end)", function () {
+    this.timeout(300_000);
+    let rpc: Awaited<ReturnType<typeof startRpcServer>>;
+    let node: RunningNode | undefined;
+
+    before(async () => {
+        rpc = await startRpcServer();
+    });
+    after(async () => {
+        await rpc.close();
+    });
+    afterEach(async () => {
+        await node?.stop();
+        node = undefined;
+        await hre.network.provider.send("evm_setAutomine", [true]);
+    });
+
+    it("settles every request through an RPC endpoint that drops, delays and errors calls", async () => {
+        const d = await deployForNode([tiny]);
+        const proxy = await startFaultProxy(rpc.url, {
+            dropBefore: 0.05,
+            dropAfter: 0.05,
+            httpError: 0.05,
+            rpcError: 0.05,
+            delay: 0.2,
+            maxDelayMs: 150,
+        });
+        try {
+            const config = await nodeConfig(d, proxy.url, { chain: { rpcTimeoutMs: 2_000 } });
+            node = await startNode(config, { wallet: OPERATOR, logger: silentLogger() });
+            const ids: bigint[] = [];
+            for (let i = 0; i < 8; i++) ids.push(await request(d, d.modelIds[0]!, input(i)));
+            await waitFor("all submitted", () => node!.store.countByState().submitted === ids.length, 120_000);
+            await passChallengeWindow();
+            await waitFor(
+                "all delivered",
+                async () => (await d.recorder.totalCallbacks()) === BigInt(ids.length),
+                120_000,
+            );
+            await expectSettledExactlyOnce(d, ids);
+            // The proxy really did misbehave, in every way it can.
+            expect(proxy.stats.dropBefore).to.be.greaterThan(0);
+            expect(proxy.stats.dropAfter).to.be.greaterThan(0);
+            expect(proxy.stats.httpError).to.be.greaterThan(0);
+            expect(proxy.stats.rpcError).to.be.greaterThan(0);
+        } finally {
+            await node?.stop();
+            node = undefined;
+            await proxy.close();
+        }
+    });
+
+    it("drops a request that a reorg removed, fills the nonce of its lost submission, and keeps serving", async () => {
+        const d = await deployForNode([tiny]);
+        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        const snapshot = (await hre.network.provider.send("evm_snapshot", [])) as string;
+        const doomed = await request(d, d.modelIds[0]!, input(1));
+        await waitFor(
+            "doomed request submitted",
+            () => node!.store.getRequest(doomed.toString())?.state === "submitted",
+        );
+
+        // The request's block and the submission's block vanish; the new chain is longer and has neither.
+        await hre.network.provider.send("evm_revert", [snapshot]);
+        for (let i = 0; i < 4; i++) await hre.network.provider.send("evm_mine", []);
+        await waitFor("reorg detected", () => node!.store.getRequest(doomed.toString())?.outcome === "reorged");
+
+        const survivor = await request(d, d.modelIds[0]!, input(2));
+        await waitFor(
+            "new request submitted",
+            () => node!.store.getRequest(survivor.toString())?.state === "submitted",
+        );
+        await passChallengeWindow();
+        await waitFor("new request delivered", async () => (await d.recorder.totalCallbacks()) === 1n);
+        expect(Number((await d.recorder.delivery(survivor)).count)).to.equal(1);
+        expect(await d.coordinator.getCommitment(doomed)).to.equal(ethers.ZeroHash);
+        // The lost submission's nonce was filled (by a no-op or the rebroadcast), so nothing waits behind it.
+        const receipts = await operatorReceipts();
+        const nonces = receipts.map((r) => r.nonce);
+        expect(nonces).to.deep.equal([...nonces].sort((a, b) => a - b));
+        expect(new Set(nonces).size).to.equal(nonces.length);
+    });
+
+    it("replaces a transaction stuck in the pool with higher fees at the same nonce", async () => {
+        const d = await deployForNode([tiny]);
+        node = await startNode(await nodeConfig(d, rpc.url, { transactions: { stuckAfterMs: 1_000 } }), {
+            wallet: OPERATOR,
+            logger: silentLogger(),
+        });
+        await hre.network.provider.send("evm_setAutomine", [false]);
+        const pendingRequest = d.recorder.request(d.modelIds[0]!, input(3), {
+            callbackGasLimit: 500_000,
+            deadline: (await ethers.provider.getBlock("latest"))!.timestamp + 3_600,
+            preferredOperator: ethers.ZeroAddress,
+            maxFeeWei: 2n ** 96n - 1n,
+        });
+        const sent = await pendingRequest;
+        await hre.network.provider.send("evm_mine", []);
+        const requestReceipt = await sent.wait();
+        expect(requestReceipt?.status).to.equal(1);
+
+        // The node executes and broadcasts; nothing mines it, so after stuckAfterMs it re-signs with higher fees.
+        await waitFor("a replacement", () => {
+            const [tx] = node!.store.pendingTxs();
+            return tx !== undefined && node!.store.attempts(tx.id).length >= 2;
+        });
+        const [tx] = node.store.pendingTxs();
+        const attempts = node.store.attempts(tx!.id);
+        const [newest, ...older] = attempts;
+        for (const old of older) {
+            expect(newest!.maxFeePerGas).to.be.greaterThanOrEqual((old.maxFeePerGas * 110n) / 100n);
+            expect(newest!.maxPriorityFeePerGas).to.be.greaterThanOrEqual((old.maxPriorityFeePerGas * 110n) / 100n);
+        }
+        await hre.network.provider.send("evm_setAutomine", [true]);
+        await hre.network.provider.send("evm_mine", []);
+        await waitFor("submission mined", () => node!.store.countByState().submitted === 1);
+        const mined = node.store.getTx(tx!.id);
+        expect(mined?.state).to.equal("mined");
+        // A replacement, not the first version, was mined; and exactly one version landed.
+        expect(mined?.minedHash).to.not.equal(attempts[attempts.length - 1]!.hash);
+        const submissions = (await operatorReceipts()).filter((r) => r.nonce === tx!.nonce);
+        expect(submissions).to.have.length(1);
+    });
+
+    it("survives kill -9 at random points in a burst: every request settles exactly once", async () => {
+        const d = await deployForNode([tiny]);
+        const config = await nodeConfig(d, rpc.url, { log: { level: "info" } });
+        const configPath = writeConfig(d, config);
+        const bin = join(__dirname, "..", "..", "bin", "verity.js");
+        let output = "";
+        const spawnNode = (): ChildProcess => {
+            const child = spawn(process.execPath, [bin, "node", "--config", configPath], {
+                env: { ...process.env, VERITY_PRIVATE_KEY: OPERATOR.privateKey },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+            child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+            return child;
+        };
+        const exited = (child: ChildProcess) =>
+            new Promise<void>((resolve) =>
+                child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve()),
+            );
+
+        // Seeded kill times so a failure can be replayed.
+        let seed = 7;
+        const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+        const ids: bigint[] = [];
+        let child = spawnNode();
+        try {
+            for (let round = 0; round < 3; round++) {
+                for (let i = 0; i < 5; i++) ids.push(await request(d, d.modelIds[0]!, input(round * 10 + i)));
+                await new Promise((r) => setTimeout(r, 1_500 + random() * 3_000));
+                child.kill("SIGKILL");
+                await exited(child);
+                child = spawnNode();
+            }
+            await waitFor(
+                "every request submitted",
+                async () => {
+                    for (const id of ids) if ((await d.coordinator.getCommitment(id)) === ethers.ZeroHash) return false;
+                    const hashes = await Promise.all(ids.map((id) => d.coordinator.getCommitment(id)));
+                    return (
+                        hashes.every((h) => h !== ethers.ZeroHash) &&
+                        (await pendingStatuses(d, ids)).every((s) => s === 2)
+                    );
+                },
+                120_000,
+                500,
+            );
+            await passChallengeWindow();
+            await waitFor(
+                "every request delivered",
+                async () => (await d.recorder.totalCallbacks()) === BigInt(ids.length),
+                120_000,
+                500,
+            );
+            // A graceful stop at the end: SIGTERM exits cleanly.
+            child.kill("SIGTERM");
+            await exited(child);
+            expect(child.exitCode, output.slice(-2_000)).to.equal(0);
+        } finally {
+            if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        }
+        await expectSettledExactlyOnce(d, ids);
+        // Four processes ran, and the killed ones did real work (results were sent before a kill).
+        const lines = output.split("\n").filter((l) => l.startsWith("{"));
+        const messages = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+        expect(messages.filter((m) => m === "node started")).to.have.length(4);
+        if (process.env.VERITY_E2E_DEBUG) console.log(messages.join("\n"));
+    });
+});
+
+/** Each request's on-chain status as last announced (2 = Submitted), read from ResultSubmitted events. */
+async function pendingStatuses(d: E2EDeployment, ids: bigint[]): Promise<number[]> {
+    const events = await d.coordinator.queryFilter(d.coordinator.filters.ResultSubmitted());
+    const submitted = new Set(events.map((e) => e.args.requestId));
+    return ids.map((id) => (submitted.has(id) ? 2 : 1));
+}
