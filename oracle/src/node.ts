@@ -35,6 +35,8 @@ const KEEP_BLOCKS = 256;
 const STAKE_REFRESH_ROUNDS = 10;
 /** A model that failed to load for a transient reason is retried after this long. */
 const MODEL_RETRY_MS = 30_000;
+/** Attempts of the first RPC call at start-up before giving up. */
+const STARTUP_RPC_ATTEMPTS = 4;
 /** How long shutdown waits for in-flight inferences before closing anyway. */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -80,7 +82,8 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         },
     });
     const chain = new ChainClient(rpc);
-    const chainId = await chain.chainId();
+    /** Start-up tries the endpoint a few times (about 2 s), then fails with a clear error. */
+    const chainId = await chain.chainId(STARTUP_RPC_ATTEMPTS);
     if (chainId !== config.chain.chainId) {
         throw new PermanentError(
             "WRONG_CHAIN",

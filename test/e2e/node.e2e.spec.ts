@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { hexlify, keccak256 } from "ethers";
+import { hexlify } from "ethers";
 import { writeFileSync } from "node:fs";
 import { startNode, type RunningNode } from "../../oracle/src/node";
 import { silentLogger } from "../../oracle/src/internal/logger";
@@ -202,6 +202,69 @@ describe("operator node (end to end)", function () {
         }
     });
 
+    it("takes over another operator's requests once their exclusive window ends, and not before", async () => {
+        const d = await deployForNode([tiny], { operatorCount: 2 });
+        const [tinyId] = d.modelIds as [string];
+        const absent = hardhatWallet(4); // registered and staked, but not running
+        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        const id = await request(d, tinyId, tinyInput([1n, 2n, 3n, 4n]), { preferred: absent.address });
+        // Several rounds pass inside the exclusive window: the node waits (no transaction, request pending).
+        for (let i = 0; i < 5; i++) await node.nextRound();
+        const waiting = node.store.getRequest(id.toString());
+        expect(waiting?.state).to.equal("pending");
+        expect(waiting?.notBefore).to.be.greaterThan(0);
+        expect(await d.coordinator.getCommitment(id)).to.not.equal(ethers.ZeroHash);
+
+        await passChallengeWindow(31); // past the 30 s exclusive window
+        await waitFor("backup submission", () => node!.store.getRequest(id.toString())?.state === "submitted");
+        const [event] = await d.coordinator.queryFilter(d.coordinator.filters.ResultSubmitted(id));
+        expect(event?.args.operator).to.equal(OPERATOR.address);
+    });
+
+    it("two nodes share a model by rotation: each request is submitted once, by its pick, with no reverts", async () => {
+        const d = await deployForNode([tiny], { operatorCount: 2 });
+        const [tinyId] = d.modelIds as [string];
+        const second = hardhatWallet(4);
+        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        const other = await startNode(await nodeConfig(d, rpc.url), { wallet: second, logger: silentLogger(), noHttp: true });
+        try {
+            // Enough requests that the rotation picks each operator at least once.
+            const ids: bigint[] = [];
+            const picks = new Set<string>();
+            for (let i = 0; ids.length < 4 || picks.size < 2; i++) {
+                if (i >= 32) throw new Error("rotation never picked both operators");
+                const id = await request(d, tinyId, tinyInput([BigInt(i), 0n, 0n, 1n]));
+                ids.push(id);
+                picks.add(await d.staking.operatorAt(tinyId, id));
+            }
+            await waitFor("all submitted", async () => {
+                const events = await d.coordinator.queryFilter(d.coordinator.filters.ResultSubmitted());
+                return events.length === ids.length;
+            });
+            const events = await d.coordinator.queryFilter(d.coordinator.filters.ResultSubmitted());
+            const by = new Map(events.map((e) => [e.args.requestId, e.args.operator]));
+            for (const id of ids) {
+                const pick = await d.staking.operatorAt(tinyId, id);
+                expect(by.get(id), `request ${id}`).to.equal(pick);
+            }
+            // Both operators served some.
+            expect(new Set(by.values()).size).to.equal(2);
+            // Neither node paid for a losing race: every transaction they sent succeeded.
+            for (const wallet of [OPERATOR, second]) {
+                const latest = await ethers.provider.getBlockNumber();
+                for (let n = 0; n <= latest; n++) {
+                    const block = await ethers.provider.getBlock(n, true);
+                    for (const tx of block?.prefetchedTransactions ?? []) {
+                        if (tx.from !== wallet.address) continue;
+                        expect((await ethers.provider.getTransactionReceipt(tx.hash))?.status).to.equal(1);
+                    }
+                }
+            }
+        } finally {
+            await other.stop();
+        }
+    });
+
     it("backfills requests made while it was down from its checkpoint after a restart", async () => {
         const d = await deployForNode([tiny]);
         const [tinyId] = d.modelIds as [string];
@@ -236,5 +299,3 @@ async function operatorCalls(d: E2EDeployment): Promise<string[]> {
     }
     return out;
 }
-
-export { keccak256 };

@@ -232,8 +232,10 @@ function parseLog(raw: Record<string, unknown>): RpcLog {
 export class ChainClient {
     constructor(readonly rpc: RpcClient) {}
 
-    async chainId(): Promise<number> {
-        return Number(quantity(await this.rpc.call("eth_chainId", []), "eth_chainId"));
+    /** The chain id. `maxAttempts` bounds retries (start-up uses few, so a wrong URL fails fast and clearly). */
+    async chainId(maxAttempts?: number): Promise<number> {
+        const options = maxAttempts === undefined ? {} : { maxAttempts };
+        return Number(quantity(await this.rpc.call("eth_chainId", [], options), "eth_chainId"));
     }
 
     async blockNumber(): Promise<number> {

@@ -11,12 +11,12 @@ const envVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an
 const rpcUrl = z.string().refine(
     (v) => {
         try {
-            return ["http:", "https:", "ws:", "wss:"].includes(new URL(v).protocol);
+            return ["http:", "https:"].includes(new URL(v).protocol);
         } catch {
             return false;
         }
     },
-    { message: "must be an http(s) or ws(s) URL" },
+    { message: "must be an http(s) URL (WebSocket endpoints are not supported)" },
 );
 
 export const ConfigSchema = z

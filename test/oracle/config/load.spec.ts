@@ -49,7 +49,7 @@ describe("oracle/config", function () {
 
     it("names the field and the reason for each invalid value", function () {
         expect(issuesOf(withChain({ rpcUrl: "ftp://x" }))).to.deep.equal([
-            "chain.rpcUrl: must be an http(s) or ws(s) URL",
+            "chain.rpcUrl: must be an http(s) URL (WebSocket endpoints are not supported)",
         ]);
         expect(issuesOf(withChain({ coordinator: "0x1234" }))).to.deep.equal([
             "chain.coordinator: must be a 0x-prefixed 20-byte address",

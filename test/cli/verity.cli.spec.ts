@@ -1,0 +1,77 @@
+/**
+ * The `verity` command as a user runs it: a child process, exit codes and messages.
+ */
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const BIN = join(__dirname, "..", "..", "bin", "verity.js");
+
+function verity(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH, ...env },
+        encoding: "utf8",
+        timeout: 60_000,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const VALID = {
+    chain: { rpcUrl: "http://127.0.0.1:8545", chainId: 31337, coordinator: "0x5FbDB2315678afecb367f032d93F642f64180aa3" },
+    key: { source: "env" },
+    models: [{ modelId: `0x${"11".repeat(32)}` }],
+};
+
+describe("verity CLI", function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), "verity-cli-"));
+    const file = (name: string, content: unknown): string => {
+        const path = join(dir, name);
+        writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+        return path;
+    };
+
+    it("config check prints the config with defaults applied", () => {
+        const out = verity(["config", "check", "--config", file("ok.json", VALID)]);
+        expect(out.status, out.stderr).to.equal(0);
+        const config = JSON.parse(out.stdout) as { chain: { confirmations: number }; inference: { concurrency: number } };
+        expect(config.chain.confirmations).to.equal(2);
+        expect(config.inference.concurrency).to.equal(2);
+    });
+
+    it("config check names the bad field and exits 1", () => {
+        const bad = { ...VALID, chain: { ...VALID.chain, coordinator: "0x1234" } };
+        const out = verity(["config", "check", "--config", file("bad.json", bad)]);
+        expect(out.status).to.equal(1);
+        expect(out.stderr).to.contain("Invalid config: chain.coordinator");
+    });
+
+    it("environment variables override the file and are validated too", () => {
+        const out = verity(["config", "check", "--config", file("env.json", VALID)], { VERITY_CONFIRMATIONS: "lots" });
+        expect(out.status).to.equal(1);
+        expect(out.stderr).to.contain("chain.confirmations (from VERITY_CONFIRMATIONS)");
+    });
+
+    it("node refuses to start without its key, naming the variable and not printing any secret", () => {
+        const out = verity(["node", "--config", file("nokey.json", VALID)]);
+        expect(out.status).to.equal(1);
+        expect(out.stderr).to.contain("VERITY_PRIVATE_KEY");
+    });
+
+    it("node refuses to start against an unreachable chain with a clear error", () => {
+        const key = `0x${"ab".repeat(32)}`;
+        const unreachable = { ...VALID, chain: { ...VALID.chain, rpcUrl: "http://127.0.0.1:9", rpcTimeoutMs: 200 } };
+        const out = verity(["node", "--config", file("unreachable.json", unreachable)], { VERITY_PRIVATE_KEY: key });
+        expect(out.status).to.equal(1);
+        expect(out.stderr).to.match(/127\.0\.0\.1:9/);
+        expect(out.stderr + out.stdout).to.not.contain("ab".repeat(32));
+    });
+
+    it("a missing config file is reported by path", () => {
+        const out = verity(["config", "check", "--config", join(dir, "nope.json")]);
+        expect(out.status).to.equal(1);
+        expect(out.stderr).to.contain("nope.json");
+    });
+});
