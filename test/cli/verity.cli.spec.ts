@@ -9,7 +9,10 @@ import { join } from "node:path";
 
 const BIN = join(__dirname, "..", "..", "bin", "verity.js");
 
-function verity(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+function verity(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+): { status: number | null; stdout: string; stderr: string } {
     const result = spawnSync(process.execPath, [BIN, ...args], {
         env: { PATH: process.env.PATH, ...env },
         encoding: "utf8",
@@ -19,7 +22,11 @@ function verity(args: string[], env: NodeJS.ProcessEnv = {}): { status: number |
 }
 
 const VALID = {
-    chain: { rpcUrl: "http://127.0.0.1:8545", chainId: 31337, coordinator: "0x5FbDB2315678afecb367f032d93F642f64180aa3" },
+    chain: {
+        rpcUrl: "http://127.0.0.1:8545",
+        chainId: 31337,
+        coordinator: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    },
     key: { source: "env" },
     models: [{ modelId: `0x${"11".repeat(32)}` }],
 };
@@ -36,7 +43,10 @@ describe("verity CLI", function () {
     it("config check prints the config with defaults applied", () => {
         const out = verity(["config", "check", "--config", file("ok.json", VALID)]);
         expect(out.status, out.stderr).to.equal(0);
-        const config = JSON.parse(out.stdout) as { chain: { confirmations: number }; inference: { concurrency: number } };
+        const config = JSON.parse(out.stdout) as {
+            chain: { confirmations: number };
+            inference: { concurrency: number };
+        };
         expect(config.chain.confirmations).to.equal(2);
         expect(config.inference.concurrency).to.equal(2);
     });

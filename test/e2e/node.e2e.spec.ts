@@ -226,7 +226,11 @@ describe("operator node (end to end)", function () {
         const [tinyId] = d.modelIds as [string];
         const second = hardhatWallet(4);
         node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
-        const other = await startNode(await nodeConfig(d, rpc.url), { wallet: second, logger: silentLogger(), noHttp: true });
+        const other = await startNode(await nodeConfig(d, rpc.url), {
+            wallet: second,
+            logger: silentLogger(),
+            noHttp: true,
+        });
         try {
             // Enough requests that the rotation picks each operator at least once.
             const ids: bigint[] = [];
