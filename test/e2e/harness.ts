@@ -41,6 +41,8 @@ export interface E2EDeployment extends Awaited<ReturnType<typeof deployCore>> {
     /** Where each model file was written (its registered URI). */
     modelPaths: string[];
     dir: string;
+    /** First block of this deployment: scans of "what the operator sent" start here, not at genesis. */
+    startBlock: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function deployForNode(
     models: ModelArtifact[],
     opts: { operatorCount?: number; mode?: number; windowSeconds?: number } = {},
 ): Promise<E2EDeployment> {
+    const startBlock = (await ethers.provider.getBlockNumber()) + 1;
     const d = await deployCore();
     const dir = mkdtempSync(join(tmpdir(), "verity-e2e-"));
     const modelIds: string[] = [];
@@ -85,7 +88,7 @@ export async function deployForNode(
     await d.token.mint(await d.admin.getAddress(), funding);
     await d.token.connect(d.admin).approve(await d.coordinator.getAddress(), funding);
     await d.coordinator.connect(d.admin).deposit(await recorder.getAddress(), funding);
-    return { ...d, recorder, modelIds, modelPaths, dir };
+    return { ...d, recorder, modelIds, modelPaths, dir, startBlock };
 }
 
 /** A validated node config for the deployment; `overrides` are merged section by section. */

@@ -256,7 +256,7 @@ describe("operator node (end to end)", function () {
             // Neither node paid for a losing race: every transaction they sent succeeded.
             for (const wallet of [OPERATOR, second]) {
                 const latest = await ethers.provider.getBlockNumber();
-                for (let n = 0; n <= latest; n++) {
+                for (let n = d.startBlock; n <= latest; n++) {
                     const block = await ethers.provider.getBlock(n, true);
                     for (const tx of block?.prefetchedTransactions ?? []) {
                         if (tx.from !== wallet.address) continue;
@@ -293,7 +293,7 @@ async function operatorCalls(d: E2EDeployment): Promise<string[]> {
     const latest = await ethers.provider.getBlockNumber();
     const out: string[] = [];
     const coordinator = (await d.coordinator.getAddress()).toLowerCase();
-    for (let n = 0; n <= latest; n++) {
+    for (let n = d.startBlock; n <= latest; n++) {
         const block = await ethers.provider.getBlock(n, true);
         for (const tx of block?.prefetchedTransactions ?? []) {
             if (tx.from.toLowerCase() !== OPERATOR.address.toLowerCase() || tx.to?.toLowerCase() !== coordinator)

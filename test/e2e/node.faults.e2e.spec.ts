@@ -29,12 +29,12 @@ const tiny = tinyIntegerModel();
 const input = (i: number) => encodeTensors([{ dtype: DType.INT32, shape: [1, 4], data: [BigInt(i), -1n, 2n, 3n] }]);
 
 /** Receipts of every transaction the operator sent, in chain order. */
-async function operatorReceipts(): Promise<
-    { to: string; status: number; name: string; hash: string; nonce: number }[]
-> {
+async function operatorReceipts(
+    d: E2EDeployment,
+): Promise<{ to: string; status: number; name: string; hash: string; nonce: number }[]> {
     const latest = await ethers.provider.getBlockNumber();
     const out = [];
-    for (let n = 0; n <= latest; n++) {
+    for (let n = d.startBlock; n <= latest; n++) {
         const block = await ethers.provider.getBlock(n, true);
         for (const tx of block?.prefetchedTransactions ?? []) {
             if (tx.from.toLowerCase() !== OPERATOR.address.toLowerCase()) continue;
@@ -59,7 +59,7 @@ async function expectSettledExactlyOnce(d: E2EDeployment, ids: bigint[]): Promis
         expect(Number(delivery.resultCode), `request ${id} result code`).to.equal(0);
     }
     expect(await d.recorder.totalCallbacks()).to.equal(BigInt(ids.length));
-    const receipts = await operatorReceipts();
+    const receipts = await operatorReceipts(d);
     const coordinator = (await d.coordinator.getAddress()).toLowerCase();
     const calls = receipts.filter((r) => r.to.toLowerCase() === coordinator);
     expect(
@@ -147,7 +147,7 @@ describe("operator node under faults (end to end)", function () {
         expect(Number((await d.recorder.delivery(survivor)).count)).to.equal(1);
         expect(await d.coordinator.getCommitment(doomed)).to.equal(ethers.ZeroHash);
         // The lost submission's nonce was filled (by a no-op or the rebroadcast), so nothing waits behind it.
-        const receipts = await operatorReceipts();
+        const receipts = await operatorReceipts(d);
         const nonces = receipts.map((r) => r.nonce);
         expect(nonces).to.deep.equal([...nonces].sort((a, b) => a - b));
         expect(new Set(nonces).size).to.equal(nonces.length);
@@ -190,7 +190,7 @@ describe("operator node under faults (end to end)", function () {
         expect(mined?.state).to.equal("mined");
         // A replacement, not the first version, was mined; and exactly one version landed.
         expect(mined?.minedHash).to.not.equal(attempts[attempts.length - 1]!.hash);
-        const submissions = (await operatorReceipts()).filter((r) => r.nonce === tx!.nonce);
+        const submissions = (await operatorReceipts(d)).filter((r) => r.nonce === tx!.nonce);
         expect(submissions).to.have.length(1);
     });
 
