@@ -23,6 +23,7 @@ import {
     type E2EDeployment,
 } from "./harness";
 import { startFaultProxy } from "./faultProxy";
+import { CRASH_POINTS } from "../../oracle/src/internal/crashPoints";
 
 const OPERATOR = hardhatWallet(3);
 const tiny = tinyIntegerModel();
@@ -196,76 +197,104 @@ describe("operator node under faults (end to end)", function () {
 
     it("survives kill -9 at random points in a burst: every request settles exactly once", async () => {
         const d = await deployForNode([tiny]);
-        const config = await nodeConfig(d, rpc.url, { log: { level: "info" } });
-        const configPath = writeConfig(d, config);
-        const bin = join(__dirname, "..", "..", "bin", "verity.js");
-        let output = "";
-        const spawnNode = (): ChildProcess => {
-            const child = spawn(process.execPath, [bin, "node", "--config", configPath], {
-                env: { ...process.env, VERITY_PRIVATE_KEY: OPERATOR.privateKey },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
-            child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-            child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-            return child;
-        };
-        const exited = (child: ChildProcess) =>
-            new Promise<void>((resolve) =>
-                child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve()),
-            );
-
+        const cli = nodeProcess(d, await nodeConfig(d, rpc.url, { log: { level: "info" } }));
         // Seeded kill times so a failure can be replayed.
         let seed = 7;
         const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
         const ids: bigint[] = [];
-        let child = spawnNode();
         try {
-            for (let round = 0; round < 3; round++) {
-                for (let i = 0; i < 5; i++) ids.push(await request(d, d.modelIds[0]!, input(round * 10 + i)));
-                await new Promise((r) => setTimeout(r, 1_500 + random() * 3_000));
-                child.kill("SIGKILL");
-                await exited(child);
-                child = spawnNode();
+            cli.spawn();
+            for (let round = 0; round < 4; round++) {
+                await waitFor("the node to start", () => cli.starts() >= round + 1, 60_000, 50);
+                // The burst arrives while the node runs; the kill lands while it is being worked on.
+                for (let i = 0; i < 6; i++) ids.push(await request(d, d.modelIds[0]!, input(round * 10 + i)));
+                await new Promise((r) => setTimeout(r, random() * 400));
+                await cli.kill("SIGKILL");
+                cli.spawn();
             }
-            await waitFor(
-                "every request submitted",
-                async () => {
-                    for (const id of ids) if ((await d.coordinator.getCommitment(id)) === ethers.ZeroHash) return false;
-                    const hashes = await Promise.all(ids.map((id) => d.coordinator.getCommitment(id)));
-                    return (
-                        hashes.every((h) => h !== ethers.ZeroHash) &&
-                        (await pendingStatuses(d, ids)).every((s) => s === 2)
-                    );
-                },
-                120_000,
-                500,
-            );
-            await passChallengeWindow();
-            await waitFor(
-                "every request delivered",
-                async () => (await d.recorder.totalCallbacks()) === BigInt(ids.length),
-                120_000,
-                500,
-            );
-            // A graceful stop at the end: SIGTERM exits cleanly.
-            child.kill("SIGTERM");
-            await exited(child);
-            expect(child.exitCode, output.slice(-2_000)).to.equal(0);
+            await settle(d, ids);
+            await cli.kill("SIGTERM");
+            expect(cli.exitCode(), cli.output().slice(-2_000)).to.equal(0);
         } finally {
-            if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+            await cli.kill("SIGKILL");
         }
         await expectSettledExactlyOnce(d, ids);
-        // Four processes ran, and the killed ones did real work (results were sent before a kill).
-        const lines = output.split("\n").filter((l) => l.startsWith("{"));
-        const messages = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
-        expect(messages.filter((m) => m === "node started")).to.have.length(4);
-        if (process.env.VERITY_E2E_DEBUG) console.log(messages.join("\n"));
+        expect(cli.starts()).to.equal(5);
     });
+
+    for (const point of CRASH_POINTS) {
+        it(`survives a crash exactly at ${point}: every request settles exactly once`, async () => {
+            const d = await deployForNode([tiny]);
+            const cli = nodeProcess(d, await nodeConfig(d, rpc.url, { log: { level: "info" } }));
+            const ids: bigint[] = [];
+            for (let i = 0; i < 3; i++) ids.push(await request(d, d.modelIds[0]!, input(i)));
+            try {
+                // Crash at the second hit, so the first request has gone through the point once already.
+                cli.spawn({ VERITY_TEST_CRASH_POINT: `${point}:2` });
+                await waitFor(
+                    `the crash at ${point}`,
+                    () => cli.exitCode() !== null || cli.signal() !== null,
+                    60_000,
+                    50,
+                );
+                expect(cli.signal(), cli.output().slice(-2_000)).to.equal("SIGKILL");
+                cli.spawn();
+                await settle(d, ids);
+                await cli.kill("SIGTERM");
+            } finally {
+                await cli.kill("SIGKILL");
+            }
+            await expectSettledExactlyOnce(d, ids);
+        });
+    }
 });
 
-/** Each request's on-chain status as last announced (2 = Submitted), read from ResultSubmitted events. */
-async function pendingStatuses(d: E2EDeployment, ids: bigint[]): Promise<number[]> {
-    const events = await d.coordinator.queryFilter(d.coordinator.filters.ResultSubmitted());
+/** Waits until every request is submitted on chain, passes the challenge window, waits for every callback. */
+async function settle(d: E2EDeployment, ids: bigint[]): Promise<void> {
+    await waitFor("every request submitted", async () => (await submittedIds(d, ids)) === ids.length, 120_000, 250);
+    await passChallengeWindow();
+    await waitFor(
+        "every request delivered",
+        async () => (await d.recorder.totalCallbacks()) === BigInt(ids.length),
+        120_000,
+        250,
+    );
+}
+
+/** How many of `ids` have a ResultSubmitted event. */
+async function submittedIds(d: E2EDeployment, ids: bigint[]): Promise<number> {
+    const events = await d.coordinator.queryFilter(d.coordinator.filters.ResultSubmitted(), d.startBlock);
     const submitted = new Set(events.map((e) => e.args.requestId));
-    return ids.map((id) => (submitted.has(id) ? 2 : 1));
+    return ids.filter((id) => submitted.has(id)).length;
+}
+
+/** The `verity node` CLI as a child process, one at a time, with its output collected. */
+function nodeProcess(d: E2EDeployment, config: Awaited<ReturnType<typeof nodeConfig>>) {
+    const configPath = writeConfig(d, config);
+    const bin = join(__dirname, "..", "..", "bin", "verity.js");
+    let output = "";
+    let child: ChildProcess | undefined;
+    const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
+    return {
+        spawn(env: NodeJS.ProcessEnv = {}): void {
+            if (alive()) throw new Error("a node process is already running");
+            child = spawn(process.execPath, [bin, "node", "--config", configPath], {
+                env: { ...process.env, VERITY_PRIVATE_KEY: OPERATOR.privateKey, ...env },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+            child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        },
+        async kill(signal: NodeJS.Signals): Promise<void> {
+            const c = child;
+            if (c === undefined || !alive()) return;
+            const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+            c.kill(signal);
+            await exited;
+        },
+        exitCode: (): number | null => child?.exitCode ?? null,
+        signal: (): NodeJS.Signals | null => child?.signalCode ?? null,
+        output: (): string => output,
+        starts: (): number => output.split('"msg":"node started"').length - 1,
+    };
 }

@@ -11,6 +11,7 @@
 import type { Logger } from "pino";
 import type { BlockHeader, ChainClient, RpcLog } from "./rpc";
 import type { Store } from "../store/store";
+import { crashPoint } from "../internal/crashPoints";
 
 export interface FollowerOptions {
     coordinator: string;
@@ -86,6 +87,7 @@ export class ChainFollower {
                 this.sink(live, { from, to });
                 this.store.advance(to, last.hash, this.options.keepBlocks);
             });
+            crashPoint("follower.range_committed");
             result.processed = to;
             from = to + 1;
         }

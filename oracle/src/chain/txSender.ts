@@ -12,6 +12,7 @@
  */
 import { Transaction, type Wallet } from "ethers";
 import type { Logger } from "pino";
+import { crashPoint } from "../internal/crashPoints";
 import { describeError } from "../internal/errors";
 import { RevertError, TxPoolError, type ChainClient, type TransactionReceipt } from "./rpc";
 import type { RequestState, Store, StoredTx, TxKind } from "../store/store";
@@ -115,7 +116,9 @@ export class TxSender {
                 { tx_hash: signed.hash, nonce, kind, request_ids: requestIds, gas_limit: gasLimit.toString() },
                 "transaction signed and stored; broadcasting",
             );
+            crashPoint("tx.stored_before_broadcast");
             await this.broadcast(txId, signed.raw, signed.hash);
+            crashPoint("tx.broadcast_before_receipt");
             return { sent: true, txId };
         });
     }
@@ -189,6 +192,7 @@ export class TxSender {
             this.store.setTxState(tx.id, state, { hash: receipt.transactionHash, block: receipt.blockNumber });
             this.events.onMined(tx, receipt);
         });
+        crashPoint("tx.mined_recorded");
         const log = { tx_hash: receipt.transactionHash, nonce: tx.nonce, kind: tx.kind, block: receipt.blockNumber };
         if (receipt.status === 1)
             this.logger?.info({ ...log, gas_used: receipt.gasUsed.toString() }, "transaction mined");

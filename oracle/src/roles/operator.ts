@@ -10,6 +10,7 @@
  * inference timeout, a verification mode it does not support) is declined, which lets the consumer cancel and be
  * refunded after the deadline.
  */
+import { crashPoint } from "../internal/crashPoints";
 import { describeError } from "../internal/errors";
 import { decodeRevert, ZERO_BYTES32, type AttestedItem } from "../chain/coordinator";
 import { requestFromJson, VerificationMode } from "../chain/requestEvents";
@@ -72,6 +73,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
         try {
             const result = await ctx.executor.run(stored.modelId, stored.input);
             ctx.store.saveResult(stored.requestId, result);
+            crashPoint("operator.result_saved");
             const log = { request_id: stored.requestId, model_id: stored.modelId, result_code: result.resultCode };
             if (result.resultCode === 0) ctx.logger.info({ ...log, inference_ms: result.inferenceMs }, "executed");
             else

@@ -1,0 +1,36 @@
+/**
+ * Named crash points for crash-safety tests (the approach of FoundationDB's "buggify" and CockroachDB's testing
+ * knobs, reduced to one switch). `VERITY_TEST_CRASH_POINT=<name>:<n>` makes the process kill itself with SIGKILL
+ * the n-th time execution reaches `crashPoint(<name>)`, exactly where a power cut would hurt most (after a
+ * write, before the action it enables). Unset, a crash point is one map lookup.
+ */
+
+/** Every crash point in the node, in the order a request meets them. */
+export const CRASH_POINTS = [
+    "follower.range_committed",
+    "operator.result_saved",
+    "tx.stored_before_broadcast",
+    "tx.broadcast_before_receipt",
+    "tx.mined_recorded",
+] as const;
+
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+function parse(spec: string | undefined): { name: string; hit: number } | undefined {
+    if (spec === undefined || spec === "") return undefined;
+    const match = /^([a-z_.]+):(\d+)$/.exec(spec);
+    if (match === null || !(CRASH_POINTS as readonly string[]).includes(match[1] ?? "")) {
+        throw new Error(`VERITY_TEST_CRASH_POINT must be <point>:<n> with a point among ${CRASH_POINTS.join(", ")}`);
+    }
+    return { name: match[1] ?? "", hit: Number(match[2]) };
+}
+
+const armed = parse(process.env.VERITY_TEST_CRASH_POINT);
+let hits = 0;
+
+/** Kills the process here if this crash point is armed and this is its n-th hit. */
+export function crashPoint(name: CrashPoint): void {
+    if (armed === undefined || armed.name !== name) return;
+    hits++;
+    if (hits === armed.hit) process.kill(process.pid, "SIGKILL");
+}
