@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "../../models/examples";
 
 export interface FaultRates {
     /** Connection destroyed before forwarding (the call never reached the chain). */
@@ -27,18 +28,6 @@ export interface FaultProxy {
     close(): Promise<void>;
 }
 
-/** mulberry32: a small seeded PRNG. */
-function seeded(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-
 function readBody(req: IncomingMessage): Promise<string> {
     return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
@@ -53,7 +42,7 @@ export async function startFaultProxy(target: string, rates: FaultRates, seed = 
     if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
         throw new Error(`fault proxy forwards to loopback only, not ${url.hostname}`);
     }
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const stats: FaultProxy["stats"] = { calls: 0, dropBefore: 0, dropAfter: 0, httpError: 0, rpcError: 0, delay: 0 };
 
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {

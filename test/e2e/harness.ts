@@ -149,6 +149,39 @@ export async function request(
     throw new Error("no InferenceRequested event");
 }
 
+/** A transaction `from` sent in this deployment's blocks, with its receipt status and the function it called. */
+export interface SentTransaction {
+    hash: string;
+    nonce: number;
+    to: string;
+    status: number;
+    /** The coordinator function called, or "" for anything else (e.g. a no-op transfer). */
+    call: string;
+}
+
+/** Every transaction `from` sent since the deployment, in chain order. */
+export async function transactionsFrom(d: E2EDeployment, from: string): Promise<SentTransaction[]> {
+    const latest = await ethers.provider.getBlockNumber();
+    const coordinator = (await d.coordinator.getAddress()).toLowerCase();
+    const out: SentTransaction[] = [];
+    for (let n = d.startBlock; n <= latest; n++) {
+        const block = await ethers.provider.getBlock(n, true);
+        for (const tx of block?.prefetchedTransactions ?? []) {
+            if (tx.from.toLowerCase() !== from.toLowerCase()) continue;
+            const receipt = await ethers.provider.getTransactionReceipt(tx.hash);
+            const toCoordinator = tx.to?.toLowerCase() === coordinator;
+            out.push({
+                hash: tx.hash,
+                nonce: tx.nonce,
+                to: tx.to ?? "",
+                status: receipt?.status ?? -1,
+                call: toCoordinator ? (d.coordinator.interface.parseTransaction({ data: tx.data })?.name ?? "") : "",
+            });
+        }
+    }
+    return out;
+}
+
 /** Polls `predicate` until it holds (or throws after `timeoutMs`, naming `what`). */
 export async function waitFor(
     what: string,

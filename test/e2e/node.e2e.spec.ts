@@ -19,6 +19,7 @@ import {
     passChallengeWindow,
     request,
     startRpcServer,
+    transactionsFrom,
     waitFor,
     type E2EDeployment,
     type ModelArtifact,
@@ -188,7 +189,7 @@ describe("operator node (end to end)", function () {
         await waitFor("all delivered", async () => (await d.recorder.totalCallbacks()) === BigInt(inputs.length));
 
         // Every transaction the operator sent: batches of at most 4, and fewer transactions than requests.
-        const kinds = await operatorCalls(d);
+        const kinds = (await transactionsFrom(d, OPERATOR.address)).map((t) => t.call);
         expect(kinds.filter((k) => k === "submitAttestedResults").length).to.be.within(1, 3);
         expect(
             kinds.filter((k) => k === "submitResult").length +
@@ -255,14 +256,11 @@ describe("operator node (end to end)", function () {
             expect(new Set(by.values()).size).to.equal(2);
             // Neither node paid for a losing race: every transaction they sent succeeded.
             for (const wallet of [OPERATOR, second]) {
-                const latest = await ethers.provider.getBlockNumber();
-                for (let n = d.startBlock; n <= latest; n++) {
-                    const block = await ethers.provider.getBlock(n, true);
-                    for (const tx of block?.prefetchedTransactions ?? []) {
-                        if (tx.from !== wallet.address) continue;
-                        expect((await ethers.provider.getTransactionReceipt(tx.hash))?.status).to.equal(1);
-                    }
-                }
+                const sent = await transactionsFrom(d, wallet.address);
+                expect(
+                    sent.filter((t) => t.status !== 1),
+                    wallet.address,
+                ).to.deep.equal([]);
             }
         } finally {
             await other.stop();
@@ -287,19 +285,3 @@ describe("operator node (end to end)", function () {
         for (const id of [first, ...whileDown]) expect((await delivered(d, id)).count).to.equal(1);
     });
 });
-
-/** The coordinator functions called by the operator's transactions, in order. */
-async function operatorCalls(d: E2EDeployment): Promise<string[]> {
-    const latest = await ethers.provider.getBlockNumber();
-    const out: string[] = [];
-    const coordinator = (await d.coordinator.getAddress()).toLowerCase();
-    for (let n = d.startBlock; n <= latest; n++) {
-        const block = await ethers.provider.getBlock(n, true);
-        for (const tx of block?.prefetchedTransactions ?? []) {
-            if (tx.from.toLowerCase() !== OPERATOR.address.toLowerCase() || tx.to?.toLowerCase() !== coordinator)
-                continue;
-            out.push(d.coordinator.interface.parseTransaction({ data: tx.data })?.name ?? "unknown");
-        }
-    }
-    return out;
-}

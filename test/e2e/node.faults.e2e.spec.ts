@@ -18,6 +18,7 @@ import {
     passChallengeWindow,
     request,
     startRpcServer,
+    transactionsFrom,
     waitFor,
     writeConfig,
     type E2EDeployment,
@@ -29,29 +30,6 @@ const OPERATOR = hardhatWallet(3);
 const tiny = tinyIntegerModel();
 const input = (i: number) => encodeTensors([{ dtype: DType.INT32, shape: [1, 4], data: [BigInt(i), -1n, 2n, 3n] }]);
 
-/** Receipts of every transaction the operator sent, in chain order. */
-async function operatorReceipts(
-    d: E2EDeployment,
-): Promise<{ to: string; status: number; name: string; hash: string; nonce: number }[]> {
-    const latest = await ethers.provider.getBlockNumber();
-    const out = [];
-    for (let n = d.startBlock; n <= latest; n++) {
-        const block = await ethers.provider.getBlock(n, true);
-        for (const tx of block?.prefetchedTransactions ?? []) {
-            if (tx.from.toLowerCase() !== OPERATOR.address.toLowerCase()) continue;
-            const receipt = await ethers.provider.getTransactionReceipt(tx.hash);
-            out.push({
-                to: tx.to ?? "",
-                status: receipt?.status ?? -1,
-                name: tx.data.slice(0, 10),
-                hash: tx.hash,
-                nonce: tx.nonce,
-            });
-        }
-    }
-    return out;
-}
-
 /** Every request delivered exactly once; the operator sent exactly one successful submission per request. */
 async function expectSettledExactlyOnce(d: E2EDeployment, ids: bigint[]): Promise<void> {
     for (const id of ids) {
@@ -60,15 +38,14 @@ async function expectSettledExactlyOnce(d: E2EDeployment, ids: bigint[]): Promis
         expect(Number(delivery.resultCode), `request ${id} result code`).to.equal(0);
     }
     expect(await d.recorder.totalCallbacks()).to.equal(BigInt(ids.length));
-    const receipts = await operatorReceipts(d);
+    const receipts = await transactionsFrom(d, OPERATOR.address);
     const coordinator = (await d.coordinator.getAddress()).toLowerCase();
     const calls = receipts.filter((r) => r.to.toLowerCase() === coordinator);
     expect(
         calls.filter((r) => r.status !== 1),
         "reverted operator transactions",
     ).to.deep.equal([]);
-    const submitSelector = d.coordinator.interface.getFunction("submitResult").selector;
-    expect(calls.filter((r) => r.name === submitSelector).length, "submissions").to.equal(ids.length);
+    expect(calls.filter((r) => r.call === "submitResult").length, "submissions").to.equal(ids.length);
 }
 
 describe("operator node under faults (end to end)", function () {
@@ -148,7 +125,7 @@ describe("operator node under faults (end to end)", function () {
         expect(Number((await d.recorder.delivery(survivor)).count)).to.equal(1);
         expect(await d.coordinator.getCommitment(doomed)).to.equal(ethers.ZeroHash);
         // The lost submission's nonce was filled (by a no-op or the rebroadcast), so nothing waits behind it.
-        const receipts = await operatorReceipts(d);
+        const receipts = await transactionsFrom(d, OPERATOR.address);
         const nonces = receipts.map((r) => r.nonce);
         expect(nonces).to.deep.equal([...nonces].sort((a, b) => a - b));
         expect(new Set(nonces).size).to.equal(nonces.length);
@@ -191,7 +168,7 @@ describe("operator node under faults (end to end)", function () {
         expect(mined?.state).to.equal("mined");
         // A replacement, not the first version, was mined; and exactly one version landed.
         expect(mined?.minedHash).to.not.equal(attempts[attempts.length - 1]!.hash);
-        const submissions = (await operatorReceipts(d)).filter((r) => r.nonce === tx!.nonce);
+        const submissions = (await transactionsFrom(d, OPERATOR.address)).filter((r) => r.nonce === tx!.nonce);
         expect(submissions).to.have.length(1);
     });
 

@@ -11,6 +11,7 @@ import type {
 import type { IInferenceCoordinator } from "../../typechain-types/contracts/InferenceCoordinator";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { announcedRequests, applyRequestEvents } from "../../oracle/src/chain/requestEvents";
+import { ATTESTATION_TYPES } from "../../oracle/src/chain/coordinator";
 
 export type Request = IInferenceCoordinator.RequestStruct;
 export type Params = IInferenceCoordinator.ParamsStruct;
@@ -249,16 +250,7 @@ export function attestationOf(
     };
 }
 
-export const ATTESTATION_TYPES = {
-    Attestation: [
-        { name: "requestId", type: "uint256" },
-        { name: "modelId", type: "bytes32" },
-        { name: "inputHash", type: "bytes32" },
-        { name: "resultCode", type: "uint8" },
-        { name: "outputHash", type: "bytes32" },
-        { name: "traceCommitment", type: "bytes32" },
-    ],
-};
+export { ATTESTATION_TYPES };
 
 export async function signAttestation(
     signer: Signer,

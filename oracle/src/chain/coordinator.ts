@@ -69,6 +69,18 @@ export interface AttestedItem {
 
 export const ZERO_BYTES32 = `0x${"00".repeat(32)}`;
 
+/** EIP-712 types of the coordinator's `Attestation` (must match ATTESTATION_TYPEHASH in the contract). */
+export const ATTESTATION_TYPES = {
+    Attestation: [
+        { name: "requestId", type: "uint256" },
+        { name: "modelId", type: "bytes32" },
+        { name: "inputHash", type: "bytes32" },
+        { name: "resultCode", type: "uint8" },
+        { name: "outputHash", type: "bytes32" },
+        { name: "traceCommitment", type: "bytes32" },
+    ],
+};
+
 /** Reads and encodes against one deployment. */
 export class CoordinatorClient {
     private registryAddress?: string;
@@ -176,16 +188,7 @@ export class CoordinatorClient {
     signAttestation(item: AttestedItem, wallet: Wallet, chainId: number): Promise<string> {
         return wallet.signTypedData(
             { name: "Verity", version: "1", chainId, verifyingContract: this.address },
-            {
-                Attestation: [
-                    { name: "requestId", type: "uint256" },
-                    { name: "modelId", type: "bytes32" },
-                    { name: "inputHash", type: "bytes32" },
-                    { name: "resultCode", type: "uint8" },
-                    { name: "outputHash", type: "bytes32" },
-                    { name: "traceCommitment", type: "bytes32" },
-                ],
-            },
+            ATTESTATION_TYPES,
             {
                 requestId: item.request.requestId,
                 modelId: item.request.modelId,

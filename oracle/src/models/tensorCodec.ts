@@ -201,16 +201,18 @@ function infoAt(infos: readonly DTypeInfo[], i: number): DTypeInfo {
     return info;
 }
 
-/** Validates tensor `i` for encoding; returns its dtype info. */
-function checkTensor(tensor: Tensor, i: number): DTypeInfo {
-    const info = DTYPES.get(tensor.dtype);
+/**
+ * The header checks shared by both encoders, in the order of the Solidity `encode`: dtype, rank, each dim, the
+ * element count. Returns the dtype info and the element count.
+ */
+function checkHeader(dtype: number, shape: readonly number[], i: number): { info: DTypeInfo; numel: bigint } {
+    const info = DTYPES.get(dtype);
     if (info === undefined) {
-        throw new TensorCodecError("UNKNOWN_DTYPE", `tensor ${i}: unknown dtype ${String(tensor.dtype)}`, {
+        throw new TensorCodecError("UNKNOWN_DTYPE", `tensor ${i}: unknown dtype ${String(dtype)}`, {
             tensorIndex: BigInt(i),
-            ...dtypeDetail(tensor.dtype),
+            ...dtypeDetail(dtype),
         });
     }
-    const { shape, data } = tensor;
     if (shape.length > MAX_RANK) {
         throw new TensorCodecError("RANK_TOO_LARGE", `tensor ${i}: rank ${shape.length}, at most ${MAX_RANK}`, {
             tensorIndex: BigInt(i),
@@ -230,6 +232,13 @@ function checkTensor(tensor: Tensor, i: number): DTypeInfo {
         numel *= BigInt(dim);
     });
     if (numel > BigInt(MAX_ELEMENTS)) throw tooManyElements(i, numel);
+    return { info, numel };
+}
+
+/** Validates tensor `i` for encoding; returns its dtype info. */
+function checkTensor(tensor: Tensor, i: number): DTypeInfo {
+    const { info, numel } = checkHeader(tensor.dtype, tensor.shape, i);
+    const { shape, data } = tensor;
     if (BigInt(data.length) !== numel) {
         throw new TensorCodecError(
             "SHAPE_MISMATCH",
@@ -697,33 +706,8 @@ export function encodeTensorsTyped(tensors: readonly TypedTensor[]): Uint8Array 
 
 /** `checkTensor` for a typed tensor: dtype, rank, dims, element count, array class, BOOL values. */
 function checkTypedTensor(tensor: TypedTensor, i: number): DTypeInfo {
-    const info = DTYPES.get(tensor.dtype);
-    if (info === undefined) {
-        throw new TensorCodecError("UNKNOWN_DTYPE", `tensor ${i}: unknown dtype ${String(tensor.dtype)}`, {
-            tensorIndex: BigInt(i),
-            ...dtypeDetail(tensor.dtype),
-        });
-    }
+    const { info, numel } = checkHeader(tensor.dtype, tensor.shape, i);
     const { shape, data } = tensor;
-    if (shape.length > MAX_RANK) {
-        throw new TensorCodecError("RANK_TOO_LARGE", `tensor ${i}: rank ${shape.length}, at most ${MAX_RANK}`, {
-            tensorIndex: BigInt(i),
-            have: BigInt(shape.length),
-            max: BigInt(MAX_RANK),
-        });
-    }
-    let numel = 1n;
-    shape.forEach((dim, j) => {
-        if (!Number.isInteger(dim) || dim < 0 || dim > MAX_DIM) {
-            throw new TensorCodecError("INVALID_DIM", `tensor ${i}: dim ${j} is ${dim}, not a u32`, {
-                tensorIndex: BigInt(i),
-                dimIndex: BigInt(j),
-            });
-        }
-        if (dim === 0) throw zeroDim(i, j);
-        numel *= BigInt(dim);
-    });
-    if (numel > BigInt(MAX_ELEMENTS)) throw tooManyElements(i, numel);
     if (!isTypedArrayOf(info.dtype, data)) {
         throw new TensorCodecError(
             "INVALID_VALUE",
