@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { encryptKeystoreJson, Wallet } from "ethers";
 
 const BIN = join(__dirname, "..", "..", "bin", "verity.js");
 
@@ -77,6 +78,32 @@ describe("verity CLI", function () {
         expect(out.status).to.equal(1);
         expect(out.stderr).to.match(/127\.0\.0\.1:9/);
         expect(out.stderr + out.stdout).to.not.contain("ab".repeat(32));
+    });
+
+    it("node decrypts an encrypted keystore with the password from the environment", async () => {
+        const wallet = Wallet.createRandom();
+        const keystore = await encryptKeystoreJson(
+            { address: wallet.address, privateKey: wallet.privateKey },
+            "correct horse",
+            { scrypt: { N: 1024 } },
+        );
+        const config = {
+            ...VALID,
+            chain: { ...VALID.chain, rpcUrl: "http://127.0.0.1:9", rpcTimeoutMs: 200 },
+            key: { source: "keystore", path: file("keystore.json", keystore) },
+        };
+        const path = file("keystore-config.json", config);
+        // Right password: the key loads, and start-up gets as far as the (unreachable) chain.
+        const ok = verity(["node", "--config", path], { VERITY_KEYSTORE_PASSWORD: "correct horse" });
+        expect(ok.status).to.equal(1);
+        expect(ok.stderr).to.match(/127\.0\.0\.1:9/);
+        // Wrong password: refused before any chain access, naming the keystore, never echoing the password.
+        const bad = verity(["node", "--config", path], { VERITY_KEYSTORE_PASSWORD: "battery staple" });
+        expect(bad.status).to.equal(1);
+        expect(bad.stderr).to.contain("keystore.json");
+        expect(bad.stderr).to.not.contain("battery staple");
+        expect(bad.stderr).to.not.match(/127\.0\.0\.1:9/);
+        expect(bad.stderr + ok.stderr + ok.stdout).to.not.contain(wallet.privateKey.slice(2));
     });
 
     it("a missing config file is reported by path", () => {
