@@ -9,61 +9,66 @@
  * - Both error codes carry empty output bytes; `reason` says why, for logs only.
  *
  * What is NOT a result, because it says something about this machine rather than the model, is thrown instead so
- * the node can decline the request: exceeding the time limit (InferenceTimeoutError) and onnxruntime running out
- * of memory (InferenceResourceError).
+ * the node can decline the request: exceeding the time limit (InferenceTimeoutError), onnxruntime running out of
+ * memory (InferenceResourceError) and the inference worker dying during the run (RetryableError
+ * INFERENCE_WORKER_EXITED).
  *
- * onnxruntime-node runs `session.run` synchronously on the JS thread (inside a setImmediate), so runs of all
- * models take turns on one thread and a timer cannot interrupt one: the time limit is checked when the run
- * returns (and, should a future binding run asynchronously, also by a timer racing the run). `concurrency` bounds
- * how many runs hold decoded inputs and pending outputs at once.
+ * Threads. onnxruntime-node runs `session.run` synchronously on the calling JS thread, so the executor keeps
+ * onnxruntime off the main thread: it runs `concurrency` worker threads (executorWorker.ts), one execution each
+ * at a time. Decoding, the manifest checks, fixed-point conversion, the run, output checks, encoding and hashing
+ * all happen in the worker (inference.ts); the main thread only posts the input bytes and receives the result,
+ * so the node's event loop (chain follower, transaction sender, /healthz) keeps running during inferences, and
+ * runs overlap up to `concurrency`. Each worker uses `intraOpNumThreads` onnxruntime threads; by default the
+ * cores are split between the workers.
+ *
+ * Time limit. A run gets `timeoutMs` from the moment it is posted to its worker. When it runs over, the run throws
+ * InferenceTimeoutError at once, its worker is taken out of service and a fresh one (which reloads every model)
+ * takes its place, so the pool stays at `concurrency`. The old thread cannot be stopped inside onnxruntime:
+ * Worker.terminate() during session.run makes onnxruntime-node 1.30 abort the whole process ("terminate called
+ * after throwing an instance of 'Napi::Error'"). So it is asked to exit and does so when session.run returns;
+ * until then it keeps a core busy (the machine runs one more inference than `concurrency`), and a model that
+ * never returns keeps it for good. close() waits for such threads, and they keep the process alive: ending the
+ * process under them would abort it too.
+ *
+ * Memory. Every worker holds its own session of every loaded model, so the weights are in memory once per worker
+ * (`concurrency` times), plus one copy of each model's bytes on the main thread to reload a replacement worker.
+ * Budget `concurrency` x model size (plus onnxruntime's working memory per run) when choosing `concurrency`.
  */
-import { keccak256 } from "ethers";
-import * as ort from "onnxruntime-node";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, extname, join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { PermanentError, RetryableError } from "../internal/errors";
 import { Semaphore } from "../internal/semaphore";
-import { FixedPointError } from "./fixedPoint";
-import { fixedBytesToFloat32, float32ArrayToFixed } from "./fixedPointArrays";
-import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifest";
-import { ResultCode } from "./resultCodes";
 import {
-    DType,
-    TensorCodecError,
-    encodeTensorsTyped,
-    readTensorElements,
-    scanTensors,
-    type TensorLayout,
-    type TypedTensor,
-} from "./tensorCodec";
+    reviveError,
+    type ExecutionResult,
+    type InferenceOutcome,
+    type RunOutcome,
+    type WorkerConfig,
+    type WorkerReply,
+    type WorkerRequest,
+} from "./executorProtocol";
+import type { Manifest } from "./manifest";
 
 export { ResultCode } from "./resultCodes";
-
-/** keccak256 of empty bytes: the outputHash of an INVALID_INPUT or MODEL_ERROR result. */
-export const EMPTY_OUTPUT_HASH = keccak256(new Uint8Array(0));
-
-/** What the operator submits for one request. */
-export interface ExecutionResult {
-    /** ResultCode.OK, INVALID_INPUT or MODEL_ERROR. */
-    resultCode: number;
-    /** Canonical tensor-list bytes of the outputs (OK), or empty bytes (the error codes). */
-    output: Uint8Array;
-    /** keccak256 of `output`. */
-    outputHash: string;
-    /** Why the result is an error code; for logs only, never submitted. */
-    reason?: string;
-    /** Wall time of the execution after it got a concurrency slot (decode, run, encode, hash), in ms. */
-    inferenceMs: number;
-}
-
-/** The outcome label passed to `onInference` (e.g. a metrics label). */
-export type InferenceOutcome = "ok" | "invalid_input" | "model_error" | "timeout";
+export {
+    EMPTY_OUTPUT_HASH,
+    InferenceResourceError,
+    type ExecutionResult,
+    type InferenceOutcome,
+} from "./executorProtocol";
 
 /** Executor settings. */
 export interface ExecutorOptions {
-    /** Executions at once (an integer >= 1); more wait in FIFO order. */
+    /** Executions at once (an integer >= 1), each in its own worker thread; more wait in FIFO order. */
     concurrency: number;
     /** A model run longer than this throws InferenceTimeoutError instead of giving a result. */
     timeoutMs: number;
-    /** onnxruntime intra-op threads per session; onnxruntime's default (one per core) if omitted. */
+    /**
+     * onnxruntime intra-op threads per session (each worker has its own sessions). Default: the cores split
+     * between the workers, max(1, floor(os.availableParallelism() / concurrency)).
+     */
     intraOpNumThreads?: number;
     /** Called once per execution with its duration in seconds (see `inferenceMs`) and outcome. Must not throw. */
     onInference?: (modelId: string, seconds: number, outcome: InferenceOutcome) => void;
@@ -79,39 +84,328 @@ export class InferenceTimeoutError extends PermanentError {
     }
 }
 
-/** onnxruntime ran out of memory. Not a result: the model may well succeed on a machine with more memory. */
-export class InferenceResourceError extends RetryableError {}
+/** First delay before replacing a worker that died before it was ready; doubled per such death in a row. */
+const RESTART_BACKOFF_BASE_MS = 500;
+/** Longest delay before replacing a worker that died before it was ready. */
+const RESTART_BACKOFF_MAX_MS = 30_000;
+/** A load fails (RetryableError) once workers have exited this many times while it was loading. */
+const MAX_LOAD_WORKER_EXITS = 3;
 
-/** onnxruntime error messages that mean "this machine ran out of resources", not "the model failed". */
-const RESOURCE_FAILURE = /bad_alloc|failed to allocate|out of memory/i;
+/** The worker module next to this file: executorWorker.ts under ts-node, executorWorker.js once compiled. */
+const WORKER_MODULE = join(__dirname, `executorWorker${extname(__filename)}`);
+/** The repository's tsconfig.json, for ts-node in the workers (used only when WORKER_MODULE is TypeScript). */
+const TSCONFIG = join(__dirname, "..", "..", "..", "tsconfig.json");
 
-/** How one manifest tensor maps between the wire and onnxruntime. */
-interface TensorPlan {
-    readonly spec: TensorSpec;
-    /** Wire dtype. */
-    readonly dtype: DType;
-    /** Decimal scale of a float32 tensor; undefined for an integer tensor (passed as is). */
-    readonly decimals: number | undefined;
+/**
+ * A worker's first code. Loaders registered on the main thread (ts-node under hardhat or bin/verity.js) do not
+ * carry over to worker threads, so under TypeScript the worker loads its modules from `sources` (see
+ * WorkerConfig) and registers ts-node for any other TypeScript file, unless a preload (`node -r ts-node/register`,
+ * inherited through execArgv) already did.
+ */
+const BOOTSTRAP = `"use strict";
+const { workerData } = require("node:worker_threads");
+const { module: entry, tsconfig, sources } = workerData;
+if (entry.endsWith(".ts") && process[Symbol.for("ts-node.register.instance")] === undefined) {
+    const registerTsNode = () => {
+        delete require.extensions[".ts"];
+        const tsNode = require.resolve("ts-node", { paths: [require("node:path").dirname(entry)] });
+        require(tsNode).register({ transpileOnly: true, project: tsconfig });
+    };
+    if (sources === undefined) registerTsNode();
+    else {
+        require.extensions[".ts"] = (module, filename) => {
+            const js = sources[filename];
+            if (js !== undefined) return module._compile(js, filename);
+            registerTsNode();
+            return require.extensions[".ts"](module, filename);
+        };
+    }
+}
+require(entry);
+`;
+
+/** The `compile` of a ts-node service (the one registered on this thread, if any). */
+interface TsNodeService {
+    compile(code: string, fileName: string): string;
 }
 
-interface LoadedModel {
-    readonly session: ort.InferenceSession;
-    readonly inputs: readonly TensorPlan[];
-    readonly outputs: readonly TensorPlan[];
-    readonly outputNames: readonly string[];
+/** WorkerConfig.sources for this process: computed by the first executor; null when unavailable. */
+let workerSources: Readonly<Record<string, string>> | null | undefined;
+
+/**
+ * The JavaScript of WORKER_MODULE and of the repository TypeScript modules it requires, transitively, transpiled
+ * by this thread's ts-node: it saves each worker loading TypeScript and transpiling them again (about half a
+ * second per worker start). Undefined when this thread does not run under ts-node or anything fails; the worker
+ * then registers ts-node itself.
+ */
+function transpiledWorkerSources(): Readonly<Record<string, string>> | undefined {
+    if (workerSources === undefined) {
+        workerSources = null;
+        const service = (process as unknown as Record<symbol, TsNodeService | undefined>)[
+            Symbol.for("ts-node.register.instance")
+        ];
+        if (WORKER_MODULE.endsWith(".ts") && typeof service?.compile === "function") {
+            try {
+                const sources: Record<string, string> = {};
+                const todo = [WORKER_MODULE];
+                for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+                    if (sources[file] !== undefined) continue;
+                    const js = service.compile(readFileSync(file, "utf8"), file);
+                    sources[file] = js;
+                    for (const [, request] of js.matchAll(/\brequire\("(\.{1,2}\/[^"]+)"\)/g)) {
+                        const resolved = require.resolve(join(dirname(file), request as string));
+                        if (resolved.endsWith(".ts")) todo.push(resolved);
+                    }
+                }
+                workerSources = sources;
+            } catch {
+                // The workers register ts-node themselves.
+            }
+        }
+    }
+    return workerSources ?? undefined;
 }
 
-/** Why an input does not fit the manifest (INVALID_INPUT) or an output is unusable (MODEL_ERROR). */
-class Rejection extends Error {}
+/** A loaded model's bytes and manifest, kept to load it into replacement workers. */
+interface ModelSource {
+    readonly onnx: Uint8Array;
+    readonly manifest: Manifest;
+}
 
-/** Runs loaded models with a bound on concurrent executions. */
+/** Why a worker went away: its run timed out, it crashed, it failed to start, or the executor closed. */
+type ExitReason = "timeout" | "crash" | "failed-start" | "closed";
+
+/** The worker a request was sent to went away before answering. */
+class WorkerGoneError extends Error {
+    override readonly name = "WorkerGoneError";
+
+    constructor(
+        readonly reason: ExitReason,
+        message: string,
+        options?: { cause?: unknown },
+    ) {
+        super(message, options);
+    }
+}
+
+function noop(): void {}
+
+function messageOf(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One worker thread and its requests. The thread starts after `delayMs`; requests made before wait for it.
+ * `ready` resolves once it answered its first request and loaded the `required` models; it rejects if the
+ * worker goes away first or a load fails. `exited` resolves when the thread has ended (at once if it never
+ * started).
+ *
+ * The thread is never terminated from outside (Worker.terminate): onnxruntime-node aborts the whole process when
+ * its thread is terminated inside session.run. It is asked to exit instead, which it does when its current
+ * message is done.
+ */
+class InferenceWorker {
+    readonly ready: Promise<void>;
+    readonly exited: Promise<void>;
+    #exitedNow: () => void = noop;
+    #isReady = false;
+    #worker: Worker | undefined;
+    #startTimer: NodeJS.Timeout | undefined;
+    #unsent: { message: WorkerRequest; transfer: ArrayBuffer[] }[] = [];
+    readonly #pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (err: unknown) => void }>();
+    readonly #loads = new Map<string, Promise<void>>();
+    #nextId = 1;
+    #gone: WorkerGoneError | undefined;
+    #crash: unknown;
+    readonly #config: WorkerConfig;
+    readonly #onGone: (worker: InferenceWorker, err: WorkerGoneError) => void;
+
+    constructor(
+        config: WorkerConfig,
+        delayMs: number,
+        required: readonly (readonly [string, ModelSource])[],
+        optional: readonly (readonly [string, ModelSource])[],
+        onGone: (worker: InferenceWorker, err: WorkerGoneError) => void,
+    ) {
+        this.#config = config;
+        this.#onGone = onGone;
+        this.exited = new Promise((resolve) => (this.#exitedNow = resolve));
+        // Started from a timer even without delay, so that `onGone` never runs inside this constructor.
+        this.#startTimer = setTimeout(() => this.#start(), delayMs);
+        this.ready = (async () => {
+            await this.#call((id) => ({ type: "init", id }));
+            await Promise.all(required.map(([modelId, source]) => this.load(modelId, source)));
+            this.#isReady = true;
+        })();
+        this.ready.catch(noop);
+        // Models still loading elsewhere: their own load awaits these.
+        for (const [modelId, source] of optional) this.load(modelId, source).catch(noop);
+    }
+
+    /** Whether it became ready (took runs) before going away. */
+    get isReady(): boolean {
+        return this.#isReady;
+    }
+
+    /** Whether it takes no more requests (it was killed, or its thread ended). */
+    get gone(): boolean {
+        return this.#gone !== undefined;
+    }
+
+    /** Loads a model once per worker (later calls share the first call's promise). */
+    load(modelId: string, source: ModelSource): Promise<void> {
+        let loading = this.#loads.get(modelId);
+        if (loading === undefined) {
+            loading = this.#call((id) => ({
+                type: "load",
+                id,
+                modelId,
+                onnx: source.onnx,
+                manifest: source.manifest,
+            })).then(noop);
+            const memo = loading;
+            memo.catch(() => {
+                if (this.#loads.get(modelId) === memo) this.#loads.delete(modelId);
+            });
+            this.#loads.set(modelId, loading);
+        }
+        return loading;
+    }
+
+    unload(modelId: string): void {
+        this.#loads.delete(modelId);
+        if (!this.gone) this.#call((id) => ({ type: "unload", id, modelId })).catch(noop);
+    }
+
+    /** Runs a loaded model on a copy of `input` (the copy's buffer moves to the worker). */
+    async run(modelId: string, input: Uint8Array): Promise<RunOutcome> {
+        const copy = new Uint8Array(input); // a copy even of a Buffer (whose slice() is a view)
+        const outcome = await this.#call((id) => ({ type: "run", id, modelId, input: copy }), [copy.buffer]);
+        if (outcome === undefined) throw new Error("internal: the worker answered a run without an outcome");
+        return outcome;
+    }
+
+    /**
+     * Takes the worker out of service now: its pending requests reject with WorkerGoneError(reason) and `onGone`
+     * is called. The thread exits once its current message (a run, a load) is done.
+     */
+    kill(reason: ExitReason, message: string): void {
+        if (this.#gone !== undefined) return;
+        this.#goneWith(new WorkerGoneError(reason, message));
+        if (this.#worker === undefined) {
+            clearTimeout(this.#startTimer);
+            this.#exitedNow();
+        } else {
+            this.#worker.postMessage({ type: "exit", id: 0, code: 0 } satisfies WorkerRequest);
+        }
+    }
+
+    /** Tests only: makes the thread exit with an error code, as a crash would, before its next request. */
+    simulateCrash(): void {
+        this.#worker?.postMessage({ type: "exit", id: 0, code: 70 } satisfies WorkerRequest);
+    }
+
+    #start(): void {
+        this.#startTimer = undefined;
+        let worker: Worker;
+        try {
+            worker = new Worker(BOOTSTRAP, { eval: true, workerData: this.#config });
+        } catch (err) {
+            this.#goneWith(new WorkerGoneError("failed-start", `cannot start: ${messageOf(err)}`, { cause: err }));
+            this.#exitedNow();
+            return;
+        }
+        this.#worker = worker;
+        worker.on("message", (reply: WorkerReply) => {
+            const pending = this.#pending.get(reply.id);
+            if (pending === undefined) return;
+            this.#pending.delete(reply.id);
+            this.#updateRef();
+            pending.resolve(reply);
+        });
+        worker.on("error", (err) => (this.#crash = err)); // "exit" follows
+        worker.on("messageerror", (err) => this.kill("crash", `unreadable message: ${err.message}`));
+        worker.on("exit", (code) => {
+            const why = this.#crash === undefined ? "" : `: ${messageOf(this.#crash)}`;
+            this.#goneWith(
+                new WorkerGoneError(this.#isReady ? "crash" : "failed-start", `exited with code ${code}${why}`, {
+                    cause: this.#crash,
+                }),
+            );
+            this.#exitedNow();
+        });
+        for (const { message, transfer } of this.#unsent) worker.postMessage(message, transfer);
+        this.#unsent = [];
+        this.#updateRef();
+    }
+
+    #goneWith(err: WorkerGoneError): void {
+        if (this.#gone !== undefined) return;
+        this.#gone = err;
+        this.#unsent = [];
+        const pending = [...this.#pending.values()];
+        this.#pending.clear();
+        for (const { reject } of pending) reject(err);
+        this.#updateRef();
+        this.#onGone(this, err);
+    }
+
+    /** Sends a request; its reply's value, or the worker's error rebuilt, or WorkerGoneError. */
+    async #call(make: (id: number) => WorkerRequest, transfer: ArrayBuffer[] = []): Promise<RunOutcome | undefined> {
+        if (this.#gone !== undefined) throw this.#gone;
+        const message = make(this.#nextId++);
+        const reply = await new Promise<WorkerReply>((resolve, reject) => {
+            this.#pending.set(message.id, { resolve, reject });
+            if (this.#worker === undefined) this.#unsent.push({ message, transfer });
+            else {
+                this.#worker.postMessage(message, transfer);
+                this.#updateRef();
+            }
+        });
+        if (!reply.ok) throw reviveError(reply.error);
+        return reply.value;
+    }
+
+    /**
+     * An idle worker does not keep the process alive. One with requests in flight does, and so does one on its
+     * way out: ending the process under a thread inside onnxruntime would abort it.
+     */
+    #updateRef(): void {
+        if (this.#worker === undefined) return;
+        if (this.#gone !== undefined || this.#pending.size > 0) this.#worker.ref();
+        else this.#worker.unref();
+    }
+}
+
+/** Tests only: makes the executor's worker `slot` exit abruptly, as a crash would. */
+export let simulateWorkerCrash: (executor: Executor, slot?: number) => void;
+
+/** Runs loaded models in a pool of worker threads, with a bound on concurrent executions. */
 export class Executor {
+    static {
+        simulateWorkerCrash = (executor, slot = 0) => executor.#workers[slot]?.simulateCrash();
+    }
+
     readonly #options: ExecutorOptions;
+    readonly #config: WorkerConfig;
     readonly #semaphore: Semaphore;
-    readonly #models = new Map<string, LoadedModel>();
-    readonly #loading = new Map<string, Promise<LoadedModel>>();
+    readonly #models = new Map<string, ModelSource>();
+    /** Models being loaded (their bytes go to workers started meanwhile too). */
+    readonly #loadingSources = new Map<string, ModelSource>();
+    readonly #loading = new Map<string, Promise<void>>();
     readonly #inFlight = new Set<Promise<unknown>>();
+    /** One worker per concurrency slot, started by the first load; a worker that goes away is replaced. */
+    #workers: InferenceWorker[] = [];
+    /** Every worker whose thread has not ended yet, including those taken out of service. */
+    readonly #threads = new Set<InferenceWorker>();
+    /** Ready workers without a run. */
+    readonly #idle: InferenceWorker[] = [];
+    /** Executions holding a slot and waiting for a ready worker (one is starting), FIFO. */
+    readonly #waiting: { resolve: (worker: InferenceWorker) => void; reject: (err: unknown) => void }[] = [];
+    /** Workers that died before they were ready, in a row: the backoff before the next replacement. */
+    #startFailures = 0;
     #closed = false;
+    #closing: Promise<void> | undefined;
 
     constructor(options: ExecutorOptions) {
         if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -122,6 +416,15 @@ export class Executor {
         }
         this.#options = { ...options };
         this.#semaphore = new Semaphore(options.concurrency);
+        const sources = transpiledWorkerSources();
+        this.#config = {
+            module: WORKER_MODULE,
+            tsconfig: TSCONFIG,
+            ...(sources === undefined ? {} : { sources }),
+            intraOpNumThreads:
+                options.intraOpNumThreads ?? Math.max(1, Math.floor(availableParallelism() / options.concurrency)),
+            timeoutMs: options.timeoutMs,
+        };
     }
 
     /** Executions holding a concurrency slot right now (at most `concurrency`). */
@@ -135,29 +438,24 @@ export class Executor {
     }
 
     /**
-     * Creates an onnxruntime session for the model and checks it against the manifest: the graph's inputs are
-     * exactly the manifest's, the manifest's outputs are graph outputs, and where the graph declares an element
-     * type or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or when onnxruntime
-     * cannot load the bytes. Loading a model id already loaded (or loading) is a no-op.
+     * Loads the model into every worker (the first load starts the workers) and checks it against the manifest:
+     * the graph's inputs are exactly the manifest's, the manifest's outputs are graph outputs, and where the graph
+     * declares an element type or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or
+     * when onnxruntime cannot load the bytes, InferenceResourceError when a worker runs out of memory, and
+     * RetryableError INFERENCE_WORKER_EXITED when workers keep exiting. Loading a model id already loaded (or
+     * loading) is a no-op.
      */
     async load(modelId: string, onnx: Uint8Array, manifest: Manifest): Promise<void> {
         this.#checkOpen();
         if (this.#models.has(modelId)) return;
         let loading = this.#loading.get(modelId);
         if (loading === undefined) {
-            loading = this.#createSession(modelId, onnx, manifest);
+            // A copy of our own, exactly sized (a view's whole buffer would be cloned to every worker).
+            const source = { onnx: new Uint8Array(onnx), manifest };
+            loading = this.#loadEverywhere(modelId, source).finally(() => this.#loading.delete(modelId));
             this.#loading.set(modelId, loading);
         }
-        try {
-            const model = await loading;
-            if (this.#closed) {
-                await model.session.release();
-                throw new PermanentError("EXECUTOR_CLOSED", "the executor is closed");
-            }
-            this.#models.set(modelId, model);
-        } finally {
-            this.#loading.delete(modelId);
-        }
+        await loading;
     }
 
     /** Whether `modelId` is loaded. */
@@ -167,14 +465,15 @@ export class Executor {
 
     /**
      * Runs the model on canonical input bytes. Never throws for a bad input or a failing model (those are
-     * results); throws InferenceTimeoutError, InferenceResourceError, PermanentError `MODEL_NOT_LOADED` and
-     * `EXECUTOR_CLOSED`.
+     * results); throws InferenceTimeoutError, InferenceResourceError, RetryableError `INFERENCE_WORKER_EXITED`,
+     * PermanentError `MODEL_NOT_LOADED` and `EXECUTOR_CLOSED`.
      */
     async run(modelId: string, input: Uint8Array): Promise<ExecutionResult> {
         this.#checkOpen();
-        const model = this.#models.get(modelId);
-        if (model === undefined) throw new PermanentError("MODEL_NOT_LOADED", `model ${modelId} is not loaded`);
-        const execution = this.#execute(modelId, model, input);
+        if (!this.#models.has(modelId)) {
+            throw new PermanentError("MODEL_NOT_LOADED", `model ${modelId} is not loaded`);
+        }
+        const execution = this.#execute(modelId, input);
         this.#inFlight.add(execution);
         try {
             return await execution;
@@ -183,241 +482,164 @@ export class Executor {
         }
     }
 
-    /** Stops accepting runs and loads, waits for the runs already accepted, then releases every session. */
+    /**
+     * Stops accepting runs and loads, waits for the runs and loads already accepted, then ends the workers and
+     * waits for their threads to end, including those still inside a run that timed out.
+     */
     async close(): Promise<void> {
         this.#closed = true;
-        await Promise.allSettled([...this.#inFlight, ...this.#loading.values()]);
-        const models = [...this.#models.values()];
-        this.#models.clear();
-        await Promise.all(models.map((model) => model.session.release()));
+        this.#closing ??= (async () => {
+            await Promise.allSettled([...this.#inFlight, ...this.#loading.values()]);
+            const workers = this.#workers;
+            this.#workers = [];
+            this.#idle.length = 0;
+            this.#models.clear();
+            for (const worker of workers) worker.kill("closed", "the executor is closed");
+            await Promise.all([...this.#threads].map((worker) => worker.exited));
+        })();
+        await this.#closing;
     }
 
     #checkOpen(): void {
-        if (this.#closed) throw new PermanentError("EXECUTOR_CLOSED", "the executor is closed");
+        if (this.#closed) throw closedError();
     }
 
-    async #createSession(modelId: string, onnx: Uint8Array, manifest: Manifest): Promise<LoadedModel> {
-        let session: ort.InferenceSession;
-        try {
-            session = await ort.InferenceSession.create(onnx, {
-                logSeverityLevel: 4,
-                ...(this.#options.intraOpNumThreads === undefined
-                    ? {}
-                    : { intraOpNumThreads: this.#options.intraOpNumThreads }),
-            });
-        } catch (err) {
-            throw new ModelFormatError(`model ${modelId}: onnxruntime cannot load it: ${messageOf(err)}`, {
-                cause: err,
-            });
+    async #loadEverywhere(modelId: string, source: ModelSource): Promise<void> {
+        if (this.#workers.length === 0) {
+            for (let slot = 0; slot < this.#options.concurrency; slot++) this.#workers.push(this.#startWorker(0));
         }
+        this.#loadingSources.set(modelId, source);
         try {
-            checkSessionAgainstManifest(modelId, session, manifest);
+            // Until every current worker has it: a worker replaced meanwhile got it at start (#loadingSources).
+            for (let exits = 0; ;) {
+                const workers = [...this.#workers];
+                const settled = await Promise.allSettled(workers.map((worker) => worker.load(modelId, source)));
+                let exited: WorkerGoneError | undefined;
+                for (const outcome of settled) {
+                    if (outcome.status === "fulfilled") continue;
+                    if (!(outcome.reason instanceof WorkerGoneError)) throw outcome.reason;
+                    exited = outcome.reason;
+                }
+                if (exited !== undefined && ++exits >= MAX_LOAD_WORKER_EXITS) {
+                    throw new RetryableError(
+                        "INFERENCE_WORKER_EXITED",
+                        `model ${modelId}: inference workers went away ${exits} times while loading it ` +
+                            `(last: ${exited.message})`,
+                        { cause: exited },
+                    );
+                }
+                if (exited === undefined && workers.every((worker, slot) => this.#workers[slot] === worker)) break;
+            }
+            this.#checkOpen();
+            this.#models.set(modelId, source);
         } catch (err) {
-            await session.release();
+            for (const worker of this.#workers) worker.unload(modelId);
             throw err;
+        } finally {
+            this.#loadingSources.delete(modelId);
         }
-        const plan = (spec: TensorSpec): TensorPlan => ({
-            spec,
-            dtype: wireDType(spec),
-            decimals: spec.onnxType === "float32" ? spec.decimals : undefined,
-        });
-        return {
-            session,
-            inputs: manifest.inputs.map(plan),
-            outputs: manifest.outputs.map(plan),
-            outputNames: manifest.outputs.map((spec) => spec.name),
-        };
     }
 
-    async #execute(modelId: string, model: LoadedModel, input: Uint8Array): Promise<ExecutionResult> {
+    #startWorker(delayMs: number): InferenceWorker {
+        const worker = new InferenceWorker(
+            this.#config,
+            delayMs,
+            [...this.#models],
+            [...this.#loadingSources],
+            (gone, err) => this.#onWorkerGone(gone, err),
+        );
+        this.#threads.add(worker);
+        void worker.exited.then(() => this.#threads.delete(worker));
+        worker.ready.then(
+            () => {
+                this.#startFailures = 0;
+                this.#release(worker);
+            },
+            (err: unknown) => {
+                if (err instanceof WorkerGoneError) return; // already replaced
+                worker.kill("failed-start", `could not reload the loaded models: ${messageOf(err)}`);
+            },
+        );
+        return worker;
+    }
+
+    #onWorkerGone(worker: InferenceWorker, err: WorkerGoneError): void {
+        const slot = this.#workers.indexOf(worker);
+        if (slot < 0) return; // closed
+        const idle = this.#idle.indexOf(worker);
+        if (idle >= 0) this.#idle.splice(idle, 1);
+        if (err.reason === "closed") return;
+        if (worker.isReady) {
+            this.#workers[slot] = this.#startWorker(0);
+            return;
+        }
+        // Died while starting: try again later, unless closing, when nothing new may need it.
+        if (this.#closed) {
+            if (this.#workers.every((w) => w.gone)) {
+                for (const waiter of this.#waiting.splice(0)) waiter.reject(closedError());
+            }
+            return;
+        }
+        const delayMs = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_BASE_MS * 2 ** this.#startFailures++);
+        this.#workers[slot] = this.#startWorker(delayMs);
+    }
+
+    /** A ready worker for one execution (the caller holds a slot, so one is idle or starting). */
+    #acquire(): Promise<InferenceWorker> {
+        const worker = this.#idle.shift();
+        if (worker !== undefined) return Promise.resolve(worker);
+        return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    }
+
+    /** Gives a ready worker back to the next waiting execution or the idle list. */
+    #release(worker: InferenceWorker): void {
+        if (worker.gone || !this.#workers.includes(worker)) return;
+        const waiter = this.#waiting.shift();
+        if (waiter !== undefined) waiter.resolve(worker);
+        else this.#idle.push(worker);
+    }
+
+    async #execute(modelId: string, input: Uint8Array): Promise<ExecutionResult> {
         const release = await this.#semaphore.acquire();
-        const start = performance.now();
-        let releaseLater = false;
-        const finish = (outcome: InferenceOutcome, resultCode: number, output: Uint8Array, reason?: string) => {
-            const outputHash = output.length === 0 ? EMPTY_OUTPUT_HASH : keccak256(output);
-            const inferenceMs = performance.now() - start;
-            this.#options.onInference?.(modelId, inferenceMs / 1000, outcome);
+        try {
+            const worker = await this.#acquire();
+            const { timeoutMs } = this.#options;
+            const dispatched = performance.now();
+            let timer: NodeJS.Timeout | undefined;
+            let outcome: RunOutcome;
+            try {
+                const running = worker.run(modelId, input);
+                timer = setTimeout(() => worker.kill("timeout", `the run exceeded ${timeoutMs} ms`), timeoutMs);
+                outcome = await running;
+            } catch (err) {
+                if (!(err instanceof WorkerGoneError)) throw err;
+                if (err.reason === "timeout") this.#timeout(modelId, dispatched, performance.now() - dispatched);
+                throw new RetryableError(
+                    "INFERENCE_WORKER_EXITED",
+                    `model ${modelId}: the inference worker went away during the run: ${err.message}`,
+                    { cause: err },
+                );
+            } finally {
+                clearTimeout(timer);
+                this.#release(worker);
+            }
+            if (outcome.kind === "timeout") this.#timeout(modelId, dispatched, outcome.runMs);
+            const { outcome: label, resultCode, output, outputHash, reason, inferenceMs } = outcome;
+            this.#options.onInference?.(modelId, inferenceMs / 1000, label);
             const result: ExecutionResult = { resultCode, output, outputHash, inferenceMs };
             if (reason !== undefined) result.reason = reason;
             return result;
-        };
-        try {
-            let feeds: Record<string, ort.Tensor>;
-            try {
-                feeds = toFeeds(model.inputs, input);
-            } catch (err) {
-                if (!(err instanceof Rejection || err instanceof TensorCodecError)) throw err;
-                return finish("invalid_input", ResultCode.INVALID_INPUT, new Uint8Array(0), err.message);
-            }
-
-            const runStart = performance.now();
-            const running = model.session.run(feeds, model.outputNames);
-            let results: ort.InferenceSession.ReturnType;
-            try {
-                results = await withTimer(running, this.#options.timeoutMs);
-            } catch (err) {
-                if (err === TIMED_OUT) {
-                    // The run goes on in the background: it keeps its slot, and close() waits for it, until it
-                    // really ends.
-                    releaseLater = true;
-                    const background: Promise<void> = running
-                        .then(release, release)
-                        .finally(() => this.#inFlight.delete(background));
-                    this.#inFlight.add(background);
-                    return this.#timeout(modelId, start, performance.now() - runStart);
-                }
-                if (RESOURCE_FAILURE.test(messageOf(err))) {
-                    throw new InferenceResourceError(
-                        "INFERENCE_RESOURCES",
-                        `model ${modelId}: onnxruntime ran out of resources: ${messageOf(err)}`,
-                        { cause: err },
-                    );
-                }
-                return finish(
-                    "model_error",
-                    ResultCode.MODEL_ERROR,
-                    new Uint8Array(0),
-                    `onnxruntime: ${messageOf(err)}`,
-                );
-            }
-            const runMs = performance.now() - runStart;
-            if (runMs > this.#options.timeoutMs) return this.#timeout(modelId, start, runMs);
-
-            let output: Uint8Array;
-            try {
-                output = encodeTensorsTyped(fromResults(model.outputs, results));
-            } catch (err) {
-                if (!(err instanceof Rejection || err instanceof FixedPointError)) throw err;
-                return finish("model_error", ResultCode.MODEL_ERROR, new Uint8Array(0), err.message);
-            }
-            return finish("ok", ResultCode.OK, output);
         } finally {
-            if (!releaseLater) release();
+            release();
         }
     }
 
-    #timeout(modelId: string, start: number, runMs: number): never {
-        this.#options.onInference?.(modelId, (performance.now() - start) / 1000, "timeout");
+    #timeout(modelId: string, dispatched: number, runMs: number): never {
+        this.#options.onInference?.(modelId, (performance.now() - dispatched) / 1000, "timeout");
         throw new InferenceTimeoutError(modelId, this.#options.timeoutMs, runMs);
     }
 }
 
-/** Rejection value of `withTimer` when the timer wins. */
-const TIMED_OUT = Symbol("timed out");
-
-/** `promise`, or a rejection with TIMED_OUT after `ms`. */
-async function withTimer<T>(promise: Promise<T>, ms: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(TIMED_OUT), ms);
-    });
-    try {
-        return await Promise.race([promise, timeout]);
-    } finally {
-        clearTimeout(timer);
-    }
-}
-
-function messageOf(err: unknown): string {
-    return err instanceof Error ? err.message : String(err);
-}
-
-function shapeText(shape: readonly (number | string)[]): string {
-    return `[${shape.join(", ")}]`;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-    return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Throws ModelFormatError unless the session's inputs and outputs fit the manifest. */
-function checkSessionAgainstManifest(modelId: string, session: ort.InferenceSession, manifest: Manifest): void {
-    const fail = (why: string): never => {
-        throw new ModelFormatError(`model ${modelId} does not match its manifest: ${why}`);
-    };
-    const inputNames = manifest.inputs.map((spec) => spec.name);
-    for (const name of inputNames) {
-        if (!session.inputNames.includes(name)) {
-            fail(`no graph input "${name}" (graph inputs: ${session.inputNames.join(", ")})`);
-        }
-    }
-    for (const name of session.inputNames) {
-        if (!inputNames.includes(name)) fail(`graph input "${name}" is not in the manifest, so it would never be fed`);
-    }
-    for (const spec of manifest.outputs) {
-        if (!session.outputNames.includes(spec.name)) {
-            fail(`no graph output "${spec.name}" (graph outputs: ${session.outputNames.join(", ")})`);
-        }
-    }
-    const check = (spec: TensorSpec, metadata: readonly ort.InferenceSession.ValueMetadata[], kind: string) => {
-        const meta = metadata.find((m) => m.name === spec.name);
-        if (meta === undefined) return; // older bindings without metadata
-        if (!meta.isTensor) fail(`${kind} "${spec.name}" is not a tensor`);
-        else {
-            if (meta.type !== spec.onnxType)
-                fail(`${kind} "${spec.name}" is ${meta.type}, the manifest says ${spec.onnxType}`);
-            // An empty shape means "not declared"; symbolic dims accept any size.
-            const declared = meta.shape;
-            const mismatch =
-                declared.length > 0 &&
-                (declared.length !== spec.shape.length ||
-                    declared.some((d, i) => typeof d === "number" && d !== spec.shape[i]));
-            if (mismatch) {
-                fail(
-                    `${kind} "${spec.name}" has shape ${shapeText(declared)}, the manifest says ${shapeText(spec.shape)}`,
-                );
-            }
-        }
-    };
-    manifest.inputs.forEach((spec) => check(spec, session.inputMetadata, "input"));
-    manifest.outputs.forEach((spec) => check(spec, session.outputMetadata, "output"));
-}
-
-/** Decodes and checks the request input against the manifest; the onnxruntime feeds. Throws Rejection. */
-function toFeeds(plans: readonly TensorPlan[], input: Uint8Array): Record<string, ort.Tensor> {
-    const layouts = scanTensors(input); // TensorCodecError on malformed bytes
-    if (layouts.length !== plans.length) {
-        throw new Rejection(`the input holds ${layouts.length} tensors, the model takes ${plans.length}`);
-    }
-    const feeds: Record<string, ort.Tensor> = {};
-    plans.forEach((plan, i) => {
-        const layout = layouts[i] as TensorLayout;
-        const { spec } = plan;
-        if (layout.dtype !== plan.dtype) {
-            throw new Rejection(`input ${i} ("${spec.name}") is ${DType[layout.dtype]}, the model takes ${spec.dtype}`);
-        }
-        if (!sameShape(layout.shape, spec.shape)) {
-            throw new Rejection(
-                `input ${i} ("${spec.name}") has shape ${shapeText(layout.shape)}, the model takes ${shapeText(spec.shape)}`,
-            );
-        }
-        feeds[spec.name] =
-            plan.decimals === undefined
-                ? new ort.Tensor(spec.onnxType, readTensorElements(input, layout), spec.shape)
-                : new ort.Tensor("float32", fixedBytesToFloat32(input, layout, plan.decimals), spec.shape);
-    });
-    return feeds;
-}
-
-/** The wire tensors of the outputs, in manifest order. Throws Rejection or FixedPointError (MODEL_ERROR). */
-function fromResults(plans: readonly TensorPlan[], results: ort.InferenceSession.ReturnType): TypedTensor[] {
-    return plans.map((plan) => {
-        const { spec } = plan;
-        const value = results[spec.name];
-        if (!(value instanceof ort.Tensor)) throw new Rejection(`output "${spec.name}" is missing`);
-        if (value.type !== spec.onnxType) {
-            throw new Rejection(`output "${spec.name}" is ${value.type}, the manifest says ${spec.onnxType}`);
-        }
-        if (!sameShape(value.dims, spec.shape)) {
-            throw new Rejection(
-                `output "${spec.name}" has shape ${shapeText(value.dims)}, the manifest says ${shapeText(spec.shape)}`,
-            );
-        }
-        const shape = [...spec.shape];
-        if (plan.decimals !== undefined) {
-            const data = float32ArrayToFixed(value.data as Float32Array, plan.decimals, plan.dtype);
-            return { dtype: plan.dtype, shape, data };
-        }
-        return { dtype: plan.dtype, shape, data: value.data as TypedTensor["data"] };
-    });
+function closedError(): PermanentError {
+    return new PermanentError("EXECUTOR_CLOSED", "the executor is closed");
 }

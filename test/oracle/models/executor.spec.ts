@@ -2,23 +2,32 @@ import { expect } from "chai";
 import { keccak256 } from "ethers";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PermanentError, RetryableError } from "../../../oracle/src/internal/errors";
+import { PermanentError, RetryableError, shouldRetry } from "../../../oracle/src/internal/errors";
 import {
     EMPTY_OUTPUT_HASH,
     Executor,
     InferenceTimeoutError,
     ResultCode,
+    simulateWorkerCrash,
     type ExecutionResult,
     type InferenceOutcome,
 } from "../../../oracle/src/models/executor";
 import { float32ToFixed } from "../../../oracle/src/models/fixedPoint";
 import { ModelFormatError, parseManifest, type Manifest } from "../../../oracle/src/models/manifest";
 import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
-import { DType, DTYPES, decodeTensors, encodeTensors, type Tensor } from "../../../oracle/src/models/tensorCodec";
+import {
+    DType,
+    DTYPES,
+    decodeTensors,
+    encodeTensors,
+    encodeTensorsTyped,
+    type Tensor,
+} from "../../../oracle/src/models/tensorCodec";
 import {
     TINY_BIAS,
     TINY_WEIGHTS,
     failingModel,
+    heavyFloatModel,
     multiIOFloatModel,
     seededRandom,
     tinyIntegerModel,
@@ -30,6 +39,19 @@ const INT64 = DTYPES.get(DType.INT64)!;
 const tiny = tinyIntegerModel();
 const multi = multiIOFloatModel();
 const failing = failingModel();
+
+/**
+ * A model whose one run takes a few hundred ms on one core (about 17 GFLOP): long enough to tell a thread that
+ * blocks from one that does not, and a timeout that stops a run from one that waits for it.
+ */
+const HEAVY = { layers: 8, width: 512, batch: 4096 };
+
+/** The heavy model's input: every feature in [-1, 1] (4 decimals). */
+function heavyInput(): Uint8Array {
+    const data = new Int32Array(HEAVY.batch * HEAVY.width);
+    for (let i = 0; i < data.length; i++) data[i] = ((i * 7_919) % 20_001) - 10_000;
+    return encodeTensorsTyped([{ dtype: DType.INT32, shape: [HEAVY.batch, HEAVY.width], data }]);
+}
 
 function tinyInput(values: bigint[], shape = [1, 4], dtype = DType.INT32): Uint8Array {
     return encodeTensors([{ dtype, shape, data: values }]);
@@ -116,17 +138,34 @@ async function rejection(promise: Promise<unknown>, code: string): Promise<Perma
 }
 
 describe("oracle/models/executor", function () {
+    // One executor (two worker threads) for the tests that do not need their own: starting workers and loading
+    // the heavy model into each takes a while.
     let executor: Executor;
     let outcomes: InferenceOutcome[];
+    let heavy: ReturnType<typeof heavyFloatModel>;
+    let heavyBytes: Uint8Array;
 
-    beforeEach(async function () {
-        outcomes = [];
-        executor = new Executor({ concurrency: 2, timeoutMs: 10_000, onInference: (_id, _s, o) => outcomes.push(o) });
-        await executor.load("tiny", tiny.onnx, tiny.manifest);
-        await executor.load("multi", multi.onnx, multi.manifest);
-        await executor.load("failing", failing.onnx, failing.manifest);
+    before(async function () {
+        executor = new Executor({
+            concurrency: 2,
+            timeoutMs: 10_000,
+            // One core per run on any machine, so that a heavy run is long wherever the tests run.
+            intraOpNumThreads: 1,
+            onInference: (_id, _s, o) => outcomes.push(o),
+        });
+        heavy = heavyFloatModel(HEAVY);
+        heavyBytes = heavyInput();
+        await Promise.all([
+            executor.load("tiny", tiny.onnx, tiny.manifest),
+            executor.load("multi", multi.onnx, multi.manifest),
+            executor.load("failing", failing.onnx, failing.manifest),
+            executor.load("heavy", heavy.onnx, heavy.manifest),
+        ]);
     });
-    afterEach(async function () {
+    beforeEach(function () {
+        outcomes = [];
+    });
+    after(async function () {
         await executor.close();
     });
 
@@ -395,34 +434,120 @@ describe("oracle/models/executor", function () {
     });
 
     describe("timeout", function () {
-        it("throws InferenceTimeoutError (not a result) when a run exceeds timeoutMs, and frees the slot", async function () {
-            const slow = slowModel(512, 6); // ~1.6 GFLOP: tens of ms on any CPU
+        it("throws InferenceTimeoutError while a run over timeoutMs is still going, replaces its worker, serves on", async function () {
+            const { inferenceMs: heavyMs, resultCode } = await executor.run("heavy", heavyBytes);
+            expect(resultCode).to.equal(ResultCode.OK);
+            const timeoutMs = Math.max(10, Math.round(heavyMs / 5));
             const timed: InferenceOutcome[] = [];
             const impatient = new Executor({
                 concurrency: 1,
-                timeoutMs: 2,
+                timeoutMs,
+                // As many threads as a worker of `executor` has, so its run takes about heavyMs too.
+                intraOpNumThreads: 1,
                 onInference: (_id, _s, outcome) => timed.push(outcome),
             });
             try {
-                await impatient.load("slow", slow.onnx, slow.manifest);
-                const input = encodeTensors([{ dtype: DType.INT32, shape: [1, 1], data: [10n] }]);
-                const err = await rejection(impatient.run("slow", input), "INFERENCE_TIMEOUT");
+                await impatient.load("heavy", heavy.onnx, heavy.manifest);
+                await impatient.load("tiny", tiny.onnx, tiny.manifest);
+                const started = performance.now();
+                const err = await rejection(impatient.run("heavy", heavyBytes), "INFERENCE_TIMEOUT");
+                const waitedMs = performance.now() - started;
                 expect(err).to.be.instanceOf(InferenceTimeoutError);
                 expect(err).to.not.be.instanceOf(RetryableError);
-                expect(err.message).to.match(/longer than the 2 ms limit/);
+                expect(err.message).to.contain(`longer than the ${timeoutMs} ms limit`);
+                // The run needs about heavyMs: the error came while it was still going, not when it returned.
+                expect(waitedMs).to.be.below(heavyMs / 2);
                 expect(timed).to.deep.equal(["timeout"]);
                 expect(impatient.active).to.equal(0);
-                // The slot was given back (concurrency 1: a leaked slot would hang the next run forever).
-                await rejection(impatient.run("slow", input), "INFERENCE_TIMEOUT");
-                expect(timed).to.deep.equal(["timeout", "timeout"]);
+
+                // The slot was given back (concurrency 1: a leaked slot would hang the next run forever) and the
+                // worker taken out of service was replaced by one with every model loaded.
+                const x = [1n, 2n, 3n, 4n];
+                const ok = await impatient.run("tiny", tinyInput(x));
+                expect(ok.resultCode).to.equal(ResultCode.OK);
+                expect(ok.output).to.deep.equal(encodeTensors(tinyExpected(x)));
+                await rejection(impatient.run("heavy", heavyBytes), "INFERENCE_TIMEOUT");
+                expect(timed).to.deep.equal(["timeout", "ok", "timeout"]);
                 expect(impatient.active + impatient.queued).to.equal(0);
             } finally {
                 await impatient.close();
             }
-            // With time to spare the same model answers.
-            await executor.load("slow", slow.onnx, slow.manifest);
-            const ok = await executor.run("slow", encodeTensors([{ dtype: DType.INT32, shape: [1, 1], data: [10n] }]));
-            expect(ok.resultCode).to.equal(ResultCode.OK);
+        });
+    });
+
+    describe("worker threads", function () {
+        const TICK_MS = 5;
+
+        it("keeps the main event loop responsive while a worker runs a long inference", async function () {
+            const ticks: number[] = [];
+            const started = performance.now();
+            const interval = setInterval(() => ticks.push(performance.now()), TICK_MS);
+            let result: ExecutionResult;
+            try {
+                result = await executor.run("heavy", heavyBytes);
+            } finally {
+                clearInterval(interval);
+            }
+            const ended = performance.now();
+            expect(result.resultCode).to.equal(ResultCode.OK);
+            // Long enough to tell: a run on the main thread would leave one gap as long as the run.
+            expect(result.inferenceMs).to.be.above(10 * TICK_MS);
+            const times = [started, ...ticks, ended];
+            const gaps = times.slice(1).map((t, i) => t - times[i]!);
+            expect(Math.max(...gaps)).to.be.below(result.inferenceMs / 2);
+            expect(ticks.length).to.be.at.least(result.inferenceMs / TICK_MS / 4);
+        });
+
+        it("runs two executions at the same time in two workers (concurrency 2)", async function () {
+            // Each interval: from when its worker started (answer time minus the worker's own inferenceMs) to
+            // when the answer reached the main thread.
+            const runs = await Promise.all(
+                [0, 1].map(async () => {
+                    const result = await executor.run("heavy", heavyBytes);
+                    const end = performance.now();
+                    return { result, start: end - result.inferenceMs, end };
+                }),
+            );
+            const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
+            expect(a.result.resultCode).to.equal(ResultCode.OK);
+            expect(b.result.output).to.deep.equal(a.result.output);
+            // One after the other, the intervals would be disjoint (but for the sub-ms hop back to this thread).
+            const overlapMs = Math.min(a.end, b.end) - Math.max(a.start, b.start);
+            expect(overlapMs).to.be.above(Math.min(a.result.inferenceMs, b.result.inferenceMs) / 2);
+        });
+
+        it("fails the run of a worker that crashes with a retryable error, and replaces the worker", async function () {
+            // Both workers exit with an error code before their next request: the two runs posted now (one to
+            // each idle worker) are in flight when their workers die.
+            simulateWorkerCrash(executor, 0);
+            simulateWorkerCrash(executor, 1);
+            const errors = await Promise.all(
+                [executor.run("tiny", tinyInput([1n, 2n, 3n, 4n])), executor.run("heavy", heavyBytes)].map((run) =>
+                    run.then(
+                        () => expect.fail("the run should fail"),
+                        (e: unknown) => e,
+                    ),
+                ),
+            );
+            for (const err of errors) {
+                expect(err).to.be.instanceOf(RetryableError);
+                expect((err as RetryableError).code).to.equal("INFERENCE_WORKER_EXITED");
+                expect((err as RetryableError).message).to.match(
+                    /the inference worker went away during the run: .*code 70/,
+                );
+                expect(shouldRetry(err)).to.be.true;
+            }
+            expect(outcomes).to.deep.equal([]);
+            expect(executor.active).to.equal(0);
+            // The replacements have every model.
+            const x = [5n, 6n, 7n, 8n];
+            const results = await Promise.all([
+                executor.run("tiny", tinyInput(x)),
+                executor.run("multi", multiInput(x, 100n)),
+                executor.run("heavy", heavyBytes),
+            ]);
+            expect(results.map((r) => r.resultCode)).to.deep.equal([ResultCode.OK, ResultCode.OK, ResultCode.OK]);
+            expect(results[0]!.output).to.deep.equal(encodeTensors(tinyExpected(x)));
         });
     });
 

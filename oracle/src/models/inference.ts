@@ -1,0 +1,264 @@
+/**
+ * One inference, start to finish, as an inference worker runs it (see executorWorker.ts): the onnxruntime session
+ * of a model checked against its manifest, the request input decoded and checked against the manifest, the run,
+ * the outputs checked and encoded canonically, and their hash.
+ *
+ * Result codes (see executor.ts for the whole contract):
+ * - A well-formed input that fits the manifest runs; the outputs are encoded in manifest order (OK).
+ * - Malformed bytes, or a tensor count, dtype or shape that does not fit the manifest: INVALID_INPUT.
+ * - The model failing on a well-formed input (onnxruntime throws, an output is missing or of the wrong type or
+ *   shape, a float output that is NaN, infinite or outside the wire dtype): MODEL_ERROR.
+ * - onnxruntime running out of memory is not a result: InferenceResourceError.
+ */
+import { keccak256 } from "ethers";
+import * as ort from "onnxruntime-node";
+import { EMPTY_OUTPUT_HASH, InferenceResourceError, type InferenceOutcome, type RunOutcome } from "./executorProtocol";
+import { FixedPointError } from "./fixedPoint";
+import { fixedBytesToFloat32, float32ArrayToFixed } from "./fixedPointArrays";
+import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifest";
+import { ResultCode } from "./resultCodes";
+import {
+    DType,
+    TensorCodecError,
+    encodeTensorsTyped,
+    readTensorElements,
+    scanTensors,
+    type TensorLayout,
+    type TypedTensor,
+} from "./tensorCodec";
+
+/** onnxruntime error messages that mean "this machine ran out of resources", not "the model failed". */
+const RESOURCE_FAILURE = /bad_alloc|failed to allocate|out of memory/i;
+
+/** How one manifest tensor maps between the wire and onnxruntime. */
+interface TensorPlan {
+    readonly spec: TensorSpec;
+    /** Wire dtype. */
+    readonly dtype: DType;
+    /** Decimal scale of a float32 tensor; undefined for an integer tensor (passed as is). */
+    readonly decimals: number | undefined;
+}
+
+/** A model ready to run: its session and how to map its inputs and outputs. */
+export interface LoadedModel {
+    readonly modelId: string;
+    readonly session: ort.InferenceSession;
+    readonly inputs: readonly TensorPlan[];
+    readonly outputs: readonly TensorPlan[];
+    readonly outputNames: readonly string[];
+}
+
+/** Why an input does not fit the manifest (INVALID_INPUT) or an output is unusable (MODEL_ERROR). */
+class Rejection extends Error {}
+
+/**
+ * Creates an onnxruntime session for the model and checks it against the manifest: the graph's inputs are
+ * exactly the manifest's, the manifest's outputs are graph outputs, and where the graph declares an element type
+ * or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or when onnxruntime cannot load
+ * the bytes.
+ */
+export async function loadModel(
+    modelId: string,
+    onnx: Uint8Array,
+    manifest: Manifest,
+    intraOpNumThreads: number | undefined,
+): Promise<LoadedModel> {
+    let session: ort.InferenceSession;
+    try {
+        session = await ort.InferenceSession.create(onnx, {
+            logSeverityLevel: 4,
+            ...(intraOpNumThreads === undefined ? {} : { intraOpNumThreads }),
+        });
+    } catch (err) {
+        throw new ModelFormatError(`model ${modelId}: onnxruntime cannot load it: ${messageOf(err)}`, {
+            cause: err,
+        });
+    }
+    try {
+        checkSessionAgainstManifest(modelId, session, manifest);
+    } catch (err) {
+        await session.release();
+        throw err;
+    }
+    const plan = (spec: TensorSpec): TensorPlan => ({
+        spec,
+        dtype: wireDType(spec),
+        decimals: spec.onnxType === "float32" ? spec.decimals : undefined,
+    });
+    return {
+        modelId,
+        session,
+        inputs: manifest.inputs.map(plan),
+        outputs: manifest.outputs.map(plan),
+        outputNames: manifest.outputs.map((spec) => spec.name),
+    };
+}
+
+/**
+ * Runs the model on canonical input bytes. Never throws for a bad input or a failing model (those are results);
+ * throws InferenceResourceError when onnxruntime runs out of memory. A run that returns after `timeoutMs` is
+ * reported as a timeout, not a result.
+ */
+export async function executeModel(model: LoadedModel, input: Uint8Array, timeoutMs: number): Promise<RunOutcome> {
+    const start = performance.now();
+    const finish = (
+        outcome: Exclude<InferenceOutcome, "timeout">,
+        resultCode: number,
+        output: Uint8Array,
+        reason?: string,
+    ): RunOutcome => {
+        const outputHash = output.length === 0 ? EMPTY_OUTPUT_HASH : keccak256(output);
+        const inferenceMs = performance.now() - start;
+        return {
+            kind: "result",
+            outcome,
+            resultCode,
+            output,
+            outputHash,
+            inferenceMs,
+            ...(reason === undefined ? {} : { reason }),
+        };
+    };
+
+    let feeds: Record<string, ort.Tensor>;
+    try {
+        feeds = toFeeds(model.inputs, input);
+    } catch (err) {
+        if (!(err instanceof Rejection || err instanceof TensorCodecError)) throw err;
+        return finish("invalid_input", ResultCode.INVALID_INPUT, new Uint8Array(0), err.message);
+    }
+
+    const runStart = performance.now();
+    let results: ort.InferenceSession.ReturnType;
+    try {
+        results = await model.session.run(feeds, model.outputNames);
+    } catch (err) {
+        if (RESOURCE_FAILURE.test(messageOf(err))) {
+            throw new InferenceResourceError(
+                "INFERENCE_RESOURCES",
+                `model ${model.modelId}: onnxruntime ran out of resources: ${messageOf(err)}`,
+                { cause: err },
+            );
+        }
+        return finish("model_error", ResultCode.MODEL_ERROR, new Uint8Array(0), `onnxruntime: ${messageOf(err)}`);
+    }
+    const runMs = performance.now() - runStart;
+    if (runMs > timeoutMs) return { kind: "timeout", runMs, inferenceMs: performance.now() - start };
+
+    let output: Uint8Array;
+    try {
+        output = encodeTensorsTyped(fromResults(model.outputs, results));
+    } catch (err) {
+        if (!(err instanceof Rejection || err instanceof FixedPointError)) throw err;
+        return finish("model_error", ResultCode.MODEL_ERROR, new Uint8Array(0), err.message);
+    }
+    return finish("ok", ResultCode.OK, output);
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Checks and conversions
+// -------------------------------------------------------------------------------------------------------------
+
+function messageOf(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}
+
+function shapeText(shape: readonly (number | string)[]): string {
+    return `[${shape.join(", ")}]`;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+    return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Throws ModelFormatError unless the session's inputs and outputs fit the manifest. */
+function checkSessionAgainstManifest(modelId: string, session: ort.InferenceSession, manifest: Manifest): void {
+    const fail = (why: string): never => {
+        throw new ModelFormatError(`model ${modelId} does not match its manifest: ${why}`);
+    };
+    const inputNames = manifest.inputs.map((spec) => spec.name);
+    for (const name of inputNames) {
+        if (!session.inputNames.includes(name)) {
+            fail(`no graph input "${name}" (graph inputs: ${session.inputNames.join(", ")})`);
+        }
+    }
+    for (const name of session.inputNames) {
+        if (!inputNames.includes(name)) fail(`graph input "${name}" is not in the manifest, so it would never be fed`);
+    }
+    for (const spec of manifest.outputs) {
+        if (!session.outputNames.includes(spec.name)) {
+            fail(`no graph output "${spec.name}" (graph outputs: ${session.outputNames.join(", ")})`);
+        }
+    }
+    const check = (spec: TensorSpec, metadata: readonly ort.InferenceSession.ValueMetadata[], kind: string) => {
+        const meta = metadata.find((m) => m.name === spec.name);
+        if (meta === undefined) return; // older bindings without metadata
+        if (!meta.isTensor) fail(`${kind} "${spec.name}" is not a tensor`);
+        else {
+            if (meta.type !== spec.onnxType)
+                fail(`${kind} "${spec.name}" is ${meta.type}, the manifest says ${spec.onnxType}`);
+            // An empty shape means "not declared"; symbolic dims accept any size.
+            const declared = meta.shape;
+            const mismatch =
+                declared.length > 0 &&
+                (declared.length !== spec.shape.length ||
+                    declared.some((d, i) => typeof d === "number" && d !== spec.shape[i]));
+            if (mismatch) {
+                fail(
+                    `${kind} "${spec.name}" has shape ${shapeText(declared)}, the manifest says ${shapeText(spec.shape)}`,
+                );
+            }
+        }
+    };
+    manifest.inputs.forEach((spec) => check(spec, session.inputMetadata, "input"));
+    manifest.outputs.forEach((spec) => check(spec, session.outputMetadata, "output"));
+}
+
+/** Decodes and checks the request input against the manifest; the onnxruntime feeds. Throws Rejection. */
+function toFeeds(plans: readonly TensorPlan[], input: Uint8Array): Record<string, ort.Tensor> {
+    const layouts = scanTensors(input); // TensorCodecError on malformed bytes
+    if (layouts.length !== plans.length) {
+        throw new Rejection(`the input holds ${layouts.length} tensors, the model takes ${plans.length}`);
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    plans.forEach((plan, i) => {
+        const layout = layouts[i] as TensorLayout;
+        const { spec } = plan;
+        if (layout.dtype !== plan.dtype) {
+            throw new Rejection(`input ${i} ("${spec.name}") is ${DType[layout.dtype]}, the model takes ${spec.dtype}`);
+        }
+        if (!sameShape(layout.shape, spec.shape)) {
+            throw new Rejection(
+                `input ${i} ("${spec.name}") has shape ${shapeText(layout.shape)}, the model takes ${shapeText(spec.shape)}`,
+            );
+        }
+        feeds[spec.name] =
+            plan.decimals === undefined
+                ? new ort.Tensor(spec.onnxType, readTensorElements(input, layout), spec.shape)
+                : new ort.Tensor("float32", fixedBytesToFloat32(input, layout, plan.decimals), spec.shape);
+    });
+    return feeds;
+}
+
+/** The wire tensors of the outputs, in manifest order. Throws Rejection or FixedPointError (MODEL_ERROR). */
+function fromResults(plans: readonly TensorPlan[], results: ort.InferenceSession.ReturnType): TypedTensor[] {
+    return plans.map((plan) => {
+        const { spec } = plan;
+        const value = results[spec.name];
+        if (!(value instanceof ort.Tensor)) throw new Rejection(`output "${spec.name}" is missing`);
+        if (value.type !== spec.onnxType) {
+            throw new Rejection(`output "${spec.name}" is ${value.type}, the manifest says ${spec.onnxType}`);
+        }
+        if (!sameShape(value.dims, spec.shape)) {
+            throw new Rejection(
+                `output "${spec.name}" has shape ${shapeText(value.dims)}, the manifest says ${shapeText(spec.shape)}`,
+            );
+        }
+        const shape = [...spec.shape];
+        if (plan.decimals !== undefined) {
+            const data = float32ArrayToFixed(value.data as Float32Array, plan.decimals, plan.dtype);
+            return { dtype: plan.dtype, shape, data };
+        }
+        return { dtype: plan.dtype, shape, data: value.data as TypedTensor["data"] };
+    });
+}
