@@ -35,6 +35,8 @@ const KEEP_BLOCKS = 256;
 const STAKE_REFRESH_ROUNDS = 10;
 /** A model that failed to load for a transient reason is retried after this long. */
 const MODEL_RETRY_MS = 30_000;
+/** Shortest pause between two loop rounds. */
+const MIN_ROUND_GAP_MS = 20;
 /** Attempts of the first RPC call at start-up before giving up. */
 const STARTUP_RPC_ATTEMPTS = 4;
 /** How long shutdown waits for in-flight inferences before closing anyway. */
@@ -141,6 +143,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         tx,
         executor,
         servedModels: new Set(),
+        requestRound: () => wakeLoop?.(),
         chainTime: () => head.timestamp,
     };
 
@@ -236,6 +239,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
           });
 
     let roundWaiters: (() => void)[] = [];
+    let wakeLoop: (() => void) | undefined;
     let round = 0;
     async function loop(): Promise<void> {
         while (!signal.aborted) {
@@ -260,8 +264,21 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             const waiters = roundWaiters;
             roundWaiters = [];
             for (const wake of waiters) wake();
+            // Sleep until the next poll, or until work becomes ready, or shutdown; then at least MIN_ROUND_GAP_MS
+            // so that a stream of finished inferences cannot turn the loop into a busy poll of the RPC endpoint.
+            await new Promise<void>((resolve) => {
+                const done = (): void => {
+                    clearTimeout(timer);
+                    signal.removeEventListener("abort", done);
+                    wakeLoop = undefined;
+                    resolve();
+                };
+                const timer = setTimeout(done, config.chain.pollIntervalMs);
+                signal.addEventListener("abort", done, { once: true });
+                wakeLoop = done;
+            });
             try {
-                await sleep(config.chain.pollIntervalMs, signal);
+                await sleep(MIN_ROUND_GAP_MS, signal);
             } catch {
                 break;
             }

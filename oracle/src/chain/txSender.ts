@@ -21,6 +21,8 @@ import type { RequestState, Store, StoredTx, TxKind } from "../store/store";
 export const GAS_LIMIT_MARGIN_PERCENT = 25n;
 /** A plain transfer. */
 const NOOP_GAS_LIMIT = 21_000n;
+/** Market fees are re-read at most this often (each read is two RPC calls; a burst of sends shares one). */
+export const FEE_CACHE_MS = 1_000;
 /** Priority fee used when the node does not suggest one. */
 export const DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000n;
 
@@ -44,6 +46,7 @@ export type SendOutcome = { sent: true; txId: number } | { sent: false; revert: 
 
 export class TxSender {
     private nextNonce = 0;
+    private fees?: { atMs: number; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
     private lock: Promise<unknown> = Promise.resolve();
     private readonly now: () => number;
 
@@ -333,12 +336,17 @@ export class TxSender {
     }
 
     private async marketFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+        const cached = this.fees;
+        if (cached !== undefined && this.now() - cached.atMs < FEE_CACHE_MS && this.now() >= cached.atMs) {
+            return { maxFeePerGas: cached.maxFeePerGas, maxPriorityFeePerGas: cached.maxPriorityFeePerGas };
+        }
         const latest = await this.chain.getBlock("latest");
         const baseFee = latest?.baseFeePerGas ?? 0n;
         let maxPriorityFeePerGas = await this.chain.maxPriorityFeePerGas(DEFAULT_PRIORITY_FEE_WEI);
         let maxFeePerGas = baseFee * 2n + maxPriorityFeePerGas;
         if (maxFeePerGas > this.options.maxFeePerGasWei) maxFeePerGas = this.options.maxFeePerGasWei;
         if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+        this.fees = { atMs: this.now(), maxFeePerGas, maxPriorityFeePerGas };
         return { maxFeePerGas, maxPriorityFeePerGas };
     }
 

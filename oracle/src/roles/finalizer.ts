@@ -8,6 +8,7 @@ import { decodeRevert } from "../chain/coordinator";
 import { requestFromJson } from "../chain/requestEvents";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
+import { MAX_SENDS_PER_ROUND } from "./operator";
 
 export interface FinalizerRole {
     tick(): Promise<void>;
@@ -55,7 +56,7 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
 
     return {
         async tick() {
-            const due = ctx.store.requestsIn("submitted", { readyAt: ctx.chainTime() });
+            const due = ctx.store.requestsIn("submitted", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND });
             const singles = due.filter((s) => !batching.enabled || !s.batchable);
             const batchable = batching.enabled ? due.filter((s) => s.batchable) : [];
             for (const stored of singles) {

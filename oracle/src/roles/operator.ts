@@ -18,6 +18,15 @@ import type { RevertError } from "../chain/rpc";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
 
+/**
+ * Executions admitted per inference slot. The executor runs `concurrency` at once and queues the rest; a deeper
+ * queue keeps the slots busy between loop rounds (admission does RPC calls for the rotation check).
+ */
+export const EXECUTIONS_QUEUED_PER_SLOT = 8;
+
+/** Results considered for sending per loop round, so one round stays short and the follower keeps up. */
+export const MAX_SENDS_PER_ROUND = 256;
+
 export interface OperatorRole {
     /** Starts executions and sends submissions that are due. Never throws for one request's fault. */
     tick(): Promise<void>;
@@ -88,11 +97,12 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
     }
 
     async function startExecutions(): Promise<void> {
-        const room = ctx.config.inference.concurrency * 2 - running.size;
+        const cap = ctx.config.inference.concurrency * EXECUTIONS_QUEUED_PER_SLOT;
+        const room = cap - running.size;
         if (room <= 0) return;
         const due = ctx.store.requestsIn("pending", { readyAt: ctx.chainTime(), limit: room + running.size });
         for (const stored of due) {
-            if (running.size >= ctx.config.inference.concurrency * 2) break;
+            if (running.size >= cap) break;
             if (running.has(stored.requestId) || ctx.signal.aborted) continue;
             let admitted: boolean;
             try {
@@ -106,7 +116,11 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
                 continue;
             }
             if (!admitted) continue;
-            const job = execute(stored).finally(() => running.delete(stored.requestId));
+            const job = execute(stored).finally(() => {
+                running.delete(stored.requestId);
+                // A result is ready to send and a slot is free: run a round now rather than at the next poll.
+                ctx.requestRound();
+            });
             running.set(stored.requestId, job);
         }
     }
@@ -162,7 +176,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
     }
 
     async function sendSubmissions(): Promise<void> {
-        const computed = ctx.store.requestsIn("computed");
+        const computed = ctx.store.requestsIn("computed", { limit: MAX_SENDS_PER_ROUND });
         if (computed.length === 0) return;
         const singles = computed.filter((s) => !batching.enabled || !s.batchable);
         const batchable = batching.enabled ? computed.filter((s) => s.batchable) : [];
