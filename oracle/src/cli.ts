@@ -10,6 +10,8 @@ import { startNode, SHUTDOWN_GRACE_MS } from "./node";
 /** Exit codes: 0 clean stop, 1 bad config or start-up failure, 2 forced stop. */
 export const EXIT_FAILURE = 1;
 export const EXIT_FORCED = 2;
+/** Time allowed for closing things after in-flight work is done. */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 function fail(error: unknown): never {
     process.stderr.write(`error: ${describeError(error).message}\n`);
@@ -44,7 +46,12 @@ export function buildProgram(): Command {
                     process.exit(EXIT_FORCED);
                 }
                 node.logger.info({ signal: name }, "signal received; stopping");
-                const force = setTimeout(() => process.exit(EXIT_FORCED), SHUTDOWN_GRACE_MS * 2);
+                // Shutdown takes at most one RPC timeout (the call in flight is aborted) plus the inference grace;
+                // the margin covers closing the store and the HTTP server.
+                const force = setTimeout(
+                    () => process.exit(EXIT_FORCED),
+                    SHUTDOWN_GRACE_MS + node.rpcTimeoutMs + SHUTDOWN_MARGIN_MS,
+                );
                 force.unref();
                 node.stop().then(
                     () => process.exit(0),

@@ -28,6 +28,7 @@ import { createTracker } from "./roles/tracker";
 import { createOperatorRole } from "./roles/operator";
 import { createFinalizerRole } from "./roles/finalizer";
 import type { NodeContext } from "./roles/context";
+import { postponeOrGiveUp } from "./roles/postpone";
 
 /** Recorded block hashes kept for reorg detection. */
 const KEEP_BLOCKS = 256;
@@ -35,6 +36,8 @@ const KEEP_BLOCKS = 256;
 const STAKE_REFRESH_ROUNDS = 10;
 /** A model that failed to load for a transient reason is retried after this long. */
 const MODEL_RETRY_MS = 30_000;
+/** How long shutdown waits for the executor to close after the grace period ran out. */
+const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 /** Shortest pause between two loop rounds. */
 const MIN_ROUND_GAP_MS = 20;
 /** Attempts of the first RPC call at start-up before giving up. */
@@ -53,6 +56,8 @@ export interface NodeOptions {
 
 export interface RunningNode {
     readonly address: string;
+    /** The per-call RPC timeout (shutdown may wait for one call). */
+    readonly rpcTimeoutMs: number;
     readonly store: Store;
     readonly metrics: NodeMetrics;
     readonly logger: Logger;
@@ -107,6 +112,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     const txEvents = {
         onMined: (tx: StoredTx, receipt: TransactionReceipt) => onMined(ctx, tx, receipt),
         onDropped: (tx: StoredTx, reason: string) => onDropped(ctx, tx, reason),
+        onRefused: (tx: StoredTx, reason: string) => onRefused(ctx, tx, reason),
     };
     const tx = new TxSender(
         chain,
@@ -131,6 +137,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             metrics.inferenceSeconds.observe({ model_id: modelId, outcome }, seconds),
     });
 
+    const modelErrors = new Map<string, { message: string; retryAtMs: number | null }>();
     const ctx: NodeContext = {
         config,
         logger,
@@ -143,6 +150,10 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         tx,
         executor,
         servedModels: new Set(),
+        modelMayLoad: (modelId) => {
+            const failed = modelErrors.get(modelId);
+            return failed === undefined || failed.retryAtMs !== null;
+        },
         requestRound: () => wakeLoop?.(),
         chainTime: () => head.timestamp,
     };
@@ -150,7 +161,6 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     // Models: fetch, verify and load each; a failure is loud and leaves the others serving.
     const followed = new Set(config.models.map((m) => m.modelId.toLowerCase()));
     const fetcher = new ModelFetcher({ cacheDir: config.storage.modelCacheDir ?? join(dataDir, "models") });
-    const modelErrors = new Map<string, { message: string; retryAtMs: number | null }>();
     async function loadModels(): Promise<void> {
         for (const entry of config.models) {
             const modelId = entry.modelId.toLowerCase();
@@ -243,23 +253,31 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     let round = 0;
     async function loop(): Promise<void> {
         while (!signal.aborted) {
-            try {
+            // Each step on its own: a fault in one (an RPC error the retries did not cure) must not keep the
+            // others from running; the transaction sender and the roles work from the last known head.
+            const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
+                try {
+                    await fn();
+                } catch (error) {
+                    if (!signal.aborted)
+                        logger.warn({ step: name, error: describeError(error) }, "step failed; retrying next round");
+                }
+            };
+            await step("follow", async () => {
                 const polled = await follower.poll();
                 head = { number: polled.head.number, timestamp: polled.head.timestamp };
                 lastPollOkMs = Date.now();
                 metrics.chainHeadBlock.set(polled.head.number);
                 metrics.processedBlock.set(polled.processed);
-                await tx.tick();
-                if (config.roles.operator) await operator.tick();
-                if (config.roles.finalizer) await finalizer.tick();
-                metrics.pendingTransactions.set(tx.pendingCount());
-                metrics.inflightInferences.set(operator.inflight());
-                if (round % STAKE_REFRESH_ROUNDS === 0) await refreshStakeGauges();
-                if (modelErrors.size > 0) await loadModels();
-            } catch (error) {
-                if (signal.aborted) break;
-                logger.warn({ error: describeError(error) }, "loop round failed; retrying next round");
-            }
+            });
+            await step("transactions", () => tx.tick());
+            if (config.roles.operator) await step("operator", () => operator.tick());
+            if (config.roles.finalizer) await step("finalizer", () => finalizer.tick());
+            metrics.pendingTransactions.set(tx.pendingCount());
+            metrics.inflightInferences.set(operator.inflight());
+            if (round % STAKE_REFRESH_ROUNDS === 0) await step("stake", refreshStakeGauges);
+            if (modelErrors.size > 0) await step("models", loadModels);
+            if (signal.aborted) break;
             round++;
             const waiters = roundWaiters;
             roundWaiters = [];
@@ -319,7 +337,11 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             ]);
             if (!drained)
                 logger.warn("in-flight inferences did not finish in time; they stay pending for the next start");
-            await executor.close().catch(() => undefined);
+            // close() waits for runs still going; past the grace period, do not wait for them (their requests
+            // are pending in the store; a result that arrives after the store is closed is simply not saved).
+            const closing = executor.close().catch(() => undefined);
+            if (drained) await closing;
+            else await Promise.race([closing, sleep(SHUTDOWN_CLOSE_WAIT_MS)]);
             await server?.close();
             store.close();
             logger.info("stopped");
@@ -329,6 +351,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
 
     return {
         address: wallet.address,
+        rpcTimeoutMs: config.chain.rpcTimeoutMs,
         store,
         metrics,
         logger,
@@ -374,12 +397,9 @@ function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): v
             } else if (receipt.status === 0 && batch) {
                 ctx.store.update(id, "computed", { batchable: false, txId: null });
             } else {
-                ctx.store.finish(
-                    id,
-                    "reverted",
-                    receipt.status === 0 ? "submit reverted on chain" : "skipped: no longer open",
-                );
-                ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "reverted" });
+                // Reverted on chain, or skipped by the batch: the chain moved between simulation and inclusion.
+                const why = receipt.status === 0 ? "submission reverted on chain" : "skipped by the batch";
+                postponeOrGiveUp(ctx, stored, "computed", why);
             }
         } else if (tx.kind === "finalize" || tx.kind === "finalize_batch") {
             if (receipt.status === 1 && finalizedIds.has(id)) {
@@ -388,11 +408,32 @@ function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): v
             } else if (receipt.status === 0 && batch) {
                 ctx.store.update(id, "submitted", { batchable: false, txId: null });
             } else {
-                ctx.store.finish(id, receipt.status === 0 ? "reverted" : "finalized_by_other");
+                // Challenged or finalized by someone else in between: confirmed events will say which.
+                const why = receipt.status === 0 ? "finalize reverted on chain" : "skipped by the finalize batch";
+                postponeOrGiveUp(ctx, stored, "submitted", why);
             }
         }
     }
     ctx.metrics.transactions.inc({ kind: tx.kind, outcome: receipt.status === 1 ? "mined" : "reverted" });
+}
+
+/**
+ * The RPC node refused a transaction for good (fee above its cap, too large...). A batch's requests go one by
+ * one; a single submission is declined (the consumer cancels and is refunded); a finalization is retried later.
+ */
+function onRefused(ctx: NodeContext, tx: StoredTx, reason: string): void {
+    for (const id of tx.requestIds) {
+        const stored = ctx.store.getRequest(id);
+        if (stored === undefined || stored.txId !== tx.id || stored.state === "done") continue;
+        const batch = tx.kind === "submit_batch" || tx.kind === "finalize_batch";
+        const back = stored.state === "submitting" ? "computed" : "submitted";
+        if (batch) ctx.store.update(id, back, { batchable: false, txId: null });
+        else if (back === "computed") {
+            ctx.store.finish(id, "declined", reason);
+            ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "declined" });
+        } else postponeOrGiveUp(ctx, stored, "submitted", reason);
+    }
+    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
 }
 
 /** A transaction will not be mined: its requests go back to the step before it. */

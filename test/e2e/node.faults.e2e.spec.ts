@@ -8,7 +8,7 @@ import hre, { ethers } from "hardhat";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { startNode, type RunningNode } from "../../oracle/src/node";
-import { silentLogger } from "../../oracle/src/internal/logger";
+import { createLogger, silentLogger } from "../../oracle/src/internal/logger";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { tinyIntegerModel } from "../../models/examples";
 import {
@@ -77,7 +77,10 @@ describe("operator node under faults (end to end)", function () {
         });
         try {
             const config = await nodeConfig(d, proxy.url, { chain: { rpcTimeoutMs: 2_000 } });
-            node = await startNode(config, { wallet: OPERATOR, logger: silentLogger() });
+            node = await startNode(config, {
+                wallet: OPERATOR,
+                logger: process.env.VERITY_E2E_DEBUG ? createLogger({ level: "debug" }) : silentLogger(),
+            });
             const ids: bigint[] = [];
             for (let i = 0; i < 8; i++) ids.push(await request(d, d.modelIds[0]!, input(i)));
             await waitFor("all submitted", () => node!.store.countByState().submitted === ids.length, 120_000);

@@ -58,6 +58,12 @@ export class ChainFollower {
         };
 
         const reorg = await this.findReorg();
+        if (reorg === "behind") {
+            // The endpoint does not have our checkpoint block (a lagging backend behind a load balancer, or a
+            // chain shorter for the moment): nothing to conclude yet; the next poll looks again.
+            this.logger?.debug({ checkpoint: result.processed, head: head.number }, "RPC node behind our checkpoint");
+            return result;
+        }
         if (reorg !== undefined) {
             result.dropped = this.store.rewind(reorg);
             result.reorgedTo = reorg;
@@ -95,13 +101,17 @@ export class ChainFollower {
         return result;
     }
 
-    /** The block to rewind to if the recorded checkpoint is no longer canonical, else undefined. */
-    private async findReorg(): Promise<number | undefined> {
+    /**
+     * The block to rewind to if the recorded checkpoint is no longer canonical; undefined if it is; "behind" if the
+     * endpoint does not have that block (only a different hash proves a reorg, a missing block proves nothing).
+     */
+    private async findReorg(): Promise<number | undefined | "behind"> {
         const recorded = this.store.recordedBlocks();
         const newest = recorded[0];
         if (newest === undefined) return undefined;
         const current = await this.chain.getBlock(newest.number);
-        if (current !== null && current.hash === newest.hash) return undefined;
+        if (current === null) return "behind";
+        if (current.hash === newest.hash) return undefined;
         for (const block of recorded.slice(1)) {
             const now = await this.chain.getBlock(block.number);
             if (now !== null && now.hash === block.hash) return block.number;

@@ -28,7 +28,8 @@ export class RevertError extends PermanentError {
 }
 
 /** What the transaction pool said about a raw transaction. */
-export type TxPoolErrorKind = "nonce_too_low" | "already_known" | "underpriced" | "insufficient_funds";
+export type TxPoolErrorKind =
+    "nonce_too_low" | "nonce_too_high" | "already_known" | "underpriced" | "insufficient_funds";
 
 /** A raw transaction refused by the pool for a reason the transaction sender handles itself. */
 export class TxPoolError extends PermanentError {
@@ -54,6 +55,8 @@ class RetryableRpcError extends RetryableError {}
 
 const TX_POOL_PATTERNS: readonly [RegExp, TxPoolErrorKind][] = [
     [/nonce too low|nonce has already been used|is lower than the current nonce/i, "nonce_too_low"],
+    // An earlier nonce of ours is not in the pool yet (Hardhat's automine cannot queue): send that one first.
+    [/nonce too high|nonce gap/i, "nonce_too_high"],
     [/already known|known transaction|already imported|already in the mempool/i, "already_known"],
     [/underpriced|fee too low|replacement fee too low/i, "underpriced"],
     [/insufficient funds/i, "insufficient_funds"],
@@ -101,12 +104,15 @@ let nextId = 1;
 /** JSON-RPC over HTTP: `send` is one attempt, `call` retries transient faults. */
 export class RpcClient {
     readonly url: string;
+    /** Scheme, host and port only: what error messages show (provider URLs often carry an API key). */
+    readonly origin: string;
     private readonly timeoutMs: number;
     private readonly retry: Omit<RetryOptions, "onRetry">;
     private readonly onError?: RpcClientOptions["onError"];
 
     constructor(options: RpcClientOptions) {
         this.url = options.url;
+        this.origin = new URL(options.url).origin;
         this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
         this.retry = options.retry ?? {};
         this.onError = options.onError;
@@ -122,17 +128,21 @@ export class RpcClient {
                 method: "POST",
                 headers: { "content-type": "application/json" },
                 body,
-                signal: AbortSignal.timeout(this.timeoutMs),
+                // The call's own timeout, or shutdown, whichever comes first.
+                signal:
+                    this.retry.signal === undefined
+                        ? AbortSignal.timeout(this.timeoutMs)
+                        : AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.retry.signal]),
             });
             text = await response.text();
         } catch (cause) {
-            throw new RetryableRpcError("RPC_UNREACHABLE", `${method}: ${this.url} did not answer`, { cause });
+            throw new RetryableRpcError("RPC_UNREACHABLE", `${method}: ${this.origin} did not answer`, { cause });
         }
         if (response.status === 429 || response.status >= 500) {
-            throw new RetryableRpcError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.url}`);
+            throw new RetryableRpcError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.origin}`);
         }
         if (!response.ok) {
-            throw new PermanentError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.url}`);
+            throw new PermanentError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.origin}`);
         }
         let parsed: unknown;
         try {

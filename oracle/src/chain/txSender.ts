@@ -13,12 +13,14 @@
 import { Transaction, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import { crashPoint } from "../internal/crashPoints";
-import { describeError } from "../internal/errors";
+import { describeError, shouldRetry } from "../internal/errors";
 import { RevertError, TxPoolError, type ChainClient, type TransactionReceipt } from "./rpc";
 import type { RequestState, Store, StoredTx, TxKind } from "../store/store";
 
 /** Gas estimates are multiplied by this (percent) to absorb state changes between estimate and inclusion. */
 export const GAS_LIMIT_MARGIN_PERCENT = 25n;
+/** Rounds in a row a nonce must look used by someone else before its transaction is dropped. */
+export const DROP_AFTER_CHECKS = 3;
 /** A plain transfer. */
 const NOOP_GAS_LIMIT = 21_000n;
 /** Market fees are re-read at most this often (each read is two RPC calls; a burst of sends shares one). */
@@ -40,12 +42,16 @@ export interface TxEvents {
     onMined(tx: StoredTx, receipt: TransactionReceipt): void;
     /** A transaction will never be mined (its nonce was used by another one, or it was turned into a no-op). */
     onDropped(tx: StoredTx, reason: string): void;
+    /** The RPC node refused a transaction for good (it was turned into a no-op); default: onDropped. */
+    onRefused?(tx: StoredTx, reason: string): void;
 }
 
 export type SendOutcome = { sent: true; txId: number } | { sent: false; revert: RevertError };
 
 export class TxSender {
     private nextNonce = 0;
+    /** Rounds in a row each pending transaction was found with its nonce used but no receipt. */
+    private readonly unseen = new Map<number, number>();
     private fees?: { atMs: number; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
     private lock: Promise<unknown> = Promise.resolve();
     private readonly now: () => number;
@@ -120,7 +126,8 @@ export class TxSender {
                 "transaction signed and stored; broadcasting",
             );
             crashPoint("tx.stored_before_broadcast");
-            await this.broadcast(txId, signed.raw, signed.hash);
+            const stored = this.store.getTx(txId);
+            if (stored !== undefined) await this.broadcastOrFill(stored, signed.raw, signed.hash);
             crashPoint("tx.broadcast_before_receipt");
             return { sent: true, txId };
         });
@@ -136,21 +143,40 @@ export class TxSender {
             await this.resurrectReorged(minedNonce);
             await this.adoptForeignNonces();
             for (const tx of this.store.pendingTxs()) {
-                const receipt = await this.findReceipt(tx);
-                if (receipt !== null) {
-                    this.recordMined(tx, receipt);
-                    continue;
+                try {
+                    await this.check(tx, minedNonce);
+                } catch (error) {
+                    // One transaction's trouble (an RPC error on its receipt) must not stall the others.
+                    this.logger?.warn(
+                        { nonce: tx.nonce, kind: tx.kind, error: describeError(error) },
+                        "could not check transaction",
+                    );
                 }
-                if (tx.nonce < minedNonce) {
-                    // The nonce is used, by none of our versions: look once more (a receipt may have just landed).
-                    const late = await this.findReceipt(tx);
-                    if (late !== null) this.recordMined(tx, late);
-                    else this.drop(tx, "nonce used by another transaction");
-                    continue;
-                }
-                await this.keepAlive(tx);
             }
         });
+    }
+
+    /** One pending transaction: record its receipt, drop it, or keep it alive. */
+    private async check(tx: StoredTx, minedNonce: number): Promise<void> {
+        // Only a nonce below the chain's count can have been mined; skip the receipt look-ups otherwise.
+        if (tx.nonce < minedNonce) {
+            const receipt = await this.findReceipt(tx);
+            if (receipt !== null) {
+                this.unseen.delete(tx.id);
+                this.recordMined(tx, receipt);
+                return;
+            }
+            // The nonce is used, by none of our versions. A lagging backend can say so about a transaction that
+            // was mined, so conclude only after DROP_AFTER_CHECKS rounds in a row.
+            const seen = (this.unseen.get(tx.id) ?? 0) + 1;
+            this.unseen.set(tx.id, seen);
+            if (seen >= DROP_AFTER_CHECKS) {
+                this.unseen.delete(tx.id);
+                this.drop(tx, "nonce used by another transaction");
+            }
+            return;
+        }
+        await this.keepAlive(tx);
     }
 
     /**
@@ -171,7 +197,9 @@ export class TxSender {
 
     /** If another process used this key, continue after its nonces instead of colliding with them. */
     private async adoptForeignNonces(): Promise<void> {
-        const pendingNonce = await this.chain.getTransactionCount(this.wallet.address, "pending");
+        // "latest", not "pending": a foreign transaction still in the pool may yet be evicted, and adopting its
+        // nonce would then leave a gap no transaction of ours fills.
+        const pendingNonce = await this.chain.getTransactionCount(this.wallet.address, "latest");
         if (pendingNonce > this.nextNonce) {
             this.logger?.warn(
                 { chain_nonce: pendingNonce, our_nonce: this.nextNonce },
@@ -226,7 +254,7 @@ export class TxSender {
                 await this.chain.estimateGas({ from: this.wallet.address, to: tx.to, data: tx.data });
             } catch (error) {
                 if (!(error instanceof RevertError)) throw error;
-                current = this.toNoop(tx, error);
+                current = this.toNoop(tx, `would revert now: ${error.message}`, false);
             }
         }
         if (stuck || current !== tx) {
@@ -238,11 +266,12 @@ export class TxSender {
                 { tx_hash: latest.hash, nonce: tx.nonce },
                 "transaction unknown to the RPC node; rebroadcasting",
             );
-            await this.broadcast(tx.id, latest.raw, latest.hash);
+            await this.broadcastOrFill(tx, latest.raw, latest.hash);
         }
     }
 
-    private toNoop(tx: StoredTx, revert: RevertError): StoredTx {
+    /** Rewrites `tx` as a zero-value transfer to self; its requests go back a step (or are refused). */
+    private toNoop(tx: StoredTx, reason: string, refused: boolean): StoredTx {
         const noop: StoredTx = {
             ...tx,
             kind: "noop",
@@ -253,11 +282,12 @@ export class TxSender {
         };
         this.store.transaction(() => {
             this.store.replaceTxPayload(tx.id, "noop", noop.to, noop.data, noop.gasLimit);
-            this.events.onDropped(tx, `would revert now: ${revert.message}`);
+            if (refused && this.events.onRefused !== undefined) this.events.onRefused(tx, reason);
+            else this.events.onDropped(tx, reason);
         });
         this.logger?.warn(
-            { nonce: tx.nonce, kind: tx.kind, error: describeError(revert) },
-            "pending transaction would revert now; replacing it with a no-op at the same nonce",
+            { nonce: tx.nonce, kind: tx.kind, reason },
+            "replacing a transaction with a no-op at the same nonce",
         );
         return noop;
     }
@@ -283,7 +313,7 @@ export class TxSender {
             const [latest] = this.store.attempts(tx.id);
             if (latest !== undefined) {
                 this.store.touchAttempt(latest.hash);
-                await this.broadcast(tx.id, latest.raw, latest.hash);
+                await this.broadcastOrFill(tx, latest.raw, latest.hash);
             }
             return;
         }
@@ -314,17 +344,29 @@ export class TxSender {
             },
             "replacing transaction with higher fees",
         );
-        await this.broadcast(tx.id, signed.raw, signed.hash);
+        await this.broadcastOrFill(tx, signed.raw, signed.hash);
     }
 
-    private async broadcast(txId: number, raw: string, hash: string): Promise<void> {
+    /**
+     * Sends signed bytes once. Returns the reason if the RPC node refused them for good (fee above its cap,
+     * oversized, over the block gas limit...): such a transaction can never be mined, so the caller must fill its
+     * nonce with a no-op or every later transaction waits behind it forever.
+     */
+    private async broadcast(txId: number, raw: string, hash: string): Promise<string | undefined> {
         try {
             await this.chain.sendRawTransaction(raw);
         } catch (error) {
-            if (error instanceof TxPoolError && error.kind === "already_known") return;
+            if (error instanceof TxPoolError && error.kind === "already_known") return undefined;
             if (error instanceof RevertError) {
                 // Some nodes (Hardhat automine) mine and report the revert at once; the receipt tells the rest.
-                return;
+                return undefined;
+            }
+            if (!(error instanceof TxPoolError) && !shouldRetry(error)) {
+                this.logger?.error(
+                    { tx_hash: hash, tx_id: txId, error: describeError(error) },
+                    "the RPC node refused the transaction for good",
+                );
+                return describeError(error).message;
             }
             // Anything else (nonce too low, underpriced, transport fault): the next tick sorts it out from the
             // chain's answer (receipt, nonce, pool membership); the transaction stays stored.
@@ -333,6 +375,20 @@ export class TxSender {
                 "broadcast failed; will retry",
             );
         }
+        return undefined;
+    }
+
+    /** Broadcasts; if the bytes are refused for good, replaces the transaction with a no-op at its nonce. */
+    private async broadcastOrFill(tx: StoredTx, raw: string, hash: string): Promise<void> {
+        const refused = await this.broadcast(tx.id, raw, hash);
+        if (refused === undefined) return;
+        if (tx.kind === "noop") {
+            this.logger?.error({ nonce: tx.nonce }, "even a no-op was refused; later transactions wait behind it");
+            return;
+        }
+        const [latest] = this.store.attempts(tx.id);
+        const noop = this.toNoop(tx, `refused by the RPC node: ${refused}`, true);
+        await this.replace(noop, latest?.maxFeePerGas ?? 0n, latest?.maxPriorityFeePerGas ?? 0n, "refused");
     }
 
     private async marketFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {

@@ -26,6 +26,8 @@ export interface NodeContext {
     executor: Executor;
     /** Models this node can serve now (loaded and verified), by model id (lowercase). */
     servedModels: Set<string>;
+    /** Whether a model not served yet may still become available (a transient fetch failure, or loading). */
+    modelMayLoad(modelId: string): boolean;
     /** Asks the main loop for another round soon (work became ready), instead of waiting a poll interval. */
     requestRound(): void;
     /** Timestamp of the newest block seen (the chain's clock, not the machine's). */

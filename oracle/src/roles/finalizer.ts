@@ -8,6 +8,7 @@ import { decodeRevert } from "../chain/coordinator";
 import { requestFromJson } from "../chain/requestEvents";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
+import { postponeOrGiveUp } from "./postpone";
 import { MAX_SENDS_PER_ROUND } from "./operator";
 
 export interface FinalizerRole {
@@ -33,11 +34,9 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
             ctx.store.update(stored.requestId, "submitted", { notBefore: ctx.chainTime() + 1 });
             return;
         }
-        // The commitment changed under us (challenged, finalized by someone else, reorged): the follower will
-        // report what happened; stop trying to finalize this struct.
-        ctx.store.finish(stored.requestId, "reverted", `finalize would revert: ${decoded.name}`);
-        ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "finalize_reverted" });
-        ctx.logger.warn({ request_id: stored.requestId, error: decoded.name }, "finalize would revert; not sending it");
+        // The commitment changed under us (challenged, finalized by someone else, reorged): confirmed events
+        // will say what happened; until then, try again later.
+        postponeOrGiveUp(ctx, stored, "submitted", `finalize would revert: ${decoded.name}`);
     }
 
     async function finalizeBatch(batch: StoredRequest[]): Promise<void> {
@@ -56,7 +55,11 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
 
     return {
         async tick() {
-            const due = ctx.store.requestsIn("submitted", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND });
+            // A request without its output (lost in a resync, before our ResultSubmitted was seen again) cannot be
+            // finalized yet; the tracker restores the output from that event.
+            const due = ctx.store
+                .requestsIn("submitted", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND })
+                .filter((s) => s.output !== null);
             const singles = due.filter((s) => !batching.enabled || !s.batchable);
             const batchable = batching.enabled ? due.filter((s) => s.batchable) : [];
             for (const stored of singles) {

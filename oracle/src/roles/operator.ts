@@ -11,12 +11,13 @@
  * refunded after the deadline.
  */
 import { crashPoint } from "../internal/crashPoints";
-import { describeError } from "../internal/errors";
+import { describeError, shouldRetry } from "../internal/errors";
 import { decodeRevert, ZERO_BYTES32, type AttestedItem } from "../chain/coordinator";
 import { requestFromJson, VerificationMode } from "../chain/requestEvents";
 import type { RevertError } from "../chain/rpc";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
+import { MAX_POSTPONES, POSTPONE_SECONDS, postponeOrGiveUp } from "./postpone";
 
 /**
  * Executions admitted per inference slot. The executor runs `concurrency` at once and queues the rest; a deeper
@@ -56,7 +57,12 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             return false;
         }
         if (!ctx.servedModels.has(stored.modelId)) {
-            decline(stored, "model not available on this node (see the model-loading error in the log)");
+            if (ctx.modelMayLoad(stored.modelId)) {
+                // A transient fetch failure is being retried: wait for it rather than decline.
+                ctx.store.update(stored.requestId, "pending", { notBefore: now + POSTPONE_SECONDS });
+            } else {
+                decline(stored, "model not available on this node (see the model-loading error in the log)");
+            }
             return false;
         }
         if (BigInt(request.mode) === VerificationMode.BISECTION) {
@@ -92,6 +98,16 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
                 );
         } catch (error) {
             if (ctx.signal.aborted) return; // shutting down: the request stays pending for the next start
+            if (shouldRetry(error)) {
+                // A crashed worker or exhausted resources: not the request's fault; try it again later.
+                const attempts = ctx.store.postpone(
+                    stored.requestId,
+                    "pending",
+                    ctx.chainTime() + POSTPONE_SECONDS,
+                    describeError(error).message,
+                );
+                if (attempts <= MAX_POSTPONES) return;
+            }
             decline(stored, describeError(error).message);
         }
     }
@@ -143,14 +159,16 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
         const request = requestFromJson(stored.request);
         const log = { request_id: stored.requestId, error: decoded.name };
         if (decoded.name === "CoordinatorNotAssignedOperator" && ctx.chainTime() < Number(request.exclusiveUntil)) {
-            ctx.store.update(stored.requestId, "pending", { notBefore: Number(request.exclusiveUntil) });
+            ctx.store.update(stored.requestId, "computed", { notBefore: Number(request.exclusiveUntil) });
             ctx.logger.info(log, "not the assigned operator after all; waiting for the exclusive window to end");
             return;
         }
-        const outcome = decoded.name === "CoordinatorDeadlinePassed" ? "expired" : "reverted";
-        ctx.store.finish(stored.requestId, outcome, `submission would revert: ${decoded.name}`);
-        ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: outcome });
-        ctx.logger.warn(log, "submission would revert; not sending it");
+        if (decoded.name === "CoordinatorDeadlinePassed") {
+            ctx.store.finish(stored.requestId, "expired", "deadline passed before submission");
+            ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "expired" });
+            return;
+        }
+        postponeOrGiveUp(ctx, stored, "computed", `submission would revert: ${decoded.name}`);
     }
 
     async function submitOne(stored: StoredRequest): Promise<void> {
@@ -176,7 +194,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
     }
 
     async function sendSubmissions(): Promise<void> {
-        const computed = ctx.store.requestsIn("computed", { limit: MAX_SENDS_PER_ROUND });
+        const computed = ctx.store.requestsIn("computed", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND });
         if (computed.length === 0) return;
         const singles = computed.filter((s) => !batching.enabled || !s.batchable);
         const batchable = batching.enabled ? computed.filter((s) => s.batchable) : [];

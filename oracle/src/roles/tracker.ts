@@ -57,8 +57,23 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                 }
                 continue;
             }
-            const stored = store.getRequest(requestId);
-            if (stored === undefined || stored.state === "done") continue;
+            let stored = store.getRequest(requestId);
+            if (stored === undefined) continue;
+            if (stored.state === "done") {
+                // The node gave up on a request on its own inference ("reverted"), but the chain shows our result
+                // live: reopen it, so that it is finalized after all.
+                const ours =
+                    (parsed.name === "ResultSubmitted" && String(parsed.args.operator).toLowerCase() === operator) ||
+                    parsed.name === "ResultChallenged" ||
+                    parsed.name === "ChallengeWindowRestarted";
+                if (stored.outcome !== "reverted" || !ours) continue;
+                store.reopen(requestId, "submitted");
+                stored = store.getRequest(requestId) ?? stored;
+                deps.logger?.warn(
+                    { request_id: requestId, event: parsed.name },
+                    "reopening a request the chain shows live",
+                );
+            }
             switch (parsed.name) {
                 case "ResultSubmitted": {
                     const by = String(parsed.args.operator).toLowerCase();
@@ -66,6 +81,14 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                         store.finish(requestId, "served_by_other", `submitted by ${by}`);
                     } else if (stored.state !== "finalizing") {
                         const request = advance(stored, log);
+                        // After a resync the stored result may be gone; the event carries it whole.
+                        const output = hexToBytes(parsed.args.output as string);
+                        store.restoreOutput(
+                            requestId,
+                            Number(parsed.args.resultCode),
+                            output,
+                            String(parsed.args.outputHash),
+                        );
                         if (stored.state !== "submitted" && stored.state !== "disputed") {
                             // First news of our submission (the receipt path may not have seen it yet).
                             deps.metrics?.requestsServed.inc({

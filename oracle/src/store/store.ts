@@ -60,6 +60,8 @@ export interface StoredRequest {
     notBefore: number;
     /** Whether this request may go into a batch transaction (false after a batch holding it reverted). */
     batchable: boolean;
+    /** Times a send of this request was put off because the chain did not (yet) agree with our view. */
+    attempts: number;
     seenAtMs: number;
     updatedAtMs: number;
 }
@@ -109,6 +111,7 @@ interface RequestRow {
     tx_id: number | null;
     not_before: number;
     batchable: number;
+    attempts: number;
     seen_at_ms: number;
     updated_at_ms: number;
 }
@@ -155,6 +158,8 @@ CREATE TABLE IF NOT EXISTS requests (
     tx_id INTEGER,
     not_before INTEGER NOT NULL DEFAULT 0,
     batchable INTEGER NOT NULL DEFAULT 1,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    prior_state TEXT,
     seen_at_ms INTEGER NOT NULL,
     updated_at_ms INTEGER NOT NULL
 );
@@ -173,7 +178,7 @@ CREATE TABLE IF NOT EXISTS txs (
     mined_hash TEXT,
     mined_block INTEGER
 );
-CREATE INDEX IF NOT EXISTS txs_by_state ON txs (state);
+CREATE INDEX IF NOT EXISTS txs_by_state ON txs (state, nonce);
 CREATE TABLE IF NOT EXISTS tx_attempts (
     hash TEXT PRIMARY KEY,
     tx_id INTEGER NOT NULL REFERENCES txs (id),
@@ -209,6 +214,7 @@ function toRequest(row: RequestRow): StoredRequest {
         txId: row.tx_id,
         notBefore: row.not_before,
         batchable: row.batchable === 1,
+        attempts: row.attempts,
         seenAtMs: row.seen_at_ms,
         updatedAtMs: row.updated_at_ms,
     };
@@ -360,8 +366,8 @@ export class Store {
             const ids = rows.map((r) => r.request_id);
             this.db
                 .prepare(
-                    `UPDATE requests SET state = 'done', outcome = 'reorged', reason = ?, updated_at_ms = ?
-                     WHERE block_number > ? AND state != 'done'`,
+                    `UPDATE requests SET prior_state = state, state = 'done', outcome = 'reorged', reason = ?,
+                     updated_at_ms = ? WHERE block_number > ? AND state != 'done'`,
                 )
                 .run(`announcing block above ${ancestor} was reorged out`, this.now(), ancestor);
             return ids;
@@ -390,17 +396,25 @@ export class Store {
         const now = this.now();
         if (existing !== undefined) {
             if (existing.state !== "done" || existing.outcome !== "reorged") return false;
-            const tx = existing.txId === null ? undefined : this.getTx(existing.txId);
-            if (tx !== undefined && tx.state === "pending") {
-                // Re-included while our transaction for it is still in flight: wait for that one.
-                const state = tx.kind === "submit" || tx.kind === "submit_batch" ? "submitting" : "finalizing";
+            const prior = (
+                this.db.prepare("SELECT prior_state FROM requests WHERE request_id = ?").get(r.requestId) as {
+                    prior_state: RequestState | null;
+                }
+            ).prior_state;
+            const same =
+                JSON.stringify(existing.request) === JSON.stringify(r.request) &&
+                Buffer.from(existing.input).equals(Buffer.from(r.input));
+            if (same && prior !== null) {
+                // The new chain announced the very same request: carry on where we were (result, transaction).
                 this.db
                     .prepare(
-                        "UPDATE requests SET state = ?, outcome = NULL, reason = NULL, updated_at_ms = ? WHERE request_id = ?",
+                        `UPDATE requests SET state = ?, prior_state = NULL, outcome = NULL, reason = NULL,
+                         block_number = ?, block_hash = ?, updated_at_ms = ? WHERE request_id = ?`,
                     )
-                    .run(state, now, r.requestId);
+                    .run(prior, r.blockNumber, r.blockHash, now, r.requestId);
                 return true;
             }
+            // Another announcement under the same id (new timestamps, maybe new input): start over.
             this.db.prepare("DELETE FROM requests WHERE request_id = ?").run(r.requestId);
         }
         this.db
@@ -496,6 +510,40 @@ export class Store {
                 this.now(),
                 requestId,
             );
+    }
+
+    /**
+     * Puts off acting on a request until chain time `notBefore`, counting the attempt. Used when a simulation
+     * says the chain does not agree with our view yet (a challenge we have not seen, collateral still locked):
+     * confirmed events settle it meanwhile. Returns the attempts so far.
+     */
+    postpone(requestId: string, state: RequestState, notBefore: number, reason: string): number {
+        this.db
+            .prepare(
+                `UPDATE requests SET state = ?, not_before = ?, attempts = attempts + 1, reason = ?, tx_id = NULL,
+                 updated_at_ms = ? WHERE request_id = ?`,
+            )
+            .run(state, notBefore, reason, this.now(), requestId);
+        return this.getRequest(requestId)?.attempts ?? 0;
+    }
+
+    /** Reopens a request the node had closed on its own inference, when the chain says otherwise. */
+    reopen(requestId: string, state: RequestState): void {
+        this.db
+            .prepare(
+                `UPDATE requests SET state = ?, outcome = NULL, reason = NULL, attempts = 0, updated_at_ms = ?
+                 WHERE request_id = ? AND state = 'done'`,
+            )
+            .run(state, this.now(), requestId);
+    }
+
+    /** Stores our output if the request lost it (seen again from our ResultSubmitted event after a resync). */
+    restoreOutput(requestId: string, resultCode: number, output: Uint8Array, outputHash: string): void {
+        this.db
+            .prepare(
+                "UPDATE requests SET result_code = ?, output = ?, output_hash = ? WHERE request_id = ? AND output IS NULL",
+            )
+            .run(resultCode, Buffer.from(output), outputHash, requestId);
     }
 
     /** Marks a request done with its outcome. Done is final except for reorged requests that come back. */

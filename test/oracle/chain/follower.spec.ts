@@ -347,10 +347,10 @@ describe("oracle/chain/follower", function () {
             // Below the ancestor: untouched.
             expect(store.getRequest("0x03")!.state).to.equal("pending");
             expect(store.getRequest("0x08")!.state).to.equal("pending");
-            // Re-included by the new chain: back to life from the new announcement (the old result is gone).
+            // Re-included by the new chain with the same announcement: carries on where it was (result kept).
             const moved = store.getRequest("0x11")!;
-            expect(moved).to.include({ state: "pending", blockNumber: 18, blockHash: chain.hashOf(18), outcome: null });
-            expect(moved.outputHash).to.equal(null);
+            expect(moved).to.include({ state: "computed", blockNumber: 18, blockHash: chain.hashOf(18), outcome: null });
+            expect(moved.outputHash).to.not.equal(null);
             expect(store.getRequest("0x0c")!.state).to.equal("pending");
             expect(store.getRequest("0x0e")!.state).to.equal("pending");
             // Not in the new chain: stays dropped.
@@ -369,17 +369,30 @@ describe("oracle/chain/follower", function () {
             expect(store.getRequest("0x07")!.state).to.equal("pending");
         });
 
-        it("treats a recorded block the chain no longer has (a shorter chain) as reorged", async function () {
+        it("concludes nothing from a checkpoint block the endpoint lacks (lagging backend), then sees the reorg", async function () {
             const chain = new FakeChain(20, { 18: ["0x12"] });
-            const { sink } = recordingSink(store);
+            const { calls, sink } = recordingSink(store);
             const follower = new ChainFollower(chain.asClient(), store, options(), sink);
             await follower.poll();
+            const before = store.checkpoint();
+            // The chain is shorter than our checkpoint for now: no rewind, no scan, nothing dropped.
             chain.reorg(16, 17);
+            calls.length = 0;
+            const waiting = await follower.poll();
+            expect(waiting.reorgedTo).to.equal(undefined);
+            expect(waiting.dropped).to.deep.equal([]);
+            expect(calls).to.deep.equal([]);
+            expect(store.checkpoint()).to.equal(before);
+            expect(store.getRequest("0x12")?.state).to.equal("pending");
+            // Once the new chain passes our checkpoint, the different hash proves the reorg.
+            chain.mine(22);
             const result = await follower.poll();
             expect(result.reorgedTo).to.equal(15);
             expect(result.dropped).to.deep.equal(["0x12"]);
-            expect(result.processed).to.equal(17);
-            expect(store.recordedBlocks()[0]).to.deep.equal({ number: 17, hash: chain.hashOf(17) });
+            expect(store.recordedBlocks()[0]).to.deep.equal({
+                number: result.processed,
+                hash: chain.hashOf(result.processed),
+            });
         });
 
         it("rewinds to before the oldest recorded block when the reorg is deeper than the recorded history", async function () {

@@ -87,6 +87,10 @@ describe("oracle/chain/rpc", function () {
         for (const [message, kind] of [
             ["nonce too low: next nonce 5, tx nonce 4", "nonce_too_low"],
             ["Nonce too low. Expected nonce to be 5 but got 4.", "nonce_too_low"],
+            [
+                "Nonce too high. Expected nonce to be 15 but got 16. Note that transactions can't be queued when automining.",
+                "nonce_too_high",
+            ],
             ["already known", "already_known"],
             ["replacement transaction underpriced", "underpriced"],
             ["insufficient funds for gas * price + value", "insufficient_funds"],

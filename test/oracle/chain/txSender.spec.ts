@@ -2,12 +2,18 @@ import { expect } from "chai";
 import { Transaction, Wallet, id as keccakText, parseUnits } from "ethers";
 import {
     RevertError,
+    RpcError,
     TxPoolError,
     type BlockHeader,
     type ChainClient,
     type TransactionReceipt,
 } from "../../../oracle/src/chain/rpc";
-import { GAS_LIMIT_MARGIN_PERCENT, TxSender, type TxSenderOptions } from "../../../oracle/src/chain/txSender";
+import {
+    DROP_AFTER_CHECKS,
+    GAS_LIMIT_MARGIN_PERCENT,
+    TxSender,
+    type TxSenderOptions,
+} from "../../../oracle/src/chain/txSender";
 import { RetryableError } from "../../../oracle/src/internal/errors";
 import { Store, type StoredTx } from "../../../oracle/src/store/store";
 
@@ -375,6 +381,40 @@ describe("oracle/chain/txSender", function () {
         }
     });
 
+    describe("a transaction the RPC node refuses for good", function () {
+        it("is replaced at its nonce by a no-op, its requests handed back through onRefused", async function () {
+            const { chain, sender, store } = setup();
+            const refused: { tx: StoredTx; reason: string }[] = [];
+            (sender as unknown as { events: { onRefused: (tx: StoredTx, reason: string) => void } }).events.onRefused =
+                (tx, reason) => refused.push({ tx, reason });
+            // Refuse only the first payload (the submission), accept what follows (the no-op).
+            chain.onBroadcast = (raw) => {
+                chain.broadcastError =
+                    decode(raw).data === "0x01"
+                        ? new RpcError(
+                              "eth_sendRawTransaction",
+                              -32000,
+                              "tx fee (2.00 ether) exceeds the configured cap (1.00 ether)",
+                          )
+                        : undefined;
+            };
+            const txId = sentId(await sender.send("submit", COORDINATOR, "0x01", ["r1"], "submitting"));
+            expect(chain.sent).to.have.length(2);
+            const [first, second] = chain.sent.map(decode);
+            expect(second!.nonce).to.equal(first!.nonce);
+            expect(second!.to).to.equal(wallet.address);
+            expect(second!.data).to.equal("0x");
+            expect(second!.value).to.equal(0n);
+            expect(refused).to.have.length(1);
+            expect(refused[0]!.tx.requestIds).to.deep.equal(["r1"]);
+            expect(refused[0]!.reason).to.contain("exceeds the configured cap");
+            expect(store.getTx(txId)).to.include({ kind: "noop", state: "pending" });
+            // The nonce is filled, so the next transaction takes the next one.
+            await sender.send("submit", COORDINATOR, "0x02", [], "submitting");
+            expect(decode(chain.sent[2]!).nonce).to.equal(first!.nonce + 1);
+        });
+    });
+
     describe("tick", function () {
         it("sends nothing and reports nothing without pending transactions", async function () {
             const { chain, sender, mined, dropped } = setup();
@@ -385,15 +425,22 @@ describe("oracle/chain/txSender", function () {
             expect(dropped).to.deep.equal([]);
         });
 
-        it("continues after nonces another process used with the same key, never going back", async function () {
+        it("continues after nonces another process got mined with the same key, never going back", async function () {
             const { chain, sender, store } = setup();
             sentId(await sender.send("submit", COORDINATOR, "0x01", [], "submitting"));
-            chain.pendingNonce = 7;
+            // Only nonces already mined count: a foreign transaction merely pending could still be evicted.
+            chain.pendingNonce = 9;
+            await sender.tick();
+            expect(
+                store.getTx(sentId(await sender.send("submit", COORDINATOR, "0x02", [], "submitting")))!.nonce,
+            ).to.equal(1);
+            chain.minedNonce = 7;
             await sender.tick();
             const txId = sentId(await sender.send("submit", COORDINATOR, "0x02", [], "submitting"));
             expect(store.getTx(txId)!.nonce).to.equal(7);
 
-            // A node that reports a lower pending nonce (lagging) does not move the nonce back.
+            // A node that reports a lower nonce (lagging) does not move the nonce back.
+            chain.minedNonce = 0;
             chain.pendingNonce = 0;
             await sender.tick();
             const next = sentId(await sender.send("submit", COORDINATOR, "0x03", [], "submitting"));
@@ -458,7 +505,8 @@ describe("oracle/chain/txSender", function () {
             events.onMined = () => {
                 throw new Error("handler failed");
             };
-            expect(((await rejection(sender.tick())) as Error).message).to.equal("handler failed");
+            // The failure is contained to this transaction (logged), and nothing of it was recorded.
+            await sender.tick();
             expect(store.getTx(txId)!.state).to.equal("pending");
         });
 
@@ -562,6 +610,12 @@ describe("oracle/chain/txSender", function () {
             const txId = sentId(await sender.send("submit", COORDINATOR, "0x01", ["r1"], "submitting"));
             const later = sentId(await sender.send("submit", COORDINATOR, "0x02", [], "submitting"));
             chain.minedNonce = 1;
+            // A lagging backend could say this about a mined transaction: it takes DROP_AFTER_CHECKS rounds.
+            for (let i = 1; i < DROP_AFTER_CHECKS; i++) {
+                await sender.tick();
+                expect(dropped, `round ${i}`).to.deep.equal([]);
+                expect(store.getTx(txId)!.state).to.equal("pending");
+            }
             await sender.tick();
             expect(mined).to.deep.equal([]);
             expect(dropped).to.have.length(1);

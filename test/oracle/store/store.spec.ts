@@ -230,6 +230,7 @@ describe("oracle/store/store", function () {
                 txId: null,
                 notBefore: 1234,
                 batchable: true,
+                attempts: 0,
                 seenAtMs: 7_000,
                 updatedAtMs: 7_000,
             });
@@ -285,9 +286,11 @@ describe("oracle/store/store", function () {
                 "submitting",
             );
             expect(store.rewind(7)).to.deep.equal(["1"]);
-            expect(store.addRequest(request("1", 9))).to.equal(true);
+            // The same announcement (struct and input) in a later block of the new chain.
+            expect(store.addRequest({ ...request("1", 9), input: request("1", 8).input })).to.equal(true);
             const r = store.getRequest("1")!;
             expect(r.state).to.equal("submitting");
+            expect(r.blockNumber).to.equal(9);
             expect(r.txId).to.equal(txId);
             expect(r.outcome).to.equal(null);
             // The stored result survives: it is what the pending transaction carries.
