@@ -156,13 +156,30 @@ function dtypeDetail(dtype: number): Record<string, bigint> {
  * list length, then per tensor the dtype, the rank, each dim, the element count, the data length, each value.
  */
 export function encodeTensors(tensors: readonly Tensor[]): Uint8Array {
+    return encodeList(tensors, checkTensor, (tensor, info, view, offset) => {
+        for (const value of tensor.data) {
+            writeElement(view, offset, info, value);
+            offset += info.size;
+        }
+    });
+}
+
+/**
+ * The layout both encoders share: the list check, then each tensor checked by `check` (in the Solidity order),
+ * then the header bytes, with `writeData` filling each tensor's elements at `offset`.
+ */
+function encodeList<T extends { dtype: DType; shape: readonly number[]; data: { length: number } }>(
+    tensors: readonly T[],
+    check: (tensor: T, i: number) => DTypeInfo,
+    writeData: (tensor: T, info: DTypeInfo, view: DataView, offset: number) => void,
+): Uint8Array {
     if (tensors.length > MAX_TENSORS) {
         throw new TensorCodecError("TOO_MANY_TENSORS", `${tensors.length} tensors, at most ${MAX_TENSORS}`, {
             have: BigInt(tensors.length),
             max: BigInt(MAX_TENSORS),
         });
     }
-    const infos = tensors.map((tensor, i) => checkTensor(tensor, i));
+    const infos = tensors.map((tensor, i) => check(tensor, i));
     let size = 2;
     tensors.forEach((tensor, i) => {
         size += 2 + 4 * tensor.shape.length + tensor.data.length * infoAt(infos, i).size;
@@ -182,10 +199,8 @@ export function encodeTensors(tensors: readonly Tensor[]): Uint8Array {
             view.setUint32(offset, dim);
             offset += 4;
         }
-        for (const value of tensor.data) {
-            writeElement(view, offset, info, value);
-            offset += info.size;
-        }
+        writeData(tensor, info, view, offset);
+        offset += tensor.data.length * info.size;
     });
     return out;
 }
@@ -672,36 +687,9 @@ export function decodeTensorsTyped(bytes: Uint8Array): TypedTensor[] {
  * except BOOL elements, which must be 0 or 1 (VALUE_OUT_OF_RANGE). Other checks and errors as `encodeTensors`.
  */
 export function encodeTensorsTyped(tensors: readonly TypedTensor[]): Uint8Array {
-    if (tensors.length > MAX_TENSORS) {
-        throw new TensorCodecError("TOO_MANY_TENSORS", `${tensors.length} tensors, at most ${MAX_TENSORS}`, {
-            have: BigInt(tensors.length),
-            max: BigInt(MAX_TENSORS),
-        });
-    }
-    const infos = tensors.map((tensor, i) => checkTypedTensor(tensor, i));
-    let size = 2;
-    tensors.forEach((tensor, i) => {
-        size += 2 + 4 * tensor.shape.length + tensor.data.length * infoAt(infos, i).size;
+    return encodeList(tensors, checkTypedTensor, (tensor, info, view, offset) => {
+        copyElements(bytesOf(tensor.data), 0, new Uint8Array(view.buffer), offset, tensor.data.length, info.size);
     });
-
-    const out = new Uint8Array(size);
-    const view = new DataView(out.buffer);
-    out[0] = TENSOR_ENCODING_VERSION;
-    out[1] = tensors.length;
-    let offset = 2;
-    tensors.forEach((tensor, i) => {
-        const info = infoAt(infos, i);
-        out[offset] = tensor.dtype;
-        out[offset + 1] = tensor.shape.length;
-        offset += 2;
-        for (const dim of tensor.shape) {
-            view.setUint32(offset, dim);
-            offset += 4;
-        }
-        copyElements(bytesOf(tensor.data), 0, out, offset, tensor.data.length, info.size);
-        offset += tensor.data.length * info.size;
-    });
-    return out;
 }
 
 /** `checkTensor` for a typed tensor: dtype, rank, dims, element count, array class, BOOL values. */
