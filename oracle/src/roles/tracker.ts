@@ -62,10 +62,12 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
             if (stored.state === "done") {
                 // The node gave up on a request on its own inference ("reverted"), but the chain shows our result
                 // live: reopen it, so that it is finalized after all.
+                // A challenge or window restart concerns our result only if the stored struct says we submitted it.
+                const storedOperator = String(requestFromJson(stored.request).operator).toLowerCase();
                 const ours =
                     (parsed.name === "ResultSubmitted" && String(parsed.args.operator).toLowerCase() === operator) ||
-                    parsed.name === "ResultChallenged" ||
-                    parsed.name === "ChallengeWindowRestarted";
+                    ((parsed.name === "ResultChallenged" || parsed.name === "ChallengeWindowRestarted") &&
+                        storedOperator === operator);
                 if (stored.outcome !== "reverted" || !ours) continue;
                 store.reopen(requestId, "submitted");
                 stored = store.getRequest(requestId) ?? stored;
@@ -93,7 +95,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                             // First news of our submission (the receipt path may not have seen it yet).
                             deps.metrics?.requestsServed.inc({
                                 model_id: stored.modelId,
-                                result_code: String(stored.resultCode),
+                                result_code: String(Number(parsed.args.resultCode)),
                             });
                             deps.metrics?.requestEndToEndSeconds.observe(
                                 { model_id: stored.modelId },

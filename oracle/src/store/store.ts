@@ -521,7 +521,7 @@ export class Store {
         this.db
             .prepare(
                 `UPDATE requests SET state = ?, not_before = ?, attempts = attempts + 1, reason = ?, tx_id = NULL,
-                 updated_at_ms = ? WHERE request_id = ?`,
+                 updated_at_ms = ? WHERE request_id = ? AND state != 'done'`,
             )
             .run(state, notBefore, reason, this.now(), requestId);
         return this.getRequest(requestId)?.attempts ?? 0;
