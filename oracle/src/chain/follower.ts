@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { BlockHeader, ChainClient, RpcLog } from "./rpc";
 import type { Store } from "../store/store";
 import { crashPoint } from "../internal/crashPoints";
+import { describeError, shouldRetry } from "../internal/errors";
 
 export interface FollowerOptions {
     coordinator: string;
@@ -38,14 +39,22 @@ export interface PollResult {
     dropped: string[];
 }
 
+/** How providers say an eth_getLogs range or result set is too large. */
+const RANGE_REFUSAL = /range|too many|too large|limit|exceed|more than \d+ (results|logs|blocks)|response size/i;
+
 export class ChainFollower {
+    /** Blocks per eth_getLogs call: `maxBlockRange`, halved whenever the provider refuses a range. */
+    private range: number;
+
     constructor(
         private readonly chain: ChainClient,
         private readonly store: Store,
         private readonly options: FollowerOptions,
         private readonly sink: LogSink,
         private readonly logger?: Logger,
-    ) {}
+    ) {
+        this.range = options.maxBlockRange;
+    }
 
     /** One round: detect a reorg, then scan every confirmed block not yet processed. */
     async poll(): Promise<PollResult> {
@@ -77,13 +86,25 @@ export class ChainFollower {
         const target = head.number - this.options.confirmations;
         let from = (this.store.checkpoint() ?? this.options.startBlock - 1) + 1;
         while (from <= target) {
-            const to = Math.min(target, from + this.options.maxBlockRange - 1);
-            const logs = await this.chain.getLogs({
-                address: this.options.coordinator,
-                fromBlock: from,
-                toBlock: to,
-                topics: [this.options.topics],
-            });
+            const to = Math.min(target, from + this.range - 1);
+            let logs: RpcLog[];
+            try {
+                logs = await this.chain.getLogs({
+                    address: this.options.coordinator,
+                    fromBlock: from,
+                    toBlock: to,
+                    topics: [this.options.topics],
+                });
+            } catch (error) {
+                // Providers cap eth_getLogs by block range or result count, each with its own words for it:
+                // halve the range (for the rest of this process) and try again.
+                if (this.range > 1 && !shouldRetry(error) && RANGE_REFUSAL.test(describeError(error).message)) {
+                    this.range = Math.max(1, Math.floor(this.range / 2));
+                    this.logger?.warn({ max_block_range: this.range }, "eth_getLogs range refused; halving it");
+                    continue;
+                }
+                throw error;
+            }
             const last = await this.chain.getBlock(to);
             if (last === null) return result; // the chain got shorter under us: the next poll sees the reorg
             // Logs and header must come from the same chain; if the range's last block changed in between, retry.

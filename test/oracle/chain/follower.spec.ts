@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { id as keccakText } from "ethers";
 import { ChainFollower, type FollowerOptions, type LogSink } from "../../../oracle/src/chain/follower";
-import type { BlockHeader, ChainClient, RpcLog } from "../../../oracle/src/chain/rpc";
+import { RpcError, type BlockHeader, type ChainClient, type RpcLog } from "../../../oracle/src/chain/rpc";
 import { Store } from "../../../oracle/src/store/store";
 
 const COORDINATOR = "0x" + "c0".repeat(20);
@@ -306,6 +306,45 @@ describe("oracle/chain/follower", function () {
         });
     });
 
+    describe("provider limits", function () {
+        it("halves the eth_getLogs range while the provider refuses it, and keeps the smaller range", async function () {
+            const chain = new FakeChain(20, { 3: ["0x03"], 17: ["0x11"] });
+            const { sink } = recordingSink(store);
+            const original = chain.getLogs.bind(chain);
+            const spans: number[] = [];
+            chain.getLogs = async (filter) => {
+                spans.push(filter.toBlock - filter.fromBlock + 1);
+                if (filter.toBlock - filter.fromBlock + 1 > 3) {
+                    throw new RpcError("eth_getLogs", -32000, "query exceeds max block range 3");
+                }
+                return original(filter);
+            };
+            const follower = new ChainFollower(chain.asClient(), store, options({ maxBlockRange: 16 }), sink);
+            const result = await follower.poll();
+            expect(result.processed).to.equal(20);
+            expect(store.getRequest("0x03")?.state).to.equal("pending");
+            expect(store.getRequest("0x11")?.state).to.equal("pending");
+            // 16 -> 8 -> 4 refused, then 2: every call afterwards spans at most 2 blocks.
+            expect(spans.slice(0, 4)).to.deep.equal([16, 8, 4, 2]);
+            expect(Math.max(...spans.slice(3))).to.equal(2);
+        });
+
+        it("does not shrink the range for other errors", async function () {
+            const chain = new FakeChain(20);
+            const { sink } = recordingSink(store);
+            chain.getLogs = async () => {
+                throw new RpcError("eth_getLogs", -32601, "method not found");
+            };
+            const follower = new ChainFollower(chain.asClient(), store, options({ maxBlockRange: 16 }), sink);
+            const error = await follower.poll().then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+            expect(error).to.be.instanceOf(RpcError);
+            expect(store.checkpoint()).to.equal(undefined);
+        });
+    });
+
     describe("reorgs", function () {
         it("rewinds to the newest recorded block still canonical, drops the requests above it and rescans", async function () {
             const chain = new FakeChain(20, {
@@ -349,7 +388,12 @@ describe("oracle/chain/follower", function () {
             expect(store.getRequest("0x08")!.state).to.equal("pending");
             // Re-included by the new chain with the same announcement: carries on where it was (result kept).
             const moved = store.getRequest("0x11")!;
-            expect(moved).to.include({ state: "computed", blockNumber: 18, blockHash: chain.hashOf(18), outcome: null });
+            expect(moved).to.include({
+                state: "computed",
+                blockNumber: 18,
+                blockHash: chain.hashOf(18),
+                outcome: null,
+            });
             expect(moved.outputHash).to.not.equal(null);
             expect(store.getRequest("0x0c")!.state).to.equal("pending");
             expect(store.getRequest("0x0e")!.state).to.equal("pending");
