@@ -401,6 +401,9 @@ function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): v
                 const why = receipt.status === 0 ? "submission reverted on chain" : "skipped by the batch";
                 postponeOrGiveUp(ctx, stored, "computed", why);
             }
+        } else if (tx.kind === "expire_dispute") {
+            if (receipt.status === 1) ctx.store.finish(id, "voided", "dispute expired undecided");
+            else postponeOrGiveUp(ctx, stored, "disputed", "expireDispute reverted on chain");
         } else if (tx.kind === "finalize" || tx.kind === "finalize_batch") {
             if (receipt.status === 1 && finalizedIds.has(id)) {
                 ctx.store.finish(id, "finalized");

@@ -7,6 +7,8 @@ import { ethers } from "hardhat";
 import { hexlify } from "ethers";
 import { writeFileSync } from "node:fs";
 import { startNode, type RunningNode } from "../../oracle/src/node";
+import { requestFromJson } from "../../oracle/src/chain/requestEvents";
+import { DISPUTE_TIMEOUT } from "../helpers/verity";
 import { silentLogger } from "../../oracle/src/internal/logger";
 import { Executor } from "../../oracle/src/models/executor";
 import { parseManifest } from "../../oracle/src/models/manifest";
@@ -265,6 +267,32 @@ describe("operator node (end to end)", function () {
         } finally {
             await other.stop();
         }
+    });
+
+    it("expires a dispute its resolver never decides, so the operator's collateral does not stay locked", async () => {
+        const d = await deployForNode([tiny]);
+        const [tinyId] = d.modelIds as [string];
+        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        const id = await request(d, tinyId, tinyInput([9n, 8n, 7n, 6n]));
+        await waitFor("submitted", () => node!.store.getRequest(id.toString())?.state === "submitted");
+
+        // A challenge the (test) resolver leaves open.
+        const submitted = requestFromJson(node.store.getRequest(id.toString())!.request);
+        const bond = await d.coordinator.challengeBond(submitted.collateralWei);
+        await d.token.mint(await d.challenger.getAddress(), bond);
+        await d.token.connect(d.challenger).approve(await d.coordinator.getAddress(), bond);
+        await d.coordinator.connect(d.challenger).challenge(submitted, "0x");
+        await waitFor("disputed", () => node!.store.getRequest(id.toString())?.state === "disputed");
+        expect((await d.staking.getStake(OPERATOR.address)).lockedWei).to.equal(submitted.collateralWei);
+
+        await passChallengeWindow(DISPUTE_TIMEOUT + 1);
+        await waitFor("dispute expired", () => node!.store.getRequest(id.toString())?.outcome === "voided");
+        expect(await d.coordinator.getCommitment(id)).to.equal(ethers.ZeroHash);
+        expect((await d.staking.getStake(OPERATOR.address)).lockedWei).to.equal(0n);
+        const [expired] = await d.coordinator.queryFilter(d.coordinator.filters.DisputeExpired(id));
+        expect(expired).to.not.equal(undefined);
+        // The consumer hears that the request was voided.
+        expect(await delivered(d, id)).to.deep.include({ resultCode: 255, count: 1 });
     });
 
     it("backfills requests made while it was down from its checkpoint after a restart", async () => {

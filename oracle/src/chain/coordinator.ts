@@ -85,6 +85,7 @@ export const ATTESTATION_TYPES = {
 export class CoordinatorClient {
     private registryAddress?: string;
     private stakingAddress?: string;
+    private disputeTimeout?: number;
 
     constructor(
         private readonly chain: ChainClient,
@@ -172,6 +173,18 @@ export class CoordinatorClient {
             });
         }
         return coordinator.encodeFunctionData("submitAttestedResults", [attested]);
+    }
+
+    /** When the dispute of `requestId` may be expired (openedAt + disputeTimeoutSeconds), or null if none is open. */
+    async disputeExpiresAt(requestId: bigint): Promise<number | null> {
+        const dispute = await this.view<{ openedAt: bigint }>(coordinator, this.address, "getDispute", [requestId]);
+        if (dispute.openedAt === 0n) return null;
+        this.disputeTimeout ??= Number(await this.view<bigint>(coordinator, this.address, "disputeTimeoutSeconds", []));
+        return Number(dispute.openedAt) + this.disputeTimeout;
+    }
+
+    encodeExpireDispute(request: Request): string {
+        return coordinator.encodeFunctionData("expireDispute", [request]);
     }
 
     encodeFinalize(request: Request, output: Uint8Array): string {

@@ -53,8 +53,54 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
         });
     }
 
+    /**
+     * A dispute of one of our results that its resolver never decided: once `disputeTimeoutSeconds` have passed,
+     * expire it (no slash; our collateral unlocks, challenger and consumer are refunded). Otherwise the collateral
+     * stays locked until someone else bothers.
+     */
+    async function expireStaleDisputes(): Promise<void> {
+        const due = ctx.store.requestsIn("disputed", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND });
+        for (const stored of due) {
+            if (ctx.signal.aborted) return;
+            if (stored.txId !== null) continue; // our expireDispute is in flight
+            try {
+                const request = requestFromJson(stored.request);
+                const expiresAt = await ctx.coordinator.disputeExpiresAt(BigInt(request.requestId));
+                if (expiresAt === null) continue; // resolved meanwhile: the follower will say how
+                if (ctx.chainTime() < expiresAt) {
+                    ctx.store.update(stored.requestId, "disputed", { notBefore: expiresAt });
+                    continue;
+                }
+                const data = ctx.coordinator.encodeExpireDispute(request);
+                const sent = await ctx.tx.send(
+                    "expire_dispute",
+                    ctx.coordinator.address,
+                    data,
+                    [stored.requestId],
+                    "disputed",
+                );
+                if (!sent.sent) {
+                    postponeOrGiveUp(
+                        ctx,
+                        stored,
+                        "disputed",
+                        `expireDispute would revert: ${decodeRevert(sent.revert.data).name}`,
+                    );
+                } else {
+                    ctx.logger.warn({ request_id: stored.requestId }, "expiring a dispute its resolver never decided");
+                }
+            } catch (error) {
+                ctx.logger.warn(
+                    { request_id: stored.requestId, error: describeError(error) },
+                    "expire check failed; will retry",
+                );
+            }
+        }
+    }
+
     return {
         async tick() {
+            await expireStaleDisputes();
             // A request without its output (lost in a resync, before our ResultSubmitted was seen again) cannot be
             // finalized yet; the tracker restores the output from that event.
             const due = ctx.store

@@ -66,7 +66,7 @@ export interface StoredRequest {
     updatedAtMs: number;
 }
 
-export type TxKind = "submit" | "submit_batch" | "finalize" | "finalize_batch" | "noop";
+export type TxKind = "submit" | "submit_batch" | "finalize" | "finalize_batch" | "expire_dispute" | "noop";
 export type TxState = "pending" | "mined" | "reverted" | "dropped";
 
 export interface StoredTx {
