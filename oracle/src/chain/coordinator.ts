@@ -213,12 +213,3 @@ export class CoordinatorClient {
         );
     }
 }
-
-/** Parses every coordinator log it can; others are skipped. */
-export function parseCoordinatorLog(log: { topics: readonly string[]; data: string }) {
-    try {
-        return coordinator.parseLog({ topics: [...log.topics], data: log.data });
-    } catch {
-        return null;
-    }
-}

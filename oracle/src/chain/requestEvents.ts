@@ -40,7 +40,8 @@ export interface AnnouncedRequest {
     logIndex: number;
 }
 
-function parse(log: LogLike): LogDescription | null {
+/** The coordinator event in `log`, or null for any other log (another contract's, in the same receipt). */
+export function parseCoordinatorLog(log: Pick<LogLike, "topics" | "data">): LogDescription | null {
     try {
         return coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
     } catch {
@@ -49,7 +50,8 @@ function parse(log: LogLike): LogDescription | null {
     }
 }
 
-function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
+/** A plain Request from the struct ethers decoded out of an event (an array-like Result). */
+export function requestFromResult(r: IInferenceCoordinator.RequestStructOutput): Request {
     return {
         requestId: r.requestId,
         modelId: r.modelId,
@@ -77,10 +79,10 @@ function toRequest(r: IInferenceCoordinator.RequestStructOutput): Request {
 export function announcedRequests(logs: readonly LogLike[]): AnnouncedRequest[] {
     const out: AnnouncedRequest[] = [];
     for (const log of logs) {
-        const parsed = parse(log);
+        const parsed = parseCoordinatorLog(log);
         if (parsed?.name !== "InferenceRequested") continue;
         out.push({
-            request: toRequest(parsed.args.request as IInferenceCoordinator.RequestStructOutput),
+            request: requestFromResult(parsed.args.request as IInferenceCoordinator.RequestStructOutput),
             input: parsed.args.input as string,
             blockNumber: log.blockNumber,
             transactionHash: log.transactionHash,
@@ -100,7 +102,7 @@ export function applyRequestEvents(request: Request, logs: readonly LogLike[]): 
     const id = BigInt(request.requestId);
     let r: Request = { ...request };
     for (const log of logs) {
-        const parsed = parse(log);
+        const parsed = parseCoordinatorLog(log);
         if (parsed === null || parsed.args.length === 0 || parsed.args[0] !== id) continue;
         switch (parsed.name) {
             case "ResultSubmitted":

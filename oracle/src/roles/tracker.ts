@@ -10,9 +10,17 @@
 import type { Logger } from "../internal/logger";
 import type { NodeMetrics } from "../internal/metrics";
 import type { RpcLog } from "../chain/rpc";
-import { parseCoordinatorLog } from "../chain/coordinator";
-import { applyRequestEvents, requestFromJson, requestToJson, type Request } from "../chain/requestEvents";
+import { getBytes } from "ethers";
+import {
+    applyRequestEvents,
+    parseCoordinatorLog,
+    requestFromJson,
+    requestFromResult,
+    requestToJson,
+    type Request,
+} from "../chain/requestEvents";
 import type { Store, StoredRequest } from "../store/store";
+import type { IInferenceCoordinator } from "../../../typechain-types/contracts/InferenceCoordinator";
 
 export interface TrackerDeps {
     store: Store;
@@ -36,7 +44,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
             if (parsed === null) continue;
             const requestId = (parsed.args[0] as bigint).toString();
             if (parsed.name === "InferenceRequested") {
-                const request = parsed.args.request as Request;
+                const request = requestFromResult(parsed.args.request as IInferenceCoordinator.RequestStructOutput);
                 const modelId = String(request.modelId).toLowerCase();
                 if (!deps.models.has(modelId)) continue;
                 const added = store.addRequest({
@@ -44,8 +52,8 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                     modelId,
                     blockNumber: log.blockNumber,
                     blockHash: log.blockHash,
-                    request: requestToJson(toPlain(request)),
-                    input: hexToBytes(parsed.args.input as string),
+                    request: requestToJson(request),
+                    input: getBytes(parsed.args.input as string),
                     notBefore: 0,
                 });
                 if (added) {
@@ -84,7 +92,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                     } else if (stored.state !== "finalizing") {
                         const request = advance(stored, log);
                         // After a resync the stored result may be gone; the event carries it whole.
-                        const output = hexToBytes(parsed.args.output as string);
+                        const output = getBytes(parsed.args.output as string);
                         store.restoreOutput(
                             requestId,
                             Number(parsed.args.resultCode),
@@ -144,33 +152,4 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
             }
         }
     };
-}
-
-/** ethers Result structs are array-like proxies; copy the named fields into a plain object. */
-function toPlain(request: Request): Request {
-    return {
-        requestId: request.requestId,
-        modelId: request.modelId,
-        inputHash: request.inputHash,
-        consumer: request.consumer,
-        feeWei: request.feeWei,
-        preferredOperator: request.preferredOperator,
-        collateralWei: request.collateralWei,
-        protocolFeeWei: request.protocolFeeWei,
-        deadline: request.deadline,
-        exclusiveUntil: request.exclusiveUntil,
-        callbackGasLimit: request.callbackGasLimit,
-        challengeWindowSeconds: request.challengeWindowSeconds,
-        mode: request.mode,
-        status: request.status,
-        operator: request.operator,
-        resultCode: request.resultCode,
-        challengeEndsAt: request.challengeEndsAt,
-        outputHash: request.outputHash,
-        traceCommitment: request.traceCommitment,
-    };
-}
-
-function hexToBytes(hex: string): Uint8Array {
-    return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
 }
