@@ -141,7 +141,7 @@ export class TxSender {
         await this.exclusive(async () => {
             const minedNonce = await this.chain.getTransactionCount(this.wallet.address, "latest");
             await this.resurrectReorged(minedNonce);
-            await this.adoptForeignNonces();
+            this.adoptForeignNonces(minedNonce);
             for (const tx of this.store.pendingTxs()) {
                 try {
                     await this.check(tx, minedNonce);
@@ -195,17 +195,18 @@ export class TxSender {
         }
     }
 
-    /** If another process used this key, continue after its nonces instead of colliding with them. */
-    private async adoptForeignNonces(): Promise<void> {
-        // "latest", not "pending": a foreign transaction still in the pool may yet be evicted, and adopting its
-        // nonce would then leave a gap no transaction of ours fills.
-        const pendingNonce = await this.chain.getTransactionCount(this.wallet.address, "latest");
-        if (pendingNonce > this.nextNonce) {
+    /**
+     * If another process got transactions mined with this key, continue after its nonces instead of colliding
+     * with them. The mined count, not the pending one: a foreign transaction still in the pool may yet be
+     * evicted, and adopting its nonce would then leave a gap no transaction of ours fills.
+     */
+    private adoptForeignNonces(minedNonce: number): void {
+        if (minedNonce > this.nextNonce) {
             this.logger?.warn(
-                { chain_nonce: pendingNonce, our_nonce: this.nextNonce },
+                { chain_nonce: minedNonce, our_nonce: this.nextNonce },
                 "nonce advanced outside this node",
             );
-            this.nextNonce = pendingNonce;
+            this.nextNonce = minedNonce;
         }
     }
 
