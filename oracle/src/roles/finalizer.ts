@@ -9,6 +9,7 @@ import { requestFromJson } from "../chain/requestEvents";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
 import { postponeOrGiveUp } from "./postpone";
+import { sendGrouped } from "./sendGrouped";
 import { MAX_SENDS_PER_ROUND } from "./operator";
 
 export interface FinalizerRole {
@@ -16,8 +17,6 @@ export interface FinalizerRole {
 }
 
 export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
-    const { batching } = ctx.config;
-
     function settlement(stored: StoredRequest): { request: ReturnType<typeof requestFromJson>; output: Uint8Array } {
         if (stored.output === null) throw new Error(`request ${stored.requestId} has no stored output`);
         return { request: requestFromJson(stored.request), output: stored.output };
@@ -106,28 +105,8 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
             const due = ctx.store
                 .requestsIn("submitted", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND })
                 .filter((s) => s.output !== null);
-            const singles = due.filter((s) => !batching.enabled || !s.batchable);
-            const batchable = batching.enabled ? due.filter((s) => s.batchable) : [];
-            for (const stored of singles) {
-                if (ctx.signal.aborted) return;
-                try {
-                    await finalizeOne(stored);
-                } catch (error) {
-                    ctx.logger.warn(
-                        { request_id: stored.requestId, error: describeError(error) },
-                        "finalize failed; will retry",
-                    );
-                }
-            }
-            while (batchable.length > 0 && !ctx.signal.aborted) {
-                const batch = batchable.splice(0, batching.maxSize);
-                try {
-                    if (batch.length === 1 && batch[0] !== undefined) await finalizeOne(batch[0]);
-                    else await finalizeBatch(batch);
-                } catch (error) {
-                    ctx.logger.warn({ error: describeError(error) }, "finalize batch failed; will retry");
-                }
-            }
+            // Finalizations do not wait for a batch to fill: everything due has waited its window already.
+            await sendGrouped(ctx, due, { what: "finalize", one: finalizeOne, many: finalizeBatch, maxWaitMs: 0 });
         },
     };
 }

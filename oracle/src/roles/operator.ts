@@ -18,6 +18,7 @@ import type { RevertError } from "../chain/rpc";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS, postponeOrGiveUp } from "./postpone";
+import { sendGrouped } from "./sendGrouped";
 
 /**
  * Executions admitted per inference slot. The executor runs `concurrency` at once and queues the rest; a deeper
@@ -195,32 +196,12 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
 
     async function sendSubmissions(): Promise<void> {
         const computed = ctx.store.requestsIn("computed", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND });
-        if (computed.length === 0) return;
-        const singles = computed.filter((s) => !batching.enabled || !s.batchable);
-        const batchable = batching.enabled ? computed.filter((s) => s.batchable) : [];
-        for (const stored of singles) {
-            if (ctx.signal.aborted) return;
-            try {
-                await submitOne(stored);
-            } catch (error) {
-                ctx.logger.warn(
-                    { request_id: stored.requestId, error: describeError(error) },
-                    "submission failed; will retry",
-                );
-            }
-        }
-        while (batchable.length > 0 && !ctx.signal.aborted) {
-            const oldest = batchable[0];
-            const full = batchable.length >= batching.maxSize;
-            if (!full && oldest !== undefined && Date.now() - oldest.updatedAtMs < batching.maxWaitMs) return;
-            const batch = batchable.splice(0, batching.maxSize);
-            try {
-                if (batch.length === 1 && batch[0] !== undefined) await submitOne(batch[0]);
-                else await submitBatch(batch);
-            } catch (error) {
-                ctx.logger.warn({ error: describeError(error) }, "batch submission failed; will retry");
-            }
-        }
+        await sendGrouped(ctx, computed, {
+            what: "submission",
+            one: submitOne,
+            many: submitBatch,
+            maxWaitMs: batching.maxWaitMs,
+        });
     }
 
     return {
