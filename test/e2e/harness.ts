@@ -29,6 +29,23 @@ export async function startRpcServer(): Promise<{ url: string; close(): Promise<
     return { url: `http://${address}:${port}`, close: () => server.close() };
 }
 
+/** Serves the chain over HTTP for the enclosing `describe` (started before its tests, closed after). */
+export function serveChainDuringSuite(): { url(): string } {
+    let server: Awaited<ReturnType<typeof startRpcServer>> | undefined;
+    before(async () => {
+        server = await startRpcServer();
+    });
+    after(async () => {
+        await server?.close();
+    });
+    return {
+        url() {
+            if (server === undefined) throw new Error("the RPC server starts in the suite's before hook");
+            return server.url;
+        },
+    };
+}
+
 export interface ModelArtifact {
     onnx: Uint8Array;
     manifestJson: string;

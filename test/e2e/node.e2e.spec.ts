@@ -20,7 +20,7 @@ import {
     nodeConfig,
     passChallengeWindow,
     request,
-    startRpcServer,
+    serveChainDuringSuite,
     transactionsFrom,
     waitFor,
     type E2EDeployment,
@@ -48,15 +48,9 @@ async function delivered(d: E2EDeployment, id: bigint): Promise<{ resultCode: nu
 
 describe("operator node (end to end)", function () {
     this.timeout(180_000);
-    let rpc: Awaited<ReturnType<typeof startRpcServer>>;
+    const rpc = serveChainDuringSuite();
     let node: RunningNode | undefined;
 
-    before(async () => {
-        rpc = await startRpcServer();
-    });
-    after(async () => {
-        await rpc.close();
-    });
     afterEach(async () => {
         await node?.stop();
         node = undefined;
@@ -74,7 +68,7 @@ describe("operator node (end to end)", function () {
     it("serves an integer model and a multi-input/output float model, then settles by callback", async () => {
         const d = await deployForNode([tiny, multi]);
         const [tinyId, multiId] = d.modelIds as [string, string];
-        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        node = await startNode(await nodeConfig(d, rpc.url()), { wallet: OPERATOR, logger: silentLogger() });
 
         const cases: { model: ModelArtifact; modelId: string; input: Uint8Array }[] = [
             { model: tiny, modelId: tinyId, input: tinyInput([1n, -2n, 300n, 4n]) },
@@ -113,7 +107,7 @@ describe("operator node (end to end)", function () {
         const failing = failingModel();
         const d = await deployForNode([tiny, failing]);
         const [tinyId, failingId] = d.modelIds as [string, string];
-        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        node = await startNode(await nodeConfig(d, rpc.url()), { wallet: OPERATOR, logger: silentLogger() });
 
         const garbage = await request(d, tinyId, Uint8Array.from([0xde, 0xad, 0xbe, 0xef]));
         const wrongShape = await request(
@@ -151,7 +145,7 @@ describe("operator node (end to end)", function () {
         tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0xff;
         writeFileSync(d.modelPaths[1]!, tampered);
 
-        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        node = await startNode(await nodeConfig(d, rpc.url()), { wallet: OPERATOR, logger: silentLogger() });
         const health = (await (await fetch(`${node.httpUrl}/healthz`)).json()) as {
             status: string;
             checks: { models: { ok: boolean; detail?: string } };
@@ -180,7 +174,7 @@ describe("operator node (end to end)", function () {
         const d = await deployForNode([tiny]);
         const [tinyId] = d.modelIds as [string];
         node = await startNode(
-            await nodeConfig(d, rpc.url, { batching: { enabled: true, maxSize: 4, maxWaitMs: 300 } }),
+            await nodeConfig(d, rpc.url(), { batching: { enabled: true, maxSize: 4, maxWaitMs: 300 } }),
             { wallet: OPERATOR, logger: silentLogger() },
         );
         const inputs = Array.from({ length: 6 }, (_, i) => tinyInput([BigInt(i), 1n, 2n, 3n]));
@@ -209,7 +203,7 @@ describe("operator node (end to end)", function () {
         const d = await deployForNode([tiny], { operatorCount: 2 });
         const [tinyId] = d.modelIds as [string];
         const absent = hardhatWallet(4); // registered and staked, but not running
-        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        node = await startNode(await nodeConfig(d, rpc.url()), { wallet: OPERATOR, logger: silentLogger() });
         const id = await request(d, tinyId, tinyInput([1n, 2n, 3n, 4n]), { preferred: absent.address });
         // Several rounds pass inside the exclusive window: the node waits (no transaction, request pending).
         for (let i = 0; i < 5; i++) await node.nextRound();
@@ -228,8 +222,8 @@ describe("operator node (end to end)", function () {
         const d = await deployForNode([tiny], { operatorCount: 2 });
         const [tinyId] = d.modelIds as [string];
         const second = hardhatWallet(4);
-        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
-        const other = await startNode(await nodeConfig(d, rpc.url), {
+        node = await startNode(await nodeConfig(d, rpc.url()), { wallet: OPERATOR, logger: silentLogger() });
+        const other = await startNode(await nodeConfig(d, rpc.url()), {
             wallet: second,
             logger: silentLogger(),
             noHttp: true,
@@ -272,7 +266,7 @@ describe("operator node (end to end)", function () {
     it("expires a dispute its resolver never decides, so the operator's collateral does not stay locked", async () => {
         const d = await deployForNode([tiny]);
         const [tinyId] = d.modelIds as [string];
-        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        node = await startNode(await nodeConfig(d, rpc.url()), { wallet: OPERATOR, logger: silentLogger() });
         const id = await request(d, tinyId, tinyInput([9n, 8n, 7n, 6n]));
         await waitFor("submitted", () => node!.store.getRequest(id.toString())?.state === "submitted");
 
@@ -298,7 +292,7 @@ describe("operator node (end to end)", function () {
     it("backfills requests made while it was down from its checkpoint after a restart", async () => {
         const d = await deployForNode([tiny]);
         const [tinyId] = d.modelIds as [string];
-        const config = await nodeConfig(d, rpc.url);
+        const config = await nodeConfig(d, rpc.url());
         node = await startNode(config, { wallet: OPERATOR, logger: silentLogger() });
         const first = await request(d, tinyId, tinyInput([1n, 2n, 3n, 4n]));
         await waitFor("first submitted", () => node!.store.getRequest(first.toString())?.state === "submitted");

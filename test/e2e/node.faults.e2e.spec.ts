@@ -17,7 +17,7 @@ import {
     nodeConfig,
     passChallengeWindow,
     request,
-    startRpcServer,
+    serveChainDuringSuite,
     transactionsFrom,
     waitFor,
     writeConfig,
@@ -50,15 +50,9 @@ async function expectSettledExactlyOnce(d: E2EDeployment, ids: bigint[]): Promis
 
 describe("operator node under faults (end to end)", function () {
     this.timeout(300_000);
-    let rpc: Awaited<ReturnType<typeof startRpcServer>>;
+    const rpc = serveChainDuringSuite();
     let node: RunningNode | undefined;
 
-    before(async () => {
-        rpc = await startRpcServer();
-    });
-    after(async () => {
-        await rpc.close();
-    });
     afterEach(async () => {
         await node?.stop();
         node = undefined;
@@ -67,7 +61,7 @@ describe("operator node under faults (end to end)", function () {
 
     it("settles every request through an RPC endpoint that drops, delays and errors calls", async () => {
         const d = await deployForNode([tiny]);
-        const proxy = await startFaultProxy(rpc.url, {
+        const proxy = await startFaultProxy(rpc.url(), {
             dropBefore: 0.05,
             dropAfter: 0.05,
             httpError: 0.05,
@@ -105,7 +99,7 @@ describe("operator node under faults (end to end)", function () {
 
     it("drops a request that a reorg removed, fills the nonce of its lost submission, and keeps serving", async () => {
         const d = await deployForNode([tiny]);
-        node = await startNode(await nodeConfig(d, rpc.url), { wallet: OPERATOR, logger: silentLogger() });
+        node = await startNode(await nodeConfig(d, rpc.url()), { wallet: OPERATOR, logger: silentLogger() });
         const snapshot = (await hre.network.provider.send("evm_snapshot", [])) as string;
         const doomed = await request(d, d.modelIds[0]!, input(1));
         await waitFor(
@@ -136,7 +130,7 @@ describe("operator node under faults (end to end)", function () {
 
     it("replaces a transaction stuck in the pool with higher fees at the same nonce", async () => {
         const d = await deployForNode([tiny]);
-        node = await startNode(await nodeConfig(d, rpc.url, { transactions: { stuckAfterMs: 1_000 } }), {
+        node = await startNode(await nodeConfig(d, rpc.url(), { transactions: { stuckAfterMs: 1_000 } }), {
             wallet: OPERATOR,
             logger: silentLogger(),
         });
@@ -177,7 +171,7 @@ describe("operator node under faults (end to end)", function () {
 
     it("survives kill -9 at random points in a burst: every request settles exactly once", async () => {
         const d = await deployForNode([tiny]);
-        const cli = nodeProcess(d, await nodeConfig(d, rpc.url, { log: { level: "info" } }));
+        const cli = nodeProcess(d, await nodeConfig(d, rpc.url(), { log: { level: "info" } }));
         // Seeded kill times so a failure can be replayed.
         let seed = 7;
         const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
@@ -205,7 +199,7 @@ describe("operator node under faults (end to end)", function () {
     for (const point of CRASH_POINTS) {
         it(`survives a crash exactly at ${point}: every request settles exactly once`, async () => {
             const d = await deployForNode([tiny]);
-            const cli = nodeProcess(d, await nodeConfig(d, rpc.url, { log: { level: "info" } }));
+            const cli = nodeProcess(d, await nodeConfig(d, rpc.url(), { log: { level: "info" } }));
             const ids: bigint[] = [];
             for (let i = 0; i < 3; i++) ids.push(await request(d, d.modelIds[0]!, input(i)));
             try {
