@@ -25,14 +25,20 @@ import { createHash } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
 import { Executor } from "../oracle/src/models/executor";
 import { startNode, type RunningNode } from "../oracle/src/node";
 import { silentLogger } from "../oracle/src/internal/logger";
 import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
 import { heavyFloatModel, seededRandom, tinyIntegerModel, type ExampleModel } from "../models/examples";
-import { deployForNode, hardhatWallet, nodeConfig, passChallengeWindow, request } from "../test/e2e/harness";
+import {
+    deployForNode,
+    hardhatWallet,
+    nodeConfig,
+    passChallengeWindow,
+    request,
+    startRpcServer,
+} from "../test/e2e/harness";
 import { TOKEN } from "../test/helpers/verity";
 
 const RESULTS_DIR = join(__dirname, "results");
@@ -353,10 +359,9 @@ async function startCountingRpcServer(): Promise<CountingRpcServer> {
             return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
     }) as EIP1193Provider;
-    const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider });
-    const { address, port } = await server.listen();
+    const server = await startRpcServer(provider);
     return {
-        url: `http://${address}:${port}`,
+        url: server.url,
         reset() {
             calls = {};
             busyMsByMethod = {};

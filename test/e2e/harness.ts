@@ -8,6 +8,7 @@ import { join } from "node:path";
 import hre, { ethers } from "hardhat";
 import { HDNodeWallet, Wallet, keccak256 } from "ethers";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import type { EIP1193Provider } from "hardhat/types";
 import { parseConfig } from "../../oracle/src/config/load";
 import type { Config } from "../../oracle/src/config/schema";
 import type { RecordingConsumer } from "../../typechain-types";
@@ -22,9 +23,11 @@ export function hardhatWallet(index: number): Wallet {
     return new Wallet(node.privateKey);
 }
 
-/** Serves the in-process Hardhat network on 127.0.0.1 (random port). */
-export async function startRpcServer(): Promise<{ url: string; close(): Promise<void> }> {
-    const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: hre.network.provider });
+/** Serves the in-process Hardhat network (or a wrapper of its provider) on 127.0.0.1, on a random port. */
+export async function startRpcServer(
+    provider: EIP1193Provider = hre.network.provider,
+): Promise<{ url: string; close(): Promise<void> }> {
+    const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider });
     const { address, port } = await server.listen();
     return { url: `http://${address}:${port}`, close: () => server.close() };
 }
