@@ -232,12 +232,26 @@ function toFeeds(plans: readonly TensorPlan[], input: Uint8Array): Record<string
                 `input ${i} ("${spec.name}") has shape ${shapeText(layout.shape)}, the model takes ${shapeText(spec.shape)}`,
             );
         }
+        if (spec.range !== undefined) checkRange(i, spec, readTensorElements(input, layout));
         feeds[spec.name] =
             plan.decimals === undefined
                 ? new ort.Tensor(spec.onnxType, readTensorElements(input, layout), spec.shape)
                 : new ort.Tensor("float32", fixedBytesToFloat32(input, layout, plan.decimals), spec.shape);
     });
     return feeds;
+}
+
+/** Throws Rejection naming the first element of input `index` outside the manifest's declared range. */
+function checkRange(index: number, spec: TensorSpec, values: TypedTensor["data"]): void {
+    const [min, max] = spec.range ?? [0n, 0n];
+    for (let i = 0; i < values.length; i++) {
+        const v = BigInt(values[i] as number | bigint);
+        if (v < min || v > max) {
+            throw new Rejection(
+                `input ${index} ("${spec.name}") element ${i} is ${v}, outside the declared range [${min}, ${max}]`,
+            );
+        }
+    }
 }
 
 /** The wire tensors of the outputs, in manifest order. Throws Rejection or FixedPointError (MODEL_ERROR). */

@@ -20,6 +20,10 @@
  *   `float32` needs `decimals` (0 to MAX_DECIMALS) and an integer wire dtype other than bool: the integer `v`
  *   on chain is the float `v / 10^decimals` (see fixedPoint.ts).
  * - `decimals`: only on float32 tensors.
+ * - `range`: inputs only, optional: `[min, max]`, the inclusive range of the wire integers a request may carry
+ *   (numbers, or decimal strings for values beyond 2^53). An input outside it is INVALID_INPUT. Verifiable
+ *   (integer) models declare it so that the static overflow analysis can prove more (docs/verifiable-subset.md);
+ *   without it the range is the whole wire dtype.
  * - The order of `inputs` is the order of the request's tensors; the order of `outputs` is the result's.
  */
 import { keccak256, toUtf8Bytes } from "ethers";
@@ -63,6 +67,8 @@ export interface TensorSpec {
     readonly onnxType: OnnxTypeName;
     /** Decimal scale; set exactly when `onnxType` is float32. */
     readonly decimals?: number;
+    /** Inputs only: the inclusive range of the wire values a request may carry; absent = the whole dtype. */
+    readonly range?: readonly [bigint, bigint];
 }
 
 /** A parsed, validated manifest. */
@@ -93,6 +99,24 @@ export function wireDType(spec: TensorSpec): DType {
 
 const WIRE_DTYPE_NAMES = Object.keys(WIRE_DTYPES) as [WireDTypeName, ...WireDTypeName[]];
 
+/** Inclusive range of each wire dtype's values. */
+export const WIRE_DTYPE_RANGES: Readonly<Record<WireDTypeName, readonly [bigint, bigint]>> = {
+    uint8: [0n, 255n],
+    int8: [-128n, 127n],
+    uint16: [0n, 65_535n],
+    int16: [-32_768n, 32_767n],
+    int32: [-(2n ** 31n), 2n ** 31n - 1n],
+    int64: [-(2n ** 63n), 2n ** 63n - 1n],
+    bool: [0n, 1n],
+    uint32: [0n, 2n ** 32n - 1n],
+};
+
+/** An integer given as a JSON number (a safe integer) or a decimal string. */
+const integerSchema = z.union([
+    z.number().int().refine(Number.isSafeInteger, { message: "must be a safe integer (use a string beyond 2^53)" }),
+    z.string().regex(/^-?(0|[1-9][0-9]*)$/, { message: "must be a decimal integer string" }),
+]);
+
 const tensorSpecSchema = z
     .strictObject({
         name: z.string().min(1, { message: "must be a non-empty string" }),
@@ -102,6 +126,7 @@ const tensorSpecSchema = z
             .max(MAX_RANK, { message: `rank must be at most ${MAX_RANK}` }),
         onnxType: z.enum([...WIRE_DTYPE_NAMES, "float32"]).optional(),
         decimals: z.number().int().min(0).max(MAX_DECIMALS).optional(),
+        range: z.tuple([integerSchema, integerSchema]).optional(),
     })
     .superRefine((spec, ctx) => {
         const onnxType = spec.onnxType ?? spec.dtype;
@@ -126,6 +151,21 @@ const tensorSpecSchema = z
             }
             if (spec.decimals !== undefined) {
                 ctx.addIssue({ code: "custom", path: ["decimals"], message: "only allowed when onnxType is float32" });
+            }
+        }
+        if (spec.range !== undefined) {
+            const [min, max] = [BigInt(spec.range[0]), BigInt(spec.range[1])];
+            const [lo, hi] = WIRE_DTYPE_RANGES[spec.dtype];
+            if (spec.dtype === "bool") {
+                ctx.addIssue({ code: "custom", path: ["range"], message: "a bool tensor takes no range" });
+            } else if (min > max) {
+                ctx.addIssue({ code: "custom", path: ["range"], message: `min ${min} is above max ${max}` });
+            } else if (min < lo || max > hi) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["range"],
+                    message: `[${min}, ${max}] is not within the ${spec.dtype} range [${lo}, ${hi}]`,
+                });
             }
         }
         const numel = spec.shape.reduce((n, d) => n * d, 1);
@@ -163,6 +203,11 @@ const manifestSchema = z
     .superRefine((manifest, ctx) => {
         uniqueNames(manifest.inputs, "inputs", ctx);
         uniqueNames(manifest.outputs, "outputs", ctx);
+        manifest.outputs.forEach((spec, i) => {
+            if (spec.range !== undefined) {
+                ctx.addIssue({ code: "custom", path: ["outputs", i, "range"], message: "only inputs take a range" });
+            }
+        });
     });
 
 /** `inputs[0].decimals` for the path ["inputs", 0, "decimals"]. */
@@ -206,6 +251,9 @@ export function parseManifest(json: string): Manifest {
             shape: Object.freeze([...spec.shape]),
             onnxType: spec.onnxType ?? spec.dtype,
             ...(spec.decimals === undefined ? {} : { decimals: spec.decimals }),
+            ...(spec.range === undefined
+                ? {}
+                : { range: Object.freeze([BigInt(spec.range[0]), BigInt(spec.range[1])] as const) }),
         });
     return Object.freeze({
         version: MANIFEST_VERSION,
