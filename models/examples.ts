@@ -257,3 +257,84 @@ export function failingModel(): ExampleModel & { goodInput: Uint8Array; badInput
         badInput: input([3n, 3n]),
     };
 }
+
+/** Size and seed of `integerMlpModel`. */
+export interface IntegerMlpOptions {
+    /** Widths from input to output, at least two: [4, 8, 3] is 4 inputs, one hidden layer of 8, 3 scores. */
+    widths: readonly number[];
+    /** Rows per input. Default 1. */
+    batch?: number;
+    /** PRNG seed of the weights. */
+    seed?: number;
+}
+
+/**
+ * A random integer MLP in the verifiable subset (docs/verifiable-subset.md), for tests and benchmarks: "x" int8
+ * [batch, widths[0]]; each layer is MatMulInteger with int8 weights uniform in [-128, 127] plus an int32 bias;
+ * hidden layers then Relu, Div by a power of two (requantization), Clip to [-128, 127] and Cast to int8. Outputs
+ * "scores" int32 [batch, last] and "label" int64 [batch] (ArgMax over the scores, keepdims 0). The multiply-
+ * accumulates of one run are batch × Σ widths[i] × widths[i + 1].
+ */
+export function integerMlpModel(options: IntegerMlpOptions): ExampleModel {
+    const { widths, batch = 1, seed = 0x5eed_0003 } = options;
+    if (widths.length < 2 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
+        throw new RangeError("integerMlpModel: widths needs at least two dims >= 1");
+    }
+    const random = seededRandom(seed);
+    const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+    const nodes: NodeSpec[] = [];
+    const initializers: InitializerSpec[] = [
+        { name: "clip_lo", dims: [], data: Int32Array.from([-128]) },
+        { name: "clip_hi", dims: [], data: Int32Array.from([127]) },
+    ];
+    let previous = "x";
+    const last = widths.length - 2;
+    for (let layer = 0; layer <= last; layer++) {
+        const [k, n] = [widths[layer]!, widths[layer + 1]!];
+        initializers.push(
+            { name: `w${layer}`, dims: [k, n], data: Int8Array.from({ length: k * n }, () => int(-128, 127)) },
+            { name: `b${layer}`, dims: [n], data: Int32Array.from({ length: n }, () => int(-5000, 5000)) },
+        );
+        const acc = layer === last ? "scores" : `acc${layer}`;
+        nodes.push(
+            { opType: "MatMulInteger", inputs: [previous, `w${layer}`], outputs: [`mm${layer}`] },
+            { opType: "Add", inputs: [`mm${layer}`, `b${layer}`], outputs: [acc] },
+        );
+        if (layer < last) {
+            // Shift so that a typical accumulator (about 128 × 74 × sqrt(k)) lands inside int8.
+            const shift = Math.max(0, Math.round(Math.log2(128 * 74 * Math.sqrt(k)) - 7));
+            initializers.push({ name: `d${layer}`, dims: [], data: Int32Array.from([2 ** shift]) });
+            nodes.push(
+                { opType: "Relu", inputs: [acc], outputs: [`relu${layer}`] },
+                { opType: "Div", inputs: [`relu${layer}`, `d${layer}`], outputs: [`scaled${layer}`] },
+                { opType: "Clip", inputs: [`scaled${layer}`, "clip_lo", "clip_hi"], outputs: [`clipped${layer}`] },
+                { opType: "Cast", inputs: [`clipped${layer}`], outputs: [`h${layer}`], attributes: { to: { int: 3 } } },
+            );
+            previous = `h${layer}`;
+        }
+    }
+    nodes.push({
+        opType: "ArgMax",
+        inputs: ["scores"],
+        outputs: ["label"],
+        attributes: { axis: { int: -1 }, keepdims: { int: 0 } },
+    });
+    const out = widths[widths.length - 1]!;
+    const graph = buildOnnxModel({
+        inputs: [{ name: "x", type: "int8", shape: [batch, widths[0]!] }],
+        outputs: [
+            { name: "label", type: "int64", shape: [batch] },
+            { name: "scores", type: "int32", shape: [batch, out] },
+        ],
+        nodes,
+        initializers,
+    });
+    return example(
+        graph,
+        [{ name: "x", dtype: "int8", shape: [batch, widths[0]!] }],
+        [
+            { name: "label", dtype: "int64", shape: [batch] },
+            { name: "scores", dtype: "int32", shape: [batch, out] },
+        ],
+    );
+}

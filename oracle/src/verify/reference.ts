@@ -53,7 +53,7 @@ export class ReferenceExecutionError extends PermanentError {
 /** ONNX TensorProto.DataType codes of the subset's dtypes (the same codes as tensorCodec's DType). */
 export const INT_DTYPE_CODES: Readonly<Record<IntDType, number>> = { uint8: 2, int8: 3, int32: 6, int64: 7 };
 
-const DTYPE_BY_CODE: ReadonlyMap<number, IntDType> = new Map(
+export const DTYPE_BY_CODE: ReadonlyMap<number, IntDType> = new Map(
     Object.entries(INT_DTYPE_CODES).map(([name, code]) => [code, name as IntDType]),
 );
 
@@ -128,7 +128,7 @@ function requireSameDType(op: string, tensors: readonly IntTensor[]): IntDType {
 }
 
 /** Row-major strides of `shape`. */
-function strides(shape: readonly number[]): number[] {
+export function strides(shape: readonly number[]): number[] {
     const out = new Array<number>(shape.length).fill(1);
     for (let i = shape.length - 2; i >= 0; i--) out[i] = out[i + 1]! * shape[i + 1]!;
     return out;
@@ -152,7 +152,7 @@ export function broadcastShapes(op: string, shapes: readonly (readonly number[])
 }
 
 /** For each element of `outShape`, the flat index of the broadcast element of `shape`. */
-function broadcastIndices(shape: readonly number[], outShape: readonly number[]): number[] {
+export function broadcastIndices(shape: readonly number[], outShape: readonly number[]): number[] {
     const offset = outShape.length - shape.length;
     const inStrides = strides(shape);
     const n = numel(outShape);
