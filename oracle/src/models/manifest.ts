@@ -153,7 +153,11 @@ const tensorSpecSchema = z
                 ctx.addIssue({ code: "custom", path: ["decimals"], message: "only allowed when onnxType is float32" });
             }
         }
-        if (spec.range !== undefined) {
+        const isInteger = (v: unknown) =>
+            (typeof v === "number" && Number.isSafeInteger(v)) ||
+            (typeof v === "string" && /^-?(0|[1-9][0-9]*)$/.test(v));
+        // Refinements also run over fields that failed their own check: skip a range that is not two integers.
+        if (spec.range !== undefined && isInteger(spec.range[0]) && isInteger(spec.range[1])) {
             const [min, max] = [BigInt(spec.range[0]), BigInt(spec.range[1])];
             const [lo, hi] = WIRE_DTYPE_RANGES[spec.dtype];
             if (spec.dtype === "bool") {

@@ -176,6 +176,36 @@ describe("oracle/models/manifest", function () {
             });
         }
 
+        describe("range", function () {
+            const withRange = (dtype: string, range: unknown, where: "inputs" | "outputs" = "inputs") =>
+                JSON.stringify({
+                    version: 1,
+                    inputs: where === "inputs" ? [{ name: "x", dtype, shape: [2], range }] : [],
+                    outputs: [{ name: "y", dtype, shape: [2], ...(where === "outputs" ? { range } : {}) }],
+                });
+
+            it("parses a declared input range into bigints, decimal strings included", function () {
+                expect(parseManifest(withRange("int8", [-5, 7])).inputs[0]!.range).to.deep.equal([-5n, 7n]);
+                const big = parseManifest(withRange("int64", ["-9223372036854775808", "9007199254740993"]));
+                expect(big.inputs[0]!.range).to.deep.equal([-(2n ** 63n), 9007199254740993n]);
+                expect(parseManifest(withRange("uint8", [0, 255])).inputs[0]!.range).to.deep.equal([0n, 255n]);
+            });
+
+            const bad: [string, string, RegExp][] = [
+                ["min above max", withRange("int8", [3, 2]), /inputs\[0\]\.range: min 3 is above max 2/],
+                ["a range beyond the dtype", withRange("int8", [-129, 0]), /not within the int8 range \[-128, 127\]/],
+                ["a range on a bool", withRange("bool", [0, 1]), /a bool tensor takes no range/],
+                ["a range on an output", withRange("int8", [0, 1], "outputs"), /outputs\[0\]\.range: only inputs/],
+                ["an unsafe number", withRange("int64", [0, 2 ** 60]), /range\[1\]/],
+                ["a non-integer string", withRange("int32", ["1.5", "2"]), /range\[0\]/],
+            ];
+            for (const [what, json, message] of bad) {
+                it(`refuses ${what}`, function () {
+                    expect(manifestError(() => parseManifest(json)).message).to.match(message);
+                });
+            }
+        });
+
         it("names every bad field at once", function () {
             const json = JSON.stringify({
                 version: 1,

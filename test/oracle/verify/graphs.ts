@@ -1,0 +1,34 @@
+/** Small integer ONNX models with their manifest embedded, for the verify/ specs. */
+import { embedManifest } from "../../../oracle/src/models/manifest";
+import {
+    buildOnnxModel,
+    type InitializerSpec,
+    type NodeSpec,
+    type ValueSpec,
+} from "../../../oracle/src/models/onnxGraph";
+
+/** Inputs may declare a manifest `range`. */
+export interface GraphSpec {
+    inputs: (ValueSpec & { range?: [number | string, number | string] })[];
+    outputs: ValueSpec[];
+    nodes: NodeSpec[];
+    initializers?: InitializerSpec[];
+}
+
+/** A model with its manifest embedded (integer tensors: onnxType = dtype). */
+export function graphModel(spec: GraphSpec): Uint8Array {
+    const entry = (v: ValueSpec & { range?: unknown }) => ({
+        name: v.name,
+        dtype: v.type,
+        shape: v.shape,
+        ...(v.range === undefined ? {} : { range: v.range }),
+    });
+    const manifest = JSON.stringify({ version: 1, inputs: spec.inputs.map(entry), outputs: spec.outputs.map(entry) });
+    const graph = buildOnnxModel({
+        inputs: spec.inputs.map(({ name, type, shape }) => ({ name, type, shape })),
+        outputs: spec.outputs,
+        nodes: spec.nodes,
+        initializers: spec.initializers ?? [],
+    });
+    return embedManifest(graph, manifest);
+}
