@@ -1,12 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { integerMlpModel } from "../../../models/examples";
-import {
-    buildOnnxModel,
-    type InitializerSpec,
-    type NodeSpec,
-    type ValueSpec,
-} from "../../../oracle/src/models/onnxGraph";
+import { type InitializerSpec } from "../../../oracle/src/models/onnxGraph";
 import { runGraph, type IntTensor } from "../../../oracle/src/verify/reference";
 import { analyseModel, SubsetError } from "../../../oracle/src/verify/subset";
 import { graphModel } from "./graphs";
