@@ -84,6 +84,7 @@ export type QuantizeErrorCode =
     | "INVALID_FLOAT_MLP"
     | "INVALID_OPTIONS"
     | "INVALID_INPUT"
+    | "INVALID_DATA"
     | "BIAS_OVERFLOW"
     | "ACCUMULATOR_OVERFLOW"
     | "REQUANTIZATION_RANGE"

@@ -1,8 +1,12 @@
 /**
  * `verity` command line. `verity node --config verity.config.json` runs an operator node until SIGINT/SIGTERM;
- * `verity config check --config ...` validates a config file and prints the result with defaults applied.
+ * `verity config check --config ...` validates a config file and prints the result with defaults applied;
+ * `verity model build|check|compile` are the model publisher's toolkit (models/toolkit/commands.ts).
  */
 import { Command } from "commander";
+
+/** The toolkit, loaded only by `verity model ...`: it pulls in onnxruntime, which the node's main thread avoids. */
+const toolkit = () => import("../../models/toolkit/commands");
 import { loadConfig } from "./config/load";
 import { describeError } from "./internal/errors";
 import { startNode, SHUTDOWN_GRACE_MS } from "./node";
@@ -71,6 +75,60 @@ export function buildProgram(): Command {
         .action((opts: { config: string }) => {
             try {
                 process.stdout.write(`${JSON.stringify(loadConfig(opts.config), null, 2)}\n`);
+            } catch (error) {
+                fail(error);
+            }
+        });
+
+    const modelCommand = program.command("model").description("model publisher's toolkit (verifiable integer models)");
+    const print = (json: boolean | undefined, report: object, text: string): void => {
+        const replacer = (_key: string, v: unknown) => (typeof v === "bigint" ? String(v) : v);
+        process.stdout.write(json ? `${JSON.stringify(report, replacer, 2)}\n` : text);
+    };
+    modelCommand
+        .command("build")
+        .description("quantize a float MLP (JSON) into an integer ONNX model of the verifiable subset")
+        .requiredOption("--mlp <path>", "float MLP JSON (models/toolkit/quantize.ts documents the format)")
+        .requiredOption("-o, --out <path>", "where to write the .onnx file (the manifest goes next to it)")
+        .option("--data <path>", "labelled samples [{ x: number[], label: int }] to calibrate and measure accuracy")
+        .option("--json", "print the report as JSON")
+        .action(async (opts: { mlp: string; out: string; data?: string; json?: boolean }) => {
+            try {
+                const { buildModelFile, formatBuildReport } = await toolkit();
+                const report = buildModelFile(opts.mlp, opts.out, opts.data);
+                print(opts.json, report, formatBuildReport(report));
+            } catch (error) {
+                fail(error);
+            }
+        });
+    modelCommand
+        .command("check")
+        .description("check an ONNX file against the verifiable subset and the overflow bound; op counts and gas")
+        .argument("<onnx>", "the model file (manifest embedded)")
+        .option("--json", "print the report as JSON")
+        .action(async (file: string, opts: { json?: boolean }) => {
+            try {
+                const { checkModelFile, formatCheckReport } = await toolkit();
+                const report = checkModelFile(file);
+                print(opts.json, report, formatCheckReport(report));
+            } catch (error) {
+                fail(error);
+            }
+        });
+    modelCommand
+        .command("compile")
+        .description("compile an ONNX file into its on-chain program and print the hashes to register")
+        .argument("<onnx>", "the model file (manifest embedded)")
+        .option("-o, --out <path>", "where to write the program bytes (default: <onnx without .onnx>.program)")
+        .option("--json", "print the report as JSON")
+        .action(async (file: string, opts: { out?: string; json?: boolean }) => {
+            try {
+                const { compileModelFile, formatCompileReport } = await toolkit();
+                const { compiled: _compiled, ...report } = compileModelFile(
+                    file,
+                    opts.out ?? `${file.replace(/\.onnx$/, "")}.program`,
+                );
+                print(opts.json, report, formatCompileReport(report));
             } catch (error) {
                 fail(error);
             }

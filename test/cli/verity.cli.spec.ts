@@ -3,10 +3,10 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encryptKeystoreJson, Wallet } from "ethers";
+import { encryptKeystoreJson, keccak256, Wallet } from "ethers";
 
 const BIN = join(__dirname, "..", "..", "bin", "verity.js");
 
@@ -110,5 +110,62 @@ describe("verity CLI", function () {
         const out = verity(["config", "check", "--config", join(dir, "nope.json")]);
         expect(out.status).to.equal(1);
         expect(out.stderr).to.contain("nope.json");
+    });
+
+    describe("model", function () {
+        const IRIS = join(__dirname, "..", "..", "models", "iris");
+
+        it("check: a subset model's ops, MACs, ranges, program hash and gas (text and JSON)", () => {
+            const text = verity(["model", "check", join(IRIS, "iris.onnx")]);
+            expect(text.status, text.stderr).to.equal(0);
+            expect(text.stdout).to.match(/MatMulInteger ×2/);
+            expect(text.stdout).to.match(/MACs: +56/);
+            const json = verity(["model", "check", join(IRIS, "iris.onnx"), "--json"]);
+            const report = JSON.parse(json.stdout) as { macs: number; programHash: string; gas: { total: number } };
+            expect(report.macs).to.equal(56);
+            expect(report.programHash).to.match(/^0x[0-9a-f]{64}$/);
+            expect(report.gas.total).to.be.greaterThan(0);
+        });
+
+        it("check: a model outside the subset fails with exit 1 naming the node and op", () => {
+            const out = verity(["model", "check", join(__dirname, "..", "..", "models", "tiny-int.onnx")]);
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.match(/node 0 \(Mul_0\) \(Mul\): element 0 of "xw" can reach/);
+        });
+
+        it("compile: writes the program whose keccak256 is the printed programHash", () => {
+            const out = join(dir, "iris.program");
+            const res = verity(["model", "compile", join(IRIS, "iris.onnx"), "--out", out, "--json"]);
+            expect(res.status, res.stderr).to.equal(0);
+            const report = JSON.parse(res.stdout) as { programHash: string; programBytes: number };
+            const bytes = readFileSync(out);
+            expect(bytes.length).to.equal(report.programBytes);
+            expect(keccak256(bytes)).to.equal(report.programHash);
+        });
+
+        it("build: quantizes a float MLP and reports accuracy on labelled data; bad data is named", () => {
+            const data = file("samples.json", [
+                { x: [5.1, 3.5, 1.4, 0.2], label: 0 },
+                { x: [6.7, 3.0, 5.2, 2.3], label: 2 },
+            ]);
+            const out = join(dir, "built.onnx");
+            const res = verity(["model", "build", "--mlp", join(IRIS, "iris-mlp.json"), "--data", data, "--out", out]);
+            expect(res.status, res.stderr).to.equal(0);
+            expect(res.stdout).to.match(/accuracy on 2 samples: float 1\.0000, quantized 1\.0000/);
+            expect(verity(["model", "check", out]).status).to.equal(0);
+            const bad = file("bad.json", [{ x: [1, 2], label: -1 }]);
+            const refused = verity([
+                "model",
+                "build",
+                "--mlp",
+                join(IRIS, "iris-mlp.json"),
+                "--data",
+                bad,
+                "--out",
+                out,
+            ]);
+            expect(refused.status).to.equal(1);
+            expect(refused.stderr).to.contain("bad.json: [0].[label]");
+        });
     });
 });
