@@ -11,6 +11,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IInferenceCoordinator} from "./interfaces/IInferenceCoordinator.sol";
 import {IInferenceConsumer} from "./interfaces/IInferenceConsumer.sol";
 import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
+import {IReexecutionResolver} from "./interfaces/IReexecutionResolver.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 import {ResultCodes} from "./libraries/ResultCodes.sol";
@@ -39,6 +40,8 @@ import {ResultCodes} from "./libraries/ResultCodes.sol";
 /// - Attestations are EIP-712 typed data bound to this chain id and contract and to a request id; ECDSA.recover
 ///   rejects malleable (high-s) signatures. Equivocation needs no re-execution; each (operator, model, input) is
 ///   punished once (per request for QUORUM float models, whose outputs may legitimately drift across runtimes).
+///   A wrong off-chain attestation of a REEXECUTION model is a fraud proof: the REEXECUTION resolver re-executes
+///   and the operator is slashed like an equivocation, sharing its once-per-(operator, model, input) record.
 /// - Economics: a winning challenger gets its bond back plus at most half of the slash, so challenging yourself
 ///   always loses at least half the collateral; a losing challenger's bond goes mostly to the operator it delayed.
 ///   Bonds have a floor, so tiny disputes cannot grief. A rejected dispute restarts the challenge window so other
@@ -368,6 +371,32 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         _slashEquivocation(operator, first, second.requestId);
     }
 
+    /// @inheritdoc IInferenceCoordinator
+    function proveFraud(
+        Attestation calldata attestation,
+        bytes calldata signature,
+        bytes calldata input
+    ) external nonReentrant {
+        if (attestation.requestId != 0) revert CoordinatorNotOffchainAttestation(attestation.requestId);
+        bytes32 inputHash = keccak256(input);
+        if (inputHash != attestation.inputHash) revert CoordinatorInputMismatch(inputHash, attestation.inputHash);
+        address operator = recoverAttester(attestation, signature);
+        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(attestation.modelId);
+        if (terms.mode != IModelRegistry.VerificationMode.REEXECUTION)
+            revert CoordinatorFraudProofUnsupported(terms.mode);
+        address resolver = s_resolvers[terms.mode];
+        if (resolver == address(0)) revert CoordinatorNoResolver(terms.mode);
+        bool wrong = IReexecutionResolver(resolver).isWrongResult(
+            attestation.modelId,
+            input,
+            attestation.resultCode,
+            attestation.outputHash
+        );
+        if (!wrong) revert CoordinatorNotFraud();
+        uint256 slashedWei = _slashOnce(operator, attestation.modelId, inputHash, 0, terms.collateralWei);
+        emit FraudProven(operator, attestation.modelId, inputHash, msg.sender, slashedWei);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Owner
     // ---------------------------------------------------------------------------------------------------------
@@ -609,20 +638,32 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             if (first.requestId != secondRequestId || first.requestId == 0) revert CoordinatorNotEquivocation();
             scope = first.requestId;
         }
-        bytes32 key = keccak256(abi.encode(operator, first.modelId, first.inputHash, scope));
+        uint256 slashedWei = _slashOnce(operator, first.modelId, first.inputHash, scope, terms.collateralWei);
+        emit EquivocationProven(operator, first.modelId, first.inputHash, msg.sender, slashedWei);
+    }
+
+    /// @dev Slashes `collateralWei` of an operator's stake for a proven wrong answer to (model, input), once per
+    /// (operator, model, input, scope), and pays the reporter its share.
+    function _slashOnce(
+        address operator,
+        bytes32 modelId,
+        bytes32 inputHash,
+        uint256 scope,
+        uint96 collateralWei
+    ) private returns (uint256 slashedWei) {
+        bytes32 key = keccak256(abi.encode(operator, modelId, inputHash, scope));
         if (s_equivocationProven[key]) revert CoordinatorEquivocationAlreadyProven(key);
         s_equivocationProven[key] = true;
 
         // All or nothing: a partial slash would consume the proof for less than the penalty (an operator could
         // keep 1 wei free and report itself first). Reverting also leaves the proof usable later.
-        uint256 slashedWei = i_staking.slash(operator, terms.collateralWei);
-        if (slashedWei != terms.collateralWei) {
-            revert CoordinatorInsufficientSlashableStake(operator, slashedWei, terms.collateralWei);
+        slashedWei = i_staking.slash(operator, collateralWei);
+        if (slashedWei != collateralWei) {
+            revert CoordinatorInsufficientSlashableStake(operator, slashedWei, collateralWei);
         }
         uint256 rewardWei = (slashedWei * s_params.challengerRewardBps) / BPS;
         _credit(msg.sender, rewardWei);
         _credit(s_treasury, slashedWei - rewardWei);
-        emit EquivocationProven(operator, first.modelId, first.inputHash, msg.sender, slashedWei);
     }
 
     function _applyVerdict(Request memory request, Verdict memory verdict) private {

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IProgramStore} from "./interfaces/IProgramStore.sol";
 
 /// @title ModelRegistry
 /// @notice Permissionless registry of ONNX models served by Verity operators.
@@ -9,6 +10,9 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 /// - Anyone may register a model; the id is keccak256(owner, salt), so nobody can squat another publisher's ids.
 /// - Hashes, URI, mode, collateral and window are immutable once registered: a consumer that trusts a model id
 ///   trusts exactly those bytes and rules. Only the fee can change, and requests snapshot the fee they paid.
+/// - A REEXECUTION or BISECTION model can only be registered once its program is in the ProgramStore, so a
+///   dispute can always load it. The store is content-addressed (it hashes what it holds), so programHash binds
+///   the exact program; the ONNX hash and program hash are registered together and never change.
 /// - Deactivation is one-way and stops new requests only; in-flight requests complete under their snapshot.
 /// - The bounds on the challenge window and collateral are immutable. The staking contract's unbonding delay is
 ///   checked against `maxChallengeWindowSeconds` by the coordinator at deployment.
@@ -19,17 +23,21 @@ contract ModelRegistry is IModelRegistry {
     uint32 private immutable i_minChallengeWindowSeconds;
     uint32 private immutable i_maxChallengeWindowSeconds;
     uint96 private immutable i_minCollateralWei;
+    IProgramStore private immutable i_programStore;
 
     mapping(bytes32 modelId => Model) private s_models;
 
     /// @param minWindowSeconds Shortest challenge window (non-zero).
     /// @param maxWindowSeconds Longest challenge window.
     /// @param minCollateral Smallest collateral per result (non-zero).
-    constructor(uint32 minWindowSeconds, uint32 maxWindowSeconds, uint96 minCollateral) {
+    /// @param programStore_ Where the on-chain programs of REEXECUTION and BISECTION models are stored.
+    constructor(uint32 minWindowSeconds, uint32 maxWindowSeconds, uint96 minCollateral, IProgramStore programStore_) {
         if (minWindowSeconds == 0 || maxWindowSeconds < minWindowSeconds) {
             revert ModelRegistryInvalidChallengeWindow(minWindowSeconds, 1, maxWindowSeconds);
         }
         if (minCollateral == 0) revert ModelRegistryCollateralTooLow(0, 1);
+        if (address(programStore_) == address(0)) revert ModelRegistryZeroProgramStore();
+        i_programStore = programStore_;
         i_minChallengeWindowSeconds = minWindowSeconds;
         i_maxChallengeWindowSeconds = maxWindowSeconds;
         i_minCollateralWei = minCollateral;
@@ -40,8 +48,9 @@ contract ModelRegistry is IModelRegistry {
         modelId = computeModelId(msg.sender, salt);
         if (s_models[modelId].owner != address(0)) revert ModelRegistryAlreadyRegistered(modelId);
         if (spec.onnxHash == bytes32(0) || spec.manifestHash == bytes32(0)) revert ModelRegistryMissingHash();
-        if (spec.mode != VerificationMode.QUORUM && spec.programHash == bytes32(0)) {
-            revert ModelRegistryMissingProgramHash(spec.mode);
+        if (spec.mode != VerificationMode.QUORUM) {
+            if (spec.programHash == bytes32(0)) revert ModelRegistryMissingProgramHash(spec.mode);
+            if (!i_programStore.exists(spec.programHash)) revert ModelRegistryProgramNotStored(spec.programHash);
         }
         uint256 uriLength = bytes(spec.uri).length;
         if (uriLength == 0 || uriLength > MAX_URI_BYTES) revert ModelRegistryInvalidUri(uriLength, MAX_URI_BYTES);
@@ -127,6 +136,11 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function maxChallengeWindowSeconds() external view returns (uint32) {
         return i_maxChallengeWindowSeconds;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function programStore() external view returns (address) {
+        return address(i_programStore);
     }
 
     /// @inheritdoc IModelRegistry

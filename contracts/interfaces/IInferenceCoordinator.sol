@@ -188,6 +188,14 @@ interface IInferenceCoordinator {
         address indexed reporter,
         uint256 slashedWei
     );
+    /// @notice Emitted when an operator's off-chain attestation is proven wrong by on-chain re-execution.
+    event FraudProven(
+        address indexed operator,
+        bytes32 indexed modelId,
+        bytes32 inputHash,
+        address indexed reporter,
+        uint256 slashedWei
+    );
     /// @notice Emitted on deposits into an account's prepaid balance.
     event Deposited(address indexed account, address indexed from, uint256 amountWei);
     /// @notice Emitted on withdrawals from an account's balance.
@@ -253,6 +261,14 @@ interface IInferenceCoordinator {
     error CoordinatorSignerMismatch(address first, address second);
     /// @notice This equivocation was already punished.
     error CoordinatorEquivocationAlreadyProven(bytes32 key);
+    /// @notice Fraud proofs take off-chain attestations only (requestId 0); on-chain results are disputed instead.
+    error CoordinatorNotOffchainAttestation(uint256 requestId);
+    /// @notice The input supplied does not hash to the attestation's inputHash.
+    error CoordinatorInputMismatch(bytes32 have, bytes32 want);
+    /// @notice The model's verification mode cannot check a result on-chain on its own (only REEXECUTION can).
+    error CoordinatorFraudProofUnsupported(IModelRegistry.VerificationMode mode);
+    /// @notice The re-execution agrees with the attestation: there is no fraud.
+    error CoordinatorNotFraud();
     /// @notice A parameter is out of its allowed range.
     error CoordinatorInvalidParam(string name);
     /// @notice Zero amount or zero address.
@@ -346,6 +362,17 @@ interface IInferenceCoordinator {
         Attestation calldata second,
         bytes calldata secondSignature
     ) external;
+
+    /// @notice Proves that an operator signed a wrong result off-chain and slashes it: for a REEXECUTION model, the
+    /// REEXECUTION resolver re-executes the model on `input` and the attestation disagrees. The slash and the
+    /// reporter's share are those of an equivocation, and share its once-per-(operator, model, input) record: one
+    /// wrong answer is punished once, whichever proof comes first.
+    /// @dev Only off-chain attestations (requestId 0): a result submitted on-chain is settled by its dispute, so
+    /// it cannot be punished twice.
+    /// @param attestation The operator's attestation (requestId 0).
+    /// @param signature Its EIP-712 signature.
+    /// @param input The input bytes (keccak256 must equal attestation.inputHash).
+    function proveFraud(Attestation calldata attestation, bytes calldata signature, bytes calldata input) external;
 
     /// @notice Sets the resolver of a verification mode. Owner only, once per mode.
     /// @param mode The verification mode.

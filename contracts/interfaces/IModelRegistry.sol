@@ -87,6 +87,10 @@ interface IModelRegistry {
     error ModelRegistryMissingProgramHash(VerificationMode mode);
     /// @notice The URI is empty or longer than the maximum.
     error ModelRegistryInvalidUri(uint256 have, uint256 max);
+    /// @notice The program of a REEXECUTION or BISECTION model is not in the ProgramStore (store it first).
+    error ModelRegistryProgramNotStored(bytes32 programHash);
+    /// @notice The registry needs a ProgramStore.
+    error ModelRegistryZeroProgramStore();
     /// @notice The challenge window is outside the registry's bounds.
     error ModelRegistryInvalidChallengeWindow(uint32 have, uint32 min, uint32 max);
     /// @notice The collateral per result is below the registry's minimum.
@@ -130,6 +134,10 @@ interface IModelRegistry {
     /// @notice The longest challenge window a model may have (bounds the staking unbonding delay).
     /// @return Seconds.
     function maxChallengeWindowSeconds() external view returns (uint32);
+
+    /// @notice Where the programs of REEXECUTION and BISECTION models are stored.
+    /// @return The ProgramStore's address.
+    function programStore() external view returns (address);
 
     /// @notice The smallest collateral per result a model may require.
     /// @return Stake-token base units.

@@ -2,9 +2,11 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { id } from "ethers";
 
 /**
- * Deploys the Verity protocol around an existing ERC-20 stake token: ModelRegistry, Staking and
- * InferenceCoordinator, and grants the coordinator the staking roles it needs (LOCKER_ROLE, SLASHER_ROLE).
- * Resolvers are set per verification mode afterwards (InferenceCoordinator.setResolver, once per mode).
+ * Deploys the Verity protocol around an existing ERC-20 stake token: ProgramStore, ModelRegistry, Staking,
+ * InferenceCoordinator, and the REEXECUTION dispute path (IntegerExecutor + ReexecutionResolver, set as the
+ * coordinator's REEXECUTION resolver from the deploying account, so `owner` must be left at its default, the
+ * deployer; hand ownership over afterwards with Ownable2Step's transferOwnership/acceptOwnership), and grants the coordinator the staking roles it needs (LOCKER_ROLE, SLASHER_ROLE). Resolvers of
+ * the other modes are set afterwards (InferenceCoordinator.setResolver, once per mode).
  *
  * Every value is an Ignition parameter with a default; pass a parameters file to override, e.g.
  *   npx hardhat ignition deploy deploy/modules/Verity.ts --parameters params.json
@@ -16,10 +18,12 @@ export default buildModule("Verity", (m) => {
     const owner = m.getParameter("owner", deployer);
     const treasury = m.getParameter("treasury", deployer);
 
+    const programStore = m.contract("ProgramStore");
     const registry = m.contract("ModelRegistry", [
         m.getParameter("minChallengeWindowSeconds", 60),
         m.getParameter("maxChallengeWindowSeconds", 86_400),
         m.getParameter("minCollateralWei", 10n ** 17n),
+        programStore,
     ]);
     const staking = m.contract("Staking", [
         stakeToken,
@@ -49,5 +53,8 @@ export default buildModule("Verity", (m) => {
     ]);
     m.call(staking, "grantRole", [id("LOCKER_ROLE"), coordinator], { id: "GrantLockerRole" });
     m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], { id: "GrantSlasherRole" });
-    return { registry, staking, coordinator };
+    const executor = m.contract("IntegerExecutor");
+    const reexecutionResolver = m.contract("ReexecutionResolver", [coordinator, registry, programStore, executor]);
+    m.call(coordinator, "setResolver", [0, reexecutionResolver], { id: "SetReexecutionResolver", from: deployer });
+    return { programStore, registry, staking, coordinator, executor, reexecutionResolver };
 });

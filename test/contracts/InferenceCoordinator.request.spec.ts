@@ -19,6 +19,8 @@ import {
     registerModel,
     requestsFrom,
     sendRequest,
+    storeProgram,
+    TEST_PROGRAM,
 } from "../helpers/verity";
 
 const expectedFee = MODEL_FEE + BigInt(CALLBACK_GAS) * BigInt(DEFAULT_PARAMS.callbackGasFeeWei);
@@ -29,7 +31,8 @@ describe("InferenceCoordinator: balances and requests", function () {
             const [admin] = await ethers.getSigners();
             if (admin === undefined) throw new Error("no signer");
             const token = await ethers.deployContract("MockERC20", ["T", "T"]);
-            const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1]);
+            const store = await ethers.deployContract("ProgramStore");
+            const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
             const staking = await ethers.deployContract("Staking", [token, registry, 1_500, admin]);
             const factory = await ethers.getContractFactory("InferenceCoordinator");
             await expect(factory.deploy(registry, staking, 500, admin, admin, DEFAULT_PARAMS))
@@ -195,7 +198,9 @@ describe("InferenceCoordinator: balances and requests", function () {
             const [admin] = await ethers.getSigners();
             if (admin === undefined) throw new Error("no signer");
             const token = await ethers.deployContract("MockERC20", ["T", "T"]);
-            const registry = await ethers.deployContract("ModelRegistry", [60, 86_400, 1]);
+            const store = await ethers.deployContract("ProgramStore");
+            await storeProgram(store, TEST_PROGRAM);
+            const registry = await ethers.deployContract("ModelRegistry", [60, 86_400, 1, store]);
             const staking = await ethers.deployContract("Staking", [token, registry, 3 * 86_400, admin]);
             const coordinator = await ethers.deployContract("InferenceCoordinator", [
                 registry,

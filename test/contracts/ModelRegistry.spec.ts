@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { MAX_WINDOW, MIN_COLLATERAL, MIN_WINDOW, Mode, TOKEN } from "../helpers/verity";
+import { MAX_WINDOW, MIN_COLLATERAL, MIN_WINDOW, Mode, storeProgram, TEST_PROGRAM, TOKEN } from "../helpers/verity";
+
+/** Any address will do where the constructor reverts before using the store. */
+const STORE = "0x000000000000000000000000000000000000dEaD";
 
 const MAX_URI_BYTES = 512;
 const SALT = ethers.id("iris-v1");
@@ -26,8 +29,15 @@ function baseSpec() {
 
 async function deployRegistry() {
     const [deployer, publisher, other] = await ethers.getSigners();
-    const registry = await ethers.deployContract("ModelRegistry", [MIN_WINDOW, MAX_WINDOW, MIN_COLLATERAL]);
-    return { registry, deployer: deployer!, publisher: publisher!, other: other! };
+    const programStore = await ethers.deployContract("ProgramStore");
+    await storeProgram(programStore, TEST_PROGRAM);
+    const registry = await ethers.deployContract("ModelRegistry", [
+        MIN_WINDOW,
+        MAX_WINDOW,
+        MIN_COLLATERAL,
+        await programStore.getAddress(),
+    ]);
+    return { registry, programStore, deployer: deployer!, publisher: publisher!, other: other! };
 }
 
 /** deployRegistry with one REEXECUTION model registered by `publisher` under SALT. */
@@ -50,21 +60,29 @@ describe("ModelRegistry", function () {
 
         it("rejects a zero minimum window or a maximum below the minimum (ModelRegistryInvalidChallengeWindow)", async function () {
             const factory = await ethers.getContractFactory("ModelRegistry");
-            await expect(factory.deploy(0, 100, 1))
+            await expect(factory.deploy(0, 100, 1, STORE))
                 .to.be.revertedWithCustomError(factory, "ModelRegistryInvalidChallengeWindow")
                 .withArgs(0, 1, 100);
-            await expect(factory.deploy(100, 99, 1))
+            await expect(factory.deploy(100, 99, 1, STORE))
                 .to.be.revertedWithCustomError(factory, "ModelRegistryInvalidChallengeWindow")
                 .withArgs(100, 1, 99);
-            await expect(factory.deploy(100, 100, 1)).not.to.be.reverted;
+            await expect(factory.deploy(100, 100, 1, STORE)).not.to.be.reverted;
+        });
+
+        it("rejects a zero program store (ModelRegistryZeroProgramStore)", async function () {
+            const factory = await ethers.getContractFactory("ModelRegistry");
+            await expect(factory.deploy(1, 100, 1, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+                factory,
+                "ModelRegistryZeroProgramStore",
+            );
         });
 
         it("rejects a zero minimum collateral (ModelRegistryCollateralTooLow)", async function () {
             const factory = await ethers.getContractFactory("ModelRegistry");
-            await expect(factory.deploy(1, 100, 0))
+            await expect(factory.deploy(1, 100, 0, STORE))
                 .to.be.revertedWithCustomError(factory, "ModelRegistryCollateralTooLow")
                 .withArgs(0, 1);
-            await expect(factory.deploy(1, 100, 1)).not.to.be.reverted;
+            await expect(factory.deploy(1, 100, 1, STORE)).not.to.be.reverted;
         });
     });
 
@@ -208,6 +226,23 @@ describe("ModelRegistry", function () {
             const model = await registry.getModel(modelId);
             expect(model.programHash).to.equal(ethers.ZeroHash);
             expect(model.terms.mode).to.equal(BigInt(Mode.QUORUM));
+        });
+
+        it("requires the program of a REEXECUTION or BISECTION model to be stored (ModelRegistryProgramNotStored)", async function () {
+            const { registry, programStore, publisher } = await loadFixture(deployRegistry);
+            const program = ethers.toUtf8Bytes("another program");
+            const programHash = ethers.keccak256(program);
+            for (const mode of [Mode.REEXECUTION, Mode.BISECTION]) {
+                await expect(registry.connect(publisher).registerModel(SALT, spec({ mode, programHash })))
+                    .to.be.revertedWithCustomError(registry, "ModelRegistryProgramNotStored")
+                    .withArgs(programHash);
+            }
+            await storeProgram(programStore, program);
+            await expect(registry.connect(publisher).registerModel(SALT, spec({ programHash }))).to.emit(
+                registry,
+                "ModelRegistered",
+            );
+            expect(await registry.programStore()).to.equal(await programStore.getAddress());
         });
 
         it("rejects an empty URI or one over 512 bytes (ModelRegistryInvalidUri)", async function () {

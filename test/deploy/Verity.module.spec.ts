@@ -20,7 +20,8 @@ async function deployModule() {
     const registry = await ethers.getContractAt("ModelRegistry", await deployed.registry.getAddress());
     const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
     const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
-    return { registry, staking, coordinator, token, deployer, treasury };
+    const resolver = await ethers.getContractAt("ReexecutionResolver", await deployed.reexecutionResolver.getAddress());
+    return { registry, staking, coordinator, resolver, deployed, token, deployer, treasury };
 }
 
 describe("deploy/modules/Verity (Ignition)", function () {
@@ -30,6 +31,16 @@ describe("deploy/modules/Verity (Ignition)", function () {
         expect(await coordinator.staking()).to.equal(await staking.getAddress());
         expect(await coordinator.token()).to.equal(await token.getAddress());
         expect(await staking.stakeToken()).to.equal(await token.getAddress());
+    });
+
+    it("sets the REEXECUTION resolver, wired to the registry, program store and executor", async function () {
+        const { coordinator, registry, resolver, deployed } = await loadFixture(deployModule);
+        expect(await coordinator.getResolver(0)).to.equal(await resolver.getAddress());
+        expect(await resolver.coordinator()).to.equal(await coordinator.getAddress());
+        expect(await resolver.registry()).to.equal(await registry.getAddress());
+        expect(await resolver.programStore()).to.equal(await deployed.programStore.getAddress());
+        expect(await registry.programStore()).to.equal(await deployed.programStore.getAddress());
+        expect(await resolver.executor()).to.equal(await deployed.executor.getAddress());
     });
 
     it("grants the coordinator, and only it, the staking roles", async function () {

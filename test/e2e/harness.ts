@@ -85,7 +85,7 @@ export async function deployForNode(
         await d.registry.connect(d.publisher).registerModel(salt, {
             onnxHash: keccak256(model.onnx),
             manifestHash: keccak256(Buffer.from(model.manifestJson, "utf8")),
-            programHash: ethers.id("program"),
+            programHash: ethers.id("program bytes"), // stored by deployCore
             uri: path,
             mode: opts.mode ?? Mode.QUORUM,
             feeWei: MODEL_FEE,

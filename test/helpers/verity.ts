@@ -2,8 +2,11 @@ import { ethers } from "hardhat";
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type {
     InferenceCoordinator,
+    IntegerExecutor,
     MockERC20,
     ModelRegistry,
+    ProgramStore,
+    ReexecutionResolver,
     Staking,
     TestConsumer,
     TestResolver,
@@ -55,8 +58,14 @@ export const OUTPUT = encodeTensors([{ dtype: DType.INT32, shape: [1, 3], data: 
 /** A different (wrong) output. */
 export const WRONG_OUTPUT = encodeTensors([{ dtype: DType.INT32, shape: [1, 3], data: [999999n, 0n, 0n] }]);
 
+/** The program every test model registers (its hash is `ethers.id("program bytes")`), stored by deployCore. */
+export const TEST_PROGRAM = ethers.toUtf8Bytes("program bytes");
+
 export interface Deployment {
     token: MockERC20;
+    programStore: ProgramStore;
+    /** Set by deployCore with `reexecution: "real"`. */
+    reexecution?: { executor: IntegerExecutor; resolver: ReexecutionResolver } | undefined;
     registry: ModelRegistry;
     staking: Staking;
     coordinator: InferenceCoordinator;
@@ -71,7 +80,27 @@ export interface Deployment {
     others: Signer[];
 }
 
-export async function deployCore(params: Params = DEFAULT_PARAMS) {
+/** Stores `program` in the ProgramStore (one chunk per 24,575 bytes) and returns its hash. */
+export async function storeProgram(programStore: ProgramStore, program: Uint8Array): Promise<string> {
+    const pointers: string[] = [];
+    for (let at = 0; at < program.length; at += 24_575) {
+        const tx = await programStore.writeChunk(program.slice(at, at + 24_575));
+        const receipt = await tx.wait();
+        const log = receipt?.logs
+            .map((l) => programStore.interface.parseLog(l))
+            .find((e) => e?.name === "ProgramChunkWritten");
+        if (!log) throw new Error("no ProgramChunkWritten event");
+        pointers.push(String(log.args[0]));
+    }
+    await programStore.register(pointers);
+    return ethers.keccak256(program);
+}
+
+/**
+ * The protocol contracts. REEXECUTION disputes go to the real ReexecutionResolver (IntegerExecutor over
+ * ProgramStore programs) with `reexecution: "real"`, else to the TestResolver like the other modes.
+ */
+export async function deployCore(params: Params = DEFAULT_PARAMS, opts: { reexecution?: "test" | "real" } = {}) {
     const signers = await ethers.getSigners();
     const [admin, treasury, publisher, op1, op2, op3, challenger] = signers.map((s) => s);
     const others = signers.slice(7);
@@ -80,7 +109,14 @@ export async function deployCore(params: Params = DEFAULT_PARAMS) {
     }
     if (op1 === undefined || op2 === undefined || op3 === undefined) throw new Error("need 3 operator accounts");
     const token = await ethers.deployContract("MockERC20", ["Verity Test Token", "VTT"]);
-    const registry = await ethers.deployContract("ModelRegistry", [MIN_WINDOW, MAX_WINDOW, MIN_COLLATERAL]);
+    const programStore = await ethers.deployContract("ProgramStore");
+    await storeProgram(programStore, TEST_PROGRAM);
+    const registry = await ethers.deployContract("ModelRegistry", [
+        MIN_WINDOW,
+        MAX_WINDOW,
+        MIN_COLLATERAL,
+        await programStore.getAddress(),
+    ]);
     const staking = await ethers.deployContract("Staking", [
         await token.getAddress(),
         await registry.getAddress(),
@@ -98,11 +134,26 @@ export async function deployCore(params: Params = DEFAULT_PARAMS) {
     await staking.grantRole(await staking.LOCKER_ROLE(), await coordinator.getAddress());
     await staking.grantRole(await staking.SLASHER_ROLE(), await coordinator.getAddress());
     const resolver = await ethers.deployContract("TestResolver", [await coordinator.getAddress()]);
+    let reexecution: { executor: IntegerExecutor; resolver: ReexecutionResolver } | undefined;
+    if (opts.reexecution === "real") {
+        const executor = await ethers.deployContract("IntegerExecutor");
+        const real = await ethers.deployContract("ReexecutionResolver", [
+            await coordinator.getAddress(),
+            await registry.getAddress(),
+            await programStore.getAddress(),
+            await executor.getAddress(),
+        ]);
+        reexecution = { executor, resolver: real };
+        await coordinator.setResolver(Mode.REEXECUTION, await real.getAddress());
+    }
     for (const mode of [Mode.REEXECUTION, Mode.BISECTION, Mode.QUORUM]) {
+        if (mode === Mode.REEXECUTION && reexecution !== undefined) continue;
         await coordinator.setResolver(mode, await resolver.getAddress());
     }
     const consumer = await ethers.deployContract("TestConsumer", [await coordinator.getAddress()]);
     return {
+        reexecution,
+        programStore,
         token,
         registry,
         staking,
@@ -123,6 +174,9 @@ export async function registerModel(
     publisher: Signer,
     opts: {
         salt?: string;
+        onnxHash?: string;
+        manifestHash?: string;
+        programHash?: string;
         mode?: number;
         feeWei?: bigint;
         collateralWei?: bigint;
@@ -131,9 +185,9 @@ export async function registerModel(
 ): Promise<string> {
     const salt = opts.salt ?? ethers.id("risk-model-v1");
     const spec = {
-        onnxHash: ethers.id("onnx bytes"),
-        manifestHash: ethers.id("manifest bytes"),
-        programHash: ethers.id("program bytes"),
+        onnxHash: opts.onnxHash ?? ethers.id("onnx bytes"),
+        manifestHash: opts.manifestHash ?? ethers.id("manifest bytes"),
+        programHash: opts.programHash ?? ethers.id("program bytes"),
         uri: "file://models/risk.onnx",
         mode: opts.mode ?? Mode.REEXECUTION,
         feeWei: opts.feeWei ?? MODEL_FEE,

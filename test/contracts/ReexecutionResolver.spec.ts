@@ -1,0 +1,240 @@
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { fundBond } from "../helpers/disputes";
+import { deployVerifiable, type VerifiableDeployment } from "../helpers/verifiable";
+import {
+    applyEvents,
+    assignedSigner,
+    DEFAULT_PARAMS,
+    INPUT,
+    Mode,
+    registerModel,
+    ResultCode,
+    sendRequest,
+    signAttestation,
+    submit,
+    type Attestation,
+    type Request,
+} from "../helpers/verity";
+
+const BPS = 10_000n;
+
+function resolverOf(d: VerifiableDeployment) {
+    if (d.reexecution === undefined) throw new Error("no real resolver");
+    return d.reexecution.resolver;
+}
+
+/** A request for `input`, answered by its assigned operator with `output` / `resultCode`. */
+async function answered(d: VerifiableDeployment, input: Uint8Array, output: Uint8Array, resultCode = ResultCode.OK) {
+    const requested = await sendRequest(d, { input, callbackGasLimit: 500_000 });
+    const operator = await assignedSigner(d, requested);
+    const request = await submit(d, requested, output, { operator, resultCode });
+    const bondWei = await d.coordinator.challengeBond(request.collateralWei);
+    await fundBond(d, d.challenger, bondWei);
+    return { request, operator, bondWei };
+}
+
+async function challenge(d: VerifiableDeployment, request: Request, evidence: Uint8Array | string) {
+    const tx = await d.coordinator.connect(d.challenger).challenge(request, evidence);
+    return { tx, request: applyEvents(request, await tx.wait()) };
+}
+
+describe("ReexecutionResolver", function () {
+    describe("reexecute", function () {
+        it("returns the canonical result: the reference interpreter's, byte for byte", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const inputs = [
+                INPUT,
+                encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [-128n, -128n, -128n, -128n] }]),
+                encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [127n, 127n, 127n, 127n] }]),
+                encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [0n, 1n, -1n, 64n] }]),
+                encodeTensors([{ dtype: DType.INT32, shape: [1, 4], data: [0n, 1n, -1n, 64n] }]), // wrong dtype
+                Uint8Array.from([1, 1, 3, 2]), // truncated
+            ];
+            for (const input of inputs) {
+                const want = d.canonical(input);
+                const [code, output] = await resolverOf(d).reexecute(d.modelId, input);
+                expect(Number(code)).to.equal(want.resultCode);
+                expect(output).to.equal(ethers.hexlify(want.output));
+            }
+        });
+
+        it("refuses a model of another mode (ReexecutionWrongMode)", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const quorum = await registerModel(d.registry, d.publisher, { salt: ethers.id("q"), mode: Mode.QUORUM });
+            await expect(resolverOf(d).reexecute(quorum, INPUT))
+                .to.be.revertedWithCustomError(resolverOf(d), "ReexecutionWrongMode")
+                .withArgs(quorum);
+        });
+
+        it("only the coordinator opens disputes (ReexecutionNotCoordinator)", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const { request } = await answered(d, INPUT, d.canonical(INPUT).output);
+            await expect(resolverOf(d).connect(d.challenger).onDisputeOpened(request, d.challenger, INPUT))
+                .to.be.revertedWithCustomError(resolverOf(d), "ReexecutionNotCoordinator")
+                .withArgs(await d.challenger.getAddress(), await d.coordinator.getAddress());
+        });
+    });
+
+    describe("disputes", function () {
+        it("slashes a wrong operator, pays the challenger and delivers the correct output to the consumer", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const correct = d.canonical(INPUT);
+            const wrong = encodeTensors([
+                { dtype: DType.INT64, shape: [1], data: [0n] },
+                { dtype: DType.INT32, shape: [1, 3], data: [1n, 2n, 3n] },
+            ]);
+            const { request, operator, bondWei } = await answered(d, INPUT, wrong);
+            const operatorAddress = await operator.getAddress();
+            const stakeBefore = await d.staking.getStake(operatorAddress);
+            const challengerAddress = await d.challenger.getAddress();
+
+            const { tx } = await challenge(d, request, INPUT);
+            await expect(tx)
+                .to.emit(resolverOf(d), "ResultReexecuted")
+                .withArgs(request.requestId, d.modelId, true, ResultCode.OK, ethers.keccak256(correct.output));
+            const slashed = BigInt(request.collateralWei);
+            const reward = (slashed * BigInt(DEFAULT_PARAMS.challengerRewardBps)) / BPS;
+            await expect(tx)
+                .to.emit(d.coordinator, "DisputeResolved")
+                .withArgs(request.requestId, true, challengerAddress, operatorAddress, slashed, bondWei + reward);
+            await expect(tx)
+                .to.emit(d.coordinator, "ResultDelivered")
+                .withArgs(request.requestId, ResultCode.OK, true, anyValue);
+            const stakeAfter = await d.staking.getStake(operatorAddress);
+            expect(
+                stakeBefore.stakedWei + stakeBefore.unbondingWei - (stakeAfter.stakedWei + stakeAfter.unbondingWei),
+            ).to.equal(slashed);
+            expect(await d.coordinator.balanceOf(challengerAddress)).to.equal(bondWei + reward);
+            expect(await d.consumer.lastRequestId()).to.equal(request.requestId);
+            expect(await d.consumer.lastResultCode()).to.equal(ResultCode.OK);
+            expect(await d.consumer.lastOutputHash()).to.equal(ethers.keccak256(correct.output));
+        });
+
+        it("a correct result survives: the challenger loses its bond and the window restarts", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const correct = d.canonical(INPUT);
+            const { request, operator, bondWei } = await answered(d, INPUT, correct.output);
+            const { tx, request: after } = await challenge(d, request, INPUT);
+            await expect(tx)
+                .to.emit(resolverOf(d), "ResultReexecuted")
+                .withArgs(request.requestId, d.modelId, false, ResultCode.OK, ethers.keccak256(correct.output));
+            const toOperator = (bondWei * BigInt(DEFAULT_PARAMS.failedChallengeOperatorBps)) / BPS;
+            await expect(tx)
+                .to.emit(d.coordinator, "DisputeResolved")
+                .withArgs(request.requestId, false, await d.challenger.getAddress(), await operator.getAddress(), 0, 0);
+            await expect(tx).to.emit(d.coordinator, "ChallengeWindowRestarted");
+            expect(await d.coordinator.balanceOf(await operator.getAddress())).to.equal(toOperator);
+            expect(after.status).to.equal(2n); // Submitted again
+        });
+
+        it("a correct INVALID_INPUT answer to malformed input survives; a wrong OK answer to it is slashed", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const malformed = encodeTensors([{ dtype: DType.INT8, shape: [1, 5], data: [1n, 2n, 3n, 4n, 5n] }]);
+            expect(d.canonical(malformed).resultCode).to.equal(ResultCode.INVALID_INPUT);
+            const honest = await answered(d, malformed, new Uint8Array(0), ResultCode.INVALID_INPUT);
+            const { tx: kept } = await challenge(d, honest.request, malformed);
+            await expect(kept)
+                .to.emit(d.coordinator, "DisputeResolved")
+                .withArgs(
+                    honest.request.requestId,
+                    false,
+                    await d.challenger.getAddress(),
+                    await honest.operator.getAddress(),
+                    0,
+                    0,
+                );
+            const liar = await answered(d, malformed, d.canonical(INPUT).output, ResultCode.OK);
+            const { tx: slashed } = await challenge(d, liar.request, malformed);
+            await expect(slashed)
+                .to.emit(resolverOf(d), "ResultReexecuted")
+                .withArgs(liar.request.requestId, d.modelId, true, ResultCode.INVALID_INPUT, ethers.keccak256("0x"));
+            expect(await d.consumer.lastResultCode()).to.equal(ResultCode.INVALID_INPUT);
+        });
+
+        it("refuses evidence that is not the request's input, taking no bond (ReexecutionInputMismatch)", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const { request } = await answered(d, INPUT, d.canonical(INPUT).output);
+            const other = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [1n, 2n, 3n, 4n] }]);
+            const balance = await d.token.balanceOf(await d.challenger.getAddress());
+            await expect(d.coordinator.connect(d.challenger).challenge(request, other))
+                .to.be.revertedWithCustomError(resolverOf(d), "ReexecutionInputMismatch")
+                .withArgs(ethers.keccak256(other), request.inputHash);
+            expect(await d.token.balanceOf(await d.challenger.getAddress())).to.equal(balance);
+        });
+    });
+
+    describe("fraud proofs (InferenceCoordinator.proveFraud)", function () {
+        async function offchain(d: VerifiableDeployment, output: Uint8Array, input = INPUT, resultCode = 0) {
+            const operator = d.operators[0]!;
+            const attestation: Attestation = {
+                requestId: 0,
+                modelId: d.modelId,
+                inputHash: ethers.keccak256(input),
+                resultCode,
+                outputHash: ethers.keccak256(output),
+                traceCommitment: ethers.ZeroHash,
+            };
+            return { operator, attestation, signature: await signAttestation(operator, d.coordinator, attestation) };
+        }
+
+        it("slashes an operator whose signed off-chain answer disagrees with the re-execution", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const { operator, attestation, signature } = await offchain(d, new Uint8Array([1, 0]));
+            const reporter = d.others[0]!;
+            const collateral = (await d.registry.getModelTerms(d.modelId)).collateralWei;
+            const before = await d.staking.getStake(await operator.getAddress());
+            await expect(d.coordinator.connect(reporter).proveFraud(attestation, signature, INPUT))
+                .to.emit(d.coordinator, "FraudProven")
+                .withArgs(
+                    await operator.getAddress(),
+                    d.modelId,
+                    attestation.inputHash,
+                    await reporter.getAddress(),
+                    collateral,
+                );
+            const after = await d.staking.getStake(await operator.getAddress());
+            expect(before.stakedWei + before.unbondingWei - (after.stakedWei + after.unbondingWei)).to.equal(
+                collateral,
+            );
+            const reward = (collateral * BigInt(DEFAULT_PARAMS.challengerRewardBps)) / BPS;
+            expect(await d.coordinator.balanceOf(await reporter.getAddress())).to.equal(reward);
+            // One wrong answer is punished once.
+            await expect(
+                d.coordinator.connect(reporter).proveFraud(attestation, signature, INPUT),
+            ).to.be.revertedWithCustomError(d.coordinator, "CoordinatorEquivocationAlreadyProven");
+        });
+
+        it("refuses a correct answer (CoordinatorNotFraud)", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const { attestation, signature } = await offchain(d, d.canonical(INPUT).output);
+            await expect(d.coordinator.proveFraud(attestation, signature, INPUT)).to.be.revertedWithCustomError(
+                d.coordinator,
+                "CoordinatorNotFraud",
+            );
+        });
+
+        it("refuses an on-chain attestation, a wrong input and a model of another mode", async function () {
+            const d = await loadFixture(deployVerifiable);
+            const wrong = await offchain(d, new Uint8Array([1, 0]));
+            const onchain = { ...wrong.attestation, requestId: 7 };
+            const onchainSig = await signAttestation(wrong.operator, d.coordinator, onchain);
+            await expect(d.coordinator.proveFraud(onchain, onchainSig, INPUT))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotOffchainAttestation")
+                .withArgs(7);
+            const other = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [1n, 2n, 3n, 4n] }]);
+            await expect(d.coordinator.proveFraud(wrong.attestation, wrong.signature, other))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInputMismatch")
+                .withArgs(ethers.keccak256(other), wrong.attestation.inputHash);
+            const quorum = await registerModel(d.registry, d.publisher, { salt: ethers.id("q"), mode: Mode.QUORUM });
+            const q = { ...wrong.attestation, modelId: quorum };
+            const qSig = await signAttestation(wrong.operator, d.coordinator, q);
+            await expect(d.coordinator.proveFraud(q, qSig, INPUT))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorFraudProofUnsupported")
+                .withArgs(Mode.QUORUM);
+        });
+    });
+});
