@@ -3,8 +3,9 @@
  * into one process, runs the main loop and shuts down gracefully.
  *
  * Main loop, every `chain.pollIntervalMs`: follow confirmed events into the store → check pending transactions
- * (receipts, fee bumps, rebroadcasts) → operator (execute, submit) → finalizer (settle). Every step is driven by
- * the store, so the loop can stop at any instruction (kill -9 included) and the next start carries on.
+ * (receipts, fee bumps, rebroadcasts) → operator (execute, submit) → finalizer (settle) → challenger (re-execute
+ * other operators' results, dispute wrong ones, withdraw). Every step is driven by the store, so the loop can stop
+ * at any instruction (kill -9 included) and the next start carries on.
  */
 import { join, resolve } from "node:path";
 import { parseUnits, type Wallet } from "ethers";
@@ -18,7 +19,13 @@ import { sleep } from "./internal/retry";
 import { ChainClient, RpcClient, type TransactionReceipt } from "./chain/rpc";
 import { ChainFollower } from "./chain/follower";
 import { CoordinatorClient, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
-import { applyRequestEvents, parseCoordinatorLog, requestFromJson, requestToJson } from "./chain/requestEvents";
+import {
+    applyRequestEvents,
+    parseCoordinatorLog,
+    requestFromJson,
+    requestToJson,
+    VerificationMode,
+} from "./chain/requestEvents";
 import { TxSender } from "./chain/txSender";
 import { Store, type StoredTx } from "./store/store";
 import { ModelFetcher } from "./models/fetcher";
@@ -27,6 +34,7 @@ import { Executor } from "./models/executor";
 import { createTracker } from "./roles/tracker";
 import { createOperatorRole } from "./roles/operator";
 import { createFinalizerRole } from "./roles/finalizer";
+import { createChallengerRole, onChallengerTxDropped, onChallengerTxMined } from "./roles/challenger";
 import type { NodeContext } from "./roles/context";
 import { postponeOrGiveUp } from "./roles/postpone";
 
@@ -172,8 +180,17 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
                 const uri = entry.uri ?? model.uri;
                 const bytes = await fetcher.fetch(uri, model.onnxHash);
                 const manifest = extractManifest(bytes, model.manifestHash);
-                await executor.load(modelId, bytes, manifest);
-                if (!(await coordinator.isRegistered(entry.modelId, wallet.address))) {
+                // A REEXECUTION model must be the program the chain re-executes in a dispute: the executor compiles
+                // it and refuses it (for good) outside the verifiable subset or when the registered programHash is
+                // not its program's; its runs then answer with the reference interpreter's result.
+                const verifiable = BigInt(model.mode) === VerificationMode.REEXECUTION;
+                await executor.load(
+                    modelId,
+                    bytes,
+                    manifest,
+                    verifiable ? { verifiable: { programHash: model.programHash } } : {},
+                );
+                if (config.roles.operator && !(await coordinator.isRegistered(entry.modelId, wallet.address))) {
                     logger.warn(
                         { model_id: modelId },
                         "this operator is not registered for the model; submissions will be refused",
@@ -181,7 +198,15 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
                 }
                 ctx.servedModels.add(modelId);
                 modelErrors.delete(modelId);
-                logger.info({ model_id: modelId, uri, onnx_hash: model.onnxHash }, "model verified and loaded");
+                logger.info(
+                    {
+                        model_id: modelId,
+                        uri,
+                        onnx_hash: model.onnxHash,
+                        ...(verifiable ? { program_hash: model.programHash } : {}),
+                    },
+                    "model verified and loaded",
+                );
             } catch (error) {
                 const retry = shouldRetry(error);
                 modelErrors.set(modelId, {
@@ -208,11 +233,19 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             maxBlockRange: config.chain.maxBlockRange,
             keepBlocks: KEEP_BLOCKS,
         },
-        createTracker({ store, operator: wallet.address.toLowerCase(), models: followed, metrics, logger }),
+        createTracker({
+            store,
+            operator: wallet.address.toLowerCase(),
+            models: followed,
+            metrics,
+            logger,
+            watchResults: config.roles.challenger,
+        }),
         logger.child({ component: "follower" }),
     );
     const operator = createOperatorRole(ctx);
     const finalizer = createFinalizerRole(ctx);
+    const challenger = createChallengerRole(ctx);
 
     const server = options.noHttp
         ? undefined
@@ -273,8 +306,9 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             await step("transactions", () => tx.tick());
             if (config.roles.operator) await step("operator", () => operator.tick());
             if (config.roles.finalizer) await step("finalizer", () => finalizer.tick());
+            if (config.roles.challenger) await step("challenger", () => challenger.tick());
             metrics.pendingTransactions.set(tx.pendingCount());
-            metrics.inflightInferences.set(operator.inflight());
+            metrics.inflightInferences.set(operator.inflight() + challenger.inflight());
             if (round % STAKE_REFRESH_ROUNDS === 0) await step("stake", refreshStakeGauges);
             if (modelErrors.size > 0) await step("models", loadModels);
             if (signal.aborted) break;
@@ -317,6 +351,12 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             coordinator: config.chain.coordinator,
             operator: wallet.address,
             roles: config.roles,
+            ...(config.roles.challenger
+                ? {
+                      challenger_max_bond_wei: config.challenger.maxBondWei ?? null,
+                      challenger_withdraw_min_wei: config.challenger.withdrawMinWei,
+                  }
+                : {}),
             models: [...ctx.servedModels],
             checkpoint: store.checkpoint() ?? null,
             http: server?.url ?? null,
@@ -332,7 +372,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             controller.abort(new Error("shutdown"));
             await running;
             const drained = await Promise.race([
-                operator.drain().then(() => true),
+                Promise.all([operator.drain(), challenger.drain()]).then(() => true),
                 sleep(SHUTDOWN_GRACE_MS).then(() => false),
             ]);
             if (!drained)
@@ -365,8 +405,12 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     };
 }
 
+/** Transactions of the challenger role (their rows are watched results, not requests). */
+const CHALLENGER_TX_KINDS: ReadonlySet<StoredTx["kind"]> = new Set(["challenge", "approve", "withdraw"]);
+
 /** A transaction was mined: move the requests it carried on, from the receipt's own logs. */
 function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): void {
+    if (CHALLENGER_TX_KINDS.has(tx.kind)) return onChallengerTxMined(ctx, tx, receipt);
     const submittedIds = new Set<string>();
     const finalizedIds = new Set<string>();
     for (const log of receipt.logs) {
@@ -425,6 +469,7 @@ function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): v
  * one; a single submission is declined (the consumer cancels and is refunded); a finalization is retried later.
  */
 function onRefused(ctx: NodeContext, tx: StoredTx, reason: string): void {
+    if (CHALLENGER_TX_KINDS.has(tx.kind)) return onChallengerTxDropped(ctx, tx, reason);
     for (const id of tx.requestIds) {
         const stored = ctx.store.getRequest(id);
         if (stored === undefined || stored.txId !== tx.id || stored.state === "done") continue;
@@ -441,6 +486,7 @@ function onRefused(ctx: NodeContext, tx: StoredTx, reason: string): void {
 
 /** A transaction will not be mined: its requests go back to the step before it. */
 function onDropped(ctx: NodeContext, tx: StoredTx, reason: string): void {
+    if (CHALLENGER_TX_KINDS.has(tx.kind)) return onChallengerTxDropped(ctx, tx, reason);
     for (const id of tx.requestIds) {
         const stored = ctx.store.getRequest(id);
         if (stored === undefined || stored.txId !== tx.id) continue;

@@ -2,14 +2,24 @@
  * Typed access to the Verity contracts over the node's RPC client: calldata for the calls the node sends,
  * views it reads, revert decoding, and EIP-712 attestation signing. ABIs come from TypeChain.
  */
-import { hexlify, keccak256, type Interface, type Wallet } from "ethers";
-import { InferenceCoordinator__factory, ModelRegistry__factory, Staking__factory } from "../../../typechain-types";
+import { getBytes, hexlify, keccak256, type Interface, type Wallet } from "ethers";
+import {
+    IERC20Errors__factory,
+    IERC20__factory,
+    IReexecutionResolver__factory,
+    InferenceCoordinator__factory,
+    ModelRegistry__factory,
+    Staking__factory,
+} from "../../../typechain-types";
 import type { ChainClient } from "./rpc";
 import type { Request } from "./requestEvents";
 
 const coordinator = InferenceCoordinator__factory.createInterface();
 const registry = ModelRegistry__factory.createInterface();
 const staking = Staking__factory.createInterface();
+const reexecutionResolver = IReexecutionResolver__factory.createInterface();
+const erc20 = IERC20__factory.createInterface();
+const erc20Errors = IERC20Errors__factory.createInterface();
 
 /** The coordinator events the node follows (topic0 of each). */
 export const FOLLOWED_EVENTS = [
@@ -36,9 +46,12 @@ export interface DecodedRevert {
     args: readonly unknown[];
 }
 
-/** Decodes revert data from any Verity contract (coordinator, staking, registry errors are all tried). */
+/**
+ * Decodes revert data from any Verity contract (coordinator, staking, registry, re-execution resolver errors are
+ * all tried) or the stake token (OpenZeppelin's ERC-6093 errors, e.g. an allowance or balance short of a bond).
+ */
 export function decodeRevert(data: string): DecodedRevert {
-    for (const iface of [coordinator, staking, registry] as Interface[]) {
+    for (const iface of [coordinator, staking, registry, reexecutionResolver, erc20Errors] as Interface[]) {
         try {
             const parsed = iface.parseError(data);
             if (parsed !== null) return { name: parsed.name, args: [...parsed.args] };
@@ -69,6 +82,13 @@ export interface AttestedItem {
 
 export const ZERO_BYTES32 = `0x${"00".repeat(32)}`;
 
+/** A result as the chain's re-execution gives it. */
+export interface ChainResult {
+    resultCode: number;
+    output: Uint8Array;
+    outputHash: string;
+}
+
 /** EIP-712 types of the coordinator's `Attestation` (must match ATTESTATION_TYPEHASH in the contract). */
 export const ATTESTATION_TYPES = {
     Attestation: [
@@ -86,6 +106,7 @@ export class CoordinatorClient {
     private registryAddress?: string;
     private stakingAddress?: string;
     private disputeTimeout?: number;
+    private tokenAddress?: string;
 
     constructor(
         private readonly chain: ChainClient,
@@ -149,6 +170,58 @@ export class CoordinatorClient {
 
     async balanceOf(account: string): Promise<bigint> {
         return this.view<bigint>(coordinator, this.address, "balanceOf", [account]);
+    }
+
+    /** The stake token (also the fee and bond token). */
+    async token(): Promise<string> {
+        this.tokenAddress ??= await this.view<string>(coordinator, this.address, "token", []);
+        return this.tokenAddress;
+    }
+
+    /** `account`'s stake-token balance (its wallet, not its coordinator balance). */
+    async tokenBalanceOf(account: string): Promise<bigint> {
+        return this.view<bigint>(erc20, await this.token(), "balanceOf", [account]);
+    }
+
+    /** The stake-token allowance `owner` gave the coordinator. */
+    async tokenAllowance(owner: string): Promise<bigint> {
+        return this.view<bigint>(erc20, await this.token(), "allowance", [owner, this.address]);
+    }
+
+    /** The resolver of a verification mode, or null when none is set. Not cached: it is set once, possibly late. */
+    async resolver(mode: bigint): Promise<string | null> {
+        const address = await this.view<string>(coordinator, this.address, "getResolver", [mode]);
+        return /^0x0{40}$/i.test(address) ? null : address;
+    }
+
+    /** The bond a challenge of a result with `collateralWei` needs now. */
+    async challengeBond(collateralWei: bigint): Promise<bigint> {
+        return this.view<bigint>(coordinator, this.address, "challengeBond", [collateralWei]);
+    }
+
+    /**
+     * The chain's own answer for a REEXECUTION model: `resolver.reexecute(modelId, input)` by eth_call, the very
+     * computation a dispute runs. Throws RevertError when the resolver refuses (wrong mode, program mismatch).
+     */
+    async reexecute(resolver: string, modelId: string, input: Uint8Array): Promise<ChainResult> {
+        const [resultCode, output] = await this.view<[bigint, string]>(reexecutionResolver, resolver, "reexecute", [
+            modelId,
+            input,
+        ]);
+        return { resultCode: Number(resultCode), output: getBytes(output), outputHash: keccak256(output) };
+    }
+
+    encodeChallenge(request: Request, input: Uint8Array): string {
+        return coordinator.encodeFunctionData("challenge", [request, input]);
+    }
+
+    /** `approve(coordinator, amountWei)` calldata for the stake token. */
+    encodeApprove(amountWei: bigint): string {
+        return erc20.encodeFunctionData("approve", [this.address, amountWei]);
+    }
+
+    encodeWithdraw(to: string, amountWei: bigint): string {
+        return coordinator.encodeFunctionData("withdraw", [to, amountWei]);
     }
 
     encodeSubmit(item: AttestedItem): string {

@@ -92,14 +92,16 @@ export class TxSender {
     /**
      * Simulates, signs, stores and broadcasts a transaction. A revert in simulation is returned, not thrown, so
      * the caller can decide what it means for its requests; nothing is stored then. Requests in `requestIds` move
-     * to `requestState` in the same store transaction that records the signed transaction.
+     * to `requestState` (null: the requests table is left alone) in the same store transaction that records the
+     * signed transaction, and so does whatever `link` writes (it gets the new transaction's id).
      */
     send(
         kind: TxKind,
         to: string,
         data: string,
         requestIds: string[],
-        requestState: RequestState,
+        requestState: RequestState | null,
+        link?: (txId: number) => void,
     ): Promise<SendOutcome> {
         return this.exclusive(async () => {
             let gas: bigint;
@@ -113,13 +115,15 @@ export class TxSender {
             const fees = await this.marketFees();
             const nonce = this.nextNonce;
             const signed = await this.sign({ nonce, to, data, gasLimit, ...fees });
-            const txId = this.store.transaction(() =>
-                this.store.addTx(
+            const txId = this.store.transaction(() => {
+                const id = this.store.addTx(
                     { nonce, kind, to, data, gasLimit, requestIds },
                     { hash: signed.hash, raw: signed.raw, ...fees },
                     requestState,
-                ),
-            );
+                );
+                link?.(id);
+                return id;
+            });
             this.nextNonce = nonce + 1;
             this.logger?.info(
                 { tx_hash: signed.hash, nonce, kind, request_ids: requestIds, gas_limit: gasLimit.toString() },

@@ -19,6 +19,18 @@ const rpcUrl = z.string().refine(
     { message: "must be an http(s) URL (WebSocket endpoints are not supported)" },
 );
 
+/** A wei amount: a decimal string (amounts beyond 2^53 do not fit a JSON number) or a safe integer; kept as a string. */
+const weiAmount = z
+    .union([
+        z.string().regex(/^(0|[1-9][0-9]{0,77})$/, { message: "must be a decimal integer string (wei)" }),
+        z
+            .number()
+            .int()
+            .min(0)
+            .refine(Number.isSafeInteger, { message: "must be a safe integer (use a decimal string beyond 2^53)" }),
+    ])
+    .transform((v) => String(v));
+
 export const ConfigSchema = z
     .object({
         chain: z
@@ -58,6 +70,20 @@ export const ConfigSchema = z
                 operator: z.boolean().default(true),
                 challenger: z.boolean().default(false),
                 finalizer: z.boolean().default(true),
+            })
+            .strict()
+            .prefault({}),
+        /** The challenger role (`roles.challenger`): disputes wrong results of REEXECUTION models. */
+        challenger: z
+            .object({
+                /**
+                 * Most bond wei at risk at once (challenges sent and not decided yet); a dispute whose bond alone is
+                 * larger is skipped. Also the allowance the coordinator gets on the stake token. Required with
+                 * `roles.challenger`: it is money the node spends on its own.
+                 */
+                maxBondWei: weiAmount.refine((v) => BigInt(v) > 0n, { message: "must be positive" }).optional(),
+                /** The coordinator balance (bonds back, rewards, fees) is withdrawn once it reaches this. */
+                withdrawMinWei: weiAmount.default("0"),
             })
             .strict()
             .prefault({}),
@@ -119,7 +145,17 @@ export const ConfigSchema = z
             .strict()
             .prefault({}),
     })
-    .strict();
+    .strict()
+    .superRefine((config, ctx) => {
+        if (config.roles.challenger && config.challenger.maxBondWei === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["challenger", "maxBondWei"],
+                message:
+                    "is required when roles.challenger is true (the most bond wei the challenger may risk at once)",
+            });
+        }
+    });
 
 /** A validated configuration, defaults applied. */
 export type Config = z.infer<typeof ConfigSchema>;

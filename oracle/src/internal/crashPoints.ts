@@ -5,7 +5,7 @@
  * write, before the action it enables). Unset, a crash point is one map lookup.
  */
 
-/** Every crash point in the node, in the order a request meets them. */
+/** Every crash point of the operator's path, in the order a request meets them. */
 export const CRASH_POINTS = [
     "follower.range_committed",
     "operator.result_saved",
@@ -14,13 +14,18 @@ export const CRASH_POINTS = [
     "tx.mined_recorded",
 ] as const;
 
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/** Crash points only the challenger role meets (its transactions also meet the `tx.*` points above). */
+export const CHALLENGER_CRASH_POINTS = ["challenger.dispute_decided"] as const;
+
+export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof CHALLENGER_CRASH_POINTS)[number];
+
+const ALL_POINTS: readonly string[] = [...CRASH_POINTS, ...CHALLENGER_CRASH_POINTS];
 
 function parse(spec: string | undefined): { name: string; hit: number } | undefined {
     if (spec === undefined || spec === "") return undefined;
     const match = /^([a-z_.]+):(\d+)$/.exec(spec);
-    if (match === null || !(CRASH_POINTS as readonly string[]).includes(match[1] ?? "")) {
-        throw new Error(`VERITY_TEST_CRASH_POINT must be <point>:<n> with a point among ${CRASH_POINTS.join(", ")}`);
+    if (match === null || !ALL_POINTS.includes(match[1] ?? "")) {
+        throw new Error(`VERITY_TEST_CRASH_POINT must be <point>:<n> with a point among ${ALL_POINTS.join(", ")}`);
     }
     return { name: match[1] ?? "", hit: Number(match[2]) };
 }

@@ -16,7 +16,17 @@ export const INFERENCE_SECONDS_BUCKETS: readonly number[] = [
 export const END_TO_END_SECONDS_BUCKETS: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300, 600];
 
 /** Values of the `kind` label of `verity_transactions_total`. */
-export const TRANSACTION_KINDS = ["submit", "finalize", "submit_batch", "finalize_batch", "noop"] as const;
+export const TRANSACTION_KINDS = [
+    "submit",
+    "finalize",
+    "submit_batch",
+    "finalize_batch",
+    "expire_dispute",
+    "challenge",
+    "approve",
+    "withdraw",
+    "noop",
+] as const;
 
 /** Values of the `outcome` label of `verity_transactions_total`. */
 export const TRANSACTION_OUTCOMES = ["mined", "reverted", "replaced"] as const;
@@ -63,6 +73,29 @@ export interface NodeMetrics {
     readonly operatorBalanceWei: Gauge;
     /** `verity_inflight_inferences`: model runs in progress. */
     readonly inflightInferences: Gauge;
+    /**
+     * `verity_reference_mismatch_total`: runs of a verifiable model where onnxruntime's result differed from the
+     * reference interpreter's (the reference result was submitted).
+     */
+    readonly referenceMismatch: Counter<"model_id">;
+    /**
+     * `verity_results_checked_total`: other operators' results the challenger re-executed, by verdict: `correct`,
+     * `wrong` (once the chain's re-execution confirmed it) or `reference_disagrees_with_chain`.
+     */
+    readonly resultsChecked: Counter<"model_id" | "verdict">;
+    /** `verity_disputes_opened_total`: challenges this node opened (confirmed ResultChallenged events). */
+    readonly disputesOpened: Counter<"model_id">;
+    /** `verity_disputes_won_total`: our challenges decided against the operator. */
+    readonly disputesWon: Counter<"model_id">;
+    /** `verity_disputes_lost_total`: our challenges decided for the operator (our bond lost). */
+    readonly disputesLost: Counter<"model_id">;
+    /**
+     * `verity_disputes_skipped_total`: wrong results the challenger did not dispute, by reason (`bond_above_cap`,
+     * `window_closed`, `model_unavailable`, `no_resolver`, `gave_up`).
+     */
+    readonly disputesSkipped: Counter<"model_id" | "reason">;
+    /** `verity_challenger_withdrawn_wei_total`: wei withdrawn from the coordinator balance by the challenger. */
+    readonly challengerWithdrawnWei: Counter;
 }
 
 /**
@@ -175,6 +208,47 @@ export function createMetrics(): NodeMetrics {
         inflightInferences: new Gauge({
             name: "verity_inflight_inferences",
             help: "Model runs in progress",
+            registers,
+        }),
+        referenceMismatch: new Counter({
+            name: "verity_reference_mismatch_total",
+            help: "Runs of a verifiable model where onnxruntime disagreed with the reference interpreter",
+            labelNames: ["model_id"] as const,
+            registers,
+        }),
+        resultsChecked: new Counter({
+            name: "verity_results_checked_total",
+            help: "Other operators' results re-executed by the challenger, by verdict",
+            labelNames: ["model_id", "verdict"] as const,
+            registers,
+        }),
+        disputesOpened: new Counter({
+            name: "verity_disputes_opened_total",
+            help: "Challenges opened by this node",
+            labelNames: ["model_id"] as const,
+            registers,
+        }),
+        disputesWon: new Counter({
+            name: "verity_disputes_won_total",
+            help: "Challenges by this node decided against the operator",
+            labelNames: ["model_id"] as const,
+            registers,
+        }),
+        disputesLost: new Counter({
+            name: "verity_disputes_lost_total",
+            help: "Challenges by this node decided for the operator",
+            labelNames: ["model_id"] as const,
+            registers,
+        }),
+        disputesSkipped: new Counter({
+            name: "verity_disputes_skipped_total",
+            help: "Wrong results the challenger did not dispute, by reason",
+            labelNames: ["model_id", "reason"] as const,
+            registers,
+        }),
+        challengerWithdrawnWei: new Counter({
+            name: "verity_challenger_withdrawn_wei_total",
+            help: "Wei withdrawn from the coordinator balance by the challenger (approximate above 2^53)",
             registers,
         }),
     };

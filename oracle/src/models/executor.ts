@@ -44,7 +44,9 @@ import {
     reviveError,
     type ExecutionResult,
     type InferenceOutcome,
+    type ReferenceResult,
     type RunOutcome,
+    type VerifiableLoad,
     type WorkerConfig,
     type WorkerReply,
     type WorkerRequest,
@@ -57,6 +59,9 @@ export {
     InferenceResourceError,
     type ExecutionResult,
     type InferenceOutcome,
+    type ReferenceMismatch,
+    type ReferenceResult,
+    type VerifiableLoad,
 } from "./executorProtocol";
 
 /** Executor settings. */
@@ -72,6 +77,16 @@ export interface ExecutorOptions {
     intraOpNumThreads?: number;
     /** Called once per execution with its duration in seconds (see `inferenceMs`) and outcome. Must not throw. */
     onInference?: (modelId: string, seconds: number, outcome: InferenceOutcome) => void;
+}
+
+/** How `Executor.load` loads a model. */
+export interface LoadOptions {
+    /**
+     * A REEXECUTION model: compiled and checked against the registered program hash when loaded (a model outside
+     * the verifiable subset, or whose program hashes differently, fails to load with a PermanentError), and run by
+     * onnxruntime and the reference interpreter, whose result is the one returned.
+     */
+    verifiable?: VerifiableLoad;
 }
 
 /** The model run exceeded `timeoutMs`. Not a result: this machine was too slow, the node should decline. */
@@ -170,6 +185,7 @@ function transpiledWorkerSources(): Readonly<Record<string, string>> | undefined
 interface ModelSource {
     readonly onnx: Uint8Array;
     readonly manifest: Manifest;
+    readonly verifiable?: VerifiableLoad;
 }
 
 /** Why a worker went away: its run timed out, it crashed, it failed to start, or the executor closed. */
@@ -262,6 +278,7 @@ class InferenceWorker {
                 modelId,
                 onnx: source.onnx,
                 manifest: source.manifest,
+                ...(source.verifiable === undefined ? {} : { verifiable: source.verifiable }),
             })).then(noop);
             const memo = loading;
             memo.catch(() => {
@@ -277,10 +294,13 @@ class InferenceWorker {
         if (!this.gone) this.#call((id) => ({ type: "unload", id, modelId })).catch(noop);
     }
 
-    /** Runs a loaded model on a copy of `input` (the copy's buffer moves to the worker). */
-    async run(modelId: string, input: Uint8Array): Promise<RunOutcome> {
+    /**
+     * Runs a loaded model (`run`: onnxruntime, and the reference for a verifiable model; `reference`: the reference
+     * interpreter alone) on a copy of `input` (the copy's buffer moves to the worker).
+     */
+    async run(modelId: string, input: Uint8Array, type: "run" | "reference" = "run"): Promise<RunOutcome> {
         const copy = new Uint8Array(input); // a copy even of a Buffer (whose slice() is a view)
-        const outcome = await this.#call((id) => ({ type: "run", id, modelId, input: copy }), [copy.buffer]);
+        const outcome = await this.#call((id) => ({ type, id, modelId, input: copy }), [copy.buffer]);
         if (outcome === undefined) throw new Error("internal: the worker answered a run without an outcome");
         return outcome;
     }
@@ -442,16 +462,21 @@ export class Executor {
      * the graph's inputs are exactly the manifest's, the manifest's outputs are graph outputs, and where the graph
      * declares an element type or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or
      * when onnxruntime cannot load the bytes, InferenceResourceError when a worker runs out of memory, and
-     * RetryableError INFERENCE_WORKER_EXITED when workers keep exiting. Loading a model id already loaded (or
-     * loading) is a no-op.
+     * RetryableError INFERENCE_WORKER_EXITED when workers keep exiting. With `options.verifiable` it also throws
+     * PermanentError MODEL_NOT_VERIFIABLE or PROGRAM_HASH_MISMATCH (see LoadOptions). Loading a model id already
+     * loaded (or loading) is a no-op.
      */
-    async load(modelId: string, onnx: Uint8Array, manifest: Manifest): Promise<void> {
+    async load(modelId: string, onnx: Uint8Array, manifest: Manifest, options: LoadOptions = {}): Promise<void> {
         this.#checkOpen();
         if (this.#models.has(modelId)) return;
         let loading = this.#loading.get(modelId);
         if (loading === undefined) {
             // A copy of our own, exactly sized (a view's whole buffer would be cloned to every worker).
-            const source = { onnx: new Uint8Array(onnx), manifest };
+            const source: ModelSource = {
+                onnx: new Uint8Array(onnx),
+                manifest,
+                ...(options.verifiable === undefined ? {} : { verifiable: options.verifiable }),
+            };
             loading = this.#loadEverywhere(modelId, source).finally(() => this.#loading.delete(modelId));
             this.#loading.set(modelId, loading);
         }
@@ -461,6 +486,11 @@ export class Executor {
     /** Whether `modelId` is loaded. */
     has(modelId: string): boolean {
         return this.#models.has(modelId);
+    }
+
+    /** Whether `modelId` is loaded as a verifiable model (its runs return the reference interpreter's result). */
+    isVerifiable(modelId: string): boolean {
+        return this.#models.get(modelId)?.verifiable !== undefined;
     }
 
     /**
@@ -477,6 +507,31 @@ export class Executor {
         this.#inFlight.add(execution);
         try {
             return await execution;
+        } finally {
+            this.#inFlight.delete(execution);
+        }
+    }
+
+    /**
+     * The canonical result of a verifiable model on canonical input bytes, computed by the reference interpreter
+     * alone (no onnxruntime run), in a worker like any run and under the same concurrency bound and time limit.
+     * Never throws for a bad input (INVALID_INPUT is a result); throws InferenceTimeoutError, RetryableError
+     * INFERENCE_WORKER_EXITED, PermanentError MODEL_NOT_LOADED, MODEL_NOT_VERIFIABLE and EXECUTOR_CLOSED.
+     */
+    async reference(modelId: string, input: Uint8Array): Promise<ReferenceResult> {
+        this.#checkOpen();
+        const source = this.#models.get(modelId);
+        if (source === undefined) throw new PermanentError("MODEL_NOT_LOADED", `model ${modelId} is not loaded`);
+        if (source.verifiable === undefined) {
+            throw new PermanentError("MODEL_NOT_VERIFIABLE", `model ${modelId} was not loaded as a verifiable model`);
+        }
+        const execution = this.#dispatch(modelId, input, "reference");
+        this.#inFlight.add(execution);
+        try {
+            const outcome = await execution;
+            if (outcome.kind !== "reference") throw new Error("internal: a reference run answered with a model run");
+            const { resultCode, output, outputHash, reason, inferenceMs } = outcome;
+            return { resultCode, output, outputHash, inferenceMs, ...(reason === undefined ? {} : { reason }) };
         } finally {
             this.#inFlight.delete(execution);
         }
@@ -600,6 +655,22 @@ export class Executor {
     }
 
     async #execute(modelId: string, input: Uint8Array): Promise<ExecutionResult> {
+        const outcome = await this.#dispatch(modelId, input, "run");
+        if (outcome.kind !== "result") throw new Error("internal: a model run answered with a reference run");
+        const { outcome: label, resultCode, output, outputHash, reason, inferenceMs, referenceMismatch } = outcome;
+        this.#options.onInference?.(modelId, inferenceMs / 1000, label);
+        const result: ExecutionResult = { resultCode, output, outputHash, inferenceMs };
+        if (reason !== undefined) result.reason = reason;
+        if (referenceMismatch !== undefined) result.referenceMismatch = referenceMismatch;
+        return result;
+    }
+
+    /** One run in a worker under the concurrency bound and time limit; a timeout throws. */
+    async #dispatch(
+        modelId: string,
+        input: Uint8Array,
+        type: "run" | "reference",
+    ): Promise<Exclude<RunOutcome, { kind: "timeout" }>> {
         const release = await this.#semaphore.acquire();
         try {
             const worker = await this.#acquire();
@@ -608,7 +679,7 @@ export class Executor {
             let timer: NodeJS.Timeout | undefined;
             let outcome: RunOutcome;
             try {
-                const running = worker.run(modelId, input);
+                const running = worker.run(modelId, input, type);
                 timer = setTimeout(() => worker.kill("timeout", `the run exceeded ${timeoutMs} ms`), timeoutMs);
                 outcome = await running;
             } catch (err) {
@@ -624,11 +695,7 @@ export class Executor {
                 this.#release(worker);
             }
             if (outcome.kind === "timeout") this.#timeout(modelId, dispatched, outcome.runMs);
-            const { outcome: label, resultCode, output, outputHash, reason, inferenceMs } = outcome;
-            this.#options.onInference?.(modelId, inferenceMs / 1000, label);
-            const result: ExecutionResult = { resultCode, output, outputHash, inferenceMs };
-            if (reason !== undefined) result.reason = reason;
-            return result;
+            return outcome;
         } finally {
             release();
         }

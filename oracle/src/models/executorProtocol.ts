@@ -25,6 +25,38 @@ export interface ExecutionResult {
      * wait for a concurrency slot and the hop between threads.
      */
     inferenceMs: number;
+    /**
+     * Set for a verifiable (REEXECUTION) model when onnxruntime's result differed from the reference
+     * interpreter's: what onnxruntime said. The result above is then the reference's (the canonical result).
+     */
+    referenceMismatch?: ReferenceMismatch;
+}
+
+/** onnxruntime's result of a verifiable model where it differed from the reference interpreter's. */
+export interface ReferenceMismatch {
+    /** onnxruntime's result code. */
+    readonly resultCode: number;
+    /** keccak256 of onnxruntime's output bytes. */
+    readonly outputHash: string;
+    /** Why onnxruntime's result was an error code, if it was. */
+    readonly reason?: string;
+}
+
+/** How a verifiable model is loaded: checked against the program hash the registry binds to it. */
+export interface VerifiableLoad {
+    /** The registry's `programHash`; the model's compiled program must hash to it. */
+    readonly programHash: string;
+}
+
+/** The canonical result of a verifiable model computed by the reference interpreter alone (the challenger's). */
+export interface ReferenceResult {
+    resultCode: number;
+    output: Uint8Array;
+    outputHash: string;
+    /** Why the result is an error code; for logs only. */
+    reason?: string;
+    /** Wall time of the reference run in its worker, in ms. */
+    inferenceMs: number;
 }
 
 /** The outcome label passed to `onInference` (e.g. a metrics label). */
@@ -37,7 +69,9 @@ export class InferenceResourceError extends RetryableError {}
 export type RunOutcome =
     | ({ kind: "result"; outcome: Exclude<InferenceOutcome, "timeout"> } & ExecutionResult)
     /** session.run itself returned after the limit (the main thread's timer normally fires first). */
-    | { kind: "timeout"; runMs: number; inferenceMs: number };
+    | { kind: "timeout"; runMs: number; inferenceMs: number }
+    /** A reference-interpreter run (`reference` request). */
+    | ({ kind: "reference" } & ReferenceResult);
 
 /** The worker's `workerData`. */
 export interface WorkerConfig {
@@ -62,12 +96,15 @@ export type WorkerRequest =
     | { type: "init"; id: number }
     /** End the thread with this exit code once the current message is done. */
     | { type: "exit"; id: number; code: number }
-    | { type: "load"; id: number; modelId: string; onnx: Uint8Array; manifest: Manifest }
+    /** `verifiable`: a REEXECUTION model, checked against its program hash; its runs return the reference result. */
+    | { type: "load"; id: number; modelId: string; onnx: Uint8Array; manifest: Manifest; verifiable?: VerifiableLoad }
     | { type: "unload"; id: number; modelId: string }
     /** `input` is transferred. */
-    | { type: "run"; id: number; modelId: string; input: Uint8Array };
+    | { type: "run"; id: number; modelId: string; input: Uint8Array }
+    /** The reference interpreter alone on a verifiable model; `input` is transferred. */
+    | { type: "reference"; id: number; modelId: string; input: Uint8Array };
 
-/** Worker -> main thread. A run's `value` is its RunOutcome, whose output is transferred. */
+/** Worker -> main thread. A run's (or reference run's) `value` is its RunOutcome, whose output is transferred. */
 export type WorkerReply =
     { id: number; ok: true; value?: RunOutcome } | { id: number; ok: false; error: SerializedError };
 

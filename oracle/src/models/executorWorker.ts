@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { PermanentError } from "../internal/errors";
 import { serializeError, type WorkerConfig, type WorkerReply, type WorkerRequest } from "./executorProtocol";
-import { executeModel, loadModel, type LoadedModel } from "./inference";
+import { executeModel, executeReference, loadModel, type LoadedModel } from "./inference";
 
 const port = parentPort;
 if (port === null) throw new Error("executorWorker: not started as a worker thread");
@@ -26,7 +26,13 @@ async function answer(request: WorkerRequest): Promise<WorkerReply & { ok: true 
         case "load": {
             let loading = models.get(request.modelId);
             if (loading === undefined) {
-                loading = loadModel(request.modelId, request.onnx, request.manifest, config.intraOpNumThreads);
+                loading = loadModel(
+                    request.modelId,
+                    request.onnx,
+                    request.manifest,
+                    config.intraOpNumThreads,
+                    request.verifiable,
+                );
                 models.set(request.modelId, loading);
                 // A failed load leaves no trace: loading the same id again tries again.
                 loading.catch(() => {
@@ -43,12 +49,17 @@ async function answer(request: WorkerRequest): Promise<WorkerReply & { ok: true 
             await model?.session.release();
             return { id: request.id, ok: true };
         }
-        case "run": {
+        case "run":
+        case "reference": {
             const loading = models.get(request.modelId);
             if (loading === undefined) {
                 throw new PermanentError("MODEL_NOT_LOADED", `model ${request.modelId} is not loaded in this worker`);
             }
-            const value = await executeModel(await loading, request.input, config.timeoutMs);
+            const model = await loading;
+            const value =
+                request.type === "run"
+                    ? await executeModel(model, request.input, config.timeoutMs)
+                    : executeReference(model, request.input);
             return { id: request.id, ok: true, value };
         }
     }
@@ -58,7 +69,8 @@ port.on("message", (request: WorkerRequest) => {
     answer(request).then(
         (reply) => {
             // The output goes back without a copy: it was made for this reply alone.
-            const output = reply.value?.kind === "result" ? reply.value.output : undefined;
+            const value = reply.value;
+            const output = value?.kind === "result" || value?.kind === "reference" ? value.output : undefined;
             port.postMessage(reply, output === undefined ? [] : [output.buffer as ArrayBuffer]);
         },
         (err: unknown) => port.postMessage({ id: request.id, ok: false, error: serializeError(err) } as WorkerReply),

@@ -9,10 +9,25 @@
  * - The model failing on a well-formed input (onnxruntime throws, an output is missing or of the wrong type or
  *   shape, a float output that is NaN, infinite or outside the wire dtype): MODEL_ERROR.
  * - onnxruntime running out of memory is not a result: InferenceResourceError.
+ *
+ * Verifiable (REEXECUTION) models. What counts as correct for them is the reference semantics (the TypeScript
+ * interpreter and the on-chain executor), not whatever onnxruntime prints: onnxruntime's int8 kernels can saturate
+ * intermediate int16 sums on CPUs without VNNI (docs/node.md). Such a model is loaded with `verifiable`: it is
+ * compiled (it must be in the verifiable subset) and its program must hash to the registered `programHash`, or
+ * the load fails for good. Each run then computes onnxruntime's result and the reference interpreter's; when they
+ * differ, the reference result is returned, with onnxruntime's in `referenceMismatch`.
  */
 import { keccak256 } from "ethers";
 import * as ort from "onnxruntime-node";
-import { EMPTY_OUTPUT_HASH, InferenceResourceError, type InferenceOutcome, type RunOutcome } from "./executorProtocol";
+import { PermanentError } from "../internal/errors";
+import { loadVerifiableModel, runVerifiable, type VerifiableModel } from "../verify/execute";
+import {
+    EMPTY_OUTPUT_HASH,
+    InferenceResourceError,
+    type InferenceOutcome,
+    type RunOutcome,
+    type VerifiableLoad,
+} from "./executorProtocol";
 import { FixedPointError } from "./fixedPoint";
 import { fixedBytesToFloat32, float32ArrayToFixed } from "./fixedPointArrays";
 import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifest";
@@ -46,6 +61,8 @@ export interface LoadedModel {
     readonly inputs: readonly TensorPlan[];
     readonly outputs: readonly TensorPlan[];
     readonly outputNames: readonly string[];
+    /** Set for a verifiable model: the reference interpreter's view of it, whose result is the canonical one. */
+    readonly reference?: VerifiableModel;
 }
 
 /** Why an input does not fit the manifest (INVALID_INPUT) or an output is unusable (MODEL_ERROR). */
@@ -55,14 +72,18 @@ class Rejection extends Error {}
  * Creates an onnxruntime session for the model and checks it against the manifest: the graph's inputs are
  * exactly the manifest's, the manifest's outputs are graph outputs, and where the graph declares an element type
  * or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or when onnxruntime cannot load
- * the bytes.
+ * the bytes. With `verifiable`, also compiles the model for the reference interpreter and throws PermanentError
+ * MODEL_NOT_VERIFIABLE when it is outside the verifiable subset, PROGRAM_HASH_MISMATCH when its program does not
+ * hash to `verifiable.programHash` (serving it would risk slashing: disputes re-execute the registered program).
  */
 export async function loadModel(
     modelId: string,
     onnx: Uint8Array,
     manifest: Manifest,
     intraOpNumThreads: number | undefined,
+    verifiable?: VerifiableLoad,
 ): Promise<LoadedModel> {
+    const reference = verifiable === undefined ? undefined : loadReference(modelId, onnx, manifest, verifiable);
     let session: ort.InferenceSession;
     try {
         session = await ort.InferenceSession.create(onnx, {
@@ -91,15 +112,90 @@ export async function loadModel(
         inputs: manifest.inputs.map(plan),
         outputs: manifest.outputs.map(plan),
         outputNames: manifest.outputs.map((spec) => spec.name),
+        ...(reference === undefined ? {} : { reference }),
     };
+}
+
+/** Compiles a verifiable model and checks its program hash (see `loadModel`). */
+function loadReference(
+    modelId: string,
+    onnx: Uint8Array,
+    manifest: Manifest,
+    verifiable: VerifiableLoad,
+): VerifiableModel {
+    let reference: VerifiableModel;
+    try {
+        reference = loadVerifiableModel(onnx, manifest);
+    } catch (err) {
+        throw new PermanentError(
+            "MODEL_NOT_VERIFIABLE",
+            `model ${modelId} is registered for re-execution but is outside the verifiable subset: ${messageOf(err)}`,
+            { cause: err },
+        );
+    }
+    const compiled = reference.compiled.programHash.toLowerCase();
+    if (compiled !== verifiable.programHash.toLowerCase()) {
+        throw new PermanentError(
+            "PROGRAM_HASH_MISMATCH",
+            `model ${modelId}: its compiled program hashes to ${compiled}, the registry says ${verifiable.programHash}; ` +
+                "disputes would re-execute another program than the ONNX file's",
+        );
+    }
+    return reference;
 }
 
 /**
  * Runs the model on canonical input bytes. Never throws for a bad input or a failing model (those are results);
  * throws InferenceResourceError when onnxruntime runs out of memory. A run that returns after `timeoutMs` is
- * reported as a timeout, not a result.
+ * reported as a timeout, not a result. For a verifiable model the result is the reference interpreter's whenever
+ * onnxruntime's differs from it (`referenceMismatch` then holds onnxruntime's).
  */
 export async function executeModel(model: LoadedModel, input: Uint8Array, timeoutMs: number): Promise<RunOutcome> {
+    const start = performance.now();
+    const outcome = await executeOnnx(model, input, timeoutMs);
+    if (model.reference === undefined || outcome.kind !== "result") return outcome;
+    const reference = runVerifiable(model.reference, input);
+    if (reference.resultCode === outcome.resultCode && reference.outputHash === outcome.outputHash) return outcome;
+    return {
+        kind: "result",
+        outcome: outcomeLabel(reference.resultCode),
+        resultCode: reference.resultCode,
+        output: new Uint8Array(reference.output),
+        outputHash: reference.outputHash,
+        inferenceMs: performance.now() - start,
+        ...(reference.reason === undefined ? {} : { reason: reference.reason }),
+        referenceMismatch: {
+            resultCode: outcome.resultCode,
+            outputHash: outcome.outputHash,
+            ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
+        },
+    };
+}
+
+/** The reference interpreter's result alone (a verifiable model's canonical result; the challenger's check). */
+export function executeReference(model: LoadedModel, input: Uint8Array): RunOutcome {
+    if (model.reference === undefined) {
+        throw new PermanentError("MODEL_NOT_VERIFIABLE", `model ${model.modelId} was not loaded as a verifiable model`);
+    }
+    const start = performance.now();
+    const reference = runVerifiable(model.reference, input);
+    return {
+        kind: "reference",
+        resultCode: reference.resultCode,
+        output: new Uint8Array(reference.output),
+        outputHash: reference.outputHash,
+        inferenceMs: performance.now() - start,
+        ...(reference.reason === undefined ? {} : { reason: reference.reason }),
+    };
+}
+
+function outcomeLabel(resultCode: number): Exclude<InferenceOutcome, "timeout"> {
+    if (resultCode === ResultCode.OK) return "ok";
+    return resultCode === ResultCode.INVALID_INPUT ? "invalid_input" : "model_error";
+}
+
+/** The onnxruntime half of `executeModel`. */
+async function executeOnnx(model: LoadedModel, input: Uint8Array, timeoutMs: number): Promise<RunOutcome> {
     const start = performance.now();
     const finish = (
         outcome: Exclude<InferenceOutcome, "timeout">,

@@ -90,7 +90,27 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             const result = await ctx.executor.run(stored.modelId, stored.input);
             ctx.store.saveResult(stored.requestId, result);
             crashPoint("operator.result_saved");
-            const log = { request_id: stored.requestId, model_id: stored.modelId, result_code: result.resultCode };
+            if (result.referenceMismatch !== undefined) {
+                // A verifiable model on which onnxruntime (e.g. saturating int8 kernels) disagreed with the reference
+                // semantics: the reference result is what was stored, and what the chain would decide.
+                ctx.metrics.referenceMismatch.inc({ model_id: stored.modelId });
+                ctx.logger.warn(
+                    {
+                        request_id: stored.requestId,
+                        model_id: stored.modelId,
+                        result_code: result.resultCode,
+                        output_hash: result.outputHash,
+                        onnxruntime_result_code: result.referenceMismatch.resultCode,
+                        onnxruntime_output_hash: result.referenceMismatch.outputHash,
+                    },
+                    "onnxruntime disagrees with the reference interpreter; submitting the reference result",
+                );
+            }
+            const log = {
+                request_id: stored.requestId,
+                model_id: stored.modelId,
+                result_code: result.resultCode,
+            };
             if (result.resultCode === 0) ctx.logger.info({ ...log, inference_ms: result.inferenceMs }, "executed");
             else
                 ctx.logger.warn(

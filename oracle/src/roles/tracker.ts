@@ -6,17 +6,24 @@
  * - ResultSubmitted: ours → `submitted` (idempotent with the receipt path); someone else's → done/served_by_other.
  * - ResultChallenged / ChallengeWindowRestarted: `disputed` / back to `submitted` with the new window.
  * - ResultFinalized, RequestCancelled, DisputeResolved (operator at fault), DisputeExpired: done.
+ *
+ * With `watchResults` (the challenger role), it also keeps every result another operator submits for a followed
+ * REEXECUTION model, with the request's input, in the `watched` table (state unchecked), and follows it to its end:
+ * challenges (ours are counted as opened), window restarts, DisputeResolved (our outcome: won or lost),
+ * finalization, expiry. Being written in the follower's transaction, a watched result survives restarts, and a
+ * reorg that removes its submission marks it reorged (it resumes if the new chain has the same submission).
  */
 import type { Logger } from "../internal/logger";
 import type { NodeMetrics } from "../internal/metrics";
 import type { RpcLog } from "../chain/rpc";
-import { getBytes } from "ethers";
+import { getBytes, type LogDescription } from "ethers";
 import {
     applyRequestEvents,
     parseCoordinatorLog,
     requestFromJson,
     requestFromResult,
     requestToJson,
+    VerificationMode,
     type Request,
 } from "../chain/requestEvents";
 import type { Store, StoredRequest } from "../store/store";
@@ -30,6 +37,8 @@ export interface TrackerDeps {
     models: ReadonlySet<string>;
     metrics?: NodeMetrics;
     logger?: Logger;
+    /** Keep other operators' results of followed REEXECUTION models for the challenger. */
+    watchResults?: boolean;
 }
 
 export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
@@ -38,11 +47,88 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
     const advance = (stored: StoredRequest, log: RpcLog): Request =>
         applyRequestEvents(requestFromJson(stored.request), [log]);
 
+    /** The challenger's view of one event (see the file comment). */
+    function watch(parsed: LogDescription, log: RpcLog, requestId: string): void {
+        if (parsed.name === "ResultSubmitted") {
+            const by = String(parsed.args.operator).toLowerCase();
+            if (by === operator) return; // never our own
+            const stored = store.getRequest(requestId);
+            if (stored === undefined) return; // another model's, or announced before our start block: no input
+            const request = advance(stored, log);
+            if (BigInt(request.mode) !== VerificationMode.REEXECUTION) return;
+            const added = store.addWatched({
+                requestId,
+                modelId: stored.modelId,
+                blockNumber: log.blockNumber,
+                request: requestToJson(request),
+                input: stored.input,
+                operator: by,
+                resultCode: Number(parsed.args.resultCode),
+                outputHash: String(parsed.args.outputHash),
+            });
+            if (added) {
+                deps.logger?.info(
+                    { request_id: requestId, model_id: stored.modelId, operator: by, block: log.blockNumber },
+                    "watching another operator's result",
+                );
+            }
+            return;
+        }
+        const watched = store.getWatched(requestId);
+        if (watched === undefined || watched.state === "done") return;
+        const advanced = (): Record<string, string> =>
+            requestToJson(applyRequestEvents(requestFromJson(watched.request), [log]));
+        const labels = { model_id: watched.modelId };
+        switch (parsed.name) {
+            case "ResultChallenged":
+                store.updateWatched(requestId, watched.state, { request: advanced() });
+                if (String(parsed.args.challenger).toLowerCase() === operator) deps.metrics?.disputesOpened.inc(labels);
+                break;
+            case "ChallengeWindowRestarted":
+                store.updateWatched(requestId, watched.state, { request: advanced() });
+                break;
+            case "DisputeResolved": {
+                const ours = String(parsed.args.challenger).toLowerCase() === operator;
+                const atFault = parsed.args.operatorAtFault === true;
+                const fields = { request_id: requestId, model_id: watched.modelId, operator: watched.operator };
+                if (ours && atFault) {
+                    store.finishWatched(requestId, "won", `slashed ${String(parsed.args.slashedWei)} wei`);
+                    deps.metrics?.disputesWon.inc(labels);
+                    deps.logger?.info(
+                        { ...fields, payout_wei: String(parsed.args.challengerPayoutWei) },
+                        "dispute won: the operator was slashed",
+                    );
+                } else if (ours) {
+                    store.finishWatched(requestId, "lost", "the chain's re-execution agreed with the operator");
+                    deps.metrics?.disputesLost.inc(labels);
+                    deps.logger?.error(fields, "dispute lost: the bond is gone");
+                } else if (atFault) {
+                    store.finishWatched(
+                        requestId,
+                        "slashed_by_other",
+                        `challenged by ${String(parsed.args.challenger)}`,
+                    );
+                }
+                // Another challenger lost: the window restarts (ChallengeWindowRestarted) and our view stands.
+                break;
+            }
+            case "ResultFinalized":
+                store.finishWatched(requestId, "finalized");
+                break;
+            case "DisputeExpired":
+                store.finishWatched(requestId, "voided");
+                break;
+            default:
+                break;
+        }
+    }
+
     return (logs) => {
         for (const log of logs) {
             const parsed = parseCoordinatorLog(log);
             if (parsed === null) continue;
             const requestId = (parsed.args[0] as bigint).toString();
+            if (deps.watchResults === true) watch(parsed, log, requestId);
             if (parsed.name === "InferenceRequested") {
                 const request = requestFromResult(parsed.args.request as IInferenceCoordinator.RequestStructOutput);
                 const modelId = String(request.modelId).toLowerCase();

@@ -12,7 +12,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { PermanentError } from "../internal/errors";
 
-/** Schema version written in `meta`; a database of another version is refused, never silently migrated. */
+/**
+ * Schema version written in `meta`; a database of another version is refused, never silently migrated. Additions
+ * that older databases take as they are (a new table, created empty on open) keep the version.
+ */
 export const SCHEMA_VERSION = 1;
 
 /**
@@ -66,7 +69,75 @@ export interface StoredRequest {
     updatedAtMs: number;
 }
 
-export type TxKind = "submit" | "submit_batch" | "finalize" | "finalize_batch" | "expire_dispute" | "noop";
+export type TxKind =
+    | "submit"
+    | "submit_batch"
+    | "finalize"
+    | "finalize_batch"
+    | "expire_dispute"
+    | "challenge"
+    | "approve"
+    | "withdraw"
+    | "noop";
+
+/**
+ * Lifecycle of another operator's result watched by the challenger (table `watched`):
+ * - `unchecked`: seen (confirmed ResultSubmitted); to be re-executed by the reference interpreter.
+ * - `suspect`: the reference disagrees with the submitted result; the chain's own re-execution must confirm it.
+ * - `wrong`: the chain's re-execution confirms it; a dispute is due (from `not_before` on).
+ * - `challenging`: a challenge transaction holding it is pending.
+ * - `challenged`: that transaction was mined; the confirmed DisputeResolved event records the outcome.
+ * - `done`: nothing left to do; `outcome` says why.
+ */
+export type WatchState = "unchecked" | "suspect" | "wrong" | "challenging" | "challenged" | "done";
+
+/** Why a watched result is done. */
+export type WatchOutcome =
+    /** The reference interpreter agrees with the submitted result. */
+    | "correct"
+    /** Our reference disagrees with the submitted result, but the chain's re-execution agrees with it. */
+    | "reference_disagrees"
+    /** Our dispute slashed the operator / was rejected. */
+    | "won"
+    | "lost"
+    /** Someone else's dispute slashed the operator first. */
+    | "slashed_by_other"
+    | "finalized"
+    | "voided"
+    /** The challenge window closed before a dispute could be sent. */
+    | "window_closed"
+    /** Not disputed on purpose (bond above the cap, model not available, no resolver); `reason` says which. */
+    | "skipped"
+    /** The chain kept refusing our challenge. */
+    | "reverted"
+    | "reorged";
+
+export interface WatchedResult {
+    requestId: string;
+    modelId: string;
+    /** Block of the ResultSubmitted event. */
+    blockNumber: number;
+    /** The coordinator's Request struct as it stands now (status Submitted or Disputed), JSON. */
+    request: Record<string, string | number | boolean>;
+    input: Uint8Array;
+    /** The operator that submitted it (lowercase). */
+    operator: string;
+    resultCode: number;
+    outputHash: string;
+    state: WatchState;
+    outcome: WatchOutcome | null;
+    reason: string | null;
+    /** The canonical result (reference interpreter, then the chain's re-execution), once checked. */
+    expectedCode: number | null;
+    expectedHash: string | null;
+    /** The bond of our pending challenge (wei, decimal). */
+    bondWei: string | null;
+    txId: number | null;
+    notBefore: number;
+    attempts: number;
+    seenAtMs: number;
+    updatedAtMs: number;
+}
 export type TxState = "pending" | "mined" | "reverted" | "dropped";
 
 export interface StoredTx {
@@ -111,6 +182,28 @@ interface RequestRow {
     tx_id: number | null;
     not_before: number;
     batchable: number;
+    attempts: number;
+    seen_at_ms: number;
+    updated_at_ms: number;
+}
+
+interface WatchedRow {
+    request_id: string;
+    model_id: string;
+    block_number: number;
+    request_json: string;
+    input: Buffer;
+    operator: string;
+    result_code: number;
+    output_hash: string;
+    state: WatchState;
+    outcome: WatchOutcome | null;
+    reason: string | null;
+    expected_code: number | null;
+    expected_hash: string | null;
+    bond_wei: string | null;
+    tx_id: number | null;
+    not_before: number;
     attempts: number;
     seen_at_ms: number;
     updated_at_ms: number;
@@ -188,6 +281,30 @@ CREATE TABLE IF NOT EXISTS tx_attempts (
     sent_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attempts_by_tx ON tx_attempts (tx_id);
+CREATE TABLE IF NOT EXISTS watched (
+    request_id TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    block_number INTEGER NOT NULL,
+    request_json TEXT NOT NULL,
+    input BLOB NOT NULL,
+    operator TEXT NOT NULL,
+    result_code INTEGER NOT NULL,
+    output_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    outcome TEXT,
+    reason TEXT,
+    expected_code INTEGER,
+    expected_hash TEXT,
+    bond_wei TEXT,
+    tx_id INTEGER,
+    not_before INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    prior_state TEXT,
+    seen_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS watched_by_state ON watched (state, not_before);
+CREATE INDEX IF NOT EXISTS watched_by_tx ON watched (tx_id);
 `;
 
 /** Identity of the chain state the database belongs to; checked on every open. */
@@ -214,6 +331,30 @@ function toRequest(row: RequestRow): StoredRequest {
         txId: row.tx_id,
         notBefore: row.not_before,
         batchable: row.batchable === 1,
+        attempts: row.attempts,
+        seenAtMs: row.seen_at_ms,
+        updatedAtMs: row.updated_at_ms,
+    };
+}
+
+function toWatched(row: WatchedRow): WatchedResult {
+    return {
+        requestId: row.request_id,
+        modelId: row.model_id,
+        blockNumber: row.block_number,
+        request: JSON.parse(row.request_json) as WatchedResult["request"],
+        input: new Uint8Array(row.input),
+        operator: row.operator,
+        resultCode: row.result_code,
+        outputHash: row.output_hash,
+        state: row.state,
+        outcome: row.outcome,
+        reason: row.reason,
+        expectedCode: row.expected_code,
+        expectedHash: row.expected_hash,
+        bondWei: row.bond_wei,
+        txId: row.tx_id,
+        notBefore: row.not_before,
         attempts: row.attempts,
         seenAtMs: row.seen_at_ms,
         updatedAtMs: row.updated_at_ms,
@@ -349,7 +490,8 @@ export class Store {
 
     /**
      * Forgets everything seen after block `ancestor` (a reorg replaced those blocks): their recorded hashes go,
-     * the checkpoint moves back, and open requests announced there are marked done/reorged. Returns those ids.
+     * the checkpoint moves back, and open requests announced there are marked done/reorged (and so are open watched
+     * results submitted there). Returns the request ids.
      * They keep their link to a pending transaction: if the new chain includes the request again, `addRequest`
      * puts it back in flight instead of executing it a second time; if not, the sender turns the transaction
      * into a no-op when it next finds it would revert.
@@ -370,6 +512,12 @@ export class Store {
                      updated_at_ms = ? WHERE block_number > ? AND state != 'done'`,
                 )
                 .run(`announcing block above ${ancestor} was reorged out`, this.now(), ancestor);
+            this.db
+                .prepare(
+                    `UPDATE watched SET prior_state = state, state = 'done', outcome = 'reorged', reason = ?,
+                     updated_at_ms = ? WHERE block_number > ? AND state != 'done'`,
+                )
+                .run(`submitting block above ${ancestor} was reorged out`, this.now(), ancestor);
             return ids;
         });
     }
@@ -561,6 +709,179 @@ export class Store {
         for (const row of this.db
             .prepare("SELECT outcome, COUNT(*) AS n FROM requests WHERE state = 'done' GROUP BY outcome")
             .all() as { outcome: RequestOutcome; n: number }[]) {
+            out[row.outcome] = row.n;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Watched results (the challenger's)
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Records another operator's submitted result (state unchecked). The same submission seen again is left as it
+     * is, except that one dropped by a reorg resumes where it was (check, verdict, pending challenge). A different
+     * submission under the same request id (the new chain has another one) starts over. Returns whether the row is
+     * new, revived or replaced.
+     */
+    addWatched(w: {
+        requestId: string;
+        modelId: string;
+        blockNumber: number;
+        request: WatchedResult["request"];
+        input: Uint8Array;
+        operator: string;
+        resultCode: number;
+        outputHash: string;
+    }): boolean {
+        const existing = this.getWatched(w.requestId);
+        const now = this.now();
+        if (existing !== undefined) {
+            const same =
+                JSON.stringify(existing.request) === JSON.stringify(w.request) &&
+                existing.operator === w.operator.toLowerCase() &&
+                existing.resultCode === w.resultCode &&
+                existing.outputHash.toLowerCase() === w.outputHash.toLowerCase();
+            if (same) {
+                if (existing.state !== "done" || existing.outcome !== "reorged") return false;
+                const prior = (
+                    this.db.prepare("SELECT prior_state FROM watched WHERE request_id = ?").get(w.requestId) as {
+                        prior_state: WatchState | null;
+                    }
+                ).prior_state;
+                if (prior !== null) {
+                    this.db
+                        .prepare(
+                            `UPDATE watched SET state = ?, prior_state = NULL, outcome = NULL, reason = NULL,
+                             block_number = ?, updated_at_ms = ? WHERE request_id = ?`,
+                        )
+                        .run(prior, w.blockNumber, now, w.requestId);
+                    return true;
+                }
+            }
+            this.db.prepare("DELETE FROM watched WHERE request_id = ?").run(w.requestId);
+        }
+        this.db
+            .prepare(
+                `INSERT INTO watched (request_id, model_id, block_number, request_json, input, operator, result_code,
+                 output_hash, state, seen_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'unchecked', ?, ?)`,
+            )
+            .run(
+                w.requestId,
+                w.modelId,
+                w.blockNumber,
+                JSON.stringify(w.request),
+                Buffer.from(w.input),
+                w.operator.toLowerCase(),
+                w.resultCode,
+                w.outputHash.toLowerCase(),
+                now,
+                now,
+            );
+        return true;
+    }
+
+    getWatched(requestId: string): WatchedResult | undefined {
+        const row = this.db.prepare("SELECT * FROM watched WHERE request_id = ?").get(requestId) as
+            WatchedRow | undefined;
+        return row === undefined ? undefined : toWatched(row);
+    }
+
+    /** Watched results in `state`, oldest first; `readyAt` (unix seconds) filters on not_before. */
+    watchedIn(state: WatchState, options: { limit?: number; readyAt?: number } = {}): WatchedResult[] {
+        const rows = this.db
+            .prepare(
+                `SELECT * FROM watched WHERE state = ? AND not_before <= ? ORDER BY block_number, request_id LIMIT ?`,
+            )
+            .all(state, options.readyAt ?? Number.MAX_SAFE_INTEGER, options.limit ?? 1_000_000) as WatchedRow[];
+        return rows.map(toWatched);
+    }
+
+    /** Watched results linked to transaction `txId` (not done). */
+    watchedByTx(txId: number): WatchedResult[] {
+        const rows = this.db
+            .prepare("SELECT * FROM watched WHERE tx_id = ? AND state != 'done'")
+            .all(txId) as WatchedRow[];
+        return rows.map(toWatched);
+    }
+
+    /** Moves a watched result to `state`, optionally changing its struct, verdict, bond, tx link, not_before. */
+    updateWatched(
+        requestId: string,
+        state: WatchState,
+        changes: {
+            request?: WatchedResult["request"];
+            expectedCode?: number;
+            expectedHash?: string;
+            bondWei?: string | null;
+            txId?: number | null;
+            notBefore?: number;
+            reason?: string | null;
+        } = {},
+    ): void {
+        const current = this.getWatched(requestId);
+        if (current === undefined || current.state === "done") return;
+        this.db
+            .prepare(
+                `UPDATE watched SET state = ?, request_json = ?, expected_code = ?, expected_hash = ?, bond_wei = ?,
+                 tx_id = ?, not_before = ?, reason = ?, updated_at_ms = ? WHERE request_id = ?`,
+            )
+            .run(
+                state,
+                JSON.stringify(changes.request ?? current.request),
+                changes.expectedCode ?? current.expectedCode,
+                changes.expectedHash ?? current.expectedHash,
+                changes.bondWei === undefined ? current.bondWei : changes.bondWei,
+                changes.txId === undefined ? current.txId : changes.txId,
+                changes.notBefore ?? current.notBefore,
+                changes.reason === undefined ? current.reason : changes.reason,
+                this.now(),
+                requestId,
+            );
+    }
+
+    /** Puts off acting on a watched result until chain time `notBefore`, counting the attempt. Returns attempts. */
+    postponeWatched(requestId: string, state: WatchState, notBefore: number, reason: string): number {
+        this.db
+            .prepare(
+                `UPDATE watched SET state = ?, not_before = ?, attempts = attempts + 1, reason = ?, tx_id = NULL,
+                 bond_wei = NULL, updated_at_ms = ? WHERE request_id = ? AND state != 'done'`,
+            )
+            .run(state, notBefore, reason, this.now(), requestId);
+        return this.getWatched(requestId)?.attempts ?? 0;
+    }
+
+    /** Marks a watched result done with its outcome; returns whether it was open until now. */
+    finishWatched(requestId: string, outcome: WatchOutcome, reason: string | null = null): boolean {
+        const info = this.db
+            .prepare(
+                `UPDATE watched SET state = 'done', outcome = ?, reason = ?, tx_id = NULL, bond_wei = NULL,
+                 updated_at_ms = ? WHERE request_id = ? AND state != 'done'`,
+            )
+            .run(outcome, reason, this.now(), requestId);
+        return info.changes > 0;
+    }
+
+    /**
+     * Bonds of our challenges in `states`, in wei: `challenging` ones have yet to be pulled from the wallet,
+     * `challenged` ones are pulled and not known to be decided (their confirmed DisputeResolved not seen yet).
+     */
+    bondsWei(states: readonly ("challenging" | "challenged")[]): bigint {
+        if (states.length === 0) return 0n;
+        const rows = this.db
+            .prepare(
+                `SELECT bond_wei FROM watched WHERE state IN (${states.map(() => "?").join(",")}) AND bond_wei IS NOT NULL`,
+            )
+            .all(...states) as { bond_wei: string }[];
+        return rows.reduce((sum, row) => sum + BigInt(row.bond_wei), 0n);
+    }
+
+    /** Counts of done watched results by outcome. */
+    watchedOutcomes(): Partial<Record<WatchOutcome, number>> {
+        const out: Partial<Record<WatchOutcome, number>> = {};
+        for (const row of this.db
+            .prepare("SELECT outcome, COUNT(*) AS n FROM watched WHERE state = 'done' GROUP BY outcome")
+            .all() as { outcome: WatchOutcome; n: number }[]) {
             out[row.outcome] = row.n;
         }
         return out;

@@ -69,6 +69,30 @@ describe("oracle/config", function () {
         expect(issues.join("\n")).to.include("chain.rpcUrl").and.include("chain.chainId");
     });
 
+    it("requires a bond cap with the challenger role and keeps wei amounts as exact decimal strings", function () {
+        const { chain, key, models } = example();
+        const base = { chain, key, models };
+        expect(parseConfig(base, {}).challenger).to.deep.equal({ withdrawMinWei: "0" });
+        expect(issuesOf({ ...base, roles: { challenger: true } })).to.deep.equal([
+            "challenger.maxBondWei: is required when roles.challenger is true (the most bond wei the challenger may risk at once)",
+        ]);
+        const config = parseConfig(
+            {
+                ...base,
+                roles: { challenger: true },
+                challenger: { maxBondWei: "123456789012345678901234", withdrawMinWei: 5 },
+            },
+            {},
+        );
+        expect(config.challenger).to.deep.equal({ maxBondWei: "123456789012345678901234", withdrawMinWei: "5" });
+        expect(issuesOf({ ...base, challenger: { maxBondWei: "0" } })).to.deep.equal([
+            "challenger.maxBondWei: must be positive",
+        ]);
+        expect(issuesOf({ ...base, challenger: { withdrawMinWei: "1e18" } })).to.deep.equal([
+            "challenger.withdrawMinWei: must be a decimal integer string (wei)",
+        ]);
+    });
+
     it("refuses unknown fields (typos must not be silently ignored)", function () {
         expect(issuesOf(withChain({ confirmatons: 3 }))).to.deep.equal(["chain.confirmatons: unknown field"]);
     });

@@ -30,6 +30,13 @@ function touchAll(metrics: NodeMetrics): void {
     metrics.operatorLockedCollateralWei.set(bigintGaugeValue(4n * 10n ** 17n));
     metrics.operatorBalanceWei.set(bigintGaugeValue(12345n));
     metrics.inflightInferences.set(1);
+    metrics.referenceMismatch.inc({ model_id: MODEL });
+    metrics.resultsChecked.inc({ model_id: MODEL, verdict: "correct" });
+    metrics.disputesOpened.inc({ model_id: MODEL });
+    metrics.disputesWon.inc({ model_id: MODEL });
+    metrics.disputesLost.inc({ model_id: MODEL });
+    metrics.disputesSkipped.inc({ model_id: MODEL, reason: "bond_above_cap" });
+    metrics.challengerWithdrawnWei.inc(600);
 }
 
 describe("oracle/internal/metrics", function () {
@@ -78,6 +85,21 @@ describe("oracle/internal/metrics", function () {
             ],
             ["verity_operator_balance_wei", "gauge", "verity_operator_balance_wei 12345"],
             ["verity_inflight_inferences", "gauge", "verity_inflight_inferences 1"],
+            ["verity_reference_mismatch_total", "counter", `verity_reference_mismatch_total{model_id="${MODEL}"} 1`],
+            [
+                "verity_results_checked_total",
+                "counter",
+                `verity_results_checked_total{model_id="${MODEL}",verdict="correct"} 1`,
+            ],
+            ["verity_disputes_opened_total", "counter", `verity_disputes_opened_total{model_id="${MODEL}"} 1`],
+            ["verity_disputes_won_total", "counter", `verity_disputes_won_total{model_id="${MODEL}"} 1`],
+            ["verity_disputes_lost_total", "counter", `verity_disputes_lost_total{model_id="${MODEL}"} 1`],
+            [
+                "verity_disputes_skipped_total",
+                "counter",
+                `verity_disputes_skipped_total{model_id="${MODEL}",reason="bond_above_cap"} 1`,
+            ],
+            ["verity_challenger_withdrawn_wei_total", "counter", "verity_challenger_withdrawn_wei_total 600"],
         ];
         for (const [name, type, sample] of expected) {
             expect(text, name).to.include(`# TYPE ${name} ${type}\n`);

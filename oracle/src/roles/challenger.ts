@@ -1,0 +1,412 @@
+/**
+ * The challenger role: re-execute every result other operators submit for the followed REEXECUTION models and
+ * dispute the wrong ones within their challenge window.
+ *
+ * A watched result (the tracker records each confirmed ResultSubmitted of another operator, with the request's
+ * input, in the store) goes:
+ *
+ * `unchecked` → the reference interpreter re-executes it (in an inference worker, with a concurrency bound):
+ * - same result code and output hash: done/`correct`;
+ * - different: `suspect` → the chain's own answer, `resolver.reexecute(modelId, input)` by eth_call on the
+ *   REEXECUTION resolver (the very computation a dispute runs, so its verdict is final):
+ *   - the chain agrees with the operator: done/`reference_disagrees`, never disputed (our reference is wrong
+ *     somewhere: logged as an error);
+ *   - the chain disagrees with the operator: `wrong` → a dispute is due.
+ *
+ * So a dispute is sent only when the chain itself says the result is wrong: the challenger never disputes a
+ * correct result, whatever its own interpreter says.
+ *
+ * Disputing: the bond (`challengeBond(collateral)`) must fit `challenger.maxBondWei` (alone, or it is skipped; with
+ * the bonds of our undecided challenges, or it waits), the wallet must hold it (else it waits, logged, until the
+ * window closes) and the coordinator must be allowed to pull it (else `approve(coordinator, maxBondWei)` is sent
+ * first, and the challenge follows once it is mined). `challenge(request, input)` goes through the transaction
+ * sender: simulated first (a revert is never sent), then signed and stored together with the row's move to
+ * `challenging`, then broadcast. A crash before that store transaction leaves the row `wrong` (sent again after
+ * the restart); after it, the row is `challenging` and the stored transaction is rebroadcast, never a second one.
+ * The receipt moves it to `challenged`; the confirmed DisputeResolved event records the outcome (won or lost).
+ *
+ * Money: bonds are pulled from the wallet; what the coordinator owes (bond back plus reward, and an operator's
+ * fees on the same key) is credited to the key's coordinator balance, withdrawn to the wallet once it reaches
+ * `challenger.withdrawMinWei`.
+ */
+import { crashPoint } from "../internal/crashPoints";
+import { describeError, shouldRetry } from "../internal/errors";
+import { decodeRevert } from "../chain/coordinator";
+import { parseCoordinatorLog, requestFromJson, RequestStatus, VerificationMode } from "../chain/requestEvents";
+import { RevertError, type TransactionReceipt } from "../chain/rpc";
+import type { StoredTx, WatchedResult } from "../store/store";
+import type { NodeContext } from "./context";
+import { MAX_POSTPONES, POSTPONE_SECONDS } from "./postpone";
+
+/** Reference re-executions admitted per inference slot (as the operator's EXECUTIONS_QUEUED_PER_SLOT). */
+export const CHECKS_QUEUED_PER_SLOT = 8;
+/** Watched results considered per step and loop round, so one round stays short. */
+export const MAX_WATCHED_PER_ROUND = 64;
+/** Loop rounds between two looks at the coordinator balance (besides right after a dispute is won). */
+export const WITHDRAW_CHECK_ROUNDS = 10;
+
+export interface ChallengerRole {
+    /** Checks, confirms and disputes what is due, and withdraws. Never throws for one result's fault. */
+    tick(): Promise<void>;
+    /** Resolves when no reference re-execution is in flight. */
+    drain(): Promise<void>;
+    inflight(): number;
+}
+
+export function createChallengerRole(ctx: NodeContext): ChallengerRole {
+    const me = ctx.wallet.address;
+    const maxBondWei = BigInt(ctx.config.challenger.maxBondWei ?? "0");
+    const withdrawMinWei = BigInt(ctx.config.challenger.withdrawMinWei);
+    const running = new Map<string, Promise<void>>();
+    let round = 0;
+    let wonSeen: number | undefined;
+
+    const fields = (w: WatchedResult) => ({ request_id: w.requestId, model_id: w.modelId, operator: w.operator });
+    const challengeEndsAt = (w: WatchedResult): number => Number(requestFromJson(w.request).challengeEndsAt);
+    const windowOpen = (w: WatchedResult): boolean => ctx.chainTime() < challengeEndsAt(w);
+
+    function skip(w: WatchedResult, reason: string, why: string): void {
+        if (ctx.store.finishWatched(w.requestId, "skipped", why)) {
+            ctx.metrics.disputesSkipped.inc({ model_id: w.modelId, reason });
+            ctx.logger.warn({ ...fields(w), reason: why }, "not disputing this result");
+        }
+    }
+
+    /** The window closed before we acted; a result known to be wrong counts as a skipped dispute. */
+    function windowClosed(w: WatchedResult): void {
+        const known = w.state === "suspect" || w.state === "wrong";
+        const why = known ? "the challenge window closed before the dispute was sent" : "not checked in time";
+        if (!ctx.store.finishWatched(w.requestId, "window_closed", why)) return;
+        if (known) {
+            ctx.metrics.disputesSkipped.inc({ model_id: w.modelId, reason: "window_closed" });
+            ctx.logger.error({ ...fields(w), challenge_ends_at: challengeEndsAt(w) }, `missed a dispute: ${why}`);
+        } else {
+            ctx.logger.warn({ ...fields(w), challenge_ends_at: challengeEndsAt(w) }, `result ${why}`);
+        }
+    }
+
+    /** Puts a result off for POSTPONE_SECONDS in `state`; gives up after MAX_POSTPONES. */
+    function postpone(w: WatchedResult, state: "unchecked" | "wrong", why: string): void {
+        const attempts = ctx.store.postponeWatched(w.requestId, state, ctx.chainTime() + POSTPONE_SECONDS, why);
+        if (attempts > MAX_POSTPONES) {
+            if (ctx.store.finishWatched(w.requestId, "reverted", why)) {
+                ctx.metrics.disputesSkipped.inc({ model_id: w.modelId, reason: "gave_up" });
+                ctx.logger.error({ ...fields(w), reason: why, attempts }, "giving up on this result");
+            }
+        } else {
+            ctx.logger.warn({ ...fields(w), reason: why, attempts }, "trying this result again later");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 1. Re-execute with the reference interpreter
+    // ---------------------------------------------------------------------------------------------------------
+
+    async function check(w: WatchedResult): Promise<void> {
+        try {
+            const reference = await ctx.executor.reference(w.modelId, w.input);
+            // The follower runs while this check does: a reorg may have replaced the submission meanwhile (the new
+            // one is checked next round).
+            const now = ctx.store.getWatched(w.requestId);
+            const same =
+                now?.state === "unchecked" &&
+                now.operator === w.operator &&
+                now.resultCode === w.resultCode &&
+                now.outputHash === w.outputHash;
+            if (!same) return;
+            if (reference.resultCode === w.resultCode && reference.outputHash.toLowerCase() === w.outputHash) {
+                ctx.store.finishWatched(w.requestId, "correct");
+                ctx.metrics.resultsChecked.inc({ model_id: w.modelId, verdict: "correct" });
+                ctx.logger.debug({ ...fields(w), result_code: w.resultCode }, "result checked: correct");
+                return;
+            }
+            ctx.store.updateWatched(w.requestId, "suspect", {
+                expectedCode: reference.resultCode,
+                expectedHash: reference.outputHash,
+            });
+            ctx.logger.warn(
+                {
+                    ...fields(w),
+                    result_code: w.resultCode,
+                    output_hash: w.outputHash,
+                    reference_result_code: reference.resultCode,
+                    reference_output_hash: reference.outputHash,
+                },
+                "the reference interpreter disagrees with another operator's result; asking the chain",
+            );
+        } catch (error) {
+            if (ctx.signal.aborted) return; // shutting down: the result stays unchecked for the next start
+            if (shouldRetry(error)) postpone(w, "unchecked", `re-execution failed: ${describeError(error).message}`);
+            else skip(w, "check_failed", `re-execution failed: ${describeError(error).message}`);
+        }
+    }
+
+    function startChecks(): void {
+        const cap = ctx.config.inference.concurrency * CHECKS_QUEUED_PER_SLOT;
+        if (running.size >= cap) return;
+        const due = ctx.store.watchedIn("unchecked", {
+            readyAt: ctx.chainTime(),
+            limit: Math.min(MAX_WATCHED_PER_ROUND, cap) + running.size,
+        });
+        for (const w of due) {
+            if (running.size >= cap || ctx.signal.aborted) break;
+            if (running.has(w.requestId)) continue;
+            if (!windowOpen(w)) {
+                windowClosed(w);
+                continue;
+            }
+            if (!ctx.servedModels.has(w.modelId)) {
+                if (ctx.modelMayLoad(w.modelId)) {
+                    ctx.store.updateWatched(w.requestId, "unchecked", {
+                        notBefore: ctx.chainTime() + POSTPONE_SECONDS,
+                    });
+                } else {
+                    skip(w, "model_unavailable", "model not available on this node (see the model-loading error)");
+                }
+                continue;
+            }
+            const job = check(w).finally(() => {
+                running.delete(w.requestId);
+                ctx.requestRound();
+            });
+            running.set(w.requestId, job);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 2. Confirm with the chain's own re-execution
+    // ---------------------------------------------------------------------------------------------------------
+
+    async function confirm(w: WatchedResult): Promise<void> {
+        if (!windowOpen(w)) return windowClosed(w);
+        const resolver = await ctx.coordinator.resolver(VerificationMode.REEXECUTION);
+        if (resolver === null) return skip(w, "no_resolver", "the coordinator has no REEXECUTION resolver");
+        let chain;
+        try {
+            chain = await ctx.coordinator.reexecute(resolver, w.modelId, w.input);
+        } catch (error) {
+            if (!(error instanceof RevertError)) throw error;
+            const why = `the chain's re-execution reverted: ${decodeRevert(error.data).name}`;
+            return skip(w, "reexecute_reverted", why);
+        }
+        const log = {
+            ...fields(w),
+            result_code: w.resultCode,
+            output_hash: w.outputHash,
+            reference_result_code: w.expectedCode,
+            reference_output_hash: w.expectedHash,
+            chain_result_code: chain.resultCode,
+            chain_output_hash: chain.outputHash,
+        };
+        if (chain.resultCode === w.resultCode && chain.outputHash.toLowerCase() === w.outputHash) {
+            ctx.store.finishWatched(
+                w.requestId,
+                "reference_disagrees",
+                "the chain's re-execution agrees with the operator",
+            );
+            ctx.metrics.resultsChecked.inc({ model_id: w.modelId, verdict: "reference_disagrees_with_chain" });
+            ctx.logger.error(
+                log,
+                "our reference interpreter disagrees with the chain's re-execution, which agrees with the operator: " +
+                    "not disputing (check the node's version and the model's program)",
+            );
+            return;
+        }
+        if (chain.resultCode !== w.expectedCode || chain.outputHash.toLowerCase() !== w.expectedHash?.toLowerCase()) {
+            ctx.logger.warn(log, "the chain's re-execution differs from our reference too; disputing on the chain's");
+        }
+        ctx.store.updateWatched(w.requestId, "wrong", {
+            expectedCode: chain.resultCode,
+            expectedHash: chain.outputHash.toLowerCase(),
+            notBefore: 0,
+        });
+        crashPoint("challenger.dispute_decided");
+        ctx.metrics.resultsChecked.inc({ model_id: w.modelId, verdict: "wrong" });
+        ctx.logger.warn(log, "wrong result confirmed by the chain's re-execution; disputing it");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 3. Dispute
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** What a refused simulation of our challenge means. */
+    function onRevert(w: WatchedResult, revert: RevertError): void {
+        const decoded = decodeRevert(revert.data);
+        if (decoded.name === "CoordinatorChallengeWindowClosed") return windowClosed(w);
+        // Our view is behind the chain (challenged or finalized by someone else, reorged, an allowance or balance
+        // spent meanwhile): confirmed events settle it, or the next try does.
+        postpone(w, "wrong", `challenge would revert: ${decoded.name}`);
+    }
+
+    async function dispute(w: WatchedResult): Promise<void> {
+        const request = requestFromJson(w.request);
+        // Disputed by someone else and not decided yet (an asynchronous resolver): wait for the verdict.
+        if (BigInt(request.status) !== RequestStatus.Submitted) return;
+        if (!windowOpen(w)) return windowClosed(w);
+        const bond = await ctx.coordinator.challengeBond(BigInt(request.collateralWei));
+        const log = { ...fields(w), bond_wei: bond.toString(), max_bond_wei: maxBondWei.toString() };
+        if (bond > maxBondWei) {
+            return skip(w, "bond_above_cap", `bond ${bond} wei is above challenger.maxBondWei (${maxBondWei})`);
+        }
+        const atRisk = ctx.store.bondsWei(["challenging", "challenged"]);
+        if (atRisk + bond > maxBondWei) {
+            ctx.logger.info(
+                { ...log, at_risk_wei: atRisk.toString() },
+                "bond cap in use by undecided challenges; waiting",
+            );
+            return;
+        }
+        // Bonds of challenges still pending are pulled before this one.
+        const needed = ctx.store.bondsWei(["challenging"]) + bond;
+        const balance = await ctx.coordinator.tokenBalanceOf(me);
+        if (balance < needed) {
+            ctx.store.updateWatched(w.requestId, "wrong", { notBefore: ctx.chainTime() + POSTPONE_SECONDS });
+            ctx.logger.warn(
+                { ...log, balance_wei: balance.toString(), needed_wei: needed.toString() },
+                "cannot pay the bond: the wallet holds too few stake tokens; trying again until the window closes",
+            );
+            return;
+        }
+        const allowance = await ctx.coordinator.tokenAllowance(me);
+        if (allowance < needed) {
+            if (ctx.store.pendingTxs().some((tx) => tx.kind === "approve")) return; // mined soon
+            const token = await ctx.coordinator.token();
+            const sent = await ctx.tx.send("approve", token, ctx.coordinator.encodeApprove(maxBondWei), [], null);
+            if (sent.sent) {
+                ctx.logger.info(
+                    { ...log, allowance_wei: allowance.toString() },
+                    "allowing the coordinator to pull bonds (up to challenger.maxBondWei); the dispute follows",
+                );
+            } else {
+                ctx.logger.error(
+                    { ...log, error: decodeRevert(sent.revert.data).name },
+                    "approving the coordinator would revert",
+                );
+            }
+            return;
+        }
+        const data = ctx.coordinator.encodeChallenge(request, w.input);
+        const sent = await ctx.tx.send("challenge", ctx.coordinator.address, data, [w.requestId], null, (txId) =>
+            ctx.store.updateWatched(w.requestId, "challenging", { txId, bondWei: bond.toString() }),
+        );
+        if (!sent.sent) return onRevert(w, sent.revert);
+        ctx.logger.warn({ ...log, tx_id: sent.txId }, "dispute sent");
+    }
+
+    async function sendDisputes(): Promise<void> {
+        for (const w of ctx.store.watchedIn("wrong", { readyAt: ctx.chainTime(), limit: MAX_WATCHED_PER_ROUND })) {
+            if (ctx.signal.aborted) return;
+            try {
+                await dispute(w);
+            } catch (error) {
+                ctx.logger.warn({ ...fields(w), error: describeError(error) }, "dispute failed; will retry");
+            }
+        }
+    }
+
+    async function confirmSuspects(): Promise<void> {
+        for (const w of ctx.store.watchedIn("suspect", { readyAt: ctx.chainTime(), limit: MAX_WATCHED_PER_ROUND })) {
+            if (ctx.signal.aborted) return;
+            try {
+                await confirm(w);
+            } catch (error) {
+                ctx.logger.warn({ ...fields(w), error: describeError(error) }, "chain re-execution failed; will retry");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 4. Withdraw
+    // ---------------------------------------------------------------------------------------------------------
+
+    async function withdrawIfDue(): Promise<void> {
+        const won = ctx.store.watchedOutcomes().won ?? 0;
+        const justWon = wonSeen !== undefined && won > wonSeen;
+        wonSeen = won;
+        if (!justWon && round % WITHDRAW_CHECK_ROUNDS !== 0) return;
+        if (ctx.store.pendingTxs().some((tx) => tx.kind === "withdraw")) return;
+        const balance = await ctx.coordinator.balanceOf(me);
+        if (balance === 0n || balance < withdrawMinWei) return;
+        const data = ctx.coordinator.encodeWithdraw(me, balance);
+        const sent = await ctx.tx.send("withdraw", ctx.coordinator.address, data, [], null);
+        if (sent.sent) ctx.logger.info({ amount_wei: balance.toString() }, "withdrawing the coordinator balance");
+        else ctx.logger.warn({ error: decodeRevert(sent.revert.data).name }, "withdraw would revert; later");
+    }
+
+    return {
+        async tick() {
+            startChecks();
+            await confirmSuspects();
+            await sendDisputes();
+            try {
+                await withdrawIfDue();
+            } catch (error) {
+                ctx.logger.warn({ error: describeError(error) }, "withdraw check failed; will retry");
+            }
+            round++;
+        },
+        async drain() {
+            await Promise.allSettled([...running.values()]);
+        },
+        inflight: () => running.size,
+    };
+}
+
+/** A challenger transaction (challenge, approve, withdraw) was mined. Runs in the sender's store transaction. */
+export function onChallengerTxMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): void {
+    const me = ctx.wallet.address.toLowerCase();
+    if (tx.kind === "challenge") {
+        const challenged = new Set<string>();
+        for (const log of receipt.logs) {
+            if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) continue;
+            const parsed = parseCoordinatorLog(log);
+            if (parsed?.name === "ResultChallenged" && String(parsed.args.challenger).toLowerCase() === me) {
+                challenged.add((parsed.args[0] as bigint).toString());
+            }
+        }
+        for (const id of tx.requestIds) {
+            const w = ctx.store.getWatched(id);
+            if (w === undefined || w.txId !== tx.id || w.state === "done") continue;
+            if (receipt.status === 1 && challenged.has(id)) {
+                // The outcome comes with the confirmed DisputeResolved event (the tracker).
+                ctx.store.updateWatched(id, "challenged");
+            } else {
+                const why = "challenge reverted on chain";
+                const attempts = ctx.store.postponeWatched(id, "wrong", ctx.chainTime() + POSTPONE_SECONDS, why);
+                if (attempts > MAX_POSTPONES && ctx.store.finishWatched(id, "reverted", why)) {
+                    ctx.metrics.disputesSkipped.inc({ model_id: w.modelId, reason: "gave_up" });
+                }
+                ctx.logger.warn({ request_id: id, attempts }, why);
+            }
+        }
+    } else if (tx.kind === "withdraw" && receipt.status === 1) {
+        for (const log of receipt.logs) {
+            if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) continue;
+            const parsed = parseCoordinatorLog(log);
+            if (parsed?.name === "Withdrawn" && String(parsed.args.account).toLowerCase() === me) {
+                const amount = parsed.args.amountWei as bigint;
+                ctx.metrics.challengerWithdrawnWei.inc(Number(amount));
+                ctx.logger.info({ amount_wei: amount.toString(), tx_hash: receipt.transactionHash }, "withdrawn");
+            }
+        }
+    }
+    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: receipt.status === 1 ? "mined" : "reverted" });
+}
+
+/**
+ * A challenger transaction will not be mined (replaced by a no-op, its nonce used elsewhere, refused for good):
+ * its result goes back to `wrong`, disputed again if its window is still open.
+ */
+export function onChallengerTxDropped(ctx: NodeContext, tx: StoredTx, reason: string): void {
+    for (const id of tx.requestIds) {
+        const w = ctx.store.getWatched(id);
+        if (w === undefined || w.txId !== tx.id) continue;
+        if (w.state === "challenging" || w.state === "challenged") {
+            ctx.store.updateWatched(id, "wrong", { txId: null, bondWei: null, reason });
+        }
+    }
+    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
+    if (tx.requestIds.length > 0) {
+        ctx.logger.warn({ request_ids: tx.requestIds, reason }, "challenge dropped; disputing again if still due");
+    }
+}
