@@ -2,6 +2,7 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import { seededRandom } from "../../models/examples";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { fundBond } from "../helpers/disputes";
 import { deployVerifiable, type VerifiableDeployment } from "../helpers/verifiable";
@@ -21,6 +22,11 @@ import {
 } from "../helpers/verity";
 
 const BPS = 10_000n;
+
+/** A model whose program needs two ProgramStore chunks. */
+function deployWideModel(): Promise<VerifiableDeployment> {
+    return deployVerifiable([160, 160, 10]);
+}
 
 function resolverOf(d: VerifiableDeployment) {
     if (d.reexecution === undefined) throw new Error("no real resolver");
@@ -58,6 +64,22 @@ describe("ReexecutionResolver", function () {
                 const want = d.canonical(input);
                 const [code, output] = await resolverOf(d).reexecute(d.modelId, input);
                 expect(Number(code)).to.equal(want.resultCode);
+                expect(output).to.equal(ethers.hexlify(want.output));
+            }
+        });
+
+        it("loads a program stored in several chunks (a 27,200-weight MLP) and re-executes it exactly", async function () {
+            const d = await loadFixture(deployWideModel);
+            const chunks = await d.programStore.chunksOf(d.programHash);
+            expect(chunks.length).to.equal(2);
+            const random = seededRandom(5);
+            for (let i = 0; i < 3; i++) {
+                const data = Array.from({ length: 160 }, () => BigInt(Math.floor(random() * 256) - 128));
+                const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 160], data }]);
+                const want = d.canonical(input);
+                expect(want.resultCode).to.equal(ResultCode.OK);
+                const [code, output] = await resolverOf(d).reexecute(d.modelId, input);
+                expect(Number(code)).to.equal(ResultCode.OK);
                 expect(output).to.equal(ethers.hexlify(want.output));
             }
         });

@@ -24,10 +24,15 @@ export interface VerifiableDeployment extends Deployment {
     canonical: (input: Uint8Array) => { resultCode: number; output: Uint8Array };
 }
 
-/** integerMlpModel [4, 8, 3] (input "x" int8 [1, 4], like the helpers' INPUT) as a REEXECUTION model. */
-export async function deployVerifiable(): Promise<VerifiableDeployment> {
+/**
+ * integerMlpModel `widths` (default [4, 8, 3]: input "x" int8 [1, 4], like the helpers' INPUT) as a REEXECUTION
+ * model.
+ */
+export async function deployVerifiable(
+    widthsOrModel: readonly number[] | ExampleModel = [4, 8, 3],
+): Promise<VerifiableDeployment> {
     const core = await deployCore(DEFAULT_PARAMS, { reexecution: "real" });
-    const example = integerMlpModel({ widths: [4, 8, 3] });
+    const example = "onnx" in widthsOrModel ? widthsOrModel : integerMlpModel({ widths: widthsOrModel });
     const model = loadVerifiableModel(example.onnx);
     const programHash = await storeProgram(core.programStore, model.compiled.program);
     const modelId = await registerModel(core.registry, core.publisher, {
