@@ -42,8 +42,18 @@
  * stride:u32 * rank` index = sum over output dims j of (digit j of i) * stride j (0 for a broadcast dim).
  *
  * Slots: the manifest's inputs first (in manifest order), then constants in order of first use, then node
- * outputs in node order (a variadic Max/Min becomes a chain of binary ops, one slot per link). Outputs are in
- * manifest order.
+ * outputs in node order (a variadic Max/Min becomes a chain of binary ops, one slot per link; a single-input
+ * Max/Min and every Flatten are encoded as Reshape). Outputs are in manifest order.
+ *
+ * Well-formedness (the executor reverts on a program that breaks any of these; `compileModel` never writes one):
+ * every slot is written exactly once, before it is read, and every output slot is written; no bytes follow the
+ * outputs; every dim is at least 1, every tensor holds at most 2^24 elements and has rank at most 8; the operands
+ * of Add/Sub/Mul/Div/Max/Min, Relu, Clip and Reshape have the output's dtype; MatMulInteger's A is int8/uint8 and
+ * its output int32; ArgMax's output is int64; Gather's output has its data's dtype and its indices are int32 or
+ * int64; zero points lie in their operand's dtype and Clip's bounds in the output's; bSigned and
+ * selectLastIndex are 0 or 1, bZeroCount is 1 or n; a kind-1 map's m is the operand's element count and divides
+ * the output's; a kind-2 map never indexes past the operand. Shapes are checked through element counts;
+ * declared input ranges are taken as given.
  */
 import { keccak256 } from "ethers";
 import type { Manifest } from "../models/manifest";
@@ -300,7 +310,9 @@ export function encodeProgram(analysis: Analysis): Uint8Array {
         w.u8(INT_DTYPE_CODES[tensor.dtype]);
         w.u8(tensor.shape.length);
         for (const d of tensor.shape) w.u32(d);
-        for (const v of tensor.data) w.int(v, ELEMENT_SIZE[tensor.dtype]);
+        // Two's complement of the element's width: uint8 200 is 0xc8, int8 -56 is 0xc8 too (the dtype tells).
+        const size = ELEMENT_SIZE[tensor.dtype];
+        for (const v of tensor.data) w.uint(BigInt.asUintN(size * 8, v), size);
     }
     w.u16(opCount);
     w.bytes(ops.finish());

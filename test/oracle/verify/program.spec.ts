@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { keccak256 } from "ethers";
+import { ethers } from "hardhat";
+import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
 import { integerMlpModel } from "../../../models/examples";
 import { compileModel, OPCODES, PROGRAM_VERSION } from "../../../oracle/src/verify/program";
 import { graphModel } from "./graphs";
@@ -143,5 +145,22 @@ describe("verify/program (compileModel)", function () {
         expect(opcodes).to.deep.equal([OPCODES.Max, OPCODES.Max, OPCODES.Reshape]);
         expect([r.uint(1), r.uint(2)]).to.deep.equal([1, 5]);
         expect(r.done).to.equal(true);
+    });
+
+    it("writes uint8 constants of 128 and above as unsigned bytes (and the executor reads them back)", async function () {
+        const model = graphModel({
+            inputs: [{ name: "i", type: "int64", shape: [2], range: [0, 2] }],
+            outputs: [{ name: "y", type: "uint8", shape: [2] }],
+            initializers: [{ name: "table", dims: [3], data: Uint8Array.from([7, 200, 255]) }],
+            nodes: [{ opType: "Gather", inputs: ["table", "i"], outputs: ["y"] }],
+        });
+        const { program } = compileModel(model);
+        const executor = await ethers.deployContract("IntegerExecutor");
+        const input = encodeTensors([{ dtype: DType.INT64, shape: [2], data: [2n, 1n] }]);
+        const [code, output] = await executor.execute(program, input);
+        expect(code).to.equal(0n);
+        expect(output).to.equal(
+            ethers.hexlify(encodeTensors([{ dtype: DType.UINT8, shape: [2], data: [255n, 200n] }])),
+        );
     });
 });
