@@ -5,6 +5,7 @@ import { ethers } from "hardhat";
 import { integerMlpModel, seededRandom, type ExampleModel } from "../../models/examples";
 import { estimateReexecution } from "../../models/toolkit/gas";
 import { parseManifest } from "../../oracle/src/models/manifest";
+import { compileModel } from "../../oracle/src/verify/program";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { deployVerifiable } from "../helpers/verifiable";
 
@@ -46,4 +47,11 @@ describe("models/toolkit/gas (estimateReexecution)", function () {
             expect(ratio, `estimate ${estimate.total}, measured ${measured}`).to.be.within(0.8, 1.2);
         });
     }
+
+    it("the Iris README's programHash is the compiled program's", function () {
+        const readme = readFileSync(join(IRIS, "README.md"), "utf8");
+        const compiled = compileModel(irisModel().onnx);
+        expect(readme).to.contain(`\`${compiled.programHash}\``);
+        expect(readme).to.contain(`${compiled.program.length} bytes`);
+    });
 });
