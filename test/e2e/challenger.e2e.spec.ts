@@ -180,6 +180,58 @@ describe("challenger node (end to end)", function () {
         expect(won).to.equal(lies.length);
     });
 
+    it("checks a request a reorg announced again with another input against the new chain's input", async function () {
+        const d = await deployVerifiableForNode([{ model: mlp }]);
+        const [modelId] = d.modelIds as [string];
+        const liar = d.operators[1]!;
+        const liarAddress = await liar.getAddress();
+        await d.token.mint(CHALLENGER.address, 10n * TOKEN);
+        const challengerNode = await startNode(
+            await verifiableNodeConfig(d, rpc.url(), {
+                roles: { operator: false, finalizer: false, challenger: true },
+                challenger: { maxBondWei: (5n * TOKEN).toString(), withdrawMinWei: "1" },
+            }),
+            { wallet: CHALLENGER, logger: silentLogger(), noHttp: true },
+        );
+        nodes.push(challengerNode);
+        const snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
+
+        // The old chain: the liar answers a request truthfully; the challenger finds it correct.
+        const oldInput = x([1, 2, 3, 4]);
+        const truth = runVerifiable(reference, oldInput);
+        const first = await requestFrom(d, modelId, oldInput, { preferred: liarAddress });
+        await (
+            await d.coordinator.connect(liar).submitResult(first, truth.resultCode, truth.output, ethers.ZeroHash)
+        ).wait();
+        const id = String(first.requestId);
+        await waitFor("the truthful result checked", () => challengerNode.store.getWatched(id)?.outcome === "correct");
+
+        // A reorg: the new chain announces the same request id with another input, and the liar submits the
+        // same bytes, wrong for that input.
+        await ethers.provider.send("evm_revert", [snapshot]);
+        const newInput = x([-5, 6, -7, 8]);
+        expect(runVerifiable(reference, newInput).outputHash).to.not.equal(truth.outputHash);
+        const second = await requestFrom(d, modelId, newInput, { preferred: liarAddress });
+        expect(second.requestId).to.equal(first.requestId);
+        await (
+            await d.coordinator.connect(liar).submitResult(second, truth.resultCode, truth.output, ethers.ZeroHash)
+        ).wait();
+        for (let i = 0; i < 3; i++) await ethers.provider.send("evm_mine", []);
+
+        await waitFor(
+            "the lie on the new chain disputed and won",
+            () => challengerNode.store.getWatched(id)?.outcome === "won",
+            90_000,
+        );
+        expect(challengerNode.store.getWatched(id)!.input).to.deep.equal(newInput);
+        const resolved = await d.coordinator.queryFilter(d.coordinator.filters.DisputeResolved());
+        expect(resolved.map((e) => [e.args.requestId, e.args.operatorAtFault, e.args.challenger])).to.deep.equal([
+            [second.requestId, true, CHALLENGER.address],
+        ]);
+        const delivered = await d.recorder.delivery(second.requestId);
+        expect(delivered.output).to.equal(hexlify(runVerifiable(reference, newInput).output));
+    });
+
     it("refuses to serve a REEXECUTION model whose program is not its compilation, or outside the subset", async function () {
         const other = integerMlpModel({ widths: [4, 8, 3], seed: 99 });
         const tiny = tinyIntegerModel(); // ReduceSum, int32 input: outside the subset

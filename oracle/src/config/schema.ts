@@ -31,6 +31,9 @@ const weiAmount = z
     ])
     .transform((v) => String(v));
 
+/** Default `challenger.withdrawMinWei`: 1 token of an 18-decimals stake token. */
+export const WITHDRAW_MIN_WEI_DEFAULT = "1000000000000000000";
+
 export const ConfigSchema = z
     .object({
         chain: z
@@ -82,8 +85,12 @@ export const ConfigSchema = z
                  * `roles.challenger`: it is money the node spends on its own.
                  */
                 maxBondWei: weiAmount.refine((v) => BigInt(v) > 0n, { message: "must be positive" }).optional(),
-                /** The coordinator balance (bonds back, rewards, fees) is withdrawn once it reaches this. */
-                withdrawMinWei: weiAmount.default("0"),
+                /**
+                 * The key's whole coordinator balance (bonds back, rewards, and the operator fees of a key that also
+                 * operates) is withdrawn to its wallet once it reaches this. Default 1 token (10^18 base units of an
+                 * 18-decimals stake token), so that gas is not spent withdrawing dust every few rounds.
+                 */
+                withdrawMinWei: weiAmount.default(WITHDRAW_MIN_WEI_DEFAULT),
             })
             .strict()
             .prefault({}),

@@ -19,15 +19,24 @@
  * Disputing: the bond (`challengeBond(collateral)`) must fit `challenger.maxBondWei` (alone, or it is skipped; with
  * the bonds of our undecided challenges, or it waits), the wallet must hold it (else it waits, logged, until the
  * window closes) and the coordinator must be allowed to pull it (else `approve(coordinator, maxBondWei)` is sent
- * first, and the challenge follows once it is mined). `challenge(request, input)` goes through the transaction
+ * first, and the challenge follows once it is mined). Right before sending, the REEXECUTION resolver the
+ * coordinator has now is asked again (`isWrongResult` by eth_call): the verdict of the confirmation may be minutes
+ * old, and the resolver may have changed since; if it no longer calls the result wrong, the row goes back to
+ * `suspect` (checked with the chain again) instead. `challenge(request, input)` goes through the transaction
  * sender: simulated first (a revert is never sent), then signed and stored together with the row's move to
  * `challenging`, then broadcast. A crash before that store transaction leaves the row `wrong` (sent again after
  * the restart); after it, the row is `challenging` and the stored transaction is rebroadcast, never a second one.
  * The receipt moves it to `challenged`; the confirmed DisputeResolved event records the outcome (won or lost).
+ * Each round also brings `challenging` / `challenged` rows in line with their transaction
+ * (`Store.reconcileChallenges`): one whose challenge is no longer in flight nor mined goes back to `wrong`, its bond
+ * no longer counted.
+ *
+ * Another challenger's rejected dispute restarts the window (the tracker): a `wrong` verdict goes back to
+ * `suspect`, and a result closed as `window_closed` or `reverted` is taken up again.
  *
  * Money: bonds are pulled from the wallet; what the coordinator owes (bond back plus reward, and an operator's
- * fees on the same key) is credited to the key's coordinator balance, withdrawn to the wallet once it reaches
- * `challenger.withdrawMinWei`.
+ * fees on the same key) is credited to the key's coordinator balance, withdrawn whole to the wallet once it reaches
+ * `challenger.withdrawMinWei` (default 1 token).
  */
 import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
@@ -35,6 +44,7 @@ import { decodeRevert } from "../chain/coordinator";
 import { parseCoordinatorLog, requestFromJson, RequestStatus, VerificationMode } from "../chain/requestEvents";
 import { RevertError, type TransactionReceipt } from "../chain/rpc";
 import type { StoredTx, WatchedResult } from "../store/store";
+import { IReexecutionResolver__factory } from "../../../typechain-types";
 import type { NodeContext } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS } from "./postpone";
 
@@ -44,6 +54,8 @@ export const CHECKS_QUEUED_PER_SLOT = 8;
 export const MAX_WATCHED_PER_ROUND = 64;
 /** Loop rounds between two looks at the coordinator balance (besides right after a dispute is won). */
 export const WITHDRAW_CHECK_ROUNDS = 10;
+
+const reexecutionResolver = IReexecutionResolver__factory.createInterface();
 
 export interface ChallengerRole {
     /** Checks, confirms and disputes what is due, and withdraws. Never throws for one result's fault. */
@@ -72,8 +84,19 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         }
     }
 
-    /** The window closed before we acted; a result known to be wrong counts as a skipped dispute. */
+    /**
+     * The window closed before we acted; a result known to be wrong counts as a skipped dispute, unless another
+     * challenger's dispute of it is undecided (if that one is rejected, the window restarts and the tracker takes the
+     * result up again).
+     */
     function windowClosed(w: WatchedResult): void {
+        if (BigInt(requestFromJson(w.request).status) === RequestStatus.Disputed) {
+            const why = "the window closed while another challenger's dispute was undecided";
+            if (ctx.store.finishWatched(w.requestId, "window_closed", why)) {
+                ctx.logger.info({ ...fields(w), challenge_ends_at: challengeEndsAt(w) }, why);
+            }
+            return;
+        }
         const known = w.state === "suspect" || w.state === "wrong";
         const why = known ? "the challenge window closed before the dispute was sent" : "not checked in time";
         if (!ctx.store.finishWatched(w.requestId, "window_closed", why)) return;
@@ -85,9 +108,14 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         }
     }
 
-    /** Puts a result off for POSTPONE_SECONDS in `state`; gives up after MAX_POSTPONES. */
-    function postpone(w: WatchedResult, state: "unchecked" | "wrong", why: string): void {
-        const attempts = ctx.store.postponeWatched(w.requestId, state, ctx.chainTime() + POSTPONE_SECONDS, why);
+    /** Puts a result off for `delaySeconds` in `state`; gives up after MAX_POSTPONES. */
+    function postpone(
+        w: WatchedResult,
+        state: "unchecked" | "suspect" | "wrong",
+        why: string,
+        delaySeconds = POSTPONE_SECONDS,
+    ): void {
+        const attempts = ctx.store.postponeWatched(w.requestId, state, ctx.chainTime() + delaySeconds, why);
         if (attempts > MAX_POSTPONES) {
             if (ctx.store.finishWatched(w.requestId, "reverted", why)) {
                 ctx.metrics.disputesSkipped.inc({ model_id: w.modelId, reason: "gave_up" });
@@ -105,14 +133,15 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
     async function check(w: WatchedResult): Promise<void> {
         try {
             const reference = await ctx.executor.reference(w.modelId, w.input);
-            // The follower runs while this check does: a reorg may have replaced the submission meanwhile (the new
-            // one is checked next round).
+            // The follower runs while this check does: a reorg may have replaced the submission meanwhile, maybe
+            // with the same bytes for another input (the new one is checked next round).
             const now = ctx.store.getWatched(w.requestId);
             const same =
                 now?.state === "unchecked" &&
                 now.operator === w.operator &&
                 now.resultCode === w.resultCode &&
-                now.outputHash === w.outputHash;
+                now.outputHash === w.outputHash &&
+                String(now.request.inputHash).toLowerCase() === String(w.request.inputHash).toLowerCase();
             if (!same) return;
             if (reference.resultCode === w.resultCode && reference.outputHash.toLowerCase() === w.outputHash) {
                 ctx.store.finishWatched(w.requestId, "correct");
@@ -238,11 +267,49 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         postpone(w, "wrong", `challenge would revert: ${decoded.name}`);
     }
 
+    /**
+     * Whether the REEXECUTION resolver the coordinator has now still calls the result wrong (`isWrongResult` by
+     * eth_call). If not (it agrees with the operator, reverts, or there is none), the result goes back to `suspect`
+     * for the chain's check, and false is returned. RPC faults throw.
+     */
+    async function stillWrong(w: WatchedResult): Promise<boolean> {
+        const resolver = await ctx.coordinator.resolver(VerificationMode.REEXECUTION);
+        let why: string;
+        if (resolver === null) {
+            why = "the coordinator has no REEXECUTION resolver any more";
+        } else {
+            try {
+                const data = reexecutionResolver.encodeFunctionData("isWrongResult", [
+                    w.modelId,
+                    w.input,
+                    w.resultCode,
+                    w.outputHash,
+                ]);
+                const [wrong] = reexecutionResolver.decodeFunctionResult(
+                    "isWrongResult",
+                    await ctx.chain.call(resolver, data),
+                );
+                if (wrong === true) return true;
+                why = "the REEXECUTION resolver no longer calls the result wrong";
+            } catch (error) {
+                if (!(error instanceof RevertError)) throw error;
+                why = `the REEXECUTION resolver's isWrongResult reverts: ${decodeRevert(error.data).name}`;
+            }
+        }
+        ctx.logger.warn(
+            { ...fields(w), resolver, reason: why },
+            "not disputing: checking the result with the chain again",
+        );
+        postpone(w, "suspect", why, 0);
+        return false;
+    }
+
     async function dispute(w: WatchedResult): Promise<void> {
         const request = requestFromJson(w.request);
-        // Disputed by someone else and not decided yet (an asynchronous resolver): wait for the verdict.
-        if (BigInt(request.status) !== RequestStatus.Submitted) return;
         if (!windowOpen(w)) return windowClosed(w);
+        // Disputed by someone else and not decided yet (an asynchronous resolver): wait for the verdict. A rejected
+        // dispute restarts the window, and the tracker has the result checked again.
+        if (BigInt(request.status) !== RequestStatus.Submitted) return;
         const bond = await ctx.coordinator.challengeBond(BigInt(request.collateralWei));
         const log = { ...fields(w), bond_wei: bond.toString(), max_bond_wei: maxBondWei.toString() };
         if (bond > maxBondWei) {
@@ -285,6 +352,9 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
             }
             return;
         }
+        // The chain's verdict was read in confirm(), possibly minutes ago: ask the resolver in place now, last thing
+        // before sending, so that a challenge it would reject (and our bond with it) is never sent.
+        if (!(await stillWrong(w))) return;
         const data = ctx.coordinator.encodeChallenge(request, w.input);
         const sent = await ctx.tx.send("challenge", ctx.coordinator.address, data, [w.requestId], null, (txId) =>
             ctx.store.updateWatched(w.requestId, "challenging", { txId, bondWei: bond.toString() }),
@@ -333,8 +403,21 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         else ctx.logger.warn({ error: decodeRevert(sent.revert.data).name }, "withdraw would revert; later");
     }
 
+    /** Brings challenges in line with their transactions (see `Store.reconcileChallenges`). */
+    function reconcileChallenges(): void {
+        for (const change of ctx.store.reconcileChallenges()) {
+            const log = { request_id: change.requestId, tx_id: change.txId, from: change.from, to: change.to };
+            if (change.to === "wrong") {
+                ctx.logger.warn(log, "challenge no longer in flight: disputing again if still due");
+            } else {
+                ctx.logger.info(log, "challenge state brought in line with its transaction");
+            }
+        }
+    }
+
     return {
         async tick() {
+            reconcileChallenges();
             startChecks();
             await confirmSuspects();
             await sendDisputes();

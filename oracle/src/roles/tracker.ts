@@ -11,7 +11,10 @@
  * REEXECUTION model, with the request's input, in the `watched` table (state unchecked), and follows it to its end:
  * challenges (ours are counted as opened), window restarts, DisputeResolved (our outcome: won or lost),
  * finalization, expiry. Being written in the follower's transaction, a watched result survives restarts, and a
- * reorg that removes its submission marks it reorged (it resumes if the new chain has the same submission).
+ * reorg that removes its submission marks it reorged (it resumes if the new chain has the same submission). A
+ * window restarted after another challenger's rejected dispute is followed: the chain's resolver has just called
+ * the result right, so a `wrong` verdict of ours is checked with the chain again (`suspect`), and a result we had
+ * closed as `window_closed` or `reverted` is taken up again (`unchecked`) in the new window.
  */
 import type { Logger } from "../internal/logger";
 import type { NodeMetrics } from "../internal/metrics";
@@ -75,22 +78,46 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
             return;
         }
         const watched = store.getWatched(requestId);
-        if (watched === undefined || watched.state === "done") return;
+        if (watched === undefined) return;
         const advanced = (): Record<string, string> =>
             requestToJson(applyRequestEvents(requestFromJson(watched.request), [log]));
         const labels = { model_id: watched.modelId };
+        const fields = { request_id: requestId, model_id: watched.modelId, operator: watched.operator };
+        if (parsed.name === "ChallengeWindowRestarted") {
+            // Only a rejected dispute restarts the window, and ours ends at DisputeResolved (lost): this is another
+            // challenger's. The resolver in place has just called the result right: no verdict of ours stands.
+            const request = advanced();
+            if (watched.state === "done") {
+                if (store.reopenWatched(requestId, request)) {
+                    deps.logger?.warn(
+                        { ...fields, challenge_ends_at: request.challengeEndsAt, was: watched.outcome },
+                        "another challenger's dispute was rejected and the window restarted: checking the result again",
+                    );
+                }
+            } else if (watched.state === "wrong") {
+                store.updateWatched(requestId, "suspect", {
+                    request,
+                    notBefore: 0,
+                    reason: "another challenger's dispute was rejected; asking the chain again",
+                });
+                deps.logger?.warn(
+                    { ...fields, challenge_ends_at: request.challengeEndsAt },
+                    "another challenger's dispute of a result we found wrong was rejected: asking the chain again",
+                );
+            } else {
+                store.updateWatched(requestId, watched.state, { request });
+            }
+            return;
+        }
+        if (watched.state === "done") return;
         switch (parsed.name) {
             case "ResultChallenged":
                 store.updateWatched(requestId, watched.state, { request: advanced() });
                 if (String(parsed.args.challenger).toLowerCase() === operator) deps.metrics?.disputesOpened.inc(labels);
                 break;
-            case "ChallengeWindowRestarted":
-                store.updateWatched(requestId, watched.state, { request: advanced() });
-                break;
             case "DisputeResolved": {
                 const ours = String(parsed.args.challenger).toLowerCase() === operator;
                 const atFault = parsed.args.operatorAtFault === true;
-                const fields = { request_id: requestId, model_id: watched.modelId, operator: watched.operator };
                 if (ours && atFault) {
                     store.finishWatched(requestId, "won", `slashed ${String(parsed.args.slashedWei)} wei`);
                     deps.metrics?.disputesWon.inc(labels);
@@ -109,7 +136,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                         `challenged by ${String(parsed.args.challenger)}`,
                     );
                 }
-                // Another challenger lost: the window restarts (ChallengeWindowRestarted) and our view stands.
+                // Another challenger lost: the window restarts (ChallengeWindowRestarted, above) and we check again.
                 break;
             }
             case "ResultFinalized":

@@ -495,6 +495,8 @@ export class Store {
      * They keep their link to a pending transaction: if the new chain includes the request again, `addRequest`
      * puts it back in flight instead of executing it a second time; if not, the sender turns the transaction
      * into a no-op when it next finds it would revert.
+     * Requests already done stay as they are; if the new chain announces one of them differently (another struct or
+     * input), `addRequest` replaces it then.
      */
     rewind(ancestor: number): string[] {
         return this.transaction(() => {
@@ -528,8 +530,12 @@ export class Store {
 
     /**
      * Records a newly announced request (state pending). A request seen again (rescan after a crash or a reorg
-     * that re-included it) is left as it is, except that a request dropped by a reorg comes back to life.
-     * Returns whether the request is new or revived.
+     * that re-included it) is left as it is, except that a request dropped by a reorg comes back to life, and that a
+     * done request announced again with another struct or input starts over: a reorg replaced the block that
+     * announced it (done requests are not marked reorged), and the new chain's request is another one under the
+     * same id (its timestamps, maybe its input). The old struct and input are of no use on the new chain: a
+     * submission or a challenge built from them would revert, and a result checked against the old input would be
+     * judged on the wrong input. Returns whether the request is new, revived or replaced.
      */
     addRequest(r: {
         requestId: string;
@@ -543,16 +549,17 @@ export class Store {
         const existing = this.getRequest(r.requestId);
         const now = this.now();
         if (existing !== undefined) {
-            if (existing.state !== "done" || existing.outcome !== "reorged") return false;
+            const same =
+                JSON.stringify(existing.request) === JSON.stringify(r.request) &&
+                Buffer.from(existing.input).equals(Buffer.from(r.input));
+            if (existing.state !== "done") return false; // seen again; an open request above a reorg is reorged first
+            if (existing.outcome !== "reorged" && same) return false; // done, and the same announcement
             const prior = (
                 this.db.prepare("SELECT prior_state FROM requests WHERE request_id = ?").get(r.requestId) as {
                     prior_state: RequestState | null;
                 }
             ).prior_state;
-            const same =
-                JSON.stringify(existing.request) === JSON.stringify(r.request) &&
-                Buffer.from(existing.input).equals(Buffer.from(r.input));
-            if (same && prior !== null) {
+            if (existing.outcome === "reorged" && same && prior !== null) {
                 // The new chain announced the very same request: carry on where we were (result, transaction).
                 this.db
                     .prepare(
@@ -562,7 +569,8 @@ export class Store {
                     .run(prior, r.blockNumber, r.blockHash, now, r.requestId);
                 return true;
             }
-            // Another announcement under the same id (new timestamps, maybe new input): start over.
+            // Another announcement under the same id (new timestamps, maybe new input): start over. A request done on
+            // the old chain (served by another operator, finalized...) replays from the new chain's events.
             this.db.prepare("DELETE FROM requests WHERE request_id = ?").run(r.requestId);
         }
         this.db
@@ -720,9 +728,10 @@ export class Store {
 
     /**
      * Records another operator's submitted result (state unchecked). The same submission seen again is left as it
-     * is, except that one dropped by a reorg resumes where it was (check, verdict, pending challenge). A different
-     * submission under the same request id (the new chain has another one) starts over. Returns whether the row is
-     * new, revived or replaced.
+     * is, except that one dropped by a reorg resumes where it was (check, verdict), a challenge of ours taking the
+     * state its transaction has now (`challengeState`: the sender's callbacks skip a row while it is reorged). A
+     * different submission under the same request id (the new chain has another one, or another struct or input)
+     * starts over. Returns whether the row is new, revived or replaced.
      */
     addWatched(w: {
         requestId: string;
@@ -750,12 +759,23 @@ export class Store {
                     }
                 ).prior_state;
                 if (prior !== null) {
+                    const revived = this.challengeState(prior, existing.txId);
                     this.db
                         .prepare(
-                            `UPDATE watched SET state = ?, prior_state = NULL, outcome = NULL, reason = NULL,
-                             block_number = ?, updated_at_ms = ? WHERE request_id = ?`,
+                            `UPDATE watched SET state = ?, prior_state = NULL, outcome = NULL, reason = ?, tx_id = ?,
+                             bond_wei = ?, block_number = ?, updated_at_ms = ? WHERE request_id = ?`,
                         )
-                        .run(prior, w.blockNumber, now, w.requestId);
+                        .run(
+                            revived.state,
+                            revived.released
+                                ? "challenge transaction ended while the submission was reorged out"
+                                : null,
+                            revived.released ? null : existing.txId,
+                            revived.released ? null : existing.bondWei,
+                            w.blockNumber,
+                            now,
+                            w.requestId,
+                        );
                     return true;
                 }
             }
@@ -779,6 +799,70 @@ export class Store {
                 now,
             );
         return true;
+    }
+
+    /**
+     * The state a watched result in `state` should have given its linked challenge transaction as recorded now; only
+     * `challenging` and `challenged` depend on it (other states are returned as they are):
+     * - the challenge is pending: `challenging` (also after a reorg took its block away: pending again);
+     * - it is mined (status 1): `challenged`, the confirmed DisputeResolved decides;
+     * - anything else (reverted, dropped, turned into a no-op, unknown): `wrong`, released (`released`: its tx link
+     *   and bond are to be cleared), disputed again while the window is open.
+     */
+    private challengeState(state: WatchState, txId: number | null): { state: WatchState; released: boolean } {
+        if (state !== "challenging" && state !== "challenged") return { state, released: false };
+        const tx = txId === null ? undefined : this.getTx(txId);
+        if (tx?.kind === "challenge" && tx.state === "pending") return { state: "challenging", released: false };
+        if (tx?.kind === "challenge" && tx.state === "mined") return { state: "challenged", released: false };
+        return { state: "wrong", released: true };
+    }
+
+    /**
+     * Brings every `challenging` / `challenged` result in line with its transaction (`challengeState`), releasing
+     * those whose challenge is no longer in flight nor mined (their bond no longer counts). The sender's callbacks
+     * keep them in line as it goes; this catches what they could not reach. Returns what changed.
+     */
+    reconcileChallenges(): { requestId: string; txId: number | null; from: WatchState; to: WatchState }[] {
+        return this.transaction(() => {
+            const rows = this.db
+                .prepare("SELECT request_id, state, tx_id FROM watched WHERE state IN ('challenging', 'challenged')")
+                .all() as { request_id: string; state: WatchState; tx_id: number | null }[];
+            const changed: { requestId: string; txId: number | null; from: WatchState; to: WatchState }[] = [];
+            for (const row of rows) {
+                const next = this.challengeState(row.state, row.tx_id);
+                if (next.state === row.state) continue;
+                if (next.released) {
+                    this.updateWatched(row.request_id, next.state, {
+                        txId: null,
+                        bondWei: null,
+                        notBefore: 0,
+                        reason: "challenge transaction no longer in flight",
+                    });
+                } else {
+                    this.updateWatched(row.request_id, next.state);
+                }
+                changed.push({ requestId: row.request_id, txId: row.tx_id, from: row.state, to: next.state });
+            }
+            return changed;
+        });
+    }
+
+    /**
+     * Takes up again a watched result that was closed as `window_closed` or `reverted` (its window, or the chain's
+     * refusals, belonged to the struct before): unchecked, verdict, attempts and tx link cleared, with the request's
+     * new struct. Used when the chain restarts its challenge window (another challenger's dispute was rejected).
+     * Returns whether it was reopened.
+     */
+    reopenWatched(requestId: string, request: WatchedResult["request"]): boolean {
+        const info = this.db
+            .prepare(
+                `UPDATE watched SET state = 'unchecked', prior_state = NULL, outcome = NULL, reason = NULL,
+                 request_json = ?, expected_code = NULL, expected_hash = NULL, bond_wei = NULL, tx_id = NULL,
+                 not_before = 0, attempts = 0, updated_at_ms = ?
+                 WHERE request_id = ? AND state = 'done' AND outcome IN ('window_closed', 'reverted')`,
+            )
+            .run(JSON.stringify(request), this.now(), requestId);
+        return info.changes > 0;
     }
 
     getWatched(requestId: string): WatchedResult | undefined {

@@ -72,7 +72,8 @@ describe("oracle/config", function () {
     it("requires a bond cap with the challenger role and keeps wei amounts as exact decimal strings", function () {
         const { chain, key, models } = example();
         const base = { chain, key, models };
-        expect(parseConfig(base, {}).challenger).to.deep.equal({ withdrawMinWei: "0" });
+        // Withdrawals wait for 1 token (10^18 base units of an 18-decimals token), not every few wei of fees.
+        expect(parseConfig(base, {}).challenger).to.deep.equal({ withdrawMinWei: "1000000000000000000" });
         expect(issuesOf({ ...base, roles: { challenger: true } })).to.deep.equal([
             "challenger.maxBondWei: is required when roles.challenger is true (the most bond wei the challenger may risk at once)",
         ]);

@@ -4,8 +4,8 @@
  * the window, within the bond cap, across restarts and crashes, and how confirmed events close them.
  */
 import { expect } from "chai";
-import { ethers, keccak256, type Wallet } from "ethers";
-import { InferenceCoordinator__factory } from "../../../typechain-types";
+import { ethers, getBytes, keccak256, type Wallet } from "ethers";
+import { IReexecutionResolver__factory, InferenceCoordinator__factory } from "../../../typechain-types";
 import { CoordinatorClient, ZERO_BYTES32, type ChainResult } from "../../../oracle/src/chain/coordinator";
 import type { Request } from "../../../oracle/src/chain/requestEvents";
 import { RevertError, type ChainClient, type RpcLog, type TransactionReceipt } from "../../../oracle/src/chain/rpc";
@@ -29,11 +29,14 @@ import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/e
 import { integerMlpModel } from "../../../models/examples";
 
 const iface = InferenceCoordinator__factory.createInterface();
+const resolverIface = IReexecutionResolver__factory.createInterface();
 type EventName = Parameters<typeof iface.getEvent>[0];
 
 const COORDINATOR = ethers.getAddress("0x" + "c0".repeat(20));
 const TOKEN = ethers.getAddress("0x" + "70".repeat(20));
 const RESOLVER = ethers.getAddress("0x" + "9e".repeat(20));
+/** A REEXECUTION resolver the coordinator's admin set later. */
+const NEW_RESOLVER = ethers.getAddress("0x" + "9f".repeat(20));
 const ME = ethers.getAddress("0x" + "ab".repeat(20));
 const LIAR = ethers.getAddress("0x" + "de".repeat(20));
 const OTHER_CHALLENGER = ethers.getAddress("0x" + "fa".repeat(20));
@@ -70,7 +73,7 @@ function coordinatorLog(name: EventName, values: readonly unknown[], blockNumber
     };
 }
 
-function announced(id: bigint, input: Uint8Array, mode = 0n): Request {
+function announced(id: bigint, input: Uint8Array, mode = 0n, changes: Partial<Request> = {}): Request {
     return {
         requestId: id,
         modelId: MODEL,
@@ -91,6 +94,7 @@ function announced(id: bigint, input: Uint8Array, mode = 0n): Request {
         challengeEndsAt: 0n,
         outputHash: ethers.ZeroHash,
         traceCommitment: ethers.ZeroHash,
+        ...changes,
     };
 }
 
@@ -115,7 +119,7 @@ class FakeCoordinator extends CoordinatorClient {
         return this.resolverAddress;
     }
     override async reexecute(resolver: string, modelId: string, input: Uint8Array): Promise<ChainResult> {
-        expect(resolver).to.equal(RESOLVER);
+        expect(resolver).to.equal(this.resolverAddress);
         expect(modelId).to.equal(MODEL);
         this.reexecutions++;
         return this.chainAnswer(input);
@@ -135,6 +139,27 @@ class FakeCoordinator extends CoordinatorClient {
     }
     override async balanceOf(): Promise<bigint> {
         return this.coordinatorBalance;
+    }
+}
+
+/** The raw eth_call the challenger makes itself: `isWrongResult` on the resolver, answered like `reexecute`. */
+class FakeChain {
+    /** isWrongResult calls, by resolver. */
+    isWrongCalls: string[] = [];
+
+    constructor(private readonly coordinator: FakeCoordinator) {}
+
+    async call(to: string, data: string): Promise<string> {
+        expect(to).to.equal(this.coordinator.resolverAddress);
+        const call = resolverIface.parseTransaction({ data });
+        expect(call?.name).to.equal("isWrongResult");
+        const [modelId, input, resultCode, outputHash] = call!.args as unknown as [string, string, bigint, string];
+        expect(modelId).to.equal(MODEL);
+        this.isWrongCalls.push(to);
+        const answer = this.coordinator.chainAnswer(getBytes(input));
+        const wrong =
+            answer.resultCode !== Number(resultCode) || answer.outputHash.toLowerCase() !== outputHash.toLowerCase();
+        return resolverIface.encodeFunctionResult("isWrongResult", [wrong]);
     }
 }
 
@@ -191,6 +216,7 @@ describe("oracle/roles/challenger", function () {
     let store: Store;
     let metrics: NodeMetrics;
     let coordinator: FakeCoordinator;
+    let chain: FakeChain;
     let tx: FakeTx;
     let chainTime: number;
     let logs: Record<string, unknown>[];
@@ -198,7 +224,7 @@ describe("oracle/roles/challenger", function () {
     let ctx: NodeContext;
     let role: ChallengerRole;
     /** Replaces the reference interpreter (a bug in our reference, injected). */
-    let referenceOverride: ((input: Uint8Array) => ReferenceResult) | undefined;
+    let referenceOverride: ((input: Uint8Array) => ReferenceResult | Promise<ReferenceResult>) | undefined;
     let block: number;
 
     function makeContext(): NodeContext {
@@ -222,7 +248,7 @@ describe("oracle/roles/challenger", function () {
             logger,
             metrics,
             signal: new AbortController().signal,
-            chain: undefined as unknown as ChainClient,
+            chain: chain as unknown as ChainClient,
             coordinator,
             store,
             wallet: { address: ME } as Wallet,
@@ -246,6 +272,7 @@ describe("oracle/roles/challenger", function () {
         store = new Store(":memory:", { chainId: 31337, coordinator: COORDINATOR, operator: ME });
         metrics = createMetrics();
         coordinator = new FakeCoordinator();
+        chain = new FakeChain(coordinator);
         chainTime = START;
         logs = [];
         referenceOverride = undefined;
@@ -280,8 +307,9 @@ describe("oracle/roles/challenger", function () {
         output: Uint8Array,
         operator = LIAR,
         mode = 0n,
+        changes: Partial<Request> = {},
     ): Request {
-        const request = announced(id, input, mode);
+        const request = announced(id, input, mode, changes);
         track([coordinatorLog("InferenceRequested", [id, MODEL, CONSUMER, request, ethers.hexlify(input)], block++)]);
         const challengeEndsAt = BigInt(chainTime + WINDOW);
         track([
@@ -347,6 +375,37 @@ describe("oracle/roles/challenger", function () {
         }
         return events;
     }
+
+    /** The same ResultSubmitted again (the new chain of a reorg has it), in block `at`. */
+    function resubmitted(request: Request, output: Uint8Array, at: number): RpcLog {
+        return coordinatorLog(
+            "ResultSubmitted",
+            [
+                request.requestId,
+                request.operator,
+                Number(request.resultCode),
+                keccak256(output),
+                ZERO_BYTES32,
+                request.challengeEndsAt,
+                ethers.hexlify(output),
+            ],
+            at,
+        );
+    }
+
+    /** The challenge struct and evidence of a stored challenge transaction. */
+    function challengeCall(sent: Sent): { request: Request; input: string } {
+        const call = iface.parseTransaction({ data: sent.data })!;
+        expect(call.name).to.equal("challenge");
+        return { request: call.args[0] as Request, input: call.args[1] as string };
+    }
+
+    /** What the chain answers when it agrees with a liar that submitted WRONG_OUTPUT. */
+    const liarsAnswer = (): ChainResult => ({
+        resultCode: 0,
+        output: WRONG_OUTPUT,
+        outputHash: keccak256(WRONG_OUTPUT),
+    });
 
     /** Approves as needed: runs rounds until a challenge is stored, "mining" the approval on the way. */
     async function untilChallenged(): Promise<void> {
@@ -450,6 +509,9 @@ describe("oracle/roles/challenger", function () {
                 bondWei: BOND.toString(),
                 expectedHash: correctOf(input).outputHash.toLowerCase(),
             });
+            // Confirmed by the chain twice: re-executed when found suspect, asked again right before sending.
+            expect(coordinator.reexecutions).to.equal(1);
+            expect(chain.isWrongCalls).to.deep.equal([RESOLVER]);
 
             // Once: further rounds and a restart send nothing more.
             await rounds();
@@ -530,6 +592,23 @@ describe("oracle/roles/challenger", function () {
             await rounds();
             expect(sentOf("challenge")).to.have.length(2);
         });
+
+        it("asks the current resolver again right before sending, and does not dispute what it now calls right", async function () {
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds(); // confirmed wrong; the approval goes first
+            expect(store.getWatched("1")!.state).to.equal("wrong");
+            expect(sentOf("approve")).to.have.length(1);
+            // Meanwhile the coordinator's admin sets another REEXECUTION resolver, which agrees with the operator.
+            coordinator.resolverAddress = NEW_RESOLVER;
+            coordinator.chainAnswer = liarsAnswer;
+            store.setTxState(storedOf("approve")[0]!.id, "mined", { hash: "0x" + "aa".repeat(32), block });
+            coordinator.allowance = MAX_BOND;
+            await rounds();
+            // No challenge (it would be lost): back to the chain's check, which now agrees with the operator.
+            expect(sentOf("challenge")).to.deep.equal([]);
+            expect(chain.isWrongCalls).to.deep.equal([NEW_RESOLVER]);
+            expect(store.getWatched("1")).to.include({ state: "done", outcome: "reference_disagrees" });
+        });
     });
 
     describe("the window and the bond", function () {
@@ -560,6 +639,38 @@ describe("oracle/roles/challenger", function () {
             );
             await rounds();
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "window_closed" });
+        });
+
+        it("closes a result disputed by someone else when the window passes, and takes it up again if that dispute is rejected", async function () {
+            coordinator.allowance = MAX_BOND;
+            coordinator.tokenBalance = 0n; // our dispute waits for funds...
+            const input = mlpInput([1n, 2n, 3n, 4n]);
+            const request = submitted(1n, input, 0, WRONG_OUTPUT);
+            await rounds();
+            expect(store.getWatched("1")!.state).to.equal("wrong");
+            // ...while another challenger's dispute opens and stays undecided (an asynchronous resolver).
+            track([coordinatorLog("ResultChallenged", [1n, OTHER_CHALLENGER, RESOLVER, BOND], block++)]);
+            coordinator.tokenBalance = 1_000n;
+            chainTime += WINDOW; // the window of the struct we hold is over
+            await rounds();
+            expect(store.getWatched("1")).to.include({ state: "done", outcome: "window_closed" });
+            expect(tx.sent).to.deep.equal([]);
+
+            // The other dispute is rejected: the window restarts, and the result is ours to check and dispute again.
+            const challengeEndsAt = BigInt(chainTime + WINDOW);
+            const b = block++;
+            track([
+                coordinatorLog("DisputeResolved", [1n, false, OTHER_CHALLENGER, request.operator, 0n, 0n], b),
+                coordinatorLog("ChallengeWindowRestarted", [1n, challengeEndsAt], b),
+            ]);
+            expect(store.getWatched("1")).to.include({ state: "unchecked", outcome: null });
+            await rounds();
+            const [challenge] = sentOf("challenge");
+            expect(challenge).to.not.equal(undefined);
+            const call = challengeCall(challenge!);
+            expect(call.request.challengeEndsAt).to.equal(challengeEndsAt);
+            expect(call.request.status).to.equal(2n); // Submitted again
+            expect(store.getWatched("1")!.state).to.equal("challenging");
         });
 
         it("skips a dispute whose bond alone is above challenger.maxBondWei", async function () {
@@ -700,6 +811,167 @@ describe("oracle/roles/challenger", function () {
             expect(store.getWatched("1")!.state).to.equal("unchecked");
             await rounds();
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "correct" });
+        });
+
+        it("checks a request a reorg announced again with another input against the new input", async function () {
+            coordinator.allowance = MAX_BOND;
+            const oldInput = mlpInput([1n, 2n, 3n, 4n]);
+            const newInput = mlpInput([4n, 3n, 2n, 1n]);
+            const truth = correctOf(oldInput);
+            expect(correctOf(newInput).outputHash).to.not.equal(truth.outputHash);
+            submitted(1n, oldInput, 0, truth.output); // a correct answer on the old chain
+            await rounds();
+            expect(store.getWatched("1")).to.include({ state: "done", outcome: "correct" });
+            expect(store.getRequest("1")).to.include({ state: "done", outcome: "served_by_other" });
+
+            // A reorg replaces the request's block: on the new chain the same id carries another input, and the
+            // operator submits the same bytes, correct for the old input and wrong for the new one.
+            store.rewind(99);
+            block = 100;
+            submitted(1n, newInput, 0, truth.output, LIAR, 0n, { exclusiveUntil: BigInt(START + 31) });
+            expect(store.getRequest("1")!.input).to.deep.equal(newInput);
+            await rounds();
+            const [challenge] = sentOf("challenge");
+            expect(challenge, "the lie on the new chain is disputed").to.not.equal(undefined);
+            const call = challengeCall(challenge!);
+            expect(call.input).to.equal(ethers.hexlify(newInput));
+            expect(call.request.inputHash).to.equal(keccak256(newInput));
+            expect(call.request.exclusiveUntil).to.equal(BigInt(START + 31));
+        });
+
+        it("disputes with the struct the new chain announced when a reorg announces a served request again", async function () {
+            coordinator.allowance = MAX_BOND;
+            const input = mlpInput([1n, 2n, 3n, 4n]);
+            submitted(1n, input, 0, WRONG_OUTPUT);
+            await rounds();
+            const [first] = sentOf("challenge");
+            expect(store.getWatched("1")).to.include({ state: "challenging", txId: first!.txId });
+
+            // Re-announced in a later block: the same input, a new exclusiveUntil (block-timestamp based); the same
+            // submission. The pending challenge carries the old struct, which the chain no longer knows.
+            store.rewind(99);
+            block = 101;
+            submitted(1n, input, 0, WRONG_OUTPUT, LIAR, 0n, { exclusiveUntil: BigInt(START + 31) });
+            const w = store.getWatched("1")!;
+            expect(w.request.exclusiveUntil).to.equal(String(START + 31));
+            expect(w).to.include({ state: "unchecked", txId: null, bondWei: null });
+            await rounds();
+            const challenges = sentOf("challenge");
+            expect(challenges).to.have.length(2);
+            expect(challengeCall(challenges[1]!).request.exclusiveUntil).to.equal(BigInt(START + 31));
+            // The old challenge, turned into a no-op by the sender, no longer touches the row.
+            store.transaction(() => onChallengerTxDropped(ctx, store.getTx(first!.txId)!, "would revert now"));
+            expect(store.getWatched("1")).to.include({ state: "challenging", txId: challenges[1]!.txId });
+        });
+
+        it("does not apply a check to a submission a reorg replaced with another input while it ran", async function () {
+            const oldInput = mlpInput([1n, 2n, 3n, 4n]);
+            const newInput = mlpInput([4n, 3n, 2n, 1n]);
+            const truth = correctOf(oldInput);
+            let release: () => void = () => undefined;
+            const gate = new Promise<void>((resolve) => (release = resolve));
+            referenceOverride = async (input) => {
+                await gate;
+                const r = runVerifiable(reference, input);
+                return { resultCode: r.resultCode, output: r.output, outputHash: r.outputHash, inferenceMs: 1 };
+            };
+            submitted(1n, oldInput, 0, truth.output);
+            await role.tick(); // the check of the old submission starts and waits
+            expect(role.inflight()).to.equal(1);
+            referenceOverride = undefined;
+
+            store.rewind(99);
+            block = 100;
+            submitted(1n, newInput, 0, truth.output, LIAR, 0n, { exclusiveUntil: BigInt(START + 31) });
+            release();
+            await role.drain();
+            // Same operator, result code and output hash, but another input: the old verdict does not apply.
+            expect(store.getWatched("1")).to.include({ state: "unchecked", outcome: null });
+            coordinator.allowance = MAX_BOND;
+            await rounds();
+            expect(sentOf("challenge")).to.have.length(1);
+            expect(challengeCall(sentOf("challenge")[0]!).input).to.equal(ethers.hexlify(newInput));
+        });
+
+        it("revives a reorged challenge from what its transaction became meanwhile, never challenging for ever", async function () {
+            coordinator.allowance = MAX_BOND;
+            const request = submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            const [first] = storedOf("challenge");
+            const at = store.getWatched("1")!.blockNumber;
+
+            // The submission's block is reorged out; the sender turns the challenge into a no-op (it would revert
+            // on the shorter chain), and the no-op is mined. Its callbacks find the row done and leave it.
+            store.rewind(at - 1);
+            store.transaction(() => {
+                store.replaceTxPayload(first!.id, "noop", ME, "0x", 21_000n);
+                onChallengerTxDropped(ctx, first!, "would revert now");
+            });
+            store.setTxState(first!.id, "mined", { hash: "0x" + "01".repeat(32), block });
+            // The new chain has the very same submission: no challenge is pending any more, nor any bond at risk.
+            track([resubmitted(request, WRONG_OUTPUT, at + 1)]);
+            expect(store.getWatched("1")).to.include({ state: "wrong", txId: null, bondWei: null });
+            expect(store.bondsWei(["challenging", "challenged"])).to.equal(0n);
+            await rounds();
+            const second = storedOf("challenge")[0]!;
+            expect(sentOf("challenge").map((s) => s.txId)).to.deep.equal([first!.id, second.id]);
+
+            // Another reorg; this time the challenge is mined meanwhile (its receipt finds the row done).
+            store.rewind(at - 1);
+            store.transaction(() => {
+                store.setTxState(second.id, "mined", { hash: "0x" + "02".repeat(32), block });
+                onChallengerTxMined(ctx, second, challengeReceipt(request));
+            });
+            track([resubmitted(request, WRONG_OUTPUT, at + 2)]);
+            expect(store.getWatched("1")).to.include({ state: "challenged", txId: second.id });
+            track(disputeEvents(request, ME, true));
+            expect(store.getWatched("1")).to.include({ state: "done", outcome: "won" });
+        });
+
+        it("releases a challenge whose transaction ended without its callback reaching the row", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            const [first] = storedOf("challenge");
+            store.setTxState(first!.id, "dropped");
+            await rounds(1);
+            expect(logs.some((l) => /challenge no longer in flight/.test(String(l.msg)))).to.be.true;
+            expect(sentOf("challenge")).to.have.length(2);
+            expect(store.getWatched("1")).to.include({ state: "challenging", txId: sentOf("challenge")[1]!.txId });
+            expect(store.bondsWei(["challenging", "challenged"])).to.equal(BOND);
+        });
+
+        it("re-checks, in the new window, a result whose dispute by another challenger was rejected", async function () {
+            coordinator.tokenBalance = 0n; // our disputes wait for funds
+            coordinator.allowance = MAX_BOND;
+            const staleInput = mlpInput([1n, 2n, 3n, 4n]);
+            const stale = submitted(1n, staleInput, 0, WRONG_OUTPUT);
+            const still = submitted(2n, mlpInput([5n, 6n, 7n, 8n]), 0, WRONG_OUTPUT);
+            await rounds();
+            expect(store.getWatched("1")!.state).to.equal("wrong");
+            expect(store.getWatched("2")!.state).to.equal("wrong");
+            expect(coordinator.reexecutions).to.equal(2);
+
+            // Another challenger disputes both and loses both: the chain's resolver now answers the operator's
+            // result for the first (our verdict is stale), still not for the second. Both windows restart.
+            const referenceAnswer = coordinator.chainAnswer;
+            coordinator.chainAnswer = (input) =>
+                ethers.hexlify(input) === ethers.hexlify(staleInput) ? liarsAnswer() : referenceAnswer(input);
+            chainTime += 60;
+            track([...disputeEvents(stale, OTHER_CHALLENGER, false), ...disputeEvents(still, OTHER_CHALLENGER, false)]);
+            for (const id of ["1", "2"]) {
+                const w = store.getWatched(id)!;
+                expect(w.state, id).to.equal("suspect");
+                expect(w.request.challengeEndsAt, id).to.equal(String(chainTime + WINDOW));
+                expect(w.request.status, id).to.equal("2");
+            }
+            coordinator.tokenBalance = 1_000n;
+            await rounds();
+            expect(coordinator.reexecutions).to.equal(4);
+            expect(store.getWatched("1")).to.include({ state: "done", outcome: "reference_disagrees" });
+            const challenges = sentOf("challenge");
+            expect(challenges.map((c) => c.requestIds)).to.deep.equal([["2"]]);
+            expect(challengeCall(challenges[0]!).request.challengeEndsAt).to.equal(BigInt(chainTime + WINDOW));
         });
     });
 });

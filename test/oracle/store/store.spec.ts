@@ -297,6 +297,36 @@ describe("oracle/store/store", function () {
             expect(r.output).to.deep.equal(new Uint8Array([4]));
         });
 
+        it("addRequest starts over when a request finished on a chain a reorg replaced is announced again differently", function () {
+            const c = clock();
+            const store = open(":memory:", IDENTITY, c.now);
+            store.addRequest(request("1", 8));
+            store.finish("1", "served_by_other", "submitted by 0xother");
+            // Done requests are not marked reorged: the request stays as it was...
+            expect(store.rewind(7)).to.deep.equal([]);
+            expect(store.getRequest("1")!.outcome).to.equal("served_by_other");
+            // ...until the new chain announces it with another struct (new timestamps) and input: the old chain's
+            // struct and input are no use any more (a challenge or a submission built from them would revert).
+            const again = {
+                ...request("1", 9, 40),
+                request: { ...request("1", 9).request, deadline: 120 },
+                input: new Uint8Array([5, 6]),
+            };
+            c.ms = 9_000;
+            expect(store.addRequest(again)).to.equal(true);
+            const r = store.getRequest("1")!;
+            expect(r).to.include({ state: "pending", outcome: null, reason: null, blockNumber: 9, notBefore: 40 });
+            expect(r.blockHash).to.equal("0xhash9");
+            expect(r.request).to.deep.equal(again.request);
+            expect(r.input).to.deep.equal(new Uint8Array([5, 6]));
+            expect(r.seenAtMs).to.equal(9_000);
+
+            // The very same announcement seen again (a rescan) leaves a finished request as it is.
+            store.finish("1", "served_by_other", "submitted by 0xother");
+            expect(store.addRequest(again)).to.equal(false);
+            expect(store.getRequest("1")).to.include({ state: "done", outcome: "served_by_other" });
+        });
+
         it("saveResult stores the result of a pending request only", function () {
             const c = clock();
             const store = open(":memory:", IDENTITY, c.now);
@@ -417,6 +447,148 @@ describe("oracle/store/store", function () {
                 disputed: 0,
                 done: 1,
             });
+        });
+    });
+
+    describe("watched results", function () {
+        const OPERATOR = "0x" + "de".repeat(20);
+
+        /** Another operator's result as the tracker records it. */
+        function watched(id: string, blockNumber: number) {
+            return {
+                requestId: id,
+                modelId: "0x" + "77".repeat(32),
+                blockNumber,
+                request: { requestId: id, status: "2", challengeEndsAt: "5000" },
+                input: new Uint8Array([1, 2, 3]),
+                operator: OPERATOR,
+                resultCode: 0,
+                outputHash: "0x" + "0a".repeat(32),
+            };
+        }
+
+        /** A watched result with a challenge transaction (pending) linked to it, in `state`. */
+        function challenge(store: Store, id: string, nonce: number, state: "challenging" | "challenged"): number {
+            store.addWatched(watched(id, 8));
+            return store.transaction(() => {
+                const txId = store.addTx(
+                    { nonce, kind: "challenge", to: TO, data: "0x01", gasLimit: 1n, requestIds: [id] },
+                    attempt(`0xc${nonce}`),
+                    null,
+                );
+                store.updateWatched(id, state, { txId, bondWei: "100" });
+                return txId;
+            });
+        }
+
+        const MINED = { hash: "0xmined", block: 9 };
+        /** What happens to a challenge transaction while its result is reorged out, and what the row becomes. */
+        const cases: {
+            what: string;
+            from: "challenging" | "challenged";
+            tx: (store: Store, txId: number) => void;
+            want: "challenging" | "challenged" | "wrong";
+        }[] = [
+            { what: "still pending", from: "challenging", tx: () => undefined, want: "challenging" },
+            {
+                what: "mined",
+                from: "challenging",
+                tx: (s, id) => s.setTxState(id, "mined", MINED),
+                want: "challenged",
+            },
+            {
+                what: "reverted on chain",
+                from: "challenging",
+                tx: (s, id) => s.setTxState(id, "reverted", MINED),
+                want: "wrong",
+            },
+            { what: "dropped", from: "challenging", tx: (s, id) => s.setTxState(id, "dropped"), want: "wrong" },
+            {
+                what: "turned into a no-op and mined",
+                from: "challenging",
+                tx: (s, id) => {
+                    s.replaceTxPayload(id, "noop", TO, "0x", 21_000n);
+                    s.setTxState(id, "mined", MINED);
+                },
+                want: "wrong",
+            },
+            {
+                what: "mined, then reorged out with its block (pending again)",
+                from: "challenged",
+                tx: (s, id) => s.setTxState(id, "pending"),
+                want: "challenging",
+            },
+        ];
+
+        for (const { what, from, tx: happen, want } of cases) {
+            it(`addWatched revives a reorged ${from} result as ${want} when its challenge was ${what}`, function () {
+                const store = open(":memory:");
+                const txId = challenge(store, "1", 0, from);
+                if (from === "challenged") store.setTxState(txId, "mined", MINED);
+                store.rewind(7);
+                expect(store.getWatched("1")).to.include({ state: "done", outcome: "reorged" });
+                // Meanwhile the sender records what became of the transaction (its callbacks skip a done row).
+                happen(store, txId);
+                // The same submission on the new chain.
+                expect(store.addWatched(watched("1", 9))).to.equal(true);
+                const w = store.getWatched("1")!;
+                expect(w).to.include({ state: want, outcome: null, blockNumber: 9 });
+                if (want === "wrong") {
+                    expect(w).to.include({ txId: null, bondWei: null });
+                    expect(store.bondsWei(["challenging", "challenged"])).to.equal(0n);
+                } else {
+                    expect(w).to.include({ txId, bondWei: "100" });
+                }
+            });
+        }
+
+        it("reconcileChallenges releases challenges whose transaction is no longer what their state says", function () {
+            const store = open(":memory:");
+            const pending = challenge(store, "pending", 0, "challenging");
+            const dropped = challenge(store, "dropped", 1, "challenging");
+            const mined = challenge(store, "mined", 2, "challenged");
+            const noop = challenge(store, "noop", 3, "challenged");
+            const unseen = challenge(store, "unseen", 4, "challenging");
+            const resurrected = challenge(store, "resurrected", 5, "challenged");
+            store.setTxState(dropped, "dropped");
+            store.setTxState(mined, "mined", MINED);
+            store.replaceTxPayload(noop, "noop", TO, "0x", 21_000n);
+            store.setTxState(noop, "mined", MINED);
+            store.setTxState(unseen, "mined", MINED);
+            expect(store.bondsWei(["challenging", "challenged"])).to.equal(600n);
+
+            const changes = store.reconcileChallenges();
+            expect(changes).to.have.deep.members([
+                { requestId: "dropped", txId: dropped, from: "challenging", to: "wrong" },
+                { requestId: "noop", txId: noop, from: "challenged", to: "wrong" },
+                { requestId: "unseen", txId: unseen, from: "challenging", to: "challenged" },
+                { requestId: "resurrected", txId: resurrected, from: "challenged", to: "challenging" },
+            ]);
+            expect(store.getWatched("pending")).to.include({ state: "challenging", txId: pending, bondWei: "100" });
+            expect(store.getWatched("mined")).to.include({ state: "challenged", txId: mined, bondWei: "100" });
+            expect(store.getWatched("dropped")).to.include({ state: "wrong", txId: null, bondWei: null });
+            expect(store.getWatched("noop")).to.include({ state: "wrong", txId: null, bondWei: null });
+            expect(store.bondsWei(["challenging", "challenged"])).to.equal(400n);
+            expect(store.reconcileChallenges()).to.deep.equal([]);
+        });
+
+        it("reopenWatched takes up a result closed as window_closed again, with the new struct; other outcomes stay", function () {
+            const store = open(":memory:");
+            store.addWatched(watched("1", 8));
+            store.updateWatched("1", "wrong", { expectedCode: 0, expectedHash: "0x" + "0b".repeat(32) });
+            store.postponeWatched("1", "wrong", 50, "refused");
+            store.finishWatched("1", "window_closed", "too late");
+            const restarted = { requestId: "1", status: "2", challengeEndsAt: "9000" };
+            expect(store.reopenWatched("1", restarted)).to.equal(true);
+            const w = store.getWatched("1")!;
+            expect(w).to.include({ state: "unchecked", outcome: null, reason: null, attempts: 0, notBefore: 0 });
+            expect(w).to.include({ expectedCode: null, expectedHash: null, txId: null, bondWei: null });
+            expect(w.request).to.deep.equal(restarted);
+            // Open rows, and rows done for another reason, are left alone.
+            expect(store.reopenWatched("1", watched("1", 8).request)).to.equal(false);
+            store.finishWatched("1", "lost");
+            expect(store.reopenWatched("1", restarted)).to.equal(false);
+            expect(store.getWatched("1")).to.include({ state: "done", outcome: "lost" });
         });
     });
 
