@@ -160,7 +160,12 @@ describe("operator node under faults (end to end)", function () {
         }
         await hre.network.provider.send("evm_setAutomine", [true]);
         await hre.network.provider.send("evm_mine", []);
-        await waitFor("submission mined", () => node!.store.countByState().submitted === 1);
+        // The tracker can mark the request submitted (from the confirmed event) before the sender has read the
+        // receipt: wait for both.
+        await waitFor(
+            "submission mined",
+            () => node!.store.countByState().submitted === 1 && node!.store.getTx(tx!.id)?.state === "mined",
+        );
         const mined = node.store.getTx(tx!.id);
         expect(mined?.state).to.equal("mined");
         // A replacement, not the first version, was mined; and exactly one version landed.
