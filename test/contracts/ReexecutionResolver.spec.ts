@@ -3,7 +3,9 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { seededRandom } from "../../models/examples";
+import { MANIFEST_METADATA_KEY, parseManifest, readOnnxMetadata } from "../../oracle/src/models/manifest";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { graphModel } from "../oracle/verify/graphs";
 import { fundBond } from "../helpers/disputes";
 import { deployVerifiable, type VerifiableDeployment } from "../helpers/verifiable";
 import {
@@ -175,6 +177,34 @@ describe("ReexecutionResolver", function () {
                 .to.emit(resolverOf(d), "ResultReexecuted")
                 .withArgs(liar.request.requestId, d.modelId, true, ResultCode.INVALID_INPUT, ethers.keccak256("0x"));
             expect(await d.consumer.lastResultCode()).to.equal(ResultCode.INVALID_INPUT);
+        });
+
+        it("upholds the honest answer of a model with a Constant node (reference and executor agree)", async function () {
+            const onnx = graphModel({
+                inputs: [{ name: "x", type: "int8", shape: [1, 4] }],
+                outputs: [{ name: "y", type: "int32", shape: [1, 4] }],
+                nodes: [
+                    { opType: "Cast", inputs: ["x"], outputs: ["x32"], attributes: { to: { int: 6 } } },
+                    {
+                        opType: "Constant",
+                        inputs: [],
+                        outputs: ["c"],
+                        attributes: {
+                            value: { tensor: { name: "c", dims: [4], data: Int32Array.from([1, -2, 3, -4]) } },
+                        },
+                    },
+                    { opType: "Add", inputs: ["x32", "c"], outputs: ["y"] },
+                ],
+            });
+            const manifestJson = readOnnxMetadata(onnx).get(MANIFEST_METADATA_KEY)!;
+            const d = await deployVerifiable({ onnx, manifestJson, manifest: parseManifest(manifestJson) });
+            const correct = d.canonical(INPUT);
+            expect(correct.resultCode).to.equal(ResultCode.OK);
+            const { request, operator } = await answered(d, INPUT, correct.output);
+            const { tx } = await challenge(d, request, INPUT);
+            await expect(tx)
+                .to.emit(d.coordinator, "DisputeResolved")
+                .withArgs(request.requestId, false, await d.challenger.getAddress(), await operator.getAddress(), 0, 0);
         });
 
         it("refuses evidence that is not the request's input, taking no bond (ReexecutionInputMismatch)", async function () {

@@ -44,7 +44,9 @@ export type AttributeValue =
     | { float: number }
     | { string: string }
     | { ints: readonly number[] }
-    | { floats: readonly number[] };
+    | { floats: readonly number[] }
+    /** A tensor attribute (e.g. a Constant node's `value`). */
+    | { tensor: InitializerSpec };
 
 /** One node: `opType` from `domain` (default ai.onnx) reading `inputs` and writing `outputs`. */
 export interface NodeSpec {
@@ -149,6 +151,7 @@ function attributeProto(name: string, value: AttributeValue): onnx.IAttributePro
     if ("float" in value) return { name, type: Type.FLOAT, f: value.float };
     if ("string" in value) return { name, type: Type.STRING, s: new TextEncoder().encode(value.string) };
     if ("ints" in value) return { name, type: Type.INTS, ints: value.ints.map((v) => checkInt(name, v)) };
+    if ("tensor" in value) return { name, type: Type.TENSOR, t: tensorProto(value.tensor) };
     return { name, type: Type.FLOATS, floats: [...value.floats] };
 }
 

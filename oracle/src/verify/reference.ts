@@ -10,7 +10,8 @@
  * to the target width, e.g. Cast(int32 300 → uint8) = 44, Cast(int32 200 → int8) = -56.
  *
  * Operators (ai.onnx, opset 13+ semantics): MatMulInteger, Add, Sub, Mul, Div, Relu, Clip (min/max as inputs),
- * Max, Min, ArgMax, Reshape, Flatten, Cast, Gather. Anything else is `UNSUPPORTED_OP`.
+ * Max, Min, ArgMax, Reshape, Flatten, Cast, Gather, and Constant (its `value` tensor). Anything else is
+ * `UNSUPPORTED_OP`.
  *
  * Where onnxruntime 1.30 (CPU) accepts less than the ONNX spec, the interpreter follows onnxruntime, since the
  * node runs it: MatMulInteger takes only a scalar a_zero_point, and a per-column b_zero_point of a batched B must
@@ -627,6 +628,14 @@ function evalNode(
         }
         case "Gather":
             return gather(need(0), need(1), intAttr(attrs, "axis", 0));
+        case "Constant": {
+            // Only the `value` form (a tensor attribute); sparse_value and value_* lists are outside the subset.
+            const value = attrs.get("value")?.t;
+            if (!value || attrs.size !== 1) {
+                throw new ReferenceExecutionError("UNSUPPORTED_INPUT", "Constant: only a `value` tensor is supported");
+            }
+            return tensorFromProto(value);
+        }
         default:
             throw new ReferenceExecutionError(
                 "UNSUPPORTED_OP",

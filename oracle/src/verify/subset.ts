@@ -123,6 +123,7 @@ const SUBSET_DTYPES: readonly IntDType[] = ["int8", "uint8", "int32", "int64"];
 /** Largest dims and counts the on-chain program format can encode. */
 const MAX_DIM = 0xffff_ffff;
 const MAX_RANK = 8;
+const MAX_ELEMENTS = 2 ** 24;
 
 type Where = { node: string; op: string };
 
@@ -182,6 +183,7 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
             fail("UNSUPPORTED_DTYPE", `${where} is ${spec.onnxType}; the subset takes int8, uint8, int32, int64`);
         }
         const dtype = spec.dtype as IntDType;
+        checkEncodable(spec.shape, where);
         const range = dtypeRange(dtype);
         const [lo, hi] = spec.range ?? [range.min, range.max];
         const facts = rangeFacts(spec.name, dtype, spec.shape, lo, hi);
@@ -229,7 +231,7 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
             return a === undefined || a.i === undefined || a.i === null ? fallback : Number(toBigInt(a.i));
         };
         const analysed = analyseNode(opType as SubsetOp, ins, intAttr, outName, where);
-        if (analysed.output.shape.length > MAX_RANK) fail("TOO_LARGE", `rank above ${MAX_RANK}`, where);
+        checkEncodable(analysed.output.shape, `"${outName}"`, where);
         checkFits(analysed.output, where);
         values.set(outName, analysed.output);
         nodes.push({
@@ -269,10 +271,27 @@ function initializerTensor(proto: onnx.ITensorProto, what: string): IntTensor {
     if (dtype === undefined) {
         fail("UNSUPPORTED_DTYPE", `${what}: element type ${proto.dataType} is not int8, uint8, int32 or int64`);
     }
+    let t: IntTensor;
     try {
-        return tensorFromProto(proto);
+        t = tensorFromProto(proto);
     } catch (err) {
         throw new SubsetError("INVALID_NODE", `${what}: ${(err as Error).message}`);
+    }
+    checkEncodable(t.shape, what);
+    return t;
+}
+
+/**
+ * Throws TOO_LARGE unless the program format (and the executor) can hold a tensor of `shape`: rank at most 8,
+ * every dim from 1 to 2^32 - 1, at most 2^24 elements. Every value the program encodes passes this, so a
+ * compiled program is never one the executor rejects.
+ */
+function checkEncodable(shape: readonly number[], what: string, where?: Where): void {
+    if (shape.length > MAX_RANK) fail("TOO_LARGE", `${what}: rank ${shape.length} is above ${MAX_RANK}`, where);
+    const bad = shape.findIndex((d) => d < 1 || d > MAX_DIM);
+    if (bad >= 0) fail("TOO_LARGE", `${what}: dim ${bad} is ${shape[bad]}, outside [1, ${MAX_DIM}]`, where);
+    if (numel(shape) > MAX_ELEMENTS) {
+        fail("TOO_LARGE", `${what}: ${numel(shape)} elements, the program format holds ${MAX_ELEMENTS}`, where);
     }
 }
 

@@ -4,6 +4,8 @@ import { integerMlpModel } from "../../../models/examples";
 import { type InitializerSpec } from "../../../oracle/src/models/onnxGraph";
 import { runGraph, type IntTensor } from "../../../oracle/src/verify/reference";
 import { analyseModel, SubsetError } from "../../../oracle/src/verify/subset";
+import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/execute";
+import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
 import { graphModel } from "./graphs";
 
 function subsetError(fn: () => unknown): SubsetError {
@@ -194,6 +196,52 @@ describe("verify/subset (analyseModel)", function () {
             expect(err.message).to.match(message);
         });
     }
+
+    it("folds a Constant node into a value the reference evaluates too (runVerifiable answers OK)", function () {
+        const model = graphModel({
+            inputs: [{ name: "x", type: "int32", shape: [2], range: [-100, 100] }],
+            outputs: [{ name: "y", type: "int32", shape: [2] }],
+            nodes: [
+                {
+                    opType: "Constant",
+                    inputs: [],
+                    outputs: ["c"],
+                    attributes: { value: { tensor: i32("c", [2], [11, -22]) } },
+                },
+                { opType: "Add", inputs: ["x", "c"], outputs: ["y"] },
+            ],
+        });
+        expect(analyseModel(model).outputs[0]!.hi).to.deep.equal([111n, 78n]);
+        const result = runVerifiable(
+            loadVerifiableModel(model),
+            encodeTensors([{ dtype: DType.INT32, shape: [2], data: [1n, 2n] }]),
+        );
+        expect(result.resultCode).to.equal(0);
+        expect(result.output).to.deep.equal(encodeTensors([{ dtype: DType.INT32, shape: [2], data: [12n, -20n] }]));
+    });
+
+    it("rejects constants the program format cannot hold: rank above 8, an empty dim (TOO_LARGE)", function () {
+        const gather = (dims: number[]) =>
+            graphModel({
+                inputs: [{ name: "i", type: "int64", shape: [], range: [0, 1] }],
+                outputs: [{ name: "y", type: "int32", shape: dims.slice(1) }],
+                initializers: [i32("t", dims, new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(1))],
+                nodes: [{ opType: "Gather", inputs: ["t", "i"], outputs: ["y"] }],
+            });
+        const rank9 = subsetError(() => analyseModel(gather([2, 1, 1, 1, 1, 1, 1, 1, 3])));
+        expect(rank9.code).to.equal("TOO_LARGE");
+        expect(rank9.message).to.match(/initializer t: rank 9 is above 8/);
+        const empty = graphModel({
+            inputs: [{ name: "x", type: "int32", shape: [2] }],
+            outputs: [{ name: "y", type: "int32", shape: [2] }],
+            initializers: [i32("c", [0], [])],
+            nodes: [
+                { opType: "Relu", inputs: ["x"], outputs: ["y"] },
+                { opType: "Add", inputs: ["x", "c"], outputs: ["dead"] },
+            ],
+        });
+        expect(subsetError(() => analyseModel(empty)).message).to.match(/initializer c: dim 0 is 0/);
+    });
 
     it("uses the declared range: x * x passes for |x| <= 46340 and fails over the whole int32", function () {
         const square = (range?: [number, number]) =>
