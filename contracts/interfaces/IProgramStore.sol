@@ -31,6 +31,13 @@ interface IProgramStore {
     /// @notice A pointer given to `register` has code but was not written by this store's `writeChunk`.
     /// @param pointer The pointer.
     error ProgramStoreUnknownChunk(address pointer);
+    /// @notice The chunk list is not the canonical split of its program: every chunk but the last must hold
+    /// exactly `maxChunkSize()` bytes and the last at least one (so nobody can register a program first as
+    /// thousands of tiny chunks and make every dispute that loads it pay for them).
+    /// @param index The chunk's position in the list.
+    /// @param have Its data size.
+    /// @param want The size it must have (for the last chunk: the minimum, 1).
+    error ProgramStoreNonCanonicalChunk(uint256 index, uint256 have, uint256 want);
     /// @notice No program is registered under this hash.
     /// @param programHash The hash asked for.
     error ProgramStoreUnknownProgram(bytes32 programHash);

@@ -73,7 +73,13 @@ contract ProgramStore is IProgramStore {
             uint256 codeSize = pointer.code.length;
             if (codeSize == 0) revert ProgramStoreEmptyChunk(pointer);
             if (!_written[pointer]) revert ProgramStoreUnknownChunk(pointer);
-            size += codeSize - 1;
+            uint256 dataSize = codeSize - 1;
+            if (i + 1 < count) {
+                if (dataSize != _MAX_CHUNK_SIZE) revert ProgramStoreNonCanonicalChunk(i, dataSize, _MAX_CHUNK_SIZE);
+            } else if (dataSize == 0) {
+                revert ProgramStoreNonCanonicalChunk(i, 0, 1);
+            }
+            size += dataSize;
         }
         // Safe: concatenates the chunks' data (each chunk's code after its STOP byte) into scratch memory at the
         // free memory pointer and hashes it; nothing there is used afterwards, so the pointer is not moved.

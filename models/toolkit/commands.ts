@@ -92,8 +92,9 @@ export function formatCheckReport(r: CheckReport): string {
             (v) => `  output ${v.name}: ${v.dtype} [${v.shape.join(", ")}] within [${v.range.join(", ")}]`,
         ),
         `  program:      ${r.programBytes} bytes, ${r.gas.chunks} chunk(s), hash ${r.programHash}`,
-        `  re-execution: ~${r.gas.total} gas (execute ~${r.gas.execute}, load ~${r.gas.load}); ${
-            r.gas.fitsInBlock ? "fits" : "does NOT fit"
+        `  re-execution: ~${r.gas.total} gas (execute ~${r.gas.execute}, load ~${r.gas.load})`,
+        `  dispute:      at most ~${r.gas.disputeGas} gas with margin and a 2.5M-gas callback: ${
+            r.gas.fitsInBlock ? "fits" : "does NOT fit (do not register it as REEXECUTION)"
         } in a ${r.gas.blockGasLimit}-gas block`,
         `  onnxHash:     ${r.onnxHash}`,
         `  manifestHash: ${r.manifestHash}`,

@@ -34,6 +34,17 @@ export const GAS_COSTS = {
     perChunk: 2_600,
 } as const;
 
+/** Margin on the estimate when deciding whether a dispute fits: the estimate is held to 20% of measured gas. */
+export const ESTIMATE_MARGIN = 1.2;
+/** What a dispute transaction costs besides the re-execution: intrinsic gas, the request struct and the input
+ * as calldata, the bond transfer, the slash and the coordinator's bookkeeping (a generous bound). */
+export const DISPUTE_OVERHEAD_GAS = 300_000;
+/**
+ * The consumer callback a dispute delivers, at the deployment default `maxCallbackGasLimit` (2.5M), with the
+ * coordinator's 63/64 check and its 5,000-gas reserve.
+ */
+export const CALLBACK_BUDGET_GAS = Math.ceil((2_500_000 * 64) / 63) + 5_000;
+
 export interface GasEstimate {
     /** Executing the program (IntegerExecutor.execute). */
     readonly execute: number;
@@ -41,9 +52,16 @@ export interface GasEstimate {
     readonly load: number;
     /** execute + load. */
     readonly total: number;
+    /**
+     * A bound on the whole dispute transaction: total × ESTIMATE_MARGIN + DISPUTE_OVERHEAD_GAS +
+     * CALLBACK_BUDGET_GAS. A model whose dispute might not fit in a block must not be registered as REEXECUTION:
+     * its results could not be disputed.
+     */
+    readonly disputeGas: number;
     /** ProgramStore chunks the program needs. */
     readonly chunks: number;
     readonly blockGasLimit: number;
+    /** disputeGas ≤ blockGasLimit. */
     readonly fitsInBlock: boolean;
 }
 
@@ -62,12 +80,14 @@ export function estimateReexecution(compiled: CompiledProgram): GasEstimate {
     const words = Math.ceil(program.length / 32);
     const load = Math.round(c.loadBase + chunks * c.perChunk + 12 * words + (words * words) / 512);
     const total = execute + load;
+    const disputeGas = Math.round(total * ESTIMATE_MARGIN) + DISPUTE_OVERHEAD_GAS + CALLBACK_BUDGET_GAS;
     return {
         execute,
         load,
         total,
+        disputeGas,
         chunks,
         blockGasLimit: BLOCK_GAS_LIMIT,
-        fitsInBlock: total <= BLOCK_GAS_LIMIT,
+        fitsInBlock: disputeGas <= BLOCK_GAS_LIMIT,
     };
 }

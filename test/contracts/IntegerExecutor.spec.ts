@@ -1150,16 +1150,32 @@ describe("IntegerExecutor", function () {
             expect(await store.load(programHash)).to.equal(ethers.hexlify(program));
         });
 
-        it("is idempotent: the same bytes, under any chunking, keep their first registration", async function () {
+        it("is idempotent: the same bytes, chunked again, keep their first registration", async function () {
             const { store } = await loadFixture(deploy);
             const { program, programHash } = big();
             const first = await writeChunks(store, program);
             await store.register(first);
             await expect(store.register(first)).not.to.emit(store, "ProgramRegistered");
-            const second = await writeChunks(store, program, 10_000);
+            const second = await writeChunks(store, program);
             expect(await store.register.staticCall(second)).to.equal(programHash);
             await expect(store.register(second)).not.to.emit(store, "ProgramRegistered");
             expect(await store.chunksOf(programHash)).to.deep.equal(first);
+        });
+
+        it("takes only the canonical split: full chunks then one non-empty last (ProgramStoreNonCanonicalChunk)", async function () {
+            const { store } = await loadFixture(deploy);
+            const { program } = big();
+            // Smaller chunks than the maximum would let a griefer register a program as thousands of chunks first.
+            const small = await writeChunks(store, program, 10_000);
+            await expect(store.register(small))
+                .to.be.revertedWithCustomError(store, "ProgramStoreNonCanonicalChunk")
+                .withArgs(0, 10_000, MAX_CHUNK);
+            const empty = await store.writeChunk.staticCall("0x");
+            await store.writeChunk("0x");
+            const full = await writeChunks(store, program.slice(0, MAX_CHUNK));
+            await expect(store.register([...full, empty]))
+                .to.be.revertedWithCustomError(store, "ProgramStoreNonCanonicalChunk")
+                .withArgs(1, 0, 1);
         });
 
         it("reverts on no chunks, a pointer without code and a contract it did not write", async function () {

@@ -3,7 +3,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { integerMlpModel, seededRandom, type ExampleModel } from "../../models/examples";
-import { estimateReexecution } from "../../models/toolkit/gas";
+import {
+    CALLBACK_BUDGET_GAS,
+    DISPUTE_OVERHEAD_GAS,
+    ESTIMATE_MARGIN,
+    estimateReexecution,
+} from "../../models/toolkit/gas";
 import { parseManifest } from "../../oracle/src/models/manifest";
 import { compileModel } from "../../oracle/src/verify/program";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
@@ -53,5 +58,18 @@ describe("models/toolkit/gas (estimateReexecution)", function () {
         const compiled = compileModel(irisModel().onnx);
         expect(readme).to.contain(`\`${compiled.programHash}\``);
         expect(readme).to.contain(`${compiled.program.length} bytes`);
+    });
+
+    it("says a model whose dispute might not fit in a block does not fit (margin, overhead, callback included)", function () {
+        const small = compileModel(integerMlpModel({ widths: [4, 8, 3] }).onnx);
+        const fits = estimateReexecution(small);
+        expect(fits.fitsInBlock).to.equal(true);
+        expect(fits.disputeGas).to.equal(
+            Math.round(fits.total * ESTIMATE_MARGIN) + DISPUTE_OVERHEAD_GAS + CALLBACK_BUDGET_GAS,
+        );
+        // The same ops with a 4 MB program: loading it alone (memory grows with its square) overflows the block.
+        const huge = estimateReexecution({ ...small, program: new Uint8Array(4_000_000) });
+        expect(huge.chunks).to.equal(Math.ceil(4_000_000 / 24_575));
+        expect(huge.fitsInBlock).to.equal(false);
     });
 });
