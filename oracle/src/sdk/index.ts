@@ -1,0 +1,54 @@
+/**
+ * The Verity TypeScript SDK: one entry point for consumers and tools.
+ *
+ * ```ts
+ * import { createVerityClient, DType } from "./oracle/src/sdk";
+ * const verity = createVerityClient({ coordinator, runner: wallet });
+ * const { requestId } = await verity.requestInference(modelId, [{ dtype: DType.INT8, shape: [1, 4], data }], {
+ *     deposit: true,
+ * });
+ * const result = await verity.waitForResult(requestId, { timeoutMs: 15 * 60_000 });
+ * ```
+ */
+export {
+    createVerityClient,
+    inputBytes,
+    type InferenceInput,
+    type RequestOptions,
+    type SentRequest,
+    type VerityClient,
+    type WaitOptions,
+} from "./client";
+export {
+    buildAttestation,
+    type Attestation,
+    type AttestationVerification,
+    type ChainCheck,
+    type OperatorStake,
+} from "./attestations";
+export { VerificationMode, type ContextOptions } from "./context";
+export { VeritySdkError, formatRevert, type SdkErrorCode } from "./errors";
+export type { RequestEvent, RequestState, SettledResult, SettledStatus } from "./requests";
+export { ATTESTATION_TYPES, decodeRevert, type DecodedRevert } from "../chain/coordinator";
+export { RequestStatus, type Request } from "../chain/requestEvents";
+export { ResultCode } from "../models/resultCodes";
+
+// Tensors: the canonical encoding shared with contracts/libraries/Tensors.sol.
+export {
+    DType,
+    TensorCodecError,
+    decodeTensors,
+    decodeTensorsTyped,
+    encodeTensors,
+    encodeTensorsTyped,
+    hashTensors,
+    tensorListHash,
+    type Tensor,
+    type TypedTensor,
+} from "../models/tensorCodec";
+// Fixed point: the I/O spec's decimal scale (floats <-> integers, round half to even).
+export { FixedPointError, fixedToFloat32, float32ToFixed } from "../models/fixedPoint";
+export { fixedBytesToFloat32, float32ArrayToFixed } from "../models/fixedPointArrays";
+
+// TypeChain: every contract type and factory, e.g. `contracts.InferenceCoordinator__factory`.
+export * as contracts from "../../../typechain-types";
