@@ -1,0 +1,257 @@
+/**
+ * The demo's chain and deployment: the in-process Hardhat network served over HTTP (for the nodes), the protocol
+ * deployed with the Ignition module around a test stake token, the Iris model registered as REEXECUTION (its
+ * program stored in the ProgramStore) and a float model as QUORUM, two operators staked, a challenger funded and
+ * an example consumer with a prepaid balance.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import hre, { ethers } from "hardhat";
+import { HDNodeWallet, Wallet, keccak256, type Signer } from "ethers";
+import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import VerityModule from "../deploy/modules/Verity";
+import { parseConfig } from "../oracle/src/config/load";
+import type { Config } from "../oracle/src/config/schema";
+import { compileModel } from "../oracle/src/verify/program";
+import { loadVerifiableModel, type VerifiableModel } from "../oracle/src/verify/execute";
+import { multiIOFloatModel } from "../models/examples";
+import type {
+    InferenceCoordinator,
+    MockERC20,
+    ModelRegistry,
+    ProgramStore,
+    RecordingConsumer,
+    Staking,
+} from "../typechain-types";
+
+/** Hardhat's default accounts come from this mnemonic; the in-process nodes need the private keys. */
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+export const TOKEN = 10n ** 18n;
+/** RequestOptions.maxFeeWei that accepts any fee. */
+export const NO_FEE_LIMIT = 2n ** 96n - 1n;
+/** VerificationMode in IModelRegistry. */
+export const Mode = { REEXECUTION: 0, BISECTION: 1, QUORUM: 2 } as const;
+
+/** Demo parameters: short windows so that a run takes a minute or two. */
+export const DEMO = {
+    challengeWindowSeconds: 8,
+    feeWei: TOKEN / 100n,
+    collateralWei: 5n * TOKEN,
+    operatorStakeWei: 100n * TOKEN,
+    challengerFundsWei: 10n * TOKEN,
+    consumerDepositWei: 100n * TOKEN,
+    callbackGasLimit: 300_000,
+    protocolFeeBps: 500,
+} as const;
+
+/** The private-key wallet of Hardhat account `index`. */
+export function hardhatWallet(index: number): Wallet {
+    const node = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
+    return new Wallet(node.privateKey);
+}
+
+/** Serves the in-process Hardhat network on 127.0.0.1, on a random port. */
+export async function startRpcServer(): Promise<{ url: string; close(): Promise<void> }> {
+    const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: hre.network.provider });
+    const { address, port } = await server.listen();
+    return { url: `http://${address}:${port}`, close: () => server.close() };
+}
+
+export interface DemoModel {
+    modelId: string;
+    name: string;
+    mode: number;
+    path: string;
+}
+
+export interface DemoDeployment {
+    token: MockERC20;
+    programStore: ProgramStore;
+    registry: ModelRegistry;
+    staking: Staking;
+    coordinator: InferenceCoordinator;
+    consumer: RecordingConsumer;
+    admin: Signer;
+    treasury: string;
+    /** The liar's signer (Hardhat account 4): the adversary script sends its transactions in-process. */
+    liar: Signer;
+    honestWallet: Wallet;
+    liarAddress: string;
+    challengerWallet: Wallet;
+    iris: DemoModel & { reference: VerifiableModel; programHash: string };
+    float: DemoModel;
+    dir: string;
+    startBlock: number;
+}
+
+/** Writes `program` into the store in chunks and registers it; returns its hash. */
+async function storeProgram(store: ProgramStore, program: Uint8Array): Promise<string> {
+    const max = Number(await store.maxChunkSize());
+    const pointers: string[] = [];
+    for (let at = 0; at < program.length; at += max) {
+        const receipt = await (await store.writeChunk(program.slice(at, at + max))).wait();
+        const written = receipt?.logs
+            .map((log) => store.interface.parseLog(log))
+            .find((event) => event?.name === "ProgramChunkWritten");
+        if (written === undefined || written === null) throw new Error("no ProgramChunkWritten event");
+        pointers.push(String(written.args.pointer));
+    }
+    await (await store.register(pointers)).wait();
+    return keccak256(program);
+}
+
+async function stakeFor(d: { token: MockERC20; staking: Staking }, op: Signer, modelIds: string[]): Promise<void> {
+    await (await d.token.mint(await op.getAddress(), DEMO.operatorStakeWei)).wait();
+    await (await d.token.connect(op).approve(await d.staking.getAddress(), DEMO.operatorStakeWei)).wait();
+    await (await d.staking.connect(op).stake(DEMO.operatorStakeWei)).wait();
+    for (const modelId of modelIds) await (await d.staking.connect(op).registerForModel(modelId)).wait();
+}
+
+/** Deploys and sets up everything the demo runs on. */
+export async function deployDemo(): Promise<DemoDeployment> {
+    const startBlock = (await ethers.provider.getBlockNumber()) + 1;
+    const [admin, treasury, publisher, honest, liar, , challenger] = await ethers.getSigners();
+    if (!admin || !treasury || !publisher || !honest || !liar || !challenger) {
+        throw new Error("the hardhat network needs at least 7 accounts");
+    }
+    const honestWallet = hardhatWallet(3);
+    const challengerWallet = hardhatWallet(6);
+    if (honestWallet.address !== (await honest.getAddress())) throw new Error("unexpected Hardhat accounts");
+
+    // The protocol, through the same Ignition module as a real deployment; a test token stands in for the stake.
+    const token = await ethers.deployContract("MockERC20", ["Verity Test Token", "VTT"]);
+    const deployed = await hre.ignition.deploy(VerityModule, {
+        parameters: {
+            Verity: {
+                stakeToken: await token.getAddress(),
+                treasury: await treasury.getAddress(),
+                minChallengeWindowSeconds: 1,
+                protocolFeeBps: DEMO.protocolFeeBps,
+            },
+        },
+    });
+    const registry = await ethers.getContractAt("ModelRegistry", await deployed.registry.getAddress());
+    const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
+    const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
+    const programStore = await ethers.getContractAt("ProgramStore", await deployed.programStore.getAddress());
+    // The QUORUM dispute path is not built yet; the coordinator refuses requests for a mode without a resolver,
+    // so the float model's mode gets a stand-in (no float result is disputed in the demo).
+    const quorumStandIn = await ethers.deployContract("TestResolver", [await coordinator.getAddress()]);
+    await (await coordinator.setResolver(Mode.QUORUM, await quorumStandIn.getAddress())).wait();
+
+    const dir = mkdtempSync(join(tmpdir(), "verity-demo-"));
+
+    // Iris: the verifiable example model, its on-chain program stored first.
+    const irisPath = resolve(__dirname, "../models/iris/iris.onnx");
+    const irisOnnx = new Uint8Array(readFileSync(irisPath));
+    const irisManifest = readFileSync(resolve(__dirname, "../models/iris/iris.manifest.json"), "utf8");
+    const compiled = compileModel(irisOnnx);
+    const programHash = await storeProgram(programStore, compiled.program);
+    const register = async (
+        salt: string,
+        onnx: Uint8Array,
+        manifestJson: string,
+        mode: number,
+        path: string,
+        program: string,
+    ): Promise<string> => {
+        await (
+            await registry.connect(publisher).registerModel(ethers.id(salt), {
+                onnxHash: keccak256(onnx),
+                manifestHash: keccak256(Buffer.from(manifestJson, "utf8")),
+                programHash: program,
+                uri: path,
+                mode,
+                feeWei: DEMO.feeWei,
+                collateralWei: DEMO.collateralWei,
+                challengeWindowSeconds: DEMO.challengeWindowSeconds,
+            })
+        ).wait();
+        return registry.computeModelId(await publisher.getAddress(), ethers.id(salt));
+    };
+    const irisId = await register("demo-iris", irisOnnx, irisManifest, Mode.REEXECUTION, irisPath, programHash);
+
+    // The float model (QUORUM, served by the same optimistic flow), written where the node fetches it.
+    const floatModel = multiIOFloatModel();
+    const floatPath = join(dir, "multi-io-float.onnx");
+    writeFileSync(floatPath, floatModel.onnx);
+    const floatId = await register(
+        "demo-float",
+        floatModel.onnx,
+        floatModel.manifestJson,
+        Mode.QUORUM,
+        floatPath,
+        ethers.ZeroHash,
+    );
+
+    // Operators: the honest one serves both models; the liar only the verifiable one.
+    await stakeFor({ token, staking }, honest, [irisId, floatId]);
+    await stakeFor({ token, staking }, liar, [irisId]);
+    await (await token.mint(challengerWallet.address, DEMO.challengerFundsWei)).wait();
+
+    // The example consumer, with a prepaid balance.
+    const consumer = await ethers.deployContract("RecordingConsumer", [await coordinator.getAddress()]);
+    await (await token.mint(await admin.getAddress(), DEMO.consumerDepositWei)).wait();
+    await (await token.approve(await coordinator.getAddress(), DEMO.consumerDepositWei)).wait();
+    await (await coordinator.deposit(await consumer.getAddress(), DEMO.consumerDepositWei)).wait();
+
+    return {
+        token,
+        programStore,
+        registry,
+        staking,
+        coordinator,
+        consumer,
+        admin,
+        treasury: await treasury.getAddress(),
+        liar,
+        honestWallet,
+        liarAddress: await liar.getAddress(),
+        challengerWallet,
+        iris: {
+            modelId: irisId,
+            name: "iris",
+            mode: Mode.REEXECUTION,
+            path: irisPath,
+            reference: loadVerifiableModel(irisOnnx),
+            programHash,
+        },
+        float: { modelId: floatId, name: "float", mode: Mode.QUORUM, path: floatPath },
+        dir,
+        startBlock,
+    };
+}
+
+/** A validated node config for the deployment (fast polling, no confirmations: a local chain). */
+export async function demoNodeConfig(
+    d: DemoDeployment,
+    rpcUrl: string,
+    name: string,
+    modelIds: string[],
+    extra: Record<string, unknown> = {},
+): Promise<Config> {
+    const { chainId } = await ethers.provider.getNetwork();
+    return parseConfig(
+        {
+            chain: {
+                rpcUrl,
+                chainId: Number(chainId),
+                coordinator: await d.coordinator.getAddress(),
+                confirmations: 0,
+                pollIntervalMs: 100,
+            },
+            key: { source: "env" },
+            models: modelIds.map((modelId) => ({ modelId })),
+            storage: { dataDir: mkdtempSync(join(d.dir, `${name}-`)) },
+            inference: { concurrency: 2 },
+            batching: { enabled: false },
+            transactions: { stuckAfterMs: 60_000 },
+            server: { port: 0 },
+            log: { level: "error" },
+            ...extra,
+        },
+        {},
+    );
+}
