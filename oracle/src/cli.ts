@@ -1,7 +1,9 @@
 /**
  * `verity` command line. `verity node --config verity.config.json` runs an operator node until SIGINT/SIGTERM;
  * `verity config check --config ...` validates a config file and prints the result with defaults applied;
- * `verity model build|check|compile` are the model publisher's toolkit (models/toolkit/commands.ts).
+ * `verity model build|check|compile` are the model publisher's toolkit (models/toolkit/commands.ts);
+ * `verity deploy`, `verity model hash|register`, `verity operator ...`, `verity request` and `verity inspect` talk to
+ * a deployment (oracle/src/commands/; reference and exit codes in docs/cli.md).
  */
 import { Command } from "commander";
 
@@ -10,8 +12,21 @@ const toolkit = () => import("../../models/toolkit/commands");
 import { loadConfig } from "./config/load";
 import { describeError } from "./internal/errors";
 import { startNode, SHUTDOWN_GRACE_MS } from "./node";
+import { CliError, type ChainOptions } from "./commands/context";
 
-/** Exit codes: 0 clean stop, 1 bad config or start-up failure, 2 forced stop. */
+/** The chain-facing commands, loaded on use (they pull in the TypeChain factories). */
+const commands = {
+    deploy: () => import("./commands/deploy"),
+    model: () => import("./commands/model"),
+    operator: () => import("./commands/operator"),
+    request: () => import("./commands/request"),
+};
+
+/**
+ * Exit codes: 0 success / clean stop, 1 bad input, config or start-up failure, 2 forced stop (node); the
+ * chain-facing commands add 3 chain unreachable, 4 refused by the chain, 5 timed out, 6 deployment does not verify
+ * (EXIT in commands/context.ts).
+ */
 export const EXIT_FAILURE = 1;
 export const EXIT_FORCED = 2;
 /** Time allowed for closing things after in-flight work is done. */
@@ -19,7 +34,26 @@ const SHUTDOWN_MARGIN_MS = 5_000;
 
 function fail(error: unknown): never {
     process.stderr.write(`error: ${describeError(error).message}\n`);
-    process.exit(EXIT_FAILURE);
+    process.exit(error instanceof CliError ? error.exitCode : EXIT_FAILURE);
+}
+
+/** Adds the options every chain-facing command shares. */
+function chainCommand(cmd: Command): Command {
+    return cmd
+        .option("--rpc-url <url>", "JSON-RPC endpoint (default: $VERITY_RPC_URL)")
+        .option("--deployment <file>", "deployment manifest (default: deployments/<chainId>.json)")
+        .option("--json", "print the result as JSON");
+}
+
+/** Runs a command's action; every failure is one line on stderr and its exit code. */
+function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+    return async (...args: A) => {
+        try {
+            await action(...args);
+        } catch (error) {
+            fail(error);
+        }
+    };
 }
 
 export function buildProgram(): Command {
@@ -133,6 +167,98 @@ export function buildProgram(): Command {
                 fail(error);
             }
         });
+    modelCommand
+        .command("hash")
+        .description("the hashes a registration commits to: onnxHash, manifestHash, programHash")
+        .argument("<onnx>", "the model file (manifest embedded)")
+        .option("--json", "print the report as JSON")
+        .action(run(async (file: string, opts: { json?: boolean }) => (await commands.model()).modelHash(file, opts)));
+    chainCommand(
+        modelCommand
+            .command("register")
+            .description("store the model's program (REEXECUTION) and register the model; prints its id")
+            .argument("<onnx>", "the model file (manifest embedded)")
+            .requiredOption("--uri <uri>", "where operators fetch the model (path, file://, http(s)://)")
+            .requiredOption("--mode <mode>", "verification mode: reexecution or quorum")
+            .requiredOption("--fee <amount>", "fee per request, in tokens (e.g. 0.01) or wei (e.g. 1000wei)")
+            .requiredOption("--collateral <amount>", "collateral locked per request, in tokens or wei")
+            .requiredOption("--window <seconds>", "challenge window in seconds")
+            .option("--salt <salt>", "0x bytes32 or any text (hashed); default: the onnxHash"),
+    ).action(
+        run(async (file: string, opts: import("./commands/model").RegisterOptions) =>
+            (await commands.model()).modelRegister(file, opts),
+        ),
+    );
+
+    chainCommand(
+        program
+            .command("deploy")
+            .description("deploy (or resume deploying) the protocol, verify it, and write deployments/<chainId>.json")
+            .option("--network-name <name>", "name recorded in the manifest")
+            .option("--stake-token <address>", "ERC-20 stake token (required unless the chain id is 31337)")
+            .option("--params <file>", "JSON of deployment parameters (names as in deploy/modules/Verity.ts)"),
+    ).action(run(async (opts: import("./commands/deploy").DeployOptions) => (await commands.deploy()).deploy(opts)));
+
+    const operatorCommand = program
+        .command("operator")
+        .description("an operator's stake and models (key: $VERITY_PRIVATE_KEY)");
+    chainCommand(
+        operatorCommand.command("stake").description("approve and stake tokens").argument("<amount>", "tokens or wei"),
+    ).action(
+        run(async (amount: string, opts: ChainOptions) => (await commands.operator()).operatorStake(amount, opts)),
+    );
+    chainCommand(
+        operatorCommand
+            .command("unstake")
+            .description("start unbonding stake (withdraw after the unbonding delay)")
+            .argument("<amount>", "tokens or wei"),
+    ).action(
+        run(async (amount: string, opts: ChainOptions) => (await commands.operator()).operatorUnstake(amount, opts)),
+    );
+    chainCommand(
+        operatorCommand.command("withdraw").description("withdraw unbonded stake to the key's account"),
+    ).action(run(async (opts: ChainOptions) => (await commands.operator()).operatorWithdraw(opts)));
+    chainCommand(
+        operatorCommand
+            .command("register-model")
+            .description("serve a model (needs stake of at least its collateral)")
+            .argument("<modelId>", "the model id (0x + 64 hex)"),
+    ).action(
+        run(async (modelId: string, opts: ChainOptions) =>
+            (await commands.operator()).operatorRegisterModel(modelId, opts),
+        ),
+    );
+    chainCommand(
+        operatorCommand
+            .command("status")
+            .description("stake, unbonding, balances and models of an operator")
+            .argument("[address]", "operator address (default: the key's)"),
+    ).action(
+        run(async (address: string | undefined, opts: ChainOptions) =>
+            (await commands.operator()).operatorStatus(address, opts),
+        ),
+    );
+
+    chainCommand(
+        program
+            .command("request")
+            .description("request an inference from the key's account (deposits the fee); --wait prints the result")
+            .requiredOption("--model <id>", "model id")
+            .option("--input <file>", "input: a tensors .json file, or canonical tensor-list bytes")
+            .option("--tensors <json>", 'input inline: [{"dtype":"int8","shape":[1,4],"data":[1,2,3,4]}]')
+            .option("--wait", "wait until the request settles and print the result")
+            .option("--timeout <seconds>", "how long --wait waits", "600")
+            .option("--deadline <seconds>", "seconds from now until the request may be cancelled", "3600")
+            .option("--callback-gas <gas>", "callback gas limit (an account without code gets no callback)", "0"),
+    ).action(
+        run(async (opts: import("./commands/request").RequestOptions) => (await commands.request()).request(opts)),
+    );
+    chainCommand(
+        program
+            .command("inspect")
+            .description("a request's full history: requested, served, output, disputes, callback")
+            .argument("<requestId>", "the request id"),
+    ).action(run(async (id: string, opts: ChainOptions) => (await commands.request()).inspect(id, opts)));
     return program;
 }
 

@@ -1,0 +1,212 @@
+/**
+ * `verity model hash <onnx>` (the hashes a registration commits to) and `verity model register <onnx>` (stores the
+ * program in the ProgramStore in canonical 24,575-byte chunks when the mode is REEXECUTION, then registers the
+ * model and prints its id). Registering the same file again with the same salt is recognised and reported, not
+ * refused.
+ */
+import { id, isHexString, keccak256, ZeroHash } from "ethers";
+import { ModelRegistry__factory, ProgramStore__factory } from "../../../typechain-types";
+import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../models/manifest";
+import { compileModel } from "../verify/program";
+import {
+    chainCall,
+    CliError,
+    connect,
+    formatAmount,
+    loadDeployment,
+    output,
+    parseAmount,
+    progress,
+    readFileOrFail,
+    requireGas,
+    sendTx,
+    signer,
+    type ChainOptions,
+} from "./context";
+
+/** The ProgramStore's canonical chunk size (maxChunkSize(): EIP-170's 24,576 bytes less the STOP prefix). */
+export const PROGRAM_CHUNK_BYTES = 24_575;
+
+export const MODES = { reexecution: 0, bisection: 1, quorum: 2 } as const;
+
+export interface ModelHashes {
+    file: string;
+    onnxHash: string;
+    manifestHash: string;
+    /** Null when the model is not in the verifiable subset (it can still be registered for QUORUM). */
+    programHash: string | null;
+    programBytes: number | null;
+    /** Why there is no program, when there is none. */
+    programError?: string;
+    program?: Uint8Array;
+}
+
+/** Reads and hashes a model file; a file that is not an ONNX model with an embedded manifest is refused. */
+export function hashModel(file: string): ModelHashes {
+    const onnx = new Uint8Array(readFileOrFail(file, "model file"));
+    let json: string | undefined;
+    try {
+        json = readOnnxMetadata(onnx).get(MANIFEST_METADATA_KEY);
+    } catch (error) {
+        throw new CliError(`${file} is not an ONNX model (${(error as Error).message}): give a .onnx file`);
+    }
+    if (json === undefined) {
+        throw new CliError(
+            `${file} has no embedded "${MANIFEST_METADATA_KEY}" manifest: build it with \`verity model build\` or embed one`,
+        );
+    }
+    const report: ModelHashes = {
+        file,
+        onnxHash: keccak256(onnx),
+        manifestHash: manifestHash(json),
+        programHash: null,
+        programBytes: null,
+    };
+    try {
+        const compiled = compileModel(onnx);
+        report.programHash = compiled.programHash;
+        report.programBytes = compiled.program.length;
+        report.program = compiled.program;
+    } catch (error) {
+        report.programError = (error as Error).message;
+    }
+    return report;
+}
+
+export function modelHash(file: string, opts: { json?: boolean }): void {
+    const { program: _program, ...report } = hashModel(file);
+    const lines = [
+        `onnxHash:     ${report.onnxHash}`,
+        `manifestHash: ${report.manifestHash}`,
+        report.programHash === null
+            ? `programHash:  none (not in the verifiable subset: ${report.programError}; QUORUM only)`
+            : `programHash:  ${report.programHash} (${report.programBytes} bytes)`,
+    ];
+    output(opts.json, report, lines.join("\n"));
+}
+
+export interface RegisterOptions extends ChainOptions {
+    uri: string;
+    mode: string;
+    fee: string;
+    collateral: string;
+    window: string;
+    salt?: string;
+}
+
+function saltOf(text: string | undefined, onnxHash: string): string {
+    if (text === undefined) return onnxHash;
+    return isHexString(text, 32) ? text : id(text);
+}
+
+export async function modelRegister(file: string, opts: RegisterOptions): Promise<void> {
+    const modeName = opts.mode.toLowerCase();
+    if (!(modeName in MODES)) throw new CliError(`invalid --mode "${opts.mode}": use reexecution or quorum`);
+    const mode = MODES[modeName as keyof typeof MODES];
+    const fee = parseAmount(opts.fee, "--fee");
+    const collateral = parseAmount(opts.collateral, "--collateral");
+    const window = Number(opts.window);
+    if (!Number.isInteger(window) || window <= 0) {
+        throw new CliError(`invalid --window "${opts.window}": give the challenge window in seconds, e.g. 600`);
+    }
+    const hashes = hashModel(file);
+    if (mode === MODES.reexecution && hashes.program === undefined) {
+        throw new CliError(
+            `${file} is not in the verifiable subset (${hashes.programError}): register it with --mode quorum, or fix it (\`verity model check\`)`,
+        );
+    }
+    const { provider, chainId } = await connect(opts);
+    const deployment = loadDeployment(opts, chainId);
+    const wallet = signer(provider);
+    const say = progress(opts.json);
+    const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
+    const salt = saltOf(opts.salt, hashes.onnxHash);
+    const modelId = await chainCall(() => registry.computeModelId(wallet.address, salt));
+
+    const existing = await chainCall(() => registry.getModel(modelId)).catch(() => undefined);
+    if (existing !== undefined && existing.owner !== "0x0000000000000000000000000000000000000000") {
+        if (existing.onnxHash !== hashes.onnxHash) {
+            throw new CliError(
+                `model ${modelId} is already registered with another model (onnxHash ${existing.onnxHash}): pass a different --salt`,
+            );
+        }
+        output(
+            opts.json,
+            { modelId, alreadyRegistered: true, owner: existing.owner, ...strip(hashes) },
+            `${modelId}\n(already registered by ${existing.owner} with this model)`,
+        );
+        return;
+    }
+    await requireGas(wallet);
+
+    let programChunks = 0;
+    let programStored = false;
+    const programHash = hashes.programHash ?? ZeroHash;
+    if (hashes.program !== undefined) {
+        const store = ProgramStore__factory.connect(deployment.address("programStore"), wallet);
+        if (await chainCall(() => store.exists(programHash))) {
+            programStored = true;
+        } else if (mode === MODES.reexecution) {
+            const program = hashes.program;
+            const pointers: string[] = [];
+            for (let at = 0; at < program.length; at += PROGRAM_CHUNK_BYTES) {
+                say(
+                    `storing program chunk ${pointers.length + 1} of ${Math.ceil(program.length / PROGRAM_CHUNK_BYTES)}`,
+                );
+                const receipt = await sendTx("storing a program chunk", () =>
+                    store.writeChunk(program.slice(at, at + PROGRAM_CHUNK_BYTES)),
+                );
+                const event = receipt.logs
+                    .map((log) => store.interface.parseLog(log))
+                    .find((e) => e?.name === "ProgramChunkWritten");
+                if (!event)
+                    throw new CliError("the ProgramStore emitted no ProgramChunkWritten: is --deployment right?");
+                pointers.push(String(event.args[0]));
+            }
+            await sendTx("registering the program", () => store.register(pointers));
+            programChunks = pointers.length;
+            programStored = true;
+        }
+    }
+    say("registering the model");
+    await sendTx("registering the model", () =>
+        registry.registerModel(salt, {
+            onnxHash: hashes.onnxHash,
+            manifestHash: hashes.manifestHash,
+            programHash: mode === MODES.reexecution || programStored ? programHash : ZeroHash,
+            uri: opts.uri,
+            mode,
+            feeWei: fee,
+            collateralWei: collateral,
+            challengeWindowSeconds: window,
+        }),
+    );
+    const report = {
+        modelId,
+        owner: wallet.address,
+        salt,
+        mode: modeName.toUpperCase(),
+        uri: opts.uri,
+        feeWei: fee,
+        collateralWei: collateral,
+        challengeWindowSeconds: window,
+        programChunksWritten: programChunks,
+        ...strip(hashes),
+    };
+    output(
+        opts.json,
+        report,
+        [
+            modelId,
+            `registered ${file} as ${report.mode} (fee ${formatAmount(fee)}, collateral ${formatAmount(collateral)}, window ${window}s)`,
+            programChunks > 0 ? `stored the program in ${programChunks} chunk(s)` : "",
+        ]
+            .filter((l) => l !== "")
+            .join("\n"),
+    );
+}
+
+function strip(h: ModelHashes): Omit<ModelHashes, "program"> {
+    const { program: _program, ...rest } = h;
+    return rest;
+}

@@ -1,0 +1,166 @@
+/**
+ * `verity operator stake|unstake|withdraw|register-model|status`: an operator's stake in the Staking contract,
+ * from the key in VERITY_PRIVATE_KEY (status reads any address).
+ */
+import { getAddress, isAddress, isHexString } from "ethers";
+import { ERC20__factory, ModelRegistry__factory, Staking__factory } from "../../../typechain-types";
+import {
+    chainCall,
+    CliError,
+    connect,
+    EXIT,
+    formatAmount,
+    loadDeployment,
+    output,
+    parseAmount,
+    requireGas,
+    sendTx,
+    signer,
+    type ChainOptions,
+} from "./context";
+
+async function setup(opts: ChainOptions) {
+    const { provider, chainId } = await connect(opts);
+    const deployment = loadDeployment(opts, chainId);
+    return { provider, deployment };
+}
+
+async function withKey(opts: ChainOptions) {
+    const { provider, deployment } = await setup(opts);
+    const wallet = signer(provider);
+    await requireGas(wallet);
+    const staking = Staking__factory.connect(deployment.address("staking"), wallet);
+    return { wallet, deployment, staking };
+}
+
+export async function operatorStake(amountText: string, opts: ChainOptions): Promise<void> {
+    const amount = parseAmount(amountText);
+    if (amount === 0n) throw new CliError("the amount to stake must be more than 0");
+    const { wallet, deployment, staking } = await withKey(opts);
+    const token = ERC20__factory.connect(deployment.address("stakeToken"), wallet);
+    const balance = await chainCall(() => token.balanceOf(wallet.address));
+    if (balance < amount) {
+        throw new CliError(
+            `${wallet.address} holds ${formatAmount(balance)} of the stake token ${await token.getAddress()}, less than ${formatAmount(amount)}: get more tokens first`,
+            EXIT.REFUSED,
+        );
+    }
+    const stakingAddress = await staking.getAddress();
+    if ((await chainCall(() => token.allowance(wallet.address, stakingAddress))) < amount) {
+        await sendTx("approving the stake", () => token.approve(stakingAddress, amount));
+    }
+    const receipt = await sendTx("staking", () => staking.stake(amount));
+    const stake = await chainCall(() => staking.getStake(wallet.address));
+    output(
+        opts.json,
+        { operator: wallet.address, stakedWei: amount, totalStakedWei: stake.stakedWei, transactionHash: receipt.hash },
+        `staked ${formatAmount(amount)}; ${wallet.address} now has ${formatAmount(stake.stakedWei)} staked`,
+    );
+}
+
+export async function operatorUnstake(amountText: string, opts: ChainOptions): Promise<void> {
+    const amount = parseAmount(amountText);
+    const { wallet, staking } = await withKey(opts);
+    const receipt = await sendTx("starting to unbond", () => staking.requestUnbonding(amount));
+    const stake = await chainCall(() => staking.getStake(wallet.address));
+    const readyAt = new Date(Number(stake.unbondingReadyAt) * 1000).toISOString();
+    output(
+        opts.json,
+        {
+            operator: wallet.address,
+            unbondingWei: stake.unbondingWei,
+            unbondingReadyAt: Number(stake.unbondingReadyAt),
+            transactionHash: receipt.hash,
+        },
+        `unbonding ${formatAmount(stake.unbondingWei)}; withdraw with \`verity operator withdraw\` after ${readyAt}`,
+    );
+}
+
+export async function operatorWithdraw(opts: ChainOptions): Promise<void> {
+    const { wallet, staking } = await withKey(opts);
+    const before = await chainCall(() => staking.getStake(wallet.address));
+    const receipt = await sendTx("withdrawing unbonded stake", () => staking.withdrawUnbonded(wallet.address));
+    output(
+        opts.json,
+        { operator: wallet.address, withdrawnWei: before.unbondingWei, transactionHash: receipt.hash },
+        `withdrew ${formatAmount(before.unbondingWei)} to ${wallet.address}`,
+    );
+}
+
+export async function operatorRegisterModel(modelId: string, opts: ChainOptions): Promise<void> {
+    if (!isHexString(modelId, 32)) throw new CliError(`invalid model id "${modelId}": want 0x + 64 hex digits`);
+    const { wallet, deployment, staking } = await withKey(opts);
+    const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
+    const terms = await chainCall(() => registry.getModelTerms(modelId), "reading the model");
+    const stake = await chainCall(() => staking.getStake(wallet.address));
+    if (stake.stakedWei < terms.collateralWei) {
+        throw new CliError(
+            `insufficient stake: ${wallet.address} has ${formatAmount(stake.stakedWei)} staked, the model's collateral is ${formatAmount(terms.collateralWei)}: run \`verity operator stake ${formatAmountPlain(terms.collateralWei - stake.stakedWei)}\` first`,
+            EXIT.REFUSED,
+        );
+    }
+    const receipt = await sendTx("registering for the model", () => staking.registerForModel(modelId));
+    output(
+        opts.json,
+        { operator: wallet.address, modelId, transactionHash: receipt.hash },
+        `${wallet.address} now serves model ${modelId}`,
+    );
+}
+
+function formatAmountPlain(wei: bigint): string {
+    return formatAmount(wei).replace(/ tokens$/, "");
+}
+
+export async function operatorStatus(address: string | undefined, opts: ChainOptions): Promise<void> {
+    const { provider, deployment } = await setup(opts);
+    let operator: string;
+    if (address !== undefined) {
+        if (!isAddress(address)) throw new CliError(`invalid address "${address}"`);
+        operator = getAddress(address);
+    } else {
+        operator = signer(provider).address;
+    }
+    const staking = Staking__factory.connect(deployment.address("staking"), provider);
+    const token = ERC20__factory.connect(deployment.address("stakeToken"), provider);
+    const [stake, free, tokenBalance, gasBalance] = await chainCall(() =>
+        Promise.all([
+            staking.getStake(operator),
+            staking.freeStake(operator),
+            token.balanceOf(operator),
+            provider.getBalance(operator),
+        ]),
+    );
+    // Registered models: OperatorRegistered minus OperatorUnregistered since the deployment, still registered.
+    const from = deployment.manifest.block;
+    const [registered, unregistered] = await chainCall(() =>
+        Promise.all([
+            staking.queryFilter(staking.filters.OperatorRegistered(operator), from),
+            staking.queryFilter(staking.filters.OperatorUnregistered(operator), from),
+        ]),
+    );
+    const candidates = [...new Set(registered.map((e) => e.args.modelId))];
+    const models: string[] = [];
+    for (const modelId of candidates) {
+        if (await chainCall(() => staking.isRegistered(modelId, operator))) models.push(modelId);
+    }
+    const report = {
+        operator,
+        stakedWei: stake.stakedWei,
+        lockedWei: stake.lockedWei,
+        freeWei: free,
+        unbondingWei: stake.unbondingWei,
+        unbondingReadyAt: Number(stake.unbondingReadyAt),
+        tokenBalanceWei: tokenBalance,
+        gasBalanceWei: gasBalance,
+        models,
+        unregisteredCount: unregistered.length,
+    };
+    const lines = [
+        `operator ${operator}`,
+        `  staked     ${formatAmount(stake.stakedWei)} (locked ${formatAmount(stake.lockedWei)}, free ${formatAmount(free)})`,
+        `  unbonding  ${formatAmount(stake.unbondingWei)}${stake.unbondingWei > 0n ? ` ready at ${new Date(Number(stake.unbondingReadyAt) * 1000).toISOString()}` : ""}`,
+        `  wallet     ${formatAmount(tokenBalance)}, ${gasBalance} wei for gas`,
+        `  models     ${models.length === 0 ? "none" : models.join("\n             ")}`,
+    ];
+    output(opts.json, report, lines.join("\n"));
+}

@@ -1,0 +1,379 @@
+/**
+ * `verity request` (send an inference request from the key's own account, depositing the fee first; with --wait,
+ * wait for and print the settled result) and `verity inspect <requestId>` (a request's whole history from the
+ * coordinator's events: requested, served by whom and when, output, disputes, settlement and callback outcome).
+ */
+import { getBytes, hexlify, MaxUint256, toBeHex, type Log } from "ethers";
+import { ERC20__factory, InferenceCoordinator__factory, ModelRegistry__factory } from "../../../typechain-types";
+import { decodeTensors, DType, encodeTensors, TensorCodecError, type Tensor } from "../models/tensorCodec";
+import { ResultCode } from "../models/resultCodes";
+import {
+    chainCall,
+    CliError,
+    connect,
+    EXIT,
+    formatAmount,
+    loadDeployment,
+    output,
+    POLL_INTERVAL_MS,
+    progress,
+    readFileOrFail,
+    requireGas,
+    sendTx,
+    signer,
+    toJson,
+    type ChainOptions,
+    type Deployment,
+} from "./context";
+import type { JsonRpcProvider } from "ethers";
+
+/** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
+export function parseTensorsJson(text: string, where: string): Uint8Array {
+    let raw: unknown;
+    try {
+        raw = JSON.parse(text);
+    } catch (error) {
+        throw new CliError(`${where} is not JSON (${(error as Error).message}): give [{"dtype","shape","data"}, ...]`);
+    }
+    if (!Array.isArray(raw)) throw new CliError(`${where} must be a JSON array of tensors {"dtype","shape","data"}`);
+    const tensors: Tensor[] = raw.map((t: unknown, i) => {
+        const tensor = t as { dtype?: unknown; shape?: unknown; data?: unknown };
+        const name = typeof tensor.dtype === "string" ? tensor.dtype.toUpperCase() : "";
+        const dtype = (DType as unknown as Record<string, DType | undefined>)[name];
+        if (dtype === undefined) {
+            throw new CliError(
+                `${where}: tensor ${i} has dtype ${JSON.stringify(tensor.dtype)}; want one of ${Object.keys(DType)
+                    .filter((k) => Number.isNaN(Number(k)))
+                    .map((k) => k.toLowerCase())
+                    .join(", ")}`,
+            );
+        }
+        if (!Array.isArray(tensor.shape) || !Array.isArray(tensor.data)) {
+            throw new CliError(`${where}: tensor ${i} needs "shape" and "data" arrays`);
+        }
+        try {
+            return {
+                dtype,
+                shape: tensor.shape.map(Number),
+                data: tensor.data.map((v: unknown) => BigInt(v as string | number)),
+            };
+        } catch {
+            throw new CliError(`${where}: tensor ${i} has a non-integer element`);
+        }
+    });
+    try {
+        return encodeTensors(tensors);
+    } catch (error) {
+        throw new CliError(`${where}: ${(error as Error).message}`);
+    }
+}
+
+function readInput(opts: { input?: string; tensors?: string }): Uint8Array {
+    if ((opts.input === undefined) === (opts.tensors === undefined)) {
+        throw new CliError("give the input as exactly one of --input <file> or --tensors '<json>'");
+    }
+    if (opts.tensors !== undefined) return parseTensorsJson(opts.tensors, "--tensors");
+    const path = opts.input as string;
+    const bytes = readFileOrFail(path, "input file");
+    if (path.endsWith(".json")) return parseTensorsJson(bytes.toString("utf8"), path);
+    try {
+        decodeTensors(bytes);
+    } catch (error) {
+        const why = error instanceof TensorCodecError ? error.message : String(error);
+        throw new CliError(
+            `${path} is not a canonical tensor list (${why}): give a .json tensor file or use --tensors`,
+        );
+    }
+    return new Uint8Array(bytes);
+}
+
+const SETTLING_EVENTS = new Set(["ResultFinalized", "ResultDelivered", "RequestCancelled", "DisputeExpired"]);
+
+export interface RequestOptions extends ChainOptions {
+    model: string;
+    input?: string;
+    tensors?: string;
+    wait?: boolean;
+    timeout: string;
+    deadline: string;
+    callbackGas: string;
+}
+
+export async function request(opts: RequestOptions): Promise<void> {
+    const input = readInput(opts);
+    const { provider, chainId } = await connect(opts);
+    const deployment = loadDeployment(opts, chainId);
+    const wallet = signer(provider);
+    await requireGas(wallet);
+    const say = progress(opts.json);
+    const coordinatorAddress = deployment.address("coordinator");
+    const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, wallet);
+    const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
+    const terms = await chainCall(() => registry.getModelTerms(opts.model), "reading the model");
+    if (!terms.active) throw new CliError(`model ${opts.model} is not active: check the id`, EXIT.REFUSED);
+    const callbackGasLimit = Number(opts.callbackGas);
+    const fee = await chainCall(() => coordinator.quoteFee(opts.model, callbackGasLimit), "quoting the fee");
+    const balance = await chainCall(() => coordinator.balanceOf(wallet.address));
+    if (balance < fee) {
+        const need = fee - balance;
+        const token = ERC20__factory.connect(deployment.address("stakeToken"), wallet);
+        const held = await chainCall(() => token.balanceOf(wallet.address));
+        if (held < need) {
+            throw new CliError(
+                `the fee is ${formatAmount(fee)} but ${wallet.address} holds ${formatAmount(held)} of the token ${await token.getAddress()}: get more tokens first`,
+                EXIT.REFUSED,
+            );
+        }
+        if ((await chainCall(() => token.allowance(wallet.address, coordinatorAddress))) < need) {
+            await sendTx("approving the fee", () => token.approve(coordinatorAddress, need));
+        }
+        say(`depositing ${formatAmount(need)}`);
+        await sendTx("depositing the fee", () => coordinator.deposit(wallet.address, need));
+    }
+    const now = (await chainCall(() => provider.getBlock("latest")))?.timestamp ?? Math.floor(Date.now() / 1000);
+    const receipt = await sendTx("requesting inference", () =>
+        coordinator.requestInference(opts.model, input, {
+            callbackGasLimit,
+            deadline: now + Number(opts.deadline),
+            preferredOperator: "0x0000000000000000000000000000000000000000",
+            maxFeeWei: fee,
+        }),
+    );
+    let requestId: bigint | undefined;
+    for (const log of receipt.logs) {
+        const parsed = coordinator.interface.parseLog(log);
+        if (parsed?.name === "InferenceRequested") requestId = parsed.args.requestId as bigint;
+    }
+    if (requestId === undefined) throw new CliError("the request transaction emitted no InferenceRequested event");
+    const requestHex = toBeHex(requestId, 32);
+    if (!opts.wait) {
+        output(
+            opts.json,
+            { requestId: requestHex, feeWei: fee, transactionHash: receipt.hash, block: receipt.blockNumber },
+            `${requestHex}\nrequested (fee ${formatAmount(fee)}); follow it with \`verity inspect ${requestHex}\``,
+        );
+        return;
+    }
+    say(`waiting for ${requestHex} to settle`);
+    const deadline = Date.now() + Number(opts.timeout) * 1000;
+    for (;;) {
+        const history = await requestHistory(provider, deployment, requestId, receipt.blockNumber);
+        if (history.settled) {
+            output(opts.json, history, formatHistory(history));
+            return;
+        }
+        if (Date.now() > deadline) {
+            throw new CliError(
+                `request ${requestHex} did not settle within ${opts.timeout}s (status: ${history.status}): follow it with \`verity inspect ${requestHex}\``,
+                EXIT.TIMEOUT,
+            );
+        }
+        await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+    }
+}
+
+/** One event in a request's history. */
+export interface HistoryEvent {
+    event: string;
+    block: number;
+    timestamp: number;
+    transactionHash: string;
+    from: string;
+    args: Record<string, unknown>;
+}
+
+export interface RequestHistory {
+    requestId: string;
+    status: "unknown" | "requested" | "submitted" | "disputed" | "finalized" | "cancelled" | "voided";
+    settled: boolean;
+    modelId?: string;
+    consumer?: string;
+    feeWei?: bigint;
+    input?: string;
+    operator?: string;
+    servedAt?: number;
+    resultCode?: number;
+    output?: string;
+    outputTensors?: { dtype: string; shape: number[]; data: string[] }[];
+    challengeEndsAt?: number;
+    disputes: {
+        challenger: string;
+        bondWei: bigint;
+        operatorAtFault?: boolean;
+        slashedWei?: bigint;
+        expired?: boolean;
+    }[];
+    callback?: { succeeded: boolean; gasUsed: bigint; note?: string };
+    events: HistoryEvent[];
+}
+
+function tensorsOf(bytes: string): RequestHistory["outputTensors"] {
+    try {
+        return decodeTensors(getBytes(bytes)).map((t) => ({
+            dtype: DType[t.dtype].toLowerCase(),
+            shape: t.shape,
+            data: t.data.map(String),
+        }));
+    } catch {
+        return undefined;
+    }
+}
+
+/** Rebuilds a request's history from the coordinator's events (every event indexes requestId first). */
+export async function requestHistory(
+    provider: JsonRpcProvider,
+    deployment: Deployment,
+    requestId: bigint,
+    fromBlock = deployment.manifest.block,
+): Promise<RequestHistory> {
+    const coordinator = InferenceCoordinator__factory.connect(deployment.address("coordinator"), provider);
+    const idTopic = toBeHex(requestId, 32);
+    const logs: Log[] = await chainCall(() =>
+        provider.getLogs({ address: deployment.address("coordinator"), topics: [null, idTopic], fromBlock }),
+    );
+    const h: RequestHistory = { requestId: idTopic, status: "unknown", settled: false, disputes: [], events: [] };
+    const blocks = new Map<number, number>();
+    for (const log of logs) {
+        const parsed = coordinator.interface.parseLog(log);
+        if (parsed === null || parsed.name === "Deposited" || parsed.name === "Withdrawn") continue;
+        if (!blocks.has(log.blockNumber)) {
+            const block = await chainCall(() => provider.getBlock(log.blockNumber));
+            blocks.set(log.blockNumber, block?.timestamp ?? 0);
+        }
+        const tx = await chainCall(() => provider.getTransaction(log.transactionHash));
+        const timestamp = blocks.get(log.blockNumber) ?? 0;
+        const args: Record<string, unknown> = {};
+        parsed.fragment.inputs.forEach((input, i) => {
+            if (input.name === "request") return;
+            const value: unknown = parsed.args[i];
+            args[input.name] = value;
+        });
+        h.events.push({
+            event: parsed.name,
+            block: log.blockNumber,
+            timestamp,
+            transactionHash: log.transactionHash,
+            from: tx?.from ?? "",
+            args,
+        });
+        const a = parsed.args;
+        switch (parsed.name) {
+            case "InferenceRequested":
+                h.status = "requested";
+                h.modelId = a.modelId as string;
+                h.consumer = a.consumer as string;
+                h.feeWei = (a.request as { feeWei: bigint }).feeWei;
+                h.input = hexlify(a.input as string);
+                break;
+            case "ResultSubmitted":
+                h.status = "submitted";
+                h.operator = a.operator as string;
+                h.servedAt = timestamp;
+                h.resultCode = Number(a.resultCode);
+                h.output = hexlify(a.output as string);
+                h.outputTensors = tensorsOf(h.output);
+                h.challengeEndsAt = Number(a.challengeEndsAt);
+                break;
+            case "ResultChallenged":
+                h.status = "disputed";
+                h.disputes.push({ challenger: a.challenger as string, bondWei: a.bondWei as bigint });
+                break;
+            case "DisputeResolved": {
+                const d = h.disputes[h.disputes.length - 1];
+                if (d)
+                    Object.assign(d, {
+                        operatorAtFault: a.operatorAtFault as boolean,
+                        slashedWei: a.slashedWei as bigint,
+                    });
+                break;
+            }
+            case "ChallengeWindowRestarted":
+                h.status = "submitted";
+                h.challengeEndsAt = Number(a.challengeEndsAt);
+                break;
+            case "DisputeExpired": {
+                const d = h.disputes[h.disputes.length - 1];
+                if (d) d.expired = true;
+                h.status = "voided";
+                h.settled = true;
+                break;
+            }
+            case "ResultFinalized":
+                h.status = "finalized";
+                h.settled = true;
+                h.callback = { succeeded: a.callbackSucceeded as boolean, gasUsed: a.callbackGasUsed as bigint };
+                break;
+            case "ResultDelivered":
+                h.status = Number(a.resultCode) === ResultCode.VOIDED ? "voided" : "finalized";
+                h.settled = true;
+                h.resultCode = Number(a.resultCode);
+                h.callback = { succeeded: a.callbackSucceeded as boolean, gasUsed: a.callbackGasUsed as bigint };
+                break;
+            case "RequestCancelled":
+                h.status = "cancelled";
+                h.settled = true;
+                break;
+        }
+        if (SETTLING_EVENTS.has(parsed.name)) h.settled = true;
+    }
+    if (h.callback !== undefined && h.consumer !== undefined && !h.callback.succeeded) {
+        const code = await chainCall(() => provider.getCode(h.consumer as string));
+        if (code === "0x") h.callback.note = "the consumer is an account without code: no callback is made";
+    }
+    return h;
+}
+
+function when(ts: number | undefined): string {
+    return ts === undefined ? "?" : new Date(ts * 1000).toISOString();
+}
+
+export function formatHistory(h: RequestHistory): string {
+    const lines = [`request ${h.requestId}: ${h.status}`];
+    if (h.modelId !== undefined) lines.push(`  model     ${h.modelId}`, `  consumer  ${h.consumer}`);
+    if (h.feeWei !== undefined) lines.push(`  fee       ${formatAmount(h.feeWei)}`);
+    if (h.operator !== undefined) {
+        lines.push(`  served by ${h.operator} at ${when(h.servedAt)} (result code ${h.resultCode})`);
+        const tensors = h.outputTensors;
+        lines.push(
+            `  output    ${tensors ? tensors.map((t) => `${t.dtype}[${t.shape.join(",")}] ${t.data.join(" ")}`).join("; ") : h.output}`,
+        );
+    }
+    for (const d of h.disputes) {
+        const outcome =
+            d.expired === true
+                ? "expired"
+                : d.operatorAtFault === undefined
+                  ? "open"
+                  : d.operatorAtFault
+                    ? `operator at fault, slashed ${formatAmount(d.slashedWei ?? 0n)}`
+                    : "challenge failed";
+        lines.push(`  dispute   by ${d.challenger}, bond ${formatAmount(d.bondWei)}: ${outcome}`);
+    }
+    if (h.callback !== undefined) {
+        lines.push(
+            `  callback  ${h.callback.succeeded ? "succeeded" : "failed"} (${h.callback.gasUsed} gas)${h.callback.note ? `: ${h.callback.note}` : ""}`,
+        );
+    }
+    lines.push("  events:");
+    for (const e of h.events) lines.push(`    ${when(e.timestamp)} block ${e.block} ${e.event} (tx from ${e.from})`);
+    return lines.join("\n");
+}
+
+export async function inspect(requestIdText: string, opts: ChainOptions): Promise<void> {
+    let requestId: bigint;
+    try {
+        requestId = BigInt(requestIdText);
+        if (requestId < 0n || requestId > MaxUint256) throw new Error("out of range");
+    } catch {
+        throw new CliError(`invalid request id "${requestIdText}": give the 0x… id \`verity request\` printed`);
+    }
+    const { provider, chainId } = await connect(opts);
+    const deployment = loadDeployment(opts, chainId);
+    const history = await requestHistory(provider, deployment, requestId);
+    if (history.events.length === 0) {
+        throw new CliError(
+            `no request ${toBeHex(requestId, 32)} on the coordinator ${deployment.address("coordinator")} since block ${deployment.manifest.block}: check the id and --deployment`,
+        );
+    }
+    output(opts.json, JSON.parse(toJson(history)) as unknown, formatHistory(history));
+}

@@ -1,0 +1,390 @@
+/**
+ * The chain-facing `verity` commands end to end, as a user runs them: the real binary in a child process against
+ * the in-process Hardhat chain served over HTTP. deploy → model register → operator stake + register-model →
+ * request --wait (served by a direct submission from the test) → inspect; and the error paths (bad RPC URL,
+ * missing key, unfunded key, bad model file, insufficient stake).
+ *
+ * The child is spawned asynchronously: the chain is served by this process, so a blocking spawn would deadlock.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import hre, { ethers } from "hardhat";
+import { Wallet } from "ethers";
+import {
+    InferenceCoordinator__factory,
+    MockERC20__factory,
+    ModelRegistry__factory,
+    ProgramStore__factory,
+    ReexecutionResolver__factory,
+    Staking__factory,
+} from "../../typechain-types";
+import { requestFromResult } from "../../oracle/src/chain/requestEvents";
+import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
+
+const BIN = join(__dirname, "..", "..", "bin", "verity.js");
+const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");
+
+interface Run {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+function verity(args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 90_000): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, cwd });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            reject(new Error(`verity ${args.join(" ")} timed out; stderr: ${stderr}`));
+        }, timeoutMs);
+        child.on("close", (status) => {
+            clearTimeout(timer);
+            resolve({ status, stdout, stderr });
+        });
+    });
+}
+
+interface Manifest {
+    chainId: number;
+    block: number;
+    verified: boolean;
+    complete: boolean;
+    contracts: Record<string, { address: string }>;
+}
+
+describe("verity CLI against a chain (deploy, model, operator, request, inspect)", function () {
+    this.timeout(180_000);
+    const rpc = serveChainDuringSuite();
+    const dir = mkdtempSync(join(tmpdir(), "verity-cli-e2e-"));
+    // Accounts 10..13 of Hardhat's mnemonic, so other suites' fixtures (accounts 0..9) are not disturbed.
+    const deployer = hardhatWallet(10);
+    const publisher = hardhatWallet(11);
+    const operator = hardhatWallet(12);
+    const consumer = hardhatWallet(13);
+    const as = (wallet: Wallet, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+        VERITY_RPC_URL: rpc.url(),
+        VERITY_PRIVATE_KEY: wallet.privateKey,
+        ...extra,
+    });
+    const run = (args: string[], env: NodeJS.ProcessEnv) => verity(args, env, dir);
+    const manifestPath = join(dir, "deployments", "31337.json");
+    const manifest = (): Manifest => JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest;
+    let modelId = "";
+    let requestId = "";
+
+    describe("error paths before a deployment", () => {
+        it("no RPC URL: exit 1, says to pass --rpc-url or set VERITY_RPC_URL", async () => {
+            const out = await run(["deploy"], { VERITY_PRIVATE_KEY: deployer.privateKey });
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.match(/no RPC URL: pass --rpc-url <url> or set VERITY_RPC_URL/);
+        });
+
+        it("unreachable RPC URL: exit 3, names the origin and what to check", async () => {
+            const out = await run(["operator", "status", "--rpc-url", "http://127.0.0.1:9"], as(deployer));
+            expect(out.status).to.equal(3);
+            expect(out.stderr).to.match(/cannot reach the chain at http:\/\/127\.0\.0\.1:9/);
+            expect(out.stderr.trim().split("\n")).to.have.length(1);
+        });
+
+        it("missing key: exit 1, names VERITY_PRIVATE_KEY", async () => {
+            const out = await run(["deploy"], { VERITY_RPC_URL: rpc.url() });
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.contain("set VERITY_PRIVATE_KEY");
+        });
+
+        it("unfunded key: exit 4, names the account to fund, writes nothing", async () => {
+            const empty = Wallet.createRandom();
+            const out = await run(
+                ["deploy", "--deployment", join(dir, "unfunded.json")],
+                as(new Wallet(empty.privateKey)),
+            );
+            expect(out.status).to.equal(4);
+            expect(out.stderr).to.contain(`${empty.address} has no native balance to pay gas: fund it`);
+        });
+
+        it("no manifest: exit 1, says to run verity deploy", async () => {
+            const out = await run(["operator", "status", "--deployment", join(dir, "nope.json")], as(operator));
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.match(/no deployment manifest at .*nope\.json: run `verity deploy` first/);
+        });
+
+        it("model hash of a file that is not a model: exit 1 naming the file", async () => {
+            const bad = join(dir, "notes.onnx");
+            writeFileSync(bad, "not a model");
+            const out = await run(["model", "hash", bad], {});
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.match(/notes\.onnx is not an ONNX model/);
+        });
+    });
+
+    describe("the happy path", () => {
+        it("deploy: deploys, verifies, writes deployments/31337.json (roles and resolver read back)", async () => {
+            const out = await run(["deploy", "--json"], as(deployer));
+            expect(out.status, out.stderr).to.equal(0);
+            const report = JSON.parse(out.stdout) as {
+                verified: boolean;
+                reused: number;
+                contracts: Record<string, string>;
+            };
+            expect(report.verified).to.equal(true);
+            expect(report.reused).to.equal(0);
+            const m = manifest();
+            expect(m).to.include({ chainId: 31337, complete: true, verified: true });
+            const a = (k: string) => m.contracts[k]?.address ?? "";
+            const staking = Staking__factory.connect(a("staking"), ethers.provider);
+            expect(await staking.hasRole(ethers.id("SLASHER_ROLE"), a("coordinator"))).to.equal(true);
+            expect(await staking.hasRole(ethers.id("LOCKER_ROLE"), a("coordinator"))).to.equal(true);
+            const coordinator = InferenceCoordinator__factory.connect(a("coordinator"), ethers.provider);
+            expect(await coordinator.getResolver(0)).to.equal(a("reexecutionResolver"));
+            expect(await coordinator.owner()).to.equal(deployer.address);
+        });
+
+        it("deploy again: reuses everything it recorded (idempotent)", async () => {
+            const before = manifest();
+            const out = await run(["deploy", "--json"], as(deployer));
+            expect(out.status, out.stderr).to.equal(0);
+            expect((JSON.parse(out.stdout) as { reused: number }).reused).to.equal(7);
+            expect(manifest().contracts).to.deep.equal(before.contracts);
+        });
+
+        it("model hash prints the registration hashes", async () => {
+            const out = await run(["model", "hash", IRIS, "--json"], {});
+            expect(out.status, out.stderr).to.equal(0);
+            const h = JSON.parse(out.stdout) as { onnxHash: string; programHash: string };
+            expect(h.onnxHash).to.equal(ethers.keccak256(readFileSync(IRIS)));
+            expect(h.programHash).to.match(/^0x[0-9a-f]{64}$/);
+        });
+
+        it("model register: stores the program in chunks and registers; prints the model id", async () => {
+            const out = await run(
+                [
+                    "model",
+                    "register",
+                    IRIS,
+                    "--uri",
+                    IRIS,
+                    "--mode",
+                    "reexecution",
+                    "--fee",
+                    "0.01",
+                    "--collateral",
+                    "10",
+                    "--window",
+                    "600",
+                    "--json",
+                ],
+                as(publisher),
+            );
+            expect(out.status, out.stderr).to.equal(0);
+            const report = JSON.parse(out.stdout) as {
+                modelId: string;
+                programHash: string;
+                programChunksWritten: number;
+            };
+            modelId = report.modelId;
+            expect(report.programChunksWritten).to.be.greaterThan(0);
+            const m = manifest();
+            const registry = ModelRegistry__factory.connect(m.contracts.registry?.address ?? "", ethers.provider);
+            const model = await registry.getModel(modelId);
+            expect(model.owner).to.equal(publisher.address);
+            expect(model.programHash).to.equal(report.programHash);
+            const store = ProgramStore__factory.connect(m.contracts.programStore?.address ?? "", ethers.provider);
+            expect(await store.exists(report.programHash)).to.equal(true);
+            // Again with the same salt: recognised, not refused.
+            const again = await run(
+                [
+                    "model",
+                    "register",
+                    IRIS,
+                    "--uri",
+                    IRIS,
+                    "--mode",
+                    "reexecution",
+                    "--fee",
+                    "0.01",
+                    "--collateral",
+                    "10",
+                    "--window",
+                    "600",
+                ],
+                as(publisher),
+            );
+            expect(again.status, again.stderr).to.equal(0);
+            expect(again.stdout).to.contain("already registered");
+        });
+
+        it("model register of a bad file: exit 1 before any transaction", async () => {
+            const out = await run(
+                [
+                    "model",
+                    "register",
+                    join(dir, "missing.onnx"),
+                    "--uri",
+                    "x",
+                    "--mode",
+                    "quorum",
+                    "--fee",
+                    "0",
+                    "--collateral",
+                    "1",
+                    "--window",
+                    "600",
+                ],
+                as(publisher),
+            );
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.match(/cannot read model file .*missing\.onnx: ENOENT/);
+        });
+
+        it("operator register-model without stake: exit 4, says how much to stake", async () => {
+            const out = await run(["operator", "register-model", modelId], as(operator));
+            expect(out.status).to.equal(4);
+            expect(out.stderr).to.match(
+                /insufficient stake: .* has 0\.0 tokens staked, the model's collateral is 10\.0 tokens: run `verity operator stake 10\.0`/,
+            );
+        });
+
+        it("operator stake without tokens: exit 4, says to get tokens", async () => {
+            const out = await run(["operator", "stake", "100"], as(operator));
+            expect(out.status).to.equal(4);
+            expect(out.stderr).to.contain("get more tokens first");
+        });
+
+        it("operator stake + register-model + status", async () => {
+            const token = MockERC20__factory.connect(
+                manifest().contracts.stakeToken?.address ?? "",
+                (await ethers.getSigners())[0],
+            );
+            await token.mint(operator.address, ethers.parseEther("100"));
+            const staked = await run(["operator", "stake", "100"], as(operator));
+            expect(staked.status, staked.stderr).to.equal(0);
+            expect(staked.stdout).to.contain("now has 100.0 tokens staked");
+            const registered = await run(["operator", "register-model", modelId], as(operator));
+            expect(registered.status, registered.stderr).to.equal(0);
+            const status = await run(["operator", "status", operator.address, "--json"], { VERITY_RPC_URL: rpc.url() });
+            expect(status.status, status.stderr).to.equal(0);
+            const s = JSON.parse(status.stdout) as { stakedWei: string; models: string[] };
+            expect(s.stakedWei).to.equal(String(ethers.parseEther("100")));
+            expect(s.models).to.deep.equal([modelId]);
+        });
+
+        it("request --wait: deposits the fee, requests, and prints the settled result", async () => {
+            const m = manifest();
+            const token = MockERC20__factory.connect(
+                m.contracts.stakeToken?.address ?? "",
+                (await ethers.getSigners())[0],
+            );
+            await token.mint(consumer.address, ethers.parseEther("1"));
+            const coordinator = InferenceCoordinator__factory.connect(
+                m.contracts.coordinator?.address ?? "",
+                ethers.provider,
+            );
+            const fromBlock = await ethers.provider.getBlockNumber();
+            const tensors = JSON.stringify([{ dtype: "int8", shape: [1, 4], data: [12, -7, 100, -128] }]);
+            const pending = run(
+                ["request", "--model", modelId, "--tensors", tensors, "--wait", "--timeout", "60", "--json"],
+                as(consumer),
+            );
+
+            // Serve it as an operator would: the chain's own answer, submitted, then finalized after the window.
+            let event: Awaited<ReturnType<typeof coordinator.queryFilter>>[number] | undefined;
+            await waitFor("the InferenceRequested event", async () => {
+                const events = await coordinator.queryFilter(
+                    coordinator.filters.InferenceRequested(undefined, modelId),
+                    fromBlock,
+                );
+                event = events[0];
+                return event !== undefined;
+            });
+            const parsed = coordinator.interface.parseLog(event!)!;
+            const request = requestFromResult(parsed.args.request);
+            const resolver = ReexecutionResolver__factory.connect(
+                m.contracts.reexecutionResolver?.address ?? "",
+                ethers.provider,
+            );
+            const [resultCode, output] = await resolver.reexecute(modelId, parsed.args.input as string);
+            const opSigner = await ethers.getSigner(operator.address);
+            const submitted = await (
+                await coordinator.connect(opSigner).submitResult(request, resultCode, output, ethers.ZeroHash)
+            ).wait();
+            const submittedEvent = submitted!.logs
+                .map((l) => coordinator.interface.parseLog(l))
+                .find((e) => e?.name === "ResultSubmitted")!;
+            const settled = {
+                ...request,
+                status: 2,
+                operator: operator.address,
+                resultCode,
+                challengeEndsAt: submittedEvent.args.challengeEndsAt,
+                outputHash: ethers.keccak256(output),
+                traceCommitment: ethers.ZeroHash,
+            };
+            await hre.network.provider.send("evm_increaseTime", [601]);
+            await hre.network.provider.send("evm_mine", []);
+            await (await coordinator.connect(opSigner).finalize(settled, output)).wait();
+
+            const out = await pending;
+            expect(out.status, out.stderr).to.equal(0);
+            const result = JSON.parse(out.stdout) as {
+                requestId: string;
+                status: string;
+                operator: string;
+                output: string;
+                outputTensors: { dtype: string; data: string[] }[];
+                callback: { succeeded: boolean; note?: string };
+            };
+            requestId = result.requestId;
+            expect(result.status).to.equal("finalized");
+            expect(result.operator).to.equal(operator.address);
+            expect(result.output).to.equal(output);
+            expect(result.outputTensors.map((t) => t.dtype)).to.deep.equal(["int64", "int32"]);
+            expect(result.callback.succeeded).to.equal(false);
+            expect(result.callback.note).to.contain("without code");
+        });
+
+        it("inspect: the request's whole history from events (text and JSON)", async () => {
+            const json = await run(["inspect", requestId, "--json"], { VERITY_RPC_URL: rpc.url() });
+            expect(json.status, json.stderr).to.equal(0);
+            const h = JSON.parse(json.stdout) as { consumer: string; events: { event: string; from: string }[] };
+            expect(h.consumer).to.equal(consumer.address);
+            expect(h.events.map((e) => e.event)).to.deep.equal([
+                "InferenceRequested",
+                "ResultSubmitted",
+                "ResultFinalized",
+            ]);
+            expect(h.events[1]?.from).to.equal(operator.address);
+            const text = await run(["inspect", requestId], { VERITY_RPC_URL: rpc.url() });
+            expect(text.status, text.stderr).to.equal(0);
+            expect(text.stdout).to.match(new RegExp(`request ${requestId}: finalized`));
+            expect(text.stdout).to.contain(`served by ${operator.address}`);
+            expect(text.stdout).to.contain("callback  failed");
+        });
+
+        it("inspect of an unknown request: exit 1", async () => {
+            const out = await run(["inspect", "0x1234"], { VERITY_RPC_URL: rpc.url() });
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.match(/no request 0x0+1234 on the coordinator/);
+        });
+
+        it("operator unstake then withdraw too early: the revert decoded with when to retry", async () => {
+            const unstake = await run(["operator", "unstake", "50"], as(operator));
+            expect(unstake.status, unstake.stderr).to.equal(0);
+            const withdraw = await run(["operator", "withdraw"], as(operator));
+            expect(withdraw.status).to.equal(4);
+            expect(withdraw.stderr).to.match(
+                /StakingUnbondingNotReady\(.*\): unbonding is ready at .*: withdraw after that/,
+            );
+        });
+    });
+
+    after(() => {
+        expect(existsSync(join(dir, "unfunded.json"))).to.equal(false);
+    });
+});
