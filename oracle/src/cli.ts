@@ -56,50 +56,76 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...ar
     };
 }
 
+/**
+ * Runs a node from a config file until SIGINT/SIGTERM. `roles` overrides the config's roles (the `challenger`
+ * command runs the challenger role alone).
+ */
+async function runNode(configPath: string, roles?: { operator: boolean; challenger: boolean; finalizer: boolean }) {
+    let config;
+    try {
+        config = loadConfig(configPath);
+        if (roles !== undefined) {
+            if (roles.challenger && config.challenger.maxBondWei === undefined) {
+                throw new Error(
+                    "Invalid config: challenger.maxBondWei: required when the challenger role is on (the most the " +
+                        "node may have in open challenge bonds, in stake-token base units)",
+                );
+            }
+            config = { ...config, roles };
+        }
+    } catch (error) {
+        fail(error);
+    }
+    let node;
+    try {
+        node = await startNode(config);
+    } catch (error) {
+        fail(error);
+    }
+    let signals = 0;
+    const onSignal = (name: string): void => {
+        signals++;
+        if (signals > 1) {
+            node.logger.warn({ signal: name }, "second signal: exiting now");
+            process.exit(EXIT_FORCED);
+        }
+        node.logger.info({ signal: name }, "signal received; stopping");
+        // Shutdown takes at most one RPC timeout (the call in flight is aborted) plus the inference grace;
+        // the margin covers closing the store and the HTTP server.
+        const force = setTimeout(
+            () => process.exit(EXIT_FORCED),
+            SHUTDOWN_GRACE_MS + node.rpcTimeoutMs + SHUTDOWN_MARGIN_MS,
+        );
+        force.unref();
+        node.stop().then(
+            () => process.exit(0),
+            () => process.exit(EXIT_FAILURE),
+        );
+    };
+    process.on("SIGINT", () => onSignal("SIGINT"));
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    await node.stopped;
+}
+
 export function buildProgram(): Command {
     const program = new Command("verity").description("Verity: verifiable AI inference for EVM chains");
 
     program
         .command("node")
-        .description("run an operator node (serve requests, submit and finalize results)")
+        .description("run an operator node (serve requests, submit and finalize results; roles from the config)")
         .requiredOption("-c, --config <path>", "config file (JSON); VERITY_* environment variables override it")
-        .action(async (opts: { config: string }) => {
-            let config;
-            try {
-                config = loadConfig(opts.config);
-            } catch (error) {
-                fail(error);
-            }
-            let node;
-            try {
-                node = await startNode(config);
-            } catch (error) {
-                fail(error);
-            }
-            let signals = 0;
-            const onSignal = (name: string): void => {
-                signals++;
-                if (signals > 1) {
-                    node.logger.warn({ signal: name }, "second signal: exiting now");
-                    process.exit(EXIT_FORCED);
-                }
-                node.logger.info({ signal: name }, "signal received; stopping");
-                // Shutdown takes at most one RPC timeout (the call in flight is aborted) plus the inference grace;
-                // the margin covers closing the store and the HTTP server.
-                const force = setTimeout(
-                    () => process.exit(EXIT_FORCED),
-                    SHUTDOWN_GRACE_MS + node.rpcTimeoutMs + SHUTDOWN_MARGIN_MS,
-                );
-                force.unref();
-                node.stop().then(
-                    () => process.exit(0),
-                    () => process.exit(EXIT_FAILURE),
-                );
-            };
-            process.on("SIGINT", () => onSignal("SIGINT"));
-            process.on("SIGTERM", () => onSignal("SIGTERM"));
-            await node.stopped;
-        });
+        .action((opts: { config: string }) => runNode(opts.config));
+
+    program
+        .command("challenger")
+        .description(
+            "run the challenger alone: re-execute other operators' results of the configured REEXECUTION models, " +
+                "dispute wrong ones, collect the rewards (docs/node.md)",
+        )
+        .requiredOption("-c, --config <path>", "config file (JSON; needs challenger.maxBondWei)")
+        .action((opts: { config: string }) =>
+            runNode(opts.config, { operator: false, challenger: true, finalizer: false }),
+        );
 
     const configCommand = program.command("config").description("configuration tools");
     configCommand

@@ -106,6 +106,24 @@ describe("verity CLI", function () {
         expect(bad.stderr + ok.stderr + ok.stdout).to.not.contain(wallet.privateKey.slice(2));
     });
 
+    it("challenger runs the challenger role alone and wants challenger.maxBondWei", () => {
+        const noBond = file("challenger-no-bond.json", VALID);
+        const refused = verity(["challenger", "--config", noBond], { VERITY_PRIVATE_KEY: `0x${"11".repeat(32)}` });
+        expect(refused.status).to.equal(1);
+        expect(refused.stderr).to.contain("challenger.maxBondWei: required when the challenger role is on");
+        const config = {
+            ...VALID,
+            chain: { ...VALID.chain, rpcUrl: "http://127.0.0.1:9", rpcTimeoutMs: 200 },
+            challenger: { maxBondWei: "1000000000000000000" },
+        };
+        // With a bond cap it gets as far as the (unreachable) chain.
+        const started = verity(["challenger", "--config", file("challenger.json", config)], {
+            VERITY_PRIVATE_KEY: `0x${"11".repeat(32)}`,
+        });
+        expect(started.status).to.equal(1);
+        expect(started.stderr).to.match(/127\.0\.0\.1:9/);
+    });
+
     it("a missing config file is reported by path", () => {
         const out = verity(["config", "check", "--config", join(dir, "nope.json")]);
         expect(out.status).to.equal(1);
