@@ -1,6 +1,7 @@
 import { subtask, type HardhatUserConfig } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
+import "./tasks/verity";
 
 /**
  * The exact compiler version. It must equal the version of the npm `solc` package pinned in

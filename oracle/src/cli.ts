@@ -2,8 +2,8 @@
  * `verity` command line. `verity node --config verity.config.json` runs an operator node until SIGINT/SIGTERM;
  * `verity config check --config ...` validates a config file and prints the result with defaults applied;
  * `verity model build|check|compile` are the model publisher's toolkit (models/toolkit/commands.ts);
- * `verity deploy`, `verity model hash|register`, `verity operator ...`, `verity request` and `verity inspect` talk to
- * a deployment (oracle/src/commands/; reference and exit codes in docs/cli.md).
+ * `verity deploy`, `verity model hash|register`, `verity operator ...`, `verity request`, `verity inspect` and
+ * `verity dispute` talk to a deployment (oracle/src/commands/; reference and exit codes in docs/cli.md).
  */
 import { Command } from "commander";
 
@@ -20,6 +20,7 @@ const commands = {
     model: () => import("./commands/model"),
     operator: () => import("./commands/operator"),
     request: () => import("./commands/request"),
+    dispute: () => import("./commands/dispute"),
 };
 
 /**
@@ -46,7 +47,7 @@ function chainCommand(cmd: Command): Command {
 }
 
 /** Runs a command's action; every failure is one line on stderr and its exit code. */
-function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+function run<A extends unknown[]>(action: (...args: A) => Promise<unknown>): (...args: A) => Promise<void> {
     return async (...args: A) => {
         try {
             await action(...args);
@@ -285,6 +286,19 @@ export function buildProgram(): Command {
             .description("a request's full history: requested, served, output, disputes, callback")
             .argument("<requestId>", "the request id"),
     ).action(run(async (id: string, opts: ChainOptions) => (await commands.request()).inspect(id, opts)));
+    chainCommand(
+        program
+            .command("dispute")
+            .description(
+                "challenge a submitted result with a bond (REEXECUTION: only when the chain's re-execution disagrees)",
+            )
+            .argument("<requestId>", "the request id")
+            .option("--force", "dispute even when the chain's re-execution says the result is correct"),
+    ).action(
+        run(async (id: string, opts: import("./commands/dispute").DisputeOptions) =>
+            (await commands.dispute()).dispute(id, opts),
+        ),
+    );
     return program;
 }
 

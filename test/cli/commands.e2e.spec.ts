@@ -1,8 +1,9 @@
 /**
  * The chain-facing `verity` commands end to end, as a user runs them: the real binary in a child process against
  * the in-process Hardhat chain served over HTTP. deploy → model register → operator stake + register-model →
- * request --wait (served by a direct submission from the test) → inspect; and the error paths (bad RPC URL,
- * missing key, unfunded key, bad model file, insufficient stake).
+ * request --wait (served by a direct submission from the test) → inspect → dispute (a wrong result: won, the operator
+ * slashed; a correct one: refused without a transaction); and the error paths (bad RPC URL, missing key, unfunded
+ * key, bad model file, insufficient stake).
  *
  * The child is spawned asynchronously: the chain is served by this process, so a blocking spawn would deadlock.
  */
@@ -22,6 +23,7 @@ import {
     Staking__factory,
 } from "../../typechain-types";
 import { requestFromResult } from "../../oracle/src/chain/requestEvents";
+import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
 
 const BIN = join(__dirname, "..", "..", "bin", "verity.js");
@@ -59,7 +61,7 @@ interface Manifest {
     contracts: Record<string, { address: string }>;
 }
 
-describe("verity CLI against a chain (deploy, model, operator, request, inspect)", function () {
+describe("verity CLI against a chain (deploy, model, operator, request, inspect, dispute)", function () {
     this.timeout(180_000);
     const rpc = serveChainDuringSuite();
     const dir = mkdtempSync(join(tmpdir(), "verity-cli-e2e-"));
@@ -68,6 +70,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect)
     const publisher = hardhatWallet(11);
     const operator = hardhatWallet(12);
     const consumer = hardhatWallet(13);
+    const challenger = hardhatWallet(14);
     const as = (wallet: Wallet, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
         VERITY_RPC_URL: rpc.url(),
         VERITY_PRIVATE_KEY: wallet.privateKey,
@@ -381,6 +384,108 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect)
             expect(withdraw.stderr).to.match(
                 /StakingUnbondingNotReady\(.*\): unbonding is ready at .*: withdraw after that/,
             );
+        });
+    });
+
+    describe("dispute", () => {
+        /** A request from the consumer, served by the operator with the chain's answer or a wrong one. */
+        async function servedRequest(wrong: boolean): Promise<string> {
+            const m = manifest();
+            const coordinatorAddress = m.contracts.coordinator?.address ?? "";
+            const consumerSigner = await ethers.getSigner(consumer.address);
+            const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, consumerSigner);
+            const token = MockERC20__factory.connect(m.contracts.stakeToken?.address ?? "", consumerSigner);
+            const fee = await coordinator.quoteFee(modelId, 0);
+            await (await token.mint(consumer.address, fee)).wait();
+            await (await token.approve(coordinatorAddress, fee)).wait();
+            await (await coordinator.deposit(consumer.address, fee)).wait();
+            const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]);
+            const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+            const receipt = await (
+                await coordinator.requestInference(modelId, input, {
+                    callbackGasLimit: 0,
+                    deadline: now + 3600,
+                    preferredOperator: ethers.ZeroAddress,
+                    maxFeeWei: fee,
+                })
+            ).wait();
+            const requested = receipt!.logs
+                .map((l) => coordinator.interface.parseLog(l))
+                .find((e) => e?.name === "InferenceRequested")!;
+            const request = requestFromResult(requested.args.request);
+            const resolver = ReexecutionResolver__factory.connect(
+                m.contracts.reexecutionResolver?.address ?? "",
+                ethers.provider,
+            );
+            const [resultCode, output] = await resolver.reexecute(modelId, input);
+            const bytes = ethers.getBytes(output);
+            if (wrong) bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
+            const opSigner = await ethers.getSigner(operator.address);
+            await (
+                await coordinator.connect(opSigner).submitResult(request, resultCode, bytes, ethers.ZeroHash)
+            ).wait();
+            return ethers.toBeHex(request.requestId, 32);
+        }
+
+        before(async () => {
+            const token = MockERC20__factory.connect(
+                manifest().contracts.stakeToken?.address ?? "",
+                (await ethers.getSigners())[0],
+            );
+            await (await token.mint(challenger.address, ethers.parseEther("5"))).wait();
+        });
+
+        it("a wrong result: approves the bond, challenges, wins; the operator is slashed", async () => {
+            const id = await servedRequest(true);
+            const staking = Staking__factory.connect(manifest().contracts.staking?.address ?? "", ethers.provider);
+            const before = (await staking.getStake(operator.address)).stakedWei;
+            const out = await run(["dispute", id, "--json"], as(challenger));
+            expect(out.status, out.stderr).to.equal(0);
+            const report = JSON.parse(out.stdout) as {
+                outcome: string;
+                slashedWei: string;
+                challengerPayoutWei: string;
+                bondWei: string;
+                operator: string;
+                chainSaysWrong: boolean;
+            };
+            expect(report).to.include({ outcome: "won", operator: operator.address, chainSaysWrong: true });
+            // Collateral 10 slashed; payout = bond (max(10% of 10, 1) = 1) + 50% of the slash.
+            expect(report.slashedWei).to.equal(String(ethers.parseEther("10")));
+            expect(report.bondWei).to.equal(String(ethers.parseEther("1")));
+            expect(report.challengerPayoutWei).to.equal(String(ethers.parseEther("6")));
+            expect((await staking.getStake(operator.address)).stakedWei).to.equal(before - ethers.parseEther("10"));
+            const coordinator = InferenceCoordinator__factory.connect(
+                manifest().contracts.coordinator?.address ?? "",
+                ethers.provider,
+            );
+            expect(await coordinator.balanceOf(challenger.address)).to.equal(ethers.parseEther("6"));
+
+            const inspected = await run(["inspect", id], { VERITY_RPC_URL: rpc.url() });
+            expect(inspected.stdout).to.contain(`dispute   by ${challenger.address}`);
+            expect(inspected.stdout).to.contain("operator at fault, slashed 10.0 tokens");
+            // Settled now: a second dispute is refused.
+            const again = await run(["dispute", id], as(challenger));
+            expect(again.status).to.equal(4);
+            expect(again.stderr).to.match(/is already (finalized|voided): nothing to dispute/);
+        });
+
+        it("a correct result: refused with exit 4 and no transaction sent", async () => {
+            const id = await servedRequest(false);
+            const nonce = await ethers.provider.getTransactionCount(challenger.address);
+            const out = await run(["dispute", id], as(challenger));
+            expect(out.status).to.equal(4);
+            expect(out.stderr.trim().split("\n")).to.have.length(1);
+            expect(out.stderr).to.match(
+                /the result of request 0x[0-9a-f]{64} is correct \(the chain's re-execution agrees with it\): .*pass --force/,
+            );
+            expect(await ethers.provider.getTransactionCount(challenger.address)).to.equal(nonce);
+        });
+
+        it("a request that already settled: exit 4, says there is nothing to dispute", async () => {
+            const out = await run(["dispute", requestId], as(challenger));
+            expect(out.status).to.equal(4);
+            expect(out.stderr).to.contain("is already finalized: nothing to dispute");
         });
     });
 

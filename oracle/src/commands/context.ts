@@ -13,6 +13,8 @@ import {
     parseUnits,
     Wallet,
     type ContractTransactionResponse,
+    type Provider,
+    type Signer,
     type TransactionReceipt,
     type TransactionRequest,
     type TransactionResponse,
@@ -44,15 +46,23 @@ export class CliError extends Error {
     }
 }
 
+/** A signer that knows its address: the CLI's Wallet, or a Hardhat signer. */
+export type Account = Signer & { readonly address: string };
+
 /** Options shared by every chain-facing command. */
 export interface ChainOptions {
     rpcUrl?: string;
     deployment?: string;
     json?: boolean;
+    /**
+     * A connection the caller already holds (the Hardhat tasks pass hre.ethers' provider and signer): used instead
+     * of --rpc-url / VERITY_RPC_URL and VERITY_PRIVATE_KEY.
+     */
+    connection?: { provider: Provider; signer?: Account; name?: string };
 }
 
 export interface Connection {
-    provider: JsonRpcProvider;
+    provider: Provider;
     chainId: number;
     /** Scheme, host and port of the RPC URL: what messages show (provider URLs often carry an API key). */
     origin: string;
@@ -74,6 +84,11 @@ function originOf(url: string): string {
 
 /** Connects to `--rpc-url` or VERITY_RPC_URL; one eth_chainId call proves the chain is there. */
 export async function connect(opts: ChainOptions): Promise<Connection> {
+    if (opts.connection !== undefined) {
+        const { provider, name = "the given provider" } = opts.connection;
+        const network = await chainCall(() => provider.getNetwork(), "reading the chain id");
+        return { provider, chainId: Number(network.chainId), origin: name };
+    }
     const url = opts.rpcUrl ?? process.env.VERITY_RPC_URL;
     if (url === undefined || url === "") {
         throw new CliError("no RPC URL: pass --rpc-url <url> or set VERITY_RPC_URL (e.g. http://127.0.0.1:8545)");
@@ -117,8 +132,12 @@ class CliWallet extends Wallet {
     }
 }
 
-/** The signing key from VERITY_PRIVATE_KEY, connected to `provider`. Never echoes the key. */
-export function signer(provider: JsonRpcProvider): Wallet {
+/**
+ * The signer to use: `injected` when the caller holds one (ChainOptions.connection.signer), else the key from
+ * VERITY_PRIVATE_KEY connected to `provider`. Never echoes the key.
+ */
+export function signer(provider: Provider, injected?: Account): Account {
+    if (injected !== undefined) return injected;
     const key = process.env.VERITY_PRIVATE_KEY;
     if (key === undefined || key === "") {
         throw new CliError(
@@ -133,8 +152,10 @@ export function signer(provider: JsonRpcProvider): Wallet {
 }
 
 /** Refuses early, with the address to fund, when the key has no native balance to pay gas with. */
-export async function requireGas(wallet: Wallet): Promise<void> {
-    const balance = await chainCall(() => wallet.provider!.getBalance(wallet.address));
+export async function requireGas(wallet: Account): Promise<void> {
+    const provider = wallet.provider;
+    if (provider === null) throw new CliError("the signer has no provider: connect it to the chain");
+    const balance = await chainCall(() => provider.getBalance(wallet.address));
     if (balance === 0n) {
         throw new CliError(
             `the key's account ${wallet.address} has no native balance to pay gas: fund it and retry`,

@@ -9,7 +9,7 @@
  * parameter, and records `verified`.
  */
 import { resolve } from "node:path";
-import { getAddress, id, type BaseContract, type ContractTransactionResponse, type Wallet } from "ethers";
+import { getAddress, id, type BaseContract, type ContractTransactionResponse } from "ethers";
 import {
     InferenceCoordinator__factory,
     IntegerExecutor__factory,
@@ -35,6 +35,7 @@ import {
     sendTx,
     signer,
     writeManifest,
+    type Account,
     type ChainOptions,
     type DeploymentManifest,
 } from "./context";
@@ -115,9 +116,10 @@ function sameParameters(a: Record<string, unknown>, b: Record<string, unknown>):
     return [...keys].every((k) => String(a[k]) === String(b[k]));
 }
 
-export async function deploy(opts: DeployOptions): Promise<void> {
+/** Deploys (or resumes), verifies, writes the manifest, prints the report and returns it. */
+export async function deploy(opts: DeployOptions) {
     const { provider, chainId, origin } = await connect(opts);
-    const wallet = signer(provider);
+    const wallet = signer(provider, opts.connection?.signer);
     const path = resolve(opts.deployment ?? defaultDeploymentPath(chainId));
     const say = progress(opts.json);
     const existing = readManifest(path);
@@ -143,7 +145,7 @@ export async function deploy(opts: DeployOptions): Promise<void> {
         parameters,
         testStakeToken: false,
     };
-    if (getAddress(manifest.deployer) !== wallet.address) {
+    if (getAddress(manifest.deployer) !== getAddress(wallet.address)) {
         throw new CliError(
             `${path} was deployed by ${manifest.deployer}, not this key's ${wallet.address}: resume with that key or use another --deployment path`,
         );
@@ -291,10 +293,11 @@ export async function deploy(opts: DeployOptions): Promise<void> {
         `wrote ${path}`,
     ];
     output(opts.json, report, lines.join("\n"));
+    return report;
 }
 
 /** Reads the deployment back: wiring, roles, resolver and parameters. Returns what differs (empty: verified). */
-export async function verify(wallet: Wallet, manifest: DeploymentManifest): Promise<string[]> {
+export async function verify(wallet: Account, manifest: DeploymentManifest): Promise<string[]> {
     const a = (name: (typeof CONTRACT_NAMES)[number]): string => getAddress(manifest.contracts[name]?.address ?? "");
     const p = manifest.parameters;
     const problems: string[] = [];

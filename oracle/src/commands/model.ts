@@ -99,7 +99,8 @@ function saltOf(text: string | undefined, onnxHash: string): string {
     return isHexString(text, 32) ? text : id(text);
 }
 
-export async function modelRegister(file: string, opts: RegisterOptions): Promise<void> {
+/** Stores the program (REEXECUTION) and registers the model; prints the report and returns it. */
+export async function modelRegister(file: string, opts: RegisterOptions) {
     const modeName = opts.mode.toLowerCase();
     if (!(modeName in MODES)) throw new CliError(`invalid --mode "${opts.mode}": use reexecution or quorum`);
     const mode = MODES[modeName as keyof typeof MODES];
@@ -117,7 +118,7 @@ export async function modelRegister(file: string, opts: RegisterOptions): Promis
     }
     const { provider, chainId } = await connect(opts);
     const deployment = loadDeployment(opts, chainId);
-    const wallet = signer(provider);
+    const wallet = signer(provider, opts.connection?.signer);
     const say = progress(opts.json);
     const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
     const salt = saltOf(opts.salt, hashes.onnxHash);
@@ -130,12 +131,9 @@ export async function modelRegister(file: string, opts: RegisterOptions): Promis
                 `model ${modelId} is already registered with another model (onnxHash ${existing.onnxHash}): pass a different --salt`,
             );
         }
-        output(
-            opts.json,
-            { modelId, alreadyRegistered: true, owner: existing.owner, ...strip(hashes) },
-            `${modelId}\n(already registered by ${existing.owner} with this model)`,
-        );
-        return;
+        const known = { modelId, alreadyRegistered: true, owner: existing.owner, ...strip(hashes) };
+        output(opts.json, known, `${modelId}\n(already registered by ${existing.owner} with this model)`);
+        return known;
     }
     await requireGas(wallet);
 
@@ -204,6 +202,7 @@ export async function modelRegister(file: string, opts: RegisterOptions): Promis
             .filter((l) => l !== "")
             .join("\n"),
     );
+    return { ...report, alreadyRegistered: false };
 }
 
 function strip(h: ModelHashes): Omit<ModelHashes, "program"> {

@@ -27,13 +27,14 @@ async function setup(opts: ChainOptions) {
 
 async function withKey(opts: ChainOptions) {
     const { provider, deployment } = await setup(opts);
-    const wallet = signer(provider);
+    const wallet = signer(provider, opts.connection?.signer);
     await requireGas(wallet);
     const staking = Staking__factory.connect(deployment.address("staking"), wallet);
     return { wallet, deployment, staking };
 }
 
-export async function operatorStake(amountText: string, opts: ChainOptions): Promise<void> {
+/** Approves (if needed) and stakes; prints the report and returns it. */
+export async function operatorStake(amountText: string, opts: ChainOptions) {
     const amount = parseAmount(amountText);
     if (amount === 0n) throw new CliError("the amount to stake must be more than 0");
     const { wallet, deployment, staking } = await withKey(opts);
@@ -51,11 +52,18 @@ export async function operatorStake(amountText: string, opts: ChainOptions): Pro
     }
     const receipt = await sendTx("staking", () => staking.stake(amount));
     const stake = await chainCall(() => staking.getStake(wallet.address));
+    const report = {
+        operator: wallet.address,
+        stakedWei: amount,
+        totalStakedWei: stake.stakedWei,
+        transactionHash: receipt.hash,
+    };
     output(
         opts.json,
-        { operator: wallet.address, stakedWei: amount, totalStakedWei: stake.stakedWei, transactionHash: receipt.hash },
+        report,
         `staked ${formatAmount(amount)}; ${wallet.address} now has ${formatAmount(stake.stakedWei)} staked`,
     );
+    return report;
 }
 
 export async function operatorUnstake(amountText: string, opts: ChainOptions): Promise<void> {
@@ -118,7 +126,7 @@ export async function operatorStatus(address: string | undefined, opts: ChainOpt
         if (!isAddress(address)) throw new CliError(`invalid address "${address}"`);
         operator = getAddress(address);
     } else {
-        operator = signer(provider).address;
+        operator = signer(provider, opts.connection?.signer).address;
     }
     const staking = Staking__factory.connect(deployment.address("staking"), provider);
     const token = ERC20__factory.connect(deployment.address("stakeToken"), provider);

@@ -25,7 +25,7 @@ import {
     type ChainOptions,
     type Deployment,
 } from "./context";
-import type { JsonRpcProvider } from "ethers";
+import type { Provider } from "ethers";
 
 /** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
 export function parseTensorsJson(text: string, where: string): Uint8Array {
@@ -99,11 +99,12 @@ export interface RequestOptions extends ChainOptions {
     callbackGas: string;
 }
 
-export async function request(opts: RequestOptions): Promise<void> {
+/** Sends the request (depositing the fee if needed); with `wait`, waits for it to settle. Prints and returns it. */
+export async function request(opts: RequestOptions) {
     const input = readInput(opts);
     const { provider, chainId } = await connect(opts);
     const deployment = loadDeployment(opts, chainId);
-    const wallet = signer(provider);
+    const wallet = signer(provider, opts.connection?.signer);
     await requireGas(wallet);
     const say = progress(opts.json);
     const coordinatorAddress = deployment.address("coordinator");
@@ -146,13 +147,14 @@ export async function request(opts: RequestOptions): Promise<void> {
     }
     if (requestId === undefined) throw new CliError("the request transaction emitted no InferenceRequested event");
     const requestHex = toBeHex(requestId, 32);
+    const sent = { requestId: requestHex, feeWei: fee, transactionHash: receipt.hash, block: receipt.blockNumber };
     if (!opts.wait) {
         output(
             opts.json,
-            { requestId: requestHex, feeWei: fee, transactionHash: receipt.hash, block: receipt.blockNumber },
+            sent,
             `${requestHex}\nrequested (fee ${formatAmount(fee)}); follow it with \`verity inspect ${requestHex}\``,
         );
-        return;
+        return { ...sent, history: undefined };
     }
     say(`waiting for ${requestHex} to settle`);
     const deadline = Date.now() + Number(opts.timeout) * 1000;
@@ -160,7 +162,7 @@ export async function request(opts: RequestOptions): Promise<void> {
         const history = await requestHistory(provider, deployment, requestId, receipt.blockNumber);
         if (history.settled) {
             output(opts.json, history, formatHistory(history));
-            return;
+            return { ...sent, history };
         }
         if (Date.now() > deadline) {
             throw new CliError(
@@ -221,7 +223,7 @@ function tensorsOf(bytes: string): RequestHistory["outputTensors"] {
 
 /** Rebuilds a request's history from the coordinator's events (every event indexes requestId first). */
 export async function requestHistory(
-    provider: JsonRpcProvider,
+    provider: Provider,
     deployment: Deployment,
     requestId: bigint,
     fromBlock = deployment.manifest.block,
@@ -359,14 +361,20 @@ export function formatHistory(h: RequestHistory): string {
     return lines.join("\n");
 }
 
-export async function inspect(requestIdText: string, opts: ChainOptions): Promise<void> {
-    let requestId: bigint;
+/** A request id as the user typed it (0x… or decimal), or a CliError. */
+export function parseRequestId(text: string): bigint {
     try {
-        requestId = BigInt(requestIdText);
+        const requestId = BigInt(text);
         if (requestId < 0n || requestId > MaxUint256) throw new Error("out of range");
+        return requestId;
     } catch {
-        throw new CliError(`invalid request id "${requestIdText}": give the 0x… id \`verity request\` printed`);
+        throw new CliError(`invalid request id "${text}": give the 0x… id \`verity request\` printed`);
     }
+}
+
+/** Prints the request's history from the coordinator's events and returns it. */
+export async function inspect(requestIdText: string, opts: ChainOptions): Promise<RequestHistory> {
+    const requestId = parseRequestId(requestIdText);
     const { provider, chainId } = await connect(opts);
     const deployment = loadDeployment(opts, chainId);
     const history = await requestHistory(provider, deployment, requestId);
@@ -376,4 +384,5 @@ export async function inspect(requestIdText: string, opts: ChainOptions): Promis
         );
     }
     output(opts.json, JSON.parse(toJson(history)) as unknown, formatHistory(history));
+    return history;
 }

@@ -1,0 +1,143 @@
+/**
+ * The Hardhat tasks (tasks/verity.ts) on the in-process Hardhat network, run as a Hardhat user runs them
+ * (`hre.run`): verity:deploy → verity:model-register → verity:stake → verity:request → verity:inspect, each
+ * returning the same report the CLI prints, and a CLI error surfacing as a one-line HardhatPluginError.
+ */
+import { expect } from "chai";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import hre, { ethers } from "hardhat";
+import { HardhatPluginError } from "hardhat/plugins";
+import {
+    InferenceCoordinator__factory,
+    MockERC20__factory,
+    ModelRegistry__factory,
+    Staking__factory,
+} from "../../typechain-types";
+
+const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");
+
+/** Runs a task with stdout captured (the tasks print what the CLI prints). */
+async function task<T>(name: string, args: Record<string, unknown>): Promise<{ result: T; stdout: string }> {
+    const write = process.stdout.write.bind(process.stdout);
+    let stdout = "";
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+        stdout += chunk.toString();
+        return true;
+    }) as typeof process.stdout.write;
+    try {
+        const result = (await hre.run(name, args)) as T;
+        return { result, stdout };
+    } finally {
+        process.stdout.write = write;
+    }
+}
+
+describe("Hardhat tasks verity:* (in-process network)", function () {
+    this.timeout(120_000);
+    const deployment = join(mkdtempSync(join(tmpdir(), "verity-tasks-")), "deployment.json");
+    let deployer = "";
+    let operator = "";
+    let consumer = "";
+    let contracts: Record<string, string> = {};
+    let modelId = "";
+    let requestId = "";
+
+    before(async () => {
+        // Accounts 15..17, so that other suites' accounts are not disturbed.
+        const signers = await ethers.getSigners();
+        const address = (i: number): string => signers[i]?.address ?? expect.fail(`no account ${i}`);
+        [deployer, operator, consumer] = [address(15), address(16), address(17)];
+    });
+
+    it("verity:deploy deploys, verifies and writes the manifest; returns the report", async () => {
+        const { result, stdout } = await task<{ verified: boolean; contracts: Record<string, string> }>(
+            "verity:deploy",
+            { deployment, from: deployer, json: true },
+        );
+        expect(result.verified).to.equal(true);
+        expect(existsSync(deployment)).to.equal(true);
+        expect(JSON.parse(stdout)).to.have.property("verified", true);
+        contracts = result.contracts;
+        const coordinator = InferenceCoordinator__factory.connect(contracts.coordinator!, ethers.provider);
+        expect(await coordinator.owner()).to.equal(deployer);
+        expect(await coordinator.getResolver(0)).to.equal(contracts.reexecutionResolver);
+        // Again: everything reused.
+        const again = await task<{ reused: number }>("verity:deploy", { deployment, from: deployer });
+        expect(again.result.reused).to.equal(7);
+    });
+
+    it("verity:model-register stores the program and registers the model", async () => {
+        const { result, stdout } = await task<{ modelId: string; programChunksWritten: number }>(
+            "verity:model-register",
+            {
+                onnx: IRIS,
+                uri: IRIS,
+                mode: "reexecution",
+                fee: "0.01",
+                collateral: "10",
+                window: "600",
+                deployment,
+                from: deployer,
+            },
+        );
+        modelId = result.modelId;
+        expect(stdout).to.contain(modelId);
+        expect(result.programChunksWritten).to.be.greaterThan(0);
+        const registry = ModelRegistry__factory.connect(contracts.registry!, ethers.provider);
+        expect((await registry.getModel(modelId)).owner).to.equal(deployer);
+    });
+
+    it("verity:stake approves and stakes from --from", async () => {
+        const token = MockERC20__factory.connect(contracts.stakeToken!, await ethers.getSigner(deployer));
+        await (await token.mint(operator, ethers.parseEther("20"))).wait();
+        const { result } = await task<{ totalStakedWei: bigint }>("verity:stake", {
+            amount: "20",
+            deployment,
+            from: operator,
+        });
+        expect(result.totalStakedWei).to.equal(ethers.parseEther("20"));
+        const staking = Staking__factory.connect(contracts.staking!, ethers.provider);
+        expect((await staking.getStake(operator)).stakedWei).to.equal(ethers.parseEther("20"));
+    });
+
+    it("verity:request sends a request; verity:inspect returns its history", async () => {
+        const token = MockERC20__factory.connect(contracts.stakeToken!, await ethers.getSigner(deployer));
+        await (await token.mint(consumer, ethers.parseEther("1"))).wait();
+        const sent = await task<{ requestId: string }>("verity:request", {
+            model: modelId,
+            tensors: JSON.stringify([{ dtype: "int8", shape: [1, 4], data: [1, 2, 3, 4] }]),
+            deployment,
+            from: consumer,
+        });
+        requestId = sent.result.requestId;
+        expect(requestId).to.match(/^0x[0-9a-f]{64}$/);
+        const { result, stdout } = await task<{ status: string; consumer: string; events: { event: string }[] }>(
+            "verity:inspect",
+            { requestId, deployment },
+        );
+        expect(result.status).to.equal("requested");
+        expect(result.consumer).to.equal(consumer);
+        expect(result.events.map((e) => e.event)).to.deep.equal(["InferenceRequested"]);
+        expect(stdout).to.contain(`request ${requestId}: requested`);
+    });
+
+    it("verity:dispute of an unserved request: a HardhatPluginError with the CLI's one-line message", async () => {
+        const error = await task("verity:dispute", { requestId, deployment, from: deployer }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(HardhatPluginError);
+        expect((error as Error).message).to.match(/has no result yet: dispute it after an operator submits one/);
+    });
+
+    it("verity:inspect of an unknown request: a HardhatPluginError saying to check the id", async () => {
+        const error = await task("verity:inspect", { requestId: "0x1234", deployment }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(HardhatPluginError);
+        expect((error as Error).message).to.match(/no request 0x0+1234 on the coordinator .*: check the id/);
+    });
+});
