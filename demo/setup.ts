@@ -11,6 +11,7 @@ import hre, { ethers } from "hardhat";
 import { HDNodeWallet, Wallet, keccak256, type Signer } from "ethers";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import VerityModule from "../deploy/modules/Verity";
+import { storeProgram } from "../oracle/src/chain/programStore";
 import { parseConfig } from "../oracle/src/config/load";
 import type { Config } from "../oracle/src/config/schema";
 import { compileModel } from "../oracle/src/verify/program";
@@ -86,22 +87,6 @@ export interface DemoDeployment {
     startBlock: number;
 }
 
-/** Writes `program` into the store in chunks and registers it; returns its hash. */
-async function storeProgram(store: ProgramStore, program: Uint8Array): Promise<string> {
-    const max = Number(await store.maxChunkSize());
-    const pointers: string[] = [];
-    for (let at = 0; at < program.length; at += max) {
-        const receipt = await (await store.writeChunk(program.slice(at, at + max))).wait();
-        const written = receipt?.logs
-            .map((log) => store.interface.parseLog(log))
-            .find((event) => event?.name === "ProgramChunkWritten");
-        if (written === undefined || written === null) throw new Error("no ProgramChunkWritten event");
-        pointers.push(String(written.args.pointer));
-    }
-    await (await store.register(pointers)).wait();
-    return keccak256(program);
-}
-
 async function stakeFor(d: { token: MockERC20; staking: Staking }, op: Signer, modelIds: string[]): Promise<void> {
     await (await d.token.mint(await op.getAddress(), DEMO.operatorStakeWei)).wait();
     await (await d.token.connect(op).approve(await d.staking.getAddress(), DEMO.operatorStakeWei)).wait();
@@ -148,7 +133,7 @@ export async function deployDemo(): Promise<DemoDeployment> {
     const irisOnnx = new Uint8Array(readFileSync(irisPath));
     const irisManifest = readFileSync(resolve(__dirname, "../models/iris/iris.manifest.json"), "utf8");
     const compiled = compileModel(irisOnnx);
-    const programHash = await storeProgram(programStore, compiled.program);
+    const { programHash } = await storeProgram(programStore, compiled.program);
     const register = async (
         salt: string,
         onnx: Uint8Array,

@@ -6,12 +6,11 @@
  * costs (21,000 base, calldata of the input) and the consumer callback a dispute delivers.
  */
 import type { CompiledProgram } from "../../oracle/src/verify/program";
+import { programChunkCount } from "../../oracle/src/chain/programStore";
 import { numel } from "../../oracle/src/verify/reference";
 
 /** Gas limit of the block the estimate is compared with (Ethereum mainnet's 30M). */
 export const BLOCK_GAS_LIMIT = 30_000_000;
-/** Largest data chunk of a ProgramStore pointer contract (EIP-170's 24,576 bytes less the STOP prefix). */
-export const CHUNK_BYTES = 24_575;
 
 /**
  * Fitted per-unit costs. The executor reads 32 packed weights per word and keeps sums in SIMD lanes, so a
@@ -74,7 +73,7 @@ export function estimateReexecution(compiled: CompiledProgram): GasEstimate {
         execute += c.perOp + numel(node.output.shape) * c.perElement + node.macs * c.perMac;
     }
     execute = Math.round(execute);
-    const chunks = Math.max(1, Math.ceil(program.length / CHUNK_BYTES));
+    const chunks = programChunkCount(program.length);
     // The program is copied once into the executor's calldata buffer: EVM memory costs 3 gas a word plus
     // words² / 512, and the copy and keccak256 a few gas a word more.
     const words = Math.ceil(program.length / 32);

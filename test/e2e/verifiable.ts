@@ -12,6 +12,7 @@ import { keccak256, type Signer } from "ethers";
 import { parseConfig } from "../../oracle/src/config/load";
 import type { Config } from "../../oracle/src/config/schema";
 import { announcedRequests, type Request } from "../../oracle/src/chain/requestEvents";
+import { storeProgram } from "../../oracle/src/chain/programStore";
 import { compileModel } from "../../oracle/src/verify/program";
 import type { ExampleModel } from "../../models/examples";
 import type {
@@ -24,19 +25,7 @@ import type {
     ReexecutionResolver,
     Staking,
 } from "../../typechain-types";
-import {
-    DEFAULT_PARAMS,
-    DISPUTE_TIMEOUT,
-    MAX_WINDOW,
-    MIN_COLLATERAL,
-    MIN_WINDOW,
-    MODEL_FEE,
-    MODEL_WINDOW,
-    Mode,
-    NO_FEE_LIMIT,
-    TOKEN,
-    UNBONDING_DELAY,
-} from "../helpers/verity";
+import { DEFAULT_PARAMS, deployCore, MODEL_FEE, MODEL_WINDOW, Mode, NO_FEE_LIMIT, TOKEN } from "../helpers/verity";
 
 /** Collateral locked per result of the fixture's models. */
 export const COLLATERAL = TOKEN;
@@ -72,24 +61,6 @@ export interface VerifiableE2EDeployment {
     startBlock: number;
 }
 
-/** Writes `program` into the store in chunks and registers it; returns its hash. */
-export async function storeProgram(store: ProgramStore, program: Uint8Array): Promise<string> {
-    const max = Number(await store.maxChunkSize());
-    const pointers: string[] = [];
-    for (let at = 0; at < program.length; at += max) {
-        const receipt = await (await store.writeChunk(program.slice(at, at + max))).wait();
-        const written = receipt?.logs
-            .map((log) => store.interface.parseLog(log))
-            .find((event) => event?.name === "ProgramChunkWritten");
-        if (written === undefined || written === null) throw new Error("no ProgramChunkWritten event");
-        pointers.push(String(written.args.pointer));
-    }
-    await (await store.register(pointers)).wait();
-    const programHash = keccak256(program);
-    if (!(await store.exists(programHash))) throw new Error(`program ${programHash} not registered`);
-    return programHash;
-}
-
 /**
  * Deploys the protocol with the real ReexecutionResolver for REEXECUTION, registers each model in REEXECUTION mode
  * with its compiled program (stored first), stakes three operators for every model and funds a RecordingConsumer.
@@ -99,43 +70,10 @@ export async function deployVerifiableForNode(
     opts: { windowSeconds?: number } = {},
 ): Promise<VerifiableE2EDeployment> {
     const startBlock = (await ethers.provider.getBlockNumber()) + 1;
-    const signers = await ethers.getSigners();
-    const [admin, treasury, publisher, op1, op2, op3, challenger] = signers;
-    if (!admin || !treasury || !publisher || !op1 || !op2 || !op3 || !challenger) {
-        throw new Error("the hardhat network needs at least 7 accounts");
-    }
-    const token = await ethers.deployContract("MockERC20", ["Verity Test Token", "VTT"]);
-    const programStore = await ethers.deployContract("ProgramStore");
-    const executor = await ethers.deployContract("IntegerExecutor");
-    const registry = await ethers.deployContract("ModelRegistry", [
-        MIN_WINDOW,
-        MAX_WINDOW,
-        MIN_COLLATERAL,
-        await programStore.getAddress(),
-    ]);
-    const staking = await ethers.deployContract("Staking", [
-        await token.getAddress(),
-        await registry.getAddress(),
-        UNBONDING_DELAY,
-        await admin.getAddress(),
-    ]);
-    const coordinator = await ethers.deployContract("InferenceCoordinator", [
-        await registry.getAddress(),
-        await staking.getAddress(),
-        DISPUTE_TIMEOUT,
-        await admin.getAddress(),
-        await treasury.getAddress(),
-        DEFAULT_PARAMS,
-    ]);
-    await staking.grantRole(await staking.LOCKER_ROLE(), await coordinator.getAddress());
-    await staking.grantRole(await staking.SLASHER_ROLE(), await coordinator.getAddress());
-    const resolver = await ethers.deployContract("ReexecutionResolver", [
-        await coordinator.getAddress(),
-        await registry.getAddress(),
-        await programStore.getAddress(),
-        await executor.getAddress(),
-    ]);
-    await coordinator.setResolver(Mode.REEXECUTION, await resolver.getAddress());
+    const core = await deployCore(DEFAULT_PARAMS, { reexecution: "real" });
+    if (core.reexecution === undefined) throw new Error("deployCore did not deploy the ReexecutionResolver");
+    const { token, programStore, registry, staking, coordinator, admin, treasury, publisher, challenger } = core;
+    const { executor, resolver } = core.reexecution;
 
     const dir = mkdtempSync(join(tmpdir(), "verity-e2e-verifiable-"));
     const modelIds: string[] = [];
@@ -145,7 +83,7 @@ export async function deployVerifiableForNode(
         const path = join(dir, `model-${i}.onnx`);
         writeFileSync(path, spec.model.onnx);
         const program = spec.programOverride ?? compileModel(spec.model.onnx, spec.model.manifest).program;
-        const programHash = await storeProgram(programStore, program);
+        const { programHash } = await storeProgram(programStore, program);
         const salt = ethers.id(`e2e-verifiable-model-${i}`);
         await registry.connect(publisher).registerModel(salt, {
             onnxHash: keccak256(spec.model.onnx),
@@ -161,7 +99,7 @@ export async function deployVerifiableForNode(
         programHashes.push(programHash);
         modelPaths.push(path);
     }
-    const operators = [op1, op2, op3];
+    const operators = core.operators;
     for (const op of operators) {
         const stake = 1_000n * TOKEN;
         await token.mint(await op.getAddress(), stake);

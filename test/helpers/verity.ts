@@ -15,6 +15,7 @@ import type { IInferenceCoordinator } from "../../typechain-types/contracts/Infe
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { announcedRequests, applyRequestEvents } from "../../oracle/src/chain/requestEvents";
 import { ATTESTATION_TYPES } from "../../oracle/src/chain/coordinator";
+import { storeProgram as storeProgramChunks } from "../../oracle/src/chain/programStore";
 
 export type Request = IInferenceCoordinator.RequestStruct;
 export type Params = IInferenceCoordinator.ParamsStruct;
@@ -80,20 +81,9 @@ export interface Deployment {
     others: Signer[];
 }
 
-/** Stores `program` in the ProgramStore (one chunk per 24,575 bytes) and returns its hash. */
+/** Stores `program` in the ProgramStore (oracle/src/chain/programStore.ts) and returns its hash. */
 export async function storeProgram(programStore: ProgramStore, program: Uint8Array): Promise<string> {
-    const pointers: string[] = [];
-    for (let at = 0; at < program.length; at += 24_575) {
-        const tx = await programStore.writeChunk(program.slice(at, at + 24_575));
-        const receipt = await tx.wait();
-        const log = receipt?.logs
-            .map((l) => programStore.interface.parseLog(l))
-            .find((e) => e?.name === "ProgramChunkWritten");
-        if (!log) throw new Error("no ProgramChunkWritten event");
-        pointers.push(String(log.args[0]));
-    }
-    await programStore.register(pointers);
-    return ethers.keccak256(program);
+    return (await storeProgramChunks(programStore, program)).programHash;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { id, isHexString, keccak256, ZeroHash } from "ethers";
 import { ModelRegistry__factory, ProgramStore__factory } from "../../../typechain-types";
 import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../models/manifest";
+import { storeProgram } from "../chain/programStore";
 import { compileModel } from "../verify/program";
 import {
     chainCall,
@@ -23,9 +24,6 @@ import {
     signer,
     type ChainOptions,
 } from "./context";
-
-/** The ProgramStore's canonical chunk size (maxChunkSize(): EIP-170's 24,576 bytes less the STOP prefix). */
-export const PROGRAM_CHUNK_BYTES = 24_575;
 
 export const MODES = { reexecution: 0, bisection: 1, quorum: 2 } as const;
 
@@ -145,24 +143,10 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
         if (await chainCall(() => store.exists(programHash))) {
             programStored = true;
         } else if (mode === MODES.reexecution) {
-            const program = hashes.program;
-            const pointers: string[] = [];
-            for (let at = 0; at < program.length; at += PROGRAM_CHUNK_BYTES) {
-                say(
-                    `storing program chunk ${pointers.length + 1} of ${Math.ceil(program.length / PROGRAM_CHUNK_BYTES)}`,
-                );
-                const receipt = await sendTx("storing a program chunk", () =>
-                    store.writeChunk(program.slice(at, at + PROGRAM_CHUNK_BYTES)),
-                );
-                const event = receipt.logs
-                    .map((log) => store.interface.parseLog(log))
-                    .find((e) => e?.name === "ProgramChunkWritten");
-                if (!event)
-                    throw new CliError("the ProgramStore emitted no ProgramChunkWritten: is --deployment right?");
-                pointers.push(String(event.args[0]));
-            }
-            await sendTx("registering the program", () => store.register(pointers));
-            programChunks = pointers.length;
+            ({ chunks: programChunks } = await storeProgram(store, hashes.program, {
+                send: sendTx,
+                onChunk: (i, count) => say(`storing program chunk ${i + 1} of ${count}`),
+            }));
             programStored = true;
         }
     }
