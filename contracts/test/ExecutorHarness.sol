@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IIntegerExecutor} from "../interfaces/IIntegerExecutor.sol";
 import {IProgramStore} from "../interfaces/IProgramStore.sol";
+import {ExecutorCalls} from "../libraries/ExecutorCalls.sol";
 
 /// @title ExecutorHarness
 /// @notice Test-only: runs an IIntegerExecutor on many inputs in one eth_call, and measures the gas of one run
@@ -48,7 +49,7 @@ contract ExecutorHarness {
         bytes calldata input
     ) external view returns (uint256 gasUsed, uint8 code, bytes memory output) {
         bytes memory data = abi.encodeCall(IIntegerExecutor.execute, (program, input));
-        (gasUsed, code, output) = _measureCall(exec, data);
+        (gasUsed, code, output) = ExecutorCalls.staticExecute(exec, data);
     }
 
     /// @notice Loads a program from a ProgramStore and runs it, measuring both parts as a contract that
@@ -74,7 +75,7 @@ contract ExecutorHarness {
         bytes memory program = store.load(programHash);
         bytes memory data = abi.encodeCall(IIntegerExecutor.execute, (program, input));
         loadGas = start - gasleft();
-        (executeGas, code, output) = _measureCall(exec, data);
+        (executeGas, code, output) = ExecutorCalls.staticExecute(exec, data);
     }
 
     /// @notice Like `measureStored`, but loading the program the cheap way: the chunks' data are copied with
@@ -98,9 +99,9 @@ contract ExecutorHarness {
     ) external view returns (uint256 loadGas, uint256 executeGas, uint8 code, bytes memory output) {
         uint256 start = gasleft();
         address[] memory chunks = store.chunksOf(programHash);
-        bytes memory data = _storedCallData(chunks, store.programSize(programHash), input);
+        bytes memory data = ExecutorCalls.storedCallData(chunks, store.programSize(programHash), input);
         loadGas = start - gasleft();
-        (executeGas, code, output) = _measureCall(exec, data);
+        (executeGas, code, output) = ExecutorCalls.staticExecute(exec, data);
     }
 
     /// @dev The calldata of `execute(program, input)` with room for an input of `maxInput` bytes: selector |
@@ -143,78 +144,6 @@ contract ExecutorHarness {
             calldatacopy(add(p, 0x20), input.offset, input.length)
             mstore(data, total)
         }
-        (, code, output) = _measureCall(exec, data);
-    }
-
-    /// @dev The calldata of `execute(program, input)` with the program copied from `chunks` (`size` bytes).
-    function _storedCallData(
-        address[] memory chunks,
-        uint256 size,
-        bytes calldata input
-    ) private view returns (bytes memory data) {
-        uint256 inputHead = 0x60 + 32 * ((size + 31) / 32);
-        uint256 total = 4 + inputHead + 32 + 32 * ((input.length + 31) / 32);
-        bytes4 selector = IIntegerExecutor.execute.selector;
-        // Safe: allocates `data` at the free memory pointer with room for `total` bytes and writes exactly its
-        // fields: selector, offsets, program length, the chunks' data (each chunk's code after its STOP byte) with
-        // the program's last word zeroed first (its padding), then the input with its padding.
-        assembly ("memory-safe") {
-            data := mload(0x40)
-            mstore(data, total)
-            let p := add(data, 0x20)
-            mstore(0x40, and(add(add(p, total), 31), not(31)))
-            mstore(p, selector)
-            mstore(add(p, 4), 0x40)
-            mstore(add(p, 0x24), inputHead)
-            mstore(add(p, 0x44), size)
-            let dst := add(p, 0x64)
-            mstore(add(dst, and(size, not(31))), 0)
-            for {
-                let c := add(chunks, 0x20)
-                let end := add(c, shl(5, mload(chunks)))
-            } lt(c, end) {
-                c := add(c, 0x20)
-            } {
-                let pointer := mload(c)
-                let length := sub(extcodesize(pointer), 1)
-                extcodecopy(pointer, dst, 1, length)
-                dst := add(dst, length)
-            }
-            let ip := add(p, add(4, inputHead))
-            mstore(ip, input.length)
-            if and(input.length, 31) {
-                mstore(add(add(ip, 0x20), and(input.length, not(31))), 0)
-            }
-            calldatacopy(add(ip, 0x20), input.offset, input.length)
-        }
-    }
-
-    /// @dev Calls `exec` with `data`, measuring gasleft() around the call only; bubbles up a revert. The call is
-    /// made in assembly straight from `data`: Solidity's `staticcall(data)` would first copy `data` to fresh
-    /// memory, which for a large program costs more (quadratic memory) than executing it.
-    function _measureCall(
-        IIntegerExecutor exec,
-        bytes memory data
-    ) private view returns (uint256 gasUsed, uint8 code, bytes memory output) {
-        bool ok;
-        bytes memory ret;
-        // Safe: calls with `data`'s bytes as calldata, then copies the return data into a new bytes at the free
-        // memory pointer (length word, data, pointer moved past it rounded up to a word).
-        assembly ("memory-safe") {
-            let before := gas()
-            ok := staticcall(gas(), exec, add(data, 0x20), mload(data), 0, 0)
-            gasUsed := sub(before, gas())
-            ret := mload(0x40)
-            mstore(ret, returndatasize())
-            returndatacopy(add(ret, 0x20), 0, returndatasize())
-            mstore(0x40, add(add(ret, 0x20), and(add(returndatasize(), 31), not(31))))
-        }
-        if (!ok) {
-            // Safe: rethrows the executor's revert data.
-            assembly ("memory-safe") {
-                revert(add(ret, 0x20), mload(ret))
-            }
-        }
-        (code, output) = abi.decode(ret, (uint8, bytes));
+        (, code, output) = ExecutorCalls.staticExecute(exec, data);
     }
 }

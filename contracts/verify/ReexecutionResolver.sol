@@ -7,6 +7,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IIntegerExecutor} from "../interfaces/IIntegerExecutor.sol";
 import {IProgramStore} from "../interfaces/IProgramStore.sol";
 import {IReexecutionResolver} from "../interfaces/IReexecutionResolver.sol";
+import {ExecutorCalls} from "../libraries/ExecutorCalls.sol";
 
 /// @title ReexecutionResolver
 /// @notice Decides disputes over REEXECUTION models by re-executing the model's program on-chain.
@@ -112,17 +113,15 @@ contract ReexecutionResolver is IReexecutionResolver {
         return address(i_executor);
     }
 
-    /// @dev Loads the model's program straight into the calldata of `executor.execute(program, input)` (one copy,
-    /// EXTCODECOPY from each chunk), checks its keccak256 against the registered programHash, and calls the
-    /// executor with that buffer. Building the call with `store.load()` and Solidity's encoder instead would hold
-    /// three copies of the program in memory, whose quadratic cost doubles a large model's dispute gas
-    /// (bench/results/verify.md, "load()" versus "direct").
+    /// @dev Loads the model's program straight into the calldata of `executor.execute(program, input)` (one copy:
+    /// ExecutorCalls), checks its keccak256 against the registered programHash, and calls the executor with that
+    /// buffer.
     function _reexecute(bytes32 modelId, bytes calldata input) private view returns (uint8, bytes memory) {
         IModelRegistry.Model memory model = i_registry.getModel(modelId);
         if (model.terms.mode != IModelRegistry.VerificationMode.REEXECUTION) revert ReexecutionWrongMode(modelId);
         address[] memory chunks = i_programStore.chunksOf(model.programHash);
         uint256 size = i_programStore.programSize(model.programHash);
-        bytes memory data = _executeCallData(chunks, size, input);
+        bytes memory data = ExecutorCalls.storedCallData(chunks, size, input);
         bytes32 programHash;
         // Safe: hashes the `size` program bytes the call data holds at offset 4 + 0x60 (after selector, two
         // offsets and the program's length word).
@@ -130,81 +129,7 @@ contract ReexecutionResolver is IReexecutionResolver {
             programHash := keccak256(add(data, 0x84), size)
         }
         if (programHash != model.programHash) revert ReexecutionProgramMismatch(programHash, model.programHash);
-        return _call(data);
-    }
-
-    /// @dev The ABI calldata of `execute(program, input)` with the program copied from `chunks` (`size` bytes in
-    /// all): selector | offset of program (0x40) | offset of input | program length | program, zero-padded |
-    /// input length | input, zero-padded.
-    function _executeCallData(
-        address[] memory chunks,
-        uint256 size,
-        bytes calldata input
-    ) private view returns (bytes memory data) {
-        uint256 inputHead = 0x60 + 32 * ((size + 31) / 32);
-        uint256 total = 4 + inputHead + 32 + 32 * ((input.length + 31) / 32);
-        bytes4 selector = IIntegerExecutor.execute.selector;
-        // Safe: allocates `data` at the free memory pointer with room for `total` bytes and writes exactly its
-        // fields: selector, offsets, program length, each chunk's code after its STOP byte (the program's last
-        // word is zeroed first, which is its padding), then the input with its padding. The chunks are the
-        // store's, whose data sum to `size` bytes by construction (register() measured them); a mismatch could
-        // only corrupt the program, which the hash check in _reexecute then refuses.
-        assembly ("memory-safe") {
-            data := mload(0x40)
-            mstore(data, total)
-            let p := add(data, 0x20)
-            mstore(0x40, and(add(add(p, total), 31), not(31)))
-            mstore(p, selector)
-            mstore(add(p, 4), 0x40)
-            mstore(add(p, 0x24), inputHead)
-            mstore(add(p, 0x44), size)
-            let dst := add(p, 0x64)
-            let programEnd := add(dst, size)
-            mstore(add(dst, and(size, not(31))), 0)
-            for {
-                let c := add(chunks, 0x20)
-                let end := add(c, shl(5, mload(chunks)))
-            } lt(c, end) {
-                c := add(c, 0x20)
-            } {
-                let pointer := mload(c)
-                let length := sub(extcodesize(pointer), 1)
-                if gt(add(dst, length), programEnd) {
-                    length := sub(programEnd, dst)
-                }
-                extcodecopy(pointer, dst, 1, length)
-                dst := add(dst, length)
-            }
-            let ip := add(p, add(4, inputHead))
-            mstore(ip, input.length)
-            if and(input.length, 31) {
-                mstore(add(add(ip, 0x20), and(input.length, not(31))), 0)
-            }
-            calldatacopy(add(ip, 0x20), input.offset, input.length)
-        }
-    }
-
-    /// @dev Static-calls the executor with `data` as calldata, in place (Solidity would copy `data` first), and
-    /// decodes its result; bubbles up a revert (a malformed program).
-    function _call(bytes memory data) private view returns (uint8 resultCode, bytes memory output) {
-        address executor_ = address(i_executor);
-        bool ok;
-        bytes memory ret;
-        // Safe: calls with `data`'s bytes, then copies the return data into a new bytes at the free memory
-        // pointer (length word, data, pointer moved past it rounded up to a word).
-        assembly ("memory-safe") {
-            ok := staticcall(gas(), executor_, add(data, 0x20), mload(data), 0, 0)
-            ret := mload(0x40)
-            mstore(ret, returndatasize())
-            returndatacopy(add(ret, 0x20), 0, returndatasize())
-            mstore(0x40, add(add(ret, 0x20), and(add(returndatasize(), 31), not(31))))
-        }
-        if (!ok) {
-            // Safe: rethrows the executor's revert data.
-            assembly ("memory-safe") {
-                revert(add(ret, 0x20), mload(ret))
-            }
-        }
-        (resultCode, output) = abi.decode(ret, (uint8, bytes));
+        (, uint8 resultCode, bytes memory output) = ExecutorCalls.staticExecute(i_executor, data);
+        return (resultCode, output);
     }
 }
