@@ -136,7 +136,7 @@ verityTask("verity:request", "request an inference (deposits the fee); --wait re
 verityTask("verity:inspect", "a request's full history: requested, served, output, disputes, callback")
     .addPositionalParam("requestId", "the request id")
     .setAction(async (args: Common & { requestId: string }, hre) => {
-        const { inspect } = await import("../oracle/src/commands/request");
+        const { inspect } = await import("../oracle/src/commands/history");
         const opts = await chainOptions(hre, args);
         return run(() => inspect(args.requestId, opts));
     });

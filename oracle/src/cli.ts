@@ -20,6 +20,9 @@ const commands = {
     model: () => import("./commands/model"),
     operator: () => import("./commands/operator"),
     request: () => import("./commands/request"),
+    history: () => import("./commands/history"),
+    settle: () => import("./commands/settle"),
+    configInit: () => import("./commands/configInit"),
     dispute: () => import("./commands/dispute"),
 };
 
@@ -140,6 +143,21 @@ export function buildProgram(): Command {
                 fail(error);
             }
         });
+
+    chainCommand(
+        configCommand
+            .command("init")
+            .description("write a node config for this deployment: chain id, coordinator, start block, models")
+            .option("-o, --out <path>", "where to write it", "verity.config.json")
+            .option("--model <id...>", "models to serve (or watch); repeatable")
+            .option("--challenger", "run the challenger role too (re-execute and dispute others' results)")
+            .option("--max-bond <amount>", "challenger: most bond at risk at once, in tokens or wei", "10")
+            .option("--force", "overwrite an existing file"),
+    ).action(
+        run(async (opts: import("./commands/configInit").ConfigInitOptions) =>
+            (await commands.configInit()).configInit(opts),
+        ),
+    );
 
     const modelCommand = program.command("model").description("model publisher's toolkit (verifiable integer models)");
     const print = (json: boolean | undefined, report: object, text: string): void => {
@@ -274,6 +292,7 @@ export function buildProgram(): Command {
             .option("--input <file>", "input: a tensors .json file, or canonical tensor-list bytes")
             .option("--tensors <json>", 'input inline: [{"dtype":"int8","shape":[1,4],"data":[1,2,3,4]}]')
             .option("--wait", "wait until the request settles and print the result")
+            .option("--finalize", "with --wait: finalize the result yourself once its challenge window closes")
             .option("--timeout <seconds>", "how long --wait waits", "600")
             .option("--deadline <seconds>", "seconds from now until the request may be cancelled", "3600")
             .option("--callback-gas <gas>", "callback gas limit (an account without code gets no callback)", "0"),
@@ -285,7 +304,19 @@ export function buildProgram(): Command {
             .command("inspect")
             .description("a request's full history: requested, served, output, disputes, callback")
             .argument("<requestId>", "the request id"),
-    ).action(run(async (id: string, opts: ChainOptions) => (await commands.request()).inspect(id, opts)));
+    ).action(run(async (id: string, opts: ChainOptions) => (await commands.history()).inspect(id, opts)));
+    chainCommand(
+        program
+            .command("finalize")
+            .description("settle a submitted result after its challenge window (anyone may; pays the operator)")
+            .argument("<requestId>", "the request id"),
+    ).action(run(async (id: string, opts: ChainOptions) => (await commands.settle()).finalize(id, opts)));
+    chainCommand(
+        program
+            .command("cancel")
+            .description("take back the fee of your request that nobody served before its deadline")
+            .argument("<requestId>", "the request id"),
+    ).action(run(async (id: string, opts: ChainOptions) => (await commands.settle()).cancel(id, opts)));
     chainCommand(
         program
             .command("dispute")

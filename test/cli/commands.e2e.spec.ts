@@ -82,6 +82,47 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
     let modelId = "";
     let requestId = "";
 
+    /**
+     * A request from the consumer (deadline `deadlineSeconds` away), served by the operator with the chain's answer
+     * or a wrong one, or not served at all.
+     */
+    async function servedRequest(served: "right" | "wrong" | "unserved", deadlineSeconds = 3600): Promise<string> {
+        const m = manifest();
+        const coordinatorAddress = m.contracts.coordinator?.address ?? "";
+        const consumerSigner = await ethers.getSigner(consumer.address);
+        const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, consumerSigner);
+        const token = MockERC20__factory.connect(m.contracts.stakeToken?.address ?? "", consumerSigner);
+        const fee = await coordinator.quoteFee(modelId, 0);
+        await (await token.mint(consumer.address, fee)).wait();
+        await (await token.approve(coordinatorAddress, fee)).wait();
+        await (await coordinator.deposit(consumer.address, fee)).wait();
+        const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]);
+        const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+        const receipt = await (
+            await coordinator.requestInference(modelId, input, {
+                callbackGasLimit: 0,
+                deadline: now + deadlineSeconds,
+                preferredOperator: ethers.ZeroAddress,
+                maxFeeWei: fee,
+            })
+        ).wait();
+        const requested = receipt!.logs
+            .map((l) => coordinator.interface.parseLog(l))
+            .find((e) => e?.name === "InferenceRequested")!;
+        const request = requestFromResult(requested.args.request);
+        if (served === "unserved") return ethers.toBeHex(request.requestId, 32);
+        const resolver = ReexecutionResolver__factory.connect(
+            m.contracts.reexecutionResolver?.address ?? "",
+            ethers.provider,
+        );
+        const [resultCode, output] = await resolver.reexecute(modelId, input);
+        const bytes = ethers.getBytes(output);
+        if (served === "wrong") bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
+        const opSigner = await ethers.getSigner(operator.address);
+        await (await coordinator.connect(opSigner).submitResult(request, resultCode, bytes, ethers.ZeroHash)).wait();
+        return ethers.toBeHex(request.requestId, 32);
+    }
+
     describe("error paths before a deployment", () => {
         it("no RPC URL: exit 1, says to pass --rpc-url or set VERITY_RPC_URL", async () => {
             const out = await run(["deploy"], { VERITY_PRIVATE_KEY: deployer.privateKey });
@@ -388,45 +429,6 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
     });
 
     describe("dispute", () => {
-        /** A request from the consumer, served by the operator with the chain's answer or a wrong one. */
-        async function servedRequest(wrong: boolean): Promise<string> {
-            const m = manifest();
-            const coordinatorAddress = m.contracts.coordinator?.address ?? "";
-            const consumerSigner = await ethers.getSigner(consumer.address);
-            const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, consumerSigner);
-            const token = MockERC20__factory.connect(m.contracts.stakeToken?.address ?? "", consumerSigner);
-            const fee = await coordinator.quoteFee(modelId, 0);
-            await (await token.mint(consumer.address, fee)).wait();
-            await (await token.approve(coordinatorAddress, fee)).wait();
-            await (await coordinator.deposit(consumer.address, fee)).wait();
-            const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]);
-            const now = (await ethers.provider.getBlock("latest"))!.timestamp;
-            const receipt = await (
-                await coordinator.requestInference(modelId, input, {
-                    callbackGasLimit: 0,
-                    deadline: now + 3600,
-                    preferredOperator: ethers.ZeroAddress,
-                    maxFeeWei: fee,
-                })
-            ).wait();
-            const requested = receipt!.logs
-                .map((l) => coordinator.interface.parseLog(l))
-                .find((e) => e?.name === "InferenceRequested")!;
-            const request = requestFromResult(requested.args.request);
-            const resolver = ReexecutionResolver__factory.connect(
-                m.contracts.reexecutionResolver?.address ?? "",
-                ethers.provider,
-            );
-            const [resultCode, output] = await resolver.reexecute(modelId, input);
-            const bytes = ethers.getBytes(output);
-            if (wrong) bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
-            const opSigner = await ethers.getSigner(operator.address);
-            await (
-                await coordinator.connect(opSigner).submitResult(request, resultCode, bytes, ethers.ZeroHash)
-            ).wait();
-            return ethers.toBeHex(request.requestId, 32);
-        }
-
         before(async () => {
             const token = MockERC20__factory.connect(
                 manifest().contracts.stakeToken?.address ?? "",
@@ -436,7 +438,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         });
 
         it("a wrong result: approves the bond, challenges, wins; the operator is slashed", async () => {
-            const id = await servedRequest(true);
+            const id = await servedRequest("wrong");
             const staking = Staking__factory.connect(manifest().contracts.staking?.address ?? "", ethers.provider);
             const before = (await staking.getStake(operator.address)).stakedWei;
             const out = await run(["dispute", id, "--json"], as(challenger));
@@ -471,7 +473,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         });
 
         it("a correct result: refused with exit 4 and no transaction sent", async () => {
-            const id = await servedRequest(false);
+            const id = await servedRequest("right");
             const nonce = await ethers.provider.getTransactionCount(challenger.address);
             const out = await run(["dispute", id], as(challenger));
             expect(out.status).to.equal(4);
@@ -486,6 +488,192 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const out = await run(["dispute", requestId], as(challenger));
             expect(out.status).to.equal(4);
             expect(out.stderr).to.contain("is already finalized: nothing to dispute");
+        });
+    });
+
+    describe("finalize, cancel and request --wait --finalize", () => {
+        const passTime = async (seconds: number) => {
+            await hre.network.provider.send("evm_increaseTime", [seconds]);
+            await hre.network.provider.send("evm_mine", []);
+        };
+
+        it("finalize: refused while the window is open (exit 4, says until when), then settles and pays", async () => {
+            const id = await servedRequest("right");
+            const early = await run(["finalize", id], as(challenger));
+            expect(early.status).to.equal(4);
+            expect(early.stderr).to.match(
+                /the challenge window of request 0x[0-9a-f]{64} is open until .*: finalize it after that/,
+            );
+            const coordinator = InferenceCoordinator__factory.connect(
+                manifest().contracts.coordinator?.address ?? "",
+                ethers.provider,
+            );
+            const before = await coordinator.balanceOf(operator.address);
+            await passTime(601);
+            // Anyone may finalize: the challenger's key does it here.
+            const out = await run(["finalize", id, "--json"], as(challenger));
+            expect(out.status, out.stderr).to.equal(0);
+            const report = JSON.parse(out.stdout) as {
+                status: string;
+                history: { events: { event: string; from: string }[] };
+            };
+            expect(report.status).to.equal("finalized");
+            const last = report.history.events[report.history.events.length - 1];
+            expect(last).to.include({ event: "ResultFinalized", from: challenger.address });
+            // The model's fee of 0.01 is credited to the operator (the deployment's protocol fee is 0 by default).
+            expect(await coordinator.balanceOf(operator.address)).to.equal(before + ethers.parseEther("0.01"));
+            const again = await run(["finalize", id], as(challenger));
+            expect(again.status).to.equal(4);
+            expect(again.stderr).to.contain("is already finalized: nothing to finalize");
+        });
+
+        it("finalize of a request nobody served: exit 4, says a result must be submitted first", async () => {
+            const id = await servedRequest("unserved");
+            const out = await run(["finalize", id], as(challenger));
+            expect(out.status).to.equal(4);
+            expect(out.stderr).to.contain("has no result yet");
+        });
+
+        it("cancel: refused before the deadline and for another account; after it, the fee comes back", async () => {
+            const id = await servedRequest("unserved", 300);
+            const early = await run(["cancel", id], as(consumer));
+            expect(early.status).to.equal(4);
+            expect(early.stderr).to.match(/may be cancelled after its deadline .*: an operator may still serve it/);
+            await passTime(301);
+            const stranger = await run(["cancel", id], as(challenger));
+            expect(stranger.status).to.equal(4);
+            expect(stranger.stderr).to.contain(`belongs to the consumer ${consumer.address}`);
+            const coordinator = InferenceCoordinator__factory.connect(
+                manifest().contracts.coordinator?.address ?? "",
+                ethers.provider,
+            );
+            const before = await coordinator.balanceOf(consumer.address);
+            const fee = await coordinator.quoteFee(modelId, 0);
+            const out = await run(["cancel", id], as(consumer));
+            expect(out.status, out.stderr).to.equal(0);
+            expect(out.stdout).to.contain("cancelled: the fee of");
+            expect(await coordinator.balanceOf(consumer.address)).to.equal(before + fee);
+            const served = await servedRequest("right");
+            const refused = await run(["cancel", served], as(consumer));
+            expect(refused.status).to.equal(4);
+            expect(refused.stderr).to.contain(`is submitted (served by ${operator.address})`);
+        });
+
+        it("request --wait --finalize: finalizes the result itself once the window closes", async () => {
+            const m = manifest();
+            const coordinator = InferenceCoordinator__factory.connect(
+                m.contracts.coordinator?.address ?? "",
+                ethers.provider,
+            );
+            const token = MockERC20__factory.connect(
+                m.contracts.stakeToken?.address ?? "",
+                (await ethers.getSigners())[0],
+            );
+            await (await token.mint(consumer.address, ethers.parseEther("1"))).wait();
+            const fromBlock = await ethers.provider.getBlockNumber();
+            const tensors = JSON.stringify([{ dtype: "int8", shape: [1, 4], data: [1, 2, 3, 4] }]);
+            const pending = run(
+                [
+                    "request",
+                    "--model",
+                    modelId,
+                    "--tensors",
+                    tensors,
+                    "--wait",
+                    "--finalize",
+                    "--timeout",
+                    "60",
+                    "--json",
+                ],
+                as(consumer),
+            );
+            let event: Awaited<ReturnType<typeof coordinator.queryFilter>>[number] | undefined;
+            await waitFor("the InferenceRequested event", async () => {
+                event = (
+                    await coordinator.queryFilter(coordinator.filters.InferenceRequested(undefined, modelId), fromBlock)
+                )[0];
+                return event !== undefined;
+            });
+            const parsed = coordinator.interface.parseLog(event!)!;
+            const resolver = ReexecutionResolver__factory.connect(
+                m.contracts.reexecutionResolver?.address ?? "",
+                ethers.provider,
+            );
+            const [resultCode, out] = await resolver.reexecute(modelId, parsed.args.input as string);
+            const opSigner = await ethers.getSigner(operator.address);
+            await (
+                await coordinator
+                    .connect(opSigner)
+                    .submitResult(requestFromResult(parsed.args.request), resultCode, out, ethers.ZeroHash)
+            ).wait();
+            await passTime(601);
+            const result = await pending;
+            expect(result.status, result.stderr).to.equal(0);
+            const history = JSON.parse(result.stdout) as {
+                status: string;
+                output: string;
+                events: { event: string; from: string }[];
+            };
+            expect(history.status).to.equal("finalized");
+            expect(history.output).to.equal(out);
+            expect(history.events[history.events.length - 1]).to.include({
+                event: "ResultFinalized",
+                from: consumer.address,
+            });
+        });
+    });
+
+    describe("config init", () => {
+        it("writes a node config for the deployment that `config check` accepts", async () => {
+            const path = join(dir, "operator.config.json");
+            const out = await run(["config", "init", "--model", modelId, "--out", path, "--json"], as(operator));
+            expect(out.status, out.stderr).to.equal(0);
+            const written = JSON.parse(readFileSync(path, "utf8")) as {
+                chain: { rpcUrl: string; chainId: number; coordinator: string; startBlock: number };
+                models: { modelId: string }[];
+                roles: { operator: boolean; challenger: boolean };
+            };
+            expect(written.chain).to.deep.equal({
+                rpcUrl: rpc.url(),
+                chainId: 31337,
+                coordinator: manifest().contracts.coordinator?.address,
+                startBlock: manifest().block,
+            });
+            expect(written.models).to.deep.equal([{ modelId }]);
+            expect(written.roles).to.include({ operator: true, challenger: false });
+            expect(readFileSync(path, "utf8")).not.to.contain(operator.privateKey.slice(2));
+            const check = await run(["config", "check", "--config", path], { VERITY_PRIVATE_KEY: operator.privateKey });
+            expect(check.status, check.stderr).to.equal(0);
+        });
+
+        it("refuses to overwrite without --force, and rejects an unknown model (exit 4)", async () => {
+            const path = join(dir, "operator.config.json");
+            const before = readFileSync(path, "utf8");
+            const exists = await run(["config", "init", "--model", modelId, "--out", path], as(operator));
+            expect(exists.status).to.equal(1);
+            expect(exists.stderr).to.contain("exists: pass --force to overwrite it");
+            const unknown = await run(
+                ["config", "init", "--model", ethers.ZeroHash, "--out", path, "--force"],
+                as(operator),
+            );
+            expect(unknown.status).to.equal(4);
+            expect(unknown.stderr).to.contain("is not registered or not active");
+            expect(readFileSync(path, "utf8")).to.equal(before);
+        });
+
+        it("--challenger without --model: every active model, the challenger role and its bond cap", async () => {
+            const path = join(dir, "challenger.config.json");
+            const out = await run(["config", "init", "--challenger", "--max-bond", "5", "--out", path], as(challenger));
+            expect(out.status, out.stderr).to.equal(0);
+            expect(out.stdout).to.contain("npx verity challenger --config");
+            const written = JSON.parse(readFileSync(path, "utf8")) as {
+                models: { modelId: string }[];
+                roles: { operator: boolean; challenger: boolean };
+                challenger: { maxBondWei: string };
+            };
+            expect(written.models).to.deep.equal([{ modelId }]);
+            expect(written.roles).to.include({ operator: false, challenger: true });
+            expect(written.challenger.maxBondWei).to.equal(String(ethers.parseEther("5")));
         });
     });
 

@@ -20,6 +20,7 @@ import {
     type TransactionResponse,
 } from "ethers";
 import { decodeRevert } from "../chain/coordinator";
+import { createProgress, type Progress } from "../internal/progress";
 
 /** Exit codes of the chain-facing commands (0 is success). 2 is the node's "forced stop" and is not used here. */
 export const EXIT = {
@@ -112,7 +113,13 @@ export async function connect(opts: ChainOptions): Promise<Connection> {
             EXIT.CHAIN,
         );
     }
-    const provider = new JsonRpcProvider(url, chainId, { staticNetwork: true, pollingInterval: POLL_INTERVAL_MS });
+    // cacheTimeout -1: ethers otherwise answers an identical read within 250 ms from cache, so a history read right
+    // after a transaction could miss its events.
+    const provider = new JsonRpcProvider(url, chainId, {
+        staticNetwork: true,
+        pollingInterval: POLL_INTERVAL_MS,
+        cacheTimeout: -1,
+    });
     return { provider, chainId, origin };
 }
 
@@ -338,13 +345,18 @@ export async function chainCall<T>(fn: () => Promise<T>, action = "reading the c
 export async function sendTx(
     action: string,
     send: () => Promise<ContractTransactionResponse>,
+    shown?: Progress,
 ): Promise<TransactionReceipt> {
+    const spinner = shown?.spinner(action);
     try {
         const tx = await send();
+        spinner?.update(`${action}: waiting for ${tx.hash.slice(0, 10)}… to be mined`);
         const receipt = await tx.wait();
         if (receipt === null) throw new CliError(`${action}: the transaction was dropped`, EXIT.CHAIN);
+        spinner?.succeed(action);
         return receipt;
     } catch (error) {
+        spinner?.fail(action);
         throw chainError(error, action);
     }
 }
@@ -367,11 +379,12 @@ export function output(json: boolean | undefined, report: unknown, text: string)
     process.stdout.write(json ? `${toJson(report)}\n` : text.endsWith("\n") ? text : `${text}\n`);
 }
 
-/** Progress lines for slow steps: on stderr, and only when it is a terminal and the output is not JSON. */
-export function progress(json: boolean | undefined): (line: string) => void {
-    return (line) => {
-        if (!json && process.stderr.isTTY) process.stderr.write(`… ${line}\n`);
-    };
+/**
+ * Progress for slow steps (spinners, bars, step lines) on stderr: drawn only when stderr is a terminal and the
+ * output is not JSON, so pipes, CI and --json see nothing of it (oracle/src/internal/progress.ts).
+ */
+export function progress(json: boolean | undefined): Progress {
+    return createProgress({ enabled: json !== true });
 }
 
 /** Bytes from a file, or a CliError naming it. */

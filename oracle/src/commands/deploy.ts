@@ -121,7 +121,7 @@ export async function deploy(opts: DeployOptions) {
     const { provider, chainId, origin } = await connect(opts);
     const wallet = signer(provider, opts.connection?.signer);
     const path = resolve(opts.deployment ?? defaultDeploymentPath(chainId));
-    const say = progress(opts.json);
+    const shown = progress(opts.json);
     const existing = readManifest(path);
     if (existing !== undefined && existing.chainId !== chainId) {
         throw new CliError(`${path} is for chain ${existing.chainId}, not ${chainId}: pass another --deployment path`);
@@ -183,15 +183,16 @@ export async function deploy(opts: DeployOptions) {
             await requireGas(wallet);
             gasChecked = true;
         }
-        say(`deploying ${name}`);
         let deployed: BaseContract;
         try {
             deployed = await make();
         } catch (error) {
             throw chainError(error, `deploying ${name}`);
         }
-        const receipt = await sendTx(`deploying ${name}`, () =>
-            Promise.resolve(deployed.deploymentTransaction() as ContractTransactionResponse),
+        const receipt = await sendTx(
+            `deploying ${name}`,
+            () => Promise.resolve(deployed.deploymentTransaction() as ContractTransactionResponse),
+            shown,
         );
         const address = await deployed.getAddress();
         manifest.contracts[name] = { address, block: receipt.blockNumber, transactionHash: receipt.hash };
@@ -216,8 +217,10 @@ export async function deploy(opts: DeployOptions) {
         );
         if (fresh) {
             manifest.testStakeToken = true;
-            await sendTx("minting test tokens", () =>
-                MockERC20__factory.connect(stakeToken, wallet).mint(wallet.address, TEST_TOKEN_MINT),
+            await sendTx(
+                "minting test tokens",
+                () => MockERC20__factory.connect(stakeToken, wallet).mint(wallet.address, TEST_TOKEN_MINT),
+                shown,
             );
             save();
         }
@@ -252,8 +255,11 @@ export async function deploy(opts: DeployOptions) {
     const stakingContract = Staking__factory.connect(staking, wallet);
     for (const role of ["LOCKER_ROLE", "SLASHER_ROLE"]) {
         if (!(await chainCall(() => stakingContract.hasRole(id(role), coordinator)))) {
-            say(`granting ${role}`);
-            await sendTx(`granting ${role} to the coordinator`, () => stakingContract.grantRole(id(role), coordinator));
+            await sendTx(
+                `granting ${role} to the coordinator`,
+                () => stakingContract.grantRole(id(role), coordinator),
+                shown,
+            );
         }
     }
     const executor = await contract("executor", () => new IntegerExecutor__factory(wallet).deploy());
@@ -263,8 +269,7 @@ export async function deploy(opts: DeployOptions) {
     const coordinatorContract = InferenceCoordinator__factory.connect(coordinator, wallet);
     const current = await chainCall(() => coordinatorContract.getResolver(0));
     if (/^0x0{40}$/i.test(current)) {
-        say("setting the REEXECUTION resolver");
-        await sendTx("setting the REEXECUTION resolver", () => coordinatorContract.setResolver(0, resolver));
+        await sendTx("setting the REEXECUTION resolver", () => coordinatorContract.setResolver(0, resolver), shown);
     }
     manifest.complete = true;
     save();

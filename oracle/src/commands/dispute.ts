@@ -8,24 +8,21 @@
  * `--force` skips that last check. Then it approves the bond if the allowance is short, sends
  * `challenge(request, input)` and reports the verdict (REEXECUTION disputes are decided in the same transaction).
  */
-import { getAddress, toBeHex, ZeroAddress, type Log } from "ethers";
-import { ERC20__factory, InferenceCoordinator__factory, ReexecutionResolver__factory } from "../../../typechain-types";
-import { announcedRequests, applyRequestEvents, parseCoordinatorLog, VerificationMode } from "../chain/requestEvents";
+import { getAddress, ZeroAddress } from "ethers";
+import { ERC20__factory, ReexecutionResolver__factory } from "../../../typechain-types";
+import { parseCoordinatorLog, VerificationMode } from "../chain/requestEvents";
 import {
     chainCall,
     CliError,
-    connect,
     EXIT,
     formatAmount,
-    loadDeployment,
     output,
     progress,
     requireGas,
     sendTx,
-    signer,
     type ChainOptions,
 } from "./context";
-import { parseRequestId, requestHistory } from "./request";
+import { chainNow, loadRequest } from "./settle";
 
 export interface DisputeOptions extends ChainOptions {
     /** Dispute even when the chain's re-execution says the result is correct (the bond is likely lost). */
@@ -51,36 +48,16 @@ const MODE_NAMES = ["REEXECUTION", "BISECTION", "QUORUM"] as const;
 
 /** Challenges the result of `requestIdText`; prints the outcome and returns it. */
 export async function dispute(requestIdText: string, opts: DisputeOptions): Promise<DisputeReport> {
-    const requestId = parseRequestId(requestIdText);
-    const idHex = toBeHex(requestId, 32);
-    const { provider, chainId } = await connect(opts);
-    const deployment = loadDeployment(opts, chainId);
-    const wallet = signer(provider, opts.connection?.signer);
-    const say = progress(opts.json);
+    const loaded = await loadRequest(requestIdText, opts);
+    const { idHex, provider, deployment, wallet, coordinator, announced, request, history } = loaded;
+    const shown = progress(opts.json);
     const coordinatorAddress = deployment.address("coordinator");
-    const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, wallet);
-
-    const logs: Log[] = await chainCall(() =>
-        provider.getLogs({
-            address: coordinatorAddress,
-            topics: [null, idHex],
-            fromBlock: deployment.manifest.block,
-        }),
-    );
-    const announced = announcedRequests(logs)[0];
-    if (announced === undefined) {
-        throw new CliError(
-            `no request ${idHex} on the coordinator ${coordinatorAddress} since block ${deployment.manifest.block}: check the id and --deployment`,
-        );
-    }
-    const history = await requestHistory(provider, deployment, requestId, announced.blockNumber);
     if (history.settled) {
         throw new CliError(
             `request ${idHex} is already ${history.status}: nothing to dispute (\`verity inspect ${idHex}\` shows its history)`,
             EXIT.REFUSED,
         );
     }
-    const request = applyRequestEvents(announced.request, logs);
     if (history.status === "requested") {
         throw new CliError(
             `request ${idHex} has no result yet: dispute it after an operator submits one (\`verity inspect ${idHex}\`)`,
@@ -94,7 +71,7 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
             EXIT.REFUSED,
         );
     }
-    const now = (await chainCall(() => provider.getBlock("latest")))?.timestamp ?? Math.floor(Date.now() / 1000);
+    const now = await chainNow(provider);
     const endsAt = Number(request.challengeEndsAt);
     if (now >= endsAt) {
         throw new CliError(
@@ -113,11 +90,12 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
 
     let chainSaysWrong: boolean | undefined;
     if (mode === VerificationMode.REEXECUTION) {
-        say("re-executing the model on chain (eth_call)");
         const resolver = ReexecutionResolver__factory.connect(resolverAddress, provider);
-        chainSaysWrong = await chainCall(
-            () => resolver.isWrongResult(request.modelId, announced.input, request.resultCode, request.outputHash),
-            "re-executing the model (isWrongResult)",
+        chainSaysWrong = await shown.task("re-executing the model on chain (eth_call)", () =>
+            chainCall(
+                () => resolver.isWrongResult(request.modelId, announced.input, request.resultCode, request.outputHash),
+                "re-executing the model (isWrongResult)",
+            ),
         );
         if (!chainSaysWrong && opts.force !== true) {
             throw new CliError(
@@ -138,11 +116,17 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
         );
     }
     if ((await chainCall(() => token.allowance(wallet.address, coordinatorAddress))) < bond) {
-        say(`approving the bond of ${formatAmount(bond)}`);
-        await sendTx("approving the bond", () => token.approve(coordinatorAddress, bond));
+        await sendTx(
+            `approving the bond of ${formatAmount(bond)}`,
+            () => token.approve(coordinatorAddress, bond),
+            shown,
+        );
     }
-    say(`challenging request ${idHex}`);
-    const receipt = await sendTx("challenging the result", () => coordinator.challenge(request, announced.input));
+    const receipt = await sendTx(
+        "challenging the result",
+        () => coordinator.challenge(request, announced.input),
+        shown,
+    );
 
     const report: DisputeReport = {
         requestId: idHex,
@@ -158,7 +142,7 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
     };
     for (const log of receipt.logs) {
         const parsed = parseCoordinatorLog(log);
-        if (parsed?.name !== "DisputeResolved" || parsed.args.requestId !== requestId) continue;
+        if (parsed?.name !== "DisputeResolved" || parsed.args.requestId !== loaded.requestId) continue;
         report.outcome = (parsed.args.operatorAtFault as boolean) ? "won" : "lost";
         report.slashedWei = parsed.args.slashedWei as bigint;
         report.challengerPayoutWei = parsed.args.challengerPayoutWei as bigint;

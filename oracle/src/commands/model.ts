@@ -24,6 +24,7 @@ import {
     signer,
     type ChainOptions,
 } from "./context";
+import type { Bar } from "../internal/progress";
 
 export const MODES = { reexecution: 0, bisection: 1, quorum: 2 } as const;
 
@@ -117,7 +118,7 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
     const { provider, chainId } = await connect(opts);
     const deployment = loadDeployment(opts, chainId);
     const wallet = signer(provider, opts.connection?.signer);
-    const say = progress(opts.json);
+    const shown = progress(opts.json);
     const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
     const salt = saltOf(opts.salt, hashes.onnxHash);
     const modelId = await chainCall(() => registry.computeModelId(wallet.address, salt));
@@ -136,6 +137,7 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
     await requireGas(wallet);
 
     let programChunks = 0;
+    let bar: Bar | undefined;
     let programStored = false;
     const programHash = hashes.programHash ?? ZeroHash;
     if (hashes.program !== undefined) {
@@ -145,23 +147,30 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
         } else if (mode === MODES.reexecution) {
             ({ chunks: programChunks } = await storeProgram(store, hashes.program, {
                 send: sendTx,
-                onChunk: (i, count) => say(`storing program chunk ${i + 1} of ${count}`),
+                // Called before each chunk is sent: i chunks are stored so far.
+                onChunk: (i, count) => {
+                    bar ??= shown.bar("storing the program in the ProgramStore (chunks)", count);
+                    bar.update(i);
+                },
             }));
+            bar?.done(`program stored in ${programChunks} chunk${programChunks === 1 ? "" : "s"}`);
             programStored = true;
         }
     }
-    say("registering the model");
-    await sendTx("registering the model", () =>
-        registry.registerModel(salt, {
-            onnxHash: hashes.onnxHash,
-            manifestHash: hashes.manifestHash,
-            programHash: mode === MODES.reexecution || programStored ? programHash : ZeroHash,
-            uri: opts.uri,
-            mode,
-            feeWei: fee,
-            collateralWei: collateral,
-            challengeWindowSeconds: window,
-        }),
+    await sendTx(
+        "registering the model",
+        () =>
+            registry.registerModel(salt, {
+                onnxHash: hashes.onnxHash,
+                manifestHash: hashes.manifestHash,
+                programHash: mode === MODES.reexecution || programStored ? programHash : ZeroHash,
+                uri: opts.uri,
+                mode,
+                feeWei: fee,
+                collateralWei: collateral,
+                challengeWindowSeconds: window,
+            }),
+        shown,
     );
     const report = {
         modelId,

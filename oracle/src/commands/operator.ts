@@ -14,6 +14,7 @@ import {
     output,
     parseAmount,
     requireGas,
+    progress,
     sendTx,
     signer,
     type ChainOptions,
@@ -30,14 +31,14 @@ async function withKey(opts: ChainOptions) {
     const wallet = signer(provider, opts.connection?.signer);
     await requireGas(wallet);
     const staking = Staking__factory.connect(deployment.address("staking"), wallet);
-    return { wallet, deployment, staking };
+    return { wallet, deployment, staking, shown: progress(opts.json) };
 }
 
 /** Approves (if needed) and stakes; prints the report and returns it. */
 export async function operatorStake(amountText: string, opts: ChainOptions) {
     const amount = parseAmount(amountText);
     if (amount === 0n) throw new CliError("the amount to stake must be more than 0");
-    const { wallet, deployment, staking } = await withKey(opts);
+    const { wallet, deployment, staking, shown } = await withKey(opts);
     const token = ERC20__factory.connect(deployment.address("stakeToken"), wallet);
     const balance = await chainCall(() => token.balanceOf(wallet.address));
     if (balance < amount) {
@@ -48,9 +49,9 @@ export async function operatorStake(amountText: string, opts: ChainOptions) {
     }
     const stakingAddress = await staking.getAddress();
     if ((await chainCall(() => token.allowance(wallet.address, stakingAddress))) < amount) {
-        await sendTx("approving the stake", () => token.approve(stakingAddress, amount));
+        await sendTx("approving the stake", () => token.approve(stakingAddress, amount), shown);
     }
-    const receipt = await sendTx("staking", () => staking.stake(amount));
+    const receipt = await sendTx("staking", () => staking.stake(amount), shown);
     const stake = await chainCall(() => staking.getStake(wallet.address));
     const report = {
         operator: wallet.address,
@@ -68,8 +69,8 @@ export async function operatorStake(amountText: string, opts: ChainOptions) {
 
 export async function operatorUnstake(amountText: string, opts: ChainOptions): Promise<void> {
     const amount = parseAmount(amountText);
-    const { wallet, staking } = await withKey(opts);
-    const receipt = await sendTx("starting to unbond", () => staking.requestUnbonding(amount));
+    const { wallet, staking, shown } = await withKey(opts);
+    const receipt = await sendTx("starting to unbond", () => staking.requestUnbonding(amount), shown);
     const stake = await chainCall(() => staking.getStake(wallet.address));
     const readyAt = new Date(Number(stake.unbondingReadyAt) * 1000).toISOString();
     output(
@@ -85,9 +86,9 @@ export async function operatorUnstake(amountText: string, opts: ChainOptions): P
 }
 
 export async function operatorWithdraw(opts: ChainOptions): Promise<void> {
-    const { wallet, staking } = await withKey(opts);
+    const { wallet, staking, shown } = await withKey(opts);
     const before = await chainCall(() => staking.getStake(wallet.address));
-    const receipt = await sendTx("withdrawing unbonded stake", () => staking.withdrawUnbonded(wallet.address));
+    const receipt = await sendTx("withdrawing unbonded stake", () => staking.withdrawUnbonded(wallet.address), shown);
     output(
         opts.json,
         { operator: wallet.address, withdrawnWei: before.unbondingWei, transactionHash: receipt.hash },
@@ -97,7 +98,7 @@ export async function operatorWithdraw(opts: ChainOptions): Promise<void> {
 
 export async function operatorRegisterModel(modelId: string, opts: ChainOptions): Promise<void> {
     if (!isHexString(modelId, 32)) throw new CliError(`invalid model id "${modelId}": want 0x + 64 hex digits`);
-    const { wallet, deployment, staking } = await withKey(opts);
+    const { wallet, deployment, staking, shown } = await withKey(opts);
     const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
     const terms = await chainCall(() => registry.getModelTerms(modelId), "reading the model");
     const stake = await chainCall(() => staking.getStake(wallet.address));
@@ -107,7 +108,7 @@ export async function operatorRegisterModel(modelId: string, opts: ChainOptions)
             EXIT.REFUSED,
         );
     }
-    const receipt = await sendTx("registering for the model", () => staking.registerForModel(modelId));
+    const receipt = await sendTx("registering for the model", () => staking.registerForModel(modelId), shown);
     output(
         opts.json,
         { operator: wallet.address, modelId, transactionHash: receipt.hash },

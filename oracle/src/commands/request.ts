@@ -1,12 +1,11 @@
 /**
- * `verity request` (send an inference request from the key's own account, depositing the fee first; with --wait,
- * wait for and print the settled result) and `verity inspect <requestId>` (a request's whole history from the
- * coordinator's events: requested, served by whom and when, output, disputes, settlement and callback outcome).
+ * `verity request`: send an inference request from the key's own account, depositing the fee first; with --wait,
+ * wait for the request to settle and print its history (as `verity inspect` does); with --finalize as well,
+ * finalize the result itself once its challenge window closes, for a chain where no node finalizes.
  */
-import { getBytes, hexlify, MaxUint256, toBeHex, type Log } from "ethers";
+import { toBeHex, type Provider } from "ethers";
 import { ERC20__factory, InferenceCoordinator__factory, ModelRegistry__factory } from "../../../typechain-types";
 import { decodeTensors, DType, encodeTensors, TensorCodecError, type Tensor } from "../models/tensorCodec";
-import { ResultCode } from "../models/resultCodes";
 import {
     chainCall,
     CliError,
@@ -21,11 +20,12 @@ import {
     requireGas,
     sendTx,
     signer,
-    toJson,
     type ChainOptions,
     type Deployment,
 } from "./context";
-import type { Provider } from "ethers";
+import { createProgress } from "../internal/progress";
+import { formatHistory, requestHistory, type RequestHistory } from "./history";
+import { chainNow, loadRequest, sendFinalize } from "./settle";
 
 /** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
 export function parseTensorsJson(text: string, where: string): Uint8Array {
@@ -87,13 +87,13 @@ function readInput(opts: { input?: string; tensors?: string }): Uint8Array {
     return new Uint8Array(bytes);
 }
 
-const SETTLING_EVENTS = new Set(["ResultFinalized", "ResultDelivered", "RequestCancelled", "DisputeExpired"]);
-
 export interface RequestOptions extends ChainOptions {
     model: string;
     input?: string;
     tensors?: string;
     wait?: boolean;
+    /** With wait: finalize the result once its challenge window closes (when no node does). */
+    finalize?: boolean;
     timeout: string;
     deadline: string;
     callbackGas: string;
@@ -106,7 +106,7 @@ export async function request(opts: RequestOptions) {
     const deployment = loadDeployment(opts, chainId);
     const wallet = signer(provider, opts.connection?.signer);
     await requireGas(wallet);
-    const say = progress(opts.json);
+    const shown = progress(opts.json);
     const coordinatorAddress = deployment.address("coordinator");
     const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, wallet);
     const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
@@ -126,19 +126,25 @@ export async function request(opts: RequestOptions) {
             );
         }
         if ((await chainCall(() => token.allowance(wallet.address, coordinatorAddress))) < need) {
-            await sendTx("approving the fee", () => token.approve(coordinatorAddress, need));
+            await sendTx("approving the fee", () => token.approve(coordinatorAddress, need), shown);
         }
-        say(`depositing ${formatAmount(need)}`);
-        await sendTx("depositing the fee", () => coordinator.deposit(wallet.address, need));
+        await sendTx(
+            `depositing the fee (${formatAmount(need)})`,
+            () => coordinator.deposit(wallet.address, need),
+            shown,
+        );
     }
     const now = (await chainCall(() => provider.getBlock("latest")))?.timestamp ?? Math.floor(Date.now() / 1000);
-    const receipt = await sendTx("requesting inference", () =>
-        coordinator.requestInference(opts.model, input, {
-            callbackGasLimit,
-            deadline: now + Number(opts.deadline),
-            preferredOperator: "0x0000000000000000000000000000000000000000",
-            maxFeeWei: fee,
-        }),
+    const receipt = await sendTx(
+        "requesting inference",
+        () =>
+            coordinator.requestInference(opts.model, input, {
+                callbackGasLimit,
+                deadline: now + Number(opts.deadline),
+                preferredOperator: "0x0000000000000000000000000000000000000000",
+                maxFeeWei: fee,
+            }),
+        shown,
     );
     let requestId: bigint | undefined;
     for (const log of receipt.logs) {
@@ -156,233 +162,89 @@ export async function request(opts: RequestOptions) {
         );
         return { ...sent, history: undefined };
     }
-    say(`waiting for ${requestHex} to settle`);
-    const deadline = Date.now() + Number(opts.timeout) * 1000;
-    for (;;) {
-        const history = await requestHistory(provider, deployment, requestId, receipt.blockNumber);
-        if (history.settled) {
-            output(opts.json, history, formatHistory(history));
-            return { ...sent, history };
+    const history = await waitForSettlement(requestId, receipt.blockNumber, opts, { provider, deployment });
+    output(opts.json, history, formatHistory(history));
+    return { ...sent, history };
+}
+
+/** What the wait line says while a request is not settled yet. */
+function waitingFor(h: RequestHistory, now: number, finalizing: boolean): string {
+    switch (h.status) {
+        case "requested":
+            return `${h.requestId.slice(0, 10)}… waiting for an operator to serve it`;
+        case "disputed":
+            return `${h.requestId.slice(0, 10)}… disputed: waiting for the resolver`;
+        default: {
+            const left = Math.max(0, (h.challengeEndsAt ?? now) - now);
+            const then = finalizing ? "then finalizing it" : "then a finalizer settles it";
+            return `${h.requestId.slice(0, 10)}… served by ${h.operator?.slice(0, 10)}…: challenge window ${left > 0 ? `closes in ${left}s` : "closed"}, ${then}`;
         }
-        if (Date.now() > deadline) {
-            throw new CliError(
-                `request ${requestHex} did not settle within ${opts.timeout}s (status: ${history.status}): follow it with \`verity inspect ${requestHex}\``,
-                EXIT.TIMEOUT,
-            );
-        }
-        await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
     }
 }
 
-/** One event in a request's history. */
-export interface HistoryEvent {
-    event: string;
-    block: number;
-    timestamp: number;
-    transactionHash: string;
-    from: string;
-    args: Record<string, unknown>;
-}
-
-export interface RequestHistory {
-    requestId: string;
-    status: "unknown" | "requested" | "submitted" | "disputed" | "finalized" | "cancelled" | "voided";
-    settled: boolean;
-    modelId?: string;
-    consumer?: string;
-    feeWei?: bigint;
-    input?: string;
-    operator?: string;
-    servedAt?: number;
-    resultCode?: number;
-    output?: string;
-    outputTensors?: { dtype: string; shape: number[]; data: string[] }[];
-    challengeEndsAt?: number;
-    disputes: {
-        challenger: string;
-        bondWei: bigint;
-        operatorAtFault?: boolean;
-        slashedWei?: bigint;
-        expired?: boolean;
-    }[];
-    callback?: { succeeded: boolean; gasUsed: bigint; note?: string };
-    events: HistoryEvent[];
-}
-
-function tensorsOf(bytes: string): RequestHistory["outputTensors"] {
-    try {
-        return decodeTensors(getBytes(bytes)).map((t) => ({
-            dtype: DType[t.dtype].toLowerCase(),
-            shape: t.shape,
-            data: t.data.map(String),
-        }));
-    } catch {
-        return undefined;
-    }
-}
-
-/** Rebuilds a request's history from the coordinator's events (every event indexes requestId first). */
-export async function requestHistory(
-    provider: Provider,
-    deployment: Deployment,
+/**
+ * Polls the request's history until it settles (exit 5 after `opts.timeout` seconds), showing its state on a
+ * terminal. With `opts.finalize`, finalizes a submitted result itself as soon as its window has closed; when a
+ * node finalizes it first, that is the settlement it reports.
+ */
+export async function waitForSettlement(
     requestId: bigint,
-    fromBlock = deployment.manifest.block,
+    fromBlock: number,
+    opts: ChainOptions & { timeout: string; finalize?: boolean },
+    chain: { provider: Provider; deployment: Deployment },
 ): Promise<RequestHistory> {
-    const coordinator = InferenceCoordinator__factory.connect(deployment.address("coordinator"), provider);
-    const idTopic = toBeHex(requestId, 32);
-    const logs: Log[] = await chainCall(() =>
-        provider.getLogs({ address: deployment.address("coordinator"), topics: [null, idTopic], fromBlock }),
-    );
-    const h: RequestHistory = { requestId: idTopic, status: "unknown", settled: false, disputes: [], events: [] };
-    const blocks = new Map<number, number>();
-    for (const log of logs) {
-        const parsed = coordinator.interface.parseLog(log);
-        if (parsed === null || parsed.name === "Deposited" || parsed.name === "Withdrawn") continue;
-        if (!blocks.has(log.blockNumber)) {
-            const block = await chainCall(() => provider.getBlock(log.blockNumber));
-            blocks.set(log.blockNumber, block?.timestamp ?? 0);
-        }
-        const tx = await chainCall(() => provider.getTransaction(log.transactionHash));
-        const timestamp = blocks.get(log.blockNumber) ?? 0;
-        const args: Record<string, unknown> = {};
-        parsed.fragment.inputs.forEach((input, i) => {
-            if (input.name === "request") return;
-            const value: unknown = parsed.args[i];
-            args[input.name] = value;
-        });
-        h.events.push({
-            event: parsed.name,
-            block: log.blockNumber,
-            timestamp,
-            transactionHash: log.transactionHash,
-            from: tx?.from ?? "",
-            args,
-        });
-        const a = parsed.args;
-        switch (parsed.name) {
-            case "InferenceRequested":
-                h.status = "requested";
-                h.modelId = a.modelId as string;
-                h.consumer = a.consumer as string;
-                h.feeWei = (a.request as { feeWei: bigint }).feeWei;
-                h.input = hexlify(a.input as string);
-                break;
-            case "ResultSubmitted":
-                h.status = "submitted";
-                h.operator = a.operator as string;
-                h.servedAt = timestamp;
-                h.resultCode = Number(a.resultCode);
-                h.output = hexlify(a.output as string);
-                h.outputTensors = tensorsOf(h.output);
-                h.challengeEndsAt = Number(a.challengeEndsAt);
-                break;
-            case "ResultChallenged":
-                h.status = "disputed";
-                h.disputes.push({ challenger: a.challenger as string, bondWei: a.bondWei as bigint });
-                break;
-            case "DisputeResolved": {
-                const d = h.disputes[h.disputes.length - 1];
-                if (d)
-                    Object.assign(d, {
-                        operatorAtFault: a.operatorAtFault as boolean,
-                        slashedWei: a.slashedWei as bigint,
-                    });
-                break;
-            }
-            case "ChallengeWindowRestarted":
-                h.status = "submitted";
-                h.challengeEndsAt = Number(a.challengeEndsAt);
-                break;
-            case "DisputeExpired": {
-                const d = h.disputes[h.disputes.length - 1];
-                if (d) d.expired = true;
-                h.status = "voided";
-                h.settled = true;
-                break;
-            }
-            case "ResultFinalized":
-                h.status = "finalized";
-                h.settled = true;
-                h.callback = { succeeded: a.callbackSucceeded as boolean, gasUsed: a.callbackGasUsed as bigint };
-                break;
-            case "ResultDelivered":
-                h.status = Number(a.resultCode) === ResultCode.VOIDED ? "voided" : "finalized";
-                h.settled = true;
-                h.resultCode = Number(a.resultCode);
-                h.callback = { succeeded: a.callbackSucceeded as boolean, gasUsed: a.callbackGasUsed as bigint };
-                break;
-            case "RequestCancelled":
-                h.status = "cancelled";
-                h.settled = true;
-                break;
-        }
-        if (SETTLING_EVENTS.has(parsed.name)) h.settled = true;
+    const requestHex = toBeHex(requestId, 32);
+    const timeoutMs = Number(opts.timeout) * 1000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+        throw new CliError(`--timeout must be a number of seconds, not "${opts.timeout}"`);
     }
-    if (h.callback !== undefined && h.consumer !== undefined && !h.callback.succeeded) {
-        const code = await chainCall(() => provider.getCode(h.consumer as string));
-        if (code === "0x") h.callback.note = "the consumer is an account without code: no callback is made";
-    }
-    return h;
-}
-
-function when(ts: number | undefined): string {
-    return ts === undefined ? "?" : new Date(ts * 1000).toISOString();
-}
-
-export function formatHistory(h: RequestHistory): string {
-    const lines = [`request ${h.requestId}: ${h.status}`];
-    if (h.modelId !== undefined) lines.push(`  model     ${h.modelId}`, `  consumer  ${h.consumer}`);
-    if (h.feeWei !== undefined) lines.push(`  fee       ${formatAmount(h.feeWei)}`);
-    if (h.operator !== undefined) {
-        lines.push(`  served by ${h.operator} at ${when(h.servedAt)} (result code ${h.resultCode})`);
-        const tensors = h.outputTensors;
-        lines.push(
-            `  output    ${tensors ? tensors.map((t) => `${t.dtype}[${t.shape.join(",")}] ${t.data.join(" ")}`).join("; ") : h.output}`,
-        );
-    }
-    for (const d of h.disputes) {
-        const outcome =
-            d.expired === true
-                ? "expired"
-                : d.operatorAtFault === undefined
-                  ? "open"
-                  : d.operatorAtFault
-                    ? `operator at fault, slashed ${formatAmount(d.slashedWei ?? 0n)}`
-                    : "challenge failed";
-        lines.push(`  dispute   by ${d.challenger}, bond ${formatAmount(d.bondWei)}: ${outcome}`);
-    }
-    if (h.callback !== undefined) {
-        lines.push(
-            `  callback  ${h.callback.succeeded ? "succeeded" : "failed"} (${h.callback.gasUsed} gas)${h.callback.note ? `: ${h.callback.note}` : ""}`,
-        );
-    }
-    lines.push("  events:");
-    for (const e of h.events) lines.push(`    ${when(e.timestamp)} block ${e.block} ${e.event} (tx from ${e.from})`);
-    return lines.join("\n");
-}
-
-/** A request id as the user typed it (0x… or decimal), or a CliError. */
-export function parseRequestId(text: string): bigint {
+    const deadline = Date.now() + timeoutMs;
+    const spinner = createProgress({ enabled: !opts.json }).spinner(`waiting for ${requestHex.slice(0, 10)}…`);
     try {
-        const requestId = BigInt(text);
-        if (requestId < 0n || requestId > MaxUint256) throw new Error("out of range");
-        return requestId;
-    } catch {
-        throw new CliError(`invalid request id "${text}": give the 0x… id \`verity request\` printed`);
+        for (;;) {
+            const history = await requestHistory(chain.provider, chain.deployment, requestId, fromBlock);
+            if (history.settled) {
+                spinner.succeed(`${requestHex.slice(0, 10)}… ${history.status}`);
+                return history;
+            }
+            const chainTime = await chainNow(chain.provider);
+            const now = Math.max(chainTime, Math.floor(Date.now() / 1000));
+            spinner.update(waitingFor(history, chainTime, opts.finalize === true));
+            if (opts.finalize === true && history.status === "submitted" && now >= (history.challengeEndsAt ?? now)) {
+                await tryFinalize(requestHex, opts);
+                continue;
+            }
+            if (Date.now() > deadline) {
+                throw new CliError(
+                    `request ${requestHex} did not settle within ${opts.timeout}s (status: ${history.status}): follow it with \`verity inspect ${requestHex}\`${history.status === "submitted" && opts.finalize !== true ? ", or finalize it yourself with `verity finalize`" : ""}`,
+                    EXIT.TIMEOUT,
+                );
+            }
+            await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+        }
+    } catch (error) {
+        spinner.fail(`${requestHex.slice(0, 10)}… not settled`);
+        throw error;
     }
 }
 
-/** Prints the request's history from the coordinator's events and returns it. */
-export async function inspect(requestIdText: string, opts: ChainOptions): Promise<RequestHistory> {
-    const requestId = parseRequestId(requestIdText);
-    const { provider, chainId } = await connect(opts);
-    const deployment = loadDeployment(opts, chainId);
-    const history = await requestHistory(provider, deployment, requestId);
-    if (history.events.length === 0) {
-        throw new CliError(
-            `no request ${toBeHex(requestId, 32)} on the coordinator ${deployment.address("coordinator")} since block ${deployment.manifest.block}: check the id and --deployment`,
-        );
+/**
+ * Finalizes the request if it still needs it. Chain time may lag the wall clock (a local chain mines only on a
+ * transaction), so a window that the chain still holds open is not an error: the caller polls again. Neither is
+ * losing the race to a node that finalizes first: the next poll sees the settlement.
+ */
+async function tryFinalize(requestHex: string, opts: ChainOptions): Promise<void> {
+    const loaded = await loadRequest(requestHex, opts);
+    if (loaded.history.status !== "submitted") return;
+    try {
+        await sendFinalize(loaded);
+    } catch (error) {
+        const after = await loadRequest(requestHex, opts);
+        if (after.history.settled) return;
+        if (error instanceof CliError && /CoordinatorChallengeWindowOpen/.test(error.message)) {
+            await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS * 4));
+            return;
+        }
+        throw error;
     }
-    output(opts.json, JSON.parse(toJson(history)) as unknown, formatHistory(history));
-    return history;
 }

@@ -1,0 +1,102 @@
+/**
+ * `verity config init`: writes a node config for the deployment the RPC URL serves, so that an operator (or a
+ * challenger) never copies addresses by hand: the chain id and RPC URL it connected with, the coordinator from
+ * the deployment manifest, the manifest's first block as the start block, and the models, each checked to be
+ * registered and active (default: every active model of the registry). The key is read from VERITY_PRIVATE_KEY
+ * at run time and never written. The result is validated as `verity node` would validate it before it is
+ * written, and an existing file is never overwritten without --force.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { isHexString } from "ethers";
+import { ModelRegistry__factory } from "../../../typechain-types";
+import { parseConfig } from "../config/load";
+import { CliError, chainCall, connect, EXIT, loadDeployment, output, parseAmount, type ChainOptions } from "./context";
+
+export interface ConfigInitOptions extends ChainOptions {
+    out: string;
+    model?: string[];
+    challenger?: boolean;
+    maxBond: string;
+    force?: boolean;
+}
+
+export interface ConfigInitReport {
+    path: string;
+    chainId: number;
+    coordinator: string;
+    models: string[];
+    roles: { operator: boolean; challenger: boolean; finalizer: boolean };
+}
+
+/** Writes the config and prints where, with the next command to run. */
+export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitReport> {
+    const path = resolve(opts.out);
+    if (existsSync(path) && opts.force !== true) {
+        throw new CliError(`${path} exists: pass --force to overwrite it, or choose another --out`);
+    }
+    const maxBondWei = opts.challenger === true ? parseAmount(opts.maxBond, "--max-bond") : undefined;
+    const { provider, chainId } = await connect(opts);
+    const rpcUrl = opts.rpcUrl ?? process.env.VERITY_RPC_URL ?? "";
+    const deployment = loadDeployment(opts, chainId);
+    const registry = ModelRegistry__factory.connect(deployment.address("registry"), provider);
+
+    let models = opts.model ?? [];
+    if (models.length === 0) {
+        const logs = await chainCall(() =>
+            registry.queryFilter(registry.filters.ModelRegistered(), deployment.manifest.block),
+        );
+        models = [...new Set(logs.map((log) => log.args.modelId))];
+        if (models.length === 0) {
+            throw new CliError(
+                `no model is registered on ${deployment.address("registry")} yet: register one (\`verity model register\`) or pass --model <id>`,
+            );
+        }
+    }
+    const active: string[] = [];
+    for (const modelId of models) {
+        if (!isHexString(modelId, 32)) throw new CliError(`invalid model id "${modelId}": want 0x + 64 hex digits`);
+        // An unknown id reverts (ModelRegistryUnknownModel); a retired model reads back inactive.
+        const terms = await chainCall(() => registry.getModelTerms(modelId), "reading the model").catch(
+            (error: unknown) => {
+                if (error instanceof CliError && error.exitCode === EXIT.REFUSED) return undefined;
+                throw error;
+            },
+        );
+        if (terms?.active === true) active.push(modelId);
+        else if (opts.model !== undefined && opts.model.length > 0) {
+            throw new CliError(
+                `model ${modelId} is not registered or not active on ${deployment.address("registry")}: check the id`,
+                EXIT.REFUSED,
+            );
+        }
+    }
+    if (active.length === 0) throw new CliError("no active model to serve: register one or pass --model <id>");
+
+    const roles = { operator: opts.challenger !== true, challenger: opts.challenger === true, finalizer: true };
+    const config = {
+        chain: {
+            rpcUrl,
+            chainId,
+            coordinator: deployment.address("coordinator"),
+            startBlock: deployment.manifest.block,
+        },
+        key: { source: "env", envVar: "VERITY_PRIVATE_KEY" },
+        roles,
+        ...(maxBondWei !== undefined ? { challenger: { maxBondWei: maxBondWei.toString() } } : {}),
+        models: active.map((modelId) => ({ modelId })),
+        storage: { dataDir: opts.challenger === true ? "./.verity-challenger" : "./.verity" },
+    };
+    // Validate without the environment's VERITY_* overrides: the file must stand on its own.
+    parseConfig(config, {});
+    writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+    const report: ConfigInitReport = { path, chainId, coordinator: config.chain.coordinator, models: active, roles };
+    const run = opts.challenger === true ? "verity challenger" : "verity node";
+    output(
+        opts.json,
+        report,
+        `wrote ${path} (chain ${chainId}, coordinator ${config.chain.coordinator}, ${active.length} model${active.length === 1 ? "" : "s"})\n` +
+            `next: VERITY_PRIVATE_KEY=0x… npx ${run} --config ${opts.out}`,
+    );
+    return report;
+}
