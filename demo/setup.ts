@@ -8,11 +8,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import hre, { ethers } from "hardhat";
-import { HDNodeWallet, Wallet, keccak256, type Signer } from "ethers";
-import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import { Wallet, keccak256, type Signer } from "ethers";
+import { hardhatWallet, localNodeConfig } from "../scripts/localChain";
 import VerityModule from "../deploy/modules/Verity";
 import { storeProgram } from "../oracle/src/chain/programStore";
-import { parseConfig } from "../oracle/src/config/load";
 import type { Config } from "../oracle/src/config/schema";
 import { compileModel } from "../oracle/src/verify/program";
 import { loadVerifiableModel, type VerifiableModel } from "../oracle/src/verify/execute";
@@ -25,9 +24,6 @@ import type {
     RecordingConsumer,
     Staking,
 } from "../typechain-types";
-
-/** Hardhat's default accounts come from this mnemonic; the in-process nodes need the private keys. */
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 
 export const TOKEN = 10n ** 18n;
 /** RequestOptions.maxFeeWei that accepts any fee. */
@@ -46,19 +42,6 @@ export const DEMO = {
     callbackGasLimit: 300_000,
     protocolFeeBps: 500,
 } as const;
-
-/** The private-key wallet of Hardhat account `index`. */
-export function hardhatWallet(index: number): Wallet {
-    const node = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
-    return new Wallet(node.privateKey);
-}
-
-/** Serves the in-process Hardhat network on 127.0.0.1, on a random port. */
-export async function startRpcServer(): Promise<{ url: string; close(): Promise<void> }> {
-    const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: hre.network.provider });
-    const { address, port } = await server.listen();
-    return { url: `http://${address}:${port}`, close: () => server.close() };
-}
 
 export interface DemoModel {
     modelId: string;
@@ -215,28 +198,13 @@ export async function demoNodeConfig(
     rpcUrl: string,
     name: string,
     modelIds: string[],
-    extra: Record<string, unknown> = {},
+    extra: Record<string, Record<string, unknown>> = {},
 ): Promise<Config> {
-    const { chainId } = await ethers.provider.getNetwork();
-    return parseConfig(
-        {
-            chain: {
-                rpcUrl,
-                chainId: Number(chainId),
-                coordinator: await d.coordinator.getAddress(),
-                confirmations: 0,
-                pollIntervalMs: 100,
-            },
-            key: { source: "env" },
-            models: modelIds.map((modelId) => ({ modelId })),
-            storage: { dataDir: mkdtempSync(join(d.dir, `${name}-`)) },
-            inference: { concurrency: 2 },
-            batching: { enabled: false },
-            transactions: { stuckAfterMs: 60_000 },
-            server: { port: 0 },
-            log: { level: "error" },
-            ...extra,
-        },
-        {},
-    );
+    const target = {
+        rpcUrl,
+        coordinator: await d.coordinator.getAddress(),
+        modelIds,
+        dataDir: mkdtempSync(join(d.dir, `${name}-`)),
+    };
+    return localNodeConfig(target, extra, "error");
 }

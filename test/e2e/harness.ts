@@ -6,31 +6,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import hre, { ethers } from "hardhat";
-import { HDNodeWallet, Wallet, keccak256 } from "ethers";
-import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
-import type { EIP1193Provider } from "hardhat/types";
-import { parseConfig } from "../../oracle/src/config/load";
+import { keccak256 } from "ethers";
 import type { Config } from "../../oracle/src/config/schema";
 import type { RecordingConsumer } from "../../typechain-types";
+import { hardhatWallet, localNodeConfig, startRpcServer } from "../../scripts/localChain";
 import { deployCore, MODEL_FEE, MODEL_WINDOW, Mode, NO_FEE_LIMIT, TOKEN } from "../helpers/verity";
 
-/** Hardhat's default accounts come from this mnemonic; the node needs the private keys. */
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
-
-/** The private-key wallet of Hardhat account `index` (operators are 3, 4, 5 in deployCore). */
-export function hardhatWallet(index: number): Wallet {
-    const node = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
-    return new Wallet(node.privateKey);
-}
-
-/** Serves the in-process Hardhat network (or a wrapper of its provider) on 127.0.0.1, on a random port. */
-export async function startRpcServer(
-    provider: EIP1193Provider = hre.network.provider,
-): Promise<{ url: string; close(): Promise<void> }> {
-    const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider });
-    const { address, port } = await server.listen();
-    return { url: `http://${address}:${port}`, close: () => server.close() };
-}
+export { hardhatWallet, startRpcServer };
 
 /** Serves the chain over HTTP for the enclosing `describe` (started before its tests, closed after). */
 export function serveChainDuringSuite(): { url(): string } {
@@ -117,27 +99,13 @@ export async function nodeConfig(
     rpcUrl: string,
     overrides: Record<string, Record<string, unknown>> = {},
 ): Promise<Config> {
-    const { chainId } = await ethers.provider.getNetwork();
-    const raw: Record<string, Record<string, unknown> | unknown[]> = {
-        chain: {
-            rpcUrl,
-            chainId: Number(chainId),
-            coordinator: await d.coordinator.getAddress(),
-            confirmations: 0,
-            pollIntervalMs: 100,
-            ...overrides.chain,
-        },
-        key: { source: "env" },
-        models: d.modelIds.map((modelId) => ({ modelId })),
-        storage: { dataDir: mkdtempSync(join(d.dir, "node-")), ...overrides.storage },
-        inference: { concurrency: 2, ...overrides.inference },
-        batching: { enabled: false, ...overrides.batching },
-        transactions: { stuckAfterMs: 60_000, ...overrides.transactions },
-        server: { port: 0, ...overrides.server },
-        log: { level: "warn", ...overrides.log },
+    const target = {
+        rpcUrl,
+        coordinator: await d.coordinator.getAddress(),
+        modelIds: d.modelIds,
+        dataDir: mkdtempSync(join(d.dir, "node-")),
     };
-    if (overrides.roles) raw.roles = overrides.roles;
-    return parseConfig(raw, {});
+    return localNodeConfig(target, overrides);
 }
 
 /** Writes a config file (for the CLI in a child process). */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { keccak256, type Signer } from "ethers";
-import { parseConfig } from "../../oracle/src/config/load";
+import { localNodeConfig } from "../../scripts/localChain";
 import type { Config } from "../../oracle/src/config/schema";
 import { announcedRequests, type Request } from "../../oracle/src/chain/requestEvents";
 import { storeProgram } from "../../oracle/src/chain/programStore";
@@ -140,27 +140,13 @@ export async function verifiableNodeConfig(
     rpcUrl: string,
     overrides: Record<string, Record<string, unknown>> = {},
 ): Promise<Config> {
-    const { chainId } = await ethers.provider.getNetwork();
-    const raw: Record<string, unknown> = {
-        chain: {
-            rpcUrl,
-            chainId: Number(chainId),
-            coordinator: await d.coordinator.getAddress(),
-            confirmations: 0,
-            pollIntervalMs: 100,
-            ...overrides.chain,
-        },
-        key: { source: "env" },
-        models: d.modelIds.map((modelId) => ({ modelId })),
-        storage: { dataDir: mkdtempSync(join(d.dir, "node-")), ...overrides.storage },
-        inference: { concurrency: 2, ...overrides.inference },
-        transactions: { stuckAfterMs: 60_000, ...overrides.transactions },
-        server: { port: 0, ...overrides.server },
-        log: { level: "warn", ...overrides.log },
+    const target = {
+        rpcUrl,
+        coordinator: await d.coordinator.getAddress(),
+        modelIds: d.modelIds,
+        dataDir: mkdtempSync(join(d.dir, "node-")),
     };
-    if (overrides.roles) raw.roles = overrides.roles;
-    if (overrides.challenger) raw.challenger = overrides.challenger;
-    return parseConfig(raw, {});
+    return localNodeConfig(target, overrides);
 }
 
 /** Sends a request from the recording consumer; returns the announced Request struct. */
