@@ -86,6 +86,8 @@ export interface IrisArtifacts {
     onnx: Uint8Array;
     manifestJson: string;
     accuracyJson: string;
+    /** The training samples in raw cm `[{ x, label }]`: `verity model build --data` calibrates on them. */
+    trainSamplesJson: string;
     quantization: QuantizationParams;
     train: AccuracyReport;
     test: AccuracyReport;
@@ -299,6 +301,7 @@ export async function buildIrisArtifacts(): Promise<IrisArtifacts> {
         onnx: model.onnx,
         manifestJson: model.manifestJson,
         accuracyJson,
+        trainSamplesJson: await formatJson(split.train.map((s) => ({ x: s.features, label: s.label }))),
         quantization: model.quantization,
         train: trainReport,
         test: testReport,
@@ -306,7 +309,13 @@ export async function buildIrisArtifacts(): Promise<IrisArtifacts> {
 }
 
 /** The files `main` writes, by name. */
-export const OUTPUT_FILES = ["iris-mlp.json", "iris.onnx", "iris.manifest.json", "accuracy.json"] as const;
+export const OUTPUT_FILES = [
+    "iris-mlp.json",
+    "iris.onnx",
+    "iris.manifest.json",
+    "accuracy.json",
+    "iris-train.json",
+] as const;
 
 /** Builds the artifacts and writes OUTPUT_FILES into `outDir` (models/iris by default). */
 export async function main(outDir: string = __dirname): Promise<IrisArtifacts> {
@@ -316,6 +325,7 @@ export async function main(outDir: string = __dirname): Promise<IrisArtifacts> {
     writeFileSync(join(outDir, "iris.onnx"), artifacts.onnx);
     writeFileSync(join(outDir, "iris.manifest.json"), artifacts.manifestJson);
     writeFileSync(join(outDir, "accuracy.json"), artifacts.accuracyJson);
+    writeFileSync(join(outDir, "iris-train.json"), artifacts.trainSamplesJson);
     return artifacts;
 }
 

@@ -41,6 +41,40 @@ describe("verity CLI", function () {
         return path;
     };
 
+    it("--help lists every command and exits 0; a command's --help lists its options", () => {
+        const out = verity(["--help"]);
+        expect(out.status, out.stderr).to.equal(0);
+        for (const command of [
+            "node",
+            "challenger",
+            "config",
+            "model",
+            "deploy",
+            "operator",
+            "request",
+            "inspect",
+            "finalize",
+            "cancel",
+            "dispute",
+        ]) {
+            expect(out.stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
+        }
+        const request = verity(["request", "--help"]);
+        expect(request.status, request.stderr).to.equal(0);
+        for (const option of ["--model <id>", "--tensors <json>", "--wait", "--finalize", "--timeout <seconds>"]) {
+            expect(request.stdout).to.contain(option);
+        }
+    });
+
+    it("an unknown command or option: exit 1 with commander's message", () => {
+        const command = verity(["reqest"]);
+        expect(command.status).to.equal(1);
+        expect(command.stderr).to.contain("unknown command 'reqest'");
+        const option = verity(["inspect", "0x01", "--jsn"]);
+        expect(option.status).to.equal(1);
+        expect(option.stderr).to.contain("unknown option '--jsn'");
+    });
+
     it("config check prints the config with defaults applied", () => {
         const out = verity(["config", "check", "--config", file("ok.json", VALID)]);
         expect(out.status, out.stderr).to.equal(0);

@@ -85,7 +85,9 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
         roles,
         ...(maxBondWei !== undefined ? { challenger: { maxBondWei: maxBondWei.toString() } } : {}),
         models: active.map((modelId) => ({ modelId })),
+        // A challenger next to an operator node on one machine must not share its store or its /metrics port.
         storage: { dataDir: opts.challenger === true ? "./.verity-challenger" : "./.verity" },
+        server: { port: opts.challenger === true ? 9465 : 9464 },
     };
     // Validate without the environment's VERITY_* overrides: the file must stand on its own.
     parseConfig(config, {});
