@@ -110,6 +110,7 @@ verityTask("verity:request", "request an inference (deposits the fee); --wait re
     .addOptionalParam("input", "input: a tensors .json file, or canonical tensor-list bytes")
     .addOptionalParam("tensors", 'input inline: [{"dtype":"int8","shape":[1,4],"data":[1,2,3,4]}]')
     .addFlag("wait", "wait until the request settles and return the result")
+    .addFlag("finalize", "with --wait: finalize the result yourself once its challenge window closes")
     .addOptionalParam("timeout", "how long --wait waits, in seconds", "600")
     .addOptionalParam("deadline", "seconds from now until the request may be cancelled", "3600")
     .addOptionalParam("callbackGas", "callback gas limit (an account without code gets no callback)", "0")
@@ -120,6 +121,7 @@ verityTask("verity:request", "request an inference (deposits the fee); --wait re
                 input?: string;
                 tensors?: string;
                 wait: boolean;
+                finalize: boolean;
                 timeout: string;
                 deadline: string;
                 callbackGas: string;
@@ -128,8 +130,10 @@ verityTask("verity:request", "request an inference (deposits the fee); --wait re
         ) => {
             const { request } = await import("../oracle/src/commands/request");
             const opts = await chainOptions(hre, args);
-            const { model, input, tensors, wait, timeout, deadline, callbackGas } = args;
-            return run(() => request({ ...opts, model, input, tensors, wait, timeout, deadline, callbackGas }));
+            const { model, input, tensors, wait, finalize, timeout, deadline, callbackGas } = args;
+            return run(() =>
+                request({ ...opts, model, input, tensors, wait, finalize, timeout, deadline, callbackGas }),
+            );
         },
     );
 
@@ -148,4 +152,20 @@ verityTask("verity:dispute", "challenge a submitted result (REEXECUTION: only wh
         const { dispute } = await import("../oracle/src/commands/dispute");
         const opts = await chainOptions(hre, args);
         return run(() => dispute(args.requestId, { ...opts, force: args.force }));
+    });
+
+verityTask("verity:finalize", "settle a submitted result after its challenge window (anyone may)")
+    .addPositionalParam("requestId", "the request id")
+    .setAction(async (args: Common & { requestId: string }, hre) => {
+        const { finalize } = await import("../oracle/src/commands/settle");
+        const opts = await chainOptions(hre, args);
+        return run(() => finalize(args.requestId, opts));
+    });
+
+verityTask("verity:cancel", "take back the fee of your request that nobody served before its deadline")
+    .addPositionalParam("requestId", "the request id")
+    .setAction(async (args: Common & { requestId: string }, hre) => {
+        const { cancel } = await import("../oracle/src/commands/settle");
+        const opts = await chainOptions(hre, args);
+        return run(() => cancel(args.requestId, opts));
     });

@@ -153,6 +153,34 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(out.stderr).to.contain(`${empty.address} has no native balance to pay gas: fund it`);
         });
 
+        it("a parameters file with an owner: exit 1, says how ownership is handed over", async () => {
+            const params = join(dir, "owner-params.json");
+            writeFileSync(params, JSON.stringify({ Verity: { owner: challenger.address } }));
+            const out = await run(
+                ["deploy", "--params", params, "--deployment", join(dir, "owner.json")],
+                as(deployer),
+            );
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.contain('"owner" is not a verity deploy parameter');
+            expect(existsSync(join(dir, "owner.json"))).to.equal(false);
+        });
+
+        it("request --finalize without --wait, or a bad --timeout: exit 1 before anything is sent", async () => {
+            const tensors = '[{"dtype":"int8","shape":[1,1],"data":[1]}]';
+            const finalize = await run(
+                ["request", "--model", ethers.ZeroHash, "--tensors", tensors, "--finalize"],
+                as(consumer),
+            );
+            expect(finalize.status).to.equal(1);
+            expect(finalize.stderr).to.contain("--finalize needs --wait");
+            const timeout = await run(
+                ["request", "--model", ethers.ZeroHash, "--tensors", tensors, "--wait", "--timeout", "soon"],
+                as(consumer),
+            );
+            expect(timeout.status).to.equal(1);
+            expect(timeout.stderr).to.contain('--timeout must be a number of seconds, not "soon"');
+        });
+
         it("no manifest: exit 1, says to run verity deploy", async () => {
             const out = await run(["operator", "status", "--deployment", join(dir, "nope.json")], as(operator));
             expect(out.status).to.equal(1);
@@ -192,10 +220,23 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
 
         it("deploy again: reuses everything it recorded (idempotent)", async () => {
             const before = manifest();
-            const out = await run(["deploy", "--json"], as(deployer));
+            // The parameters file in Ignition's nested form (the default delay: nothing changes).
+            const params = join(dir, "params.json");
+            writeFileSync(params, JSON.stringify({ Verity: { unbondingDelaySeconds: 7 * 86_400 } }));
+            const out = await run(["deploy", "--params", params, "--json"], as(deployer));
             expect(out.status, out.stderr).to.equal(0);
             expect((JSON.parse(out.stdout) as { reused: number }).reused).to.equal(7);
             expect(manifest().contracts).to.deep.equal(before.contracts);
+        });
+
+        it("deploy again with other parameters: exit 1 naming them, the manifest untouched", async () => {
+            const before = readFileSync(manifestPath, "utf8");
+            const params = join(dir, "other-params.json");
+            writeFileSync(params, JSON.stringify({ unbondingDelaySeconds: 86_400 }));
+            const out = await run(["deploy", "--params", params], as(deployer));
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.contain("was deployed with other parameters (unbondingDelaySeconds)");
+            expect(readFileSync(manifestPath, "utf8")).to.equal(before);
         });
 
         it("model hash prints the registration hashes", async () => {
@@ -310,6 +351,8 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const staked = await run(["operator", "stake", "100"], as(operator));
             expect(staked.status, staked.stderr).to.equal(0);
             expect(staked.stdout).to.contain("now has 100.0 tokens staked");
+            // Spinners are for terminals: behind a pipe stderr stays empty.
+            expect(staked.stderr).to.equal("");
             const registered = await run(["operator", "register-model", modelId], as(operator));
             expect(registered.status, registered.stderr).to.equal(0);
             const status = await run(["operator", "status", operator.address, "--json"], { VERITY_RPC_URL: rpc.url() });

@@ -1,6 +1,7 @@
 /**
  * The Hardhat tasks (tasks/verity.ts) on the in-process Hardhat network, run as a Hardhat user runs them
- * (`hre.run`): verity:deploy → verity:model-register → verity:stake → verity:request → verity:inspect, each
+ * (`hre.run`): verity:deploy → verity:model-register → verity:stake → verity:request → verity:inspect →
+ * verity:finalize (refused) → verity:cancel, each
  * returning the same report the CLI prints, and a CLI error surfacing as a one-line HardhatPluginError.
  */
 import { expect } from "chai";
@@ -130,6 +131,25 @@ describe("Hardhat tasks verity:* (in-process network)", function () {
         );
         expect(error).to.be.instanceOf(HardhatPluginError);
         expect((error as Error).message).to.match(/has no result yet: dispute it after an operator submits one/);
+    });
+
+    it("verity:finalize of an unserved request: refused with the CLI's message", async () => {
+        const error = await task("verity:finalize", { requestId, deployment, from: deployer }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(HardhatPluginError);
+        expect((error as Error).message).to.match(/has no result yet: an operator must submit one first/);
+    });
+
+    it("verity:cancel after the deadline returns the fee to the consumer's balance", async () => {
+        const coordinator = InferenceCoordinator__factory.connect(contracts.coordinator!, ethers.provider);
+        const before = await coordinator.balanceOf(consumer);
+        await hre.network.provider.send("evm_increaseTime", [3_601]);
+        await hre.network.provider.send("evm_mine", []);
+        const { result } = await task<{ status: string }>("verity:cancel", { requestId, deployment, from: consumer });
+        expect(result.status).to.equal("cancelled");
+        expect(await coordinator.balanceOf(consumer)).to.equal(before + (await coordinator.quoteFee(modelId, 0)));
     });
 
     it("verity:inspect of an unknown request: a HardhatPluginError saying to check the id", async () => {

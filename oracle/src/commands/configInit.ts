@@ -91,7 +91,17 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
     };
     // Validate without the environment's VERITY_* overrides: the file must stand on its own.
     parseConfig(config, {});
-    writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+    try {
+        // "wx": never replace a file that appeared since the check above, unless --force.
+        writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { flag: opts.force === true ? "w" : "wx" });
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new CliError(
+            code === "EEXIST"
+                ? `${path} exists: pass --force to overwrite it, or choose another --out`
+                : `cannot write ${path}: ${code}`,
+        );
+    }
     const report: ConfigInitReport = { path, chainId, coordinator: config.chain.coordinator, models: active, roles };
     const run = opts.challenger === true ? "verity challenger" : "verity node";
     output(

@@ -9,7 +9,7 @@
  * parameter, and records `verified`.
  */
 import { resolve } from "node:path";
-import { getAddress, id, type BaseContract, type ContractTransactionResponse } from "ethers";
+import { getAddress, id, type BaseContract, type ContractTransactionResponse, isAddress } from "ethers";
 import {
     InferenceCoordinator__factory,
     IntegerExecutor__factory,
@@ -87,8 +87,13 @@ export interface DeployOptions extends ChainOptions {
     params?: string;
 }
 
-function loadParameters(file: string | undefined): Parameters {
-    if (file === undefined) return { ...DEFAULT_PARAMETERS };
+/**
+ * The parameters file: the module's parameter names, flat (`{"unbondingDelaySeconds": 86400}`) or nested under the
+ * module's id as Ignition takes them (`{"Verity": {...}}`), so one file serves both. `stakeToken` is `--stake-token`;
+ * `owner` is refused (the key's account owns the deployment; hand it over afterwards with Ownable2Step).
+ */
+function loadParameters(file: string | undefined): { parameters: Parameters; stakeToken?: string } {
+    if (file === undefined) return { parameters: { ...DEFAULT_PARAMETERS } };
     let given: Record<string, unknown>;
     try {
         given = JSON.parse(readFileOrFail(file, "parameters file").toString("utf8")) as Record<string, unknown>;
@@ -96,8 +101,24 @@ function loadParameters(file: string | undefined): Parameters {
         if (error instanceof CliError) throw error;
         throw new CliError(`${file} is not JSON: ${(error as Error).message}`);
     }
+    if (typeof given !== "object" || given === null || Array.isArray(given)) {
+        throw new CliError(`${file} must hold a JSON object of parameters`);
+    }
+    const nested = given.Verity;
+    if (Object.keys(given).length === 1 && typeof nested === "object" && nested !== null && !Array.isArray(nested)) {
+        given = nested as Record<string, unknown>;
+    }
+    const { stakeToken, owner, ...rest } = given;
+    if (owner !== undefined) {
+        throw new CliError(
+            `${file}: "owner" is not a verity deploy parameter: the key's account owns the deployment; transfer ownership afterwards (Ownable2Step transferOwnership + acceptOwnership)`,
+        );
+    }
+    if (stakeToken !== undefined && (typeof stakeToken !== "string" || !isAddress(stakeToken))) {
+        throw new CliError(`${file}: "stakeToken" must be an address`);
+    }
     const out: Record<string, string | number> = { ...DEFAULT_PARAMETERS };
-    for (const [key, value] of Object.entries(given)) {
+    for (const [key, value] of Object.entries(rest)) {
         if (!(key in DEFAULT_PARAMETERS) && key !== "treasury") {
             throw new CliError(
                 `${file}: unknown parameter "${key}" (known: ${Object.keys(DEFAULT_PARAMETERS).join(", ")}, treasury)`,
@@ -108,12 +129,13 @@ function loadParameters(file: string | undefined): Parameters {
         }
         out[key] = value;
     }
-    return out as Parameters;
+    return { parameters: out as Parameters, ...(stakeToken !== undefined ? { stakeToken } : {}) };
 }
 
-function sameParameters(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+/** The parameter names whose values differ between two parameter sets (compared as decimal strings). */
+function differingParameters(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].every((k) => String(a[k]) === String(b[k]));
+    return [...keys].filter((k) => String(a[k]) !== String(b[k]));
 }
 
 /** Deploys (or resumes), verifies, writes the manifest, prints the report and returns it. */
@@ -126,11 +148,25 @@ export async function deploy(opts: DeployOptions) {
     if (existing !== undefined && existing.chainId !== chainId) {
         throw new CliError(`${path} is for chain ${existing.chainId}, not ${chainId}: pass another --deployment path`);
     }
-    const requested = loadParameters(opts.params);
-    if (existing !== undefined && opts.params !== undefined && !sameParameters(existing.parameters, requested)) {
-        throw new CliError(
-            `${path} was deployed with other parameters: deploy to a new --deployment path to change them`,
-        );
+    const loaded = loadParameters(opts.params);
+    const requested = loaded.parameters;
+    if (loaded.stakeToken !== undefined) {
+        if (opts.stakeToken !== undefined && getAddress(opts.stakeToken) !== getAddress(loaded.stakeToken)) {
+            throw new CliError(
+                `--stake-token ${opts.stakeToken} and the stakeToken ${loaded.stakeToken} in ${opts.params} differ: give one`,
+            );
+        }
+        opts = { ...opts, stakeToken: loaded.stakeToken };
+    }
+    if (existing !== undefined && opts.params !== undefined) {
+        // The recorded parameters carry the treasury the first run chose (the deployer's account by default).
+        const wanted: Record<string, unknown> = { ...requested, treasury: requested.treasury ?? wallet.address };
+        const differing = differingParameters(existing.parameters, wanted);
+        if (differing.length > 0) {
+            throw new CliError(
+                `${path} was deployed with other parameters (${differing.join(", ")}): deploy to a new --deployment path to change them`,
+            );
+        }
     }
     const parameters: Parameters = (existing?.parameters as Parameters | undefined) ?? requested;
     parameters.treasury ??= wallet.address;

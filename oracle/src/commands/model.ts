@@ -109,6 +109,9 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
     if (!Number.isInteger(window) || window <= 0) {
         throw new CliError(`invalid --window "${opts.window}": give the challenge window in seconds, e.g. 600`);
     }
+    const shown = progress(opts.json);
+    // Synchronous (the subset check and compiler), so a step line rather than a spinner that could not turn.
+    shown.step(`checking and compiling ${file}`);
     const hashes = hashModel(file);
     if (mode === MODES.reexecution && hashes.program === undefined) {
         throw new CliError(
@@ -118,7 +121,6 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
     const { provider, chainId } = await connect(opts);
     const deployment = loadDeployment(opts, chainId);
     const wallet = signer(provider, opts.connection?.signer);
-    const shown = progress(opts.json);
     const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
     const salt = saltOf(opts.salt, hashes.onnxHash);
     const modelId = await chainCall(() => registry.computeModelId(wallet.address, salt));

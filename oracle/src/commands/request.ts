@@ -25,7 +25,7 @@ import {
 } from "./context";
 import { createProgress } from "../internal/progress";
 import { formatHistory, requestHistory, type RequestHistory } from "./history";
-import { chainNow, loadRequest, sendFinalize } from "./settle";
+import { loadRequest, nextBlockTime, sendFinalize } from "./settle";
 
 /** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
 export function parseTensorsJson(text: string, where: string): Uint8Array {
@@ -101,6 +101,12 @@ export interface RequestOptions extends ChainOptions {
 
 /** Sends the request (depositing the fee if needed); with `wait`, waits for it to settle. Prints and returns it. */
 export async function request(opts: RequestOptions) {
+    // Everything that can be checked before paying the fee is checked first.
+    if (opts.finalize === true && opts.wait !== true) throw new CliError("--finalize needs --wait");
+    const timeoutSeconds = Number(opts.timeout);
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
+        throw new CliError(`--timeout must be a number of seconds, not "${opts.timeout}"`);
+    }
     const input = readInput(opts);
     const { provider, chainId } = await connect(opts);
     const deployment = loadDeployment(opts, chainId);
@@ -207,18 +213,17 @@ export async function waitForSettlement(
                 spinner.succeed(`${requestHex.slice(0, 10)}… ${history.status}`);
                 return history;
             }
-            const chainTime = await chainNow(chain.provider);
-            const now = Math.max(chainTime, Math.floor(Date.now() / 1000));
-            spinner.update(waitingFor(history, chainTime, opts.finalize === true));
-            if (opts.finalize === true && history.status === "submitted" && now >= (history.challengeEndsAt ?? now)) {
-                await tryFinalize(requestHex, opts);
-                continue;
-            }
+            const now = await nextBlockTime(chain.provider);
+            spinner.update(waitingFor(history, now, opts.finalize === true));
             if (Date.now() > deadline) {
                 throw new CliError(
                     `request ${requestHex} did not settle within ${opts.timeout}s (status: ${history.status}): follow it with \`verity inspect ${requestHex}\`${history.status === "submitted" && opts.finalize !== true ? ", or finalize it yourself with `verity finalize`" : ""}`,
                     EXIT.TIMEOUT,
                 );
+            }
+            if (opts.finalize === true && history.status === "submitted" && now >= (history.challengeEndsAt ?? now)) {
+                await tryFinalize(requestHex, opts);
+                continue;
             }
             await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
         }

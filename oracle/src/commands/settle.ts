@@ -68,6 +68,16 @@ export async function chainNow(provider: Provider): Promise<number> {
     return (await chainCall(() => provider.getBlock("latest")))?.timestamp ?? Math.floor(Date.now() / 1000);
 }
 
+/**
+ * The time the next block will carry, as well as it can be known: the latest block's timestamp, or the wall clock
+ * when that is later (an idle local chain mines no blocks, so its latest timestamp stands still while the next
+ * transaction's block gets the current time). When this is wrong the chain's own check refuses the transaction
+ * at gas estimation, and that revert is reported.
+ */
+export async function nextBlockTime(provider: Provider): Promise<number> {
+    return Math.max(await chainNow(provider), Math.floor(Date.now() / 1000));
+}
+
 function at(seconds: number): string {
     return new Date(seconds * 1000).toISOString();
 }
@@ -104,7 +114,7 @@ export function requireFinalizable(r: LoadedRequest, now: number): void {
     const endsAt = Number(r.request.challengeEndsAt);
     if (now < endsAt) {
         throw new CliError(
-            `the challenge window of request ${idHex} is open until ${at(endsAt)} (${endsAt - now}s of chain time): finalize it after that`,
+            `the challenge window of request ${idHex} is open until ${at(endsAt)} (${endsAt - now}s from now): finalize it after that`,
             EXIT.REFUSED,
         );
     }
@@ -125,8 +135,22 @@ export async function sendFinalize(r: LoadedRequest, shown?: Progress): Promise<
 /** `verity finalize <requestId>`: settles a submitted result after its challenge window. */
 export async function finalize(requestIdText: string, opts: ChainOptions): Promise<SettleReport> {
     const loaded = await loadRequest(requestIdText, opts);
-    requireFinalizable(loaded, await chainNow(loaded.provider));
-    const report = await sendFinalize(loaded, progress(opts.json));
+    requireFinalizable(loaded, await nextBlockTime(loaded.provider));
+    let report: SettleReport;
+    try {
+        report = await sendFinalize(loaded, progress(opts.json));
+    } catch (error) {
+        // Lost a race (a node finalized it, or a challenge came in, since we looked): say so, not the revert.
+        const after = await loadRequest(requestIdText, opts);
+        if (after.history.status !== "submitted") {
+            const last = after.history.events[after.history.events.length - 1];
+            throw new CliError(
+                `request ${loaded.idHex} became ${after.history.status} meanwhile${last ? ` (${last.event} from ${last.from})` : ""}: nothing to finalize`,
+                EXIT.REFUSED,
+            );
+        }
+        throw error;
+    }
     output(opts.json, report, `finalized\n${formatHistory(report.history)}`);
     return report;
 }
@@ -149,10 +173,10 @@ export async function cancel(requestIdText: string, opts: ChainOptions): Promise
         );
     }
     const deadline = Number(request.deadline);
-    const now = await chainNow(r.provider);
+    const now = await nextBlockTime(r.provider);
     if (now <= deadline) {
         throw new CliError(
-            `request ${idHex} may be cancelled after its deadline ${at(deadline)} (${deadline - now + 1}s of chain time): an operator may still serve it`,
+            `request ${idHex} may be cancelled after its deadline ${at(deadline)} (${deadline - now + 1}s from now): an operator may still serve it`,
             EXIT.REFUSED,
         );
     }
