@@ -5,14 +5,14 @@
  *    names something that exists: an npm script, a `verity` command whose options and arguments are all declared
  *    (read from the real commander program), a Hardhat task, a file. A renamed command or option fails here.
  * 2. The blocks marked `<!-- readme-test: run -->` (the quick-start walkthrough) run as written, in order, with
- *    the real `verity` binary in child processes, against the in-process Hardhat chain served over HTTP:
- *    deploy, build/check/register a model, stake, write a node config, run the node, request and wait for the
- *    settled result, inspect it, and run a challenger. What the test substitutes, and nothing else: the chain URL
- *    and keys in the `export` lines (its own server and Hardhat accounts 18 and, for the inline
- *    `VERITY_PRIVATE_KEY=0x…` of the challenger, 19), `<modelId>` / `<requestId>` by the ids the earlier commands
- *    printed, `npx verity` by `node bin/verity.js` (npx would look in the registry from a temp dir), and the passing
- *    of time: it mines a block every 250 ms and skips chain time over a challenge window once a result is in.
- *    `verity node` and `verity challenger` run in the background until the end, then must stop cleanly on SIGTERM.
+ *    the real `verity` binary in child processes, against the chain the README starts (`npx hardhat node`, spawned
+ *    here): deploy, build/check/register a model, stake, write a node config, run the node, request and wait for
+ *    the settled result, inspect it, and run a challenger. What the test substitutes, and nothing else: the chain's
+ *    port (a free one, not 8545), the challenger's `VERITY_PRIVATE_KEY=0x…` (the chain's account #1),
+ *    `<modelId>` / `<requestId>` by the ids the earlier commands printed, `npx verity` by `node bin/verity.js` (npx
+ *    would look in the registry from a temp dir), and the passing of time: it mines a block every 250 ms and skips
+ *    chain time over a challenge window once a result is in. `verity node` and `verity challenger` run in the
+ *    background until the end, then must stop cleanly on SIGTERM.
  *
  * Commands the walkthrough does not run are run by the specs named in COVERED_ELSEWHERE, which this file checks
  * exist and mention them.
@@ -22,13 +22,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import hre, { ethers } from "hardhat";
-import { keccak256 } from "ethers";
+import { createServer } from "node:net";
+import hre from "hardhat";
+import { JsonRpcProvider, keccak256, Wallet } from "ethers";
 import type { Command, Option } from "commander";
 import { buildProgram } from "../../oracle/src/cli";
 import { InferenceCoordinator__factory, ReexecutionResolver__factory } from "../../typechain-types";
 import { encodeTensors, DType } from "../../oracle/src/models/tensorCodec";
-import { hardhatWallet, startRpcServer } from "../../scripts/localChain";
+import { hardhatWallet } from "../../scripts/localChain";
 
 const ROOT = resolve(__dirname, "..", "..");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -195,11 +196,11 @@ function checkCommand(cmd: string[]): string | undefined {
     }
 }
 
-/** Inline code spans in the prose that are commands: `npx verity …`, `npm run …`. */
+/** Inline code spans in the prose that are commands: `npx verity …`, `npx hardhat …`, `npm run …`. */
 function inlineCommands(markdown: string): string[][] {
     const prose = markdown.replace(/```[\s\S]*?```/g, "");
     const out: string[][] = [];
-    for (const m of prose.matchAll(/`((?:npx verity|npm run) [^`]+)`/g)) out.push(words(m[1] as string));
+    for (const m of prose.matchAll(/`((?:npx verity|npx hardhat|npm run) [^`]+)`/g)) out.push(words(m[1] as string));
     return out;
 }
 
@@ -234,6 +235,19 @@ function commandKey(argv: readonly string[]): string {
     return argv.slice(0, 3).join(" ");
 }
 
+/** A TCP port nobody listens on right now. */
+function freePort(): Promise<number> {
+    return new Promise((resolvePort, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const address = server.address();
+            const port = typeof address === "object" && address !== null ? address.port : 0;
+            server.close(() => resolvePort(port));
+        });
+    });
+}
+
 /** Polls `done` every 100 ms for up to 60 s. */
 async function waitUntil(what: string, done: () => boolean): Promise<void> {
     const deadline = Date.now() + 60_000;
@@ -252,6 +266,7 @@ const COVERED_ELSEWHERE: Record<string, { file: string; mentions: string }> = {
     "npm test": { file: ".ci/run", mentions: "npm test" },
     "npm run lint": { file: "package.json", mentions: '"test": "npm run lint && hardhat test"' },
     "npm run demo": { file: "test/demo/demo.spec.ts", mentions: '"--requests"' },
+    "npx hardhat node": { file: "test/docs/readme.spec.ts", mentions: '[hardhat, "node", "--port"' },
     "npx hardhat verity:deploy": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:deploy"' },
     "npx hardhat verity:inspect": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:inspect"' },
     "npx hardhat ignition": { file: "test/deploy/Verity.module.spec.ts", mentions: "hre.ignition.deploy(VerityModule" },
@@ -333,9 +348,9 @@ describe("README", function () {
                 .filter((key) => !runInWalkthrough.has(key));
             const uncovered: string[] = [];
             for (const key of new Set(elsewhere)) {
-                // Not run by the suite: a long-running local chain, and the benchmarks and coverage (minutes each;
+                // Not run by the suite: the benchmarks and coverage (minutes each;
                 // their outputs are committed under bench/results/). The checks above still prove they exist.
-                if (key === "npx hardhat node" || /^npm run (bench|coverage)/.test(key)) continue;
+                if (/^npm run (bench|coverage)/.test(key)) continue;
                 const cover = COVERED_ELSEWHERE[key];
                 if (cover === undefined) {
                     uncovered.push(key);
@@ -362,17 +377,32 @@ describe("README", function () {
         });
     });
 
-    describe("the quick-start walkthrough, run as written against a local chain", function () {
+    describe("the quick-start walkthrough, run as written against `npx hardhat node`", function () {
         this.timeout(600_000);
         const background: { name: string; child: ChildProcess; stderr: () => string }[] = [];
-        let server: Awaited<ReturnType<typeof startRpcServer>>;
+        let chain: ChildProcess | undefined;
+        let url = "";
+        let provider: JsonRpcProvider;
         let keeper: NodeJS.Timeout | undefined;
         const dir = mkdtempSync(join(tmpdir(), "verity-readme-"));
-        const main = hardhatWallet(18);
-        const second = hardhatWallet(19);
+        // The README's walkthrough key is the chain's account #0; the challenger's `0x…` is account #1.
+        const challengerKey = hardhatWallet(1).privateKey;
 
         before(async () => {
-            server = await startRpcServer();
+            // The chain the README starts in a terminal of its own, on a free port rather than 8545 so that a
+            // chain the developer is running is neither used nor disturbed.
+            const port = await freePort();
+            const hardhat = join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");
+            chain = spawn(process.execPath, [hardhat, "node", "--port", String(port)], { cwd: ROOT });
+            let out = "";
+            chain.stdout?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-4_000)));
+            chain.stderr?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-4_000)));
+            await waitUntil("npx hardhat node to listen", () => {
+                if (chain?.exitCode !== null) throw new Error(`hardhat node exited: ${out}`);
+                return out.includes("Started HTTP and WebSocket JSON-RPC server");
+            });
+            url = `http://127.0.0.1:${port}`;
+            provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
             // The README's paths are relative to the repository; the walkthrough writes into its own directory.
             symlinkSync(join(ROOT, "models"), join(dir, "models"));
             symlinkSync(join(ROOT, "oracle"), join(dir, "oracle"));
@@ -381,25 +411,26 @@ describe("README", function () {
         after(async () => {
             if (keeper !== undefined) clearInterval(keeper);
             for (const b of background) if (b.child.exitCode === null) b.child.kill("SIGKILL");
-            await server.close();
+            provider?.destroy();
+            chain?.kill("SIGKILL");
         });
 
         /** Time passes: a block every 250 ms, and a jump over the window of any result still in its window. */
         function keepTime(coordinatorAddress: string): void {
-            const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, ethers.provider);
+            const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, provider);
             let busy = false;
             keeper = setInterval(() => {
                 if (busy) return;
                 busy = true;
                 void (async () => {
-                    const now = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+                    const now = (await provider.getBlock("latest"))?.timestamp ?? 0;
                     const submitted = await coordinator.queryFilter(coordinator.filters.ResultSubmitted());
                     const ends = submitted.map((e) => Number(e.args.challengeEndsAt)).filter((t) => t > now);
-                    if (ends.length > 0) {
-                        await hre.network.provider.send("evm_increaseTime", [Math.max(...ends) - now + 1]);
-                    }
-                    await hre.network.provider.send("evm_mine", []);
-                })().finally(() => (busy = false));
+                    if (ends.length > 0) await provider.send("evm_increaseTime", [Math.max(...ends) - now + 1]);
+                    await provider.send("evm_mine", []);
+                })()
+                    .catch(() => undefined)
+                    .finally(() => (busy = false));
             }, 250);
         }
 
@@ -439,9 +470,9 @@ describe("README", function () {
                     if (argv[0] === "export") {
                         for (const w of argv.slice(1)) {
                             const name = w.split("=")[0] as string;
-                            if (name === "VERITY_RPC_URL") env[name] = server.url;
-                            else if (name === "VERITY_PRIVATE_KEY") env[name] = main.privateKey;
-                            else env[name] = w.slice(name.length + 1);
+                            const value = w.slice(name.length + 1);
+                            // The one substitution in the exports: the port of the chain this test started.
+                            env[name] = name === "VERITY_RPC_URL" ? value.replace("http://127.0.0.1:8545", url) : value;
                         }
                         exported = true;
                         continue;
@@ -456,7 +487,7 @@ describe("README", function () {
                         }),
                     );
                     const childEnv = { ...env };
-                    if (inline.VERITY_PRIVATE_KEY !== undefined) childEnv.VERITY_PRIVATE_KEY = second.privateKey;
+                    if (inline.VERITY_PRIVATE_KEY !== undefined) childEnv.VERITY_PRIVATE_KEY = challengerKey;
                     const label = args.slice(0, 2).join(" ");
                     if (args[0] === "node" || args[0] === "challenger") {
                         const child = spawnVerity(args, childEnv);
@@ -497,13 +528,15 @@ describe("README", function () {
             };
             const resolver = ReexecutionResolver__factory.connect(
                 manifest.contracts.reexecutionResolver?.address ?? "",
-                ethers.provider,
+                provider,
             );
             const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]);
             const [, expected] = await resolver.reexecute(ids.modelId as string, input);
             const waited = outputs["request --model"] ?? "";
             expect(waited).to.match(new RegExp(`request ${ids.requestId}: finalized`));
-            expect(waited).to.contain(`served by ${main.address}`);
+            const operator = new Wallet(env.VERITY_PRIVATE_KEY ?? "").address;
+            expect(operator).to.equal(hardhatWallet(0).address);
+            expect(waited).to.contain(`served by ${operator}`);
             const inspected = outputs[`inspect ${ids.requestId}`] ?? "";
             expect(inspected).to.contain(`request ${ids.requestId}: finalized`);
             const history = await runVerity(["inspect", ids.requestId as string, "--json"], env);
