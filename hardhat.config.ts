@@ -30,6 +30,21 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     };
 });
 
+/**
+ * `--network env`: the chain at VERITY_RPC_URL, signing with VERITY_PRIVATE_KEY, the same variables the `verity`
+ * command reads, so `npx hardhat verity:deploy --network env` deploys wherever `verity deploy` would. Defined only
+ * when VERITY_RPC_URL is set (Hardhat checks network URLs when it loads this file).
+ */
+function envNetwork(): NonNullable<HardhatUserConfig["networks"]> {
+    const url = process.env.VERITY_RPC_URL ?? "";
+    // A malformed value must not break every Hardhat command (tests included): then there is no `env` network,
+    // and `verity` itself reports the bad variable.
+    if (!/^https?:\/\/\S+$/.test(url)) return {};
+    const key = process.env.VERITY_PRIVATE_KEY ?? "";
+    const accounts = /^(0x)?[0-9a-fA-F]{64}$/.test(key) ? [key.startsWith("0x") ? key : `0x${key}`] : [];
+    return { env: { url, accounts } };
+}
+
 const config: HardhatUserConfig = {
     solidity: {
         compilers: [
@@ -51,6 +66,7 @@ const config: HardhatUserConfig = {
         hardhat: {
             hardfork: "cancun",
         },
+        ...envNetwork(),
     },
     typechain: {
         outDir: "typechain-types",

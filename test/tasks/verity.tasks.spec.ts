@@ -5,7 +5,8 @@
  * returning the same report the CLI prints, and a CLI error surfacing as a one-line HardhatPluginError.
  */
 import { expect } from "chai";
-import { existsSync, mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import hre, { ethers } from "hardhat";
@@ -16,6 +17,7 @@ import {
     ModelRegistry__factory,
     Staking__factory,
 } from "../../typechain-types";
+import { hardhatWallet, startRpcServer } from "../../scripts/localChain";
 
 const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");
 
@@ -150,6 +152,37 @@ describe("Hardhat tasks verity:* (in-process network)", function () {
         const { result } = await task<{ status: string }>("verity:cancel", { requestId, deployment, from: consumer });
         expect(result.status).to.equal("cancelled");
         expect(await coordinator.balanceOf(consumer)).to.equal(before + (await coordinator.quoteFee(modelId, 0)));
+    });
+
+    it("--network env: `npx hardhat verity:deploy --network env` deploys to VERITY_RPC_URL with VERITY_PRIVATE_KEY", async () => {
+        const server = await startRpcServer();
+        try {
+            const wallet = hardhatWallet(18);
+            const manifest = join(mkdtempSync(join(tmpdir(), "verity-tasks-env-")), "env.json");
+            const hardhat = join(__dirname, "..", "..", "node_modules", "hardhat", "internal", "cli", "cli.js");
+            const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+                const child = spawn(
+                    process.execPath,
+                    [hardhat, "verity:deploy", "--network", "env", "--deployment", manifest, "--json"],
+                    {
+                        cwd: join(__dirname, "..", ".."),
+                        env: { ...process.env, VERITY_RPC_URL: server.url, VERITY_PRIVATE_KEY: wallet.privateKey },
+                    },
+                );
+                let stdout = "";
+                let stderr = "";
+                child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+                child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+                child.on("close", (status) => resolve({ status, stdout, stderr }));
+            });
+            expect(out.status, out.stderr).to.equal(0);
+            const report = JSON.parse(out.stdout) as { verified: boolean };
+            expect(report.verified).to.equal(true);
+            const written = JSON.parse(readFileSync(manifest, "utf8")) as { deployer: string; chainId: number };
+            expect(written).to.include({ deployer: wallet.address, chainId: 31337 });
+        } finally {
+            await server.close();
+        }
     });
 
     it("verity:inspect of an unknown request: a HardhatPluginError saying to check the id", async () => {
