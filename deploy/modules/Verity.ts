@@ -4,9 +4,12 @@ import { id } from "ethers";
 /**
  * Deploys the Verity protocol around an existing ERC-20 stake token: ProgramStore, ModelRegistry, Staking,
  * InferenceCoordinator, and the REEXECUTION dispute path (IntegerExecutor + ReexecutionResolver, set as the
- * coordinator's REEXECUTION resolver from the deploying account, so `owner` must be left at its default, the
- * deployer; hand ownership over afterwards with Ownable2Step's transferOwnership/acceptOwnership), and grants the coordinator the staking roles it needs (LOCKER_ROLE, SLASHER_ROLE). Resolvers of
- * the other modes are set afterwards (InferenceCoordinator.setResolver, once per mode).
+ * coordinator's REEXECUTION resolver), and grants the coordinator the staking roles it needs (LOCKER_ROLE,
+ * SLASHER_ROLE). Resolvers of the other modes are set afterwards (InferenceCoordinator.setResolver, once per mode).
+ *
+ * The deploying account owns the coordinator and administers the staking roles: setting the resolver here needs
+ * it. There is deliberately no `owner` parameter (an owner other than the deployer would make that step revert);
+ * hand ownership over afterwards with Ownable2Step's transferOwnership + acceptOwnership.
  *
  * Every value is an Ignition parameter with a default; pass a parameters file to override, e.g.
  *   npx hardhat ignition deploy deploy/modules/Verity.ts --parameters params.json
@@ -15,7 +18,6 @@ import { id } from "ethers";
 export default buildModule("Verity", (m) => {
     const deployer = m.getAccount(0);
     const stakeToken = m.getParameter<string>("stakeToken");
-    const owner = m.getParameter("owner", deployer);
     const treasury = m.getParameter("treasury", deployer);
 
     const programStore = m.contract("ProgramStore");
@@ -35,7 +37,7 @@ export default buildModule("Verity", (m) => {
         registry,
         staking,
         m.getParameter("disputeTimeoutSeconds", 2 * 86_400),
-        owner,
+        deployer,
         treasury,
         {
             exclusiveWindowSeconds: m.getParameter("exclusiveWindowSeconds", 30),

@@ -43,6 +43,12 @@ describe("deploy/modules/Verity (Ignition)", function () {
         expect(await resolver.executor()).to.equal(await deployed.executor.getAddress());
     });
 
+    it("leaves the deployer owning the coordinator, with no hand-over pending (Ownable2Step)", async function () {
+        const { coordinator, deployer } = await loadFixture(deployModule);
+        expect(await coordinator.owner()).to.equal(await deployer.getAddress());
+        expect(await coordinator.pendingOwner()).to.equal(ethers.ZeroAddress);
+    });
+
     it("grants the coordinator, and only it, the staking roles", async function () {
         const { coordinator, staking, deployer } = await loadFixture(deployModule);
         for (const role of [await staking.LOCKER_ROLE(), await staking.SLASHER_ROLE()]) {
