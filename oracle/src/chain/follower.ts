@@ -13,6 +13,7 @@ import type { BlockHeader, ChainClient, RpcLog } from "./rpc";
 import type { Store } from "../store/store";
 import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
+import { RANGE_REFUSAL } from "./logs";
 
 export interface FollowerOptions {
     coordinator: string;
@@ -38,9 +39,6 @@ export interface PollResult {
     /** Requests dropped by that reorg. */
     dropped: string[];
 }
-
-/** How providers say an eth_getLogs range or result set is too large. */
-const RANGE_REFUSAL = /range|too many|too large|limit|exceed|more than \d+ (results|logs|blocks)|response size/i;
 
 export class ChainFollower {
     /** Blocks per eth_getLogs call: `maxBlockRange`, halved whenever the provider refuses a range. */

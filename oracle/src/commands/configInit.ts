@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { isHexString } from "ethers";
 import { ModelRegistry__factory } from "../../../typechain-types";
 import { parseConfig } from "../config/load";
+import { getLogsInChunks } from "../chain/logs";
 import { CliError, chainCall, connect, EXIT, loadDeployment, output, parseAmount, type ChainOptions } from "./context";
 
 export interface ConfigInitOptions extends ChainOptions {
@@ -43,10 +44,16 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
 
     let models = opts.model ?? [];
     if (models.length === 0) {
+        const topic = registry.interface.getEvent("ModelRegistered").topicHash;
         const logs = await chainCall(() =>
-            registry.queryFilter(registry.filters.ModelRegistered(), deployment.manifest.block),
+            getLogsInChunks(
+                provider,
+                { address: deployment.address("registry"), topics: [topic] },
+                deployment.manifest.block,
+            ),
         );
-        models = [...new Set(logs.map((log) => log.args.modelId))];
+        // The model id is the first indexed argument.
+        models = [...new Set(logs.map((log) => log.topics[1] as string))];
         if (models.length === 0) {
             throw new CliError(
                 `no model is registered on ${deployment.address("registry")} yet: register one (\`verity model register\`) or pass --model <id>`,

@@ -7,6 +7,7 @@ import { getBytes, hexlify, MaxUint256, toBeHex, type Log, type Provider } from 
 import { InferenceCoordinator__factory } from "../../../typechain-types";
 import { decodeTensors, DType } from "../models/tensorCodec";
 import { ResultCode } from "../models/resultCodes";
+import { getLogsInChunks } from "../chain/logs";
 import {
     chainCall,
     CliError,
@@ -78,7 +79,7 @@ export async function requestHistory(
     const coordinator = InferenceCoordinator__factory.connect(deployment.address("coordinator"), provider);
     const idTopic = toBeHex(requestId, 32);
     const logs: Log[] = await chainCall(() =>
-        provider.getLogs({ address: deployment.address("coordinator"), topics: [null, idTopic], fromBlock }),
+        getLogsInChunks(provider, { address: deployment.address("coordinator"), topics: [null, idTopic] }, fromBlock),
     );
     const h: RequestHistory = { requestId: idTopic, status: "unknown", settled: false, disputes: [], events: [] };
     const blocks = new Map<number, number>();

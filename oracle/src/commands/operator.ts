@@ -2,7 +2,8 @@
  * `verity operator stake|unstake|withdraw|register-model|status`: an operator's stake in the Staking contract,
  * from the key in VERITY_PRIVATE_KEY (status reads any address).
  */
-import { getAddress, isAddress, isHexString } from "ethers";
+import { getAddress, isAddress, isHexString, zeroPadValue } from "ethers";
+import { getLogsInChunks } from "../chain/logs";
 import { ERC20__factory, ModelRegistry__factory, Staking__factory } from "../../../typechain-types";
 import {
     chainCall,
@@ -141,13 +142,22 @@ export async function operatorStatus(address: string | undefined, opts: ChainOpt
     );
     // Registered models: OperatorRegistered minus OperatorUnregistered since the deployment, still registered.
     const from = deployment.manifest.block;
-    const [registered, unregistered] = await chainCall(() =>
-        Promise.all([
-            staking.queryFilter(staking.filters.OperatorRegistered(operator), from),
-            staking.queryFilter(staking.filters.OperatorUnregistered(operator), from),
-        ]),
+    // Operator(Un)Registered(operator indexed, modelId indexed): the models this operator ever (un)registered for.
+    const registeredTopic = staking.interface.getEvent("OperatorRegistered").topicHash;
+    const unregisteredTopic = staking.interface.getEvent("OperatorUnregistered").topicHash;
+    const logs = await chainCall(() =>
+        getLogsInChunks(
+            provider,
+            {
+                address: deployment.address("staking"),
+                topics: [[registeredTopic, unregisteredTopic], zeroPadValue(operator, 32)],
+            },
+            from,
+        ),
     );
-    const candidates = [...new Set(registered.map((e) => e.args.modelId))];
+    const registered = logs.filter((log) => log.topics[0] === registeredTopic);
+    const unregistered = logs.filter((log) => log.topics[0] === unregisteredTopic);
+    const candidates = [...new Set(registered.map((log) => log.topics[2] as string))];
     const models: string[] = [];
     for (const modelId of candidates) {
         if (await chainCall(() => staking.isRegistered(modelId, operator))) models.push(modelId);

@@ -25,6 +25,7 @@ import {
     type Deployment,
 } from "./context";
 import type { Progress } from "../internal/progress";
+import { getLogsInChunks } from "../chain/logs";
 import { formatHistory, parseRequestId, requestHistory, type RequestHistory } from "./history";
 
 /** A request as the chain has it now: its struct (with every later event applied), input and history. */
@@ -50,7 +51,7 @@ export async function loadRequest(requestIdText: string, opts: ChainOptions): Pr
     const coordinatorAddress = deployment.address("coordinator");
     const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, wallet);
     const logs: Log[] = await chainCall(() =>
-        provider.getLogs({ address: coordinatorAddress, topics: [null, idHex], fromBlock: deployment.manifest.block }),
+        getLogsInChunks(provider, { address: coordinatorAddress, topics: [null, idHex] }, deployment.manifest.block),
     );
     const announced = announcedRequests(logs)[0];
     if (announced === undefined) {

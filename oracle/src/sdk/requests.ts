@@ -21,6 +21,7 @@ import { ResultCode } from "../models/resultCodes";
 import { decodeTensors, type Tensor } from "../models/tensorCodec";
 import { reexecutionResolverAt, resolverOf, VerificationMode, type SdkContext } from "./context";
 import { VeritySdkError, wrapReverts } from "./errors";
+import { getLogsInChunks } from "../chain/logs";
 
 const resolverInterface = IReexecutionResolver__factory.createInterface();
 
@@ -92,19 +93,8 @@ async function requestLogs(ctx: SdkContext, requestId: bigint, fromBlock: number
         const resolver = await resolverOf(ctx, mode);
         if (resolver !== null) addresses.add(getAddress(resolver));
     }
-    const logs: Log[] = [];
-    for (let from = fromBlock; from <= toBlock; from += ctx.logChunkBlocks) {
-        const to = Math.min(toBlock, from + ctx.logChunkBlocks - 1);
-        logs.push(
-            ...(await ctx.provider.getLogs({
-                address: [...addresses],
-                topics: [null, requestIdTopic(requestId)],
-                fromBlock: from,
-                toBlock: to,
-            })),
-        );
-    }
-    return logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    const query = { address: [...addresses], topics: [null, requestIdTopic(requestId)] };
+    return getLogsInChunks(ctx.provider, query, fromBlock, toBlock, ctx.logChunkBlocks);
 }
 
 /** Parses the logs this SDK knows (coordinator events; ResultReexecuted from resolvers). */

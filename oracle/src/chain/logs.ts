@@ -1,0 +1,50 @@
+/**
+ * eth_getLogs over a long block range, as the CLI and the SDK read a request's or a model's history: one call per
+ * chunk of blocks, because providers cap the range (often 2,000 to 10,000 blocks) or the number of results. When a
+ * provider refuses a chunk in its own words for "too large" (RANGE_REFUSAL), the chunk is halved and retried, down
+ * to a single block; any other error is the caller's. The node's follower applies the same rule to its scan.
+ */
+import type { Filter, Log, Provider } from "ethers";
+import { describeError } from "../internal/errors";
+
+/** How providers say an eth_getLogs range or result set is too large. */
+export const RANGE_REFUSAL = /range|too many|too large|limit|exceed|more than \d+ (results|logs|blocks)|response size/i;
+
+/** Blocks per eth_getLogs call unless the caller says otherwise. */
+export const DEFAULT_LOG_CHUNK_BLOCKS = 10_000;
+
+/** A log filter without its block range (the range is what this module chooses). */
+export type LogQuery = Omit<Filter, "fromBlock" | "toBlock">;
+
+/**
+ * Every log matching `query` in [fromBlock, toBlock] (default: the latest block), in chain order. `chunkBlocks` is
+ * the first chunk size; refusals halve it for the rest of the call.
+ */
+export async function getLogsInChunks(
+    provider: Provider,
+    query: LogQuery,
+    fromBlock: number,
+    toBlock?: number,
+    chunkBlocks = DEFAULT_LOG_CHUNK_BLOCKS,
+): Promise<Log[]> {
+    if (!Number.isInteger(chunkBlocks) || chunkBlocks < 1) {
+        throw new RangeError(`chunkBlocks must be a positive integer, not ${chunkBlocks}`);
+    }
+    const last = toBlock ?? (await provider.getBlockNumber());
+    const logs: Log[] = [];
+    let range = chunkBlocks;
+    for (let from = fromBlock; from <= last;) {
+        const to = Math.min(last, from + range - 1);
+        try {
+            logs.push(...(await provider.getLogs({ ...query, fromBlock: from, toBlock: to })));
+        } catch (error) {
+            if (range > 1 && RANGE_REFUSAL.test(describeError(error).message)) {
+                range = Math.max(1, Math.floor(range / 2));
+                continue;
+            }
+            throw error;
+        }
+        from = to + 1;
+    }
+    return logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+}
