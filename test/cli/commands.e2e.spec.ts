@@ -328,6 +328,54 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(out.stderr).to.match(/cannot read model file .*missing\.onnx: ENOENT/);
         });
 
+        it("model register with a --uri holding another file: exit 1 before any transaction", async () => {
+            const other = join(__dirname, "..", "..", "models", "tiny-int.onnx");
+            const nonce = await ethers.provider.getTransactionCount(publisher.address);
+            const out = await run(
+                [
+                    "model",
+                    "register",
+                    IRIS,
+                    "--uri",
+                    other,
+                    "--mode",
+                    "quorum",
+                    "--fee",
+                    "0",
+                    "--collateral",
+                    "1",
+                    "--window",
+                    "600",
+                ],
+                as(publisher),
+            );
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.match(
+                /--uri .*tiny-int\.onnx holds another file than the one registered .*: operators would refuse it/,
+            );
+            const ftp = await run(
+                [
+                    "model",
+                    "register",
+                    IRIS,
+                    "--uri",
+                    "ftp://x/y.onnx",
+                    "--mode",
+                    "quorum",
+                    "--fee",
+                    "0",
+                    "--collateral",
+                    "1",
+                    "--window",
+                    "600",
+                ],
+                as(publisher),
+            );
+            expect(ftp.status).to.equal(1);
+            expect(ftp.stderr).to.contain('scheme "ftp" is not one operators fetch');
+            expect(await ethers.provider.getTransactionCount(publisher.address)).to.equal(nonce);
+        });
+
         it("operator register-model without stake: exit 4, says how much to stake", async () => {
             const out = await run(["operator", "register-model", modelId], as(operator));
             expect(out.status).to.equal(4);

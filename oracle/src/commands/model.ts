@@ -4,6 +4,9 @@
  * model and prints its id). Registering the same file again with the same salt is recognised and reported, not
  * refused.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { id, isHexString, keccak256, ZeroHash } from "ethers";
 import { ModelRegistry__factory, ProgramStore__factory } from "../../../typechain-types";
 import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../models/manifest";
@@ -98,6 +101,40 @@ function saltOf(text: string | undefined, onnxHash: string): string {
     return isHexString(text, 32) ? text : id(text);
 }
 
+/**
+ * When `--uri` names a file on this machine (a path or file://, as operators on it would read it), that file must
+ * be the model being registered: operators check what they fetch against the registered onnxHash, so another
+ * file would make the model unservable. Unsupported schemes are refused; http(s) and paths that do not exist here
+ * (a path on the operators' machines) are taken as given.
+ */
+function checkLocalUri(uri: string, onnxHash: string): void {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
+    if (scheme === "http" || scheme === "https") return;
+    if (scheme !== undefined && scheme !== "file") {
+        throw new CliError(
+            `--uri ${uri}: scheme "${scheme}" is not one operators fetch (a file path, file://, http(s)://)`,
+        );
+    }
+    let path: string;
+    try {
+        path = scheme === "file" ? fileURLToPath(uri) : resolve(uri);
+    } catch (error) {
+        throw new CliError(`--uri ${uri} is not a valid file URI (${(error as Error).message})`);
+    }
+    if (!existsSync(path)) return;
+    let there: string;
+    try {
+        there = keccak256(readFileSync(path));
+    } catch (error) {
+        throw new CliError(`--uri ${uri}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`);
+    }
+    if (there !== onnxHash) {
+        throw new CliError(
+            `--uri ${uri} holds another file than the one registered (onnxHash ${there}, want ${onnxHash}): operators would refuse it; point --uri at this model`,
+        );
+    }
+}
+
 /** Stores the program (REEXECUTION) and registers the model; prints the report and returns it. */
 export async function modelRegister(file: string, opts: RegisterOptions) {
     const modeName = opts.mode.toLowerCase();
@@ -113,6 +150,7 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
     // Synchronous (the subset check and compiler), so a step line rather than a spinner that could not turn.
     shown.step(`checking and compiling ${file}`);
     const hashes = hashModel(file);
+    checkLocalUri(opts.uri, hashes.onnxHash);
     if (mode === MODES.reexecution && hashes.program === undefined) {
         throw new CliError(
             `${file} is not in the verifiable subset (${hashes.programError}): register it with --mode quorum, or fix it (\`verity model check\`)`,
