@@ -18,6 +18,13 @@
  *     RSS_SAMPLE_MS during the node's run.
  *
  * Run: npm run bench:node   (hardhat run bench/node.ts)
+ *
+ * Environment (bench/options.ts):
+ * - VERITY_BENCH_OUT=<dir>: write node.json and node.md to <dir> (created if missing) instead of bench/results/.
+ * - VERITY_BENCH_QUICK=1: a smoke run of seconds rather than minutes (QUICK_SCOPE): in (a) both models, but 2 rounds
+ *   of short measurements (at least 20 runs each) after a 0.2 s warm-up; in (b) 4 requests with batching off and on,
+ *   no 1,000-request scenario. The figures are too short to mean anything; the results say "quick". Refused without
+ *   VERITY_BENCH_OUT.
  */
 import hre, { ethers } from "hardhat";
 import * as ort from "onnxruntime-node";
@@ -40,8 +47,11 @@ import {
     startRpcServer,
 } from "../test/e2e/harness";
 import { TOKEN } from "../test/helpers/verity";
+import { benchOptions, quickFields, quickLines } from "./options";
 
-const RESULTS_DIR = join(__dirname, "results");
+const OPTIONS = benchOptions("node");
+const QUICK_SCOPE =
+    "(a) 2 rounds of short measurements after a 0.2 s warm-up, (b) 4 requests with batching off and on; figures too short to mean anything";
 const EXECUTOR_SOURCE = join(__dirname, "..", "oracle", "src", "models", "executor.ts");
 
 // ---- (a) executor ----
@@ -49,23 +59,28 @@ const EXECUTOR_SOURCE = join(__dirname, "..", "oracle", "src", "models", "execut
  * Measurement rounds per model (each measures bare, executor c=2 and executor c=1 once). Many short rounds rather
  * than a few long ones: a burst of load from another process then hits the three measurements of a round alike.
  */
-const ROUNDS = 12;
+const ROUNDS = OPTIONS.quick ? 2 : 12;
 /** Target length of one measurement; the run count is calibrated from the warm-up. */
-const SAMPLE_SECONDS = { heavy: 0.6, tiny: 0.5 } as const;
+const SAMPLE_SECONDS = OPTIONS.quick ? ({ heavy: 0.02, tiny: 0.02 } as const) : ({ heavy: 0.6, tiny: 0.5 } as const);
 /** Bare-loop warm-up used to calibrate the run count. */
-const WARMUP_SECONDS = 1.5;
+const WARMUP_SECONDS = OPTIONS.quick ? 0.2 : 1.5;
 /** Executor runs kept in flight during a measurement (several per concurrency slot, so it never idles). */
 const IN_FLIGHT = 16;
 const TARGET_RATIO = 0.95;
 
 // ---- (b) end to end ----
 const OPERATOR = hardhatWallet(3); // deployCore's first operator
-const SCENARIOS = [
-    { batching: false, requests: 100 },
-    { batching: true, requests: 100 },
-    { batching: false, requests: 1_000 },
-    { batching: true, requests: 1_000 },
-] as const;
+const SCENARIOS: readonly { batching: boolean; requests: number }[] = OPTIONS.quick
+    ? [
+          { batching: false, requests: 4 },
+          { batching: true, requests: 4 },
+      ]
+    : [
+          { batching: false, requests: 100 },
+          { batching: true, requests: 100 },
+          { batching: false, requests: 1_000 },
+          { batching: true, requests: 1_000 },
+      ];
 const BATCHING = { maxSize: 32, maxWaitMs: 200 } as const;
 const DEADLINE_IN_SECONDS = 86_400;
 /**
@@ -578,6 +593,7 @@ function markdown(result: {
     const lines = [
         "# Operator node (bench/node.ts)",
         "",
+        ...quickLines(OPTIONS, QUICK_SCOPE),
         `Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Node ${m.node}, onnxruntime-node ${m.onnxruntime}. ` +
             `Date: ${m.date}. Whole benchmark: ${fmt(result.runtimeSeconds, 0)} s. Regenerate with \`npm run bench:node\`.`,
         `1-minute load average at the start of (a), of (b) and at the end: ${[load.executor, load.endToEnd, load.end].map((x) => fmt(x, 2)).join(", ")}`,
@@ -694,6 +710,7 @@ async function main(): Promise<void> {
         loadAverage,
     };
     const result = {
+        ...quickFields(OPTIONS, QUICK_SCOPE),
         generatedBy: "npm run bench:node",
         machine,
         /** Which executor implementation was measured (it is being reworked). */
@@ -714,10 +731,10 @@ async function main(): Promise<void> {
         endToEnd,
         runtimeSeconds: round((performance.now() - started) / 1000, 1),
     };
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, "node.json"), JSON.stringify(result, null, 2) + "\n");
+    mkdirSync(OPTIONS.outDir, { recursive: true });
+    writeFileSync(join(OPTIONS.outDir, "node.json"), JSON.stringify(result, null, 2) + "\n");
     const md = markdown(result);
-    writeFileSync(join(RESULTS_DIR, "node.md"), md);
+    writeFileSync(join(OPTIONS.outDir, "node.md"), md);
     console.log(md);
 }
 

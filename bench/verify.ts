@@ -19,6 +19,12 @@
  * models above 30M gas can be measured too; hardhat.config.ts is unchanged.
  *
  * Run: npx hardhat run bench/verify.ts
+ *
+ * Environment (bench/options.ts):
+ * - VERITY_BENCH_OUT=<dir>: write verify.json and verify.md to <dir> (created if missing) instead of bench/results/.
+ * - VERITY_BENCH_QUICK=1: a smoke run of seconds (QUICK_SCOPE): the first QUICK_SIZES fixed sizes only (all
+ *   figures, ProgramStore path included) and no search for the largest MLP that fits, so the JSON has no `targets`
+ *   or `largest` and the markdown says "not searched". The results say "quick"; refused without VERITY_BENCH_OUT.
  */
 import { ethers, network } from "hardhat";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -30,8 +36,12 @@ import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
 import { compileModel } from "../oracle/src/verify/program";
 import { intTensor, runGraph } from "../oracle/src/verify/reference";
 import type { ExecutorHarness, IntegerExecutor, ProgramStore } from "../typechain-types";
+import { benchOptions, quickFields, quickLines } from "./options";
 
-const RESULTS_DIR = join(__dirname, "results");
+const OPTIONS = benchOptions("verify");
+/** Fixed sizes measured in a quick run (the first ones of SIZES). */
+const QUICK_SIZES = 2;
+const QUICK_SCOPE = "the two smallest models only, no search for the largest MLP that fits";
 const BLOCK_GAS = 30_000_000;
 const TARGET_GAS_PER_MAC = 60;
 /** Block gas limit of the in-process network for this benchmark only. */
@@ -194,18 +204,12 @@ async function measure(d: Deployment, widths: readonly number[], withStore: bool
 
 const fmt = (n: number): string => n.toLocaleString("en-US");
 
-async function main(): Promise<void> {
-    await network.provider.send("evm_setBlockGasLimit", [ethers.toQuantity(BENCH_BLOCK_GAS_LIMIT)]);
-    const d: Deployment = {
-        executor: (await ethers.deployContract("IntegerExecutor")) as unknown as IntegerExecutor,
-        harness: (await ethers.deployContract("ExecutorHarness")) as unknown as ExecutorHarness,
-        store: (await ethers.deployContract("ProgramStore")) as unknown as ProgramStore,
-    };
-
-    const rows: Row[] = [];
-    for (const widths of SIZES) rows.push(await measure(d, widths, true));
-
-    // The widest square MLP [w, w, w, 10] whose transaction fits, searched between the fixed sizes.
+/**
+ * The widest square MLP [w, w, w, 10] whose transaction fits, searched (in steps of SEARCH_STEP) between the fixed
+ * sizes in `rows`; adds it to `rows` when it is measured with the ProgramStore path. `nextWidthTried` is the
+ * narrowest width found not to fit.
+ */
+async function searchLargest(d: Deployment, rows: Row[]): Promise<{ largest: Row; nextWidthTried: number }> {
     const square = rows.filter((r) => r.widths.length === 4);
     let lo = Math.max(...square.filter((r) => r.fits).map((r) => r.widths[0]!));
     let hi = Math.min(...square.filter((r) => !r.fits).map((r) => r.widths[0]!));
@@ -226,41 +230,64 @@ async function main(): Promise<void> {
         largest = await measure(d, largest.widths, true);
         rows.push(largest);
     }
+    return { largest, nextWidthTried: hi };
+}
+
+async function main(): Promise<void> {
+    await network.provider.send("evm_setBlockGasLimit", [ethers.toQuantity(BENCH_BLOCK_GAS_LIMIT)]);
+    const d: Deployment = {
+        executor: (await ethers.deployContract("IntegerExecutor")) as unknown as IntegerExecutor,
+        harness: (await ethers.deployContract("ExecutorHarness")) as unknown as ExecutorHarness,
+        store: (await ethers.deployContract("ProgramStore")) as unknown as ProgramStore,
+    };
+
+    const rows: Row[] = [];
+    for (const widths of OPTIONS.quick ? SIZES.slice(0, QUICK_SIZES) : SIZES) rows.push(await measure(d, widths, true));
+
+    // The widest square MLP [w, w, w, 10] whose transaction fits, searched between the fixed sizes (not in a quick
+    // run: then there is no `targets` or `largest` in the JSON).
+    const search = OPTIONS.quick ? undefined : await searchLargest(d, rows);
     rows.sort((a, b) => a.macs - b.macs);
 
     const result = {
+        ...quickFields(OPTIONS, QUICK_SCOPE),
         generatedBy: "npx hardhat run bench/verify.ts",
         network: `hardhat (in-process), hardfork cancun, block gas limit raised to ${fmt(BENCH_BLOCK_GAS_LIMIT)} for this benchmark, solc 0.8.28 (optimizer runs 10,000)`,
         workload:
             "integerMlpModel (int8 weights, int32 bias, Relu / Div / Clip / Cast between layers, ArgMax), batch 1; gas = gasUsed of a transaction calling IntegerExecutor.execute(program, input) directly",
         blockGas: BLOCK_GAS,
-        targets: {
-            gasPerMacAtLargest: {
-                target: TARGET_GAS_PER_MAC,
-                model: largest.model,
-                measured: Number(largest.txGasPerMac.toFixed(2)),
-                met: largest.txGasPerMac <= TARGET_GAS_PER_MAC,
-            },
-        },
-        largest: {
-            model: largest.model,
-            macs: largest.macs,
-            programBytes: largest.programBytes,
-            txGas: largest.txGas,
-            nextWidthTried: hi,
-        },
+        ...(search === undefined
+            ? {}
+            : {
+                  targets: {
+                      gasPerMacAtLargest: {
+                          target: TARGET_GAS_PER_MAC,
+                          model: search.largest.model,
+                          measured: Number(search.largest.txGasPerMac.toFixed(2)),
+                          met: search.largest.txGasPerMac <= TARGET_GAS_PER_MAC,
+                      },
+                  },
+                  largest: {
+                      model: search.largest.model,
+                      macs: search.largest.macs,
+                      programBytes: search.largest.programBytes,
+                      txGas: search.largest.txGas,
+                      nextWidthTried: search.nextWidthTried,
+                  },
+              }),
         models: rows.map((r) => ({
             ...r,
             txGasPerMac: Number(r.txGasPerMac.toFixed(2)),
             executionGasPerMac: Number(r.executionGasPerMac.toFixed(2)),
         })),
     };
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, "verify.json"), JSON.stringify(result, null, 2) + "\n");
+    mkdirSync(OPTIONS.outDir, { recursive: true });
+    writeFileSync(join(OPTIONS.outDir, "verify.json"), JSON.stringify(result, null, 2) + "\n");
 
     const lines = [
         "# On-chain re-execution (bench/verify.ts)",
         "",
+        ...quickLines(OPTIONS, QUICK_SCOPE),
         `Workload: ${result.workload}. ${result.network}. Regenerate with \`${result.generatedBy}\`.`,
         "",
         "`gas` is the whole transaction: 21,000 + calldata (the program travels as calldata: 16 gas per non-zero",
@@ -273,9 +300,11 @@ async function main(): Promise<void> {
                 `| ${r.model} | ${fmt(r.macs)} | ${fmt(r.programBytes)} | ${fmt(r.txGas)} | ${fmt(r.calldataGas)} | ${fmt(r.executionGas)} | ${r.txGasPerMac.toFixed(2)} | ${r.executionGasPerMac.toFixed(2)} | ${r.fits ? "yes" : "no"} |`,
         ),
         "",
-        `**Largest MLP that fits in one block (30M gas): ${largest.model}**, ${fmt(largest.macs)} MACs, ` +
-            `${fmt(largest.programBytes)} program bytes, ${fmt(largest.txGas)} gas ` +
-            `(${largest.txGasPerMac.toFixed(2)} gas/MAC; [${hi}, ${hi}, ${hi}, 10] does not fit).`,
+        search === undefined
+            ? "**Largest MLP that fits in one block (30M gas): not searched (quick run).**"
+            : `**Largest MLP that fits in one block (30M gas): ${search.largest.model}**, ${fmt(search.largest.macs)} MACs, ` +
+              `${fmt(search.largest.programBytes)} program bytes, ${fmt(search.largest.txGas)} gas ` +
+              `(${search.largest.txGasPerMac.toFixed(2)} gas/MAC; [${search.nextWidthTried}, ${search.nextWidthTried}, ${search.nextWidthTried}, 10] does not fit).`,
         "",
         "Loading the program from the ProgramStore instead of calldata, in a call that loads and executes (the",
         "execution is the same as above). `direct` copies the chunks with EXTCODECOPY straight into the executor",
@@ -295,10 +324,13 @@ async function main(): Promise<void> {
         "",
         "| target | measured | met |",
         "| --- | ---: | --- |",
-        `| gas/MAC at the largest model that fits ≤ ${TARGET_GAS_PER_MAC} | ${largest.txGasPerMac.toFixed(2)} (${largest.model}) | ${result.targets.gasPerMacAtLargest.met ? "yes" : "no"} |`,
+        `| gas/MAC at the largest model that fits ≤ ${TARGET_GAS_PER_MAC} | ` +
+            (search === undefined
+                ? "not searched (quick run) | n/a |"
+                : `${search.largest.txGasPerMac.toFixed(2)} (${search.largest.model}) | ${search.largest.txGasPerMac <= TARGET_GAS_PER_MAC ? "yes" : "no"} |`),
         "",
     ];
-    writeFileSync(join(RESULTS_DIR, "verify.md"), lines.join("\n"));
+    writeFileSync(join(OPTIONS.outDir, "verify.md"), lines.join("\n"));
     console.log(lines.join("\n"));
 }
 
