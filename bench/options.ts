@@ -12,7 +12,7 @@
  * Without either variable a bench behaves as it always did: a full run writing bench/results/.
  */
 import { existsSync, realpathSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 /** Where the committed results live, and where a full run writes unless VERITY_BENCH_OUT says otherwise. */
 export const RESULTS_DIR = resolve(__dirname, "results");
@@ -27,11 +27,26 @@ export interface BenchOptions {
     outDir: string;
 }
 
-/** Whether `dir` is `parent` or inside it, following symbolic links where the directories exist. */
+/**
+ * `p` with symbolic links resolved: the nearest existing ancestor's real path, plus the rest (so a directory that
+ * does not exist yet, below a link into bench/results/, is still seen as inside it).
+ */
+function realPath(p: string): string {
+    const missing: string[] = [];
+    let at = resolve(p);
+    while (!existsSync(at)) {
+        const up = dirname(at);
+        if (up === at) break;
+        missing.unshift(basename(at));
+        at = up;
+    }
+    return join(existsSync(at) ? realpathSync(at) : at, ...missing);
+}
+
+/** Whether `dir` is `parent` or inside it, following symbolic links. */
 function within(dir: string, parent: string): boolean {
-    const real = (p: string): string => (existsSync(p) ? realpathSync(p) : p);
-    const rel = relative(real(parent), real(dir));
-    return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+    const rel = relative(realPath(parent), realPath(dir));
+    return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 /**

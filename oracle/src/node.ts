@@ -374,23 +374,26 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             // The grace timers are cancelled once the race is decided: a pending one would keep the process
             // (a CLI, a test, the bench) alive for the rest of the grace period.
             const timers = new AbortController();
-            const expired = (ms: number) =>
-                sleep(ms, timers.signal).then(
-                    () => false,
-                    () => false,
-                );
-            const drained = await Promise.race([
-                Promise.all([operator.drain(), challenger.drain()]).then(() => true),
-                expired(SHUTDOWN_GRACE_MS),
-            ]);
-            if (!drained)
-                logger.warn("in-flight inferences did not finish in time; they stay pending for the next start");
-            // close() waits for runs still going; past the grace period, do not wait for them (their requests
-            // are pending in the store; a result that arrives after the store is closed is simply not saved).
-            const closing = executor.close().catch(() => undefined);
-            if (drained) await closing;
-            else await Promise.race([closing, expired(SHUTDOWN_CLOSE_WAIT_MS)]);
-            timers.abort();
+            try {
+                const expired = (ms: number) =>
+                    sleep(ms, timers.signal).then(
+                        () => false,
+                        () => false,
+                    );
+                const drained = await Promise.race([
+                    Promise.all([operator.drain(), challenger.drain()]).then(() => true),
+                    expired(SHUTDOWN_GRACE_MS),
+                ]);
+                if (!drained)
+                    logger.warn("in-flight inferences did not finish in time; they stay pending for the next start");
+                // close() waits for runs still going; past the grace period, do not wait for them (their requests
+                // are pending in the store; a result that arrives after the store is closed is simply not saved).
+                const closing = executor.close().catch(() => undefined);
+                if (drained) await closing;
+                else await Promise.race([closing, expired(SHUTDOWN_CLOSE_WAIT_MS)]);
+            } finally {
+                timers.abort();
+            }
             await server?.close();
             store.close();
             logger.info("stopped");

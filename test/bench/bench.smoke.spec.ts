@@ -16,7 +16,7 @@
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseBenchOptions, QUICK_NOTICE, RESULTS_DIR } from "../../bench/options";
@@ -191,6 +191,20 @@ describe("bench/options.ts: VERITY_BENCH_QUICK and VERITY_BENCH_OUT", () => {
                 /bench\/results\/ or inside it/,
             );
         }
+        // A directory that does not exist yet, below a link into bench/results/, is inside it too; so is a child
+        // whose name starts with "..".
+        const links = mkdtempSync(join(tmpdir(), "verity-bench-link-"));
+        try {
+            symlinkSync(RESULTS_DIR, join(links, "results-link"));
+            expect(() =>
+                parseBenchOptions({ VERITY_BENCH_QUICK: "1", VERITY_BENCH_OUT: join(links, "results-link", "new") }),
+            ).to.throw(/bench\/results\/ or inside it/);
+            expect(() =>
+                parseBenchOptions({ VERITY_BENCH_QUICK: "1", VERITY_BENCH_OUT: join(RESULTS_DIR, "..quick") }),
+            ).to.throw(/bench\/results\/ or inside it/);
+        } finally {
+            rmSync(links, { recursive: true, force: true });
+        }
         expect(() => parseBenchOptions({ VERITY_BENCH_QUICK: "true", VERITY_BENCH_OUT: tmpdir() })).to.throw(
             /VERITY_BENCH_QUICK must be 1/,
         );
@@ -210,15 +224,21 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
         const withoutBenchVariables = { ...process.env };
         delete withoutBenchVariables.VERITY_BENCH_QUICK;
         delete withoutBenchVariables.VERITY_BENCH_OUT;
+        // One run at a time: each `hardhat run` compiles first and rewrites Hardhat's build cache, and concurrent
+        // rewrites can make another run see a truncated cache and recompile (and regenerate types) under the rest.
+        let previous: Promise<unknown> = Promise.resolve();
+        const inTurn = (start: () => Promise<Run>): Promise<Run> => {
+            const run = previous.then(start);
+            previous = run;
+            return run;
+        };
         for (const script of SCRIPTS) {
             const out = mkdtempSync(join(tmpdir(), `verity-${script.replace(":", "-")}-`));
             outDirs[script] = out;
-            quickRuns[script] = npmRun(script, {
-                ...withoutBenchVariables,
-                VERITY_BENCH_QUICK: "1",
-                VERITY_BENCH_OUT: out,
-            });
-            refusedRuns[script] = npmRun(script, { ...withoutBenchVariables, VERITY_BENCH_QUICK: "1" });
+            quickRuns[script] = inTurn(() =>
+                npmRun(script, { ...withoutBenchVariables, VERITY_BENCH_QUICK: "1", VERITY_BENCH_OUT: out }),
+            );
+            refusedRuns[script] = inTurn(() => npmRun(script, { ...withoutBenchVariables, VERITY_BENCH_QUICK: "1" }));
         }
     });
 

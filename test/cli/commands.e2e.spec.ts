@@ -165,6 +165,15 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(existsSync(join(dir, "owner.json"))).to.equal(false);
         });
 
+        it("a parameters file with a bad value: exit 1 naming it, nothing deployed", async () => {
+            const params = join(dir, "bad-params.json");
+            writeFileSync(params, JSON.stringify({ Verity: { minCollateralWei: "0.1" } }));
+            const out = await run(["deploy", "--params", params, "--deployment", join(dir, "bad.json")], as(deployer));
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.contain('parameter "minCollateralWei" must be a non-negative integer');
+            expect(existsSync(join(dir, "bad.json"))).to.equal(false);
+        });
+
         it("request --finalize without --wait, or a bad --timeout: exit 1 before anything is sent", async () => {
             const tensors = '[{"dtype":"int8","shape":[1,1],"data":[1]}]';
             const finalize = await run(
@@ -222,7 +231,13 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const before = manifest();
             // The parameters file in Ignition's nested form (the default delay: nothing changes).
             const params = join(dir, "params.json");
-            writeFileSync(params, JSON.stringify({ Verity: { unbondingDelaySeconds: 7 * 86_400 } }));
+            // minCollateralWei as Ignition writes bigints ("…n").
+            writeFileSync(
+                params,
+                JSON.stringify({
+                    Verity: { unbondingDelaySeconds: 7 * 86_400, minCollateralWei: "100000000000000000n" },
+                }),
+            );
             const out = await run(["deploy", "--params", params, "--json"], as(deployer));
             expect(out.status, out.stderr).to.equal(0);
             expect((JSON.parse(out.stdout) as { reused: number }).reused).to.equal(7);

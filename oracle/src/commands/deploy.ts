@@ -124,10 +124,21 @@ function loadParameters(file: string | undefined): { parameters: Parameters; sta
                 `${file}: unknown parameter "${key}" (known: ${Object.keys(DEFAULT_PARAMETERS).join(", ")}, treasury)`,
             );
         }
-        if (typeof value !== "string" && typeof value !== "number") {
-            throw new CliError(`${file}: parameter "${key}" must be a number or a decimal string`);
+        if (key === "treasury") {
+            if (typeof value !== "string" || !isAddress(value))
+                throw new CliError(`${file}: "treasury" must be an address`);
+            out[key] = value;
+            continue;
         }
-        out[key] = value;
+        // Integers, as JSON numbers or decimal strings; Ignition writes bigints as "123n", so that form is read too.
+        const text =
+            typeof value === "number" ? String(value) : typeof value === "string" ? value.replace(/n$/, "") : "";
+        if (!/^\d+$/.test(text) || (typeof value === "number" && !Number.isSafeInteger(value))) {
+            throw new CliError(
+                `${file}: parameter "${key}" must be a non-negative integer (a number, or a decimal string for big values), not ${JSON.stringify(value)}`,
+            );
+        }
+        out[key] = typeof value === "number" ? value : text;
     }
     return { parameters: out as Parameters, ...(stakeToken !== undefined ? { stakeToken } : {}) };
 }

@@ -5,7 +5,7 @@
  * refused.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { id, isHexString, keccak256, ZeroHash } from "ethers";
 import { ModelRegistry__factory, ProgramStore__factory } from "../../../typechain-types";
@@ -135,6 +135,11 @@ function checkLocalUri(uri: string, onnxHash: string): void {
     }
 }
 
+/** A URI with no scheme that is not an absolute path. */
+function isRelativePath(uri: string): boolean {
+    return !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !isAbsolute(uri);
+}
+
 /** Stores the program (REEXECUTION) and registers the model; prints the report and returns it. */
 export async function modelRegister(file: string, opts: RegisterOptions) {
     const modeName = opts.mode.toLowerCase();
@@ -231,6 +236,9 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
             modelId,
             `registered ${file} as ${report.mode} (fee ${formatAmount(fee)}, collateral ${formatAmount(collateral)}, window ${window}s)`,
             programChunks > 0 ? `stored the program in ${programChunks} chunk(s)` : "",
+            isRelativePath(opts.uri)
+                ? `note: the URI ${opts.uri} is a relative path; each operator's node resolves it from its own working directory`
+                : "",
         ]
             .filter((l) => l !== "")
             .join("\n"),

@@ -244,8 +244,9 @@ async function tryFinalize(requestHex: string, opts: ChainOptions): Promise<void
     try {
         await sendFinalize(loaded);
     } catch (error) {
+        // Finalized by a node, or challenged, since we looked: the next poll reports (or waits for) it.
         const after = await loadRequest(requestHex, opts);
-        if (after.history.settled) return;
+        if (after.history.status !== "submitted") return;
         if (error instanceof CliError && /CoordinatorChallengeWindowOpen/.test(error.message)) {
             await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS * 4));
             return;

@@ -142,9 +142,12 @@ export async function finalize(requestIdText: string, opts: ChainOptions): Promi
         report = await sendFinalize(loaded, progress(opts.json));
     } catch (error) {
         // Lost a race (a node finalized it, or a challenge came in, since we looked): say so, not the revert.
-        const after = await loadRequest(requestIdText, opts);
-        if (after.history.status !== "submitted") {
-            const last = after.history.events[after.history.events.length - 1];
+        // A failed re-read keeps the original error.
+        const after = await loadRequest(requestIdText, opts).catch(() => undefined);
+        const last = after?.history.events[after.history.events.length - 1];
+        const ours = last?.from.toLowerCase() === loaded.wallet.address.toLowerCase();
+        // (When the last event is our own finalization, the transaction went through and what failed came after.)
+        if (after !== undefined && after.history.status !== "submitted" && !ours) {
             throw new CliError(
                 `request ${loaded.idHex} became ${after.history.status} meanwhile${last ? ` (${last.event} from ${last.from})` : ""}: nothing to finalize`,
                 EXIT.REFUSED,
