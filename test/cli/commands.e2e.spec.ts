@@ -4,11 +4,8 @@
  * request --wait (served by a direct submission from the test) → inspect → dispute (a wrong result: won, the operator
  * slashed; a correct one: refused without a transaction); and the error paths (bad RPC URL, missing key, unfunded
  * key, bad model file, insufficient stake).
- *
- * The child is spawned asynchronously: the chain is served by this process, so a blocking spawn would deadlock.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,32 +22,13 @@ import {
 import { requestFromResult } from "../../oracle/src/chain/requestEvents";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
+import { runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";
 
-const BIN = join(__dirname, "..", "..", "bin", "verity.js");
 const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");
 
-interface Run {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-function verity(args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 90_000): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, cwd });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => {
-            child.kill("SIGKILL");
-            reject(new Error(`verity ${args.join(" ")} timed out; stderr: ${stderr}`));
-        }, timeoutMs);
-        child.on("close", (status) => {
-            clearTimeout(timer);
-            resolve({ status, stdout, stderr });
-        });
-    });
+/** The real binary, in the suite's working directory. */
+function verity(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<ProcessRun> {
+    return runNodeScript(VERITY_BIN, args, { env: { PATH: process.env.PATH, ...env }, cwd });
 }
 
 interface Manifest {

@@ -30,10 +30,10 @@ import { buildProgram } from "../../oracle/src/cli";
 import { InferenceCoordinator__factory, ReexecutionResolver__factory } from "../../typechain-types";
 import { encodeTensors, DType } from "../../oracle/src/models/tensorCodec";
 import { hardhatWallet } from "../../scripts/localChain";
+import { HARDHAT_BIN, runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";
 
 const ROOT = resolve(__dirname, "..", "..");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
-const BIN = join(ROOT, "bin", "verity.js");
 const RUN_MARKER = "<!-- readme-test: run -->";
 
 interface Block {
@@ -120,14 +120,8 @@ const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as 
 
 /** Checks `verity <args>` against the commander program: the command path, every option, the argument count. */
 function checkVerity(args: string[]): string | undefined {
-    let cmd: Command = buildProgram();
-    let i = 0;
-    while (i < args.length) {
-        const sub = cmd.commands.find((c) => c.name() === args[i]);
-        if (sub === undefined) break;
-        cmd = sub;
-        i++;
-    }
+    const { command: cmd, depth } = findCommand(args);
+    let i = depth;
     if (cmd.commands.length > 0 && i < args.length && !(args[i] ?? "").startsWith("-")) {
         return `verity ${args.slice(0, i).join(" ")} has no command "${args[i]}"`;
     }
@@ -216,17 +210,22 @@ function bareVerityMentions(markdown: string): string[][] {
     return out;
 }
 
+/** The deepest verity (sub)command `args` name, and how many of the args named it. */
+function findCommand(args: readonly string[]): { command: Command; depth: number } {
+    let command: Command = buildProgram();
+    let depth = 0;
+    for (const arg of args) {
+        const sub = command.commands.find((c) => c.name() === arg);
+        if (sub === undefined) break;
+        command = sub;
+        depth++;
+    }
+    return { command, depth };
+}
+
 /** The verity command path an argument list names: `["model", "register", "x.onnx"]` → "model register". */
 function verityPath(args: readonly string[]): string {
-    let cmd: Command = buildProgram();
-    const path: string[] = [];
-    for (const arg of args) {
-        const sub = cmd.commands.find((c) => c.name() === arg);
-        if (sub === undefined) break;
-        path.push(arg);
-        cmd = sub;
-    }
-    return path.join(" ");
+    return args.slice(0, findCommand(args).depth).join(" ");
 }
 
 /** What a README command is, for matching: `npx verity <command path>`, or its first three words. */
@@ -269,7 +268,7 @@ const COVERED_ELSEWHERE: Record<string, { file: string; mentions: string }> = {
     "npm run bench:gas": { file: "test/bench/bench.smoke.spec.ts", mentions: '"bench:gas"' },
     "npm run bench:node": { file: "test/bench/bench.smoke.spec.ts", mentions: '"bench:node"' },
     "npm run bench:verify": { file: "test/bench/bench.smoke.spec.ts", mentions: '"bench:verify"' },
-    "npx hardhat node": { file: "test/docs/readme.spec.ts", mentions: '[hardhat, "node", "--port"' },
+    "npx hardhat node": { file: "test/docs/readme.spec.ts", mentions: '[HARDHAT_BIN, "node", "--port"' },
     "npx hardhat verity:deploy": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:deploy"' },
     "npx hardhat verity:inspect": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:inspect"' },
     "npx hardhat ignition": { file: "test/deploy/Verity.module.spec.ts", mentions: "hre.ignition.deploy(VerityModule" },
@@ -395,8 +394,7 @@ describe("README", function () {
             // The chain the README starts in a terminal of its own, on a free port rather than 8545 so that a
             // chain the developer is running is neither used nor disturbed.
             const port = await freePort();
-            const hardhat = join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");
-            chain = spawn(process.execPath, [hardhat, "node", "--port", String(port)], { cwd: ROOT });
+            chain = spawn(process.execPath, [HARDHAT_BIN, "node", "--port", String(port)], { cwd: ROOT });
             let out = "";
             chain.stdout?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-4_000)));
             chain.stderr?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-4_000)));
@@ -438,27 +436,17 @@ describe("README", function () {
         }
 
         function spawnVerity(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-            return spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, cwd: dir });
+            return spawn(process.execPath, [VERITY_BIN, ...args], {
+                env: { PATH: process.env.PATH, ...env },
+                cwd: dir,
+            });
         }
 
-        function runVerity(
-            args: string[],
-            env: NodeJS.ProcessEnv,
-        ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-            return new Promise((resolveRun, reject) => {
-                const child = spawnVerity(args, env);
-                let stdout = "";
-                let stderr = "";
-                child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-                child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-                const timer = setTimeout(() => {
-                    child.kill("SIGKILL");
-                    reject(new Error(`verity ${args.join(" ")} timed out; stderr: ${stderr}`));
-                }, 240_000);
-                child.on("close", (status) => {
-                    clearTimeout(timer);
-                    resolveRun({ status, stdout, stderr });
-                });
+        function runVerity(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
+            return runNodeScript(VERITY_BIN, args, {
+                env: { PATH: process.env.PATH, ...env },
+                cwd: dir,
+                timeoutMs: 240_000,
             });
         }
 

@@ -3,15 +3,14 @@
  * honest operator node and a lying operator (its wrong results sent straight from the test with ethers) serve the
  * same REEXECUTION model; a challenger node catches the liar.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { hexlify, keccak256 } from "ethers";
-import type { Config } from "../../oracle/src/config/schema";
 import { startNode, type RunningNode } from "../../oracle/src/node";
 import { silentLogger } from "../../oracle/src/internal/logger";
+import { nodeProcess } from "../helpers/processes";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/execute";
 import { compileModel } from "../../oracle/src/verify/program";
@@ -300,7 +299,9 @@ describe("challenger node (end to end)", function () {
                 challenger: { maxBondWei: (5n * TOKEN).toString(), withdrawMinWei: "1" },
                 log: { level: "info" },
             });
-            const cli = challengerProcess(d, config);
+            const configPath = join(d.dir, "challenger.config.json");
+            writeFileSync(configPath, JSON.stringify(config, null, 2));
+            const cli = nodeProcess(configPath, CHALLENGER.privateKey);
             try {
                 cli.spawn({ VERITY_TEST_CRASH_POINT: spec });
                 await waitFor("the crash", () => cli.exitCode() !== null || cli.signal() !== null, 120_000, 50);
@@ -356,35 +357,4 @@ async function challengerTransactions(d: VerifiableE2EDeployment): Promise<{ cal
         }
     }
     return out;
-}
-
-/** The `verity node` CLI as a child process (one at a time) with the challenger's key, output collected. */
-function challengerProcess(d: VerifiableE2EDeployment, config: Config) {
-    const configPath = join(d.dir, "challenger.config.json");
-    writeFileSync(configPath, JSON.stringify(config, null, 2));
-    const bin = join(__dirname, "..", "..", "bin", "verity.js");
-    let output = "";
-    let child: ChildProcess | undefined;
-    const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
-    return {
-        spawn(env: NodeJS.ProcessEnv = {}): void {
-            if (alive()) throw new Error("a node process is already running");
-            child = spawn(process.execPath, [bin, "node", "--config", configPath], {
-                env: { ...process.env, VERITY_PRIVATE_KEY: CHALLENGER.privateKey, ...env },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
-            child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-            child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-        },
-        async kill(signal: NodeJS.Signals): Promise<void> {
-            const c = child;
-            if (c === undefined || !alive()) return;
-            const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
-            c.kill(signal);
-            await exited;
-        },
-        exitCode: (): number | null => child?.exitCode ?? null,
-        signal: (): NodeJS.Signals | null => child?.signalCode ?? null,
-        output: (): string => output,
-    };
 }

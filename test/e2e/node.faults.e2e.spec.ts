@@ -5,8 +5,6 @@
  */
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { startNode, type RunningNode } from "../../oracle/src/node";
 import { createLogger, silentLogger } from "../../oracle/src/internal/logger";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
@@ -24,6 +22,7 @@ import {
     type E2EDeployment,
 } from "./harness";
 import { startFaultProxy } from "./faultProxy";
+import { nodeProcess } from "../helpers/processes";
 import { CRASH_POINTS } from "../../oracle/src/internal/crashPoints";
 
 const OPERATOR = hardhatWallet(3);
@@ -176,7 +175,10 @@ describe("operator node under faults (end to end)", function () {
 
     it("survives kill -9 at random points in a burst: every request settles exactly once", async () => {
         const d = await deployForNode([tiny]);
-        const cli = nodeProcess(d, await nodeConfig(d, rpc.url(), { log: { level: "info" } }));
+        const cli = nodeProcess(
+            writeConfig(d, await nodeConfig(d, rpc.url(), { log: { level: "info" } })),
+            OPERATOR.privateKey,
+        );
         // Seeded kill times so a failure can be replayed.
         let seed = 7;
         const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
@@ -204,7 +206,10 @@ describe("operator node under faults (end to end)", function () {
     for (const point of CRASH_POINTS) {
         it(`survives a crash exactly at ${point}: every request settles exactly once`, async () => {
             const d = await deployForNode([tiny]);
-            const cli = nodeProcess(d, await nodeConfig(d, rpc.url(), { log: { level: "info" } }));
+            const cli = nodeProcess(
+                writeConfig(d, await nodeConfig(d, rpc.url(), { log: { level: "info" } })),
+                OPERATOR.privateKey,
+            );
             const ids: bigint[] = [];
             for (let i = 0; i < 3; i++) ids.push(await request(d, d.modelIds[0]!, input(i)));
             try {
@@ -245,35 +250,4 @@ async function submittedIds(d: E2EDeployment, ids: bigint[]): Promise<number> {
     const events = await d.coordinator.queryFilter(d.coordinator.filters.ResultSubmitted(), d.startBlock);
     const submitted = new Set(events.map((e) => e.args.requestId));
     return ids.filter((id) => submitted.has(id)).length;
-}
-
-/** The `verity node` CLI as a child process, one at a time, with its output collected. */
-function nodeProcess(d: E2EDeployment, config: Awaited<ReturnType<typeof nodeConfig>>) {
-    const configPath = writeConfig(d, config);
-    const bin = join(__dirname, "..", "..", "bin", "verity.js");
-    let output = "";
-    let child: ChildProcess | undefined;
-    const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
-    return {
-        spawn(env: NodeJS.ProcessEnv = {}): void {
-            if (alive()) throw new Error("a node process is already running");
-            child = spawn(process.execPath, [bin, "node", "--config", configPath], {
-                env: { ...process.env, VERITY_PRIVATE_KEY: OPERATOR.privateKey, ...env },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
-            child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-            child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-        },
-        async kill(signal: NodeJS.Signals): Promise<void> {
-            const c = child;
-            if (c === undefined || !alive()) return;
-            const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
-            c.kill(signal);
-            await exited;
-        },
-        exitCode: (): number | null => child?.exitCode ?? null,
-        signal: (): NodeJS.Signals | null => child?.signalCode ?? null,
-        output: (): string => output,
-        starts: (): number => output.split('"msg":"node started"').length - 1,
-    };
 }

@@ -5,7 +5,6 @@
  * returning the same report the CLI prints, and a CLI error surfacing as a one-line HardhatPluginError.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import {
     Staking__factory,
 } from "../../typechain-types";
 import { hardhatWallet, startRpcServer } from "../../scripts/localChain";
+import { HARDHAT_BIN, runNodeScript } from "../helpers/processes";
 
 const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");
 
@@ -159,22 +159,14 @@ describe("Hardhat tasks verity:* (in-process network)", function () {
         try {
             const wallet = hardhatWallet(18);
             const manifest = join(mkdtempSync(join(tmpdir(), "verity-tasks-env-")), "env.json");
-            const hardhat = join(__dirname, "..", "..", "node_modules", "hardhat", "internal", "cli", "cli.js");
-            const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-                const child = spawn(
-                    process.execPath,
-                    [hardhat, "verity:deploy", "--network", "env", "--deployment", manifest, "--json"],
-                    {
-                        cwd: join(__dirname, "..", ".."),
-                        env: { ...process.env, VERITY_RPC_URL: server.url, VERITY_PRIVATE_KEY: wallet.privateKey },
-                    },
-                );
-                let stdout = "";
-                let stderr = "";
-                child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-                child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-                child.on("close", (status) => resolve({ status, stdout, stderr }));
-            });
+            const out = await runNodeScript(
+                HARDHAT_BIN,
+                ["verity:deploy", "--network", "env", "--deployment", manifest, "--json"],
+                {
+                    cwd: join(__dirname, "..", ".."),
+                    env: { ...process.env, VERITY_RPC_URL: server.url, VERITY_PRIVATE_KEY: wallet.privateKey },
+                },
+            );
             expect(out.status, out.stderr).to.equal(0);
             const report = JSON.parse(out.stdout) as { verified: boolean };
             expect(report.verified).to.equal(true);

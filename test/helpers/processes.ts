@@ -1,0 +1,78 @@
+/**
+ * Child processes as the tests run them: the `verity` binary (or Hardhat's CLI) with output collected, and a
+ * long-running `verity node` a test starts, kills and restarts. Always spawned asynchronously: the chain under test
+ * is served by the test's own process, so a blocking spawn would deadlock.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+
+/** The `verity` command. */
+export const VERITY_BIN = join(__dirname, "..", "..", "bin", "verity.js");
+/** Hardhat's command line (what `npx hardhat` runs). */
+export const HARDHAT_BIN = join(__dirname, "..", "..", "node_modules", "hardhat", "internal", "cli", "cli.js");
+
+export interface ProcessRun {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/**
+ * Runs `node <script> <args>` to completion and collects its output; rejects (after killing it) when it takes longer
+ * than `timeoutMs`.
+ */
+export function runNodeScript(
+    script: string,
+    args: readonly string[],
+    opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+): Promise<ProcessRun> {
+    const timeoutMs = opts.timeoutMs ?? 90_000;
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [script, ...args], { env: opts.env, cwd: opts.cwd });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            reject(new Error(`${script} ${args.join(" ")} timed out after ${timeoutMs} ms; stderr: ${stderr}`));
+        }, timeoutMs);
+        child.on("close", (status) => {
+            clearTimeout(timer);
+            resolve({ status, stdout, stderr });
+        });
+    });
+}
+
+/**
+ * `verity node --config <configPath>` as a child process a test controls, one at a time, signing with
+ * `privateKey`; stdout and stderr are collected together.
+ */
+export function nodeProcess(configPath: string, privateKey: string) {
+    let output = "";
+    let child: ChildProcess | undefined;
+    const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
+    return {
+        spawn(env: NodeJS.ProcessEnv = {}): void {
+            if (alive()) throw new Error("a node process is already running");
+            child = spawn(process.execPath, [VERITY_BIN, "node", "--config", configPath], {
+                env: { ...process.env, VERITY_PRIVATE_KEY: privateKey, ...env },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+            child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        },
+        async kill(signal: NodeJS.Signals): Promise<void> {
+            const c = child;
+            if (c === undefined || !alive()) return;
+            const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+            c.kill(signal);
+            await exited;
+        },
+        exitCode: (): number | null => child?.exitCode ?? null,
+        signal: (): NodeJS.Signals | null => child?.signalCode ?? null,
+        output: (): string => output,
+        /** How many times a process has logged "node started" so far. */
+        starts: (): number => output.split('"msg":"node started"').length - 1,
+    };
+}
