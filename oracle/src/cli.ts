@@ -11,9 +11,8 @@ import { Command } from "commander";
 const toolkit = () => import("../../models/toolkit/commands");
 import { loadConfig } from "./config/load";
 import { describeError } from "./internal/errors";
-import { createProgress } from "./internal/progress";
 import { startNode, SHUTDOWN_GRACE_MS } from "./node";
-import { CliError, type ChainOptions } from "./commands/context";
+import { CliError, progress, type ChainOptions } from "./commands/context";
 
 /** The chain-facing commands, loaded on use (they pull in the TypeChain factories). */
 const commands = {
@@ -189,7 +188,7 @@ export function buildProgram(): Command {
         .action(async (file: string, opts: { json?: boolean }) => {
             try {
                 const { checkModelFile, formatCheckReport } = await toolkit();
-                createProgress({ enabled: opts.json !== true }).step(`checking ${file}`);
+                progress(opts.json).step(`checking ${file}`);
                 const report = checkModelFile(file);
                 print(opts.json, report, formatCheckReport(report));
             } catch (error) {
@@ -205,7 +204,7 @@ export function buildProgram(): Command {
         .action(async (file: string, opts: { out?: string; json?: boolean }) => {
             try {
                 const { compileModelFile, formatCompileReport } = await toolkit();
-                createProgress({ enabled: opts.json !== true }).step(`compiling ${file}`);
+                progress(opts.json).step(`compiling ${file}`);
                 const { compiled: _compiled, ...report } = compileModelFile(
                     file,
                     opts.out ?? `${file.replace(/\.onnx$/, "")}.program`,

@@ -33,9 +33,9 @@ export interface ConfigInitReport {
 /** Writes the config and prints where, with the next command to run. */
 export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitReport> {
     const path = resolve(opts.out);
-    if (existsSync(path) && opts.force !== true) {
-        throw new CliError(`${path} exists: pass --force to overwrite it, or choose another --out`);
-    }
+    const exists = () => new CliError(`${path} exists: pass --force to overwrite it, or choose another --out`);
+    // Checked before connecting, and again by the exclusive create below.
+    if (existsSync(path) && opts.force !== true) throw exists();
     const maxBondWei = opts.challenger === true ? parseAmount(opts.maxBond, "--max-bond") : undefined;
     const { provider, chainId } = await connect(opts);
     const rpcUrl = opts.rpcUrl ?? process.env.VERITY_RPC_URL ?? "";
@@ -103,11 +103,7 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
         writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { flag: opts.force === true ? "w" : "wx" });
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        throw new CliError(
-            code === "EEXIST"
-                ? `${path} exists: pass --force to overwrite it, or choose another --out`
-                : `cannot write ${path}: ${code}`,
-        );
+        throw code === "EEXIST" ? exists() : new CliError(`cannot write ${path}: ${code}`);
     }
     const report: ConfigInitReport = { path, chainId, coordinator: config.chain.coordinator, models: active, roles };
     const run = opts.challenger === true ? "verity challenger" : "verity node";

@@ -69,29 +69,67 @@ function tensorsOf(bytes: string): RequestHistory["outputTensors"] {
     }
 }
 
-/** Rebuilds a request's history from the coordinator's events (every event indexes requestId first). */
+/** The coordinator's logs of one request (every event indexes requestId first), from `fromBlock` on. */
+export async function requestLogs(
+    provider: Provider,
+    deployment: Deployment,
+    requestId: bigint,
+    fromBlock = deployment.manifest.block,
+): Promise<Log[]> {
+    const query = { address: deployment.address("coordinator"), topics: [null, toBeHex(requestId, 32)] };
+    return chainCall(() => getLogsInChunks(provider, query, fromBlock));
+}
+
+/**
+ * Block timestamps (by block hash, so a reorg cannot serve a stale one) and transaction senders already read: a
+ * caller that rebuilds the same history again and again (`request --wait` polling) passes one to read each once.
+ */
+export interface HistoryLookups {
+    timestamps: Map<string, number>;
+    senders: Map<string, string>;
+}
+
+/** Rebuilds a request's history from the coordinator's events. */
 export async function requestHistory(
     provider: Provider,
     deployment: Deployment,
     requestId: bigint,
     fromBlock = deployment.manifest.block,
+    lookups?: HistoryLookups,
+): Promise<RequestHistory> {
+    const logs = await requestLogs(provider, deployment, requestId, fromBlock);
+    return historyFromLogs(provider, deployment, requestId, logs, lookups);
+}
+
+/** A request's history from its logs (`requestLogs`); reads each block's time and each transaction's sender. */
+export async function historyFromLogs(
+    provider: Provider,
+    deployment: Deployment,
+    requestId: bigint,
+    logs: readonly Log[],
+    lookups: HistoryLookups = { timestamps: new Map(), senders: new Map() },
 ): Promise<RequestHistory> {
     const coordinator = InferenceCoordinator__factory.connect(deployment.address("coordinator"), provider);
-    const idTopic = toBeHex(requestId, 32);
-    const logs: Log[] = await chainCall(() =>
-        getLogsInChunks(provider, { address: deployment.address("coordinator"), topics: [null, idTopic] }, fromBlock),
-    );
-    const h: RequestHistory = { requestId: idTopic, status: "unknown", settled: false, disputes: [], events: [] };
-    const blocks = new Map<number, number>();
+    const h: RequestHistory = {
+        requestId: toBeHex(requestId, 32),
+        status: "unknown",
+        settled: false,
+        disputes: [],
+        events: [],
+    };
     for (const log of logs) {
         const parsed = coordinator.interface.parseLog(log);
         if (parsed === null || parsed.name === "Deposited" || parsed.name === "Withdrawn") continue;
-        if (!blocks.has(log.blockNumber)) {
-            const block = await chainCall(() => provider.getBlock(log.blockNumber));
-            blocks.set(log.blockNumber, block?.timestamp ?? 0);
+        let timestamp = lookups.timestamps.get(log.blockHash);
+        if (timestamp === undefined) {
+            timestamp = (await chainCall(() => provider.getBlock(log.blockHash)))?.timestamp ?? 0;
+            lookups.timestamps.set(log.blockHash, timestamp);
         }
-        const tx = await chainCall(() => provider.getTransaction(log.transactionHash));
-        const timestamp = blocks.get(log.blockNumber) ?? 0;
+        let from = lookups.senders.get(log.transactionHash);
+        if (from === undefined) {
+            from = (await chainCall(() => provider.getTransaction(log.transactionHash)))?.from ?? "";
+            lookups.senders.set(log.transactionHash, from);
+        }
         const args: Record<string, unknown> = {};
         parsed.fragment.inputs.forEach((input, i) => {
             if (input.name === "request") return;
@@ -103,7 +141,7 @@ export async function requestHistory(
             block: log.blockNumber,
             timestamp,
             transactionHash: log.transactionHash,
-            from: tx?.from ?? "",
+            from,
             args,
         });
         const a = parsed.args;

@@ -24,7 +24,7 @@ import {
     type Deployment,
 } from "./context";
 import { createProgress } from "../internal/progress";
-import { formatHistory, requestHistory, type RequestHistory } from "./history";
+import { formatHistory, requestHistory, type HistoryLookups, type RequestHistory } from "./history";
 import { loadRequest, nextBlockTime, sendFinalize } from "./settle";
 
 /** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
@@ -168,7 +168,12 @@ export async function request(opts: RequestOptions) {
         );
         return { ...sent, history: undefined };
     }
-    const history = await waitForSettlement(requestId, receipt.blockNumber, opts, { provider, deployment });
+    const history = await waitForSettlement(
+        requestId,
+        receipt.blockNumber,
+        { ...opts, timeoutSeconds },
+        { provider, deployment },
+    );
     output(opts.json, history, formatHistory(history));
     return { ...sent, history };
 }
@@ -189,26 +194,24 @@ function waitingFor(h: RequestHistory, now: number, finalizing: boolean): string
 }
 
 /**
- * Polls the request's history until it settles (exit 5 after `opts.timeout` seconds), showing its state on a
+ * Polls the request's history until it settles (exit 5 after `opts.timeoutSeconds`), showing its state on a
  * terminal. With `opts.finalize`, finalizes a submitted result itself as soon as its window has closed; when a
  * node finalizes it first, that is the settlement it reports.
  */
 export async function waitForSettlement(
     requestId: bigint,
     fromBlock: number,
-    opts: ChainOptions & { timeout: string; finalize?: boolean },
+    opts: ChainOptions & { timeoutSeconds: number; finalize?: boolean },
     chain: { provider: Provider; deployment: Deployment },
 ): Promise<RequestHistory> {
     const requestHex = toBeHex(requestId, 32);
-    const timeoutMs = Number(opts.timeout) * 1000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-        throw new CliError(`--timeout must be a number of seconds, not "${opts.timeout}"`);
-    }
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + opts.timeoutSeconds * 1000;
+    // Each poll rebuilds the history; block times and senders already read are not read again.
+    const lookups: HistoryLookups = { timestamps: new Map(), senders: new Map() };
     const spinner = createProgress({ enabled: !opts.json }).spinner(`waiting for ${requestHex.slice(0, 10)}…`);
     try {
         for (;;) {
-            const history = await requestHistory(chain.provider, chain.deployment, requestId, fromBlock);
+            const history = await requestHistory(chain.provider, chain.deployment, requestId, fromBlock, lookups);
             if (history.settled) {
                 spinner.succeed(`${requestHex.slice(0, 10)}… ${history.status}`);
                 return history;
@@ -217,7 +220,7 @@ export async function waitForSettlement(
             spinner.update(waitingFor(history, now, opts.finalize === true));
             if (Date.now() > deadline) {
                 throw new CliError(
-                    `request ${requestHex} did not settle within ${opts.timeout}s (status: ${history.status}): follow it with \`verity inspect ${requestHex}\`${history.status === "submitted" && opts.finalize !== true ? ", or finalize it yourself with `verity finalize`" : ""}`,
+                    `request ${requestHex} did not settle within ${opts.timeoutSeconds}s (status: ${history.status}): follow it with \`verity inspect ${requestHex}\`${history.status === "submitted" && opts.finalize !== true ? ", or finalize it yourself with `verity finalize`" : ""}`,
                     EXIT.TIMEOUT,
                 );
             }

@@ -5,7 +5,7 @@
  * (`loadRequest`, shared with `verity dispute`) and refuse, before sending anything and with exit 4, when the
  * request is not in the state the action needs; the one-line error says when it will be.
  */
-import { toBeHex, type Log, type Provider } from "ethers";
+import { toBeHex, type Provider } from "ethers";
 import { InferenceCoordinator__factory, type InferenceCoordinator } from "../../../typechain-types";
 import { announcedRequests, applyRequestEvents, type AnnouncedRequest, type Request } from "../chain/requestEvents";
 import {
@@ -25,8 +25,14 @@ import {
     type Deployment,
 } from "./context";
 import type { Progress } from "../internal/progress";
-import { getLogsInChunks } from "../chain/logs";
-import { formatHistory, parseRequestId, requestHistory, type RequestHistory } from "./history";
+import {
+    formatHistory,
+    historyFromLogs,
+    parseRequestId,
+    requestHistory,
+    requestLogs,
+    type RequestHistory,
+} from "./history";
 
 /** A request as the chain has it now: its struct (with every later event applied), input and history. */
 export interface LoadedRequest {
@@ -50,16 +56,15 @@ export async function loadRequest(requestIdText: string, opts: ChainOptions): Pr
     const wallet = signer(provider, opts.connection?.signer);
     const coordinatorAddress = deployment.address("coordinator");
     const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, wallet);
-    const logs: Log[] = await chainCall(() =>
-        getLogsInChunks(provider, { address: coordinatorAddress, topics: [null, idHex] }, deployment.manifest.block),
-    );
+    const logs = await requestLogs(provider, deployment, requestId);
     const announced = announcedRequests(logs)[0];
     if (announced === undefined) {
         throw new CliError(
             `no request ${idHex} on the coordinator ${coordinatorAddress} since block ${deployment.manifest.block}: check the id and --deployment`,
         );
     }
-    const history = await requestHistory(provider, deployment, requestId, announced.blockNumber);
+    // One read of the logs serves both the struct and the history.
+    const history = await historyFromLogs(provider, deployment, requestId, logs);
     const request = applyRequestEvents(announced.request, logs);
     return { requestId, idHex, provider, deployment, wallet, coordinator, announced, request, history };
 }
