@@ -146,13 +146,20 @@ describe("operator node under faults (end to end)", function () {
         expect(requestReceipt?.status).to.equal(1);
 
         // The node executes and broadcasts; nothing mines it, so after stuckAfterMs it re-signs with higher fees.
-        await waitFor("a replacement", () => {
-            const [tx] = node!.store.pendingTxs();
-            return tx !== undefined && node!.store.attempts(tx.id).length >= 2;
+        // The sender stores a version before it broadcasts it (write-ahead), so wait until the chain's pool holds
+        // the newest stored version: mining earlier could race the broadcast and mine the first version.
+        let attempts: ReturnType<RunningNode["store"]["attempts"]> = [];
+        await waitFor("a replacement in the pool", async () => {
+            const [pending] = node!.store.pendingTxs();
+            if (pending === undefined) return false;
+            attempts = node!.store.attempts(pending.id);
+            return attempts.length >= 2 && (await ethers.provider.getTransaction(attempts[0]!.hash)) !== null;
         });
         const [tx] = node.store.pendingTxs();
-        const attempts = node.store.attempts(tx!.id);
         const [newest, ...older] = attempts;
+        expect(newest!.txId).to.equal(tx!.id);
+        // The replacement took the first version's place: the pool no longer holds it.
+        expect(await ethers.provider.getTransaction(attempts[attempts.length - 1]!.hash)).to.equal(null);
         for (const old of older) {
             expect(newest!.maxFeePerGas).to.be.greaterThanOrEqual((old.maxFeePerGas * 110n) / 100n);
             expect(newest!.maxPriorityFeePerGas).to.be.greaterThanOrEqual((old.maxPriorityFeePerGas * 110n) / 100n);
