@@ -1,7 +1,7 @@
 /**
  * Hardhat tasks for Verity's contract actions, for users who live inside Hardhat:
- * `npx hardhat verity:deploy | verity:model-register | verity:stake | verity:request | verity:inspect |
- * verity:dispute --network <name>`. Each is a thin wrapper over the `verity` CLI's implementation
+ * `npx hardhat verity:deploy | verity:accept-ownership | verity:model-register | verity:stake | verity:request |
+ * verity:inspect | verity:dispute | verity:finalize | verity:cancel --network <name>`. Each is a thin wrapper over the `verity` CLI's implementation
  * (oracle/src/commands/*) with hre.ethers' provider and signer in place of --rpc-url and VERITY_PRIVATE_KEY;
  * `--from <address>` picks the signer (default: the network's first account). Each prints what the CLI prints and
  * returns the report (for `hre.run`). Reference: docs/cli.md.
@@ -61,13 +61,23 @@ verityTask("verity:deploy", "deploy (or resume deploying) Verity, verify it, and
     .addOptionalParam("networkName", "name recorded in the manifest")
     .addOptionalParam("stakeToken", "ERC-20 stake token (required unless the chain id is 31337)")
     .addOptionalParam("params", "JSON file of deployment parameters (names as in deploy/modules/Verity.ts)")
-    .setAction(async (args: Common & { networkName?: string; stakeToken?: string; params?: string }, hre) => {
-        const { deploy } = await import("../oracle/src/commands/deploy");
+    .addOptionalParam("owner", "hand over: the coordinator to this owner (it accepts), the staking admin renounced")
+    .setAction(
+        async (args: Common & { networkName?: string; stakeToken?: string; params?: string; owner?: string }, hre) => {
+            const { deploy } = await import("../oracle/src/commands/deploy");
+            const opts = await chainOptions(hre, args);
+            const { networkName, stakeToken, params, owner } = args;
+            return run(() => deploy({ ...opts, networkName, stakeToken, params, owner }));
+        },
+    );
+
+verityTask("verity:accept-ownership", "take the coordinator over as the owner a hand-over named").setAction(
+    async (args: Common, hre) => {
+        const { acceptOwnership } = await import("../oracle/src/commands/deploy");
         const opts = await chainOptions(hre, args);
-        return run(() =>
-            deploy({ ...opts, networkName: args.networkName, stakeToken: args.stakeToken, params: args.params }),
-        );
-    });
+        return run(() => acceptOwnership(opts));
+    },
+);
 
 verityTask("verity:model-register", "store a model's program (REEXECUTION) and register it; returns its id")
     .addPositionalParam("onnx", "the model file (manifest embedded)")

@@ -7,9 +7,10 @@ import { id } from "ethers";
  * coordinator's REEXECUTION resolver), and grants the coordinator the staking roles it needs (LOCKER_ROLE,
  * SLASHER_ROLE). Resolvers of the other modes are set afterwards (InferenceCoordinator.setResolver, once per mode).
  *
- * The deploying account owns the coordinator and administers the staking roles: setting the resolver here needs
- * it. There is deliberately no `owner` parameter (an owner other than the deployer would make that step revert);
- * hand ownership over afterwards with Ownable2Step's transferOwnership + acceptOwnership.
+ * The deploying account owns the coordinator and administers the staking roles: setting the resolver and granting
+ * the roles here need it, so there is no `owner` parameter in this module. Deploy deploy/modules/VerityHandover.ts
+ * instead to hand the result over (the coordinator to an owner, the staking admin renounced), as anything but a
+ * local chain should.
  *
  * Every value is an Ignition parameter with a default; pass a parameters file to override, e.g.
  *   npx hardhat ignition deploy deploy/modules/Verity.ts --parameters params.json

@@ -2,8 +2,9 @@
  * `verity` command line. `verity node --config verity.config.json` runs an operator node until SIGINT/SIGTERM;
  * `verity config check --config ...` validates a config file and prints the result with defaults applied;
  * `verity model build|check|compile` are the model publisher's toolkit (models/toolkit/commands.ts);
- * `verity deploy`, `verity model hash|register`, `verity operator ...`, `verity request`, `verity inspect` and
- * `verity dispute` talk to a deployment (oracle/src/commands/; reference and exit codes in docs/cli.md).
+ * `verity deploy`, `verity model hash|register`, `verity operator ...`, `verity request`, `verity inspect`,
+ * `verity dispute`, `verity finalize`, `verity cancel` and `verity accept-ownership` talk to a deployment
+ * (oracle/src/commands/; reference and exit codes in docs/cli.md).
  */
 import { Command } from "commander";
 
@@ -243,8 +244,18 @@ export function buildProgram(): Command {
             .description("deploy (or resume deploying) the protocol, verify it, and write deployments/<chainId>.json")
             .option("--network-name <name>", "name recorded in the manifest")
             .option("--stake-token <address>", "ERC-20 stake token (required unless the chain id is 31337)")
-            .option("--params <file>", "JSON of deployment parameters (names as in deploy/modules/Verity.ts)"),
+            .option("--params <file>", "JSON of deployment parameters (names as in deploy/modules/Verity.ts)")
+            .option(
+                "--owner <address>",
+                "hand the deployment over: the coordinator to this owner (it accepts), the staking admin renounced",
+            ),
     ).action(run(async (opts: import("./commands/deploy").DeployOptions) => (await commands.deploy()).deploy(opts)));
+
+    chainCommand(
+        program
+            .command("accept-ownership")
+            .description("take the coordinator over as the owner a hand-over named (Ownable2Step acceptOwnership)"),
+    ).action(run(async (opts: ChainOptions) => (await commands.deploy()).acceptOwnership(opts)));
 
     const operatorCommand = program
         .command("operator")

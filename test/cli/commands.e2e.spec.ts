@@ -131,15 +131,22 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(out.stderr).to.contain(`${empty.address} has no native balance to pay gas: fund it`);
         });
 
-        it("a parameters file with an owner: exit 1, says how ownership is handed over", async () => {
+        it("an owner under the wrong module, or differing from --owner: exit 1, nothing deployed", async () => {
             const params = join(dir, "owner-params.json");
             writeFileSync(params, JSON.stringify({ Verity: { owner: challenger.address } }));
-            const out = await run(
+            const misplaced = await run(
                 ["deploy", "--params", params, "--deployment", join(dir, "owner.json")],
                 as(deployer),
             );
-            expect(out.status).to.equal(1);
-            expect(out.stderr).to.contain('"owner" is not a verity deploy parameter');
+            expect(misplaced.status).to.equal(1);
+            expect(misplaced.stderr).to.contain('"owner" belongs under "VerityHandover"');
+            writeFileSync(params, JSON.stringify({ Verity: {}, VerityHandover: { owner: challenger.address } }));
+            const differing = await run(
+                ["deploy", "--params", params, "--owner", publisher.address, "--deployment", join(dir, "owner.json")],
+                as(deployer),
+            );
+            expect(differing.status).to.equal(1);
+            expect(differing.stderr).to.contain(`--owner ${publisher.address} and the owner ${challenger.address}`);
             expect(existsSync(join(dir, "owner.json"))).to.equal(false);
         });
 
@@ -758,6 +765,81 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(written.models).to.deep.equal([{ modelId }]);
             expect(written.roles).to.include({ operator: false, challenger: true });
             expect(written.challenger.maxBondWei).to.equal(String(ethers.parseEther("5")));
+        });
+    });
+
+    describe("hand-over (deploy --owner, accept-ownership)", () => {
+        const path = join(dir, "handover.json");
+        const owner = challenger;
+        const read = (): Manifest & { parameters: Record<string, unknown> } =>
+            JSON.parse(readFileSync(path, "utf8")) as Manifest & { parameters: Record<string, unknown> };
+        const contracts = () => {
+            const m = read();
+            return {
+                coordinator: InferenceCoordinator__factory.connect(
+                    m.contracts.coordinator?.address ?? "",
+                    ethers.provider,
+                ),
+                staking: Staking__factory.connect(m.contracts.staking?.address ?? "", ethers.provider),
+            };
+        };
+
+        it("accept-ownership with no hand-over pending: exit 4, nothing sent", async () => {
+            const first = await run(["deploy", "--deployment", path], as(deployer));
+            expect(first.status, first.stderr).to.equal(0);
+            expect(read().parameters.owner).to.equal(deployer.address);
+            const out = await run(["accept-ownership", "--deployment", path], as(owner));
+            expect(out.status).to.equal(4);
+            expect(out.stderr).to.contain("no hand-over is pending");
+            expect(await contracts().coordinator.owner()).to.equal(deployer.address);
+        });
+
+        it("deploy --owner on a finished deployment: the owner pending, the staking admin renounced, verified", async () => {
+            const out = await run(["deploy", "--deployment", path, "--owner", owner.address, "--json"], as(deployer));
+            expect(out.status, out.stderr).to.equal(0);
+            const report = JSON.parse(out.stdout) as {
+                verified: boolean;
+                reused: number;
+                ownership: { owner: string; current: string; pendingOwner: string | null };
+            };
+            expect(report).to.include({ verified: true, reused: 7 });
+            expect(report.ownership).to.deep.equal({
+                owner: owner.address,
+                current: deployer.address,
+                pendingOwner: owner.address,
+            });
+            expect(read().parameters.owner).to.equal(owner.address);
+            const { coordinator, staking } = contracts();
+            expect(await coordinator.pendingOwner()).to.equal(owner.address);
+            const admin = await staking.DEFAULT_ADMIN_ROLE();
+            expect(await staking.hasRole(admin, deployer.address)).to.equal(false);
+            expect(await staking.hasRole(admin, owner.address)).to.equal(false);
+            // The coordinator keeps the roles it needs.
+            expect(await staking.hasRole(ethers.id("SLASHER_ROLE"), await coordinator.getAddress())).to.equal(true);
+        });
+
+        it("accept-ownership: refused for another key (exit 4), then the owner takes over", async () => {
+            const other = await run(["accept-ownership", "--deployment", path], as(publisher));
+            expect(other.status).to.equal(4);
+            expect(other.stderr).to.contain(`the pending owner is ${owner.address}: use its key`);
+            const out = await run(["accept-ownership", "--deployment", path, "--json"], as(owner));
+            expect(out.status, out.stderr).to.equal(0);
+            expect(JSON.parse(out.stdout)).to.include({ owner: owner.address, previousOwner: deployer.address });
+            expect(await contracts().coordinator.owner()).to.equal(owner.address);
+            const again = await run(["accept-ownership", "--deployment", path], as(owner));
+            expect(again.status).to.equal(4);
+            expect(again.stderr).to.contain("owns the coordinator already");
+        });
+
+        it("a re-run still verifies; another --owner is refused (exit 1), the manifest untouched", async () => {
+            const rerun = await run(["deploy", "--deployment", path, "--json"], as(deployer));
+            expect(rerun.status, rerun.stderr).to.equal(0);
+            expect(JSON.parse(rerun.stdout)).to.include({ verified: true, reused: 7 });
+            const before = readFileSync(path, "utf8");
+            const out = await run(["deploy", "--deployment", path, "--owner", publisher.address], as(deployer));
+            expect(out.status).to.equal(1);
+            expect(out.stderr).to.contain(`is handed over to ${owner.address} already`);
+            expect(readFileSync(path, "utf8")).to.equal(before);
         });
     });
 

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import hre, { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import VerityModule from "../../deploy/modules/Verity";
+import VerityHandoverModule from "../../deploy/modules/VerityHandover";
 
 async function deployModule() {
     const [deployer, treasury] = await ethers.getSigners();
@@ -66,5 +67,52 @@ describe("deploy/modules/Verity (Ignition)", function () {
         const unbonding = await staking.unbondingDelaySeconds();
         const longest = (await registry.maxChallengeWindowSeconds()) + (await coordinator.disputeTimeoutSeconds());
         expect(unbonding > longest).to.equal(true);
+    });
+});
+
+async function deployHandover() {
+    const [deployer, , owner] = await ethers.getSigners();
+    if (deployer === undefined || owner === undefined) throw new Error("need three accounts");
+    const token = await ethers.deployContract("MockERC20", ["Stake", "STK"]);
+    const deployed = await hre.ignition.deploy(VerityHandoverModule, {
+        parameters: {
+            Verity: { stakeToken: await token.getAddress() },
+            VerityHandover: { owner: await owner.getAddress() },
+        },
+    });
+    const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
+    const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
+    return { staking, coordinator, deployed, deployer, owner };
+}
+
+describe("deploy/modules/VerityHandover (Ignition)", function () {
+    it("deploys and wires Verity first: the resolver is set and the coordinator holds the staking roles", async function () {
+        const { coordinator, staking, deployed } = await loadFixture(deployHandover);
+        expect(await coordinator.getResolver(0)).to.equal(await deployed.reexecutionResolver.getAddress());
+        expect(await staking.hasRole(await staking.LOCKER_ROLE(), await coordinator.getAddress())).to.equal(true);
+        expect(await staking.hasRole(await staking.SLASHER_ROLE(), await coordinator.getAddress())).to.equal(true);
+    });
+
+    it("makes the owner the coordinator's pending owner; it takes over only by accepting", async function () {
+        const { coordinator, deployer, owner } = await loadFixture(deployHandover);
+        expect(await coordinator.owner()).to.equal(await deployer.getAddress());
+        expect(await coordinator.pendingOwner()).to.equal(await owner.getAddress());
+        await coordinator.connect(owner).acceptOwnership();
+        expect(await coordinator.owner()).to.equal(await owner.getAddress());
+        await expect(coordinator.connect(deployer).setResolver(1, await deployer.getAddress()))
+            .to.be.revertedWithCustomError(coordinator, "OwnableUnauthorizedAccount")
+            .withArgs(await deployer.getAddress());
+    });
+
+    it("leaves nobody able to grant the staking roles: the deployer renounced the admin", async function () {
+        const { staking, deployer, owner } = await loadFixture(deployHandover);
+        const admin = await staking.DEFAULT_ADMIN_ROLE();
+        expect(await staking.hasRole(admin, await deployer.getAddress())).to.equal(false);
+        expect(await staking.hasRole(admin, await owner.getAddress())).to.equal(false);
+        for (const account of [deployer, owner]) {
+            await expect(staking.connect(account).grantRole(await staking.SLASHER_ROLE(), await account.getAddress()))
+                .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
+                .withArgs(await account.getAddress(), admin);
+        }
     });
 });

@@ -282,6 +282,7 @@ const COVERED_ELSEWHERE: Record<string, { file: string; mentions: string }> = {
     "npx verity dispute": { file: "test/cli/commands.e2e.spec.ts", mentions: '["dispute", id' },
     "npx verity finalize": { file: "test/cli/commands.e2e.spec.ts", mentions: '["finalize", id' },
     "npx verity cancel": { file: "test/cli/commands.e2e.spec.ts", mentions: '["cancel", id' },
+    "npx verity accept-ownership": { file: "test/cli/commands.e2e.spec.ts", mentions: '["accept-ownership"' },
 };
 
 describe("README", function () {

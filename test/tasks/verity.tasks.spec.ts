@@ -71,6 +71,37 @@ describe("Hardhat tasks verity:* (in-process network)", function () {
         expect(again.result.reused).to.equal(7);
     });
 
+    it("verity:deploy --owner hands a new deployment over; verity:accept-ownership takes it", async () => {
+        const handover = join(mkdtempSync(join(tmpdir(), "verity-tasks-")), "handover.json");
+        const { result } = await task<{ verified: boolean; ownership: { pendingOwner: string | null } }>(
+            "verity:deploy",
+            { deployment: handover, from: deployer, owner: consumer },
+        );
+        expect(result.verified).to.equal(true);
+        expect(result.ownership.pendingOwner).to.equal(consumer);
+        const manifest = JSON.parse(readFileSync(handover, "utf8")) as {
+            contracts: Record<string, { address: string }>;
+        };
+        const staking = Staking__factory.connect(manifest.contracts.staking!.address, ethers.provider);
+        expect(await staking.hasRole(await staking.DEFAULT_ADMIN_ROLE(), deployer)).to.equal(false);
+        const refused = await task("verity:accept-ownership", { deployment: handover, from: operator }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(refused).to.be.instanceOf(HardhatPluginError);
+        expect((refused as Error).message).to.contain(`the pending owner is ${consumer}: use its key`);
+        const accepted = await task<{ owner: string }>("verity:accept-ownership", {
+            deployment: handover,
+            from: consumer,
+        });
+        expect(accepted.result.owner).to.equal(consumer);
+        const coordinator = InferenceCoordinator__factory.connect(
+            manifest.contracts.coordinator!.address,
+            ethers.provider,
+        );
+        expect(await coordinator.owner()).to.equal(consumer);
+    });
+
     it("verity:model-register stores the program and registers the model", async () => {
         const { result, stdout } = await task<{ modelId: string; programChunksWritten: number }>(
             "verity:model-register",

@@ -7,9 +7,17 @@
  * reuses each contract it records (after checking there is code at the address) and skips each role or resolver
  * already in place. The deployment then verifies itself: it reads back the wiring, roles, resolver and every
  * parameter, and records `verified`.
+ *
+ * Role set-up: the key's account must own everything while it wires the contracts (it sets the resolver and grants
+ * the staking roles). With an `owner` (`--owner`, or `owner` in the parameters file) the deployment is then handed
+ * over, as deploy/modules/VerityHandover.ts does: the owner becomes the coordinator's pending owner (Ownable2Step:
+ * it takes over when it calls acceptOwnership, so a mistyped address takes nothing), and the key's account
+ * renounces the staking admin, so nobody can grant the staking roles again: the coordinator's LOCKER_ROLE and
+ * SLASHER_ROLE are fixed for good and no account has power over anyone's stake. A finished deployment without an
+ * owner can be handed over by re-running with `--owner`.
  */
 import { resolve } from "node:path";
-import { getAddress, id, type BaseContract, type ContractTransactionResponse, isAddress } from "ethers";
+import { getAddress, id, ZeroHash, type BaseContract, type ContractTransactionResponse, isAddress } from "ethers";
 import {
     InferenceCoordinator__factory,
     IntegerExecutor__factory,
@@ -27,6 +35,7 @@ import {
     CONTRACT_NAMES,
     defaultDeploymentPath,
     EXIT,
+    loadDeployment,
     output,
     progress,
     readFileOrFail,
@@ -65,7 +74,10 @@ export const DEFAULT_PARAMETERS = {
     minChallengeBondWei: String(10n ** 18n),
 } as const;
 
-type Parameters = Record<keyof typeof DEFAULT_PARAMETERS, string | number> & { treasury?: string };
+type Parameters = Record<keyof typeof DEFAULT_PARAMETERS, string | number> & { treasury?: string; owner?: string };
+
+/** AccessControl's DEFAULT_ADMIN_ROLE: grants and revokes the staking roles; renounced on a hand-over. */
+const STAKING_ADMIN_ROLE = ZeroHash;
 
 const PARAM_KEYS = [
     "exclusiveWindowSeconds",
@@ -85,14 +97,15 @@ export interface DeployOptions extends ChainOptions {
     networkName?: string;
     stakeToken?: string;
     params?: string;
+    owner?: string;
 }
 
 /**
  * The parameters file: the module's parameter names, flat (`{"unbondingDelaySeconds": 86400}`) or nested under the
- * module's id as Ignition takes them (`{"Verity": {...}}`), so one file serves both. `stakeToken` is `--stake-token`;
- * `owner` is refused (the key's account owns the deployment; hand it over afterwards with Ownable2Step).
+ * modules' ids as Ignition takes them (`{"Verity": {...}, "VerityHandover": {"owner": "0x…"}}`), so one file serves
+ * both. `stakeToken` is `--stake-token` and `owner` is `--owner`.
  */
-function loadParameters(file: string | undefined): { parameters: Parameters; stakeToken?: string } {
+function loadParameters(file: string | undefined): { parameters: Parameters; stakeToken?: string; owner?: string } {
     if (file === undefined) return { parameters: { ...DEFAULT_PARAMETERS } };
     let given: Record<string, unknown>;
     try {
@@ -104,18 +117,13 @@ function loadParameters(file: string | undefined): { parameters: Parameters; sta
     if (typeof given !== "object" || given === null || Array.isArray(given)) {
         throw new CliError(`${file} must hold a JSON object of parameters`);
     }
-    const nested = given.Verity;
-    if (Object.keys(given).length === 1 && typeof nested === "object" && nested !== null && !Array.isArray(nested)) {
-        given = nested as Record<string, unknown>;
-    }
+    given = flattenModules(file, given);
     const { stakeToken, owner, ...rest } = given;
-    if (owner !== undefined) {
-        throw new CliError(
-            `${file}: "owner" is not a verity deploy parameter: the key's account owns the deployment; transfer ownership afterwards (Ownable2Step transferOwnership + acceptOwnership)`,
-        );
-    }
     if (stakeToken !== undefined && (typeof stakeToken !== "string" || !isAddress(stakeToken))) {
         throw new CliError(`${file}: "stakeToken" must be an address`);
+    }
+    if (owner !== undefined && (typeof owner !== "string" || !isAddress(owner))) {
+        throw new CliError(`${file}: "owner" must be an address`);
     }
     const out: Record<string, string | number> = { ...DEFAULT_PARAMETERS };
     for (const [key, value] of Object.entries(rest)) {
@@ -140,9 +148,39 @@ function loadParameters(file: string | undefined): { parameters: Parameters; sta
         }
         out[key] = typeof value === "number" ? value : text;
     }
-    return { parameters: out as Parameters, ...(stakeToken !== undefined ? { stakeToken } : {}) };
+    return {
+        parameters: out as Parameters,
+        ...(stakeToken !== undefined ? { stakeToken } : {}),
+        ...(owner !== undefined ? { owner } : {}),
+    };
 }
 
+/** The Ignition modules whose parameters a file may nest, and the parameters the hand-over module takes. */
+const MODULE_IDS = ["Verity", "VerityHandover"] as const;
+const HANDOVER_PARAMETERS = ["owner"];
+
+/** Ignition's nested form (`{"Verity": {...}, "VerityHandover": {...}}`) made flat; a flat object is returned as is. */
+function flattenModules(file: string, given: Record<string, unknown>): Record<string, unknown> {
+    const isObject = (v: unknown): v is Record<string, unknown> =>
+        typeof v === "object" && v !== null && !Array.isArray(v);
+    const keys = Object.keys(given);
+    if (keys.length === 0 || !keys.every((k) => (MODULE_IDS as readonly string[]).includes(k))) return given;
+    const flat: Record<string, unknown> = {};
+    for (const key of keys) {
+        const inner = given[key];
+        if (!isObject(inner)) throw new CliError(`${file}: "${key}" must hold an object of that module's parameters`);
+        for (const name of Object.keys(inner)) {
+            if (key === "VerityHandover" && !HANDOVER_PARAMETERS.includes(name)) {
+                throw new CliError(`${file}: "VerityHandover" takes only "owner", not "${name}"`);
+            }
+            if (key === "Verity" && name === "owner") {
+                throw new CliError(`${file}: "owner" belongs under "VerityHandover" (the module that hands over)`);
+            }
+        }
+        Object.assign(flat, inner);
+    }
+    return flat;
+}
 /** The parameter names whose values differ between two parameter sets (compared as decimal strings). */
 function differingParameters(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
@@ -169,10 +207,23 @@ export async function deploy(opts: DeployOptions) {
         }
         opts = { ...opts, stakeToken: loaded.stakeToken };
     }
+    if (opts.owner !== undefined && !isAddress(opts.owner)) {
+        throw new CliError(`--owner ${opts.owner} is not an address`);
+    }
+    if (loaded.owner !== undefined) {
+        if (opts.owner !== undefined && getAddress(opts.owner) !== getAddress(loaded.owner)) {
+            throw new CliError(
+                `--owner ${opts.owner} and the owner ${loaded.owner} in ${opts.params} differ: give one`,
+            );
+        }
+        opts = { ...opts, owner: loaded.owner };
+    }
     if (existing !== undefined && opts.params !== undefined) {
         // The recorded parameters carry the treasury the first run chose (the deployer's account by default).
+        // The owner is not compared: a deployment without one may be handed over by a re-run (checked below).
         const wanted: Record<string, unknown> = { ...requested, treasury: requested.treasury ?? wallet.address };
-        const differing = differingParameters(existing.parameters, wanted);
+        const { owner: _recordedOwner, ...recorded } = existing.parameters;
+        const differing = differingParameters(recorded, wanted);
         if (differing.length > 0) {
             throw new CliError(
                 `${path} was deployed with other parameters (${differing.join(", ")}): deploy to a new --deployment path to change them`,
@@ -203,6 +254,16 @@ export async function deploy(opts: DeployOptions) {
                 `${path} uses stake token ${manifest.contracts.stakeToken.address}, not ${opts.stakeToken}`,
             );
         }
+    }
+    // Manifests written before the hand-over existed have no owner: theirs is the deployer.
+    parameters.owner = getAddress(parameters.owner ?? manifest.deployer);
+    if (opts.owner !== undefined && getAddress(opts.owner) !== parameters.owner) {
+        if (parameters.owner !== getAddress(manifest.deployer)) {
+            throw new CliError(
+                `${path} is handed over to ${parameters.owner} already: a further transfer is the owner's (Ownable2Step transferOwnership)`,
+            );
+        }
+        parameters.owner = getAddress(opts.owner);
     }
     if (manifest.contracts.stakeToken === undefined && opts.stakeToken === undefined && chainId !== LOCAL_CHAIN_ID) {
         throw new CliError(
@@ -318,6 +379,8 @@ export async function deploy(opts: DeployOptions) {
     if (/^0x0{40}$/i.test(current)) {
         await sendTx("setting the REEXECUTION resolver", () => coordinatorContract.setResolver(0, resolver), shown);
     }
+    save();
+    await handOver(parameters.owner, coordinatorContract, stakingContract, wallet.address, shown);
     manifest.complete = true;
     save();
 
@@ -338,14 +401,74 @@ export async function deploy(opts: DeployOptions) {
         verified: manifest.verified,
         contracts: Object.fromEntries(Object.entries(manifest.contracts).map(([k, v]) => [k, v.address])),
         parameters: manifest.parameters,
+        ownership: await ownership(coordinatorContract, parameters.owner),
     };
     const lines = [
         `${reused === CONTRACT_NAMES.length ? "already deployed" : "deployed"} on chain ${chainId} (${manifest.networkName}) from block ${manifest.block}; verified`,
         ...Object.entries(report.contracts).map(([k, v]) => `  ${k.padEnd(20)} ${v}`),
+        ownershipLine(report.ownership, manifest.deployer, chainId),
         `wrote ${path}`,
     ];
     output(opts.json, report, lines.join("\n"));
     return report;
+}
+
+type Coordinator = ReturnType<typeof InferenceCoordinator__factory.connect>;
+type StakingContract = ReturnType<typeof Staking__factory.connect>;
+
+/**
+ * Hands the deployment over to `owner` (nothing to do when it is the deployer): the coordinator's ownership
+ * (pending until the owner accepts), then the deployer renounces the staking admin, which nobody holds after.
+ * Each step is skipped when the chain shows it done, so an interrupted hand-over resumes.
+ */
+async function handOver(
+    owner: string,
+    coordinator: Coordinator,
+    staking: StakingContract,
+    deployer: string,
+    shown: ReturnType<typeof progress>,
+): Promise<void> {
+    if (getAddress(owner) === getAddress(deployer)) return;
+    const [current, pending] = await chainCall(
+        () => Promise.all([coordinator.owner(), coordinator.pendingOwner()]),
+        "reading the coordinator's owner",
+    );
+    if (getAddress(current) === getAddress(deployer) && getAddress(pending) !== getAddress(owner)) {
+        await sendTx(
+            `handing the coordinator to ${owner} (it takes over with acceptOwnership)`,
+            () => coordinator.transferOwnership(owner),
+            shown,
+        );
+    }
+    if (await chainCall(() => staking.hasRole(STAKING_ADMIN_ROLE, deployer))) {
+        await sendTx(
+            "renouncing the staking admin (the staking roles are fixed from now on)",
+            () => staking.renounceRole(STAKING_ADMIN_ROLE, deployer),
+            shown,
+        );
+    }
+}
+
+/** Who owns the coordinator now: the owner, or the deployer with the owner's acceptance pending. */
+async function ownership(
+    coordinator: Coordinator,
+    owner: string,
+): Promise<{ owner: string; current: string; pendingOwner: string | null }> {
+    const [current, pending] = await chainCall(
+        () => Promise.all([coordinator.owner(), coordinator.pendingOwner()]),
+        "reading the coordinator's owner",
+    );
+    return { owner, current, pendingOwner: /^0x0{40}$/i.test(pending) ? null : pending };
+}
+
+function ownershipLine(o: Awaited<ReturnType<typeof ownership>>, deployer: string, chainId: number): string {
+    if (o.pendingOwner !== null) {
+        return `  owner                ${o.current}; ${o.pendingOwner} takes over when it calls acceptOwnership (\`verity accept-ownership\`); no account administers the staking roles`;
+    }
+    if (getAddress(o.current) === getAddress(deployer) && chainId !== LOCAL_CHAIN_ID) {
+        return `  owner                ${o.current} (this key), also the staking admin: hand over with --owner <address>`;
+    }
+    return `  owner                ${o.current}`;
 }
 
 /** Reads the deployment back: wiring, roles, resolver and parameters. Returns what differs (empty: verified). */
@@ -366,7 +489,19 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         expect("coordinator.registry", await coordinator.registry(), a("registry"));
         expect("coordinator.staking", await coordinator.staking(), a("staking"));
         expect("coordinator.token", await coordinator.token(), a("stakeToken"));
-        expect("coordinator.owner", await coordinator.owner(), manifest.deployer);
+        const owner = getAddress(String(p.owner ?? manifest.deployer));
+        const [current, pending] = await Promise.all([coordinator.owner(), coordinator.pendingOwner()]);
+        if (getAddress(current) !== owner) {
+            expect("coordinator.owner", current, manifest.deployer);
+            // Handed over but not yet accepted: the deployer still owns it, with the owner pending.
+            if (owner !== getAddress(manifest.deployer)) expect("coordinator.pendingOwner", pending, owner);
+        }
+        // The deployer administers the staking roles until a hand-over, which renounces that for good.
+        expect(
+            "deployer is the staking admin",
+            await staking.hasRole(STAKING_ADMIN_ROLE, manifest.deployer),
+            owner === getAddress(manifest.deployer),
+        );
         expect("coordinator.treasury", await coordinator.treasury(), p.treasury ?? manifest.deployer);
         expect("coordinator.disputeTimeoutSeconds", await coordinator.disputeTimeoutSeconds(), p.disputeTimeoutSeconds);
         expect("REEXECUTION resolver", await coordinator.getResolver(0), a("reexecutionResolver"));
@@ -394,4 +529,42 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         expect("resolver.executor", await resolver.executor(), a("executor"));
     }, "verifying the deployment");
     return problems;
+}
+
+/**
+ * `verity accept-ownership`: the owner named by a hand-over takes the coordinator over (Ownable2Step). Refused with
+ * exit 4 and nothing sent unless the key's account is the pending owner.
+ */
+export async function acceptOwnership(opts: ChainOptions) {
+    const { provider, chainId } = await connect(opts);
+    const deployment = loadDeployment(opts, chainId);
+    const wallet = signer(provider, opts.connection?.signer);
+    const coordinator = InferenceCoordinator__factory.connect(deployment.address("coordinator"), wallet);
+    const [current, pending] = await chainCall(
+        () => Promise.all([coordinator.owner(), coordinator.pendingOwner()]),
+        "reading the coordinator's owner",
+    );
+    if (getAddress(current) === getAddress(wallet.address)) {
+        throw new CliError(`${wallet.address} owns the coordinator already`, EXIT.REFUSED);
+    }
+    if (getAddress(pending) !== getAddress(wallet.address)) {
+        const handover = /^0x0{40}$/i.test(pending)
+            ? "no hand-over is pending (the owner starts one: verity deploy --owner, or transferOwnership)"
+            : `the pending owner is ${pending}: use its key`;
+        throw new CliError(`${wallet.address} cannot take the coordinator over: ${handover}`, EXIT.REFUSED);
+    }
+    await requireGas(wallet);
+    const receipt = await sendTx(
+        "accepting ownership of the coordinator",
+        () => coordinator.acceptOwnership(),
+        progress(opts.json),
+    );
+    const report = {
+        coordinator: await coordinator.getAddress(),
+        previousOwner: current,
+        owner: wallet.address,
+        transactionHash: receipt.hash,
+    };
+    output(opts.json, report, `${wallet.address} owns the coordinator ${report.coordinator} (was ${current})`);
+    return report;
 }
