@@ -807,6 +807,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
                 owner: owner.address,
                 current: deployer.address,
                 pendingOwner: owner.address,
+                deployerIsStakingAdmin: false,
             });
             expect(read().parameters.owner).to.equal(owner.address);
             const { coordinator, staking } = contracts();
@@ -831,14 +832,14 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(again.stderr).to.contain("owns the coordinator already");
         });
 
-        it("a re-run still verifies; another --owner is refused (exit 1), the manifest untouched", async () => {
+        it("a re-run still verifies; another --owner is refused (exit 4), the manifest untouched", async () => {
             const rerun = await run(["deploy", "--deployment", path, "--json"], as(deployer));
             expect(rerun.status, rerun.stderr).to.equal(0);
             expect(JSON.parse(rerun.stdout)).to.include({ verified: true, reused: 7 });
             const before = readFileSync(path, "utf8");
             const out = await run(["deploy", "--deployment", path, "--owner", publisher.address], as(deployer));
-            expect(out.status).to.equal(1);
-            expect(out.stderr).to.contain(`is handed over to ${owner.address} already`);
+            expect(out.status).to.equal(4);
+            expect(out.stderr).to.contain(`is owned by ${owner.address}, not this deployer`);
             expect(readFileSync(path, "utf8")).to.equal(before);
         });
     });

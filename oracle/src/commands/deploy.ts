@@ -11,10 +11,10 @@
  * Role set-up: the key's account must own everything while it wires the contracts (it sets the resolver and grants
  * the staking roles). With an `owner` (`--owner`, or `owner` in the parameters file) the deployment is then handed
  * over, as deploy/modules/VerityHandover.ts does: the owner becomes the coordinator's pending owner (Ownable2Step:
- * it takes over when it calls acceptOwnership, so a mistyped address takes nothing), and the key's account
- * renounces the staking admin, so nobody can grant the staking roles again: the coordinator's LOCKER_ROLE and
- * SLASHER_ROLE are fixed for good and no account has power over anyone's stake. A finished deployment without an
- * owner can be handed over by re-running with `--owner`.
+ * it takes over when it calls acceptOwnership), and the key's account renounces the staking admin, so nobody can
+ * grant the staking roles again: the coordinator's LOCKER_ROLE and SLASHER_ROLE are fixed for good. A finished
+ * deployment without an owner is handed over by re-running with `--owner`; until the owner accepts, a re-run with
+ * another `--owner` re-points the pending transfer (a mistyped address takes nothing).
  */
 import { resolve } from "node:path";
 import { getAddress, id, ZeroHash, type BaseContract, type ContractTransactionResponse, isAddress } from "ethers";
@@ -122,8 +122,8 @@ function loadParameters(file: string | undefined): { parameters: Parameters; sta
     if (stakeToken !== undefined && (typeof stakeToken !== "string" || !isAddress(stakeToken))) {
         throw new CliError(`${file}: "stakeToken" must be an address`);
     }
-    if (owner !== undefined && (typeof owner !== "string" || !isAddress(owner))) {
-        throw new CliError(`${file}: "owner" must be an address`);
+    if (owner !== undefined && (typeof owner !== "string" || !isAddress(owner) || isZeroAddress(owner))) {
+        throw new CliError(`${file}: "owner" must be an address other than zero`);
     }
     const out: Record<string, string | number> = { ...DEFAULT_PARAMETERS };
     for (const [key, value] of Object.entries(rest)) {
@@ -155,18 +155,31 @@ function loadParameters(file: string | undefined): { parameters: Parameters; sta
     };
 }
 
-/** The Ignition modules whose parameters a file may nest, and the parameters the hand-over module takes. */
-const MODULE_IDS = ["Verity", "VerityHandover"] as const;
+/**
+ * The Ignition modules whose parameters a file may nest (with Ignition's `$global`, parameters for every module),
+ * and the parameters the hand-over module takes.
+ */
+const MODULE_IDS = ["$global", "Verity", "VerityHandover"];
 const HANDOVER_PARAMETERS = ["owner"];
 
-/** Ignition's nested form (`{"Verity": {...}, "VerityHandover": {...}}`) made flat; a flat object is returned as is. */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Ignition's nested form (`{"Verity": {...}, "VerityHandover": {...}}`) made flat, `$global` first so a module's
+ * own value wins as in Ignition. A file is nested when any value is an object (no parameter's value is); a flat
+ * object is returned as is.
+ */
 function flattenModules(file: string, given: Record<string, unknown>): Record<string, unknown> {
-    const isObject = (v: unknown): v is Record<string, unknown> =>
-        typeof v === "object" && v !== null && !Array.isArray(v);
     const keys = Object.keys(given);
-    if (keys.length === 0 || !keys.every((k) => (MODULE_IDS as readonly string[]).includes(k))) return given;
+    if (!keys.some((k) => isObject(given[k]))) return given;
+    const unknown = keys.filter((k) => !MODULE_IDS.includes(k));
+    if (unknown.length > 0) {
+        throw new CliError(
+            `${file}: nested parameters are per module, and "${unknown[0]}" is not one (modules: Verity, VerityHandover; or $global)`,
+        );
+    }
     const flat: Record<string, unknown> = {};
-    for (const key of keys) {
+    for (const key of [...keys].sort((a, b) => MODULE_IDS.indexOf(a) - MODULE_IDS.indexOf(b))) {
         const inner = given[key];
         if (!isObject(inner)) throw new CliError(`${file}: "${key}" must hold an object of that module's parameters`);
         for (const name of Object.keys(inner)) {
@@ -207,8 +220,8 @@ export async function deploy(opts: DeployOptions) {
         }
         opts = { ...opts, stakeToken: loaded.stakeToken };
     }
-    if (opts.owner !== undefined && !isAddress(opts.owner)) {
-        throw new CliError(`--owner ${opts.owner} is not an address`);
+    if (opts.owner !== undefined && (!isAddress(opts.owner) || isZeroAddress(opts.owner))) {
+        throw new CliError(`--owner ${opts.owner} is not an address other than zero`);
     }
     if (loaded.owner !== undefined) {
         if (opts.owner !== undefined && getAddress(opts.owner) !== getAddress(loaded.owner)) {
@@ -258,12 +271,31 @@ export async function deploy(opts: DeployOptions) {
     // Manifests written before the hand-over existed have no owner: theirs is the deployer.
     parameters.owner = getAddress(parameters.owner ?? manifest.deployer);
     if (opts.owner !== undefined && getAddress(opts.owner) !== parameters.owner) {
-        if (parameters.owner !== getAddress(manifest.deployer)) {
+        // A new owner (or a corrected one) is fine while the deployer still owns the coordinator: Ownable2Step lets
+        // it re-point a pending transfer. Once someone else owns it, further transfers are that owner's.
+        const recorded = manifest.contracts.coordinator?.address;
+        if (recorded !== undefined) {
+            const current = await chainCall(
+                () => InferenceCoordinator__factory.connect(recorded, provider).owner(),
+                "reading the coordinator's owner",
+            );
+            if (
+                getAddress(current) !== getAddress(manifest.deployer) &&
+                getAddress(current) !== getAddress(opts.owner)
+            ) {
+                throw new CliError(
+                    `the coordinator of ${path} is owned by ${current}, not this deployer: further transfers are its owner's (pass --owner ${current} to complete a hand-over to it)`,
+                    EXIT.REFUSED,
+                );
+            }
+        }
+        if (getAddress(opts.owner) === getAddress(manifest.deployer)) {
             throw new CliError(
-                `${path} is handed over to ${parameters.owner} already: a further transfer is the owner's (Ownable2Step transferOwnership)`,
+                `${path} hands the deployment over to ${parameters.owner}: the deployer cannot take it back (it may have renounced the staking admin already); re-point the hand-over with --owner <address>`,
             );
         }
         parameters.owner = getAddress(opts.owner);
+        manifest.verified = false; // until this run has handed over and read it back
     }
     if (manifest.contracts.stakeToken === undefined && opts.stakeToken === undefined && chainId !== LOCAL_CHAIN_ID) {
         throw new CliError(
@@ -401,7 +433,7 @@ export async function deploy(opts: DeployOptions) {
         verified: manifest.verified,
         contracts: Object.fromEntries(Object.entries(manifest.contracts).map(([k, v]) => [k, v.address])),
         parameters: manifest.parameters,
-        ownership: await ownership(coordinatorContract, parameters.owner),
+        ownership: await ownership(coordinatorContract, stakingContract, parameters.owner, manifest.deployer),
     };
     const lines = [
         `${reused === CONTRACT_NAMES.length ? "already deployed" : "deployed"} on chain ${chainId} (${manifest.networkName}) from block ${manifest.block}; verified`,
@@ -419,7 +451,9 @@ type StakingContract = ReturnType<typeof Staking__factory.connect>;
 /**
  * Hands the deployment over to `owner` (nothing to do when it is the deployer): the coordinator's ownership
  * (pending until the owner accepts), then the deployer renounces the staking admin, which nobody holds after.
- * Each step is skipped when the chain shows it done, so an interrupted hand-over resumes.
+ * Each step is skipped when the chain shows it done, so an interrupted hand-over resumes. Nothing is sent when the
+ * coordinator belongs to a third account while the deployer still holds the staking admin: renouncing it then
+ * would not complete a hand-over to `owner`.
  */
 async function handOver(
     owner: string,
@@ -433,14 +467,22 @@ async function handOver(
         () => Promise.all([coordinator.owner(), coordinator.pendingOwner()]),
         "reading the coordinator's owner",
     );
-    if (getAddress(current) === getAddress(deployer) && getAddress(pending) !== getAddress(owner)) {
-        await sendTx(
-            `handing the coordinator to ${owner} (it takes over with acceptOwnership)`,
-            () => coordinator.transferOwnership(owner),
-            shown,
+    const deployerIsAdmin = await chainCall(() => staking.hasRole(STAKING_ADMIN_ROLE, deployer));
+    if (getAddress(current) === getAddress(deployer)) {
+        if (getAddress(pending) !== getAddress(owner)) {
+            await sendTx(
+                `handing the coordinator to ${owner} (it takes over with acceptOwnership)`,
+                () => coordinator.transferOwnership(owner),
+                shown,
+            );
+        }
+    } else if (getAddress(current) !== getAddress(owner) && deployerIsAdmin) {
+        throw new CliError(
+            `the coordinator is owned by ${current}, not ${owner} or this deployer: pass --owner ${current} to finish handing over to it`,
+            EXIT.REFUSED,
         );
     }
-    if (await chainCall(() => staking.hasRole(STAKING_ADMIN_ROLE, deployer))) {
+    if (deployerIsAdmin) {
         await sendTx(
             "renouncing the staking admin (the staking roles are fixed from now on)",
             () => staking.renounceRole(STAKING_ADMIN_ROLE, deployer),
@@ -449,27 +491,42 @@ async function handOver(
     }
 }
 
-/** Who owns the coordinator now: the owner, or the deployer with the owner's acceptance pending. */
+/**
+ * Who owns the coordinator now (and who is pending), the owner the deployment names, and whether the deployer
+ * still administers the staking roles.
+ */
 async function ownership(
     coordinator: Coordinator,
+    staking: StakingContract,
     owner: string,
-): Promise<{ owner: string; current: string; pendingOwner: string | null }> {
-    const [current, pending] = await chainCall(
-        () => Promise.all([coordinator.owner(), coordinator.pendingOwner()]),
+    deployer: string,
+): Promise<{ owner: string; current: string; pendingOwner: string | null; deployerIsStakingAdmin: boolean }> {
+    const [current, pending, deployerIsStakingAdmin] = await chainCall(
+        () =>
+            Promise.all([
+                coordinator.owner(),
+                coordinator.pendingOwner(),
+                staking.hasRole(STAKING_ADMIN_ROLE, deployer),
+            ]),
         "reading the coordinator's owner",
     );
-    return { owner, current, pendingOwner: /^0x0{40}$/i.test(pending) ? null : pending };
+    return { owner, current, pendingOwner: isZeroAddress(pending) ? null : pending, deployerIsStakingAdmin };
 }
 
 function ownershipLine(o: Awaited<ReturnType<typeof ownership>>, deployer: string, chainId: number): string {
+    const admin = o.deployerIsStakingAdmin
+        ? "the deployer administers the staking roles"
+        : "nobody administers the staking roles";
     if (o.pendingOwner !== null) {
-        return `  owner                ${o.current}; ${o.pendingOwner} takes over when it calls acceptOwnership (\`verity accept-ownership\`); no account administers the staking roles`;
+        return `  owner                ${o.current}; ${o.pendingOwner} takes over when it runs \`verity accept-ownership\`; ${admin}`;
     }
-    if (getAddress(o.current) === getAddress(deployer) && chainId !== LOCAL_CHAIN_ID) {
+    if (getAddress(o.current) === getAddress(deployer) && o.deployerIsStakingAdmin && chainId !== LOCAL_CHAIN_ID) {
         return `  owner                ${o.current} (this key), also the staking admin: hand over with --owner <address>`;
     }
-    return `  owner                ${o.current}`;
+    return `  owner                ${o.current}; ${admin}`;
 }
+
+const isZeroAddress = (address: string): boolean => /^0x0{40}$/i.test(address);
 
 /** Reads the deployment back: wiring, roles, resolver and parameters. Returns what differs (empty: verified). */
 export async function verify(wallet: Account, manifest: DeploymentManifest): Promise<string[]> {
@@ -489,19 +546,21 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         expect("coordinator.registry", await coordinator.registry(), a("registry"));
         expect("coordinator.staking", await coordinator.staking(), a("staking"));
         expect("coordinator.token", await coordinator.token(), a("stakeToken"));
+        // A hand-over the manifest names must be done: the deployer no longer the staking admin, and the
+        // coordinator either out of the deployer's hands (the owner accepted, and may have moved it on since) or
+        // pending to the owner. Without one, ownership is the deployer's business and is only reported.
         const owner = getAddress(String(p.owner ?? manifest.deployer));
-        const [current, pending] = await Promise.all([coordinator.owner(), coordinator.pendingOwner()]);
-        if (getAddress(current) !== owner) {
-            expect("coordinator.owner", current, manifest.deployer);
-            // Handed over but not yet accepted: the deployer still owns it, with the owner pending.
-            if (owner !== getAddress(manifest.deployer)) expect("coordinator.pendingOwner", pending, owner);
+        if (owner !== getAddress(manifest.deployer)) {
+            const [current, pending] = await Promise.all([coordinator.owner(), coordinator.pendingOwner()]);
+            if (getAddress(current) === getAddress(manifest.deployer)) {
+                expect("coordinator.pendingOwner", pending, owner);
+            }
+            expect(
+                "deployer is the staking admin",
+                await staking.hasRole(STAKING_ADMIN_ROLE, manifest.deployer),
+                false,
+            );
         }
-        // The deployer administers the staking roles until a hand-over, which renounces that for good.
-        expect(
-            "deployer is the staking admin",
-            await staking.hasRole(STAKING_ADMIN_ROLE, manifest.deployer),
-            owner === getAddress(manifest.deployer),
-        );
         expect("coordinator.treasury", await coordinator.treasury(), p.treasury ?? manifest.deployer);
         expect("coordinator.disputeTimeoutSeconds", await coordinator.disputeTimeoutSeconds(), p.disputeTimeoutSeconds);
         expect("REEXECUTION resolver", await coordinator.getResolver(0), a("reexecutionResolver"));
@@ -549,7 +608,7 @@ export async function acceptOwnership(opts: ChainOptions) {
     }
     if (getAddress(pending) !== getAddress(wallet.address)) {
         const handover = /^0x0{40}$/i.test(pending)
-            ? "no hand-over is pending (the owner starts one: verity deploy --owner, or transferOwnership)"
+            ? "no hand-over is pending (the deployer starts one with verity deploy --owner, or the owner with transferOwnership)"
             : `the pending owner is ${pending}: use its key`;
         throw new CliError(`${wallet.address} cannot take the coordinator over: ${handover}`, EXIT.REFUSED);
     }
