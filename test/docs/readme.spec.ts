@@ -8,10 +8,11 @@
  *    the real `verity` binary in child processes, against the chain the README starts (`npx hardhat node`, spawned
  *    here): deploy, build/check/register a model, stake, write a node config, run the node, request and wait for
  *    the settled result, inspect it, and run a challenger. What the test substitutes, and nothing else: the chain's
- *    port (a free one, not 8545), the challenger's `VERITY_PRIVATE_KEY=0x…` (the chain's account #1),
- *    `<modelId>` / `<requestId>` by the ids the earlier commands printed, `npx verity` by `node bin/verity.js` (npx
- *    would look in the registry from a temp dir), and the passing of time: it mines a block every 250 ms and skips
- *    chain time over a challenge window once a result is in. `verity node` and `verity challenger` run in the
+ *    port (a free one, not 8545), the nodes' metrics ports (free ones, through VERITY_SERVER_PORT), the
+ *    challenger's `VERITY_PRIVATE_KEY=0x…` (the chain's account #1), `<modelId>` / `<requestId>` by the ids the
+ *    earlier commands printed, `npx verity` by `node bin/verity.js` (npx would look in the registry from a temp
+ *    dir), and the passing of time: it mines a block every 250 ms and skips chain time over a challenge window
+ *    once a result is in. `verity node` and `verity challenger` run in the
  *    background until the end, then must stop cleanly on SIGTERM.
  *
  * Commands the walkthrough does not run are run by the specs named in COVERED_ELSEWHERE, which this file checks
@@ -482,6 +483,8 @@ describe("README", function () {
                     if (inline.VERITY_PRIVATE_KEY !== undefined) childEnv.VERITY_PRIVATE_KEY = challengerKey;
                     const label = args.slice(0, 2).join(" ");
                     if (args[0] === "node" || args[0] === "challenger") {
+                        // The /metrics port: a free one rather than the config's 9464/9465, as for the chain.
+                        childEnv.VERITY_SERVER_PORT = String(await freePort());
                         const child = spawnVerity(args, childEnv);
                         let logs = "";
                         child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
