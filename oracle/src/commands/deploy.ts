@@ -270,11 +270,15 @@ export async function deploy(opts: DeployOptions) {
     }
     // Manifests written before the hand-over existed have no owner: theirs is the deployer.
     parameters.owner = getAddress(parameters.owner ?? manifest.deployer);
+    /** Whom this run hands the deployment over to. */
+    let owner = parameters.owner;
     if (opts.owner !== undefined && getAddress(opts.owner) !== parameters.owner) {
         // A new owner (or a corrected one) is fine while the deployer still owns the coordinator: Ownable2Step lets
         // it re-point a pending transfer. Once someone else owns it, further transfers are that owner's.
         const recorded = manifest.contracts.coordinator?.address;
-        if (recorded !== undefined) {
+        // Without code there (a reset chain), the contract check below says so.
+        const deployed = recorded !== undefined && (await chainCall(() => provider.getCode(recorded))) !== "0x";
+        if (deployed) {
             const current = await chainCall(
                 () => InferenceCoordinator__factory.connect(recorded, provider).owner(),
                 "reading the coordinator's owner",
@@ -294,8 +298,13 @@ export async function deploy(opts: DeployOptions) {
                 `${path} hands the deployment over to ${parameters.owner}: the deployer cannot take it back (it may have renounced the staking admin already); re-point the hand-over with --owner <address>`,
             );
         }
-        parameters.owner = getAddress(opts.owner);
-        manifest.verified = false; // until this run has handed over and read it back
+        owner = getAddress(opts.owner);
+        if (!deployed) {
+            // Nothing on chain to contradict it: recorded now, so that an interrupted run resumes with it. With a
+            // coordinator already there, it is recorded once the transfer is sent, so a failed run changes nothing.
+            parameters.owner = owner;
+            manifest.verified = false;
+        }
     }
     if (manifest.contracts.stakeToken === undefined && opts.stakeToken === undefined && chainId !== LOCAL_CHAIN_ID) {
         throw new CliError(
@@ -412,7 +421,11 @@ export async function deploy(opts: DeployOptions) {
         await sendTx("setting the REEXECUTION resolver", () => coordinatorContract.setResolver(0, resolver), shown);
     }
     save();
-    await handOver(parameters.owner, coordinatorContract, stakingContract, wallet.address, shown);
+    await handOver(owner, coordinatorContract, stakingContract, wallet.address, opts.owner !== undefined, shown);
+    if (parameters.owner !== owner) {
+        parameters.owner = owner;
+        manifest.verified = false; // until the read-back below
+    }
     manifest.complete = true;
     save();
 
@@ -453,13 +466,15 @@ type StakingContract = ReturnType<typeof Staking__factory.connect>;
  * (pending until the owner accepts), then the deployer renounces the staking admin, which nobody holds after.
  * Each step is skipped when the chain shows it done, so an interrupted hand-over resumes. Nothing is sent when the
  * coordinator belongs to a third account while the deployer still holds the staking admin: renouncing it then
- * would not complete a hand-over to `owner`.
+ * would not complete a hand-over to `owner`. A plain re-run (`named` false) does not restart a finished hand-over
+ * whose owner gave the coordinator back to the deployer.
  */
 async function handOver(
     owner: string,
     coordinator: Coordinator,
     staking: StakingContract,
     deployer: string,
+    named: boolean,
     shown: ReturnType<typeof progress>,
 ): Promise<void> {
     if (getAddress(owner) === getAddress(deployer)) return;
@@ -469,7 +484,7 @@ async function handOver(
     );
     const deployerIsAdmin = await chainCall(() => staking.hasRole(STAKING_ADMIN_ROLE, deployer));
     if (getAddress(current) === getAddress(deployer)) {
-        if (getAddress(pending) !== getAddress(owner)) {
+        if (getAddress(pending) !== getAddress(owner) && (named || !handedBack(pending, deployerIsAdmin))) {
             await sendTx(
                 `handing the coordinator to ${owner} (it takes over with acceptOwnership)`,
                 () => coordinator.transferOwnership(owner),
@@ -528,7 +543,18 @@ function ownershipLine(o: Awaited<ReturnType<typeof ownership>>, deployer: strin
 
 const isZeroAddress = (address: string): boolean => /^0x0{40}$/i.test(address);
 
-/** Reads the deployment back: wiring, roles, resolver and parameters. Returns what differs (empty: verified). */
+/**
+ * The deployer owns the coordinator with nothing pending, yet has renounced the staking admin: a hand-over finished
+ * (the transfer always comes first) and its owner gave the coordinator back.
+ */
+const handedBack = (pendingOwner: string, deployerIsAdmin: boolean): boolean =>
+    isZeroAddress(pendingOwner) && !deployerIsAdmin;
+
+/**
+ * Reads the deployment back: wiring, roles, resolver and parameters. Returns what differs (empty: verified). Once a
+ * hand-over has taken the coordinator out of the deployer's hands, its treasury and settable parameters are the
+ * owner's to change (setTreasury, setParams) and are no longer compared; what nobody can change still is.
+ */
 export async function verify(wallet: Account, manifest: DeploymentManifest): Promise<string[]> {
     const a = (name: (typeof CONTRACT_NAMES)[number]): string => getAddress(manifest.contracts[name]?.address ?? "");
     const p = manifest.parameters;
@@ -549,23 +575,29 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         // A hand-over the manifest names must be done: the deployer no longer the staking admin, and the
         // coordinator either out of the deployer's hands (the owner accepted, and may have moved it on since) or
         // pending to the owner. Without one, ownership is the deployer's business and is only reported.
+        // (A finished hand-over whose owner gave the coordinator back to the deployer counts as done.)
         const owner = getAddress(String(p.owner ?? manifest.deployer));
+        let ownersToChange = false;
         if (owner !== getAddress(manifest.deployer)) {
-            const [current, pending] = await Promise.all([coordinator.owner(), coordinator.pendingOwner()]);
-            if (getAddress(current) === getAddress(manifest.deployer)) {
+            const [current, pending, deployerIsAdmin] = await Promise.all([
+                coordinator.owner(),
+                coordinator.pendingOwner(),
+                staking.hasRole(STAKING_ADMIN_ROLE, manifest.deployer),
+            ]);
+            const back = handedBack(pending, deployerIsAdmin);
+            if (getAddress(current) === getAddress(manifest.deployer) && !back) {
                 expect("coordinator.pendingOwner", pending, owner);
             }
-            expect(
-                "deployer is the staking admin",
-                await staking.hasRole(STAKING_ADMIN_ROLE, manifest.deployer),
-                false,
-            );
+            expect("deployer is the staking admin", deployerIsAdmin, false);
+            ownersToChange = getAddress(current) !== getAddress(manifest.deployer) || back;
         }
-        expect("coordinator.treasury", await coordinator.treasury(), p.treasury ?? manifest.deployer);
+        if (!ownersToChange) {
+            expect("coordinator.treasury", await coordinator.treasury(), p.treasury ?? manifest.deployer);
+            const params = await coordinator.getParams();
+            for (const key of PARAM_KEYS) expect(`coordinator.${key}`, params[key], p[key]);
+        }
         expect("coordinator.disputeTimeoutSeconds", await coordinator.disputeTimeoutSeconds(), p.disputeTimeoutSeconds);
         expect("REEXECUTION resolver", await coordinator.getResolver(0), a("reexecutionResolver"));
-        const params = await coordinator.getParams();
-        for (const key of PARAM_KEYS) expect(`coordinator.${key}`, params[key], p[key]);
         expect("LOCKER_ROLE granted", await staking.hasRole(id("LOCKER_ROLE"), a("coordinator")), true);
         expect("SLASHER_ROLE granted", await staking.hasRole(id("SLASHER_ROLE"), a("coordinator")), true);
         expect("staking.stakeToken", await staking.stakeToken(), a("stakeToken"));

@@ -150,6 +150,86 @@ describe("verity deploy: hand-over and read-back (in process)", function () {
         expect(await staking.hasRole(ADMIN, deployer.address)).to.equal(false);
     });
 
+    it("a plain re-run refuses, sending nothing, when the coordinator went to a third account mid-hand-over", async () => {
+        const owner = await fundedWallet();
+        const third = await fundedWallet();
+        await quietly(() => deploy(as(deployer)));
+        // A run with --owner that died after recording the owner and sending the transfer, before the renounce;
+        // the owner then accepted and moved the coordinator on.
+        const recorded = manifest();
+        recorded.parameters.owner = owner.address;
+        writeFileSync(path, `${JSON.stringify(recorded, null, 2)}\n`);
+        const { coordinator, staking } = contracts();
+        await (await coordinator.connect(deployer).transferOwnership(owner.address)).wait();
+        await (await coordinator.connect(owner).acceptOwnership()).wait();
+        await (await coordinator.connect(owner).transferOwnership(third.address)).wait();
+        await (await coordinator.connect(third).acceptOwnership()).wait();
+        const before = readFileSync(path, "utf8");
+        const nonce = await ethers.provider.getTransactionCount(deployer.address);
+        const refused = await refusal(() => deploy(as(deployer)));
+        expect(refused.exitCode).to.equal(EXIT.REFUSED);
+        expect(refused.message).to.contain(`is owned by ${third.address}, not ${owner.address} or this deployer`);
+        expect(await staking.hasRole(ADMIN, deployer.address)).to.equal(true);
+        expect(await ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
+        expect(readFileSync(path, "utf8")).to.equal(before);
+    });
+
+    it("a re-point that fails to send leaves the manifest as it was", async () => {
+        const owner = await fundedWallet();
+        const other = await fundedWallet();
+        await quietly(() => deploy({ ...as(deployer), owner: owner.address }));
+        const before = readFileSync(path, "utf8");
+        await ethers.provider.send("hardhat_setBalance", [deployer.address, "0x0"]);
+        const failed = await refusal(() => deploy({ ...as(deployer), owner: other.address }));
+        expect(failed.exitCode).to.equal(EXIT.REFUSED);
+        expect(readFileSync(path, "utf8")).to.equal(before);
+        expect(await contracts().coordinator.pendingOwner()).to.equal(owner.address);
+    });
+
+    it("the owner's own changes (treasury, parameters, giving the coordinator back) still verify", async () => {
+        const owner = await fundedWallet();
+        await quietly(() => deploy({ ...as(deployer), owner: owner.address }));
+        await quietly(() => acceptOwnership(as(owner)));
+        const { coordinator } = contracts();
+        await (await coordinator.connect(owner).setTreasury(owner.address)).wait();
+        const p = await coordinator.getParams();
+        const changed = {
+            exclusiveWindowSeconds: p.exclusiveWindowSeconds,
+            minDeadlineSeconds: p.minDeadlineSeconds,
+            maxDeadlineSeconds: p.maxDeadlineSeconds,
+            maxCallbackGasLimit: p.maxCallbackGasLimit,
+            maxInputBytes: p.maxInputBytes,
+            callbackGasFeeWei: p.callbackGasFeeWei,
+            protocolFeeBps: 100n,
+            challengerRewardBps: p.challengerRewardBps,
+            failedChallengeOperatorBps: p.failedChallengeOperatorBps,
+            challengeBondBps: p.challengeBondBps,
+            minChallengeBondWei: p.minChallengeBondWei,
+        };
+        await (await coordinator.connect(owner).setParams(changed)).wait();
+        const rerun = await quietly(() => deploy(as(deployer)));
+        expect(rerun.verified).to.equal(true);
+        // Given back to the deployer: a plain re-run verifies and does not start the hand-over again.
+        await (await coordinator.connect(owner).transferOwnership(deployer.address)).wait();
+        await (await coordinator.connect(deployer).acceptOwnership()).wait();
+        const nonce = await ethers.provider.getTransactionCount(deployer.address);
+        const back = await quietly(() => deploy(as(deployer)));
+        expect(back.verified).to.equal(true);
+        expect(await ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
+        expect(await coordinator.pendingOwner()).to.equal(ethers.ZeroAddress);
+    });
+
+    it("a recorded coordinator with no code (a reset chain): exit 1 saying so, also with --owner", async () => {
+        const owner = await fundedWallet();
+        await quietly(() => deploy(as(deployer)));
+        const recorded = manifest();
+        recorded.contracts.coordinator!.address = Wallet.createRandom().address;
+        writeFileSync(path, `${JSON.stringify(recorded, null, 2)}\n`);
+        const refused = await refusal(() => deploy({ ...as(deployer), owner: owner.address }));
+        expect(refused.exitCode).to.equal(EXIT.USAGE);
+        expect(refused.message).to.contain("but there is no code there (was the chain reset?)");
+    });
+
     it("refuses the zero address as owner, from --owner or the parameters file, before anything is sent", async () => {
         const params = join(mkdtempSync(join(tmpdir(), "verity-deploy-")), "params.json");
         writeFileSync(params, JSON.stringify({ owner: ethers.ZeroAddress }));
