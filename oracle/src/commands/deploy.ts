@@ -478,13 +478,10 @@ async function handOver(
     shown: ReturnType<typeof progress>,
 ): Promise<void> {
     if (getAddress(owner) === getAddress(deployer)) return;
-    const [current, pending] = await chainCall(
-        () => Promise.all([coordinator.owner(), coordinator.pendingOwner()]),
-        "reading the coordinator's owner",
-    );
-    const deployerIsAdmin = await chainCall(() => staking.hasRole(STAKING_ADMIN_ROLE, deployer));
+    const state = await readOwnership(coordinator, staking, deployer);
+    const { current, pending, deployerIsAdmin } = state;
     if (getAddress(current) === getAddress(deployer)) {
-        if (getAddress(pending) !== getAddress(owner) && (named || !handedBack(pending, deployerIsAdmin))) {
+        if (getAddress(pending) !== getAddress(owner) && (named || !handedBack(state))) {
             await sendTx(
                 `handing the coordinator to ${owner} (it takes over with acceptOwnership)`,
                 () => coordinator.transferOwnership(owner),
@@ -506,6 +503,25 @@ async function handOver(
     }
 }
 
+/** Who holds the deployment's powers: the coordinator's owner and pending owner (zero: none), the staking admin. */
+interface OwnershipState {
+    current: string;
+    pending: string;
+    deployerIsAdmin: boolean;
+}
+
+/** Reads the OwnershipState: the hand-over, the report and the read-back all decide from it. */
+function readOwnership(coordinator: Coordinator, staking: StakingContract, deployer: string): Promise<OwnershipState> {
+    return chainCall(async () => {
+        const [current, pending, deployerIsAdmin] = await Promise.all([
+            coordinator.owner(),
+            coordinator.pendingOwner(),
+            staking.hasRole(STAKING_ADMIN_ROLE, deployer),
+        ]);
+        return { current, pending, deployerIsAdmin };
+    }, "reading the coordinator's owner");
+}
+
 /**
  * Who owns the coordinator now (and who is pending), the owner the deployment names, and whether the deployer
  * still administers the staking roles.
@@ -516,16 +532,13 @@ async function ownership(
     owner: string,
     deployer: string,
 ): Promise<{ owner: string; current: string; pendingOwner: string | null; deployerIsStakingAdmin: boolean }> {
-    const [current, pending, deployerIsStakingAdmin] = await chainCall(
-        () =>
-            Promise.all([
-                coordinator.owner(),
-                coordinator.pendingOwner(),
-                staking.hasRole(STAKING_ADMIN_ROLE, deployer),
-            ]),
-        "reading the coordinator's owner",
-    );
-    return { owner, current, pendingOwner: isZeroAddress(pending) ? null : pending, deployerIsStakingAdmin };
+    const { current, pending, deployerIsAdmin } = await readOwnership(coordinator, staking, deployer);
+    return {
+        owner,
+        current,
+        pendingOwner: isZeroAddress(pending) ? null : pending,
+        deployerIsStakingAdmin: deployerIsAdmin,
+    };
 }
 
 function ownershipLine(o: Awaited<ReturnType<typeof ownership>>, deployer: string, chainId: number): string {
@@ -547,8 +560,8 @@ const isZeroAddress = (address: string): boolean => /^0x0{40}$/i.test(address);
  * The deployer owns the coordinator with nothing pending, yet has renounced the staking admin: a hand-over finished
  * (the transfer always comes first) and its owner gave the coordinator back.
  */
-const handedBack = (pendingOwner: string, deployerIsAdmin: boolean): boolean =>
-    isZeroAddress(pendingOwner) && !deployerIsAdmin;
+const handedBack = ({ pending, deployerIsAdmin }: OwnershipState): boolean =>
+    isZeroAddress(pending) && !deployerIsAdmin;
 
 /**
  * Reads the deployment back: wiring, roles, resolver and parameters. Returns what differs (empty: verified). Once a
@@ -579,17 +592,13 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         const owner = getAddress(String(p.owner ?? manifest.deployer));
         let ownersToChange = false;
         if (owner !== getAddress(manifest.deployer)) {
-            const [current, pending, deployerIsAdmin] = await Promise.all([
-                coordinator.owner(),
-                coordinator.pendingOwner(),
-                staking.hasRole(STAKING_ADMIN_ROLE, manifest.deployer),
-            ]);
-            const back = handedBack(pending, deployerIsAdmin);
-            if (getAddress(current) === getAddress(manifest.deployer) && !back) {
-                expect("coordinator.pendingOwner", pending, owner);
+            const state = await readOwnership(coordinator, staking, manifest.deployer);
+            const back = handedBack(state);
+            if (getAddress(state.current) === getAddress(manifest.deployer) && !back) {
+                expect("coordinator.pendingOwner", state.pending, owner);
             }
-            expect("deployer is the staking admin", deployerIsAdmin, false);
-            ownersToChange = getAddress(current) !== getAddress(manifest.deployer) || back;
+            expect("deployer is the staking admin", state.deployerIsAdmin, false);
+            ownersToChange = getAddress(state.current) !== getAddress(manifest.deployer) || back;
         }
         if (!ownersToChange) {
             expect("coordinator.treasury", await coordinator.treasury(), p.treasury ?? manifest.deployer);
