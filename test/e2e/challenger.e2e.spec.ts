@@ -17,14 +17,8 @@ import { compileModel } from "../../oracle/src/verify/program";
 import type { Request } from "../../oracle/src/chain/requestEvents";
 import { integerMlpModel, tinyIntegerModel } from "../../models/examples";
 import { TOKEN } from "../helpers/verity";
-import { hardhatWallet, passChallengeWindow, serveChainDuringSuite, waitFor } from "./harness";
-import {
-    COLLATERAL,
-    deployVerifiableForNode,
-    requestFrom,
-    verifiableNodeConfig,
-    type VerifiableE2EDeployment,
-} from "./verifiable";
+import { hardhatWallet, nodeConfig, passChallengeWindow, serveChainDuringSuite, waitFor } from "./harness";
+import { COLLATERAL, deployVerifiableForNode, requestFrom, type VerifiableE2EDeployment } from "./verifiable";
 
 const HONEST = hardhatWallet(3); // operators[0]
 const CHALLENGER = hardhatWallet(6); // the fixture's challenger account
@@ -65,14 +59,14 @@ describe("challenger node (end to end)", function () {
         const liarStakeBefore = (await d.staking.getStake(liarAddress)).stakedWei;
         const honestStakeBefore = (await d.staking.getStake(HONEST.address)).stakedWei;
 
-        const honestNode = await startNode(await verifiableNodeConfig(d, rpc.url()), {
+        const honestNode = await startNode(await nodeConfig(d, rpc.url()), {
             wallet: HONEST,
             logger: silentLogger(),
             noHttp: true,
         });
         nodes.push(honestNode);
         const challengerNode = await startNode(
-            await verifiableNodeConfig(d, rpc.url(), {
+            await nodeConfig(d, rpc.url(), {
                 roles: { operator: false, finalizer: false, challenger: true },
                 challenger: { maxBondWei: (5n * TOKEN).toString(), withdrawMinWei: "1" },
             }),
@@ -186,7 +180,7 @@ describe("challenger node (end to end)", function () {
         const liarAddress = await liar.getAddress();
         await d.token.mint(CHALLENGER.address, 10n * TOKEN);
         const challengerNode = await startNode(
-            await verifiableNodeConfig(d, rpc.url(), {
+            await nodeConfig(d, rpc.url(), {
                 roles: { operator: false, finalizer: false, challenger: true },
                 challenger: { maxBondWei: (5n * TOKEN).toString(), withdrawMinWei: "1" },
             }),
@@ -240,7 +234,7 @@ describe("challenger node (end to end)", function () {
             { model: mlp },
         ]);
         const [wrongProgram, notVerifiable, good] = d.modelIds as [string, string, string];
-        const node = await startNode(await verifiableNodeConfig(d, rpc.url()), {
+        const node = await startNode(await nodeConfig(d, rpc.url()), {
             wallet: HONEST,
             logger: silentLogger(),
         });
@@ -294,7 +288,7 @@ describe("challenger node (end to end)", function () {
                 ).wait();
                 lies.push(request);
             }
-            const config = await verifiableNodeConfig(d, rpc.url(), {
+            const config = await nodeConfig(d, rpc.url(), {
                 roles: { operator: false, finalizer: false, challenger: true },
                 challenger: { maxBondWei: (5n * TOKEN).toString(), withdrawMinWei: "1" },
                 log: { level: "info" },

@@ -93,9 +93,12 @@ export async function deployForNode(
     return { ...d, recorder, modelIds, modelPaths, dir, startBlock };
 }
 
-/** A validated node config for the deployment; `overrides` are merged section by section. */
+/**
+ * A validated node config for a deployment (this harness's or test/e2e/verifiable.ts's); `overrides` are merged
+ * section by section.
+ */
 export async function nodeConfig(
-    d: E2EDeployment,
+    d: Pick<E2EDeployment, "modelIds" | "dir"> & { coordinator: { getAddress(): Promise<string> } },
     rpcUrl: string,
     overrides: Record<string, Record<string, unknown>> = {},
 ): Promise<Config> {

@@ -9,8 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { keccak256, type Signer } from "ethers";
-import { localNodeConfig } from "../../scripts/localChain";
-import type { Config } from "../../oracle/src/config/schema";
 import { announcedRequests, type Request } from "../../oracle/src/chain/requestEvents";
 import { storeProgram } from "../../oracle/src/chain/programStore";
 import { compileModel } from "../../oracle/src/verify/program";
@@ -132,21 +130,6 @@ export async function deployVerifiableForNode(
         dir,
         startBlock,
     };
-}
-
-/** A validated node config for the deployment; `overrides` are merged section by section. */
-export async function verifiableNodeConfig(
-    d: VerifiableE2EDeployment,
-    rpcUrl: string,
-    overrides: Record<string, Record<string, unknown>> = {},
-): Promise<Config> {
-    const target = {
-        rpcUrl,
-        coordinator: await d.coordinator.getAddress(),
-        modelIds: d.modelIds,
-        dataDir: mkdtempSync(join(d.dir, "node-")),
-    };
-    return localNodeConfig(target, overrides);
 }
 
 /** Sends a request from the recording consumer; returns the announced Request struct. */
