@@ -50,7 +50,7 @@ const TARGET_LIFECYCLE = 150_000;
 const TARGET_BATCH_32 = 60_000;
 
 /** Where a transaction's gas goes: intrinsic, calldata (EIP-2028 prices), logs, and the rest (execution). */
-interface Breakdown {
+export interface Breakdown {
     label: string;
     total: number;
     intrinsic: number;
@@ -72,7 +72,7 @@ function breakdownOf(
     return { label, total, intrinsic: 21_000, calldata, logs, execution: total - 21_000 - calldata - logs };
 }
 
-interface Figure {
+export interface Figure {
     label: string;
     gas: number;
     note?: string;

@@ -250,7 +250,7 @@ async function executorRate(executor: Executor, input: Uint8Array, n: number): P
     return (n * 1000) / (performance.now() - start);
 }
 
-interface ExecutorResult {
+export interface ExecutorResult {
     model: string;
     description: string;
     runsPerSample: number;
@@ -411,7 +411,7 @@ function startRssSampler(): { baseline: number; stop(): number } {
     };
 }
 
-interface E2EResult {
+export interface E2EResult {
     batching: boolean;
     requests: number;
     queueSeconds: number;

@@ -68,7 +68,7 @@ const SEARCH_STEP = 16;
 setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
 
-interface Row {
+export interface Row {
     model: string;
     widths: number[];
     macs: number;

@@ -19,7 +19,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Breakdown, Figure } from "../../bench/gas";
+import type { E2EResult, ExecutorResult } from "../../bench/node";
 import { parseBenchOptions, QUICK_NOTICE, RESULTS_DIR } from "../../bench/options";
+import type { Row as VerifyRow } from "../../bench/verify";
 
 const ROOT = resolve(__dirname, "..", "..");
 /** The README's benchmark commands, as package.json scripts. */
@@ -105,7 +108,7 @@ function readJson<T>(path: string): T {
     return JSON.parse(readFileSync(path, "utf8")) as T;
 }
 
-// The parts of each bench's JSON checked here.
+// The parts of each bench's JSON checked here; the rows are the benches' own types.
 interface QuickHeader {
     quick?: boolean;
     quickScope?: string;
@@ -113,49 +116,19 @@ interface QuickHeader {
 }
 interface GasResult extends QuickHeader {
     targets: Record<string, { target: number; measured: number; met: boolean }>;
-    figures: { label: string; gas: number }[];
+    figures: Figure[];
     batch: { size: number; submitPerResult: number; finalizePerResult: number }[];
-    breakdown: { label: string; total: number; intrinsic: number; calldata: number; logs: number; execution: number }[];
+    breakdown: Breakdown[];
 }
 interface NodeResult extends QuickHeader {
     settings: { executor: { rounds: number } };
-    executor: {
-        model: string;
-        bareRunsPerSec: number;
-        executorC2RunsPerSec: number;
-        executorC1RunsPerSec: number;
-        ratioC2: number;
-        ratioC1: number;
-        ratioC2Rounds: number[];
-        ratioC1Rounds: number[];
-    }[];
-    endToEnd: {
-        batching: boolean;
-        requests: number;
-        submitPerSec: number;
-        finalizePerSec: number;
-        settledPerSec: number;
-        operatorTransactions: number;
-        submitTransactions: number;
-        finalizeTransactions: number;
-        rpcCalls: number;
-        peakRssMiB: number;
-    }[];
+    executor: ExecutorResult[];
+    endToEnd: E2EResult[];
     runtimeSeconds: number;
 }
 interface VerifyResult extends QuickHeader {
     blockGas: number;
-    models: {
-        model: string;
-        macs: number;
-        txGas: number;
-        calldataGas: number;
-        executionGas: number;
-        txGasPerMac: number;
-        executionGasPerMac: number;
-        fits: boolean;
-        stored?: { storeGas: number; loadGas: number; directLoadGas: number; directTotalGas: number };
-    }[];
+    models: VerifyRow[];
 }
 
 describe("bench/options.ts: VERITY_BENCH_QUICK and VERITY_BENCH_OUT", () => {
