@@ -55,6 +55,22 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         ...extra,
     });
     const run = (args: string[], env: NodeJS.ProcessEnv) => verity(args, env, dir);
+    /** `model register` as QUORUM with a nominal fee, collateral and window: for the refusals before any transaction. */
+    const registerQuorum = (file: string, uri: string): string[] => [
+        "model",
+        "register",
+        file,
+        "--uri",
+        uri,
+        "--mode",
+        "quorum",
+        "--fee",
+        "0",
+        "--collateral",
+        "1",
+        "--window",
+        "600",
+    ];
     const manifestPath = join(dir, "deployments", "31337.json");
     const manifest = (): Manifest => JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest;
     let modelId = "";
@@ -306,24 +322,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         });
 
         it("model register of a bad file: exit 1 before any transaction", async () => {
-            const out = await run(
-                [
-                    "model",
-                    "register",
-                    join(dir, "missing.onnx"),
-                    "--uri",
-                    "x",
-                    "--mode",
-                    "quorum",
-                    "--fee",
-                    "0",
-                    "--collateral",
-                    "1",
-                    "--window",
-                    "600",
-                ],
-                as(publisher),
-            );
+            const out = await run(registerQuorum(join(dir, "missing.onnx"), "x"), as(publisher));
             expect(out.status).to.equal(1);
             expect(out.stderr).to.match(/cannot read model file .*missing\.onnx: ENOENT/);
         });
@@ -331,46 +330,12 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         it("model register with a --uri holding another file: exit 1 before any transaction", async () => {
             const other = join(__dirname, "..", "..", "models", "tiny-int.onnx");
             const nonce = await ethers.provider.getTransactionCount(publisher.address);
-            const out = await run(
-                [
-                    "model",
-                    "register",
-                    IRIS,
-                    "--uri",
-                    other,
-                    "--mode",
-                    "quorum",
-                    "--fee",
-                    "0",
-                    "--collateral",
-                    "1",
-                    "--window",
-                    "600",
-                ],
-                as(publisher),
-            );
+            const out = await run(registerQuorum(IRIS, other), as(publisher));
             expect(out.status).to.equal(1);
             expect(out.stderr).to.match(
                 /--uri .*tiny-int\.onnx holds another file than the one registered .*: operators would refuse it/,
             );
-            const ftp = await run(
-                [
-                    "model",
-                    "register",
-                    IRIS,
-                    "--uri",
-                    "ftp://x/y.onnx",
-                    "--mode",
-                    "quorum",
-                    "--fee",
-                    "0",
-                    "--collateral",
-                    "1",
-                    "--window",
-                    "600",
-                ],
-                as(publisher),
-            );
+            const ftp = await run(registerQuorum(IRIS, "ftp://x/y.onnx"), as(publisher));
             expect(ftp.status).to.equal(1);
             expect(ftp.stderr).to.contain('scheme "ftp" is not one operators fetch');
             expect(await ethers.provider.getTransactionCount(publisher.address)).to.equal(nonce);
