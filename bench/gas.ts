@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     // Challenge (bond transfer + resolver notified; the test resolver leaves it open).
     const toChallenge = await submit((await request()).request);
     const challenger = d.challenger;
-    const bond = await coordinator.challengeBond(toChallenge.request.collateralWei);
+    const bond = BigInt(toChallenge.request.bondWei);
     await d.token.mint(await challenger.getAddress(), bond * 10n);
     await d.token.connect(challenger).approve(await coordinator.getAddress(), bond * 10n);
     const challengeGas = (await gasOf(coordinator.connect(challenger).challenge(toChallenge.request, "0x"))).gas;

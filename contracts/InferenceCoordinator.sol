@@ -10,11 +10,11 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IInferenceCoordinator} from "./interfaces/IInferenceCoordinator.sol";
 import {IInferenceConsumer} from "./interfaces/IInferenceConsumer.sol";
-import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
-import {IReexecutionResolver} from "./interfaces/IReexecutionResolver.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 import {ResultCodes} from "./libraries/ResultCodes.sol";
+import {CoordinatorStorage} from "./coordinator/CoordinatorStorage.sol";
+import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 
 /// @title InferenceCoordinator
 /// @notice Verity's request/result lifecycle: prepaid fees, assignment, submission (direct or by signed
@@ -43,9 +43,16 @@ import {ResultCodes} from "./libraries/ResultCodes.sol";
 ///   A wrong off-chain attestation of a REEXECUTION model is a fraud proof: the REEXECUTION resolver re-executes
 ///   and the operator is slashed like an equivocation, sharing its once-per-(operator, model, input) record.
 /// - Economics: a winning challenger gets its bond back plus at most half of the slash, so challenging yourself
-///   always loses at least half the collateral; a losing challenger's bond goes mostly to the operator it delayed.
-///   Bonds have a floor, so tiny disputes cannot grief. A rejected dispute restarts the challenge window so other
-///   challengers still get a full window (a colluding loser cannot shield a wrong result).
+///   always loses at least half the collateral; a losing challenger's bond goes mostly to the operator it delayed
+///   the first time, wholly to the treasury after that. Bonds have a floor, so tiny disputes cannot grief, and are
+///   at most the collateral. What decides a request's dispute is fixed when it is made: its bond is in the struct,
+///   the reward splits are fixed at deployment, so the owner cannot shield a result by raising the bond.
+/// - Bounded settlement: a conclusive rejection (REEXECUTION proves the result) closes the window at once; an
+///   inconclusive one restarts it so other challengers still get a full window (a colluding loser cannot shield a
+///   wrong result), at most MAX_DISPUTE_ROUNDS - 1 times, after which the request is voided: no result stays
+///   unsettled past `settlementBound(request)`, known at request time.
+/// - The dispute and proof paths live in the linked library DisputeLogic (DELEGATECALL, same storage and
+///   events), so that this contract keeps headroom under EIP-170.
 /// - Known trade-offs: the full request struct is calldata on every call (cheaper than storage); a cancelled
 ///   request gets no callback (only its consumer can cancel it); a dispute nobody resolves within
 ///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver); the rotation's pick
@@ -59,9 +66,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         "bytes32 traceCommitment)"
     );
 
-    /// @dev Gas kept back between the 63/64 check and the CALL (Chainlink's GAS_FOR_CALL_EXACT_CHECK).
-    uint256 private constant GAS_FOR_CALL_EXACT_CHECK = 5_000;
-    uint256 private constant BPS = 10_000;
+    uint256 private constant BPS = CoordinatorStorage.BPS;
 
     /// @notice Hard bounds on what the owner may set.
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
@@ -69,27 +74,19 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     uint32 public constant MAX_CALLBACK_GAS_LIMIT = 5_000_000;
     uint32 public constant MAX_INPUT_BYTES = 1 << 17;
     uint32 public constant MAX_DEADLINE_SECONDS = 30 days;
-
-    /// @dev A prepaid balance and the request nonce share one slot: a request touches one account slot.
-    struct Account {
-        uint128 balanceWei;
-        uint64 requestNonce;
-    }
+    /// @notice Disputes a result can survive before its request is voided instead of held longer (inconclusive
+    /// verdicts only; a conclusive one settles the question at once).
+    uint8 public constant MAX_DISPUTE_ROUNDS = 3;
 
     IERC20 private immutable i_token;
     IModelRegistry private immutable i_registry;
     IStaking private immutable i_staking;
     uint40 private immutable i_disputeTimeoutSeconds;
+    /// @dev Copy of the fixed params.minChallengeBondWei, so that requests do not read the second Params slot.
+    uint96 private immutable i_minChallengeBondWei;
 
-    /// @dev First slot read by every request; second by finalization and disputes (see Params layout).
-    Params private s_params;
-    address private s_treasury;
-    mapping(address account => Account) private s_accounts;
-    mapping(uint256 requestId => bytes32 commitment) private s_commitments;
-    mapping(uint256 requestId => Dispute) private s_disputes;
-    mapping(uint256 requestId => bool) private s_callbackFailed;
-    mapping(bytes32 key => bool) private s_equivocationProven;
-    mapping(IModelRegistry.VerificationMode mode => address) private s_resolvers;
+    /// @dev All state, shared with the linked DisputeLogic library (CoordinatorStorage.Layout).
+    CoordinatorStorage.Layout private s_state;
 
     /// @param registry_ The model registry.
     /// @param staking_ The staking contract; its token is also the fee and bond token.
@@ -116,7 +113,9 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         i_staking = staking_;
         i_token = IERC20(staking_.stakeToken());
         i_disputeTimeoutSeconds = disputeTimeout;
+        i_minChallengeBondWei = params.minChallengeBondWei;
         _setTreasury(treasury_);
+        _checkDisputeTerms(params);
         _setParams(params);
     }
 
@@ -127,7 +126,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// @inheritdoc IInferenceCoordinator
     function deposit(address account, uint256 amountWei) external nonReentrant {
         if (account == address(0) || amountWei == 0) revert CoordinatorZeroValue();
-        _credit(account, amountWei);
+        CoordinatorStorage.credit(s_state, account, amountWei);
         i_token.safeTransferFrom(msg.sender, address(this), amountWei);
         emit Deposited(account, msg.sender, amountWei);
     }
@@ -135,7 +134,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// @inheritdoc IInferenceCoordinator
     function withdraw(address to, uint256 amountWei) external nonReentrant {
         if (to == address(0) || amountWei == 0) revert CoordinatorZeroValue();
-        Account storage account = s_accounts[msg.sender];
+        CoordinatorStorage.Account storage account = s_state.accounts[msg.sender];
         uint256 balance = account.balanceWei;
         if (balance < amountWei) revert CoordinatorInsufficientBalance(balance, amountWei);
         // Cannot underflow (checked above) and fits uint128 because balance does.
@@ -157,10 +156,10 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
         if (!terms.active) revert CoordinatorModelInactive(modelId);
         // A result nobody can dispute carries no guarantee: refuse requests until the mode has a resolver.
-        if (s_resolvers[terms.mode] == address(0)) revert CoordinatorNoResolver(terms.mode);
+        if (s_state.resolvers[terms.mode] == address(0)) revert CoordinatorNoResolver(terms.mode);
 
         // Every field read below lives in the first Params slot: one cold read.
-        Params storage params = s_params;
+        Params storage params = s_state.params;
         if (options.callbackGasLimit > params.maxCallbackGasLimit) {
             revert CoordinatorCallbackGasTooHigh(options.callbackGasLimit, params.maxCallbackGasLimit);
         }
@@ -178,10 +177,10 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         uint256 fee = _fee(terms.feeWei, options.callbackGasLimit, params.callbackGasFeeWei);
         if (fee > options.maxFeeWei) revert CoordinatorFeeAboveMax(fee, options.maxFeeWei);
 
-        Account memory account = s_accounts[msg.sender];
+        CoordinatorStorage.Account memory account = s_state.accounts[msg.sender];
         if (account.balanceWei < fee) revert CoordinatorInsufficientBalance(account.balanceWei, fee);
         // Cannot underflow (checked above); a uint64 nonce cannot realistically overflow.
-        s_accounts[msg.sender] = Account({
+        s_state.accounts[msg.sender] = CoordinatorStorage.Account({
             balanceWei: account.balanceWei - uint128(fee),
             requestNonce: account.requestNonce + 1
         });
@@ -203,27 +202,29 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             exclusiveUntil: now_ + params.exclusiveWindowSeconds,
             callbackGasLimit: options.callbackGasLimit,
             challengeWindowSeconds: terms.challengeWindowSeconds,
+            bondWei: _bond(terms.collateralWei, params.challengeBondBps),
             mode: terms.mode,
             status: RequestStatus.Requested,
+            disputeRounds: 0,
             operator: address(0),
             resultCode: 0,
             challengeEndsAt: 0,
             outputHash: bytes32(0),
             traceCommitment: bytes32(0)
         });
-        s_commitments[requestId] = keccak256(abi.encode(request));
+        CoordinatorStorage.commit(s_state, request);
         emit InferenceRequested(requestId, modelId, msg.sender, request, input);
     }
 
     /// @inheritdoc IInferenceCoordinator
     function cancelRequest(Request calldata request) external nonReentrant {
-        _requireCommitment(request, RequestStatus.Requested);
+        CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
         if (msg.sender != request.consumer) revert CoordinatorNotConsumer(msg.sender, request.consumer);
         if (block.timestamp <= request.deadline) {
             revert CoordinatorDeadlineNotPassed(uint40(block.timestamp), request.deadline);
         }
-        delete s_commitments[request.requestId];
-        _credit(request.consumer, request.feeWei);
+        delete s_state.commitments[request.requestId];
+        CoordinatorStorage.credit(s_state, request.consumer, request.feeWei);
         emit RequestCancelled(request.requestId, request.consumer, request.feeWei);
     }
 
@@ -238,7 +239,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         bytes calldata output,
         bytes32 traceCommitment
     ) external nonReentrant {
-        _requireCommitment(request, RequestStatus.Requested);
+        CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
         _submit(request, msg.sender, resultCode, keccak256(output), traceCommitment, output);
     }
 
@@ -248,11 +249,11 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         for (uint256 i = 0; i < items.length; ++i) {
             AttestedResult calldata item = items[i];
             Request calldata request = item.request;
-            if (!_isCommitted(request)) {
+            if (!CoordinatorStorage.isCommitted(s_state, request)) {
                 emit BatchItemSkipped(request.requestId);
                 continue;
             }
-            _requireStatus(request, RequestStatus.Requested);
+            CoordinatorStorage.requireStatus(request, RequestStatus.Requested);
             bytes32 outputHash = keccak256(item.output);
             address operator = ECDSA.recover(
                 _attestationDigest(
@@ -277,7 +278,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function finalize(Request calldata request, bytes calldata output) external nonReentrant {
-        _requireCommitment(request, RequestStatus.Submitted);
+        CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Submitted);
         _finalize(request, output);
     }
 
@@ -286,70 +287,32 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (items.length == 0) revert CoordinatorEmptyBatch();
         for (uint256 i = 0; i < items.length; ++i) {
             Request calldata request = items[i].request;
-            if (!_isCommitted(request)) {
+            if (!CoordinatorStorage.isCommitted(s_state, request)) {
                 emit BatchItemSkipped(request.requestId);
                 continue;
             }
-            _requireStatus(request, RequestStatus.Submitted);
+            CoordinatorStorage.requireStatus(request, RequestStatus.Submitted);
             _finalize(request, items[i].output);
         }
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Disputes
+    // Disputes and proofs (DisputeLogic)
     // ---------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IInferenceCoordinator
     function challenge(Request calldata request, bytes calldata evidence) external nonReentrant {
-        _requireCommitment(request, RequestStatus.Submitted);
-        if (block.timestamp >= request.challengeEndsAt) {
-            revert CoordinatorChallengeWindowClosed(uint40(block.timestamp), request.challengeEndsAt);
-        }
-        address resolver = s_resolvers[request.mode];
-        if (resolver == address(0)) revert CoordinatorNoResolver(request.mode);
-
-        uint96 bondWei = challengeBond(request.collateralWei);
-        Request memory disputed = request;
-        disputed.status = RequestStatus.Disputed;
-        s_commitments[request.requestId] = keccak256(abi.encode(disputed));
-        s_disputes[request.requestId] = Dispute({
-            challenger: msg.sender,
-            bondWei: bondWei,
-            openedAt: uint40(block.timestamp)
-        });
-        i_token.safeTransferFrom(msg.sender, address(this), bondWei);
-        emit ResultChallenged(request.requestId, msg.sender, resolver, bondWei);
-
-        (bool decided, Verdict memory verdict) = IDisputeResolver(resolver).onDisputeOpened(
-            disputed,
-            msg.sender,
-            evidence
-        );
-        if (decided) _applyVerdict(disputed, verdict);
+        DisputeLogic.challenge(s_state, _env(), request, evidence);
     }
 
     /// @inheritdoc IInferenceCoordinator
     function resolveDispute(Request calldata request, Verdict calldata verdict) external nonReentrant {
-        _requireCommitment(request, RequestStatus.Disputed);
-        address resolver = s_resolvers[request.mode];
-        if (msg.sender != resolver) revert CoordinatorNotResolver(msg.sender, resolver);
-        _applyVerdict(request, verdict);
+        DisputeLogic.resolveDispute(s_state, _env(), request, verdict);
     }
 
     /// @inheritdoc IInferenceCoordinator
     function expireDispute(Request calldata request) external nonReentrant {
-        _requireCommitment(request, RequestStatus.Disputed);
-        Dispute memory dispute = s_disputes[request.requestId];
-        uint40 expiresAt = dispute.openedAt + i_disputeTimeoutSeconds;
-        if (block.timestamp < expiresAt) revert CoordinatorDisputeNotExpired(uint40(block.timestamp), expiresAt);
-
-        delete s_commitments[request.requestId];
-        delete s_disputes[request.requestId];
-        i_staking.unlockCollateral(request.operator, request.collateralWei);
-        _credit(dispute.challenger, dispute.bondWei);
-        _credit(request.consumer, request.feeWei);
-        emit DisputeExpired(request.requestId, dispute.challenger);
-        _deliverAfterDispute(request, ResultCodes.VOIDED, "");
+        DisputeLogic.expireDispute(s_state, _env(), request);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -368,7 +331,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (first.resultCode == second.resultCode && first.outputHash == second.outputHash) {
             revert CoordinatorNotEquivocation();
         }
-        _slashEquivocation(operator, first, second.requestId);
+        DisputeLogic.slashEquivocation(s_state, _env(), operator, first, second.requestId);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -381,20 +344,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         bytes32 inputHash = keccak256(input);
         if (inputHash != attestation.inputHash) revert CoordinatorInputMismatch(inputHash, attestation.inputHash);
         address operator = recoverAttester(attestation, signature);
-        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(attestation.modelId);
-        if (terms.mode != IModelRegistry.VerificationMode.REEXECUTION)
-            revert CoordinatorFraudProofUnsupported(terms.mode);
-        address resolver = s_resolvers[terms.mode];
-        if (resolver == address(0)) revert CoordinatorNoResolver(terms.mode);
-        bool wrong = IReexecutionResolver(resolver).isWrongResult(
-            attestation.modelId,
-            input,
-            attestation.resultCode,
-            attestation.outputHash
-        );
-        if (!wrong) revert CoordinatorNotFraud();
-        uint256 slashedWei = _slashOnce(operator, attestation.modelId, inputHash, 0, terms.collateralWei);
-        emit FraudProven(operator, attestation.modelId, inputHash, msg.sender, slashedWei);
+        DisputeLogic.proveFraud(s_state, _env(), operator, attestation, input);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -404,14 +354,24 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// @inheritdoc IInferenceCoordinator
     function setResolver(IModelRegistry.VerificationMode mode, address resolver) external onlyOwner {
         if (resolver == address(0)) revert CoordinatorZeroValue();
-        address current = s_resolvers[mode];
+        address current = s_state.resolvers[mode];
         if (current != address(0)) revert CoordinatorResolverAlreadySet(mode, current);
-        s_resolvers[mode] = resolver;
+        s_state.resolvers[mode] = resolver;
         emit ResolverSet(mode, resolver);
     }
 
     /// @inheritdoc IInferenceCoordinator
     function setParams(Params calldata params) external onlyOwner {
+        Params storage current = s_state.params;
+        if (params.challengerRewardBps != current.challengerRewardBps) {
+            revert CoordinatorInvalidParam("challengerRewardBps");
+        }
+        if (params.failedChallengeOperatorBps != current.failedChallengeOperatorBps) {
+            revert CoordinatorInvalidParam("failedChallengeOperatorBps");
+        }
+        if (params.minChallengeBondWei != current.minChallengeBondWei) {
+            revert CoordinatorInvalidParam("minChallengeBondWei");
+        }
         _setParams(params);
     }
 
@@ -436,7 +396,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function getCommitment(uint256 requestId) external view returns (bytes32) {
-        return s_commitments[requestId];
+        return s_state.commitments[requestId];
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -446,52 +406,63 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function getDispute(uint256 requestId) external view returns (Dispute memory) {
-        return s_disputes[requestId];
+        return s_state.disputes[requestId];
     }
 
     /// @inheritdoc IInferenceCoordinator
-    function challengeBond(uint96 collateralWei) public view returns (uint96) {
-        uint256 bond = (uint256(collateralWei) * s_params.challengeBondBps) / BPS;
-        uint96 floor = s_params.minChallengeBondWei;
-        // Fits uint96: challengeBondBps <= BPS, so bond <= collateralWei.
-        return bond < floor ? floor : uint96(bond);
+    function challengeBond(uint96 collateralWei) external view returns (uint96) {
+        return _bond(collateralWei, s_state.params.challengeBondBps);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function settlementBound(Request calldata request) external view returns (uint256) {
+        uint256 window = request.challengeWindowSeconds;
+        return
+            uint256(request.deadline) +
+            window +
+            uint256(MAX_DISPUTE_ROUNDS) * i_disputeTimeoutSeconds +
+            uint256(MAX_DISPUTE_ROUNDS - 1) * window;
     }
 
     /// @inheritdoc IInferenceCoordinator
     function callbackFailed(uint256 requestId) external view returns (bool) {
-        return s_callbackFailed[requestId];
+        return s_state.callbackFailed[requestId];
     }
 
     /// @inheritdoc IInferenceCoordinator
     function balanceOf(address account) external view returns (uint256) {
-        return s_accounts[account].balanceWei;
+        return s_state.accounts[account].balanceWei;
     }
 
     /// @inheritdoc IInferenceCoordinator
     function requestNonce(address account) external view returns (uint64) {
-        return s_accounts[account].requestNonce;
+        return s_state.accounts[account].requestNonce;
     }
 
     /// @inheritdoc IInferenceCoordinator
     function quoteFee(bytes32 modelId, uint32 callbackGasLimit) external view returns (uint96) {
-        uint256 fee = _fee(i_registry.getModelTerms(modelId).feeWei, callbackGasLimit, s_params.callbackGasFeeWei);
+        uint256 fee = _fee(
+            i_registry.getModelTerms(modelId).feeWei,
+            callbackGasLimit,
+            s_state.params.callbackGasFeeWei
+        );
         if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
         return uint96(fee);
     }
 
     /// @inheritdoc IInferenceCoordinator
     function getParams() external view returns (Params memory) {
-        return s_params;
+        return s_state.params;
     }
 
     /// @inheritdoc IInferenceCoordinator
     function getResolver(IModelRegistry.VerificationMode mode) external view returns (address) {
-        return s_resolvers[mode];
+        return s_state.resolvers[mode];
     }
 
     /// @inheritdoc IInferenceCoordinator
     function treasury() external view returns (address) {
-        return s_treasury;
+        return s_state.treasury;
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -521,6 +492,18 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     // Internals
     // ---------------------------------------------------------------------------------------------------------
 
+    /// @dev The immutables DisputeLogic needs.
+    function _env() private view returns (DisputeLogic.Env memory) {
+        return
+            DisputeLogic.Env({
+                token: i_token,
+                staking: i_staking,
+                registry: i_registry,
+                disputeTimeoutSeconds: i_disputeTimeoutSeconds,
+                maxDisputeRounds: MAX_DISPUTE_ROUNDS
+            });
+    }
+
     /// @dev The EIP-712 digest of an attestation; the struct's fields are all static, so its encoding is the
     /// type hash followed by the six words in declaration order.
     function _attestationDigest(Attestation memory attestation) private view returns (bytes32) {
@@ -537,18 +520,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         return uint256(modelFeeWei) + uint256(callbackGasLimit) * callbackGasFeeWei;
     }
 
-    function _requireCommitment(Request calldata request, RequestStatus want) private view {
-        if (!_isCommitted(request)) revert CoordinatorUnknownRequest(request.requestId);
-        _requireStatus(request, want);
-    }
-
-    /// @dev Whether `request` is exactly the struct committed for its id (every field, status included).
-    function _isCommitted(Request calldata request) private view returns (bool) {
-        return s_commitments[request.requestId] == keccak256(abi.encode(request));
-    }
-
-    function _requireStatus(Request calldata request, RequestStatus want) private pure {
-        if (request.status != want) revert CoordinatorWrongStatus(request.requestId, request.status, want);
+    /// @dev A challenge bond: a share of the collateral, at least the (fixed) floor, at most the collateral, so
+    /// that no parameter can price a challenge above what the operator stands to lose.
+    function _bond(uint96 collateralWei, uint16 challengeBondBps) private view returns (uint96) {
+        // Fits uint96: challengeBondBps <= BPS, so the share is at most collateralWei.
+        uint96 bond = uint96((uint256(collateralWei) * challengeBondBps) / BPS);
+        if (bond < i_minChallengeBondWei) bond = i_minChallengeBondWei;
+        return bond > collateralWei ? collateralWei : bond;
     }
 
     function _submit(
@@ -580,7 +558,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         submitted.challengeEndsAt = challengeEndsAt;
         submitted.outputHash = outputHash;
         submitted.traceCommitment = traceCommitment;
-        s_commitments[request.requestId] = keccak256(abi.encode(submitted));
+        CoordinatorStorage.commit(s_state, submitted);
         emit ResultSubmitted(
             request.requestId,
             operator,
@@ -611,15 +589,16 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (outputHash != request.outputHash) revert CoordinatorOutputMismatch(outputHash, request.outputHash);
 
         // Settle every balance before the callback: the consumer sees a finished request.
-        delete s_commitments[request.requestId];
+        delete s_state.commitments[request.requestId];
         i_staking.unlockCollateral(request.operator, request.collateralWei);
         // Cannot underflow: protocolFeeWei was computed as a share of feeWei at request time.
         uint96 protocolFeeWei = request.protocolFeeWei;
         uint96 operatorFeeWei = request.feeWei - protocolFeeWei;
-        _credit(request.operator, operatorFeeWei);
-        if (protocolFeeWei != 0) _credit(s_treasury, protocolFeeWei);
+        CoordinatorStorage.credit(s_state, request.operator, operatorFeeWei);
+        if (protocolFeeWei != 0) CoordinatorStorage.credit(s_state, s_state.treasury, protocolFeeWei);
 
-        (bool success, uint256 gasUsed) = _deliver(
+        (bool success, uint256 gasUsed) = CoordinatorStorage.deliver(
+            s_state,
             request.consumer,
             request.requestId,
             request.callbackGasLimit,
@@ -628,131 +607,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         emit ResultFinalized(request.requestId, request.operator, operatorFeeWei, protocolFeeWei, success, gasUsed);
     }
 
-    function _slashEquivocation(address operator, Attestation calldata first, uint256 secondRequestId) private {
-        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(first.modelId);
-        // Integer models are exact: one (model, input) has one answer, whatever the request. Float (QUORUM)
-        // outputs can drift across runtimes, so only two answers to the same request count.
-        // Off-chain receipts (requestId 0) of a float model therefore never count.
-        uint256 scope;
-        if (terms.mode == IModelRegistry.VerificationMode.QUORUM) {
-            if (first.requestId != secondRequestId || first.requestId == 0) revert CoordinatorNotEquivocation();
-            scope = first.requestId;
+    /// @dev The dispute terms, fixed at deployment (setParams must repeat them).
+    function _checkDisputeTerms(Params memory params) private pure {
+        if (params.challengerRewardBps > MAX_CHALLENGER_REWARD_BPS) {
+            revert CoordinatorInvalidParam("challengerRewardBps");
         }
-        uint256 slashedWei = _slashOnce(operator, first.modelId, first.inputHash, scope, terms.collateralWei);
-        emit EquivocationProven(operator, first.modelId, first.inputHash, msg.sender, slashedWei);
-    }
-
-    /// @dev Slashes `collateralWei` of an operator's stake for a proven wrong answer to (model, input), once per
-    /// (operator, model, input, scope), and pays the reporter its share.
-    function _slashOnce(
-        address operator,
-        bytes32 modelId,
-        bytes32 inputHash,
-        uint256 scope,
-        uint96 collateralWei
-    ) private returns (uint256 slashedWei) {
-        bytes32 key = keccak256(abi.encode(operator, modelId, inputHash, scope));
-        if (s_equivocationProven[key]) revert CoordinatorEquivocationAlreadyProven(key);
-        s_equivocationProven[key] = true;
-
-        // All or nothing: a partial slash would consume the proof for less than the penalty (an operator could
-        // keep 1 wei free and report itself first). Reverting also leaves the proof usable later.
-        slashedWei = i_staking.slash(operator, collateralWei);
-        if (slashedWei != collateralWei) {
-            revert CoordinatorInsufficientSlashableStake(operator, slashedWei, collateralWei);
-        }
-        uint256 rewardWei = (slashedWei * s_params.challengerRewardBps) / BPS;
-        _credit(msg.sender, rewardWei);
-        _credit(s_treasury, slashedWei - rewardWei);
-    }
-
-    function _applyVerdict(Request memory request, Verdict memory verdict) private {
-        uint256 requestId = request.requestId;
-        Dispute memory dispute = s_disputes[requestId];
-        delete s_disputes[requestId];
-
-        if (!verdict.operatorAtFault) {
-            // The challenger was wrong: its bond goes mostly to the operator it delayed, the rest to the treasury,
-            // and the result gets a fresh window so that others can still challenge it.
-            uint256 toOperator = (uint256(dispute.bondWei) * s_params.failedChallengeOperatorBps) / BPS;
-            _credit(request.operator, toOperator);
-            _credit(s_treasury, dispute.bondWei - toOperator);
-            request.status = RequestStatus.Submitted;
-            request.challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
-            s_commitments[requestId] = keccak256(abi.encode(request));
-            emit DisputeResolved(requestId, false, dispute.challenger, request.operator, 0, 0);
-            emit ChallengeWindowRestarted(requestId, request.challengeEndsAt);
-            return;
-        }
-
-        // The operator was wrong: slash its locked collateral, pay the challenger, refund the consumer.
-        delete s_commitments[requestId];
-        uint256 slashedWei = i_staking.slashLocked(request.operator, request.collateralWei);
-        uint256 rewardWei = (slashedWei * s_params.challengerRewardBps) / BPS;
-        uint256 payoutWei = dispute.bondWei + rewardWei;
-        _credit(dispute.challenger, payoutWei);
-        _credit(s_treasury, slashedWei - rewardWei);
-        _credit(request.consumer, request.feeWei);
-        emit DisputeResolved(requestId, true, dispute.challenger, request.operator, slashedWei, payoutWei);
-
-        if (verdict.deliverResult) {
-            if (verdict.resultCode >= ResultCodes.RESERVED_FROM) {
-                revert CoordinatorInvalidResultCode(verdict.resultCode, ResultCodes.RESERVED_FROM - 1);
-            }
-            _deliverAfterDispute(request, verdict.resultCode, verdict.output);
-        } else {
-            _deliverAfterDispute(request, ResultCodes.VOIDED, "");
-        }
-    }
-
-    function _deliverAfterDispute(Request memory request, uint8 resultCode, bytes memory output) private {
-        (bool success, uint256 gasUsed) = _deliver(
-            request.consumer,
-            request.requestId,
-            request.callbackGasLimit,
-            abi.encodeCall(IInferenceConsumer.onInferenceResult, (request.requestId, resultCode, output))
-        );
-        emit ResultDelivered(request.requestId, resultCode, success, gasUsed);
-    }
-
-    /// @dev Calls `consumer` with exactly `gasLimit` gas, or reverts the whole transaction when the caller did not
-    /// leave enough gas for that (so a finalizer cannot make a callback fail by starving it). Return data is never
-    /// copied, so a consumer cannot grief with a huge return payload. A consumer without code counts as failed.
-    function _deliver(
-        address consumer,
-        uint256 requestId,
-        uint32 gasLimit,
-        bytes memory payload
-    ) private returns (bool success, uint256 gasUsed) {
-        // Touch the account before measuring gas so the CALL below only pays the warm access cost.
-        if (consumer.code.length == 0) {
-            s_callbackFailed[requestId] = true;
-            return (false, 0);
-        }
-        uint256 available = gasleft();
-        if (available < GAS_FOR_CALL_EXACT_CHECK) {
-            revert CoordinatorInsufficientGasForCallback(0, gasLimit);
-        }
-        available -= GAS_FOR_CALL_EXACT_CHECK;
-        // EIP-150: a CALL forwards at most 63/64 of what is left. Require that this is more than gasLimit, so the
-        // callee really gets gasLimit.
-        available -= available / 64;
-        if (available <= gasLimit) revert CoordinatorInsufficientGasForCallback(available, gasLimit);
-        // Safe: a plain CALL with no value and no return data copied (out size 0); `payload` is a valid memory
-        // bytes array, read in place.
-        assembly ("memory-safe") {
-            let before := gas()
-            success := call(gasLimit, consumer, 0, add(payload, 0x20), mload(payload), 0, 0)
-            gasUsed := sub(before, gas())
-        }
-        if (!success) s_callbackFailed[requestId] = true;
-    }
-
-    function _credit(address account, uint256 amountWei) private {
-        Account storage a = s_accounts[account];
-        uint256 balance = uint256(a.balanceWei) + amountWei;
-        if (balance > type(uint128).max) revert CoordinatorInvalidParam("balance");
-        a.balanceWei = uint128(balance);
+        if (params.failedChallengeOperatorBps > BPS) revert CoordinatorInvalidParam("failedChallengeOperatorBps");
+        if (params.minChallengeBondWei == 0) revert CoordinatorInvalidParam("minChallengeBondWei");
     }
 
     function _setParams(Params memory params) private {
@@ -768,19 +629,14 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             revert CoordinatorInvalidParam("maxInputBytes");
         }
         if (params.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) revert CoordinatorInvalidParam("protocolFeeBps");
-        if (params.challengerRewardBps > MAX_CHALLENGER_REWARD_BPS) {
-            revert CoordinatorInvalidParam("challengerRewardBps");
-        }
-        if (params.failedChallengeOperatorBps > BPS) revert CoordinatorInvalidParam("failedChallengeOperatorBps");
         if (params.challengeBondBps > BPS) revert CoordinatorInvalidParam("challengeBondBps");
-        if (params.minChallengeBondWei == 0) revert CoordinatorInvalidParam("minChallengeBondWei");
-        s_params = params;
+        s_state.params = params;
         emit ParamsUpdated(params);
     }
 
     function _setTreasury(address treasury_) private {
         if (treasury_ == address(0)) revert CoordinatorZeroValue();
-        s_treasury = treasury_;
+        s_state.treasury = treasury_;
         emit TreasuryUpdated(treasury_);
     }
 }

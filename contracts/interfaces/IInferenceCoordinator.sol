@@ -33,6 +33,8 @@ interface IInferenceCoordinator {
     /// @notice Everything later checks need about a request; only its hash is stored.
     /// @dev `feeWei` is the whole escrowed fee; `protocolFeeWei` is the treasury's part of it, fixed at request
     /// time. `preferredOperator` is the consumer's choice (address(0): the rotation, evaluated at submission).
+    /// `bondWei` is the bond a challenge of this request's result pays, fixed at request time (owner changes to the
+    /// bond parameters apply to later requests only). `disputeRounds` counts the disputes its result has survived.
     struct Request {
         uint256 requestId;
         bytes32 modelId;
@@ -46,8 +48,10 @@ interface IInferenceCoordinator {
         uint40 exclusiveUntil;
         uint32 callbackGasLimit;
         uint32 challengeWindowSeconds;
+        uint96 bondWei;
         IModelRegistry.VerificationMode mode;
         RequestStatus status;
+        uint8 disputeRounds;
         // Set at submission.
         address operator;
         uint8 resultCode;
@@ -84,10 +88,15 @@ interface IInferenceCoordinator {
 
     /// @notice What a resolver decides about a disputed result.
     /// @param operatorAtFault True when the submitted result was wrong: the operator is slashed.
+    /// @param conclusive Without operatorAtFault: the verdict proves the result right (a REEXECUTION re-execution
+    /// does), so no later challenge could change it and the result may be finalized at once. An inconclusive
+    /// rejection (a challenger that lost an interactive game by timeout, say) restarts the challenge window
+    /// instead, at most MAX_DISPUTE_ROUNDS - 1 times.
     /// @param deliverResult With operatorAtFault: `resultCode` and `output` are the correct result, delivered to the
     /// consumer. Without it the request is voided (consumer refunded, callback with RESULT_VOIDED).
     struct Verdict {
         bool operatorAtFault;
+        bool conclusive;
         bool deliverResult;
         uint8 resultCode;
         bytes output;
@@ -100,7 +109,9 @@ interface IInferenceCoordinator {
         uint40 openedAt;
     }
 
-    /// @notice Economic and timing parameters, set by the owner within fixed bounds.
+    /// @notice Economic and timing parameters. The owner may change the first slot (within fixed bounds) for later
+    /// requests: every request snapshots what it uses (fees, windows, its bond). The second slot, the dispute
+    /// terms (reward split, failed-challenge split, bond floor), is fixed at deployment: `setParams` must repeat it.
     /// @param exclusiveWindowSeconds How long the assigned operator alone may serve a request.
     /// @param minDeadlineSeconds Shortest allowed time from request to deadline.
     /// @param maxDeadlineSeconds Longest allowed time from request to deadline.
@@ -108,10 +119,13 @@ interface IInferenceCoordinator {
     /// @param maxInputBytes Largest input accepted.
     /// @param callbackGasFeeWei Fee per unit of callback gas, added to the model fee (stake-token units).
     /// @param protocolFeeBps Share of each fee credited to the treasury at finalization (fixed per request).
+    /// @param challengeBondBps Bond as a share of the disputed result's collateral (at most all of it)...
     /// @param challengerRewardBps Share of a slash paid to the winning challenger (the rest to the treasury).
-    /// @param failedChallengeOperatorBps Share of a losing challenger's bond paid to the operator.
-    /// @param challengeBondBps Bond as a share of the disputed result's collateral...
-    /// @param minChallengeBondWei ...but never less than this floor (no griefing by tiny disputes).
+    /// Fixed at deployment.
+    /// @param failedChallengeOperatorBps Share of a losing challenger's bond paid to the operator, for the first
+    /// lost dispute of a request (later ones go wholly to the treasury). Fixed at deployment.
+    /// @param minChallengeBondWei ...but never less than this floor (no griefing by tiny disputes), nor more than
+    /// the collateral. Fixed at deployment.
     struct Params {
         uint32 exclusiveWindowSeconds;
         uint32 minDeadlineSeconds;
@@ -120,10 +134,10 @@ interface IInferenceCoordinator {
         uint32 maxInputBytes;
         uint64 callbackGasFeeWei;
         uint16 protocolFeeBps;
-        // Second slot: read by disputes only.
+        uint16 challengeBondBps;
+        // Second slot: the dispute terms, fixed at deployment.
         uint16 challengerRewardBps;
         uint16 failedChallengeOperatorBps;
-        uint16 challengeBondBps;
         uint96 minChallengeBondWei;
     }
 
@@ -174,8 +188,13 @@ interface IInferenceCoordinator {
         uint256 slashedWei,
         uint256 challengerPayoutWei
     );
-    /// @notice Emitted when a dispute is rejected and the result goes back to a fresh challenge window.
-    event ChallengeWindowRestarted(uint256 indexed requestId, uint40 challengeEndsAt);
+    /// @notice Emitted when a dispute is rejected and the result goes back to Submitted: with a fresh challenge
+    /// window, or (after a conclusive verdict) with one that ends now, so it can be finalized at once.
+    /// @param disputeRounds How many disputes the result has survived.
+    event ChallengeWindowRestarted(uint256 indexed requestId, uint40 challengeEndsAt, uint8 disputeRounds);
+    /// @notice Emitted when a result survived MAX_DISPUTE_ROUNDS inconclusive disputes: the request is voided
+    /// (consumer refunded, collateral unlocked, callback with RESULT_VOIDED) rather than held any longer.
+    event ResultVoided(uint256 indexed requestId, uint8 disputeRounds);
     /// @notice Emitted when a dispute nobody resolved in time expires: no slash, bond returned, consumer refunded.
     event DisputeExpired(uint256 indexed requestId, address indexed challenger);
     /// @notice Emitted when a result is delivered to the consumer by a dispute instead of a finalization.
@@ -416,9 +435,10 @@ interface IInferenceCoordinator {
     /// @return The dispute.
     function getDispute(uint256 requestId) external view returns (Dispute memory);
 
-    /// @notice The bond a challenge of a result with `collateralWei` needs.
+    /// @notice The bond a request made now for a result with `collateralWei` fixes (a request's own bond is in its
+    /// struct, `Request.bondWei`).
     /// @param collateralWei The result's collateral.
-    /// @return The bond.
+    /// @return max(minChallengeBondWei, collateralWei * challengeBondBps / 10,000), at most collateralWei.
     function challengeBond(uint96 collateralWei) external view returns (uint96);
 
     /// @notice Whether a request's callback failed when it was delivered.
@@ -458,4 +478,11 @@ interface IInferenceCoordinator {
     /// @notice How long a dispute may stay open before anyone can expire it.
     /// @return Seconds.
     function disputeTimeoutSeconds() external view returns (uint40);
+
+    /// @notice The latest time by which `request` can be settled (finalized, voided or refunded) by anyone,
+    /// whatever operators and challengers do: its deadline, one challenge window, and MAX_DISPUTE_ROUNDS disputes
+    /// each followed by a new window. Known when the request is made.
+    /// @param request The request as emitted in InferenceRequested.
+    /// @return Unix time.
+    function settlementBound(Request calldata request) external view returns (uint256);
 }

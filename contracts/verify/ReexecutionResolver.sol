@@ -66,6 +66,8 @@ contract ReexecutionResolver is IReexecutionResolver {
         bool operatorAtFault = resultCode != request.resultCode || outputHash != request.outputHash;
         emit ResultReexecuted(request.requestId, request.modelId, operatorAtFault, resultCode, outputHash);
         verdict.operatorAtFault = operatorAtFault;
+        // Re-execution is the model's semantics: either way the verdict settles the question.
+        verdict.conclusive = true;
         if (operatorAtFault) {
             verdict.deliverResult = true;
             verdict.resultCode = resultCode;

@@ -34,30 +34,35 @@ export default buildModule("Verity", (m) => {
         m.getParameter("unbondingDelaySeconds", 7 * 86_400),
         deployer,
     ]);
-    const coordinator = m.contract("InferenceCoordinator", [
-        registry,
-        staking,
-        m.getParameter("disputeTimeoutSeconds", 2 * 86_400),
-        deployer,
-        treasury,
-        {
-            exclusiveWindowSeconds: m.getParameter("exclusiveWindowSeconds", 30),
-            minDeadlineSeconds: m.getParameter("minDeadlineSeconds", 120),
-            maxDeadlineSeconds: m.getParameter("maxDeadlineSeconds", 7 * 86_400),
-            maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", 2_500_000),
-            maxInputBytes: m.getParameter("maxInputBytes", 65_536),
-            callbackGasFeeWei: m.getParameter("callbackGasFeeWei", 0n),
-            protocolFeeBps: m.getParameter("protocolFeeBps", 0),
-            challengerRewardBps: m.getParameter("challengerRewardBps", 5_000),
-            failedChallengeOperatorBps: m.getParameter("failedChallengeOperatorBps", 9_000),
-            challengeBondBps: m.getParameter("challengeBondBps", 1_000),
-            minChallengeBondWei: m.getParameter("minChallengeBondWei", 10n ** 18n),
-        },
-    ]);
+    const disputeLogic = m.library("DisputeLogic");
+    const coordinator = m.contract(
+        "InferenceCoordinator",
+        [
+            registry,
+            staking,
+            m.getParameter("disputeTimeoutSeconds", 2 * 86_400),
+            deployer,
+            treasury,
+            {
+                exclusiveWindowSeconds: m.getParameter("exclusiveWindowSeconds", 30),
+                minDeadlineSeconds: m.getParameter("minDeadlineSeconds", 120),
+                maxDeadlineSeconds: m.getParameter("maxDeadlineSeconds", 7 * 86_400),
+                maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", 2_500_000),
+                maxInputBytes: m.getParameter("maxInputBytes", 65_536),
+                callbackGasFeeWei: m.getParameter("callbackGasFeeWei", 0n),
+                protocolFeeBps: m.getParameter("protocolFeeBps", 0),
+                challengerRewardBps: m.getParameter("challengerRewardBps", 5_000),
+                failedChallengeOperatorBps: m.getParameter("failedChallengeOperatorBps", 9_000),
+                challengeBondBps: m.getParameter("challengeBondBps", 1_000),
+                minChallengeBondWei: m.getParameter("minChallengeBondWei", 10n ** 18n),
+            },
+        ],
+        { libraries: { DisputeLogic: disputeLogic } },
+    );
     m.call(staking, "grantRole", [id("LOCKER_ROLE"), coordinator], { id: "GrantLockerRole" });
     m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], { id: "GrantSlasherRole" });
     const executor = m.contract("IntegerExecutor");
     const reexecutionResolver = m.contract("ReexecutionResolver", [coordinator, registry, programStore, executor]);
     m.call(coordinator, "setResolver", [0, reexecutionResolver], { id: "SetReexecutionResolver", from: deployer });
-    return { programStore, registry, staking, coordinator, executor, reexecutionResolver };
+    return { programStore, registry, staking, disputeLogic, coordinator, executor, reexecutionResolver };
 });

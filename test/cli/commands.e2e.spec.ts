@@ -241,7 +241,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             );
             const out = await run(["deploy", "--params", params, "--json"], as(deployer));
             expect(out.status, out.stderr).to.equal(0);
-            expect((JSON.parse(out.stdout) as { reused: number }).reused).to.equal(7);
+            expect((JSON.parse(out.stdout) as { reused: number }).reused).to.equal(8);
             expect(manifest().contracts).to.deep.equal(before.contracts);
         });
 
@@ -767,7 +767,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
                 reused: number;
                 ownership: { owner: string; current: string; pendingOwner: string | null };
             };
-            expect(report).to.include({ verified: true, reused: 7 });
+            expect(report).to.include({ verified: true, reused: 8 });
             expect(report.ownership).to.deep.equal({
                 owner: owner.address,
                 current: deployer.address,
@@ -800,7 +800,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         it("a re-run still verifies; another --owner is refused (exit 4), the manifest untouched", async () => {
             const rerun = await run(["deploy", "--deployment", path, "--json"], as(deployer));
             expect(rerun.status, rerun.stderr).to.equal(0);
-            expect(JSON.parse(rerun.stdout)).to.include({ verified: true, reused: 7 });
+            expect(JSON.parse(rerun.stdout)).to.include({ verified: true, reused: 8 });
             const before = readFileSync(path, "utf8");
             const out = await run(["deploy", "--deployment", path, "--owner", publisher.address], as(deployer));
             expect(out.status).to.equal(4);

@@ -16,6 +16,7 @@ import {
     UNBONDING_DELAY,
     WRONG_OUTPUT,
     attestationOf,
+    deployCore,
     sendRequest,
     signAttestation,
     type Attestation,
@@ -156,30 +157,39 @@ describe("InferenceCoordinator: disputes", function () {
         });
     });
 
-    describe("bond floor", function () {
-        it("makes a challenge of a tiny-collateral result pay minChallengeBondWei (no griefing by tiny disputes)", async function () {
+    describe("bond floor and cap", function () {
+        it("raises a bond below minChallengeBondWei to the floor (no griefing by tiny disputes)", async function () {
+            const d = await loadFixture(deployCore);
+            const collateral = 2n * TOKEN;
+            const share = (collateral * BigInt(DEFAULT_PARAMS.challengeBondBps)) / BPS;
+            expect(share).to.be.lessThan(MIN_CHALLENGE_BOND);
+            expect(MIN_CHALLENGE_BOND).to.be.lessThan(collateral);
+            expect(await d.coordinator.challengeBond(collateral)).to.equal(MIN_CHALLENGE_BOND);
+        });
+
+        it("never asks more than the collateral: a tiny-collateral result's bond is its collateral, fixed in the request", async function () {
             const s = await loadFixture(deployTinyCollateral);
             const challenger = await s.challenger.getAddress();
             const coordinator = await s.coordinator.getAddress();
-            const bpsBond = (MIN_COLLATERAL * BigInt(DEFAULT_PARAMS.challengeBondBps)) / BPS;
-            expect(bpsBond).to.be.lessThan(MIN_CHALLENGE_BOND);
-            expect(s.bondWei).to.equal(MIN_CHALLENGE_BOND);
+            expect(MIN_COLLATERAL).to.be.lessThan(MIN_CHALLENGE_BOND);
+            expect(s.bondWei).to.equal(MIN_COLLATERAL);
+            expect(s.request.bondWei).to.equal(MIN_COLLATERAL);
 
-            await s.token.connect(s.challenger).approve(coordinator, bpsBond);
+            await s.token.connect(s.challenger).approve(coordinator, MIN_COLLATERAL - 1n);
             await expect(s.coordinator.connect(s.challenger).challenge(s.request, "0x"))
                 .to.be.revertedWithCustomError(s.token, "ERC20InsufficientAllowance")
-                .withArgs(coordinator, bpsBond, MIN_CHALLENGE_BOND);
+                .withArgs(coordinator, MIN_COLLATERAL - 1n, MIN_COLLATERAL);
 
-            await s.token.connect(s.challenger).approve(coordinator, MIN_CHALLENGE_BOND);
+            await s.token.connect(s.challenger).approve(coordinator, MIN_COLLATERAL);
             const tx = s.coordinator.connect(s.challenger).challenge(s.request, "0x");
             await expect(tx).to.changeTokenBalances(
                 s.token,
                 [challenger, coordinator],
-                [-MIN_CHALLENGE_BOND, MIN_CHALLENGE_BOND],
+                [-MIN_COLLATERAL, MIN_COLLATERAL],
             );
             await expect(tx)
                 .to.emit(s.coordinator, "ResultChallenged")
-                .withArgs(s.request.requestId, challenger, await s.resolver.getAddress(), MIN_CHALLENGE_BOND);
+                .withArgs(s.request.requestId, challenger, await s.resolver.getAddress(), MIN_COLLATERAL);
         });
     });
 
@@ -308,7 +318,9 @@ describe("InferenceCoordinator: disputes", function () {
             await expect(tx)
                 .to.emit(s.coordinator, "DisputeResolved")
                 .withArgs(s.request.requestId, false, challenger, operator, 0, 0);
-            await expect(tx).to.emit(s.coordinator, "ChallengeWindowRestarted").withArgs(s.request.requestId, endsAt);
+            await expect(tx)
+                .to.emit(s.coordinator, "ChallengeWindowRestarted")
+                .withArgs(s.request.requestId, endsAt, 1);
             await expect(tx).not.to.emit(s.staking, "OperatorSlashed");
             await expect(tx).not.to.emit(s.coordinator, "ResultDelivered");
 
@@ -325,6 +337,7 @@ describe("InferenceCoordinator: disputes", function () {
                 ...s.request,
                 status: Status.Submitted,
                 challengeEndsAt: BigInt(endsAt),
+                disputeRounds: 1n,
             });
             expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(
                 await s.coordinator.hashRequest(restarted),
@@ -343,7 +356,9 @@ describe("InferenceCoordinator: disputes", function () {
             await expect(tx)
                 .to.emit(s.coordinator, "DisputeResolved")
                 .withArgs(s.request.requestId, false, challenger, operator, 0, 0);
-            await expect(tx).to.emit(s.coordinator, "ChallengeWindowRestarted").withArgs(s.request.requestId, endsAt);
+            await expect(tx)
+                .to.emit(s.coordinator, "ChallengeWindowRestarted")
+                .withArgs(s.request.requestId, endsAt, 1);
             expect(restarted.status).to.equal(Status.Submitted);
             expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(
                 await s.coordinator.hashRequest(restarted),

@@ -12,6 +12,7 @@ import {
     Status,
     NO_FEE_LIMIT,
     TOKEN,
+    deployCoordinator,
     deployCore,
     deployWithModel,
     fund,
@@ -34,7 +35,10 @@ describe("InferenceCoordinator: balances and requests", function () {
             const store = await ethers.deployContract("ProgramStore");
             const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
             const staking = await ethers.deployContract("Staking", [token, registry, 1_500, admin]);
-            const factory = await ethers.getContractFactory("InferenceCoordinator");
+            const library = await ethers.deployContract("DisputeLogic");
+            const factory = await ethers.getContractFactory("InferenceCoordinator", {
+                libraries: { DisputeLogic: await library.getAddress() },
+            });
             await expect(factory.deploy(registry, staking, 500, admin, admin, DEFAULT_PARAMS))
                 .to.be.revertedWithCustomError(factory, "CoordinatorInvalidParam")
                 .withArgs("unbondingDelaySeconds");
@@ -202,14 +206,7 @@ describe("InferenceCoordinator: balances and requests", function () {
             await storeProgram(store, TEST_PROGRAM);
             const registry = await ethers.deployContract("ModelRegistry", [60, 86_400, 1, store]);
             const staking = await ethers.deployContract("Staking", [token, registry, 3 * 86_400, admin]);
-            const coordinator = await ethers.deployContract("InferenceCoordinator", [
-                registry,
-                staking,
-                86_400,
-                admin,
-                admin,
-                DEFAULT_PARAMS,
-            ]);
+            const coordinator = await deployCoordinator([registry, staking, 86_400, admin, admin, DEFAULT_PARAMS]);
             const modelId = await registerModel(registry, admin);
             await expect(
                 coordinator.requestInference(modelId, INPUT, {

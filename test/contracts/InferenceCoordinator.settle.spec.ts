@@ -16,6 +16,7 @@ import {
     assignedOperator,
     assignedSigner,
     attestationOf,
+    deployCoordinator,
     deployWithModel,
     registerModel,
     sendRequest,
@@ -295,7 +296,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             // The signature verifies only under this coordinator's domain (chain id + address).
             const attestation = attestationOf(a, OUTPUT);
             expect(await d.coordinator.recoverAttester(attestation, signature)).to.equal(await signer.getAddress());
-            const otherCoordinator = await ethers.deployContract("InferenceCoordinator", [
+            const otherCoordinator = await deployCoordinator([
                 await d.registry.getAddress(),
                 await d.staking.getAddress(),
                 86_400,

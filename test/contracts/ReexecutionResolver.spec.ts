@@ -40,7 +40,7 @@ async function answered(d: VerifiableDeployment, input: Uint8Array, output: Uint
     const requested = await sendRequest(d, { input, callbackGasLimit: 500_000 });
     const operator = await assignedSigner(d, requested);
     const request = await submit(d, requested, output, { operator, resultCode });
-    const bondWei = await d.coordinator.challengeBond(request.collateralWei);
+    const bondWei = BigInt(request.bondWei);
     await fundBond(d, d.challenger, bondWei);
     return { request, operator, bondWei };
 }
@@ -138,7 +138,7 @@ describe("ReexecutionResolver", function () {
             expect(await d.consumer.lastOutputHash()).to.equal(ethers.keccak256(correct.output));
         });
 
-        it("a correct result survives: the challenger loses its bond and the window restarts", async function () {
+        it("a correct result survives and is proven: the challenger loses its bond and it may be finalized at once", async function () {
             const d = await loadFixture(deployVerifiable);
             const correct = d.canonical(INPUT);
             const { request, operator, bondWei } = await answered(d, INPUT, correct.output);
@@ -150,9 +150,18 @@ describe("ReexecutionResolver", function () {
             await expect(tx)
                 .to.emit(d.coordinator, "DisputeResolved")
                 .withArgs(request.requestId, false, await d.challenger.getAddress(), await operator.getAddress(), 0, 0);
-            await expect(tx).to.emit(d.coordinator, "ChallengeWindowRestarted");
+            // Re-execution proves the result: the window closes now instead of restarting, so nobody can stall it.
+            const provenAt = (await ethers.provider.getBlock((await tx).blockNumber!))!.timestamp;
+            await expect(tx)
+                .to.emit(d.coordinator, "ChallengeWindowRestarted")
+                .withArgs(request.requestId, provenAt, 1);
             expect(await d.coordinator.balanceOf(await operator.getAddress())).to.equal(toOperator);
             expect(after.status).to.equal(2n); // Submitted again
+            expect(after.challengeEndsAt).to.equal(BigInt(provenAt));
+            await expect(d.coordinator.connect(d.challenger).challenge(after, INPUT))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorChallengeWindowClosed")
+                .withArgs(provenAt + 1, provenAt);
+            await expect(d.coordinator.finalize(after, correct.output)).to.emit(d.coordinator, "ResultFinalized");
         });
 
         it("a correct INVALID_INPUT answer to malformed input survives; a wrong OK answer to it is slashed", async function () {

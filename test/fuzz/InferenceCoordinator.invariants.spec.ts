@@ -85,6 +85,13 @@ const CHALLENGER_REWARD_BPS = BigInt(DEFAULT_PARAMS.challengerRewardBps);
 const FAILED_CHALLENGE_OPERATOR_BPS = BigInt(DEFAULT_PARAMS.failedChallengeOperatorBps);
 const CHALLENGE_BOND_BPS = BigInt(DEFAULT_PARAMS.challengeBondBps);
 const MIN_CHALLENGE_BOND = BigInt(DEFAULT_PARAMS.minChallengeBondWei);
+const MAX_DISPUTE_ROUNDS = 3n;
+
+/** The bond a request fixes for a result with `collateralWei`: the bps share, at least the floor, at most it. */
+function expectedBond(collateralWei: bigint): bigint {
+    const bond = maxBig((collateralWei * CHALLENGE_BOND_BPS) / BPS, MIN_CHALLENGE_BOND);
+    return bond > collateralWei ? collateralWei : bond;
+}
 const RESERVED_FROM = 128n;
 const VOIDED = 255n;
 
@@ -160,6 +167,7 @@ interface Sel {
 }
 interface VerdictChoice {
     atFault: boolean;
+    conclusive: boolean;
     deliver: boolean;
     code: number;
 }
@@ -230,6 +238,7 @@ const versionArb: fc.Arbitrary<Version> = rec({
 });
 const verdictArb: fc.Arbitrary<VerdictChoice> = rec({
     atFault: fc.boolean(),
+    conclusive: fc.boolean(),
     deliver: fc.boolean(),
     code: weighted([8, fc.constant(0)], [2, fc.constantFrom(1, 2)], [1, fc.constant(200)]),
 });
@@ -419,8 +428,10 @@ interface Req {
     exclusiveUntil: bigint;
     callbackGasLimit: bigint;
     challengeWindowSeconds: bigint;
+    bondWei: bigint;
     mode: bigint;
     status: bigint;
+    disputeRounds: bigint;
     operator: string;
     resultCode: bigint;
     challengeEndsAt: bigint;
@@ -441,7 +452,7 @@ interface DisputeState {
     openedAt: bigint;
 }
 
-type Terminal = "finalized" | "cancelled" | "slashed" | "expired";
+type Terminal = "finalized" | "cancelled" | "slashed" | "expired" | "voided";
 
 interface Tracked {
     id: bigint;
@@ -498,8 +509,10 @@ function toReq(r: Request): Req {
         exclusiveUntil: ethers.toBigInt(r.exclusiveUntil),
         callbackGasLimit: ethers.toBigInt(r.callbackGasLimit),
         challengeWindowSeconds: ethers.toBigInt(r.challengeWindowSeconds),
+        bondWei: ethers.toBigInt(r.bondWei),
         mode: ethers.toBigInt(r.mode),
         status: ethers.toBigInt(r.status),
+        disputeRounds: ethers.toBigInt(r.disputeRounds),
         operator: toAddress(r.operator),
         resultCode: ethers.toBigInt(r.resultCode),
         challengeEndsAt: ethers.toBigInt(r.challengeEndsAt),
@@ -810,6 +823,8 @@ function recordEmitted(env: Env, events: { name: string; args: unknown[] }[]): v
             push(env.terminalEvents, e.args[0], "slashed");
         } else if (e.name === "DisputeExpired") {
             push(env.terminalEvents, e.args[0], "expired");
+        } else if (e.name === "ResultVoided") {
+            push(env.terminalEvents, e.args[0], "voided");
         } else if (e.name === "ResultDelivered") {
             push(env.deliveries, e.args[0], e.args[2] as boolean);
         }
@@ -914,7 +929,13 @@ function finalizeModel(env: Env, m: Model, t: Tracked, events: ExpectedEvent[]):
 }
 
 function verdictStruct(v: VerdictChoice): IInferenceCoordinator.VerdictStruct {
-    return { operatorAtFault: v.atFault, deliverResult: v.deliver, resultCode: v.code, output: VERDICT_OUTPUT };
+    return {
+        operatorAtFault: v.atFault,
+        conclusive: v.conclusive,
+        deliverResult: v.deliver,
+        resultCode: v.code,
+        output: VERDICT_OUTPUT,
+    };
 }
 
 function verdictInvalid(v: VerdictChoice): boolean {
@@ -926,13 +947,25 @@ function applyVerdictModel(env: Env, m: Model, t: Tracked, v: VerdictChoice, ts:
     const r = t.cur;
     t.dispute = null;
     if (!v.atFault) {
-        const toOperator = (dispute.bondWei * FAILED_CHALLENGE_OPERATOR_BPS) / BPS;
+        // Only the first lost dispute pays the operator; later ones go wholly to the treasury.
+        const toOperator = r.disputeRounds === 0n ? (dispute.bondWei * FAILED_CHALLENGE_OPERATOR_BPS) / BPS : 0n;
         credit(m, r.operator, toOperator);
         credit(m, env.treasury, dispute.bondWei - toOperator);
-        t.cur = { ...r, status: BigInt(Status.Submitted), challengeEndsAt: ts + r.challengeWindowSeconds };
-        t.versions.push(t.cur);
         events.push(["DisputeResolved", t.id, false, dispute.challenger, r.operator, 0n, 0n]);
-        events.push(["ChallengeWindowRestarted", t.id, t.cur.challengeEndsAt]);
+        const rounds = r.disputeRounds + 1n;
+        if (!v.conclusive && rounds >= MAX_DISPUTE_ROUNDS) {
+            m.stakes[r.operator]!.locked -= r.collateralWei;
+            credit(m, r.consumer, r.feeWei);
+            t.terminal = "voided";
+            events.push(["ResultVoided", t.id, rounds]);
+            const ok = deliver(m, t, VOIDED, "0x");
+            events.push(["ResultDelivered", t.id, VOIDED, ok, ANY]);
+            return;
+        }
+        const endsAt = v.conclusive ? ts : ts + r.challengeWindowSeconds;
+        t.cur = { ...r, status: BigInt(Status.Submitted), challengeEndsAt: endsAt, disputeRounds: rounds };
+        t.versions.push(t.cur);
+        events.push(["ChallengeWindowRestarted", t.id, t.cur.challengeEndsAt, rounds]);
         return;
     }
     const stake = m.stakes[r.operator]!;
@@ -1018,7 +1051,7 @@ function otherOutput(bytes: Uint8Array): Uint8Array {
 async function checkSettledIsDead(env: Env, t: Tracked): Promise<void> {
     const { coordinator, resolver } = env.d;
     const op = env.signers.get(assignedOf(env, t)) ?? env.opSigners[0]!;
-    const verdict = verdictStruct({ atFault: true, deliver: false, code: 0 });
+    const verdict = verdictStruct({ atFault: true, conclusive: true, deliver: false, code: 0 });
     for (const v of t.versions) {
         const attempts = [
             () => coordinator.connect(env.d.stranger).finalize.staticCall(v, t.output ?? OUTPUT),
@@ -1223,8 +1256,10 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     exclusiveUntil: ts + EXCLUSIVE_WINDOW,
                     callbackGasLimit: gas,
                     challengeWindowSeconds: BigInt(terms.windowSeconds),
+                    bondWei: expectedBond(terms.collateralWei),
                     mode: 0n,
                     status: BigInt(Status.Requested),
+                    disputeRounds: 0n,
                     operator: ethers.ZeroAddress,
                     resultCode: 0n,
                     challengeEndsAt: 0n,
@@ -1353,7 +1388,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             } else if (a.decideNow && verdictInvalid(a.verdict)) {
                 outcome = reverts(coordinator, "CoordinatorInvalidResultCode", a.verdict.code, RESERVED_FROM - 1n);
             } else {
-                const bond = maxBig((r.collateralWei * CHALLENGE_BOND_BPS) / BPS, MIN_CHALLENGE_BOND);
+                const bond = r.bondWei;
                 t.cur = { ...r, status: BigInt(Status.Disputed) };
                 t.versions.push(t.cur);
                 t.dispute = { challenger, bondWei: bond, openedAt: ts };
@@ -1562,7 +1597,8 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 () => coordinator.connect(env.d.challengers[0]!).challenge(s, EVIDENCE, TX),
                 () => coordinator.connect(env.d.stranger).expireDispute(s, TX),
                 () => coordinator.connect(op).submitResult(s, 0, OUTPUT, ethers.ZeroHash, TX),
-                () => resolver.decide(s, verdictStruct({ atFault: true, deliver: false, code: 0 }), TX),
+                () =>
+                    resolver.decide(s, verdictStruct({ atFault: true, conclusive: true, deliver: false, code: 0 }), TX),
             ];
             const ts = await nextTimestamp();
             const outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);

@@ -31,21 +31,38 @@ export const MIN_CHALLENGE_BOND = BigInt(DEFAULT_PARAMS.minChallengeBondWei);
  */
 export const DISPUTE_CALLBACK_GAS = 300_000;
 
-/** The resolver rejects the challenge: the submitted result stands. */
-export const NOT_AT_FAULT: Verdict = { operatorAtFault: false, deliverResult: false, resultCode: 0, output: "0x" };
+/** The resolver rejects the challenge without proving the result (as a lost game would): the window restarts. */
+export const NOT_AT_FAULT: Verdict = {
+    operatorAtFault: false,
+    conclusive: false,
+    deliverResult: false,
+    resultCode: 0,
+    output: "0x",
+};
+
+/** The resolver rejects the challenge and proves the result right (as a re-execution does): final at once. */
+export const PROVEN: Verdict = { ...NOT_AT_FAULT, conclusive: true };
 
 /** The operator was wrong and no correct result is delivered: the request is voided. */
-export const VOID: Verdict = { operatorAtFault: true, deliverResult: false, resultCode: 0, output: "0x" };
+export const VOID: Verdict = {
+    operatorAtFault: true,
+    conclusive: true,
+    deliverResult: false,
+    resultCode: 0,
+    output: "0x",
+};
 
 /** The operator was wrong; the resolver delivers the correct `output` with `resultCode`. */
 export function corrected(output: Uint8Array, resultCode: number = ResultCode.OK): Verdict {
-    return { operatorAtFault: true, deliverResult: true, resultCode, output };
+    return { operatorAtFault: true, conclusive: true, deliverResult: true, resultCode, output };
 }
 
-/** The bond the coordinator's formula asks for a result with `collateralWei` (bps share with the floor). */
-export function expectedBond(collateralWei: bigint): bigint {
-    const bond = (collateralWei * CHALLENGE_BOND_BPS) / BPS;
-    return bond < MIN_CHALLENGE_BOND ? MIN_CHALLENGE_BOND : bond;
+/** The bond the coordinator's formula fixes for a result with `collateralWei`: the bps share, at least the floor,
+ * at most the collateral. */
+export function expectedBond(collateralWei: bigint, bondBps: bigint = CHALLENGE_BOND_BPS): bigint {
+    const share = (collateralWei * bondBps) / BPS;
+    const bond = share < MIN_CHALLENGE_BOND ? MIN_CHALLENGE_BOND : share;
+    return bond > collateralWei ? collateralWei : bond;
 }
 
 /** Mints `amountWei` stake tokens to `signer` and approves the coordinator to pull exactly that much. */
@@ -91,7 +108,7 @@ export interface SubmittedScenario extends Deployment {
     request: Request;
     /** The operator that submitted it. */
     operator: Signer;
-    /** The bond a challenge of it needs. */
+    /** The bond a challenge of it needs (fixed in the request). */
     bondWei: bigint;
 }
 
@@ -101,7 +118,8 @@ export async function deploySubmittedWrong(): Promise<SubmittedScenario> {
     const requested = await sendRequest(d, { callbackGasLimit: DISPUTE_CALLBACK_GAS });
     const operator = await assignedSigner(d, requested);
     const request = await submit(d, requested, WRONG_OUTPUT, { operator });
-    const bondWei = await d.coordinator.challengeBond(request.collateralWei);
+    // The bond the request fixed when it was made.
+    const bondWei = BigInt(request.bondWei);
     await fundBond(d, d.challenger, bondWei);
     return { ...d, request, operator, bondWei };
 }
@@ -134,7 +152,7 @@ export async function deployTinyCollateral(): Promise<SubmittedScenario> {
     const operator = await assignedSigner(d, requested);
     const request = await submit(d, requested, WRONG_OUTPUT, { operator });
     await d.token.mint(await d.challenger.getAddress(), 100n * MIN_CHALLENGE_BOND);
-    return { ...d, request, operator, bondWei: await d.coordinator.challengeBond(MIN_COLLATERAL) };
+    return { ...d, request, operator, bondWei: BigInt(request.bondWei) };
 }
 
 /** deployWithModel plus a QUORUM model the three operators are registered for. */

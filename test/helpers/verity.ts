@@ -87,6 +87,18 @@ export async function storeProgram(programStore: ProgramStore, program: Uint8Arr
 }
 
 /**
+ * Deploys an InferenceCoordinator with `args` (its constructor's) and the DisputeLogic library it links, so that the
+ * linking lives in one place for the tests.
+ */
+export async function deployCoordinator(args: unknown[]): Promise<InferenceCoordinator> {
+    const library = await ethers.deployContract("DisputeLogic");
+    const coordinator = await ethers.deployContract("InferenceCoordinator", args, {
+        libraries: { DisputeLogic: await library.getAddress() },
+    });
+    return coordinator as unknown as InferenceCoordinator;
+}
+
+/**
  * The protocol contracts. REEXECUTION disputes go to the real ReexecutionResolver (IntegerExecutor over
  * ProgramStore programs) with `reexecution: "real"`, else to the TestResolver like the other modes.
  */
@@ -113,7 +125,7 @@ export async function deployCore(params: Params = DEFAULT_PARAMS, opts: { reexec
         UNBONDING_DELAY,
         await admin.getAddress(),
     ]);
-    const coordinator = await ethers.deployContract("InferenceCoordinator", [
+    const coordinator = await deployCoordinator([
         await registry.getAddress(),
         await staking.getAddress(),
         DISPUTE_TIMEOUT,

@@ -31,6 +31,7 @@ export const FOLLOWED_EVENTS = [
     "RequestCancelled",
     "DisputeResolved",
     "DisputeExpired",
+    "ResultVoided",
     "BatchItemSkipped",
 ] as const;
 
@@ -81,6 +82,12 @@ export interface AttestedItem {
 }
 
 export const ZERO_BYTES32 = `0x${"00".repeat(32)}`;
+
+/**
+ * The link reference of the DisputeLogic library in the InferenceCoordinator's bytecode: every deployment of the
+ * coordinator (`verity deploy`, the Ignition module, the test kit) deploys DisputeLogic first and links it here.
+ */
+export const DISPUTE_LOGIC_LINK = "contracts/coordinator/DisputeLogic.sol:DisputeLogic";
 
 /** A result as the chain's re-execution gives it. */
 export interface ChainResult {
@@ -192,11 +199,6 @@ export class CoordinatorClient {
     async resolver(mode: bigint): Promise<string | null> {
         const address = await this.view<string>(coordinator, this.address, "getResolver", [mode]);
         return /^0x0{40}$/i.test(address) ? null : address;
-    }
-
-    /** The bond a challenge of a result with `collateralWei` needs now. */
-    async challengeBond(collateralWei: bigint): Promise<bigint> {
-        return this.view<bigint>(coordinator, this.address, "challengeBond", [collateralWei]);
     }
 
     /**

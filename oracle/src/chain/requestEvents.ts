@@ -65,8 +65,10 @@ export function requestFromResult(r: IInferenceCoordinator.RequestStructOutput):
         exclusiveUntil: r.exclusiveUntil,
         callbackGasLimit: r.callbackGasLimit,
         challengeWindowSeconds: r.challengeWindowSeconds,
+        bondWei: r.bondWei,
         mode: r.mode,
         status: r.status,
+        disputeRounds: r.disputeRounds,
         operator: r.operator,
         resultCode: r.resultCode,
         challengeEndsAt: r.challengeEndsAt,
@@ -120,7 +122,12 @@ export function applyRequestEvents(request: Request, logs: readonly LogLike[]): 
                 r = { ...r, status: RequestStatus.Disputed };
                 break;
             case "ChallengeWindowRestarted":
-                r = { ...r, status: RequestStatus.Submitted, challengeEndsAt: parsed.args.challengeEndsAt as bigint };
+                r = {
+                    ...r,
+                    status: RequestStatus.Submitted,
+                    challengeEndsAt: parsed.args.challengeEndsAt as bigint,
+                    disputeRounds: parsed.args.disputeRounds as bigint,
+                };
                 break;
             default:
                 break;
@@ -139,8 +146,10 @@ const INTEGER_FIELDS = [
     "exclusiveUntil",
     "callbackGasLimit",
     "challengeWindowSeconds",
+    "bondWei",
     "mode",
     "status",
+    "disputeRounds",
     "resultCode",
     "challengeEndsAt",
 ] as const;

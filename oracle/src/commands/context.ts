@@ -191,6 +191,7 @@ export const CONTRACT_NAMES = [
     "programStore",
     "registry",
     "staking",
+    "disputeLogic",
     "coordinator",
     "executor",
     "reexecutionResolver",

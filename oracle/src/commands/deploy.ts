@@ -18,7 +18,9 @@
  */
 import { resolve } from "node:path";
 import { getAddress, id, ZeroHash, type BaseContract, type ContractTransactionResponse, isAddress } from "ethers";
+import { DISPUTE_LOGIC_LINK } from "../chain/coordinator";
 import {
+    DisputeLogic__factory,
     InferenceCoordinator__factory,
     IntegerExecutor__factory,
     MockERC20__factory,
@@ -391,8 +393,9 @@ export async function deploy(opts: DeployOptions) {
         (typeof PARAM_KEYS)[number],
         string | number
     >;
+    const disputeLogic = await contract("disputeLogic", () => new DisputeLogic__factory(wallet).deploy());
     const coordinator = await contract("coordinator", () =>
-        new InferenceCoordinator__factory(wallet).deploy(
+        new InferenceCoordinator__factory({ [DISPUTE_LOGIC_LINK]: disputeLogic }, wallet).deploy(
             registry,
             staking,
             p.disputeTimeoutSeconds,
@@ -585,6 +588,12 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         expect("coordinator.registry", await coordinator.registry(), a("registry"));
         expect("coordinator.staking", await coordinator.staking(), a("staking"));
         expect("coordinator.token", await coordinator.token(), a("stakeToken"));
+        const coordinatorCode = ((await wallet.provider?.getCode(a("coordinator"))) ?? "0x").toLowerCase();
+        expect(
+            "coordinator links DisputeLogic",
+            coordinatorCode.includes(a("disputeLogic").slice(2).toLowerCase()),
+            true,
+        );
         // A hand-over the manifest names must be done: the deployer no longer the staking admin, and the
         // coordinator either out of the deployer's hands (the owner accepted, and may have moved it on since) or
         // pending to the owner. Without one, ownership is the deployer's business and is only reported.

@@ -106,7 +106,8 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
     }
 
     await requireGas(wallet);
-    const bond = await chainCall(() => coordinator.challengeBond(request.collateralWei), "reading the bond");
+    // The bond the request fixed when it was made.
+    const bond = BigInt(request.bondWei);
     const token = ERC20__factory.connect(deployment.address("stakeToken"), wallet);
     const held = await chainCall(() => token.balanceOf(wallet.address));
     if (held < bond) {

@@ -20,7 +20,13 @@ import {
     type Deployment,
 } from "./context";
 
-const SETTLING_EVENTS = new Set(["ResultFinalized", "ResultDelivered", "RequestCancelled", "DisputeExpired"]);
+const SETTLING_EVENTS = new Set([
+    "ResultFinalized",
+    "ResultDelivered",
+    "RequestCancelled",
+    "DisputeExpired",
+    "ResultVoided",
+]);
 
 /** One event in a request's history. */
 export interface HistoryEvent {
@@ -178,6 +184,10 @@ export async function historyFromLogs(
             case "ChallengeWindowRestarted":
                 h.status = "submitted";
                 h.challengeEndsAt = Number(a.challengeEndsAt);
+                break;
+            case "ResultVoided":
+                h.status = "voided";
+                h.settled = true;
                 break;
             case "DisputeExpired": {
                 const d = h.disputes[h.disputes.length - 1];

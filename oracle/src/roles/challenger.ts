@@ -16,7 +16,7 @@
  * So a dispute is sent only when the chain itself says the result is wrong: the challenger never disputes a
  * correct result, whatever its own interpreter says.
  *
- * Disputing: the bond (`challengeBond(collateral)`) must fit `challenger.maxBondWei` (alone, or it is skipped; with
+ * Disputing: the bond (the request's own `bondWei`, fixed when it was made) must fit `challenger.maxBondWei` (alone, or it is skipped; with
  * the bonds of our undecided challenges, or it waits), the wallet must hold it (else it waits, logged, until the
  * window closes) and the coordinator must be allowed to pull it (else `approve(coordinator, maxBondWei)` is sent
  * first, and the challenge follows once it is mined). Right before sending, the REEXECUTION resolver the
@@ -310,7 +310,8 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         // Disputed by someone else and not decided yet (an asynchronous resolver): wait for the verdict. A rejected
         // dispute restarts the window, and the tracker has the result checked again.
         if (BigInt(request.status) !== RequestStatus.Submitted) return;
-        const bond = await ctx.coordinator.challengeBond(BigInt(request.collateralWei));
+        // The bond the request fixed when it was made (owner changes apply to later requests only).
+        const bond = BigInt(request.bondWei);
         const log = { ...fields(w), bond_wei: bond.toString(), max_bond_wei: maxBondWei.toString() };
         if (bond > maxBondWei) {
             return skip(w, "bond_above_cap", `bond ${bond} wei is above challenger.maxBondWei (${maxBondWei})`);

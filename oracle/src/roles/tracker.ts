@@ -5,7 +5,8 @@
  * - InferenceRequested for a model this node follows: a new `pending` request.
  * - ResultSubmitted: ours → `submitted` (idempotent with the receipt path); someone else's → done/served_by_other.
  * - ResultChallenged / ChallengeWindowRestarted: `disputed` / back to `submitted` with the new window.
- * - ResultFinalized, RequestCancelled, DisputeResolved (operator at fault), DisputeExpired: done.
+ * - ResultFinalized, RequestCancelled, DisputeResolved (operator at fault), DisputeExpired, ResultVoided (the
+ *   last of MAX_DISPUTE_ROUNDS inconclusive disputes): done.
  *
  * With `watchResults` (the challenger role), it also keeps every result another operator submits for a followed
  * REEXECUTION model, with the request's input, in the `watched` table (state unchecked), and follows it to its end:
@@ -143,6 +144,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                 store.finishWatched(requestId, "finalized");
                 break;
             case "DisputeExpired":
+            case "ResultVoided":
                 store.finishWatched(requestId, "voided");
                 break;
             default:
@@ -258,6 +260,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                     if (parsed.args.operatorAtFault === true) store.finish(requestId, "slashed");
                     break;
                 case "DisputeExpired":
+                case "ResultVoided":
                     store.finish(requestId, "voided");
                     break;
                 default:

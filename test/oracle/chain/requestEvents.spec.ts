@@ -73,6 +73,7 @@ describe("oracle/chain/requestEvents", function () {
             const rejected = await (
                 await d.resolver.decide(request, {
                     operatorAtFault: false,
+                    conclusive: false,
                     deliverResult: false,
                     resultCode: 0,
                     output: "0x",

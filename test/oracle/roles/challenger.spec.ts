@@ -87,8 +87,10 @@ function announced(id: bigint, input: Uint8Array, mode = 0n, changes: Partial<Re
         exclusiveUntil: BigInt(START + 30),
         callbackGasLimit: 200_000n,
         challengeWindowSeconds: BigInt(WINDOW),
+        bondWei: BOND,
         mode,
         status: 1n,
+        disputeRounds: 0n,
         operator: ethers.ZeroAddress,
         resultCode: 0n,
         challengeEndsAt: 0n,
@@ -100,7 +102,6 @@ function announced(id: bigint, input: Uint8Array, mode = 0n, changes: Partial<Re
 
 /** A fake of the chain views and re-execution the challenger reads; encoders are the real ones. */
 class FakeCoordinator extends CoordinatorClient {
-    bond = BOND;
     tokenBalance = 1_000n;
     allowance = 0n;
     coordinatorBalance = 0n;
@@ -123,10 +124,6 @@ class FakeCoordinator extends CoordinatorClient {
         expect(modelId).to.equal(MODEL);
         this.reexecutions++;
         return this.chainAnswer(input);
-    }
-    override async challengeBond(collateralWei: bigint): Promise<bigint> {
-        expect(collateralWei).to.equal(COLLATERAL);
-        return this.bond;
     }
     override async token(): Promise<string> {
         return TOKEN;
@@ -371,7 +368,7 @@ describe("oracle/roles/challenger", function () {
             ),
         ];
         if (!operatorAtFault) {
-            events.push(coordinatorLog("ChallengeWindowRestarted", [id, BigInt(chainTime + WINDOW)], b));
+            events.push(coordinatorLog("ChallengeWindowRestarted", [id, BigInt(chainTime + WINDOW), 1], b));
         }
         return events;
     }
@@ -661,7 +658,7 @@ describe("oracle/roles/challenger", function () {
             const b = block++;
             track([
                 coordinatorLog("DisputeResolved", [1n, false, OTHER_CHALLENGER, request.operator, 0n, 0n], b),
-                coordinatorLog("ChallengeWindowRestarted", [1n, challengeEndsAt], b),
+                coordinatorLog("ChallengeWindowRestarted", [1n, challengeEndsAt, 1], b),
             ]);
             expect(store.getWatched("1")).to.include({ state: "unchecked", outcome: null });
             await rounds();
@@ -674,8 +671,7 @@ describe("oracle/roles/challenger", function () {
         });
 
         it("skips a dispute whose bond alone is above challenger.maxBondWei", async function () {
-            coordinator.bond = MAX_BOND + 1n;
-            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT, LIAR, 0n, { bondWei: MAX_BOND + 1n });
             await rounds();
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "skipped" });
             expect(store.getWatched("1")!.reason).to.match(/above challenger.maxBondWei/);

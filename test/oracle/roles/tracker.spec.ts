@@ -41,8 +41,10 @@ function announced(id: bigint, overrides: Partial<Request> = {}): Request {
         exclusiveUntil: 1_100n,
         callbackGasLimit: 200_000n,
         challengeWindowSeconds: 600n,
+        bondWei: 50n,
         mode: 0n,
         status: 1n,
+        disputeRounds: 0n,
         operator: ethers.ZeroAddress,
         resultCode: 0n,
         challengeEndsAt: 0n,
@@ -99,13 +101,14 @@ const resultSubmitted = (id: bigint, operator: string, challengeEndsAt: bigint, 
     ]);
 const resultChallenged = (id: bigint): RpcLog => coordinatorLog("ResultChallenged", [id, CHALLENGER, RESOLVER, 77n]);
 const windowRestarted = (id: bigint, challengeEndsAt: bigint): RpcLog =>
-    coordinatorLog("ChallengeWindowRestarted", [id, challengeEndsAt]);
+    coordinatorLog("ChallengeWindowRestarted", [id, challengeEndsAt, 1]);
 const resultFinalized = (id: bigint, operator = OURS): RpcLog =>
     coordinatorLog("ResultFinalized", [id, operator, 990n, 10n, true, 50_000n]);
 const requestCancelled = (id: bigint): RpcLog => coordinatorLog("RequestCancelled", [id, CONSUMER, 1_000n]);
 const disputeResolved = (id: bigint, operatorAtFault: boolean): RpcLog =>
     coordinatorLog("DisputeResolved", [id, operatorAtFault, CHALLENGER, OURS, 500n, 250n]);
 const disputeExpired = (id: bigint): RpcLog => coordinatorLog("DisputeExpired", [id, CHALLENGER]);
+const resultVoided = (id: bigint): RpcLog => coordinatorLog("ResultVoided", [id, 3]);
 
 describe("oracle/roles/tracker", function () {
     let store: Store;
@@ -280,7 +283,9 @@ describe("oracle/roles/tracker", function () {
             track([windowRestarted(21n, 3_600n)]);
             const stored = get(21n);
             expect(stored.state).to.equal("submitted");
-            expect(stored.request).to.deep.equal(requestToJson(submittedStruct(21n, OURS, 3_600n)));
+            expect(stored.request).to.deep.equal(
+                requestToJson({ ...submittedStruct(21n, OURS, 3_600n), disputeRounds: 1n }),
+            );
             expect(stored.notBefore).to.equal(3_600);
         });
     });
@@ -330,6 +335,12 @@ describe("oracle/roles/tracker", function () {
             seed(35n, "disputed");
             track([disputeExpired(35n)]);
             expect(get(35n)).to.deep.include({ state: "done", outcome: "voided" });
+        });
+
+        it("finishes a request voided after its last inconclusive dispute (ResultVoided) as done/voided", function () {
+            seed(36n, "disputed");
+            track([resultVoided(36n)]);
+            expect(get(36n)).to.deep.include({ state: "done", outcome: "voided" });
         });
     });
 

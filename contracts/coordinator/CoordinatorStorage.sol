@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+
+/// @title CoordinatorStorage
+/// @notice The InferenceCoordinator's state, and the helpers that both the coordinator and its linked dispute
+/// library (DisputeLogic) use on it: request commitments, balances and the exactly-metered consumer callback.
+/// @dev The coordinator holds one `Layout` in its storage and passes it to DisputeLogic, whose external functions
+/// run by DELEGATECALL in the coordinator's context: one address, one storage, one token balance, split into two
+/// deployed codes so that the coordinator keeps headroom under EIP-170 (docs/protocol.md, "Contracts").
+library CoordinatorStorage {
+    /// @dev A prepaid balance and the request nonce share one slot: a request touches one account slot.
+    struct Account {
+        uint128 balanceWei;
+        uint64 requestNonce;
+    }
+
+    /// @dev Everything the coordinator stores. The first Params slot is read by every request; the second holds
+    /// the dispute terms fixed at deployment.
+    struct Layout {
+        IInferenceCoordinator.Params params;
+        address treasury;
+        mapping(address account => Account) accounts;
+        mapping(uint256 requestId => bytes32 commitment) commitments;
+        mapping(uint256 requestId => IInferenceCoordinator.Dispute) disputes;
+        mapping(uint256 requestId => bool) callbackFailed;
+        mapping(bytes32 key => bool) equivocationProven;
+        mapping(IModelRegistry.VerificationMode mode => address) resolvers;
+    }
+
+    /// @dev Gas kept back between the 63/64 check and the CALL (Chainlink's GAS_FOR_CALL_EXACT_CHECK).
+    uint256 internal constant GAS_FOR_CALL_EXACT_CHECK = 5_000;
+    uint256 internal constant BPS = 10_000;
+
+    /// @dev Reverts unless `request` is exactly the struct committed for its id and has status `want`.
+    function requireCommitment(
+        Layout storage s,
+        IInferenceCoordinator.Request calldata request,
+        IInferenceCoordinator.RequestStatus want
+    ) internal view {
+        if (!isCommitted(s, request)) revert IInferenceCoordinator.CoordinatorUnknownRequest(request.requestId);
+        requireStatus(request, want);
+    }
+
+    /// @dev Whether `request` is exactly the struct committed for its id (every field, status included).
+    function isCommitted(
+        Layout storage s,
+        IInferenceCoordinator.Request calldata request
+    ) internal view returns (bool) {
+        return s.commitments[request.requestId] == keccak256(abi.encode(request));
+    }
+
+    function requireStatus(
+        IInferenceCoordinator.Request calldata request,
+        IInferenceCoordinator.RequestStatus want
+    ) internal pure {
+        if (request.status != want) {
+            revert IInferenceCoordinator.CoordinatorWrongStatus(request.requestId, request.status, want);
+        }
+    }
+
+    /// @dev Replaces the commitment of `request.requestId` with the hash of `request` as it is now.
+    function commit(Layout storage s, IInferenceCoordinator.Request memory request) internal {
+        s.commitments[request.requestId] = keccak256(abi.encode(request));
+    }
+
+    function credit(Layout storage s, address account, uint256 amountWei) internal {
+        Account storage a = s.accounts[account];
+        uint256 balance = uint256(a.balanceWei) + amountWei;
+        if (balance > type(uint128).max) revert IInferenceCoordinator.CoordinatorInvalidParam("balance");
+        a.balanceWei = uint128(balance);
+    }
+
+    /// @dev Calls `consumer` with exactly `gasLimit` gas, or reverts the whole transaction when the caller did not
+    /// leave enough gas for that (so a finalizer cannot make a callback fail by starving it). Return data is never
+    /// copied, so a consumer cannot grief with a huge return payload. A consumer without code counts as failed.
+    function deliver(
+        Layout storage s,
+        address consumer,
+        uint256 requestId,
+        uint32 gasLimit,
+        bytes memory payload
+    ) internal returns (bool success, uint256 gasUsed) {
+        // Touch the account before measuring gas so the CALL below only pays the warm access cost.
+        if (consumer.code.length == 0) {
+            s.callbackFailed[requestId] = true;
+            return (false, 0);
+        }
+        uint256 available = gasleft();
+        if (available < GAS_FOR_CALL_EXACT_CHECK) {
+            revert IInferenceCoordinator.CoordinatorInsufficientGasForCallback(0, gasLimit);
+        }
+        available -= GAS_FOR_CALL_EXACT_CHECK;
+        // EIP-150: a CALL forwards at most 63/64 of what is left. Require that this is more than gasLimit, so the
+        // callee really gets gasLimit.
+        available -= available / 64;
+        if (available <= gasLimit)
+            revert IInferenceCoordinator.CoordinatorInsufficientGasForCallback(available, gasLimit);
+        // Safe: a plain CALL with no value and no return data copied (out size 0); `payload` is a valid memory
+        // bytes array, read in place.
+        assembly ("memory-safe") {
+            let before := gas()
+            success := call(gasLimit, consumer, 0, add(payload, 0x20), mload(payload), 0, 0)
+            gasUsed := sub(before, gas())
+        }
+        if (!success) s.callbackFailed[requestId] = true;
+    }
+}

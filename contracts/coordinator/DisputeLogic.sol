@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
+import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
+import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
+import {IReexecutionResolver} from "../interfaces/IReexecutionResolver.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {ResultCodes} from "../libraries/ResultCodes.sol";
+import {CoordinatorStorage} from "./CoordinatorStorage.sol";
+
+/// @title DisputeLogic
+/// @notice The InferenceCoordinator's cold paths: challenges, verdicts, expired disputes, and equivocation and
+/// fraud slashing. A linked library: its external functions run by DELEGATECALL in the coordinator's context, on
+/// the coordinator's storage (CoordinatorStorage.Layout) and token balance, emitting the coordinator's events.
+/// @dev SECURITY CONSIDERATIONS
+/// - Only the coordinator calls it, from entry points that hold the coordinator's reentrancy lock and have done
+///   their own access checks (the resolver's identity for verdicts, signature recovery for proofs). Solidity's
+///   library call protection makes a direct CALL to a state-changing function revert, and a library has no
+///   storage of its own to corrupt.
+/// - Every term a dispute uses is fixed before it opens: the bond is in the request struct (computed at request
+///   time), the reward split and the failed-challenge split are fixed at deployment, and the dispute timeout is
+///   the coordinator's immutable. An owner cannot change how an in-flight request's dispute ends.
+/// - No endless stall: a conclusive verdict for the operator (REEXECUTION re-executes the program, so its verdict
+///   proves the result) closes the window at once; an inconclusive one restarts it at most MAX_DISPUTE_ROUNDS - 1
+///   times, and the last allowed loss voids the request (refund, VOIDED callback) instead. Only the first losing
+///   bond is shared with the operator; later ones go wholly to the treasury, so an operator stalling its own
+///   result pays more than it gets.
+/// - Moving the dispute paths here costs one DELEGATECALL (about 2,700 gas cold) per dispute or proof; the
+///   request, submit and finalize paths do not touch it.
+library DisputeLogic {
+    using SafeERC20 for IERC20;
+    using CoordinatorStorage for CoordinatorStorage.Layout;
+
+    /// @notice The coordinator's immutables that the dispute paths need (a library cannot read them itself).
+    struct Env {
+        IERC20 token;
+        IStaking staking;
+        IModelRegistry registry;
+        uint40 disputeTimeoutSeconds;
+        uint8 maxDisputeRounds;
+    }
+
+    /// @notice Opens a dispute over a submitted result and hands it to the mode's resolver.
+    function challenge(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        IInferenceCoordinator.Request calldata request,
+        bytes calldata evidence
+    ) external {
+        s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Submitted);
+        if (block.timestamp >= request.challengeEndsAt) {
+            revert IInferenceCoordinator.CoordinatorChallengeWindowClosed(
+                uint40(block.timestamp),
+                request.challengeEndsAt
+            );
+        }
+        address resolver = s.resolvers[request.mode];
+        if (resolver == address(0)) revert IInferenceCoordinator.CoordinatorNoResolver(request.mode);
+
+        // The bond was fixed when the request was made.
+        uint96 bondWei = request.bondWei;
+        IInferenceCoordinator.Request memory disputed = request;
+        disputed.status = IInferenceCoordinator.RequestStatus.Disputed;
+        s.commit(disputed);
+        s.disputes[request.requestId] = IInferenceCoordinator.Dispute({
+            challenger: msg.sender,
+            bondWei: bondWei,
+            openedAt: uint40(block.timestamp)
+        });
+        env.token.safeTransferFrom(msg.sender, address(this), bondWei);
+        emit IInferenceCoordinator.ResultChallenged(request.requestId, msg.sender, resolver, bondWei);
+
+        (bool decided, IInferenceCoordinator.Verdict memory verdict) = IDisputeResolver(resolver).onDisputeOpened(
+            disputed,
+            msg.sender,
+            evidence
+        );
+        if (decided) _applyVerdict(s, env, disputed, verdict);
+    }
+
+    /// @notice Applies a verdict the mode's resolver sends later (the caller checked the resolver).
+    function resolveDispute(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        IInferenceCoordinator.Request calldata request,
+        IInferenceCoordinator.Verdict calldata verdict
+    ) external {
+        s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Disputed);
+        address resolver = s.resolvers[request.mode];
+        if (msg.sender != resolver) revert IInferenceCoordinator.CoordinatorNotResolver(msg.sender, resolver);
+        _applyVerdict(s, env, request, verdict);
+    }
+
+    /// @notice Voids a dispute nobody resolved in time: no slash, bond back, consumer refunded.
+    function expireDispute(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        IInferenceCoordinator.Request calldata request
+    ) external {
+        s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Disputed);
+        IInferenceCoordinator.Dispute memory dispute = s.disputes[request.requestId];
+        uint40 expiresAt = dispute.openedAt + env.disputeTimeoutSeconds;
+        if (block.timestamp < expiresAt) {
+            revert IInferenceCoordinator.CoordinatorDisputeNotExpired(uint40(block.timestamp), expiresAt);
+        }
+
+        delete s.commitments[request.requestId];
+        delete s.disputes[request.requestId];
+        env.staking.unlockCollateral(request.operator, request.collateralWei);
+        s.credit(dispute.challenger, dispute.bondWei);
+        s.credit(request.consumer, request.feeWei);
+        emit IInferenceCoordinator.DisputeExpired(request.requestId, dispute.challenger);
+        _deliverAfterDispute(s, request, ResultCodes.VOIDED, "");
+    }
+
+    /// @notice Slashes `operator` for two different signed answers (the caller checked the signatures).
+    function slashEquivocation(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        address operator,
+        IInferenceCoordinator.Attestation calldata first,
+        uint256 secondRequestId
+    ) external {
+        IModelRegistry.ModelTerms memory terms = env.registry.getModelTerms(first.modelId);
+        // Integer models are exact: one (model, input) has one answer, whatever the request. Float (QUORUM)
+        // outputs can drift across runtimes, so only two answers to the same request count.
+        // Off-chain receipts (requestId 0) of a float model therefore never count.
+        uint256 scope;
+        if (terms.mode == IModelRegistry.VerificationMode.QUORUM) {
+            if (first.requestId != secondRequestId || first.requestId == 0) {
+                revert IInferenceCoordinator.CoordinatorNotEquivocation();
+            }
+            scope = first.requestId;
+        }
+        uint256 slashedWei = _slashOnce(s, env, operator, first.modelId, first.inputHash, scope, terms.collateralWei);
+        emit IInferenceCoordinator.EquivocationProven(operator, first.modelId, first.inputHash, msg.sender, slashedWei);
+    }
+
+    /// @notice Slashes `operator` for a wrong off-chain attestation of a REEXECUTION model (the caller checked the
+    /// signature, the request id and the input hash).
+    function proveFraud(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        address operator,
+        IInferenceCoordinator.Attestation calldata attestation,
+        bytes calldata input
+    ) external {
+        IModelRegistry.ModelTerms memory terms = env.registry.getModelTerms(attestation.modelId);
+        if (terms.mode != IModelRegistry.VerificationMode.REEXECUTION) {
+            revert IInferenceCoordinator.CoordinatorFraudProofUnsupported(terms.mode);
+        }
+        address resolver = s.resolvers[terms.mode];
+        if (resolver == address(0)) revert IInferenceCoordinator.CoordinatorNoResolver(terms.mode);
+        bool wrong = IReexecutionResolver(resolver).isWrongResult(
+            attestation.modelId,
+            input,
+            attestation.resultCode,
+            attestation.outputHash
+        );
+        if (!wrong) revert IInferenceCoordinator.CoordinatorNotFraud();
+        uint256 slashedWei = _slashOnce(
+            s,
+            env,
+            operator,
+            attestation.modelId,
+            attestation.inputHash,
+            0,
+            terms.collateralWei
+        );
+        emit IInferenceCoordinator.FraudProven(
+            operator,
+            attestation.modelId,
+            attestation.inputHash,
+            msg.sender,
+            slashedWei
+        );
+    }
+
+    /// @dev Slashes `collateralWei` of an operator's stake for a proven wrong answer to (model, input), once per
+    /// (operator, model, input, scope), and pays the reporter its share.
+    function _slashOnce(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        address operator,
+        bytes32 modelId,
+        bytes32 inputHash,
+        uint256 scope,
+        uint96 collateralWei
+    ) private returns (uint256 slashedWei) {
+        bytes32 key = keccak256(abi.encode(operator, modelId, inputHash, scope));
+        if (s.equivocationProven[key]) revert IInferenceCoordinator.CoordinatorEquivocationAlreadyProven(key);
+        s.equivocationProven[key] = true;
+
+        // All or nothing: a partial slash would consume the proof for less than the penalty (an operator could
+        // keep 1 wei free and report itself first). Reverting also leaves the proof usable later.
+        slashedWei = env.staking.slash(operator, collateralWei);
+        if (slashedWei != collateralWei) {
+            revert IInferenceCoordinator.CoordinatorInsufficientSlashableStake(operator, slashedWei, collateralWei);
+        }
+        uint256 rewardWei = (slashedWei * s.params.challengerRewardBps) / CoordinatorStorage.BPS;
+        s.credit(msg.sender, rewardWei);
+        s.credit(s.treasury, slashedWei - rewardWei);
+    }
+
+    function _applyVerdict(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        IInferenceCoordinator.Request memory request,
+        IInferenceCoordinator.Verdict memory verdict
+    ) private {
+        uint256 requestId = request.requestId;
+        IInferenceCoordinator.Dispute memory dispute = s.disputes[requestId];
+        delete s.disputes[requestId];
+
+        if (!verdict.operatorAtFault) {
+            _rejectChallenge(s, env, request, dispute, verdict.conclusive);
+            return;
+        }
+
+        // The operator was wrong: slash its locked collateral, pay the challenger, refund the consumer.
+        delete s.commitments[requestId];
+        uint256 slashedWei = env.staking.slashLocked(request.operator, request.collateralWei);
+        uint256 rewardWei = (slashedWei * s.params.challengerRewardBps) / CoordinatorStorage.BPS;
+        uint256 payoutWei = dispute.bondWei + rewardWei;
+        s.credit(dispute.challenger, payoutWei);
+        s.credit(s.treasury, slashedWei - rewardWei);
+        s.credit(request.consumer, request.feeWei);
+        emit IInferenceCoordinator.DisputeResolved(
+            requestId,
+            true,
+            dispute.challenger,
+            request.operator,
+            slashedWei,
+            payoutWei
+        );
+
+        if (verdict.deliverResult) {
+            if (verdict.resultCode >= ResultCodes.RESERVED_FROM) {
+                revert IInferenceCoordinator.CoordinatorInvalidResultCode(
+                    verdict.resultCode,
+                    ResultCodes.RESERVED_FROM - 1
+                );
+            }
+            _deliverAfterDispute(s, request, verdict.resultCode, verdict.output);
+        } else {
+            _deliverAfterDispute(s, request, ResultCodes.VOIDED, "");
+        }
+    }
+
+    /// @dev The challenger was wrong. Its bond goes to the operator it delayed (failedChallengeOperatorBps, the
+    /// first time only) and the treasury. Then: a conclusive verdict closes the window (the result is proven and
+    /// may be finalized at once); an inconclusive one restarts it so others can still challenge, until the
+    /// request's MAX_DISPUTE_ROUNDS-th lost dispute, which voids the request instead (bounded settlement time).
+    function _rejectChallenge(
+        CoordinatorStorage.Layout storage s,
+        Env memory env,
+        IInferenceCoordinator.Request memory request,
+        IInferenceCoordinator.Dispute memory dispute,
+        bool conclusive
+    ) private {
+        uint256 requestId = request.requestId;
+        uint256 toOperator =
+            request.disputeRounds == 0
+                ? (uint256(dispute.bondWei) * s.params.failedChallengeOperatorBps) / CoordinatorStorage.BPS
+                : 0;
+        s.credit(request.operator, toOperator);
+        s.credit(s.treasury, dispute.bondWei - toOperator);
+        emit IInferenceCoordinator.DisputeResolved(requestId, false, dispute.challenger, request.operator, 0, 0);
+
+        // Cannot overflow: rounds stop at maxDisputeRounds (a uint8) below.
+        uint8 rounds = request.disputeRounds + 1;
+        if (!conclusive && rounds >= env.maxDisputeRounds) {
+            delete s.commitments[requestId];
+            env.staking.unlockCollateral(request.operator, request.collateralWei);
+            s.credit(request.consumer, request.feeWei);
+            emit IInferenceCoordinator.ResultVoided(requestId, rounds);
+            _deliverAfterDispute(s, request, ResultCodes.VOIDED, "");
+            return;
+        }
+        request.status = IInferenceCoordinator.RequestStatus.Submitted;
+        request.disputeRounds = rounds;
+        request.challengeEndsAt =
+            conclusive ? uint40(block.timestamp) : uint40(block.timestamp) + request.challengeWindowSeconds;
+        s.commit(request);
+        emit IInferenceCoordinator.ChallengeWindowRestarted(requestId, request.challengeEndsAt, rounds);
+    }
+
+    function _deliverAfterDispute(
+        CoordinatorStorage.Layout storage s,
+        IInferenceCoordinator.Request memory request,
+        uint8 resultCode,
+        bytes memory output
+    ) private {
+        (bool success, uint256 gasUsed) = s.deliver(
+            request.consumer,
+            request.requestId,
+            request.callbackGasLimit,
+            abi.encodeCall(IInferenceConsumer.onInferenceResult, (request.requestId, resultCode, output))
+        );
+        emit IInferenceCoordinator.ResultDelivered(request.requestId, resultCode, success, gasUsed);
+    }
+}
