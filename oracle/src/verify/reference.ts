@@ -16,7 +16,7 @@
  * Where onnxruntime 1.30 (CPU) accepts less than the ONNX spec, the interpreter follows onnxruntime, since the
  * node runs it: MatMulInteger takes only a scalar a_zero_point, and a per-column b_zero_point of a batched B must
  * have B's rank ([..., 1, N]); other zero-point shapes are `UNSUPPORTED_INPUT`. Relu has no int64 kernel in
- * onnxruntime's CPU provider; the interpreter computes it per spec, but such a model will not run in the node.
+ * onnxruntime's CPU provider; the interpreter computes it per spec, but the subset (subsetRules.ts) refuses it.
  */
 import { onnx } from "onnx-proto";
 import { PermanentError } from "../internal/errors";

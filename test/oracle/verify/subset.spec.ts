@@ -61,6 +61,40 @@ describe("verify/subset (analyseModel)", function () {
 
     const refusals: [string, () => Uint8Array, string, RegExp][] = [
         [
+            "an int64 Relu (onnxruntime has no kernel for it: the node could not load the model)",
+            () =>
+                graphModel({
+                    inputs: [{ name: "x", type: "int64", shape: [2] }],
+                    outputs: [{ name: "y", type: "int64", shape: [2] }],
+                    nodes: [{ opType: "Relu", name: "r", inputs: ["x"], outputs: ["y"] }],
+                }),
+            "UNSUPPORTED_DTYPE",
+            /^node 0 \(r\) \(Relu\): "x" is int64; Relu takes int8, int32$/,
+        ],
+        [
+            "an int32 MatMulInteger B",
+            () =>
+                graphModel({
+                    inputs: [{ name: "a", type: "int8", shape: [1, 2] }],
+                    outputs: [{ name: "y", type: "int32", shape: [1, 2] }],
+                    initializers: [i32("w", [2, 2], [1, 2, 3, 4])],
+                    nodes: [{ opType: "MatMulInteger", inputs: ["a", "w"], outputs: ["y"] }],
+                }),
+            "UNSUPPORTED_DTYPE",
+            /\(MatMulInteger\): B is int32; MatMulInteger's B takes int8, uint8$/,
+        ],
+        [
+            "a Cast to float (to = 1)",
+            () =>
+                graphModel({
+                    inputs: [{ name: "x", type: "int32", shape: [2] }],
+                    outputs: [{ name: "y", type: "int32", shape: [2] }],
+                    nodes: [{ opType: "Cast", inputs: ["x"], outputs: ["y"], attributes: { to: { int: 1 } } }],
+                }),
+            "UNSUPPORTED_DTYPE",
+            /\(Cast\): the target type 1 is outside the subset; Cast's to takes int8 \(3\), uint8 \(2\), int32 \(6\), int64 \(7\)$/,
+        ],
+        [
             "an op outside the subset, naming the node and the op",
             () =>
                 graphModel({

@@ -1,0 +1,71 @@
+/**
+ * The rules of the verifiable subset, defined once: which ops, and which element types per operand.
+ * `analyseModel` (subset.ts) enforces them; test/oracle/verify/subsetRules.spec.ts loads and runs a one-node model
+ * of every admitted (op, dtypes) combination in onnxruntime-node, so the subset never admits a model the node
+ * cannot load.
+ */
+import type { IntDType } from "./reference";
+
+/** Element types of the subset. */
+export const SUBSET_DTYPES: readonly IntDType[] = ["int8", "uint8", "int32", "int64"];
+
+/** The operators of the subset (ai.onnx domain), plus `Constant`, which only defines a value. */
+export const SUBSET_OPS = [
+    "MatMulInteger",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "Clip",
+    "Max",
+    "Min",
+    "ArgMax",
+    "Reshape",
+    "Flatten",
+    "Cast",
+    "Gather",
+] as const;
+
+export type SubsetOp = (typeof SUBSET_OPS)[number];
+
+/** What the subset admits of one op. */
+export interface OpRule {
+    /**
+     * Element types per operand. `T` stands for every tensor operand and the result (ONNX's type variable);
+     * other keys name an operand (`A`, `B`, `data`, `indices`, `input`, `value`) or Cast's target (`to`).
+     * MatMulInteger's zero points have their operand's type; its result is int32, ArgMax's int64.
+     */
+    readonly dtypes: Readonly<Record<string, readonly IntDType[]>>;
+}
+
+const ALL = { T: SUBSET_DTYPES };
+
+/**
+ * The subset's rules per op. Relu has no int64 (onnxruntime's CPU provider has no int64 Relu kernel, so the node
+ * could not load the model) and no uint8 (not a Relu type in ONNX).
+ */
+export const SUBSET_OP_RULES: Readonly<Record<SubsetOp | "Constant", OpRule>> = {
+    MatMulInteger: { dtypes: { A: ["int8", "uint8"], B: ["int8", "uint8"] } },
+    Add: { dtypes: ALL },
+    Sub: { dtypes: ALL },
+    Mul: { dtypes: ALL },
+    Div: { dtypes: ALL },
+    Relu: { dtypes: { T: ["int8", "int32"] } },
+    Clip: { dtypes: ALL },
+    Max: { dtypes: ALL },
+    Min: { dtypes: ALL },
+    ArgMax: { dtypes: { data: SUBSET_DTYPES } },
+    Reshape: { dtypes: ALL },
+    Flatten: { dtypes: ALL },
+    Cast: { dtypes: { input: SUBSET_DTYPES, to: SUBSET_DTYPES } },
+    Gather: { dtypes: { data: SUBSET_DTYPES, indices: ["int32", "int64"] } },
+    Constant: { dtypes: { value: SUBSET_DTYPES } },
+};
+
+/** The element types the subset admits for `operand` of `op` (a key of its rule's `dtypes`). */
+export function admittedDTypes(op: SubsetOp | "Constant", operand: string): readonly IntDType[] {
+    const dtypes = Object.hasOwn(SUBSET_OP_RULES[op].dtypes, operand) ? SUBSET_OP_RULES[op].dtypes[operand] : undefined;
+    if (dtypes === undefined) throw new Error(`SUBSET_OP_RULES: ${op} has no operand ${operand}`);
+    return dtypes;
+}
