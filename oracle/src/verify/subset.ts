@@ -5,7 +5,8 @@
  * `analyseModel` walks the graph once, in node order, and for every value computes its dtype, its static shape
  * and an interval [lo, hi] per element (interval arithmetic over the manifest's declared input ranges; constants
  * are exact). It rejects, naming the node and its op:
- * - an op outside the subset, a non-default domain, a dtype the op does not admit (SUBSET_OP_RULES, subsetRules.ts);
+ * - an op outside the subset, a non-default domain, a dtype the op does not admit (SUBSET_OP_RULES), an attribute
+ *   the op does not implement (or of the wrong type, or a value it does not implement, like allowzero = 1);
  * - an operand the subset wants constant (MatMulInteger's B and zero points, Div's divisor, Clip's bounds,
  *   Reshape's shape, Gather's data) that is not an initializer or Constant;
  * - any element whose interval leaves its dtype's range (OVERFLOW): Add, Sub, Mul, Div, MatMulInteger's int32
@@ -30,7 +31,14 @@ import {
     type IntDType,
     type IntTensor,
 } from "./reference";
-import { SUBSET_DTYPES, SUBSET_OPS, admittedDTypes, type SubsetOp } from "./subsetRules";
+import {
+    SUBSET_DTYPES,
+    SUBSET_OP_RULES,
+    SUBSET_OPS,
+    admittedDTypes,
+    attributeTypeName,
+    type SubsetOp,
+} from "./subsetRules";
 
 export { SUBSET_DTYPES, SUBSET_OP_RULES, SUBSET_OPS, type SubsetOp } from "./subsetRules";
 
@@ -39,6 +47,7 @@ export type SubsetErrorCode =
     | "NOT_A_MODEL"
     | "MANIFEST"
     | "UNSUPPORTED_OP"
+    | "UNSUPPORTED_ATTRIBUTE"
     | "UNSUPPORTED_DTYPE"
     | "NOT_CONSTANT"
     | "INVALID_NODE"
@@ -193,12 +202,11 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
         if (outputs.length !== 1) fail("INVALID_NODE", `has ${outputs.length} outputs, the subset takes one`, where);
         const outName = outputs[0]!;
         if (values.has(outName)) fail("INVALID_NODE", `output "${outName}" is defined twice`, where);
-        const attrs = new Map((node.attribute ?? []).map((a) => [a.name ?? "", a]));
+        const attrs = checkAttributes(opType as SubsetOp | "Constant", node.attribute ?? [], where);
 
         if (opType === "Constant") {
             const t = attrs.get("value")?.t;
-            if (!t || attrs.size !== 1)
-                fail("NOT_CONSTANT", "only a Constant with a `value` tensor is supported", where);
+            if (!t) fail("NOT_CONSTANT", "a Constant needs its `value` tensor", where);
             values.set(outName, constantFacts(outName, initializerTensor(t, label)));
             return;
         }
@@ -246,6 +254,45 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
     for (const n of nodes) opCounts[n.opType] = (opCounts[n.opType] ?? 0) + 1;
     const macs = nodes.reduce((s, n) => s + n.macs, 0);
     return { manifest, inputs, outputs, nodes, opCounts, macs };
+}
+
+/**
+ * The node's attributes by name, once each of them is one `op` implements (SUBSET_OP_RULES), of the right type
+ * and, where the subset restricts it, with a value it implements; throws UNSUPPORTED_ATTRIBUTE otherwise.
+ */
+function checkAttributes(
+    op: SubsetOp | "Constant",
+    attributes: readonly onnx.IAttributeProto[],
+    where: Where,
+): Map<string, onnx.IAttributeProto> {
+    const rules = SUBSET_OP_RULES[op].attributes;
+    const names = Object.keys(rules);
+    const implemented = names.length === 0 ? `${op} takes none` : `${op} takes ${names.join(", ")}`;
+    const byName = new Map<string, onnx.IAttributeProto>();
+    for (const a of attributes) {
+        const name = a.name ?? "";
+        const rule = Object.hasOwn(rules, name) ? rules[name] : undefined;
+        if (rule === undefined) {
+            fail("UNSUPPORTED_ATTRIBUTE", `attribute "${name}" is not part of the subset (${implemented})`, where);
+        }
+        if (byName.has(name)) fail("INVALID_NODE", `attribute "${name}" is given twice`, where);
+        const type = attributeTypeName(a.type);
+        if (type !== rule.type) {
+            fail("UNSUPPORTED_ATTRIBUTE", `attribute "${name}" is ${type}, the subset takes ${rule.type}`, where);
+        }
+        if (rule.values !== undefined) {
+            const value = Number(toBigInt(a.i ?? 0));
+            if (!rule.values.includes(value)) {
+                fail(
+                    "UNSUPPORTED_ATTRIBUTE",
+                    `attribute "${name}" = ${value} is not part of the subset (it takes ${rule.values.join(", ")})`,
+                    where,
+                );
+            }
+        }
+        byName.set(name, a);
+    }
+    return byName;
 }
 
 function initializerTensor(proto: onnx.ITensorProto, what: string): IntTensor {
@@ -416,7 +463,7 @@ function analyseNode(
         }
         case "Reshape": {
             arity(2, 2);
-            if (intAttr("allowzero", 0) !== 0) fail("INVALID_NODE", "allowzero = 1 is not supported", where);
+            // allowzero = 1 was refused with the attributes (SUBSET_OP_RULES): a 0 in the shape copies a dim.
             const x = need(0, "data");
             requireDType(x, `"${x.name}"`, op, "T", where);
             const spec = constant(1, "shape");

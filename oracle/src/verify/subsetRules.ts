@@ -1,9 +1,10 @@
 /**
- * The rules of the verifiable subset, defined once: which ops, and which element types per operand.
- * `analyseModel` (subset.ts) enforces them; test/oracle/verify/subsetRules.spec.ts loads and runs a one-node model
- * of every admitted (op, dtypes) combination in onnxruntime-node, so the subset never admits a model the node
- * cannot load.
+ * The rules of the verifiable subset, defined once: which ops, which element types per operand and which
+ * attributes. `analyseModel` (subset.ts) enforces them; test/oracle/verify/subsetRules.spec.ts loads and runs a
+ * one-node model of every admitted (op, dtypes) combination in onnxruntime-node, so the subset never admits a model
+ * the node cannot load.
  */
+import { onnx } from "onnx-proto";
 import type { IntDType } from "./reference";
 
 /** Element types of the subset. */
@@ -29,6 +30,12 @@ export const SUBSET_OPS = [
 
 export type SubsetOp = (typeof SUBSET_OPS)[number];
 
+/** An attribute the subset implements: its ONNX attribute type and, when restricted, the values it takes. */
+export interface AttributeRule {
+    readonly type: "INT" | "TENSOR";
+    readonly values?: readonly number[];
+}
+
 /** What the subset admits of one op. */
 export interface OpRule {
     /**
@@ -37,8 +44,11 @@ export interface OpRule {
      * MatMulInteger's zero points have their operand's type; its result is int32, ArgMax's int64.
      */
     readonly dtypes: Readonly<Record<string, readonly IntDType[]>>;
+    /** The attributes the subset implements; any other attribute is refused (UNSUPPORTED_ATTRIBUTE). */
+    readonly attributes: Readonly<Record<string, AttributeRule>>;
 }
 
+const INT: AttributeRule = { type: "INT" };
 const ALL = { T: SUBSET_DTYPES };
 
 /**
@@ -46,21 +56,21 @@ const ALL = { T: SUBSET_DTYPES };
  * could not load the model) and no uint8 (not a Relu type in ONNX).
  */
 export const SUBSET_OP_RULES: Readonly<Record<SubsetOp | "Constant", OpRule>> = {
-    MatMulInteger: { dtypes: { A: ["int8", "uint8"], B: ["int8", "uint8"] } },
-    Add: { dtypes: ALL },
-    Sub: { dtypes: ALL },
-    Mul: { dtypes: ALL },
-    Div: { dtypes: ALL },
-    Relu: { dtypes: { T: ["int8", "int32"] } },
-    Clip: { dtypes: ALL },
-    Max: { dtypes: ALL },
-    Min: { dtypes: ALL },
-    ArgMax: { dtypes: { data: SUBSET_DTYPES } },
-    Reshape: { dtypes: ALL },
-    Flatten: { dtypes: ALL },
-    Cast: { dtypes: { input: SUBSET_DTYPES, to: SUBSET_DTYPES } },
-    Gather: { dtypes: { data: SUBSET_DTYPES, indices: ["int32", "int64"] } },
-    Constant: { dtypes: { value: SUBSET_DTYPES } },
+    MatMulInteger: { dtypes: { A: ["int8", "uint8"], B: ["int8", "uint8"] }, attributes: {} },
+    Add: { dtypes: ALL, attributes: {} },
+    Sub: { dtypes: ALL, attributes: {} },
+    Mul: { dtypes: ALL, attributes: {} },
+    Div: { dtypes: ALL, attributes: {} },
+    Relu: { dtypes: { T: ["int8", "int32"] }, attributes: {} },
+    Clip: { dtypes: ALL, attributes: {} },
+    Max: { dtypes: ALL, attributes: {} },
+    Min: { dtypes: ALL, attributes: {} },
+    ArgMax: { dtypes: { data: SUBSET_DTYPES }, attributes: { axis: INT, keepdims: INT, select_last_index: INT } },
+    Reshape: { dtypes: ALL, attributes: { allowzero: { type: "INT", values: [0] } } },
+    Flatten: { dtypes: ALL, attributes: { axis: INT } },
+    Cast: { dtypes: { input: SUBSET_DTYPES, to: SUBSET_DTYPES }, attributes: { to: INT } },
+    Gather: { dtypes: { data: SUBSET_DTYPES, indices: ["int32", "int64"] }, attributes: { axis: INT } },
+    Constant: { dtypes: { value: SUBSET_DTYPES }, attributes: { value: { type: "TENSOR" } } },
 };
 
 /** The element types the subset admits for `operand` of `op` (a key of its rule's `dtypes`). */
@@ -68,4 +78,9 @@ export function admittedDTypes(op: SubsetOp | "Constant", operand: string): read
     const dtypes = Object.hasOwn(SUBSET_OP_RULES[op].dtypes, operand) ? SUBSET_OP_RULES[op].dtypes[operand] : undefined;
     if (dtypes === undefined) throw new Error(`SUBSET_OP_RULES: ${op} has no operand ${operand}`);
     return dtypes;
+}
+
+/** The name of an ONNX attribute type (`INT`, `FLOATS`, ...; `UNDEFINED` for 0). */
+export function attributeTypeName(type: onnx.AttributeProto.AttributeType | null | undefined): string {
+    return onnx.AttributeProto.AttributeType[type ?? 0] ?? `type ${type}`;
 }
