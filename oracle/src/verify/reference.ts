@@ -9,9 +9,9 @@
  * defines (and onnxruntime implements) like C `static_cast` between integer types: two's-complement truncation
  * to the target width, e.g. Cast(int32 300 → uint8) = 44, Cast(int32 200 → int8) = -56.
  *
- * Operators (ai.onnx, opset 13+ semantics): MatMulInteger, Add, Sub, Mul, Div, Relu, Clip (min/max as inputs),
- * Max, Min, ArgMax, Reshape, Flatten, Cast, Gather, and Constant (its `value` tensor). Anything else is
- * `UNSUPPORTED_OP`.
+ * Operators (ai.onnx, as defined at opsets 14 to 26; `analyseModel` refuses other opsets): MatMulInteger, Add,
+ * Sub, Mul, Div, Relu, Clip (min/max as inputs), Max, Min, ArgMax, Reshape, Flatten, Cast, Gather, and Constant
+ * (its `value` tensor). Anything else is `UNSUPPORTED_OP`.
  *
  * Where onnxruntime 1.30 (CPU) accepts less than the ONNX spec, the interpreter follows onnxruntime, since the
  * node runs it: MatMulInteger takes only a scalar a_zero_point, and a per-column b_zero_point of a batched B must

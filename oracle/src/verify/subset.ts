@@ -2,9 +2,10 @@
  * The verifiable subset, checked statically: which ONNX graphs Verity can re-execute on-chain, and the proof that
  * they never overflow. docs/verifiable-subset.md is the prose version of this file.
  *
- * `analyseModel` walks the graph once, in node order, and for every value computes its dtype, its static shape
- * and an interval [lo, hi] per element (interval arithmetic over the manifest's declared input ranges; constants
- * are exact). It rejects, naming the node and its op:
+ * `analyseModel` first checks the model's ai.onnx opset (MIN_OPSET to MAX_OPSET, subsetRules.ts), then walks
+ * the graph once, in node order, and for every value computes its dtype, its static shape and an interval
+ * [lo, hi] per element (interval arithmetic over the manifest's declared input ranges; constants are exact). It
+ * rejects, naming the node and its op:
  * - an op outside the subset, a non-default domain, a dtype the op does not admit (SUBSET_OP_RULES), an attribute
  *   the op does not implement (or of the wrong type, or a value it does not implement, like allowzero = 1);
  * - an operand the subset wants constant (MatMulInteger's B and zero points, Div's divisor, Clip's bounds,
@@ -32,20 +33,24 @@ import {
     type IntTensor,
 } from "./reference";
 import {
+    MAX_OPSET,
+    MIN_OPSET,
     SUBSET_DTYPES,
     SUBSET_OP_RULES,
     SUBSET_OPS,
     admittedDTypes,
     attributeTypeName,
+    isDefaultDomain,
     type SubsetOp,
 } from "./subsetRules";
 
-export { SUBSET_DTYPES, SUBSET_OP_RULES, SUBSET_OPS, type SubsetOp } from "./subsetRules";
+export { MAX_OPSET, MIN_OPSET, SUBSET_DTYPES, SUBSET_OP_RULES, SUBSET_OPS, type SubsetOp } from "./subsetRules";
 
 /** Why a model is not in the verifiable subset. */
 export type SubsetErrorCode =
     | "NOT_A_MODEL"
     | "MANIFEST"
+    | "UNSUPPORTED_OPSET"
     | "UNSUPPORTED_OP"
     | "UNSUPPORTED_ATTRIBUTE"
     | "UNSUPPORTED_DTYPE"
@@ -159,6 +164,7 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
     }
     const graph = model.graph;
     if (!graph) fail("NOT_A_MODEL", "the model has no graph");
+    checkOpset(model);
 
     const values = new Map<string, ValueFacts>();
     for (const init of graph.initializer ?? []) {
@@ -192,7 +198,7 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
         const opType = node.opType ?? "";
         const label = node.name ? `node ${index} (${node.name})` : `node ${index}`;
         const where: Where = { node: label, op: opType };
-        if ((node.domain ?? "") !== "" && node.domain !== "ai.onnx") {
+        if (!isDefaultDomain(node.domain)) {
             fail("UNSUPPORTED_OP", `domain ${node.domain} is not in the verifiable subset`, where);
         }
         if (opType !== "Constant" && !(SUBSET_OPS as readonly string[]).includes(opType)) {
@@ -254,6 +260,34 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
     for (const n of nodes) opCounts[n.opType] = (opCounts[n.opType] ?? 0) + 1;
     const macs = nodes.reduce((s, n) => s + n.macs, 0);
     return { manifest, inputs, outputs, nodes, opCounts, macs };
+}
+
+/**
+ * Throws UNSUPPORTED_OPSET unless the model imports exactly one opset of the default domain ("" or "ai.onnx"),
+ * from MIN_OPSET to MAX_OPSET: the operator definitions in force there are the ones the subset implements.
+ * (A node of another domain is refused by itself, as an op outside the subset.)
+ */
+function checkOpset(model: onnx.ModelProto): void {
+    const imports = model.opsetImport ?? [];
+    const listed = imports.map((o) => `${o.domain || '""'} ${String(o.version)}`).join(", ") || "nothing";
+    const defaults = imports.filter((o) => isDefaultDomain(o.domain));
+    if (defaults.length !== 1) {
+        fail(
+            "UNSUPPORTED_OPSET",
+            `the model must import one opset of the default domain (ai.onnx), its opset_import has ${listed}`,
+        );
+    }
+    const version = Number(String(defaults[0]!.version ?? 0));
+    if (version < MIN_OPSET || version > MAX_OPSET) {
+        const why =
+            version < MIN_OPSET
+                ? `older operator definitions differ from the ones the subset implements`
+                : `newer ones have not been checked against the subset`;
+        fail(
+            "UNSUPPORTED_OPSET",
+            `the model's ai.onnx opset is ${version}; the subset follows opsets ${MIN_OPSET} to ${MAX_OPSET} (${why})`,
+        );
+    }
 }
 
 /**

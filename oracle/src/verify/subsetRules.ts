@@ -1,11 +1,29 @@
 /**
- * The rules of the verifiable subset, defined once: which ops, which element types per operand and which
- * attributes. `analyseModel` (subset.ts) enforces them; test/oracle/verify/subsetRules.spec.ts loads and runs a
- * one-node model of every admitted (op, dtypes) combination in onnxruntime-node, so the subset never admits a model
- * the node cannot load.
+ * The rules of the verifiable subset, defined once: which opsets, which ops, which element types per operand and
+ * which attributes. `analyseModel` (subset.ts) enforces them; test/oracle/verify/subsetRules.spec.ts loads and
+ * runs a one-node model of every admitted (op, dtypes) combination in onnxruntime-node at both ends of the opset
+ * range, so the subset never admits a model the node cannot load.
+ *
+ * Opsets: the reference interpreter and the executor follow the operator definitions in force at ai.onnx opsets
+ * 14 to 26, which are the same for everything the subset admits:
+ * - 14 is the floor because it is the first opset in which every admitted (op, dtype) exists: Add, Sub, Mul and
+ *   Div take int8/uint8, and Relu takes integers, only from 14 (onnxruntime refuses such a model at 13 as
+ *   invalid). Older definitions also differ in meaning: Add/Sub/Mul/Div had `broadcast`/`axis` before 7, Clip took
+ *   its bounds as attributes before 11, ArgMax had no `select_last_index` before 12, Reshape took its shape as an
+ *   attribute before 5.
+ * - 26 is the ceiling: the newest opset onnxruntime-node 1.30 loads (27 is refused as "under development"). The
+ *   subset's ops were redefined after 14 only to add element types outside the subset (float8, int4, float4,
+ *   int2: Cast, Reshape, Flatten and Constant at 19, 21, 23, 24, 25) and float8-only Cast attributes (`saturate`
+ *   at 19, `round_mode` at 24, which the subset refuses); opset 26 redefined none of them (it added BitCast and
+ *   CumProd). Raising the ceiling means re-reading ONNX's Changelog.md for every op here.
  */
 import { onnx } from "onnx-proto";
 import type { IntDType } from "./reference";
+
+/** The oldest ai.onnx opset whose operator definitions the subset follows. */
+export const MIN_OPSET = 14;
+/** The newest ai.onnx opset the subset has been checked against (onnxruntime-node 1.30's newest). */
+export const MAX_OPSET = 26;
 
 /** Element types of the subset. */
 export const SUBSET_DTYPES: readonly IntDType[] = ["int8", "uint8", "int32", "int64"];
@@ -78,6 +96,11 @@ export function admittedDTypes(op: SubsetOp | "Constant", operand: string): read
     const dtypes = Object.hasOwn(SUBSET_OP_RULES[op].dtypes, operand) ? SUBSET_OP_RULES[op].dtypes[operand] : undefined;
     if (dtypes === undefined) throw new Error(`SUBSET_OP_RULES: ${op} has no operand ${operand}`);
     return dtypes;
+}
+
+/** `"" ` and `"ai.onnx"` both name ONNX's default operator domain. */
+export function isDefaultDomain(domain: string | null | undefined): boolean {
+    return (domain ?? "") === "" || domain === "ai.onnx";
 }
 
 /** The name of an ONNX attribute type (`INT`, `FLOATS`, ...; `UNDEFINED` for 0). */

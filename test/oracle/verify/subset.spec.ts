@@ -4,7 +4,7 @@ import { onnx } from "onnx-proto";
 import { integerMlpModel } from "../../../models/examples";
 import { type InitializerSpec, type NodeSpec } from "../../../oracle/src/models/onnxGraph";
 import { runGraph, type IntTensor } from "../../../oracle/src/verify/reference";
-import { analyseModel, SubsetError } from "../../../oracle/src/verify/subset";
+import { analyseModel, MAX_OPSET, MIN_OPSET, SubsetError } from "../../../oracle/src/verify/subset";
 import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/execute";
 import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
 import { graphModel } from "./graphs";
@@ -87,6 +87,108 @@ describe("verify/subset (analyseModel)", function () {
     });
 
     const refusals: [string, () => Uint8Array, string, RegExp][] = [
+        [
+            "an opset-6 Add with the legacy broadcast = 1, axis = 0 (c would add per row, not per column)",
+            () => addModel(6, { broadcast: { int: 1 }, axis: { int: 0 } }),
+            "UNSUPPORTED_OPSET",
+            /^the model's ai\.onnx opset is 6; the subset follows opsets 14 to 26 \(older operator definitions differ/,
+        ],
+        [
+            "an opset-11 ArgMax with select_last_index (the attribute appears at 12)",
+            () =>
+                graphModel({
+                    inputs: [{ name: "x", type: "int8", shape: [1, 3] }],
+                    outputs: [{ name: "y", type: "int64", shape: [1, 1] }],
+                    nodes: [
+                        {
+                            opType: "ArgMax",
+                            inputs: ["x"],
+                            outputs: ["y"],
+                            attributes: { axis: { int: 1 }, select_last_index: { int: 1 } },
+                        },
+                    ],
+                    opset: 11,
+                }),
+            "UNSUPPORTED_OPSET",
+            /^the model's ai\.onnx opset is 11; the subset follows opsets 14 to 26/,
+        ],
+        [
+            "an opset-6 Clip with its bounds as attributes (inputs only from 11)",
+            () =>
+                graphModel({
+                    inputs: [{ name: "x", type: "int32", shape: [3] }],
+                    outputs: [{ name: "y", type: "int32", shape: [3] }],
+                    nodes: [
+                        {
+                            opType: "Clip",
+                            inputs: ["x"],
+                            outputs: ["y"],
+                            attributes: { min: { float: -1 }, max: { float: 1 } },
+                        },
+                    ],
+                    opset: 6,
+                }),
+            "UNSUPPORTED_OPSET",
+            /^the model's ai\.onnx opset is 6; the subset follows opsets 14 to 26/,
+        ],
+        [
+            "opset 13, below the first with int8 Add and integer Relu",
+            () => addModel(13),
+            "UNSUPPORTED_OPSET",
+            /^the model's ai\.onnx opset is 13; the subset follows opsets 14 to 26/,
+        ],
+        [
+            "an opset newer than the subset has been checked against",
+            () => addModel(27),
+            "UNSUPPORTED_OPSET",
+            /^the model's ai\.onnx opset is 27; the subset follows opsets 14 to 26 \(newer ones have not been checked/,
+        ],
+        [
+            "a model with no opset_import",
+            () => edited(addModel(), (proto) => (proto.opsetImport = [])),
+            "UNSUPPORTED_OPSET",
+            /^the model must import one opset of the default domain \(ai\.onnx\), its opset_import has nothing$/,
+        ],
+        [
+            "a model importing only another domain",
+            () =>
+                edited(
+                    addModel(),
+                    (proto) =>
+                        (proto.opsetImport = [
+                            onnx.OperatorSetIdProto.create({
+                                domain: "ai.onnx.ml",
+                                version: 3,
+                            }),
+                        ]),
+                ),
+            "UNSUPPORTED_OPSET",
+            /its opset_import has ai\.onnx\.ml 3$/,
+        ],
+        [
+            'a model importing the default domain twice (as "" and as ai.onnx)',
+            () =>
+                edited(addModel(), (proto) =>
+                    proto.opsetImport.push(onnx.OperatorSetIdProto.create({ domain: "ai.onnx", version: 13 })),
+                ),
+            "UNSUPPORTED_OPSET",
+            /its opset_import has "" 17, ai\.onnx 13$/,
+        ],
+        [
+            "a node of another imported domain",
+            () =>
+                edited(addModel(), (proto) => {
+                    proto.opsetImport.push(
+                        onnx.OperatorSetIdProto.create({
+                            domain: "com.microsoft",
+                            version: 1,
+                        }),
+                    );
+                    proto.graph!.node![0]!.domain = "com.microsoft";
+                }),
+            "UNSUPPORTED_OP",
+            /^node 0 \(add1\) \(Add\): domain com\.microsoft is not in the verifiable subset/,
+        ],
         [
             "an attribute the op does not have (the legacy broadcast on an opset-17 Add)",
             () => addModel(17, { broadcast: { int: 1 } }),
@@ -413,6 +515,14 @@ describe("verify/subset (analyseModel)", function () {
             expect(err.message).to.match(message);
         });
     }
+
+    it(`accepts the ends of the opset range (${MIN_OPSET} and ${MAX_OPSET}) and the "ai.onnx" spelling of the domain`, function () {
+        expect([MIN_OPSET, MAX_OPSET]).to.deep.equal([14, 26]);
+        for (const opset of [MIN_OPSET, MAX_OPSET])
+            expect(analyseModel(addModel(opset)).opCounts).to.deep.equal({ Add: 1 });
+        const spelled = edited(addModel(), (proto) => (proto.opsetImport[0]!.domain = "ai.onnx"));
+        expect(analyseModel(spelled).nodes).to.have.length(1);
+    });
 
     it("names the node, the op and the attribute, and keeps node and op on the error", function () {
         const err = subsetError(() => analyseModel(addModel(17, { axis: { int: 0 } })));

@@ -1,8 +1,9 @@
 /**
  * The subset's rules (oracle/src/verify/subsetRules.ts) against onnxruntime-node, which the node runs: a one-node
- * model of every (op, dtypes) combination the rules admit loads and runs in onnxruntime, with the reference
- * interpreter's output; every other combination of the four dtypes is refused by `analyseModel`
- * (UNSUPPORTED_DTYPE) and by onnxruntime alike.
+ * model of every (op, dtypes) combination the rules admit loads and runs in onnxruntime at both ends of the opset
+ * range, with the reference interpreter's output; every other combination of the four dtypes is refused by
+ * `analyseModel` (UNSUPPORTED_DTYPE) and by onnxruntime alike; and onnxruntime itself bounds the opset range (it
+ * refuses int8 Add and int32 Relu below MIN_OPSET, and any model above MAX_OPSET).
  */
 import { expect } from "chai";
 import * as ort from "onnxruntime-node";
@@ -15,7 +16,13 @@ import {
     type IntTensor,
 } from "../../../oracle/src/verify/reference";
 import { analyseModel, SubsetError } from "../../../oracle/src/verify/subset";
-import { SUBSET_DTYPES, SUBSET_OP_RULES, type SubsetOp } from "../../../oracle/src/verify/subsetRules";
+import {
+    MAX_OPSET,
+    MIN_OPSET,
+    SUBSET_DTYPES,
+    SUBSET_OP_RULES,
+    type SubsetOp,
+} from "../../../oracle/src/verify/subsetRules";
 import type { InitializerData } from "../../../oracle/src/models/onnxGraph";
 import { graphModel, type GraphSpec } from "./graphs";
 
@@ -245,13 +252,15 @@ describe("verify/subsetRules", function () {
     describe("every (op, dtypes) the subset admits loads and runs in onnxruntime-node, as the reference computes it", function () {
         for (const op of OPS) {
             for (const dtypes of combinations(SUBSET_OP_RULES[op].dtypes)) {
-                it(`${op} (${comboText(dtypes)})`, async function () {
+                it(`${op} (${comboText(dtypes)}), opsets ${MIN_OPSET} and ${MAX_OPSET}`, async function () {
                     const { spec, feeds } = ONE_NODE[op](dtypes);
-                    const model = graphModel(spec);
-                    expect(analyseModel(model).outputs.map((o) => o.dtype)).to.deep.equal([spec.outputs[0]!.type]);
-                    const want = runGraph(model, feeds);
-                    const got = await runOnnxRuntime(model, feeds);
-                    expect(got).to.deep.equal(want);
+                    for (const opset of [MIN_OPSET, MAX_OPSET]) {
+                        const model = graphModel({ ...spec, opset });
+                        expect(analyseModel(model).outputs.map((o) => o.dtype)).to.deep.equal([spec.outputs[0]!.type]);
+                        const want = runGraph(model, feeds);
+                        const got = await runOnnxRuntime(model, feeds);
+                        expect(got, `opset ${opset}`).to.deep.equal(want);
+                    }
                 });
             }
         }
@@ -262,7 +271,7 @@ describe("verify/subsetRules", function () {
             const keys = Object.fromEntries(Object.keys(SUBSET_OP_RULES[op].dtypes).map((k) => [k, SUBSET_DTYPES]));
             for (const dtypes of combinations(keys).filter((d) => !isAdmitted(op, d))) {
                 it(`${op} (${comboText(dtypes)})`, async function () {
-                    const model = graphModel(ONE_NODE[op](dtypes).spec);
+                    const model = graphModel({ ...ONE_NODE[op](dtypes).spec, opset: MAX_OPSET });
                     let thrown: unknown;
                     try {
                         analyseModel(model);
@@ -279,8 +288,22 @@ describe("verify/subsetRules", function () {
     });
 
     it("int64 Relu: onnxruntime-node has no kernel for it (so the subset refuses it)", async function () {
-        const model = graphModel(ONE_NODE.Relu({ T: "int64" }).spec);
+        const model = graphModel({ ...ONE_NODE.Relu({ T: "int64" }).spec, opset: MAX_OPSET });
         expect(await ortLoad(model)).to.match(/Could not find an implementation for Relu\(14\)/);
         expect(SUBSET_OP_RULES.Relu.dtypes["T"]).to.not.include("int64");
+    });
+
+    it(`opset ${MIN_OPSET} is the floor: at ${MIN_OPSET - 1} onnxruntime refuses int8 Add and int32 Relu as invalid`, async function () {
+        const add = graphModel({ ...ONE_NODE.Add({ T: "int8" }).spec, opset: MIN_OPSET - 1 });
+        const relu = graphModel({ ...ONE_NODE.Relu({ T: "int32" }).spec, opset: MIN_OPSET - 1 });
+        expect(await ortLoad(add)).to.match(/Type 'tensor\(int8\)' of input parameter \(x\) of operator \(Add\)/);
+        expect(await ortLoad(relu)).to.match(/Type 'tensor\(int32\)' of input parameter \(x\) of operator \(Relu\)/);
+    });
+
+    it(`opset ${MAX_OPSET} is the ceiling: onnxruntime-node refuses opset ${MAX_OPSET + 1}`, async function () {
+        // If this starts failing, onnxruntime moved on: re-read ONNX's changelog for the subset's ops before raising
+        // MAX_OPSET (subsetRules.ts says what changed up to it).
+        const model = graphModel({ ...ONE_NODE.Add({ T: "int32" }).spec, opset: MAX_OPSET + 1 });
+        expect(await ortLoad(model)).to.match(new RegExp(`Opset ${MAX_OPSET + 1} is under development`));
     });
 });
