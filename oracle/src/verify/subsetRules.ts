@@ -1,8 +1,9 @@
 /**
  * The rules of the verifiable subset, defined once: which opsets, which ops, which element types per operand and
- * which attributes. `analyseModel` (subset.ts) enforces them; test/oracle/verify/subsetRules.spec.ts loads and
- * runs a one-node model of every admitted (op, dtypes) combination in onnxruntime-node at both ends of the opset
- * range, so the subset never admits a model the node cannot load.
+ * which attributes. `analyseModel` (subset.ts) enforces them; the table of docs/verifiable-subset.md is pinned to
+ * them (test/oracle/verify/subsetRules.spec.ts, which also loads and runs a one-node model of every admitted
+ * (op, dtypes) combination in onnxruntime-node at both ends of the opset range, so the subset never admits a
+ * model the node cannot load).
  *
  * Opsets: the reference interpreter and the executor follow the operator definitions in force at ai.onnx opsets
  * 14 to 26, which are the same for everything the subset admits:
@@ -96,6 +97,24 @@ export function admittedDTypes(op: SubsetOp | "Constant", operand: string): read
     const dtypes = Object.hasOwn(SUBSET_OP_RULES[op].dtypes, operand) ? SUBSET_OP_RULES[op].dtypes[operand] : undefined;
     if (dtypes === undefined) throw new Error(`SUBSET_OP_RULES: ${op} has no operand ${operand}`);
     return dtypes;
+}
+
+/** `A: int8, uint8; B: int8, uint8`, or just the list when one type variable covers everything (the docs' form). */
+export function dtypesText(rule: OpRule): string {
+    const entries = Object.entries(rule.dtypes);
+    if (entries.length === 1 && entries[0]![0] === "T") return entries[0]![1].join(", ");
+    return entries.map(([operand, dtypes]) => `${operand}: ${dtypes.join(", ")}`).join("; ");
+}
+
+/** `axis, keepdims`, `allowzero = 0` (a restricted value), or `none` (the docs' form). */
+export function attributesText(rule: OpRule): string {
+    const entries = Object.entries(rule.attributes);
+    if (entries.length === 0) return "none";
+    const text = ([name, a]: [string, AttributeRule]): string => {
+        if (a.values === undefined) return name;
+        return a.values.length === 1 ? `${name} = ${a.values[0]}` : `${name} ∈ {${a.values.join(", ")}}`;
+    };
+    return entries.map(text).join(", ");
 }
 
 /** `"" ` and `"ai.onnx"` both name ONNX's default operator domain. */

@@ -1,11 +1,15 @@
 /**
- * The subset's rules (oracle/src/verify/subsetRules.ts) against onnxruntime-node, which the node runs: a one-node
- * model of every (op, dtypes) combination the rules admit loads and runs in onnxruntime at both ends of the opset
- * range, with the reference interpreter's output; every other combination of the four dtypes is refused by
- * `analyseModel` (UNSUPPORTED_DTYPE) and by onnxruntime alike; and onnxruntime itself bounds the opset range (it
- * refuses int8 Add and int32 Relu below MIN_OPSET, and any model above MAX_OPSET).
+ * The subset's rules (oracle/src/verify/subsetRules.ts) against the two things they must agree with:
+ * - onnxruntime-node, which the node runs: a one-node model of every (op, dtypes) combination the rules admit loads
+ *   and runs in onnxruntime at both ends of the opset range, with the reference interpreter's output; every other
+ *   combination of the four dtypes is refused by `analyseModel` (UNSUPPORTED_DTYPE) and by onnxruntime alike; and
+ *   onnxruntime itself bounds the opset range (it refuses int8 Add and int32 Relu below MIN_OPSET, and any model
+ *   above MAX_OPSET);
+ * - docs/verifiable-subset.md, whose op table states each op's dtypes and attributes as the rules do.
  */
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { fromOrtTensor, toOrtTensor } from "../../../oracle/src/verify/ortTensors";
 import {
@@ -17,6 +21,8 @@ import {
 } from "../../../oracle/src/verify/reference";
 import { analyseModel, SubsetError } from "../../../oracle/src/verify/subset";
 import {
+    attributesText,
+    dtypesText,
     MAX_OPSET,
     MIN_OPSET,
     SUBSET_DTYPES,
@@ -36,6 +42,7 @@ interface OneNode {
     feeds: Record<string, IntTensor>;
 }
 
+const ROOT = join(__dirname, "..", "..", "..");
 const ORT_OPTIONS: ort.InferenceSession.SessionOptions = { logSeverityLevel: 4, intraOpNumThreads: 1 };
 
 function typedArray(dtype: IntDType, values: readonly number[]): InitializerData {
@@ -305,5 +312,34 @@ describe("verify/subsetRules", function () {
         // MAX_OPSET (subsetRules.ts says what changed up to it).
         const model = graphModel({ ...ONE_NODE.Add({ T: "int32" }).spec, opset: MAX_OPSET + 1 });
         expect(await ortLoad(model)).to.match(new RegExp(`Opset ${MAX_OPSET + 1} is under development`));
+    });
+
+    describe("docs/verifiable-subset.md", function () {
+        const doc = readFileSync(join(ROOT, "docs", "verifiable-subset.md"), "utf8");
+        /** The op table's rows: the ops of the first cell, then the cells. */
+        const rows = doc
+            .split("\n")
+            .filter((line) => /^\| `[A-Z]/.test(line))
+            .map((line) =>
+                line
+                    .split("|")
+                    .slice(1, -1)
+                    .map((cell) => cell.trim()),
+            )
+            .map((cells) => ({ ops: [...cells[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!), cells }));
+
+        it("the op table has one row per op, stating its dtypes and attributes as SUBSET_OP_RULES does", function () {
+            expect(rows.flatMap((r) => r.ops).sort()).to.deep.equal([...OPS].sort());
+            for (const { ops, cells } of rows) {
+                for (const op of ops as RuleOp[]) {
+                    expect(cells[1], `${op}: dtypes`).to.equal(dtypesText(SUBSET_OP_RULES[op]));
+                    expect(cells[2], `${op}: attributes`).to.equal(attributesText(SUBSET_OP_RULES[op]));
+                }
+            }
+        });
+
+        it("states the opset range", function () {
+            expect(doc).to.contain(`ai.onnx opsets **${MIN_OPSET} to ${MAX_OPSET}**`);
+        });
     });
 });
