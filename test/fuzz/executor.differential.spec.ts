@@ -3,7 +3,7 @@
  * random integer MLPs), compiled with `compileModel`, and NUM_RUNS * INPUTS_PER_MODEL = 2,000 random inputs per
  * op (edge values of every range included: -128, 127, 0, 255, the declared bounds), the Solidity IntegerExecutor's
  * output bytes equal the reference interpreter's (`runGraph`) canonical encoding, and so do onnxruntime's outputs
- * where onnxruntime can run the model (its CPU provider has no int64 Relu kernel).
+ * (every model the subset admits is one onnxruntime can run: test/oracle/verify/subsetRules.spec.ts).
  *
  * Inputs are run through ExecutorHarness.executeMany, in batches of up to 200 inputs and about 3M gas per eth_call
  * (the in-process network records a trace of every call; larger calls cost more time and memory than they save).
@@ -40,6 +40,7 @@ import {
     type IntDType,
     type IntTensor,
 } from "../../oracle/src/verify/reference";
+import { SUBSET_OP_RULES } from "../../oracle/src/verify/subsetRules";
 import type { ExecutorHarness, IntegerExecutor } from "../../typechain-types";
 
 /** Random models per op, and random inputs per model: NUM_RUNS * INPUTS_PER_MODEL inputs per op. */
@@ -70,8 +71,6 @@ interface Case {
     outputs: string[];
     nodes: NodeSpec[];
     initializers?: InitializerSpec[];
-    /** False when onnxruntime's CPU provider has no kernel for the model. */
-    ort?: boolean;
 }
 
 interface Compiled {
@@ -268,23 +267,21 @@ describe("IntegerExecutor (differential: reference == executor == onnxruntime)",
         // One assertion per model (chai costs about 0.5 ms per expect).
         expect(codes).to.deep.equal(feeds.map(() => 0));
         expect(outputs, "executor vs reference").to.deep.equal(want);
-        if (m.case.ort !== false) {
-            const session = await ort.InferenceSession.create(m.onnx, ORT_OPTIONS);
-            try {
-                // Runs are independent: issue them together, so that the native calls overlap.
-                const got = await Promise.all(
-                    feeds.map(async (f) => {
-                        const ortFeeds: Record<string, ort.Tensor> = {};
-                        for (const [name, t] of Object.entries(f)) ortFeeds[name] = toOrtTensor(t);
-                        const result = await session.run(ortFeeds);
-                        // As canonical bytes: dtype, shape and every element.
-                        return encode(m.case.outputs.map((name) => fromOrtTensor(result[name]!)));
-                    }),
-                );
-                expect(got, "onnxruntime vs reference").to.deep.equal(want);
-            } finally {
-                await session.release();
-            }
+        const session = await ort.InferenceSession.create(m.onnx, ORT_OPTIONS);
+        try {
+            // Runs are independent: issue them together, so that the native calls overlap.
+            const got = await Promise.all(
+                feeds.map(async (f) => {
+                    const ortFeeds: Record<string, ort.Tensor> = {};
+                    for (const [name, t] of Object.entries(f)) ortFeeds[name] = toOrtTensor(t);
+                    const result = await session.run(ortFeeds);
+                    // As canonical bytes: dtype, shape and every element.
+                    return encode(m.case.outputs.map((name) => fromOrtTensor(result[name]!)));
+                }),
+            );
+            expect(got, "onnxruntime vs reference").to.deep.equal(want);
+        } finally {
+            await session.release();
         }
         totals[label] = (totals[label] ?? 0) + feeds.length;
         collectGarbage();
@@ -430,14 +427,13 @@ describe("IntegerExecutor (differential: reference == executor == onnxruntime)",
         });
     }
 
-    it("Relu (int8, int32; int64 against the reference only)", async function () {
+    it(`Relu (${SUBSET_OP_RULES.Relu.dtypes["T"]!.join(", ")}: the dtypes the subset admits)`, async function () {
         const arb = fc
-            .tuple(fc.constantFrom<IntDType>("int8", "int32", "int64"), shapeArb(0, 3))
+            .tuple(fc.constantFrom(...SUBSET_OP_RULES.Relu.dtypes["T"]!), shapeArb(0, 3))
             .map(([dtype, shape]): Case => ({
                 inputs: [{ name: "x", dtype, shape, range: fullRange(dtype) }],
                 outputs: ["y"],
                 nodes: [node("Relu", ["x"])],
-                ort: dtype !== "int64",
             }));
         await property("Relu", 208, arb);
     });

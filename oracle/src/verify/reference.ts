@@ -9,14 +9,14 @@
  * defines (and onnxruntime implements) like C `static_cast` between integer types: two's-complement truncation
  * to the target width, e.g. Cast(int32 300 → uint8) = 44, Cast(int32 200 → int8) = -56.
  *
- * Operators (ai.onnx, opset 13+ semantics): MatMulInteger, Add, Sub, Mul, Div, Relu, Clip (min/max as inputs),
- * Max, Min, ArgMax, Reshape, Flatten, Cast, Gather, and Constant (its `value` tensor). Anything else is
- * `UNSUPPORTED_OP`.
+ * Operators (ai.onnx, as defined at opsets 14 to 26; `analyseModel` refuses other opsets): MatMulInteger, Add,
+ * Sub, Mul, Div, Relu, Clip (min/max as inputs), Max, Min, ArgMax, Reshape, Flatten, Cast, Gather, and Constant
+ * (its `value` tensor). Anything else is `UNSUPPORTED_OP`.
  *
  * Where onnxruntime 1.30 (CPU) accepts less than the ONNX spec, the interpreter follows onnxruntime, since the
  * node runs it: MatMulInteger takes only a scalar a_zero_point, and a per-column b_zero_point of a batched B must
  * have B's rank ([..., 1, N]); other zero-point shapes are `UNSUPPORTED_INPUT`. Relu has no int64 kernel in
- * onnxruntime's CPU provider; the interpreter computes it per spec, but such a model will not run in the node.
+ * onnxruntime's CPU provider; the interpreter computes it per spec, but the subset (subsetRules.ts) refuses it.
  */
 import { onnx } from "onnx-proto";
 import { PermanentError } from "../internal/errors";

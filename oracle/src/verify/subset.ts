@@ -2,10 +2,12 @@
  * The verifiable subset, checked statically: which ONNX graphs Verity can re-execute on-chain, and the proof that
  * they never overflow. docs/verifiable-subset.md is the prose version of this file.
  *
- * `analyseModel` walks the graph once, in node order, and for every value computes its dtype, its static shape
- * and an interval [lo, hi] per element (interval arithmetic over the manifest's declared input ranges; constants
- * are exact). It rejects, naming the node and its op:
- * - an op outside the subset, a dtype outside int8/uint8/int32/int64, a non-default domain;
+ * `analyseModel` first checks the model's ai.onnx opset (MIN_OPSET to MAX_OPSET, subsetRules.ts), then walks
+ * the graph once, in node order, and for every value computes its dtype, its static shape and an interval
+ * [lo, hi] per element (interval arithmetic over the manifest's declared input ranges; constants are exact). It
+ * rejects, naming the node and its op:
+ * - an op outside the subset, a non-default domain, a dtype the op does not admit (SUBSET_OP_RULES), an attribute
+ *   the op does not implement (or of the wrong type, or a value it does not implement, like allowzero = 1);
  * - an operand the subset wants constant (MatMulInteger's B and zero points, Div's divisor, Clip's bounds,
  *   Reshape's shape, Gather's data) that is not an initializer or Constant;
  * - any element whose interval leaves its dtype's range (OVERFLOW): Add, Sub, Mul, Div, MatMulInteger's int32
@@ -21,6 +23,7 @@ import { PermanentError } from "../internal/errors";
 import { MANIFEST_METADATA_KEY, parseManifest, readOnnxMetadata, type Manifest } from "../models/manifest";
 import {
     DTYPE_BY_CODE,
+    INT_DTYPE_CODES,
     broadcastIndices,
     broadcastShapes,
     dtypeRange,
@@ -29,12 +32,27 @@ import {
     type IntDType,
     type IntTensor,
 } from "./reference";
+import {
+    MAX_OPSET,
+    MIN_OPSET,
+    SUBSET_DTYPES,
+    SUBSET_OP_RULES,
+    SUBSET_OPS,
+    admittedDTypes,
+    attributeTypeName,
+    isDefaultDomain,
+    type SubsetOp,
+} from "./subsetRules";
+
+export { MAX_OPSET, MIN_OPSET, SUBSET_DTYPES, SUBSET_OP_RULES, SUBSET_OPS, type SubsetOp } from "./subsetRules";
 
 /** Why a model is not in the verifiable subset. */
 export type SubsetErrorCode =
     | "NOT_A_MODEL"
     | "MANIFEST"
+    | "UNSUPPORTED_OPSET"
     | "UNSUPPORTED_OP"
+    | "UNSUPPORTED_ATTRIBUTE"
     | "UNSUPPORTED_DTYPE"
     | "NOT_CONSTANT"
     | "INVALID_NODE"
@@ -54,26 +72,6 @@ export class SubsetError extends PermanentError {
         this.op = where?.op;
     }
 }
-
-/** The operators of the subset (ai.onnx domain), plus `Constant`, which only defines a value. */
-export const SUBSET_OPS = [
-    "MatMulInteger",
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Relu",
-    "Clip",
-    "Max",
-    "Min",
-    "ArgMax",
-    "Reshape",
-    "Flatten",
-    "Cast",
-    "Gather",
-] as const;
-
-export type SubsetOp = (typeof SUBSET_OPS)[number];
 
 /** What the analysis knows about one value: dtype, static shape, per-element interval, and data if constant. */
 export interface ValueFacts {
@@ -117,8 +115,6 @@ export interface Analysis {
     /** Total multiply-accumulates of one run. */
     readonly macs: number;
 }
-
-const SUBSET_DTYPES: readonly IntDType[] = ["int8", "uint8", "int32", "int64"];
 
 /** Largest dims and counts the on-chain program format can encode. */
 const MAX_DIM = 0xffff_ffff;
@@ -168,6 +164,7 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
     }
     const graph = model.graph;
     if (!graph) fail("NOT_A_MODEL", "the model has no graph");
+    checkOpset(model);
 
     const values = new Map<string, ValueFacts>();
     for (const init of graph.initializer ?? []) {
@@ -180,7 +177,7 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
         const where = `manifest input ${i} ("${spec.name}")`;
         if (!graphInputs.includes(spec.name)) fail("MANIFEST", `${where} is not a graph input`);
         if (spec.onnxType !== spec.dtype || !(SUBSET_DTYPES as readonly string[]).includes(spec.dtype)) {
-            fail("UNSUPPORTED_DTYPE", `${where} is ${spec.onnxType}; the subset takes int8, uint8, int32, int64`);
+            fail("UNSUPPORTED_DTYPE", `${where} is ${spec.onnxType}; the subset takes ${SUBSET_DTYPES.join(", ")}`);
         }
         const dtype = spec.dtype as IntDType;
         checkEncodable(spec.shape, where);
@@ -201,24 +198,23 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
         const opType = node.opType ?? "";
         const label = node.name ? `node ${index} (${node.name})` : `node ${index}`;
         const where: Where = { node: label, op: opType };
-        if ((node.domain ?? "") !== "" && node.domain !== "ai.onnx") {
+        if (!isDefaultDomain(node.domain)) {
             fail("UNSUPPORTED_OP", `domain ${node.domain} is not in the verifiable subset`, where);
+        }
+        if (opType !== "Constant" && !(SUBSET_OPS as readonly string[]).includes(opType)) {
+            fail("UNSUPPORTED_OP", `op ${opType} is not in the verifiable subset`, where);
         }
         const outputs = (node.output ?? []).filter((o) => o !== "");
         if (outputs.length !== 1) fail("INVALID_NODE", `has ${outputs.length} outputs, the subset takes one`, where);
         const outName = outputs[0]!;
         if (values.has(outName)) fail("INVALID_NODE", `output "${outName}" is defined twice`, where);
-        const attrs = new Map((node.attribute ?? []).map((a) => [a.name ?? "", a]));
+        const attrs = checkAttributes(opType as SubsetOp | "Constant", node.attribute ?? [], where);
 
         if (opType === "Constant") {
             const t = attrs.get("value")?.t;
-            if (!t || attrs.size !== 1)
-                fail("NOT_CONSTANT", "only a Constant with a `value` tensor is supported", where);
+            if (!t) fail("NOT_CONSTANT", "a Constant needs its `value` tensor", where);
             values.set(outName, constantFacts(outName, initializerTensor(t, label)));
             return;
-        }
-        if (!(SUBSET_OPS as readonly string[]).includes(opType)) {
-            fail("UNSUPPORTED_OP", `op ${opType} is not in the verifiable subset`, where);
         }
         const ins = (node.input ?? []).map((name) => {
             if (name === "") return undefined;
@@ -264,6 +260,73 @@ export function analyseModel(onnxBytes: Uint8Array, manifest: Manifest = embedde
     for (const n of nodes) opCounts[n.opType] = (opCounts[n.opType] ?? 0) + 1;
     const macs = nodes.reduce((s, n) => s + n.macs, 0);
     return { manifest, inputs, outputs, nodes, opCounts, macs };
+}
+
+/**
+ * Throws UNSUPPORTED_OPSET unless the model imports exactly one opset of the default domain ("" or "ai.onnx"),
+ * from MIN_OPSET to MAX_OPSET: the operator definitions in force there are the ones the subset implements.
+ * (A node of another domain is refused by itself, as an op outside the subset.)
+ */
+function checkOpset(model: onnx.ModelProto): void {
+    const imports = model.opsetImport ?? [];
+    const listed = imports.map((o) => `${o.domain || '""'} ${String(o.version)}`).join(", ") || "nothing";
+    const defaults = imports.filter((o) => isDefaultDomain(o.domain));
+    if (defaults.length !== 1) {
+        fail(
+            "UNSUPPORTED_OPSET",
+            `the model must import one opset of the default domain (ai.onnx), its opset_import has ${listed}`,
+        );
+    }
+    const version = Number(String(defaults[0]!.version ?? 0));
+    if (version < MIN_OPSET || version > MAX_OPSET) {
+        const why =
+            version < MIN_OPSET
+                ? `older operator definitions differ from the ones the subset implements`
+                : `newer ones have not been checked against the subset`;
+        fail(
+            "UNSUPPORTED_OPSET",
+            `the model's ai.onnx opset is ${version}; the subset follows opsets ${MIN_OPSET} to ${MAX_OPSET} (${why})`,
+        );
+    }
+}
+
+/**
+ * The node's attributes by name, once each of them is one `op` implements (SUBSET_OP_RULES), of the right type
+ * and, where the subset restricts it, with a value it implements; throws UNSUPPORTED_ATTRIBUTE otherwise.
+ */
+function checkAttributes(
+    op: SubsetOp | "Constant",
+    attributes: readonly onnx.IAttributeProto[],
+    where: Where,
+): Map<string, onnx.IAttributeProto> {
+    const rules = SUBSET_OP_RULES[op].attributes;
+    const names = Object.keys(rules);
+    const implemented = names.length === 0 ? `${op} takes none` : `${op} takes ${names.join(", ")}`;
+    const byName = new Map<string, onnx.IAttributeProto>();
+    for (const a of attributes) {
+        const name = a.name ?? "";
+        const rule = Object.hasOwn(rules, name) ? rules[name] : undefined;
+        if (rule === undefined) {
+            fail("UNSUPPORTED_ATTRIBUTE", `attribute "${name}" is not part of the subset (${implemented})`, where);
+        }
+        if (byName.has(name)) fail("INVALID_NODE", `attribute "${name}" is given twice`, where);
+        const type = attributeTypeName(a.type);
+        if (type !== rule.type) {
+            fail("UNSUPPORTED_ATTRIBUTE", `attribute "${name}" is ${type}, the subset takes ${rule.type}`, where);
+        }
+        if (rule.values !== undefined) {
+            const value = Number(toBigInt(a.i ?? 0));
+            if (!rule.values.includes(value)) {
+                fail(
+                    "UNSUPPORTED_ATTRIBUTE",
+                    `attribute "${name}" = ${value} is not part of the subset (it takes ${rule.values.join(", ")})`,
+                    where,
+                );
+            }
+        }
+        byName.set(name, a);
+    }
+    return byName;
 }
 
 function initializerTensor(proto: onnx.ITensorProto, what: string): IntTensor {
@@ -381,6 +444,7 @@ function analyseNode(
             if (ins.length < 1) fail("INVALID_NODE", "needs at least one input", where);
             const pick = op === "Max" ? maxOf : minOf;
             let acc = need(0, "input 0");
+            requireDType(acc, `"${acc.name}"`, op, "T", where);
             for (let i = 1; i < ins.length; i++) {
                 acc = binary(op, acc, need(i, `input ${i}`), out, where, (a, b) => [
                     pick(a[0], b[0]),
@@ -392,13 +456,13 @@ function analyseNode(
         case "Relu": {
             arity(1, 1);
             const x = need(0, "X");
-            requireDType(x, ["int8", "int32", "int64"], where);
+            requireDType(x, `"${x.name}"`, op, "T", where);
             return plain(unary(x, out, (lo, hi) => [maxOf(lo, 0n), maxOf(hi, 0n)]));
         }
         case "Clip": {
             arity(1, 3);
             const x = need(0, "input");
-            requireDType(x, SUBSET_DTYPES, where);
+            requireDType(x, `"${x.name}"`, op, "T", where);
             const bound = (i: number, what: string): bigint | undefined => {
                 if (ins[i] === undefined) return undefined;
                 const t = constant(i, what);
@@ -415,7 +479,7 @@ function analyseNode(
         case "ArgMax": {
             arity(1, 1);
             const x = need(0, "data");
-            requireDType(x, SUBSET_DTYPES, where);
+            requireDType(x, `"${x.name}"`, op, "data", where);
             const rank = x.shape.length;
             const rawAxis = intAttr("axis", 0);
             const axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
@@ -433,8 +497,9 @@ function analyseNode(
         }
         case "Reshape": {
             arity(2, 2);
-            if (intAttr("allowzero", 0) !== 0) fail("INVALID_NODE", "allowzero = 1 is not supported", where);
+            // allowzero = 1 was refused with the attributes (SUBSET_OP_RULES): a 0 in the shape copies a dim.
             const x = need(0, "data");
+            requireDType(x, `"${x.name}"`, op, "T", where);
             const spec = constant(1, "shape");
             if (spec.dtype !== "int64" || spec.shape.length !== 1) {
                 fail("INVALID_NODE", "shape must be a 1-D int64 tensor", where);
@@ -465,6 +530,7 @@ function analyseNode(
         case "Flatten": {
             arity(1, 1);
             const x = need(0, "input");
+            requireDType(x, `"${x.name}"`, op, "T", where);
             const rank = x.shape.length;
             const rawAxis = intAttr("axis", 1);
             const axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
@@ -476,10 +542,19 @@ function analyseNode(
         case "Cast": {
             arity(1, 1);
             const x = need(0, "input");
-            requireDType(x, SUBSET_DTYPES, where);
-            const to = DTYPE_BY_CODE.get(intAttr("to", 0));
-            if (to === undefined)
-                fail("UNSUPPORTED_DTYPE", "the target type is not int8, uint8, int32 or int64", where);
+            requireDType(x, `"${x.name}"`, op, "input", where);
+            const code = intAttr("to", Number.NaN);
+            if (Number.isNaN(code)) fail("INVALID_NODE", `the required attribute "to" is missing`, where);
+            const to = DTYPE_BY_CODE.get(code);
+            const targets = admittedDTypes(op, "to");
+            if (to === undefined || !targets.includes(to)) {
+                const admitted = dtypeCodesText(targets);
+                fail(
+                    "UNSUPPORTED_DTYPE",
+                    `the target type ${code} is outside the subset; Cast's to takes ${admitted}`,
+                    where,
+                );
+            }
             // Same intervals under the new dtype: checkFits then refuses any Cast that could wrap.
             return plain({ name: out, dtype: to, shape: x.shape, lo: x.lo, hi: x.hi });
         }
@@ -500,9 +575,18 @@ function maxOf(a: bigint, b: bigint): bigint {
     return a > b ? a : b;
 }
 
-function requireDType(x: ValueFacts, allowed: readonly IntDType[], where: Where): void {
-    if (!allowed.includes(x.dtype))
-        fail("UNSUPPORTED_DTYPE", `"${x.name}" is ${x.dtype}, not ${allowed.join(", ")}`, where);
+/** Throws UNSUPPORTED_DTYPE unless SUBSET_OP_RULES admits `x`'s dtype for `operand` of `op` (`T`: every operand). */
+function requireDType(x: ValueFacts | IntTensor, what: string, op: SubsetOp, operand: string, where: Where): void {
+    const allowed = admittedDTypes(op, operand);
+    if (!allowed.includes(x.dtype)) {
+        const taker = operand === "T" ? op : `${op}'s ${operand}`;
+        fail("UNSUPPORTED_DTYPE", `${what} is ${x.dtype}; ${taker} takes ${allowed.join(", ")}`, where);
+    }
+}
+
+/** `int8 (3), uint8 (2)`: dtypes with their ONNX codes, as Cast's `to` names them. */
+function dtypeCodesText(dtypes: readonly IntDType[]): string {
+    return dtypes.map((d) => `${d} (${INT_DTYPE_CODES[d]})`).join(", ");
 }
 
 function unary(x: ValueFacts, out: string, f: (lo: bigint, hi: bigint) => [bigint, bigint]): ValueFacts {
@@ -514,7 +598,7 @@ function unary(x: ValueFacts, out: string, f: (lo: bigint, hi: bigint) => [bigin
 
 /** Interval version of a broadcasting binary op; `f` maps the operands' [lo, hi] to the result's. */
 function binary(
-    op: string,
+    op: SubsetOp,
     a: ValueFacts,
     b: ValueFacts,
     out: string,
@@ -522,7 +606,7 @@ function binary(
     f: (a: [bigint, bigint], b: [bigint, bigint]) => [bigint, bigint],
 ): ValueFacts {
     if (a.dtype !== b.dtype) fail("INVALID_NODE", `mixed dtypes ${a.dtype} and ${b.dtype}`, where);
-    requireDType(a, SUBSET_DTYPES, where);
+    requireDType(a, `"${a.name}"`, op, "T", where);
     let shape: number[];
     try {
         shape = broadcastShapes(op, [a.shape, b.shape]);
@@ -574,9 +658,8 @@ function matMulInteger(
     out: string,
     where: Where,
 ): NodeAnalysis {
-    requireDType(a, ["int8", "uint8"], where);
-    if (b.dtype !== "int8" && b.dtype !== "uint8")
-        fail("UNSUPPORTED_DTYPE", `B is ${b.dtype}, not int8 or uint8`, where);
+    requireDType(a, `A ("${a.name}")`, "MatMulInteger", "A", where);
+    requireDType(b, "B", "MatMulInteger", "B", where);
     if (b.shape.length !== 2)
         fail("INVALID_NODE", `B has shape ${shapeText(b.shape)}; the subset takes a 2-D B`, where);
     if (a.shape.length === 0) fail("INVALID_NODE", "A must have rank >= 1", where);
@@ -615,9 +698,8 @@ function matMulInteger(
 }
 
 function gather(data: IntTensor, indices: ValueFacts, rawAxis: number, out: string, where: Where): ValueFacts {
-    if (indices.dtype !== "int32" && indices.dtype !== "int64") {
-        fail("UNSUPPORTED_DTYPE", `indices are ${indices.dtype}, not int32 or int64`, where);
-    }
+    requireDType(data, "data", "Gather", "data", where);
+    requireDType(indices, `indices ("${indices.name}")`, "Gather", "indices", where);
     const rank = data.shape.length;
     const axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
     if (axis < 0 || axis >= rank) fail("INVALID_NODE", `axis ${rawAxis} is out of range for rank ${rank}`, where);

@@ -13,6 +13,8 @@ export interface GraphSpec {
     outputs: ValueSpec[];
     nodes: NodeSpec[];
     initializers?: InitializerSpec[];
+    /** The default domain's opset; buildOnnxModel's DEFAULT_OPSET (17, inside the subset's range) if omitted. */
+    opset?: number;
 }
 
 /** A model with its manifest embedded (integer tensors: onnxType = dtype). */
@@ -29,6 +31,7 @@ export function graphModel(spec: GraphSpec): Uint8Array {
         outputs: spec.outputs,
         nodes: spec.nodes,
         initializers: spec.initializers ?? [],
+        ...(spec.opset === undefined ? {} : { opset: spec.opset }),
     });
     return embedManifest(graph, manifest);
 }
