@@ -63,6 +63,16 @@ describe("oracle/config", function () {
         expect(fee).to.match(/^transactions\.feeBumpPercent: /);
     });
 
+    it("calls a value of the wrong type wrong, not missing", function () {
+        expect(issuesOf(withChain({ confirmations: "2" }))).to.deep.equal([
+            "chain.confirmations: Invalid input: expected number, received string",
+        ]);
+        expect(issuesOf(withChain({ confirmations: 1.5 }))).to.deep.equal([
+            "chain.confirmations: Invalid input: expected int, received number",
+        ]);
+        expect(issuesOf({ ...example(), key: undefined })).to.deep.equal(["key: is required"]);
+    });
+
     it("reports every problem at once, not just the first", function () {
         const issues = issuesOf(withChain({ rpcUrl: "nope", chainId: -1 }));
         expect(issues).to.have.length(2);
