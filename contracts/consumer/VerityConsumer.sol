@@ -19,8 +19,13 @@ import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 /// - Check `resultCode` before decoding: an operator may answer with an error code (e.g. malformed input), and a
 ///   request whose result was proven wrong without a replacement arrives as ResultCodes.VOIDED.
 /// - The coordinator's reentrancy lock is held during the callback: you cannot request again from inside it.
-/// - Fees come from this contract's prepaid balance at the coordinator (`IInferenceCoordinator.deposit`); refunds
-///   of cancelled requests return there. Expose a way for your owner to withdraw it if you need one.
+/// - Your money lives in this contract's prepaid balance at the coordinator (`IInferenceCoordinator.deposit` credits
+///   it; `coordinator().balanceOf(address(this))` reads it). Fees are taken from it, and every refund returns to it:
+///   the fee of a request you cancel after its deadline, of a result a dispute proved wrong (voided or corrected),
+///   of a dispute that expired undecided. Only this contract can cancel its requests and withdraw that balance, so
+///   expose `_cancelRequest` and `_withdrawBalance` to whoever owns the money (behind access control, as
+///   QuickstartConsumer does), or it is stuck at the coordinator for good. Anyone who can reach `_withdrawBalance`
+///   can take it all, and anyone who can reach `_requestInference` can spend it on fees.
 abstract contract VerityConsumer is IInferenceConsumer {
     /// @notice The caller is not the coordinator.
     error VerityConsumerOnlyCoordinator(address have, address want);
@@ -78,6 +83,16 @@ abstract contract VerityConsumer is IInferenceConsumer {
     /// @param request The request as emitted in InferenceRequested.
     function _cancelRequest(IInferenceCoordinator.Request calldata request) internal {
         i_coordinator.cancelRequest(request);
+    }
+
+    /// @notice Sends `amountWei` of this contract's prepaid balance at the coordinator to `to`: unspent deposits and
+    /// refunds (cancelled requests, results a dispute proved wrong). Guard whatever calls it: it moves your money.
+    /// @dev Reverts with the coordinator's CoordinatorInsufficientBalance above the balance, CoordinatorZeroValue
+    /// for a zero amount or recipient.
+    /// @param to Recipient of the stake tokens.
+    /// @param amountWei Amount, at most `coordinator().balanceOf(address(this))`.
+    function _withdrawBalance(address to, uint256 amountWei) internal {
+        i_coordinator.withdraw(to, amountWei);
     }
 
     /// @notice Handles a settled result. Keep it cheap and non-reverting.

@@ -15,11 +15,13 @@ import {ResultCodes} from "../libraries/ResultCodes.sol";
 /// delinquencies); the model answers one int32 tensor of three class scores (low, medium, high risk); the vault
 /// maps the arg-max class to a limit and lets the borrower draw up to it.
 /// @dev The vault pays the oracle fee from its prepaid balance at the coordinator (funded by its owner), never more
-/// than the owner's `maxFeeWei` per assessment. The callback only stores the new limit: cheap, bounded and
-/// non-reverting, as VerityConsumer asks. EXAMPLE ONLY, not for production: the features are self-reported by the
-/// borrower and loans are unsecured, so anyone can pick features that score low risk and borrow without repaying.
-/// A real vault takes features from an attested source and requires collateral; this contract shows the oracle
-/// integration (request, callback, decoding, stale-request recovery), not credit policy.
+/// than the owner's `maxFeeWei` per assessment; anyone may cancel an assessment nobody served (its fee returns to
+/// that balance), and the owner withdraws the balance and the lending liquidity, so no money is stuck in it. The
+/// callback only stores the new limit: cheap, bounded and non-reverting, as VerityConsumer asks. EXAMPLE ONLY, not
+/// for production: the features are self-reported by the borrower and loans are unsecured, so anyone can pick
+/// features that score low risk and borrow without repaying. A real vault takes features from an attested source and
+/// requires collateral; this contract shows the oracle integration (request, callback, decoding, stale-request
+/// recovery, the oracle balance's way back out), not credit policy.
 contract RiskLimitVault is VerityConsumer, Ownable {
     using SafeERC20 for IERC20;
 
@@ -33,6 +35,8 @@ contract RiskLimitVault is VerityConsumer, Ownable {
     event Borrowed(address indexed borrower, uint256 amountWei);
     /// @notice Emitted on repay.
     event Repaid(address indexed borrower, uint256 amountWei);
+    /// @notice Emitted when the owner takes lending liquidity out.
+    event LiquidityWithdrawn(address indexed to, uint256 amountWei);
 
     /// @notice The borrower already has an assessment in flight.
     error RiskLimitVaultAssessmentPending(uint256 requestId);
@@ -132,11 +136,20 @@ contract RiskLimitVault is VerityConsumer, Ownable {
         emit Repaid(msg.sender, amountWei);
     }
 
-    /// @notice Withdraws the vault's prepaid oracle balance (e.g. refunds). Owner only.
+    /// @notice Withdraws the vault's prepaid oracle balance (unspent deposits, fees of cancelled assessments, refunds
+    /// of results a dispute proved wrong). Owner only.
     /// @param to Recipient.
     /// @param amountWei Amount.
     function withdrawOracleBalance(address to, uint256 amountWei) external onlyOwner {
-        coordinator().withdraw(to, amountWei);
+        _withdrawBalance(to, amountWei);
+    }
+
+    /// @notice Takes lending liquidity (the asset the vault holds: the owner's funding and repayments) out. Owner only.
+    /// @param to Recipient.
+    /// @param amountWei Amount of the asset.
+    function withdrawLiquidity(address to, uint256 amountWei) external onlyOwner {
+        i_asset.safeTransfer(to, amountWei);
+        emit LiquidityWithdrawn(to, amountWei);
     }
 
     /// @notice A borrower's credit limit.

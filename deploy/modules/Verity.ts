@@ -12,7 +12,9 @@ import { id } from "ethers";
  * instead to hand the result over (the coordinator to an owner, the staking admin renounced), as anything but a
  * local chain should.
  *
- * Every value is an Ignition parameter with a default; pass a parameters file to override, e.g.
+ * Every value is an Ignition parameter with a default, the same as `verity deploy`'s (DEFAULT_PARAMETERS in
+ * oracle/src/commands/deploy.ts; test/deploy/Verity.module.spec.ts pins them together); pass a parameters file to
+ * override, e.g.
  *   npx hardhat ignition deploy deploy/modules/Verity.ts --parameters params.json
  * Ignition records each deployment per chain id under ignition/deployments/ and resumes or skips what is done.
  */
@@ -49,7 +51,7 @@ export default buildModule("Verity", (m) => {
                 maxDeadlineSeconds: m.getParameter("maxDeadlineSeconds", 7 * 86_400),
                 maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", 2_500_000),
                 maxInputBytes: m.getParameter("maxInputBytes", 65_536),
-                callbackGasFeeWei: m.getParameter("callbackGasFeeWei", 0n),
+                callbackGasFeeWei: m.getParameter("callbackGasFeeWei", 1_000_000_000n),
                 protocolFeeBps: m.getParameter("protocolFeeBps", 0),
                 challengerRewardBps: m.getParameter("challengerRewardBps", 5_000),
                 failedChallengeOperatorBps: m.getParameter("failedChallengeOperatorBps", 9_000),

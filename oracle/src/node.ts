@@ -357,12 +357,19 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
                       challenger_withdraw_min_wei: config.challenger.withdrawMinWei,
                   }
                 : {}),
+            ...(config.roles.operator ? { operator_economics: config.operator.economics ?? null } : {}),
             models: [...ctx.servedModels],
             checkpoint: store.checkpoint() ?? null,
             http: server?.url ?? null,
         },
         "node started",
     );
+    if (config.roles.operator && config.operator.economics === undefined) {
+        logger.warn(
+            "operator.economics is not set: every request is served, whatever its gas costs this node beyond its fee " +
+                "(set operator.economics.tokenWeiPerNativeWei to decline unprofitable requests; see docs/node.md)",
+        );
+    }
     const running = loop();
     let stopping: Promise<void> | undefined;
 

@@ -576,7 +576,8 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(report.status).to.equal("finalized");
             const last = report.history.events[report.history.events.length - 1];
             expect(last).to.include({ event: "ResultFinalized", from: challenger.address });
-            // The model's fee of 0.01 is credited to the operator (the deployment's protocol fee is 0 by default).
+            // The whole fee is credited to the operator: the model's 0.01, as the request asked for no callback gas
+            // (a callback's gas is paid for at the deployment's callbackGasFeeWei) and the protocol fee is 0.
             expect(await coordinator.balanceOf(operator.address)).to.equal(before + ethers.parseEther("0.01"));
             const again = await run(["finalize", id], as(challenger));
             expect(again.status).to.equal(4);

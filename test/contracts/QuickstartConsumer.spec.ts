@@ -7,8 +7,12 @@ import { announcedRequests } from "../../oracle/src/chain/requestEvents";
 import { DType, decodeTensors, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { VOID, challengeAs, fundBond } from "../helpers/disputes";
 import {
+    DEFAULT_PARAMS,
+    MODEL_FEE,
     OUTPUT,
     ResultCode,
+    TOKEN,
+    WRONG_OUTPUT,
     applyEvents,
     assignedSigner,
     deployCore,
@@ -26,14 +30,32 @@ const MAX_FEE_WEI = 10n ** 18n;
 
 const FEATURES = [12, -7, 100, -128];
 
+/** What the owner deposits for the consumer in the money tests. */
+const DEPOSIT = 3n * TOKEN;
+
 async function deployQuickstart() {
     const core = await deployCore();
     const modelId = await registerModel(core.registry, core.publisher);
     await stakeOperators(core, modelId);
-    const consumer = await ethers.deployContract("QuickstartConsumer", [await core.coordinator.getAddress(), modelId]);
+    const owner = core.others[1]!;
+    const consumer = await ethers.deployContract(
+        "QuickstartConsumer",
+        [await core.coordinator.getAddress(), modelId],
+        owner,
+    );
     const user = core.others[0]!;
     const d: Deployment = { ...core, modelId };
-    return { d, consumer, user };
+    return { d, consumer, user, owner };
+}
+
+/** The owner buys DEPOSIT stake tokens' worth of prepaid balance for the consumer; nothing else funds it. */
+async function deployOwnerFunded() {
+    const f = await deployQuickstart();
+    const { d, owner, consumer } = f;
+    await d.token.mint(await owner.getAddress(), DEPOSIT);
+    await d.token.connect(owner).approve(await d.coordinator.getAddress(), DEPOSIT);
+    await d.coordinator.connect(owner).deposit(await consumer.getAddress(), DEPOSIT);
+    return f;
 }
 
 async function deployFunded() {
@@ -98,6 +120,8 @@ describe("QuickstartConsumer (README quick start)", function () {
         expect(request.deadline).to.equal(block!.timestamp + TIMEOUT_SECONDS);
         expect(request.preferredOperator).to.equal(ethers.ZeroAddress);
         expect(request.feeWei).to.equal(fee);
+        // The consumer pays for the callback gas it asks for, at the deployment's rate, on top of the model fee.
+        expect(fee).to.equal(MODEL_FEE + CALLBACK_GAS_LIMIT * BigInt(DEFAULT_PARAMS.callbackGasFeeWei));
         expect(await d.coordinator.balanceOf(who)).to.equal(before - fee);
     });
 
@@ -183,6 +207,94 @@ describe("QuickstartConsumer (README quick start)", function () {
             .withArgs(request.requestId, ResultCode.VOIDED, true, anyValue);
         expect(await consumer.lastAnswer()).to.equal(0n);
         expect(await d.coordinator.callbackFailed(request.requestId)).to.equal(false);
+    });
+
+    describe("the consumer's money", function () {
+        it("belongs to the deployer: it owns the contract", async function () {
+            const { consumer, owner } = await loadFixture(deployQuickstart);
+            expect(await consumer.owner()).to.equal(await owner.getAddress());
+        });
+
+        it("deposit, ask, nobody serves, cancel after the deadline, withdraw: every token comes back", async function () {
+            const { d, consumer, user, owner } = await loadFixture(deployOwnerFunded);
+            const who = await consumer.getAddress();
+            const { request } = await announced(await consumer.connect(user).ask(FEATURES));
+            expect(await d.coordinator.balanceOf(who)).to.equal(DEPOSIT - BigInt(request.feeWei));
+            await expect(consumer.connect(owner).cancel(request))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorDeadlineNotPassed")
+                .withArgs(anyValue, request.deadline);
+
+            await time.increaseTo(Number(request.deadline) + 1);
+            await expect(consumer.connect(owner).cancel(request))
+                .to.emit(d.coordinator, "RequestCancelled")
+                .withArgs(request.requestId, who, request.feeWei);
+            expect(await d.coordinator.balanceOf(who)).to.equal(DEPOSIT);
+            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(ethers.ZeroHash);
+
+            await expect(consumer.connect(owner).withdraw(await owner.getAddress(), DEPOSIT))
+                .to.emit(d.coordinator, "Withdrawn")
+                .withArgs(who, await owner.getAddress(), DEPOSIT);
+            expect(await d.coordinator.balanceOf(who)).to.equal(0n);
+            expect(await d.token.balanceOf(await owner.getAddress())).to.equal(DEPOSIT);
+        });
+
+        it("the refund of a result a dispute proved wrong can be withdrawn", async function () {
+            const { d, consumer, user, owner } = await loadFixture(deployOwnerFunded);
+            const who = await consumer.getAddress();
+            const { request } = await announced(await consumer.connect(user).ask(FEATURES));
+            const submitted = await submitAs(d, request, WRONG_OUTPUT, ResultCode.OK);
+            // The resolver finds the operator at fault and has no correct result to deliver: the request is voided.
+            await d.resolver.preset(true, VOID);
+            await fundBond(d, d.challenger, await d.coordinator.challengeBond(submitted.collateralWei));
+            const { tx } = await challengeAs(d, d.challenger, submitted);
+            await expect(tx)
+                .to.emit(d.coordinator, "DisputeResolved")
+                .withArgs(
+                    request.requestId,
+                    true,
+                    await d.challenger.getAddress(),
+                    submitted.operator,
+                    anyValue,
+                    anyValue,
+                );
+            expect(await d.coordinator.balanceOf(who)).to.equal(DEPOSIT);
+
+            const to = await user.getAddress();
+            const held = await d.token.balanceOf(to);
+            await consumer.connect(owner).withdraw(to, DEPOSIT);
+            expect(await d.token.balanceOf(to)).to.equal(held + DEPOSIT);
+            expect(await d.coordinator.balanceOf(who)).to.equal(0n);
+        });
+
+        it("withdraws part of the balance, and no more than it (CoordinatorInsufficientBalance)", async function () {
+            const { d, consumer, owner } = await loadFixture(deployOwnerFunded);
+            const to = await owner.getAddress();
+            await consumer.connect(owner).withdraw(to, TOKEN);
+            expect(await d.coordinator.balanceOf(await consumer.getAddress())).to.equal(DEPOSIT - TOKEN);
+            await expect(consumer.connect(owner).withdraw(to, DEPOSIT))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientBalance")
+                .withArgs(DEPOSIT - TOKEN, DEPOSIT);
+            expect(await d.token.balanceOf(to)).to.equal(TOKEN);
+        });
+
+        it("nobody but the owner can withdraw it (OwnableUnauthorizedAccount)", async function () {
+            const { d, consumer, user } = await loadFixture(deployOwnerFunded);
+            const stranger = await user.getAddress();
+            await expect(consumer.connect(user).withdraw(stranger, DEPOSIT))
+                .to.be.revertedWithCustomError(consumer, "OwnableUnauthorizedAccount")
+                .withArgs(stranger);
+            expect(await d.coordinator.balanceOf(await consumer.getAddress())).to.equal(DEPOSIT);
+        });
+
+        it("nobody but the owner can cancel, even past the deadline (OwnableUnauthorizedAccount)", async function () {
+            const { d, consumer, user } = await loadFixture(deployOwnerFunded);
+            const { request } = await announced(await consumer.connect(user).ask(FEATURES));
+            await time.increaseTo(Number(request.deadline) + 1);
+            await expect(consumer.connect(user).cancel(request))
+                .to.be.revertedWithCustomError(consumer, "OwnableUnauthorizedAccount")
+                .withArgs(await user.getAddress());
+            expect(await d.coordinator.getCommitment(request.requestId)).to.not.equal(ethers.ZeroHash);
+        });
     });
 
     it("rejects results from anyone but the coordinator (VerityConsumerOnlyCoordinator)", async function () {

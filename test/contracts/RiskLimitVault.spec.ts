@@ -151,6 +151,47 @@ describe("RiskLimitVault (example consumer)", function () {
             .withArgs(request!.requestId);
     });
 
+    it("lets the owner withdraw the oracle balance, the fee of a cancelled assessment included", async function () {
+        const { d, vault, borrower } = await loadFixture(deployVault);
+        const who = await vault.getAddress();
+        const funded = await d.coordinator.balanceOf(who);
+        const tx = await vault.connect(borrower).requestAssessment([1, 2, 3, 4]);
+        const [request] = requestsFrom(await tx.wait());
+        await time.increaseTo(Number(request!.deadline) + 1);
+        await vault.connect(borrower).cancelAssessment(request!);
+        const owner = await d.admin.getAddress();
+        const held = await d.token.balanceOf(owner);
+        await expect(vault.connect(d.admin).withdrawOracleBalance(owner, funded))
+            .to.emit(d.coordinator, "Withdrawn")
+            .withArgs(who, owner, funded);
+        expect(await d.coordinator.balanceOf(who)).to.equal(0n);
+        expect(await d.token.balanceOf(owner)).to.equal(held + funded);
+    });
+
+    it("lets the owner take its lending liquidity back out (LiquidityWithdrawn)", async function () {
+        const { d, vault, asset } = await loadFixture(deployVault);
+        const owner = await d.admin.getAddress();
+        const liquidity = await asset.balanceOf(await vault.getAddress());
+        await expect(vault.connect(d.admin).withdrawLiquidity(owner, liquidity))
+            .to.emit(vault, "LiquidityWithdrawn")
+            .withArgs(owner, liquidity);
+        expect(await asset.balanceOf(owner)).to.equal(liquidity);
+        expect(await asset.balanceOf(await vault.getAddress())).to.equal(0n);
+    });
+
+    it("lets nobody but the owner withdraw either balance (OwnableUnauthorizedAccount)", async function () {
+        const { d, vault, asset, borrower } = await loadFixture(deployVault);
+        const stranger = await borrower.getAddress();
+        await expect(vault.connect(borrower).withdrawOracleBalance(stranger, 1n))
+            .to.be.revertedWithCustomError(vault, "OwnableUnauthorizedAccount")
+            .withArgs(stranger);
+        await expect(vault.connect(borrower).withdrawLiquidity(stranger, 1n))
+            .to.be.revertedWithCustomError(vault, "OwnableUnauthorizedAccount")
+            .withArgs(stranger);
+        expect(await asset.balanceOf(stranger)).to.equal(0n);
+        expect(await d.token.balanceOf(stranger)).to.equal(0n);
+    });
+
     it("rejects results from anyone but the coordinator (VerityConsumerOnlyCoordinator)", async function () {
         const { d, vault, borrower } = await loadFixture(deployVault);
         await expect(vault.connect(borrower).onInferenceResult(1, 0, scores(0n, 0n, 1n)))

@@ -3,6 +3,7 @@ import hre, { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import VerityModule from "../../deploy/modules/Verity";
 import VerityHandoverModule from "../../deploy/modules/VerityHandover";
+import { DEFAULT_PARAMETERS } from "../../oracle/src/commands/deploy";
 
 async function deployModule() {
     const [deployer, treasury] = await ethers.getSigners();
@@ -25,7 +26,49 @@ async function deployModule() {
     return { registry, staking, coordinator, resolver, deployed, token, deployer, treasury };
 }
 
+/** The module with nothing but the stake token given: every other value is the module's default. */
+async function deployDefaults() {
+    const token = await ethers.deployContract("MockERC20", ["Stake", "STK"]);
+    const deployed = await hre.ignition.deploy(VerityModule, {
+        parameters: { Verity: { stakeToken: await token.getAddress() } },
+    });
+    const registry = await ethers.getContractAt("ModelRegistry", await deployed.registry.getAddress());
+    const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
+    const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
+    return { registry, staking, coordinator };
+}
+
 describe("deploy/modules/Verity (Ignition)", function () {
+    it("has verity deploy's defaults, every one of them (DEFAULT_PARAMETERS)", async function () {
+        const { registry, staking, coordinator } = await loadFixture(deployDefaults);
+        const params = await coordinator.getParams();
+        const onChain: Record<keyof typeof DEFAULT_PARAMETERS, bigint> = {
+            minChallengeWindowSeconds: await registry.minChallengeWindowSeconds(),
+            maxChallengeWindowSeconds: await registry.maxChallengeWindowSeconds(),
+            minCollateralWei: await registry.minCollateralWei(),
+            unbondingDelaySeconds: await staking.unbondingDelaySeconds(),
+            disputeTimeoutSeconds: await coordinator.disputeTimeoutSeconds(),
+            exclusiveWindowSeconds: params.exclusiveWindowSeconds,
+            minDeadlineSeconds: params.minDeadlineSeconds,
+            maxDeadlineSeconds: params.maxDeadlineSeconds,
+            maxCallbackGasLimit: params.maxCallbackGasLimit,
+            maxInputBytes: params.maxInputBytes,
+            callbackGasFeeWei: params.callbackGasFeeWei,
+            protocolFeeBps: params.protocolFeeBps,
+            challengerRewardBps: params.challengerRewardBps,
+            failedChallengeOperatorBps: params.failedChallengeOperatorBps,
+            challengeBondBps: params.challengeBondBps,
+            minChallengeBondWei: params.minChallengeBondWei,
+        };
+        const cli = Object.fromEntries(Object.entries(DEFAULT_PARAMETERS).map(([k, v]) => [k, BigInt(v)]));
+        expect(onChain).to.deep.equal(cli);
+    });
+
+    it("charges for callback gas by default: 10^9 stake-token wei per gas unit, never 0", async function () {
+        const { coordinator } = await loadFixture(deployDefaults);
+        expect((await coordinator.getParams()).callbackGasFeeWei).to.equal(10n ** 9n);
+    });
+
     it("wires the coordinator to the registry, staking contract and stake token", async function () {
         const { coordinator, registry, staking, token } = await loadFixture(deployModule);
         expect(await coordinator.registry()).to.equal(await registry.getAddress());

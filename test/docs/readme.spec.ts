@@ -377,7 +377,7 @@ describe("README", function () {
             const lines = (text: string) => text.split("\n").map((l) => l.trim());
             const shown = lines((solidity[0] as Block).body).join("\n");
             expect(lines(source).join("\n")).to.contain(shown);
-            expect(shown).to.contain("contract QuickstartConsumer is VerityConsumer {");
+            expect(shown).to.contain("contract QuickstartConsumer is VerityConsumer, Ownable {");
         });
     });
 

@@ -56,7 +56,18 @@ export const LOCAL_CHAIN_ID = 31337;
 /** Test tokens minted to the deployer on a local chain. */
 const TEST_TOKEN_MINT = 1_000_000n * 10n ** 18n;
 
-/** Deployment parameters: the Ignition module's, with its defaults. */
+/**
+ * Deployment parameters: the Ignition module's (deploy/modules/Verity.ts), with its defaults; a test
+ * (test/deploy/Verity.module.spec.ts) pins the two sets of defaults to each other.
+ *
+ * `callbackGasFeeWei` is what a request pays per unit of the callback gas it asks for, in stake-token base units per
+ * gas unit, on top of the model's fee: the finalizer (in practice the operator) pays the callback's gas, and this
+ * is what covers it. Set it to gas price × the native coin's price in stake tokens:
+ * `gasPriceWei × (nativeCoinPrice / stakeTokenPrice) × 10^(stakeTokenDecimals − 18)`, with headroom for the gas
+ * price to rise before finalization (e.g. 0.05 gwei, ETH at 3,000 and an 18-decimals token at 1:
+ * 0.05e9 × 3,000 = 1.5 × 10^11). The default, 10^9, is that formula at a 1-gwei gas price with a stake token worth
+ * one native coin: a non-zero placeholder (callback gas is never free), not a price fit for any particular chain.
+ */
 export const DEFAULT_PARAMETERS = {
     minChallengeWindowSeconds: 60,
     maxChallengeWindowSeconds: 86_400,
@@ -68,7 +79,7 @@ export const DEFAULT_PARAMETERS = {
     maxDeadlineSeconds: 7 * 86_400,
     maxCallbackGasLimit: 2_500_000,
     maxInputBytes: 65_536,
-    callbackGasFeeWei: "0",
+    callbackGasFeeWei: "1000000000",
     protocolFeeBps: 0,
     challengerRewardBps: 5_000,
     failedChallengeOperatorBps: 9_000,

@@ -45,7 +45,10 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`).join("; ");
     }
-    if (issue.code === "invalid_type" && issue.input === undefined) return `${formatPath(issue.path)}: is required`;
+    // `input` is reported (parseConfig asks for it), so undefined means the field is missing, not mistyped.
+    if ((issue.code === "invalid_type" || issue.code === "invalid_union") && issue.input === undefined) {
+        return `${formatPath(issue.path)}: is required`;
+    }
     return `${formatPath(issue.path)}: ${issue.message}`;
 }
 
@@ -101,7 +104,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     const issues = findSecrets(copy);
     applyEnv(copy, env, issues);
     if (issues.length > 0) throw new ConfigError(issues);
-    const result = ConfigSchema.safeParse(copy);
+    const result = ConfigSchema.safeParse(copy, { reportInput: true });
     if (!result.success) throw new ConfigError(result.error.issues.map(formatIssue), { cause: result.error });
     return result.data;
 }

@@ -31,6 +31,34 @@ const weiAmount = z
     ])
     .transform((v) => String(v));
 
+/**
+ * A positive exact decimal, e.g. "3000" or "0.000000003": a decimal string (exact), or a JSON number written
+ * without an exponent. Kept as the decimal string.
+ */
+const POSITIVE_DECIMAL = 'must be a positive decimal number, as a string for exactness (e.g. "3000" or "0.000000003")';
+const positiveDecimal = z
+    .union([z.string(), z.number()], { error: POSITIVE_DECIMAL })
+    .transform((v) => String(v))
+    .refine((v) => /^(0|[1-9][0-9]{0,35})(\.[0-9]{1,36})?$/.test(v) && /[1-9]/.test(v), {
+        message: POSITIVE_DECIMAL,
+    });
+
+/** An integer in [min, max]; any other value is refused with one message that says the range and what it counts. */
+function intIn(min: number, max: number, what: string) {
+    const error = `must be an integer from ${min} to ${max} (${what})`;
+    return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** Default `operator.economics.minMarginBps`: serve only requests that pay at least 10% more than they cost. */
+export const MIN_MARGIN_BPS_DEFAULT = 1_000;
+/**
+ * Default `operator.economics.overheadGas`: the gas of submitting and finalizing one result besides the consumer's
+ * callback. bench/results/gas.json measures about 60,500 for a submit and 55,000 for a finalize without the callback
+ * (one small output, unbatched); this leaves headroom for larger outputs (each output byte costs about 40 gas more:
+ * calldata twice, and the submission's log).
+ */
+export const OVERHEAD_GAS_DEFAULT = 150_000;
+
 /** Default `challenger.withdrawMinWei`: 1 token of an 18-decimals stake token. */
 export const WITHDRAW_MIN_WEI_DEFAULT = "1000000000000000000";
 
@@ -91,6 +119,39 @@ export const ConfigSchema = z
                  * 18-decimals stake token), so that gas is not spent withdrawing dust every few rounds.
                  */
                 withdrawMinWei: weiAmount.default(WITHDRAW_MIN_WEI_DEFAULT),
+            })
+            .strict()
+            .prefault({}),
+        /** The operator role (`roles.operator`). */
+        operator: z
+            .object({
+                /**
+                 * The worth check: before serving a request, the node prices what serving it costs (the gas of the
+                 * submission and of the finalization, the consumer's callback gas included, at the current gas price)
+                 * in stake tokens and declines the request if its fee (less the protocol's share) does not cover that
+                 * cost plus `minMarginBps`. Absent: no check, every request is served (the node warns at start-up).
+                 */
+                economics: z
+                    .object({
+                        /**
+                         * What one wei of the chain's native coin is worth in stake-token base units: the native
+                         * coin's price over the stake token's, times 10^(token decimals - 18). E.g. ETH at 3,000 and
+                         * an 18-decimals token at 1: "3000"; a 6-decimals token at 1: "0.000000003".
+                         */
+                        tokenWeiPerNativeWei: positiveDecimal,
+                        /** Least margin over the cost, in basis points of it (1,000 = the fee must be 110% of cost). */
+                        minMarginBps: intIn(0, 100_000, "basis points of the cost: 1000 asks for 10% over it").default(
+                            MIN_MARGIN_BPS_DEFAULT,
+                        ),
+                        /** Gas of submitting and finalizing one result, the consumer's callback excluded. */
+                        overheadGas: intIn(
+                            42_000,
+                            30_000_000,
+                            "gas of one submission and one finalization, the callback excluded",
+                        ).default(OVERHEAD_GAS_DEFAULT),
+                    })
+                    .strict()
+                    .optional(),
             })
             .strict()
             .prefault({}),

@@ -45,7 +45,10 @@ export interface NodeMetrics {
     readonly requestsSeen: Counter<"model_id">;
     /** `verity_requests_served_total`: results submitted on-chain, by result code. */
     readonly requestsServed: Counter<"model_id" | "result_code">;
-    /** `verity_requests_failed_total`: requests not served, by reason (declined, dropped, reverted, ...). */
+    /**
+     * `verity_requests_failed_total`: requests not served, by reason: `declined` (cannot answer honestly),
+     * `unprofitable` (the worth check: the fee does not cover the cost plus the margin), `expired`, `reverted`.
+     */
     readonly requestsFailed: Counter<"model_id" | "reason">;
     /** `verity_requests_finalized_total`: results finalized after their challenge window. */
     readonly requestsFinalized: Counter<"model_id">;
@@ -139,7 +142,7 @@ export function createMetrics(): NodeMetrics {
         }),
         requestsFailed: new Counter({
             name: "verity_requests_failed_total",
-            help: "Requests not served (declined, dropped, reverted, ...), by reason",
+            help: "Requests not served (declined, unprofitable, expired, reverted), by reason",
             labelNames: ["model_id", "reason"] as const,
             registers,
         }),

@@ -8,7 +8,10 @@
  * Bad input never leaves a request stuck: the executor turns it into an INVALID_INPUT or MODEL_ERROR result,
  * which is submitted like any other. Only what the node cannot answer honestly (a model it could not load, an
  * inference timeout, a verification mode it does not support) is declined, which lets the consumer cancel and be
- * refunded after the deadline.
+ * refunded after the deadline; and, with `operator.economics`, what would cost the node more than it pays
+ * (./worth.ts), checked when the node would execute it. A declined request is done for this node (the store keeps
+ * it `declined`, so a restart or a rescan does not take it up again): it is left to other operators or to its
+ * consumer's cancellation.
  */
 import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
@@ -19,6 +22,7 @@ import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS, postponeOrGiveUp } from "./postpone";
 import { sendGrouped } from "./sendGrouped";
+import { createWorthCheck, type WorthAssessment } from "./worth";
 
 /**
  * Executions admitted per inference slot. The executor runs `concurrency` at once and queues the rest; a deeper
@@ -41,6 +45,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
     const me = ctx.wallet.address.toLowerCase();
     const running = new Map<string, Promise<void>>();
     const { batching } = ctx.config;
+    const worth = createWorthCheck(ctx.config, ctx.chain);
 
     async function isAssigned(stored: StoredRequest): Promise<boolean> {
         const request = requestFromJson(stored.request);
@@ -76,7 +81,47 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             ctx.store.update(stored.requestId, "pending", { notBefore: exclusiveUntil });
             return false;
         }
+        if (worth !== undefined) {
+            const assessment = await worth.assess({
+                feeWei: BigInt(request.feeWei),
+                protocolFeeWei: BigInt(request.protocolFeeWei),
+                callbackGasLimit: BigInt(request.callbackGasLimit),
+            });
+            if (!assessment.worth) {
+                declineUnprofitable(stored, assessment);
+                return false;
+            }
+        }
         return true;
+    }
+
+    /** Declines a request that pays less than serving it costs (plus the margin), saying by how much. */
+    function declineUnprofitable(stored: StoredRequest, a: WorthAssessment): void {
+        ctx.store.finish(
+            stored.requestId,
+            "declined",
+            `unprofitable: pays ${a.revenueWei} stake-token wei; serving costs ${a.costWei} (${a.gas} gas at ` +
+                `${a.gasPriceWei} wei), and with the ${a.minMarginBps} bps margin needs ${a.requiredWei}`,
+        );
+        ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "unprofitable" });
+        ctx.logger.warn(
+            {
+                request_id: stored.requestId,
+                model_id: stored.modelId,
+                reason: "unprofitable",
+                fee_wei: a.feeWei.toString(),
+                protocol_fee_wei: a.protocolFeeWei.toString(),
+                revenue_wei: a.revenueWei.toString(),
+                cost_wei: a.costWei.toString(),
+                required_wei: a.requiredWei.toString(),
+                min_margin_bps: a.minMarginBps,
+                gas: a.gas.toString(),
+                callback_gas_limit: a.callbackGasLimit.toString(),
+                gas_price_wei: a.gasPriceWei.toString(),
+                cost_native_wei: a.costNativeWei.toString(),
+            },
+            "request declined: its fee does not cover what serving it costs",
+        );
     }
 
     function decline(stored: StoredRequest, reason: string): void {

@@ -31,6 +31,11 @@ describe("oracle/config", function () {
         expect(config.chain.chainId).to.equal(31337);
         expect(config.key).to.deep.equal({ source: "env", envVar: "VERITY_PRIVATE_KEY" });
         expect(config.models).to.have.length(1);
+        expect(config.operator.economics).to.deep.equal({
+            tokenWeiPerNativeWei: "3000",
+            minMarginBps: 1_000,
+            overheadGas: 150_000,
+        });
     });
 
     it("applies defaults for every optional section", function () {
@@ -63,6 +68,16 @@ describe("oracle/config", function () {
         expect(fee).to.match(/^transactions\.feeBumpPercent: /);
     });
 
+    it("calls a value of the wrong type wrong, not missing", function () {
+        expect(issuesOf(withChain({ confirmations: "2" }))).to.deep.equal([
+            "chain.confirmations: Invalid input: expected number, received string",
+        ]);
+        expect(issuesOf(withChain({ confirmations: 1.5 }))).to.deep.equal([
+            "chain.confirmations: Invalid input: expected int, received number",
+        ]);
+        expect(issuesOf({ ...example(), key: undefined })).to.deep.equal(["key: is required"]);
+    });
+
     it("reports every problem at once, not just the first", function () {
         const issues = issuesOf(withChain({ rpcUrl: "nope", chainId: -1 }));
         expect(issues).to.have.length(2);
@@ -91,6 +106,43 @@ describe("oracle/config", function () {
         ]);
         expect(issuesOf({ ...base, challenger: { withdrawMinWei: "1e18" } })).to.deep.equal([
             "challenger.withdrawMinWei: must be a decimal integer string (wei)",
+        ]);
+    });
+
+    it("takes operator.economics optionally: the price required in it, the margin and overhead defaulted", function () {
+        const { chain, key, models } = example();
+        const base = { chain, key, models };
+        expect(parseConfig(base, {}).operator).to.deep.equal({});
+        const economics = (e: Record<string, unknown>) => ({ ...base, operator: { economics: e } });
+        // An exact decimal, as a string (or a plain JSON number), kept as written.
+        expect(parseConfig(economics({ tokenWeiPerNativeWei: "0.000000003" }), {}).operator.economics).to.deep.equal({
+            tokenWeiPerNativeWei: "0.000000003",
+            minMarginBps: 1_000,
+            overheadGas: 150_000,
+        });
+        expect(
+            parseConfig(economics({ tokenWeiPerNativeWei: 2500 }), {}).operator.economics?.tokenWeiPerNativeWei,
+        ).to.equal("2500");
+        const price = 'must be a positive decimal number, as a string for exactness (e.g. "3000" or "0.000000003")';
+        expect(issuesOf(economics({ minMarginBps: 500 }))).to.deep.equal([
+            "operator.economics.tokenWeiPerNativeWei: is required",
+        ]);
+        for (const bad of ["0", "0.000", "-1", "1e-9", 3e-9, "1.", "", true]) {
+            expect(issuesOf(economics({ tokenWeiPerNativeWei: bad })), String(bad)).to.deep.equal([
+                `operator.economics.tokenWeiPerNativeWei: ${price}`,
+            ]);
+        }
+        const margin = "must be an integer from 0 to 100000 (basis points of the cost: 1000 asks for 10% over it)";
+        for (const bad of [-1, 100_001, 2.5, "1000"]) {
+            expect(issuesOf(economics({ tokenWeiPerNativeWei: "1", minMarginBps: bad })), String(bad)).to.deep.equal([
+                `operator.economics.minMarginBps: ${margin}`,
+            ]);
+        }
+        expect(issuesOf(economics({ tokenWeiPerNativeWei: "1", overheadGas: 21_000 }))).to.deep.equal([
+            "operator.economics.overheadGas: must be an integer from 42000 to 30000000 (gas of one submission and one finalization, the callback excluded)",
+        ]);
+        expect(issuesOf(economics({ tokenWeiPerNativeWei: "1", margin: 5 }))).to.deep.equal([
+            "operator.economics.margin: unknown field",
         ]);
     });
 
