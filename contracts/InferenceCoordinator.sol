@@ -155,8 +155,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     ) external nonReentrant returns (uint256 requestId) {
         IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
         if (!terms.active) revert CoordinatorModelInactive(modelId);
-        // A result nobody can dispute carries no guarantee: refuse requests until the mode has a resolver.
-        if (s_state.resolvers[terms.mode] == address(0)) revert CoordinatorNoResolver(terms.mode);
+        // No check of the mode's resolver: the registry registers a model only once its mode's resolver accepted
+        // it, and resolvers are immutable once set, so every model a request can name is disputable.
 
         // Every field read below lives in the first Params slot: one cold read.
         Params storage params = s_state.params;

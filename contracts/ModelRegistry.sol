@@ -3,6 +3,8 @@ pragma solidity 0.8.28;
 
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IProgramStore} from "./interfaces/IProgramStore.sol";
+import {IInferenceCoordinator} from "./interfaces/IInferenceCoordinator.sol";
+import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 
 /// @title ModelRegistry
 /// @notice Permissionless registry of ONNX models served by Verity operators.
@@ -13,6 +15,10 @@ import {IProgramStore} from "./interfaces/IProgramStore.sol";
 /// - A REEXECUTION or BISECTION model can only be registered once its program is in the ProgramStore, so a
 ///   dispute can always load it. The store is content-addressed (it hashes what it holds), so programHash binds
 ///   the exact program; the ONNX hash and program hash are registered together and never change.
+/// - No model is registered whose results could not be disputed: the resolver of its mode (looked up on the bound
+///   coordinator) must accept it first (`checkModel`: for REEXECUTION, a valid program whose worst-case dispute
+///   fits the resolver's gas bound). A mode without a resolver accepts no models. The binding to the coordinator
+///   is made once by the deployer (the coordinator is deployed after the registry); until then nothing registers.
 /// - Deactivation is one-way and stops new requests only; in-flight requests complete under their snapshot.
 /// - The bounds on the challenge window and collateral are immutable. The staking contract's unbonding delay is
 ///   checked against `maxChallengeWindowSeconds` by the coordinator at deployment.
@@ -24,6 +30,9 @@ contract ModelRegistry is IModelRegistry {
     uint32 private immutable i_maxChallengeWindowSeconds;
     uint96 private immutable i_minCollateralWei;
     IProgramStore private immutable i_programStore;
+    address private immutable i_deployer;
+
+    IInferenceCoordinator private s_coordinator;
 
     mapping(bytes32 modelId => Model) private s_models;
 
@@ -41,6 +50,16 @@ contract ModelRegistry is IModelRegistry {
         i_minChallengeWindowSeconds = minWindowSeconds;
         i_maxChallengeWindowSeconds = maxWindowSeconds;
         i_minCollateralWei = minCollateral;
+        i_deployer = msg.sender;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function bindCoordinator(address coordinator_) external {
+        if (msg.sender != i_deployer) revert ModelRegistryNotDeployer(msg.sender, i_deployer);
+        if (address(s_coordinator) != address(0)) revert ModelRegistryAlreadyBound(address(s_coordinator));
+        if (coordinator_ == address(0)) revert ModelRegistryNotBound();
+        s_coordinator = IInferenceCoordinator(coordinator_);
+        emit CoordinatorBound(coordinator_);
     }
 
     /// @inheritdoc IModelRegistry
@@ -94,6 +113,7 @@ contract ModelRegistry is IModelRegistry {
             spec.challengeWindowSeconds,
             spec.uri
         );
+        _checkDisputable(modelId, spec);
     }
 
     /// @inheritdoc IModelRegistry
@@ -139,6 +159,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function coordinator() external view returns (address) {
+        return address(s_coordinator);
+    }
+
+    /// @inheritdoc IModelRegistry
     function programStore() external view returns (address) {
         return address(i_programStore);
     }
@@ -146,6 +171,17 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function minCollateralWei() external view returns (uint96) {
         return i_minCollateralWei;
+    }
+
+    /// @dev Reverts, naming the reason, unless the resolver of the model's mode accepts it (every dispute over its
+    /// results can be decided). A view call (STATICCALL): the resolver cannot change state.
+    function _checkDisputable(bytes32 modelId, ModelSpec calldata spec) private {
+        IInferenceCoordinator coordinator_ = s_coordinator;
+        if (address(coordinator_) == address(0)) revert ModelRegistryNotBound();
+        address resolver = coordinator_.getResolver(spec.mode);
+        if (resolver == address(0)) revert ModelRegistryNoResolver(spec.mode);
+        uint256 disputeGas = IDisputeResolver(resolver).checkModel(spec);
+        emit ModelDisputeChecked(modelId, resolver, disputeGas);
     }
 
     function _existingModel(bytes32 modelId) private view returns (Model storage model) {

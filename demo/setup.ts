@@ -104,8 +104,8 @@ export async function deployDemo(): Promise<DemoDeployment> {
     const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
     const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
     const programStore = await ethers.getContractAt("ProgramStore", await deployed.programStore.getAddress());
-    // The QUORUM dispute path is not built yet; the coordinator refuses requests for a mode without a resolver,
-    // so the float model's mode gets a stand-in (no float result is disputed in the demo).
+    // The QUORUM dispute path is not built yet; the registry refuses a model whose mode has no resolver, so the
+    // float model's mode gets a stand-in (no float result is disputed in the demo).
     const quorumStandIn = await ethers.deployContract("TestResolver", [await coordinator.getAddress()]);
     await (await coordinator.setResolver(Mode.QUORUM, await quorumStandIn.getAddress())).wait();
 

@@ -475,6 +475,14 @@ interface IInferenceCoordinator {
     /// @return The treasury address.
     function treasury() external view returns (address);
 
+    /// @notice The largest callback gas limit any parameters can allow (a hard bound on `maxCallbackGasLimit`).
+    /// @return Gas.
+    function MAX_CALLBACK_GAS_LIMIT() external view returns (uint32);
+
+    /// @notice The largest input any parameters can allow (a hard bound on `maxInputBytes`).
+    /// @return Bytes.
+    function MAX_INPUT_BYTES() external view returns (uint32);
+
     /// @notice How long a dispute may stay open before anyone can expire it.
     /// @return Seconds.
     function disputeTimeoutSeconds() external view returns (uint40);

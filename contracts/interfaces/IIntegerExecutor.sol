@@ -115,4 +115,17 @@ interface IIntegerExecutor {
         bytes calldata program,
         bytes calldata input
     ) external pure returns (uint8 resultCode, bytes memory output);
+
+    /// @notice An upper bound on the gas `execute(program, input)` spends inside the executor, for every input.
+    /// @dev Validates the program exactly as `execute` does (reverting with the same errors), then sums, from the
+    /// declared shapes alone: fixed and per-tensor costs, each op's cost per element (MatMulInteger: per row, per
+    /// element of A, per output element and per 32 multiply-accumulates; broadcast maps by kind; ArgMax per input
+    /// element), and the memory expansion of every word the run allocates (3 gas per word plus words^2 / 512).
+    /// Every per-element constant is at least what the code measurably spends, so a run on any input, including
+    /// one that stops early (INVALID_INPUT, MODEL_ERROR), costs less. Not included: the caller's cost of the call
+    /// and of its calldata, which depend on how the caller builds it.
+    /// @param program The program bytes (format version 1).
+    /// @return gas The bound, in gas.
+    /// @return outputBytes The length of the output tensor list of a successful run (the program fixes it).
+    function gasBound(bytes calldata program) external pure returns (uint256 gas, uint256 outputBytes);
 }

@@ -68,6 +68,11 @@ interface IModelRegistry {
         uint32 challengeWindowSeconds,
         string uri
     );
+    /// @notice Emitted with ModelRegistered: the resolver of the model's mode accepted it, and stated an upper
+    /// bound on the gas of a dispute over one of its results (0 when the mode states none).
+    event ModelDisputeChecked(bytes32 indexed modelId, address indexed resolver, uint256 disputeGas);
+    /// @notice Emitted once, when the deployer binds the registry to its coordinator.
+    event CoordinatorBound(address coordinator);
     /// @notice Emitted when a model's owner changes the fee (in-flight requests keep the fee they paid).
     event ModelFeeUpdated(bytes32 indexed modelId, uint96 oldFeeWei, uint96 newFeeWei);
     /// @notice Emitted when a model is deactivated. Deactivation is permanent.
@@ -95,12 +100,31 @@ interface IModelRegistry {
     error ModelRegistryInvalidChallengeWindow(uint32 have, uint32 min, uint32 max);
     /// @notice The collateral per result is below the registry's minimum.
     error ModelRegistryCollateralTooLow(uint96 have, uint96 min);
+    /// @notice Only the account that deployed the registry may bind it, once.
+    error ModelRegistryNotDeployer(address have, address want);
+    /// @notice The registry is already bound to a coordinator.
+    error ModelRegistryAlreadyBound(address coordinator);
+    /// @notice The registry is not bound to a coordinator yet: no model can be registered.
+    error ModelRegistryNotBound();
+    /// @notice The coordinator has no resolver for this mode: a result of the model could not be disputed.
+    error ModelRegistryNoResolver(VerificationMode mode);
 
-    /// @notice Registers a model. Permissionless; the id is derived from the caller and a salt.
+    /// @notice Registers a model. Permissionless; the id is derived from the caller and a salt. The resolver of
+    /// the model's mode (the bound coordinator's) must accept it (`IDisputeResolver.checkModel`, which reverts
+    /// naming why not): no model is registered whose results could not be disputed.
     /// @param salt Any value chosen by the publisher (e.g. keccak256("iris-v1")).
     /// @param spec The model's hashes, URI, mode and terms.
     /// @return modelId keccak256(abi.encode(msg.sender, salt)).
     function registerModel(bytes32 salt, ModelSpec calldata spec) external returns (bytes32 modelId);
+
+    /// @notice Binds the registry to the coordinator whose resolvers check each registration. Only the deployer,
+    /// once (the coordinator is deployed after the registry, which it takes in its constructor).
+    /// @param coordinator The coordinator.
+    function bindCoordinator(address coordinator) external;
+
+    /// @notice The coordinator the registry is bound to (address(0) until bound).
+    /// @return The coordinator's address.
+    function coordinator() external view returns (address);
 
     /// @notice Changes the fee of future requests for a model. Only the model's owner.
     /// @param modelId The model.

@@ -33,6 +33,18 @@ interface IReexecutionResolver is IDisputeResolver {
     error ReexecutionWrongMode(bytes32 modelId);
     /// @notice The program store returned bytes whose hash is not the model's programHash.
     error ReexecutionProgramMismatch(bytes32 have, bytes32 want);
+    /// @notice The program is not in the program store (store it before registering the model).
+    error ReexecutionProgramNotStored(bytes32 programHash);
+    /// @notice A dispute over the model's results could cost more gas than the resolver's stated bound, so it
+    /// might not fit in a block: the model cannot be REEXECUTION.
+    /// @param have The worst-case dispute gas (`disputeGasBound` with the largest callback and input).
+    /// @param max The bound (`maxDisputeGas`).
+    error ReexecutionDisputeTooExpensive(uint256 have, uint256 max);
+    /// @notice The collateral is too small for a challenger's reward to pay for the dispute's gas at the
+    /// deployment's stated gas price.
+    /// @param have The model's collateral.
+    /// @param want The least collateral: disputeGas × disputeGasPriceWei × 10,000 / challengerRewardBps.
+    error ReexecutionCollateralTooLow(uint96 have, uint256 want);
 
     /// @notice The canonical result of a model on an input: what an honest operator submits.
     /// @dev Costs the full re-execution (see IntegerExecutor's gas model); meant for eth_call by challengers and
@@ -58,6 +70,30 @@ interface IReexecutionResolver is IDisputeResolver {
         uint8 resultCode,
         bytes32 outputHash
     ) external view returns (bool);
+
+    /// @notice An upper bound on the gas of a dispute transaction over a result of the program `programHash`:
+    /// the coordinator's challenge and verdict, loading and re-hashing the program, the executor's `gasBound`, the
+    /// consumer callback with `callbackGasLimit`, an input of `inputBytes` in calldata, and the 63/64 rule at
+    /// each call. Reverts for a program that is not stored or is malformed.
+    /// @param programHash A stored program.
+    /// @param callbackGasLimit The request's callback gas limit.
+    /// @param inputBytes The length of the request's input.
+    /// @return The bound, in gas.
+    function disputeGasBound(
+        bytes32 programHash,
+        uint256 callbackGasLimit,
+        uint256 inputBytes
+    ) external view returns (uint256);
+
+    /// @notice The most gas a dispute may need for a model to be registered (a model whose disputes might need
+    /// more is refused at registration).
+    /// @return Gas.
+    function maxDisputeGas() external view returns (uint256);
+
+    /// @notice Stake-token base units per unit of gas at which a challenger's reward must pay for a dispute
+    /// (the collateral floor; 0: no floor).
+    /// @return Stake-token base units per gas.
+    function disputeGasPriceWei() external view returns (uint256);
 
     /// @notice The coordinator this resolver serves.
     /// @return The coordinator's address.

@@ -61,6 +61,37 @@ library ExecutorCalls {
         }
     }
 
+    /// @dev `executor.gasBound(program)` for the program stored in `chunks` (`size` bytes), with one copy of it in
+    /// memory, and the program's keccak256. Reuses `storedCallData` with an empty input and `gasBound`'s selector:
+    /// the first argument's offset (0x40) then points at the program's length word, which is valid ABI for
+    /// `gasBound(bytes)` (the trailing input is ignored). Bubbles up a revert (a malformed program).
+    function storedGasBound(
+        IIntegerExecutor executor,
+        address[] memory chunks,
+        uint256 size
+    ) internal view returns (bytes32 programHash, uint256 executionGas, uint256 outputBytes) {
+        bytes memory data = storedCallData(chunks, size, msg.data[0:0]);
+        bytes4 selector = IIntegerExecutor.gasBound.selector;
+        address executor_ = address(executor);
+        bool ok;
+        // Safe: overwrites the 4 selector bytes of `data` (keeping the word's other 28 bytes), hashes the `size`
+        // program bytes at offset 4 + 0x60, calls in place and reads the two return words from scratch space
+        // (or copies the revert data to free memory and rethrows it).
+        assembly ("memory-safe") {
+            let p := add(data, 0x20)
+            mstore(p, or(selector, and(mload(p), 0x00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff)))
+            programHash := keccak256(add(p, 0x64), size)
+            ok := staticcall(gas(), executor_, p, mload(data), 0, 0x40)
+            if iszero(ok) {
+                let r := mload(0x40)
+                returndatacopy(r, 0, returndatasize())
+                revert(r, returndatasize())
+            }
+            executionGas := mload(0)
+            outputBytes := mload(0x20)
+        }
+    }
+
     /// @dev Static-calls `executor` with `data` as calldata, in place (Solidity would copy `data` first), and
     /// decodes its result; bubbles up a revert (a malformed program). `gasUsed` is measured around the call only.
     function staticExecute(

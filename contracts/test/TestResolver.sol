@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
 import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 
 /// @notice Test-only dispute resolver: the test decides each verdict, either at once (via a preset) or later.
 contract TestResolver is IDisputeResolver {
@@ -37,6 +38,12 @@ contract TestResolver is IDisputeResolver {
         lastEvidence = evidence;
         lastChallenger = challenger;
         return (s_decideNow, s_preset);
+    }
+
+    /// @inheritdoc IDisputeResolver
+    /// @dev Accepts every model (tests of the other modes register placeholder programs).
+    function checkModel(IModelRegistry.ModelSpec calldata) external pure returns (uint256 disputeGas) {
+        return 0;
     }
 
     /// @notice Decides an open dispute later.

@@ -119,6 +119,151 @@ contract IntegerExecutor is IIntegerExecutor {
         return (ResultCodes.OK, _encodeOutputs(program, layout));
     }
 
+    /// @inheritdoc IIntegerExecutor
+    function gasBound(bytes calldata program) external pure returns (uint256 gas, uint256 outputBytes) {
+        return _gasBound(program, _check(program));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Gas bound: what `execute` can cost at most, from the declared shapes
+
+    /// @dev Per-element costs of the second pass, in gas, without memory expansion (counted apart, from every
+    /// word the run allocates). Each is at least the most the measured code spends per element on any input,
+    /// with a margin (test/contracts/IntegerExecutor.gasBound.spec.ts holds measured runs under the bound).
+    uint256 private constant _G_FIXED = 30_000;
+    uint256 private constant _G_TENSOR = 1_500;
+    uint256 private constant _G_OP = 6_000;
+    uint256 private constant _G_SLOT = 150;
+    uint256 private constant _G_INPUT_ELEMENT = 100;
+    uint256 private constant _G_CONST_ELEMENT = 60;
+    uint256 private constant _G_OUTPUT_ELEMENT = 60;
+    uint256 private constant _G_MATMUL_OUT = 550;
+    uint256 private constant _G_MATMUL_A = 150;
+    uint256 private constant _G_MATMUL_ROW = 600;
+    /// @dev Per 32 multiply-accumulates (one weight word against the packed row).
+    uint256 private constant _G_MATMUL_GROUP = 240;
+    uint256 private constant _G_BINARY = 120;
+    uint256 private constant _G_MAP_BLOCK = 12;
+    uint256 private constant _G_MAP_STRIDED = 60;
+    uint256 private constant _G_MAP_STRIDED_DIM = 60;
+    uint256 private constant _G_UNARY = 50;
+    uint256 private constant _G_ARGMAX_IN = 60;
+    uint256 private constant _G_ARGMAX_OUT = 80;
+    uint256 private constant _G_GATHER = 140;
+
+    /// @dev The bound of a checked program: fixed and per-tensor costs, every op's per-element cost, and the memory
+    /// expansion of every word allocated (temporaries included, although the run reuses their memory).
+    function _gasBound(
+        bytes calldata program,
+        Layout memory layout
+    ) private pure returns (uint256 gas, uint256 outputBytes) {
+        // Safe (unchecked): the program is checked, so counts are at most 2^16, element counts at most 2^24 per
+        // tensor, k and n at most 2^32: every product and sum below stays far under 2^256.
+        unchecked {
+            uint256[] memory meta = layout.meta;
+            uint256 tensors = layout.inputCount + layout.constCount + layout.outputCount;
+            gas = _G_FIXED + _G_TENSOR * tensors + _G_OP * layout.opCount + _G_SLOT * meta.length;
+            // Memory: scratch, the layout and the meta array.
+            uint256 words = 32 + meta.length;
+            for (uint256 i; i < layout.inputCount; ++i) {
+                gas += _G_INPUT_ELEMENT * _numelOf(meta[i]);
+                words += _numelOf(meta[i]);
+            }
+            uint256 p = layout.consts;
+            for (uint256 i; i < layout.constCount; ++i) {
+                uint256 m = meta[_u16(program, p)];
+                gas += _G_CONST_ELEMENT * _numelOf(m);
+                words += _numelOf(m);
+                p = p + 4 + 4 * _u8(program, p + 3) + _numelOf(m) * _size(_dtypeOf(m));
+            }
+            uint256 h = layout.ops;
+            for (uint256 i; i < layout.opCount; ++i) {
+                (uint256 opGas, uint256 opWords, uint256 next) = _opBound(program, meta, h);
+                gas += opGas;
+                words += opWords;
+                h = next;
+            }
+            // The output list, encoded once in `_encodeOutputs` and once more by the ABI encoder of the return.
+            outputBytes = 2;
+            for (uint256 i; i < layout.outputCount; ++i) {
+                uint256 m = meta[_u16(program, layout.outputs + 2 * i)];
+                gas += _G_OUTPUT_ELEMENT * _numelOf(m);
+                outputBytes += 2 + 4 * _u8(program, _headerOf(m) + 1) + _numelOf(m) * _size(_dtypeOf(m));
+            }
+            words += 2 * (outputBytes / 32 + 4);
+            gas += 3 * words + (words * words) / 512;
+        }
+    }
+
+    /// @dev The gas (without memory expansion) and the memory words of the op at `h`, and the offset of the next
+    /// op (as `_runOps` walks them).
+    function _opBound(
+        bytes calldata program,
+        uint256[] memory meta,
+        uint256 h
+    ) private pure returns (uint256 gas, uint256 words, uint256 next) {
+        // Safe (unchecked): as in `_gasBound`.
+        unchecked {
+            uint256 opcode = _u8(program, h);
+            uint256 rank = _u8(program, h + 4);
+            uint256 numel = _numelOf(meta[_u16(program, h + 1)]);
+            uint256 b = h + 5 + 4 * rank;
+            if (opcode == _OP_MATMUL) {
+                (gas, words, next) = _matMulBound(program, meta, b);
+            } else if (opcode <= _OP_MIN) {
+                gas = _G_BINARY * numel;
+                words = numel;
+                next = b;
+                for (uint256 j; j < 2; ++j) {
+                    uint256 kind = _u8(program, next + 2);
+                    if (kind == 0) {
+                        next += 3;
+                    } else if (kind == 1) {
+                        gas += 300 + _G_MAP_BLOCK * numel;
+                        words += numel;
+                        next += 7;
+                    } else {
+                        gas += 300 + (_G_MAP_STRIDED + _G_MAP_STRIDED_DIM * rank) * numel;
+                        words += numel + 3 * rank;
+                        next += 3 + 4 * rank;
+                    }
+                }
+            } else if (opcode == _OP_ARGMAX) {
+                gas = _G_ARGMAX_IN * _numelOf(meta[_u16(program, b)]) + _G_ARGMAX_OUT * numel;
+                words = numel;
+                next = b + 15;
+            } else if (opcode == _OP_GATHER) {
+                gas = _G_GATHER * numel;
+                words = numel;
+                next = b + 16;
+            } else if (opcode == _OP_RESHAPE) {
+                next = b + 2;
+            } else {
+                gas = _G_UNARY * numel;
+                words = numel;
+                next = opcode == _OP_CLIP ? b + 18 : b + 2;
+            }
+        }
+    }
+
+    /// @dev `_opBound` of a MatMulInteger with body at `b`: per row, packing A, and per output element its
+    /// correction and its dot product (one weight word per 32 multiply-accumulates).
+    function _matMulBound(
+        bytes calldata program,
+        uint256[] memory meta,
+        uint256 b
+    ) private pure returns (uint256 gas, uint256 words, uint256 next) {
+        // Safe (unchecked): as in `_gasBound`.
+        unchecked {
+            Dot memory d = _dotOf(program, b);
+            uint256 rows = _numelOf(meta[_u16(program, b)]) / d.k;
+            uint256 groups = (d.k + 31) / 32;
+            gas = rows * (_G_MATMUL_ROW + _G_MATMUL_A * d.k + d.n * (_G_MATMUL_OUT + _G_MATMUL_GROUP * groups));
+            words = rows * d.n + 4 * groups + 16;
+            next = d.next;
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // First pass: validation of the program (reverts on anything malformed)
 

@@ -23,32 +23,129 @@ import {ExecutorCalls} from "../libraries/ExecutorCalls.sol";
 ///   input as evidence, checked against the request's inputHash, so a challenger cannot dispute with another
 ///   input. The verdict compares both the result code and the output hash; on a mismatch the re-execution's
 ///   result is delivered to the consumer.
+/// - Every result is disputable, by construction: the registry calls `checkModel` before it registers a
+///   REEXECUTION model, which validates the program with the executor (a malformed one reverts, naming the
+///   fault) and refuses a model whose worst-case dispute, `disputeGasBound` with the largest callback and input
+///   any request may have, exceeds `maxDisputeGas`. So a challenge of a valid request cannot revert because of
+///   the model: not for a malformed program, not for running out of gas below the stated bound.
+/// - Catching a lie pays: with a non-zero `disputeGasPriceWei`, the model's collateral must be large enough that
+///   the challenger's share of it (the coordinator's fixed `challengerRewardBps`) pays the worst-case dispute gas
+///   at that price.
 /// - Gas. A dispute costs one full re-execution plus loading the program (EXTCODECOPY of its chunks straight
-///   into the executor's calldata, and one keccak256 over it); the challenger pays it. A model whose
-///   re-execution does not fit in a block cannot be disputed here, which is why `verity model check` estimates
-///   the gas and the docs bound REEXECUTION models to what fits (docs/verifiable-subset.md).
-/// - An executor revert (a malformed program: impossible for a compiled one) reverts the challenge: the bond is
-///   not taken and nothing changes.
+///   into the executor's calldata, and one keccak256 over it); the challenger pays it.
 contract ReexecutionResolver is IReexecutionResolver {
     IInferenceCoordinator private immutable i_coordinator;
     IModelRegistry private immutable i_registry;
     IProgramStore private immutable i_programStore;
     IIntegerExecutor private immutable i_executor;
+    uint256 private immutable i_maxDisputeGas;
+    uint256 private immutable i_disputeGasPriceWei;
+
+    /// @dev Gas of a dispute besides loading and running the program and the callback: intrinsic gas, the request
+    /// struct in calldata, the coordinator's challenge (commitment, bond transfer, events, DELEGATECALL), the
+    /// verdict (slash through the staking contract, three credits that may create balance slots, events), the
+    /// registry and store reads (a model with a 512-byte URI) and this resolver's own work. About 210,000 is measured
+    /// for a small model (a whole dispute of 290,545 gas); test/contracts/InferenceCoordinator.attacks.spec.ts holds
+    /// a measured dispute under the bound.
+    uint256 private constant DISPUTE_BASE_GAS = 400_000;
+    /// @dev Per program chunk: the store's array read, the cold EXTCODESIZE and EXTCODECOPY setup.
+    uint256 private constant CHUNK_GAS = 5_500;
+    /// @dev Per 32-byte word of program: the copy (3), keccak256 (6), with margin.
+    uint256 private constant PROGRAM_WORD_GAS = 12;
+    /// @dev Per 32-byte word of output: copied back from the executor, returned to the coordinator, encoded into
+    /// the callback's payload.
+    uint256 private constant OUTPUT_WORD_GAS = 40;
 
     /// @param coordinator_ The coordinator that opens disputes.
     /// @param registry_ The model registry (programHash and mode of each model).
     /// @param programStore_ Where programs are stored.
     /// @param executor_ The program interpreter.
+    /// @param maxDisputeGas_ The most gas a dispute may need (keep it under the chain's block gas limit).
+    /// @param disputeGasPriceWei_ Stake-token base units per gas at which the challenger's reward must pay for a
+    /// dispute (0: no collateral floor).
     constructor(
         IInferenceCoordinator coordinator_,
         IModelRegistry registry_,
         IProgramStore programStore_,
-        IIntegerExecutor executor_
+        IIntegerExecutor executor_,
+        uint256 maxDisputeGas_,
+        uint256 disputeGasPriceWei_
     ) {
         i_coordinator = coordinator_;
         i_registry = registry_;
         i_programStore = programStore_;
         i_executor = executor_;
+        i_maxDisputeGas = maxDisputeGas_;
+        i_disputeGasPriceWei = disputeGasPriceWei_;
+    }
+
+    /// @inheritdoc IDisputeResolver
+    function checkModel(IModelRegistry.ModelSpec calldata spec) external view returns (uint256 disputeGas) {
+        disputeGas = disputeGasBound(
+            spec.programHash,
+            i_coordinator.MAX_CALLBACK_GAS_LIMIT(),
+            i_coordinator.MAX_INPUT_BYTES()
+        );
+        if (disputeGas > i_maxDisputeGas) revert ReexecutionDisputeTooExpensive(disputeGas, i_maxDisputeGas);
+        if (i_disputeGasPriceWei != 0) {
+            uint256 rewardBps = i_coordinator.getParams().challengerRewardBps;
+            // A coordinator that pays no reward cannot make a challenge worth its gas: no collateral suffices.
+            uint256 want =
+                rewardBps == 0
+                    ? type(uint256).max
+                    : (disputeGas * i_disputeGasPriceWei * 10_000 + rewardBps - 1) / rewardBps;
+            if (spec.collateralWei < want) revert ReexecutionCollateralTooLow(spec.collateralWei, want);
+        }
+    }
+
+    /// @inheritdoc IReexecutionResolver
+    function disputeGasBound(
+        bytes32 programHash,
+        uint256 callbackGasLimit,
+        uint256 inputBytes
+    ) public view returns (uint256) {
+        if (!i_programStore.exists(programHash)) revert ReexecutionProgramNotStored(programHash);
+        address[] memory chunks = i_programStore.chunksOf(programHash);
+        uint256 size = i_programStore.programSize(programHash);
+        (bytes32 loaded, uint256 executionGas, uint256 outputBytes) = ExecutorCalls.storedGasBound(
+            i_executor,
+            chunks,
+            size
+        );
+        if (loaded != programHash) revert ReexecutionProgramMismatch(loaded, programHash);
+        // The call buffer holds the program and the input; its memory expansion is paid once, here.
+        uint256 bufferWords = 8 + (size + 31) / 32 + (inputBytes + 31) / 32;
+        uint256 outputWords = 4 + (outputBytes + 31) / 32;
+        uint256 resolverWork =
+            chunks.length * CHUNK_GAS +
+                PROGRAM_WORD_GAS * ((size + 31) / 32) +
+                3 * bufferWords +
+                (bufferWords * bufferWords) / 512 +
+                // The executor gets 63/64 of what the resolver has left when it calls (EIP-150).
+                (executionGas * 64) / 63 +
+                1 +
+                OUTPUT_WORD_GAS * outputWords +
+                (outputWords * outputWords) / 512;
+        // The coordinator calls the resolver, then the consumer, each with 63/64 of what it has left; the
+        // callback's gas is kept back with a 5,000-gas reserve (CoordinatorStorage.deliver).
+        return
+            DISPUTE_BASE_GAS +
+            16 * inputBytes +
+            (resolverWork * 64) / 63 +
+            1 +
+            ((callbackGasLimit + 5_000) * 64) / 63 +
+            1 +
+            OUTPUT_WORD_GAS * outputWords;
+    }
+
+    /// @inheritdoc IReexecutionResolver
+    function maxDisputeGas() external view returns (uint256) {
+        return i_maxDisputeGas;
+    }
+
+    /// @inheritdoc IReexecutionResolver
+    function disputeGasPriceWei() external view returns (uint256) {
+        return i_disputeGasPriceWei;
     }
 
     /// @inheritdoc IDisputeResolver

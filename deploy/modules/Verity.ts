@@ -61,10 +61,18 @@ export default buildModule("Verity", (m) => {
         ],
         { libraries: { DisputeLogic: disputeLogic } },
     );
+    m.call(registry, "bindCoordinator", [coordinator], { id: "BindRegistry" });
     m.call(staking, "grantRole", [id("LOCKER_ROLE"), coordinator], { id: "GrantLockerRole" });
     m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], { id: "GrantSlasherRole" });
     const executor = m.contract("IntegerExecutor");
-    const reexecutionResolver = m.contract("ReexecutionResolver", [coordinator, registry, programStore, executor]);
+    const reexecutionResolver = m.contract("ReexecutionResolver", [
+        coordinator,
+        registry,
+        programStore,
+        executor,
+        m.getParameter("maxDisputeGas", 16_777_216),
+        m.getParameter("disputeGasPriceWei", 1_000_000_000n),
+    ]);
     m.call(coordinator, "setResolver", [0, reexecutionResolver], { id: "SetReexecutionResolver", from: deployer });
     return { programStore, registry, staking, disputeLogic, coordinator, executor, reexecutionResolver };
 });

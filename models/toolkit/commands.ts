@@ -93,9 +93,12 @@ export function formatCheckReport(r: CheckReport): string {
         ),
         `  program:      ${r.programBytes} bytes, ${r.gas.chunks} chunk(s), hash ${r.programHash}`,
         `  re-execution: ~${r.gas.total} gas (execute ~${r.gas.execute}, load ~${r.gas.load})`,
-        `  dispute:      at most ~${r.gas.disputeGas} gas with margin and a 2.5M-gas callback: ${
-            r.gas.fitsInBlock ? "fits" : "does NOT fit (do not register it as REEXECUTION)"
-        } in a ${r.gas.blockGasLimit}-gas block`,
+        `  dispute:      at most ${r.gas.disputeGas} gas (the chain's bound, with a 5M-gas callback and the largest input): ${
+            r.gas.registrable
+                ? `within the default maxDisputeGas ${r.gas.maxDisputeGas}`
+                : `ABOVE the default maxDisputeGas ${r.gas.maxDisputeGas}: registration as REEXECUTION is refused`
+        }`,
+        `  collateral:   at least ${r.gas.collateralFloorWei} wei at the default dispute gas price`,
         `  onnxHash:     ${r.onnxHash}`,
         `  manifestHash: ${r.manifestHash}`,
     ];

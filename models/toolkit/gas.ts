@@ -2,15 +2,14 @@
  * Estimated gas of one on-chain re-execution of a compiled model (a dispute or fraud proof pays it), from the
  * program's op counts and sizes. The per-unit costs are fitted to IntegerExecutor measurements
  * (bench/results/verify.json, `npm run bench:verify`); test/models/gas.spec.ts holds the estimate to within 20%
- * of the gas of ReexecutionResolver.reexecute measured on the hardhat network. An estimate, not a bound: it leaves out the transaction's own
- * costs (21,000 base, calldata of the input) and the consumer callback a dispute delivers.
+ * of the gas of ReexecutionResolver.reexecute measured on the hardhat network. An estimate, not a bound; the bound
+ * registration checks (`disputeGas`) is the chain's own, computed by oracle/src/verify/disputeGas.ts.
  */
 import type { CompiledProgram } from "../../oracle/src/verify/program";
 import { programChunkCount } from "../../oracle/src/chain/programStore";
 import { numel } from "../../oracle/src/verify/reference";
-
-/** Gas limit of the block the estimate is compared with (Ethereum mainnet's 30M). */
-export const BLOCK_GAS_LIMIT = 30_000_000;
+import { collateralFloorWei, disputeGasBound } from "../../oracle/src/verify/disputeGas";
+import { DEFAULT_PARAMETERS } from "../../oracle/src/commands/deploy";
 
 /**
  * Fitted per-unit costs. The executor reads 32 packed weights per word and keeps sums in SIMD lanes, so a
@@ -33,35 +32,32 @@ export const GAS_COSTS = {
     perChunk: 2_600,
 } as const;
 
-/** Margin on the estimate when deciding whether a dispute fits: the estimate is held to 20% of measured gas. */
-export const ESTIMATE_MARGIN = 1.2;
-/** What a dispute transaction costs besides the re-execution: intrinsic gas, the request struct and the input
- * as calldata, the bond transfer, the slash and the coordinator's bookkeeping (a generous bound). */
-export const DISPUTE_OVERHEAD_GAS = 300_000;
-/**
- * The consumer callback a dispute delivers, at the deployment default `maxCallbackGasLimit` (2.5M), with the
- * coordinator's 63/64 check and its 5,000-gas reserve.
- */
-export const CALLBACK_BUDGET_GAS = Math.ceil((2_500_000 * 64) / 63) + 5_000;
+/** The deployment defaults registration is checked against (`verity deploy`'s, the Ignition module's). */
+export const DEFAULT_MAX_DISPUTE_GAS = BigInt(DEFAULT_PARAMETERS.maxDisputeGas);
+const DEFAULT_GAS_PRICE_WEI = BigInt(DEFAULT_PARAMETERS.disputeGasPriceWei);
+const DEFAULT_REWARD_BPS = BigInt(DEFAULT_PARAMETERS.challengerRewardBps);
 
 export interface GasEstimate {
-    /** Executing the program (IntegerExecutor.execute). */
+    /** Executing the program (IntegerExecutor.execute), typically. */
     readonly execute: number;
-    /** Loading and re-hashing the program from ProgramStore. */
+    /** Loading and re-hashing the program from ProgramStore, typically. */
     readonly load: number;
     /** execute + load. */
     readonly total: number;
     /**
-     * A bound on the whole dispute transaction: total × ESTIMATE_MARGIN + DISPUTE_OVERHEAD_GAS +
-     * CALLBACK_BUDGET_GAS. A model whose dispute might not fit in a block must not be registered as REEXECUTION:
-     * its results could not be disputed.
+     * The bound the chain checks at registration (oracle/src/verify/disputeGas.ts, equal to
+     * ReexecutionResolver.disputeGasBound): the most gas a dispute over one result can need, with the largest
+     * callback (5M) and input any request may have.
      */
-    readonly disputeGas: number;
+    readonly disputeGas: bigint;
+    /** The default deployment's `maxDisputeGas`: a model whose disputeGas exceeds it is refused. */
+    readonly maxDisputeGas: bigint;
+    /** disputeGas ≤ maxDisputeGas: the default deployment registers it as REEXECUTION. */
+    readonly registrable: boolean;
+    /** The least collateral the default deployment accepts (its gas price and challenger reward). */
+    readonly collateralFloorWei: bigint;
     /** ProgramStore chunks the program needs. */
     readonly chunks: number;
-    readonly blockGasLimit: number;
-    /** disputeGas ≤ blockGasLimit. */
-    readonly fitsInBlock: boolean;
 }
 
 /** The estimated gas of one re-execution of `compiled`. */
@@ -79,14 +75,15 @@ export function estimateReexecution(compiled: CompiledProgram): GasEstimate {
     const words = Math.ceil(program.length / 32);
     const load = Math.round(c.loadBase + chunks * c.perChunk + 12 * words + (words * words) / 512);
     const total = execute + load;
-    const disputeGas = Math.round(total * ESTIMATE_MARGIN) + DISPUTE_OVERHEAD_GAS + CALLBACK_BUDGET_GAS;
+    const disputeGas = disputeGasBound(program);
     return {
         execute,
         load,
         total,
         disputeGas,
+        maxDisputeGas: DEFAULT_MAX_DISPUTE_GAS,
+        registrable: disputeGas <= DEFAULT_MAX_DISPUTE_GAS,
+        collateralFloorWei: collateralFloorWei(disputeGas, DEFAULT_GAS_PRICE_WEI, DEFAULT_REWARD_BPS),
         chunks,
-        blockGasLimit: BLOCK_GAS_LIMIT,
-        fitsInBlock: disputeGas <= BLOCK_GAS_LIMIT,
     };
 }

@@ -181,15 +181,22 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
                 const bytes = await fetcher.fetch(uri, model.onnxHash);
                 const manifest = extractManifest(bytes, model.manifestHash);
                 // A REEXECUTION model must be the program the chain re-executes in a dispute: the executor compiles
-                // it and refuses it (for good) outside the verifiable subset or when the registered programHash is
-                // not its program's; its runs then answer with the reference interpreter's result.
+                // it and refuses it (for good) outside the verifiable subset, when the registered programHash is
+                // not its program's, or when a dispute over it could need more gas than the resolver's bound (its
+                // results could not be disputed); its runs then answer with the reference interpreter's result.
                 const verifiable = BigInt(model.mode) === VerificationMode.REEXECUTION;
-                await executor.load(
-                    modelId,
-                    bytes,
-                    manifest,
-                    verifiable ? { verifiable: { programHash: model.programHash } } : {},
-                );
+                let load = {};
+                if (verifiable) {
+                    const resolver = await coordinator.resolver(VerificationMode.REEXECUTION);
+                    const maxDisputeGas = resolver === null ? undefined : await coordinator.maxDisputeGas(resolver);
+                    load = {
+                        verifiable: {
+                            programHash: model.programHash,
+                            ...(maxDisputeGas === undefined ? {} : { maxDisputeGas }),
+                        },
+                    };
+                }
+                await executor.load(modelId, bytes, manifest, load);
                 if (config.roles.operator && !(await coordinator.isRegistered(entry.modelId, wallet.address))) {
                     logger.warn(
                         { model_id: modelId },

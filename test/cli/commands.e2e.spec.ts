@@ -341,6 +341,27 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(await ethers.provider.getTransactionCount(publisher.address)).to.equal(nonce);
         });
 
+        it("model register of what the registry would refuse: exit 4 with the numbers, nothing sent", async () => {
+            const nonce = await ethers.provider.getTransactionCount(publisher.address);
+            // `verity deploy` sets no QUORUM resolver yet: a QUORUM model's results could not be disputed.
+            const quorum = await run([...registerQuorum(IRIS, IRIS), "--salt", "quorum"], as(publisher));
+            expect(quorum.status, quorum.stderr).to.equal(4);
+            expect(quorum.stderr).to.contain(
+                "this deployment has no QUORUM resolver, so the registry refuses QUORUM models",
+            );
+            // A collateral whose challenger share would not pay a dispute's gas at the deployment's price.
+            const args = ["model", "register", IRIS, "--uri", IRIS, "--mode", "reexecution", "--fee", "0"];
+            const cheap = await run(
+                [...args, "--collateral", "0.001", "--window", "600", "--salt", "cheap"],
+                as(publisher),
+            );
+            expect(cheap.status, cheap.stderr).to.equal(4);
+            expect(cheap.stderr).to.match(
+                /--collateral 0\.001: a challenger's reward \(50% of it\) would not pay a dispute's \d+ gas at 1000000000 token wei per gas: give --collateral [\d.]+ or more/,
+            );
+            expect(await ethers.provider.getTransactionCount(publisher.address)).to.equal(nonce);
+        });
+
         it("operator register-model without stake: exit 4, says how much to stake", async () => {
             const out = await run(["operator", "register-model", modelId], as(operator));
             expect(out.status).to.equal(4);

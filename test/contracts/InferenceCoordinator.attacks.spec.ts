@@ -8,15 +8,25 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import {
     DEFAULT_PARAMS,
+    DISPUTE_GAS_PRICE_WEI,
     DISPUTE_TIMEOUT,
     INPUT,
+    MAX_DISPUTE_GAS,
+    MIN_COLLATERAL,
     MODEL_COLLATERAL,
     MODEL_WINDOW,
+    Mode,
     ResultCode,
+    WRONG_OUTPUT,
     assignedSigner,
+    deployCore,
+    registerModel,
     sendRequest,
+    storeProgram,
     submit,
 } from "../helpers/verity";
+import { compileModel } from "../../oracle/src/verify/program";
+import { integerMlpModel } from "../../models/examples";
 import {
     BPS,
     FAILED_CHALLENGE_OPERATOR_BPS,
@@ -31,7 +41,142 @@ import { deployVerifiable } from "../helpers/verifiable";
 
 const MAX_DISPUTE_ROUNDS = 3;
 
+/**
+ * A program the executor's validation accepts, 56 bytes long: one int32 input of 4,096 x 4,096 (2^24) elements
+ * added to itself. Re-executing it needs 2^25 words of memory, far more gas than any block has.
+ */
+function hugeAddProgram(): Uint8Array {
+    const dims = [0, 0, 0x10, 0, 0, 0, 0x10, 0];
+    return Uint8Array.from([
+        1,
+        0,
+        2,
+        1, // version, slotCount 2, one input
+        6,
+        2,
+        ...dims,
+        ...new Array<number>(16).fill(0), // input: int32 [4096, 4096] in [0, 0]
+        0,
+        0,
+        0,
+        1, // no constants, one op
+        2,
+        0,
+        1,
+        6,
+        2,
+        ...dims,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0, // Add into slot 1: slot 0 (map 0) + slot 0 (map 0)
+        1,
+        0,
+        1, // one output: slot 1
+    ]);
+}
+
+async function deployReal() {
+    return deployCore(DEFAULT_PARAMS, { reexecution: "real" });
+}
 describe("InferenceCoordinator: attacks on settlement", function () {
+    describe("every REEXECUTION result is disputable: registration proves the program runs and fits", function () {
+        it("refuses arbitrary stored bytes as a program: the executor's validation runs at registration", async function () {
+            const d = await loadFixture(deployReal);
+            // deployCore stored "program bytes", which the registry used to accept as a REEXECUTION program.
+            await expect(registerModel(d.registry, d.publisher)).to.be.revertedWithCustomError(
+                d.reexecution!.executor,
+                "ExecutorUnsupportedVersion",
+            );
+        });
+
+        it("refuses a valid 56-byte program whose one Add declares 2^24 elements (ReexecutionDisputeTooExpensive)", async function () {
+            const d = await loadFixture(deployReal);
+            const program = hugeAddProgram();
+            const [executionGas] = await d.reexecution!.executor.gasBound(program);
+            expect(executionGas).to.be.greaterThan(BigInt(MAX_DISPUTE_GAS));
+            const programHash = await storeProgram(d.programStore, program);
+            await expect(registerModel(d.registry, d.publisher, { programHash }))
+                .to.be.revertedWithCustomError(d.reexecution!.resolver, "ReexecutionDisputeTooExpensive")
+                .withArgs(anyValue, MAX_DISPUTE_GAS);
+        });
+
+        it("budgets the largest callback any request may ask for (5M), not the current limit", async function () {
+            const d = await loadFixture(deployReal);
+            const { program } = compileModel(integerMlpModel({ widths: [4, 8, 3] }).onnx);
+            const programHash = await storeProgram(d.programStore, program);
+            const resolver = d.reexecution!.resolver;
+            const max = await d.coordinator.MAX_CALLBACK_GAS_LIMIT();
+            expect(max).to.be.greaterThan(BigInt(DEFAULT_PARAMS.maxCallbackGasLimit));
+            const worst = await resolver.disputeGasBound(programHash, max, await d.coordinator.MAX_INPUT_BYTES());
+            const tx = d.registry.connect(d.publisher).registerModel(ethers.id("mlp"), {
+                onnxHash: ethers.id("onnx"),
+                manifestHash: ethers.id("manifest"),
+                programHash,
+                uri: "file://m.onnx",
+                mode: Mode.REEXECUTION,
+                feeWei: 1n,
+                collateralWei: MODEL_COLLATERAL,
+                challengeWindowSeconds: MODEL_WINDOW,
+            });
+            await expect(tx).to.emit(d.registry, "ModelDisputeChecked").withArgs(anyValue, resolver, worst);
+            expect(worst).to.be.greaterThan(max);
+        });
+
+        it("refuses a collateral whose challenger reward would not pay the dispute's gas (ReexecutionCollateralTooLow)", async function () {
+            const d = await loadFixture(deployReal);
+            const { program } = compileModel(integerMlpModel({ widths: [4, 8, 3] }).onnx);
+            const programHash = await storeProgram(d.programStore, program);
+            // A deployment that states gas at 100 gwei of stake token: 0.1 token of collateral is too little.
+            const pricey = await ethers.deployContract("ReexecutionResolver", [
+                d.coordinator,
+                d.registry,
+                d.programStore,
+                d.reexecution!.executor,
+                MAX_DISPUTE_GAS,
+                100n * DISPUTE_GAS_PRICE_WEI,
+            ]);
+            const spec = {
+                onnxHash: ethers.id("onnx"),
+                manifestHash: ethers.id("manifest"),
+                programHash,
+                uri: "file://m.onnx",
+                mode: Mode.REEXECUTION,
+                feeWei: 1n,
+                collateralWei: MIN_COLLATERAL,
+                challengeWindowSeconds: MODEL_WINDOW,
+            };
+            const disputeGas = await d.reexecution!.resolver.checkModel(spec);
+            const rewardBps = BigInt(DEFAULT_PARAMS.challengerRewardBps);
+            const want = (disputeGas * 100n * DISPUTE_GAS_PRICE_WEI * 10_000n + rewardBps - 1n) / rewardBps;
+            expect(want).to.be.greaterThan(MIN_COLLATERAL);
+            await expect(pricey.checkModel(spec))
+                .to.be.revertedWithCustomError(pricey, "ReexecutionCollateralTooLow")
+                .withArgs(MIN_COLLATERAL, want);
+            await expect(pricey.checkModel({ ...spec, collateralWei: want })).not.to.be.reverted;
+        });
+
+        it("holds a measured dispute under disputeGasBound, with a callback that burns all its gas", async function () {
+            const d = await loadFixture(deployVerifiable);
+            await d.consumer.setBehaviour(2); // BurnGas
+            const callbackGasLimit = Number(DEFAULT_PARAMS.maxCallbackGasLimit);
+            const requested = await sendRequest(d, { input: INPUT, callbackGasLimit });
+            const operator = await assignedSigner(d, requested);
+            const request = await submit(d, requested, WRONG_OUTPUT, { operator });
+            const challenger = d.others[1]!; // no balance at the coordinator yet: its credit creates a slot
+            await fundBond(d, challenger, BigInt(request.bondWei));
+            const { tx } = await challengeAs(d, challenger, request, ethers.hexlify(INPUT));
+            const receipt = (await tx.wait())!;
+            await expect(tx).to.emit(d.coordinator, "ResultDelivered").withArgs(request.requestId, 0, false, anyValue);
+            const bound = await d.reexecution!.resolver.disputeGasBound(d.programHash, callbackGasLimit, INPUT.length);
+            expect(receipt.gasUsed).to.be.lessThanOrEqual(bound);
+            // And the bound is not vacuous: within 25% of what the dispute cost.
+            expect(bound).to.be.lessThanOrEqual((receipt.gasUsed * 125n) / 100n);
+        });
+    });
+
     describe("the owner cannot shield a wrong result (dispute terms fixed at request time)", function () {
         it("an owner raising the bond between submit and challenge does not alter that challenge", async function () {
             const s = await loadFixture(deploySubmittedWrong);

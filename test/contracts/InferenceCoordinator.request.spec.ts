@@ -198,7 +198,7 @@ describe("InferenceCoordinator: balances and requests", function () {
             ).to.be.revertedWithCustomError(d.coordinator, "CoordinatorFeeAboveMax");
         });
 
-        it("refuses requests for a mode that has no resolver yet (CoordinatorNoResolver)", async function () {
+        it("cannot be asked for a mode that has no resolver: the registry refuses such a model (ModelRegistryNoResolver)", async function () {
             const [admin] = await ethers.getSigners();
             if (admin === undefined) throw new Error("no signer");
             const token = await ethers.deployContract("MockERC20", ["T", "T"]);
@@ -207,17 +207,20 @@ describe("InferenceCoordinator: balances and requests", function () {
             const registry = await ethers.deployContract("ModelRegistry", [60, 86_400, 1, store]);
             const staking = await ethers.deployContract("Staking", [token, registry, 3 * 86_400, admin]);
             const coordinator = await deployCoordinator([registry, staking, 86_400, admin, admin, DEFAULT_PARAMS]);
-            const modelId = await registerModel(registry, admin);
-            await expect(
-                coordinator.requestInference(modelId, INPUT, {
-                    callbackGasLimit: 0,
-                    deadline: (await now()) + 3_600,
-                    preferredOperator: ethers.ZeroAddress,
-                    maxFeeWei: NO_FEE_LIMIT,
-                }),
-            )
-                .to.be.revertedWithCustomError(coordinator, "CoordinatorNoResolver")
+            await expect(registerModel(registry, admin)).to.be.revertedWithCustomError(
+                registry,
+                "ModelRegistryNotBound",
+            );
+            await registry.bindCoordinator(coordinator);
+            await expect(registerModel(registry, admin))
+                .to.be.revertedWithCustomError(registry, "ModelRegistryNoResolver")
                 .withArgs(Mode.REEXECUTION);
+            // Resolvers are immutable once set, so every registered model can be disputed and no request needs
+            // to check again.
+            const resolver = await ethers.deployContract("TestResolver", [coordinator]);
+            await coordinator.setResolver(Mode.REEXECUTION, resolver);
+            const modelId = await registerModel(registry, admin);
+            expect((await registry.getModelTerms(modelId)).active).to.equal(true);
         });
 
         it("bounds the callback gas limit (CoordinatorCallbackGasTooHigh)", async function () {

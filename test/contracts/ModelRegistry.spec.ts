@@ -37,7 +37,22 @@ async function deployRegistry() {
         MIN_COLLATERAL,
         await programStore.getAddress(),
     ]);
-    return { registry, programStore, deployer: deployer!, publisher: publisher!, other: other! };
+    // The registry's own rules, with a resolver that accepts every model for every mode.
+    const directory = await ethers.deployContract("TestResolverDirectory");
+    const resolver = await ethers.deployContract("TestResolver", [await directory.getAddress()]);
+    for (const mode of [Mode.REEXECUTION, Mode.BISECTION, Mode.QUORUM]) {
+        await directory.setResolver(mode, await resolver.getAddress());
+    }
+    await registry.bindCoordinator(await directory.getAddress());
+    return {
+        registry,
+        programStore,
+        directory,
+        resolver,
+        deployer: deployer!,
+        publisher: publisher!,
+        other: other!,
+    };
 }
 
 /** deployRegistry with one REEXECUTION model registered by `publisher` under SALT. */
@@ -83,6 +98,67 @@ describe("ModelRegistry", function () {
                 .to.be.revertedWithCustomError(factory, "ModelRegistryCollateralTooLow")
                 .withArgs(0, 1);
             await expect(factory.deploy(1, 100, 1, STORE)).not.to.be.reverted;
+        });
+    });
+
+    describe("bindCoordinator", function () {
+        it("binds once, by the deployer only (ModelRegistryNotDeployer, ModelRegistryAlreadyBound)", async function () {
+            const [deployer, other] = await ethers.getSigners();
+            const store = await ethers.deployContract("ProgramStore");
+            const registry = await ethers.deployContract("ModelRegistry", [
+                MIN_WINDOW,
+                MAX_WINDOW,
+                MIN_COLLATERAL,
+                store,
+            ]);
+            const directory = await ethers.deployContract("TestResolverDirectory");
+            expect(await registry.coordinator()).to.equal(ethers.ZeroAddress);
+            await expect(registry.connect(other!).bindCoordinator(directory))
+                .to.be.revertedWithCustomError(registry, "ModelRegistryNotDeployer")
+                .withArgs(await other!.getAddress(), await deployer!.getAddress());
+            await expect(registry.bindCoordinator(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+                registry,
+                "ModelRegistryNotBound",
+            );
+            await expect(registry.bindCoordinator(directory))
+                .to.emit(registry, "CoordinatorBound")
+                .withArgs(await directory.getAddress());
+            expect(await registry.coordinator()).to.equal(await directory.getAddress());
+            await expect(registry.bindCoordinator(other!))
+                .to.be.revertedWithCustomError(registry, "ModelRegistryAlreadyBound")
+                .withArgs(await directory.getAddress());
+        });
+
+        it("registers nothing until bound (ModelRegistryNotBound)", async function () {
+            const [, publisher] = await ethers.getSigners();
+            const store = await ethers.deployContract("ProgramStore");
+            await storeProgram(store, TEST_PROGRAM);
+            const registry = await ethers.deployContract("ModelRegistry", [
+                MIN_WINDOW,
+                MAX_WINDOW,
+                MIN_COLLATERAL,
+                store,
+            ]);
+            await expect(registry.connect(publisher!).registerModel(SALT, spec())).to.be.revertedWithCustomError(
+                registry,
+                "ModelRegistryNotBound",
+            );
+        });
+
+        it("refuses a model whose mode has no resolver (ModelRegistryNoResolver), and names the resolver that accepted one (ModelDisputeChecked)", async function () {
+            const { registry, directory, resolver, publisher } = await loadFixture(deployRegistry);
+            await directory.setResolver(Mode.QUORUM, ethers.ZeroAddress);
+            await expect(
+                registry
+                    .connect(publisher)
+                    .registerModel(SALT, spec({ mode: Mode.QUORUM, programHash: ethers.ZeroHash })),
+            )
+                .to.be.revertedWithCustomError(registry, "ModelRegistryNoResolver")
+                .withArgs(Mode.QUORUM);
+            const modelId = await registry.computeModelId(await publisher.getAddress(), SALT);
+            await expect(registry.connect(publisher).registerModel(SALT, spec()))
+                .to.emit(registry, "ModelDisputeChecked")
+                .withArgs(modelId, await resolver.getAddress(), 0);
         });
     });
 

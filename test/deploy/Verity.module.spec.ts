@@ -35,12 +35,13 @@ async function deployDefaults() {
     const registry = await ethers.getContractAt("ModelRegistry", await deployed.registry.getAddress());
     const staking = await ethers.getContractAt("Staking", await deployed.staking.getAddress());
     const coordinator = await ethers.getContractAt("InferenceCoordinator", await deployed.coordinator.getAddress());
-    return { registry, staking, coordinator };
+    const resolver = await ethers.getContractAt("ReexecutionResolver", await deployed.reexecutionResolver.getAddress());
+    return { registry, staking, coordinator, resolver };
 }
 
 describe("deploy/modules/Verity (Ignition)", function () {
     it("has verity deploy's defaults, every one of them (DEFAULT_PARAMETERS)", async function () {
-        const { registry, staking, coordinator } = await loadFixture(deployDefaults);
+        const { registry, staking, coordinator, resolver } = await loadFixture(deployDefaults);
         const params = await coordinator.getParams();
         const onChain: Record<keyof typeof DEFAULT_PARAMETERS, bigint> = {
             minChallengeWindowSeconds: await registry.minChallengeWindowSeconds(),
@@ -59,6 +60,8 @@ describe("deploy/modules/Verity (Ignition)", function () {
             failedChallengeOperatorBps: params.failedChallengeOperatorBps,
             challengeBondBps: params.challengeBondBps,
             minChallengeBondWei: params.minChallengeBondWei,
+            maxDisputeGas: await resolver.maxDisputeGas(),
+            disputeGasPriceWei: await resolver.disputeGasPriceWei(),
         };
         const cli = Object.fromEntries(Object.entries(DEFAULT_PARAMETERS).map(([k, v]) => [k, BigInt(v)]));
         expect(onChain).to.deep.equal(cli);
@@ -69,9 +72,10 @@ describe("deploy/modules/Verity (Ignition)", function () {
         expect((await coordinator.getParams()).callbackGasFeeWei).to.equal(10n ** 9n);
     });
 
-    it("wires the coordinator to the registry, staking contract and stake token", async function () {
+    it("wires the coordinator to the registry (and binds the registry to it), staking contract and stake token", async function () {
         const { coordinator, registry, staking, token } = await loadFixture(deployModule);
         expect(await coordinator.registry()).to.equal(await registry.getAddress());
+        expect(await registry.coordinator()).to.equal(await coordinator.getAddress());
         expect(await coordinator.staking()).to.equal(await staking.getAddress());
         expect(await coordinator.token()).to.equal(await token.getAddress());
         expect(await staking.stakeToken()).to.equal(await token.getAddress());

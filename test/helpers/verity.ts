@@ -37,6 +37,9 @@ export const MODEL_FEE = TOKEN / 100n;
 export const MODEL_COLLATERAL = 10n * TOKEN;
 export const MODEL_WINDOW = 600;
 export const CALLBACK_GAS = 200_000;
+/** The REEXECUTION resolver's dispute gas bound (EIP-7825's per-transaction cap, 2^24) and gas price: the deployment defaults. */
+export const MAX_DISPUTE_GAS = 16_777_216;
+export const DISPUTE_GAS_PRICE_WEI = 10n ** 9n;
 
 export const DEFAULT_PARAMS: Params = {
     exclusiveWindowSeconds: 30,
@@ -133,6 +136,7 @@ export async function deployCore(params: Params = DEFAULT_PARAMS, opts: { reexec
         await treasury.getAddress(),
         params,
     ]);
+    await registry.bindCoordinator(await coordinator.getAddress());
     await staking.grantRole(await staking.LOCKER_ROLE(), await coordinator.getAddress());
     await staking.grantRole(await staking.SLASHER_ROLE(), await coordinator.getAddress());
     const resolver = await ethers.deployContract("TestResolver", [await coordinator.getAddress()]);
@@ -144,6 +148,8 @@ export async function deployCore(params: Params = DEFAULT_PARAMS, opts: { reexec
             await registry.getAddress(),
             await programStore.getAddress(),
             await executor.getAddress(),
+            MAX_DISPUTE_GAS,
+            DISPUTE_GAS_PRICE_WEI,
         ]);
         reexecution = { executor, resolver: real };
         await coordinator.setResolver(Mode.REEXECUTION, await real.getAddress());

@@ -3,12 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { integerMlpModel, seededRandom, type ExampleModel } from "../../models/examples";
-import {
-    CALLBACK_BUDGET_GAS,
-    DISPUTE_OVERHEAD_GAS,
-    ESTIMATE_MARGIN,
-    estimateReexecution,
-} from "../../models/toolkit/gas";
+import { DEFAULT_MAX_DISPUTE_GAS, estimateReexecution } from "../../models/toolkit/gas";
+import { disputeGasBound } from "../../oracle/src/verify/disputeGas";
 import { parseManifest } from "../../oracle/src/models/manifest";
 import { compileModel } from "../../oracle/src/verify/program";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
@@ -60,16 +56,21 @@ describe("models/toolkit/gas (estimateReexecution)", function () {
         expect(readme).to.contain(`${compiled.program.length} bytes`);
     });
 
-    it("says a model whose dispute might not fit in a block does not fit (margin, overhead, callback included)", function () {
+    it("reports the chain's dispute bound, and a model above the default maxDisputeGas as not registrable", function () {
         const small = compileModel(integerMlpModel({ widths: [4, 8, 3] }).onnx);
         const fits = estimateReexecution(small);
-        expect(fits.fitsInBlock).to.equal(true);
-        expect(fits.disputeGas).to.equal(
-            Math.round(fits.total * ESTIMATE_MARGIN) + DISPUTE_OVERHEAD_GAS + CALLBACK_BUDGET_GAS,
-        );
-        // The same ops with a 4 MB program: loading it alone (memory grows with its square) overflows the block.
-        const huge = estimateReexecution({ ...small, program: new Uint8Array(4_000_000) });
-        expect(huge.chunks).to.equal(Math.ceil(4_000_000 / 24_575));
-        expect(huge.fitsInBlock).to.equal(false);
+        expect(fits.disputeGas).to.equal(disputeGasBound(small.program));
+        expect(fits.maxDisputeGas).to.equal(DEFAULT_MAX_DISPUTE_GAS);
+        expect(fits.registrable).to.equal(true);
+        expect(fits.collateralFloorWei > 0n).to.equal(true);
+        // One int32 Add over 4,096 x 4,096 elements: its re-execution's memory alone is far beyond any block.
+        const dims = [0, 0, 0x10, 0, 0, 0, 0x10, 0];
+        const huge = Uint8Array.from([
+            ...[1, 0, 2, 1, 6, 2, ...dims, ...new Array<number>(16).fill(0), 0, 0, 0, 1],
+            ...[2, 0, 1, 6, 2, ...dims, 0, 0, 0, 0, 0, 0, 1, 0, 1],
+        ]);
+        const refused = estimateReexecution({ ...small, program: huge });
+        expect(refused.disputeGas > DEFAULT_MAX_DISPUTE_GAS).to.equal(true);
+        expect(refused.registrable).to.equal(false);
     });
 });

@@ -213,6 +213,11 @@ export class CoordinatorClient {
         return { resultCode: Number(resultCode), output: getBytes(output), outputHash: keccak256(output) };
     }
 
+    /** The most gas a dispute may need at this REEXECUTION resolver (its registration bound, `maxDisputeGas`). */
+    async maxDisputeGas(resolver: string): Promise<bigint> {
+        return this.view<bigint>(reexecutionResolver, resolver, "maxDisputeGas", []);
+    }
+
     encodeChallenge(request: Request, input: Uint8Array): string {
         return coordinator.encodeFunctionData("challenge", [request, input]);
     }

@@ -85,6 +85,9 @@ export const DEFAULT_PARAMETERS = {
     failedChallengeOperatorBps: 9_000,
     challengeBondBps: 1_000,
     minChallengeBondWei: String(10n ** 18n),
+    // EIP-7825's per-transaction gas cap (Ethereum since Osaka): a dispute must fit in one transaction.
+    maxDisputeGas: 16_777_216,
+    disputeGasPriceWei: String(10n ** 9n),
 } as const;
 
 type Parameters = Record<keyof typeof DEFAULT_PARAMETERS, string | number> & { treasury?: string; owner?: string };
@@ -415,6 +418,20 @@ export async function deploy(opts: DeployOptions) {
             coordinatorParams,
         ),
     );
+    const registryContract = ModelRegistry__factory.connect(registry, wallet);
+    const bound = await chainCall(() => registryContract.coordinator());
+    if (/^0x0{40}$/i.test(bound)) {
+        await sendTx(
+            "binding the registry to the coordinator",
+            () => registryContract.bindCoordinator(coordinator),
+            shown,
+        );
+    } else if (getAddress(bound) !== getAddress(coordinator)) {
+        throw new CliError(
+            `the registry at ${registry} is bound to another coordinator (${bound}): remove the manifest and deploy again`,
+            EXIT.VERIFY,
+        );
+    }
     const stakingContract = Staking__factory.connect(staking, wallet);
     for (const role of ["LOCKER_ROLE", "SLASHER_ROLE"]) {
         if (!(await chainCall(() => stakingContract.hasRole(id(role), coordinator)))) {
@@ -427,7 +444,14 @@ export async function deploy(opts: DeployOptions) {
     }
     const executor = await contract("executor", () => new IntegerExecutor__factory(wallet).deploy());
     const resolver = await contract("reexecutionResolver", () =>
-        new ReexecutionResolver__factory(wallet).deploy(coordinator, registry, programStore, executor),
+        new ReexecutionResolver__factory(wallet).deploy(
+            coordinator,
+            registry,
+            programStore,
+            executor,
+            p.maxDisputeGas,
+            p.disputeGasPriceWei,
+        ),
     );
     const coordinatorContract = InferenceCoordinator__factory.connect(coordinator, wallet);
     const current = await chainCall(() => coordinatorContract.getResolver(0));
@@ -632,6 +656,9 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         expect("staking.stakeToken", await staking.stakeToken(), a("stakeToken"));
         expect("staking.unbondingDelaySeconds", await staking.unbondingDelaySeconds(), p.unbondingDelaySeconds);
         expect("registry.programStore", await registry.programStore(), a("programStore"));
+        expect("registry.coordinator", await registry.coordinator(), a("coordinator"));
+        expect("resolver.maxDisputeGas", await resolver.maxDisputeGas(), p.maxDisputeGas);
+        expect("resolver.disputeGasPriceWei", await resolver.disputeGasPriceWei(), p.disputeGasPriceWei);
         expect(
             "registry.minChallengeWindowSeconds",
             await registry.minChallengeWindowSeconds(),

@@ -8,14 +8,21 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { id, isHexString, keccak256, ZeroHash } from "ethers";
-import { ModelRegistry__factory, ProgramStore__factory } from "../../../typechain-types";
+import {
+    InferenceCoordinator__factory,
+    ModelRegistry__factory,
+    ProgramStore__factory,
+    ReexecutionResolver__factory,
+} from "../../../typechain-types";
 import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../models/manifest";
 import { storeProgram } from "../chain/programStore";
 import { compileModel } from "../verify/program";
+import { collateralFloorWei, disputeGasBound } from "../verify/disputeGas";
 import {
     chainCall,
     CliError,
     connect,
+    EXIT,
     formatAmount,
     loadDeployment,
     output,
@@ -140,6 +147,52 @@ function isRelativePath(uri: string): boolean {
     return !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !isAbsolute(uri);
 }
 
+/**
+ * What the registry will check, checked first so that nothing is spent on a model it refuses (storing a program
+ * can take many transactions): the mode has a resolver, and for REEXECUTION the worst-case dispute fits the
+ * resolver's `maxDisputeGas` and the collateral pays a challenger's gas (oracle/src/verify/disputeGas.ts computes
+ * both exactly as the chain does). Exit 4 with the numbers otherwise.
+ */
+async function requireRegistrable(
+    coordinatorAddress: string,
+    wallet: ReturnType<typeof signer>,
+    mode: number,
+    modeName: string,
+    file: string,
+    hashes: ModelHashes,
+    collateral: bigint,
+): Promise<void> {
+    const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, wallet);
+    const resolverAddress = await chainCall(() => coordinator.getResolver(mode), "reading the mode's resolver");
+    const MODE = modeName.toUpperCase();
+    if (/^0x0{40}$/i.test(resolverAddress)) {
+        throw new CliError(
+            `this deployment has no ${MODE} resolver, so the registry refuses ${MODE} models (their results could not be disputed): use a mode the deployment resolves`,
+            EXIT.REFUSED,
+        );
+    }
+    if (mode !== MODES.reexecution || hashes.program === undefined) return;
+    const resolver = ReexecutionResolver__factory.connect(resolverAddress, wallet);
+    const [maxDisputeGas, gasPriceWei, params] = await chainCall(
+        () => Promise.all([resolver.maxDisputeGas(), resolver.disputeGasPriceWei(), coordinator.getParams()]),
+        "reading the REEXECUTION resolver's bounds",
+    );
+    const disputeGas = disputeGasBound(hashes.program);
+    if (disputeGas > maxDisputeGas) {
+        throw new CliError(
+            `${file}: a dispute over one of its results could need ${disputeGas} gas, more than this deployment's maxDisputeGas (${maxDisputeGas}), so it could not be disputed in one block: make the model smaller, or register it as QUORUM`,
+            EXIT.REFUSED,
+        );
+    }
+    const floor = collateralFloorWei(disputeGas, gasPriceWei, params.challengerRewardBps);
+    if (collateral < floor) {
+        throw new CliError(
+            `--collateral ${formatAmount(collateral)}: a challenger's reward (${Number(params.challengerRewardBps) / 100}% of it) would not pay a dispute's ${disputeGas} gas at ${gasPriceWei} token wei per gas: give --collateral ${formatAmount(floor)} or more`,
+            EXIT.REFUSED,
+        );
+    }
+}
+
 /** Stores the program (REEXECUTION) and registers the model; prints the report and returns it. */
 export async function modelRegister(file: string, opts: RegisterOptions) {
     const modeName = opts.mode.toLowerCase();
@@ -179,6 +232,7 @@ export async function modelRegister(file: string, opts: RegisterOptions) {
         output(opts.json, known, `${modelId}\n(already registered by ${existing.owner} with this model)`);
         return known;
     }
+    await requireRegistrable(deployment.address("coordinator"), wallet, mode, modeName, file, hashes, collateral);
     await requireGas(wallet);
 
     let programChunks = 0;

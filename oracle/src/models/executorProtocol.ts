@@ -46,6 +46,11 @@ export interface ReferenceMismatch {
 export interface VerifiableLoad {
     /** The registry's `programHash`; the model's compiled program must hash to it. */
     readonly programHash: string;
+    /**
+     * The REEXECUTION resolver's `maxDisputeGas`: a model whose worst-case dispute (the chain's bound,
+     * verify/disputeGas.ts) needs more could not be disputed, so its results would carry no guarantee.
+     */
+    readonly maxDisputeGas?: bigint;
 }
 
 /** The canonical result of a verifiable model computed by the reference interpreter alone (the challenger's). */

@@ -21,6 +21,7 @@ import { keccak256 } from "ethers";
 import * as ort from "onnxruntime-node";
 import { PermanentError } from "../internal/errors";
 import { loadVerifiableModel, runVerifiable, type VerifiableModel } from "../verify/execute";
+import { disputeGasBound } from "../verify/disputeGas";
 import {
     EMPTY_OUTPUT_HASH,
     InferenceResourceError,
@@ -74,7 +75,9 @@ class Rejection extends Error {}
  * or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or when onnxruntime cannot load
  * the bytes. With `verifiable`, also compiles the model for the reference interpreter and throws PermanentError
  * MODEL_NOT_VERIFIABLE when it is outside the verifiable subset, PROGRAM_HASH_MISMATCH when its program does not
- * hash to `verifiable.programHash` (serving it would risk slashing: disputes re-execute the registered program).
+ * hash to `verifiable.programHash` (serving it would risk slashing: disputes re-execute the registered program),
+ * and DISPUTE_TOO_EXPENSIVE when its worst-case dispute exceeds `verifiable.maxDisputeGas` (the registry refuses
+ * such a model; a node still checks what it serves).
  */
 export async function loadModel(
     modelId: string,
@@ -140,6 +143,17 @@ function loadReference(
             `model ${modelId}: its compiled program hashes to ${compiled}, the registry says ${verifiable.programHash}; ` +
                 "disputes would re-execute another program than the ONNX file's",
         );
+    }
+    if (verifiable.maxDisputeGas !== undefined) {
+        const disputeGas = disputeGasBound(reference.compiled.program);
+        if (disputeGas > verifiable.maxDisputeGas) {
+            throw new PermanentError(
+                "DISPUTE_TOO_EXPENSIVE",
+                `model ${modelId}: a dispute over one of its results could need ${disputeGas} gas, more than the ` +
+                    `REEXECUTION resolver's maxDisputeGas (${verifiable.maxDisputeGas}); its results could not be ` +
+                    "disputed, so this node does not serve it",
+            );
+        }
     }
     return reference;
 }

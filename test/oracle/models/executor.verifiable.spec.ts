@@ -13,6 +13,7 @@ import { parseManifest, embedManifest, type Manifest } from "../../../oracle/src
 import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
 import { DType, decodeTensors, encodeTensors, encodeTensorsTyped } from "../../../oracle/src/models/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/execute";
+import { disputeGasBound } from "../../../oracle/src/verify/disputeGas";
 import { compileModel } from "../../../oracle/src/verify/program";
 import { formatManifestJson, integerMlpModel, seededRandom, tinyIntegerModel } from "../../../models/examples";
 
@@ -180,6 +181,28 @@ describe("oracle/models/executor (verifiable models)", function () {
         expect(err.message).to.include(minus128.programHash).and.to.include(mixed.programHash);
         expect(executor.has("wrong program")).to.equal(false);
         await rejection(executor.run("wrong program", input(new Array<number>(K).fill(1))), "MODEL_NOT_LOADED");
+    });
+
+    it("refuses for good a model whose worst-case dispute exceeds the resolver's maxDisputeGas (DISPUTE_TOO_EXPENSIVE)", async function () {
+        const mlp = integerMlpModel({ widths: [4, 8, 3] });
+        const { program, programHash } = compileModel(mlp.onnx, mlp.manifest);
+        const disputeGas = disputeGasBound(program);
+        const err = await rejection(
+            executor.load("too dear", mlp.onnx, mlp.manifest, {
+                verifiable: { programHash, maxDisputeGas: disputeGas - 1n },
+            }),
+            "DISPUTE_TOO_EXPENSIVE",
+        );
+        expect(shouldRetry(err)).to.equal(false);
+        expect(err.message)
+            .to.include(`${disputeGas} gas`)
+            .and.to.include(`maxDisputeGas (${disputeGas - 1n})`);
+        expect(executor.has("too dear")).to.equal(false);
+        // At the bound exactly, it is served.
+        await executor.load("just fits", mlp.onnx, mlp.manifest, {
+            verifiable: { programHash, maxDisputeGas: disputeGas },
+        });
+        expect(executor.isVerifiable("just fits")).to.equal(true);
     });
 
     it("refuses for good a model registered for re-execution but outside the verifiable subset", async function () {

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+
+/// @notice Test-only stand-in for the coordinator's resolver table, for specs of the registry alone.
+contract TestResolverDirectory {
+    mapping(IModelRegistry.VerificationMode mode => address) private s_resolvers;
+
+    /// @notice Sets the resolver a mode's registrations are checked by.
+    function setResolver(IModelRegistry.VerificationMode mode, address resolver) external {
+        s_resolvers[mode] = resolver;
+    }
+
+    /// @notice The resolver of `mode` (address(0) when unset), as the coordinator answers.
+    function getResolver(IModelRegistry.VerificationMode mode) external view returns (address) {
+        return s_resolvers[mode];
+    }
+}
