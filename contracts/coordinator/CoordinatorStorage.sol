@@ -49,7 +49,34 @@ library CoordinatorStorage {
         Layout storage s,
         IInferenceCoordinator.Request calldata request
     ) internal view returns (bool) {
-        return s.commitments[request.requestId] == keccak256(abi.encode(request));
+        return s.commitments[request.requestId] == hashCalldata(request);
+    }
+
+    /// @dev The Request struct's ABI size: 21 static fields of one word each. Every test that checks a commitment
+    /// against `hashRequest` (abi.encode) pins the two hash functions below to Solidity's encoding.
+    uint256 internal constant REQUEST_BYTES = 21 * 32;
+
+    /// @dev keccak256(abi.encode(request)) of a calldata request, hashed in place. A static struct's calldata
+    /// encoding is its words in order, so the hash of those bytes is the hash of the clean encoding exactly when
+    /// they are clean; dirty bytes give another hash, which matches no commitment (and Solidity's accessors would
+    /// revert on them anyway). Gas: one copy and one hash, instead of decoding and re-encoding 21 fields.
+    function hashCalldata(IInferenceCoordinator.Request calldata request) internal pure returns (bytes32 h) {
+        // Safe: copies the struct's 672 bytes to the free memory area as a temporary (never read afterwards, the
+        // free memory pointer unchanged) and hashes them.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, request, REQUEST_BYTES)
+            h := keccak256(ptr, REQUEST_BYTES)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(request)) of a memory request: a memory struct of static fields is its words in
+    /// order, each cleaned on write, which is its ABI encoding.
+    function hashMemory(IInferenceCoordinator.Request memory request) internal pure returns (bytes32 h) {
+        // Safe: reads the struct's 672 bytes in place.
+        assembly ("memory-safe") {
+            h := keccak256(request, REQUEST_BYTES)
+        }
     }
 
     function requireStatus(
@@ -63,7 +90,7 @@ library CoordinatorStorage {
 
     /// @dev Replaces the commitment of `request.requestId` with the hash of `request` as it is now.
     function commit(Layout storage s, IInferenceCoordinator.Request memory request) internal {
-        s.commitments[request.requestId] = keccak256(abi.encode(request));
+        s.commitments[request.requestId] = hashMemory(request);
     }
 
     function credit(Layout storage s, address account, uint256 amountWei) internal {

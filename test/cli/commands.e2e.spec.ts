@@ -357,7 +357,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             );
             expect(cheap.status, cheap.stderr).to.equal(4);
             expect(cheap.stderr).to.match(
-                /--collateral 0\.001: a challenger's reward \(50% of it\) would not pay a dispute's \d+ gas at 1000000000 token wei per gas: give --collateral [\d.]+ or more/,
+                /--collateral 0\.001 tokens is too little: a challenger's reward \(50% of it\) would not pay a dispute's \d+ gas at 1000000000 token wei per gas; the collateral must be at least [\d.]+ tokens/,
             );
             expect(await ethers.provider.getTransactionCount(publisher.address)).to.equal(nonce);
         });

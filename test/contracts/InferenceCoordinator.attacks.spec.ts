@@ -78,6 +78,20 @@ function hugeAddProgram(): Uint8Array {
     ]);
 }
 
+/** A REEXECUTION registration of the stored program `programHash` with `collateralWei`. */
+function mlpSpec(programHash: string, collateralWei: bigint) {
+    return {
+        onnxHash: ethers.id("onnx"),
+        manifestHash: ethers.id("manifest"),
+        programHash,
+        uri: "file://m.onnx",
+        mode: Mode.REEXECUTION,
+        feeWei: 1n,
+        collateralWei,
+        challengeWindowSeconds: MODEL_WINDOW,
+    };
+}
+
 async function deployReal() {
     return deployCore(DEFAULT_PARAMS, { reexecution: "real" });
 }
@@ -111,16 +125,9 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             const max = await d.coordinator.MAX_CALLBACK_GAS_LIMIT();
             expect(max).to.be.greaterThan(BigInt(DEFAULT_PARAMS.maxCallbackGasLimit));
             const worst = await resolver.disputeGasBound(programHash, max, await d.coordinator.MAX_INPUT_BYTES());
-            const tx = d.registry.connect(d.publisher).registerModel(ethers.id("mlp"), {
-                onnxHash: ethers.id("onnx"),
-                manifestHash: ethers.id("manifest"),
-                programHash,
-                uri: "file://m.onnx",
-                mode: Mode.REEXECUTION,
-                feeWei: 1n,
-                collateralWei: MODEL_COLLATERAL,
-                challengeWindowSeconds: MODEL_WINDOW,
-            });
+            const tx = d.registry
+                .connect(d.publisher)
+                .registerModel(ethers.id("mlp"), mlpSpec(programHash, MODEL_COLLATERAL));
             await expect(tx).to.emit(d.registry, "ModelDisputeChecked").withArgs(anyValue, resolver, worst);
             expect(worst).to.be.greaterThan(max);
         });
@@ -138,16 +145,7 @@ describe("InferenceCoordinator: attacks on settlement", function () {
                 MAX_DISPUTE_GAS,
                 100n * DISPUTE_GAS_PRICE_WEI,
             ]);
-            const spec = {
-                onnxHash: ethers.id("onnx"),
-                manifestHash: ethers.id("manifest"),
-                programHash,
-                uri: "file://m.onnx",
-                mode: Mode.REEXECUTION,
-                feeWei: 1n,
-                collateralWei: MIN_COLLATERAL,
-                challengeWindowSeconds: MODEL_WINDOW,
-            };
+            const spec = mlpSpec(programHash, MIN_COLLATERAL);
             const disputeGas = await d.reexecution!.resolver.checkModel(spec);
             const rewardBps = BigInt(DEFAULT_PARAMS.challengerRewardBps);
             const want = (disputeGas * 100n * DISPUTE_GAS_PRICE_WEI * 10_000n + rewardBps - 1n) / rewardBps;

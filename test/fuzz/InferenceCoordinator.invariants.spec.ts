@@ -37,7 +37,7 @@ import {
  *
  * fast-check generates a sequence of actions (stake, unbond, withdraw unbonded, deposit, consumer / account
  * withdraw, request, submit, challenge, decide, finalize, finalizeBatch, cancel, expireDispute, replays of settled
- * requests, time jumps) over 3 operators, 2 consumers (one stores results, one reverts or burns its callback gas),
+ * requests, parameter changes by the owner and others, time jumps) over 3 operators, 2 consumers (one stores results, one reverts or burns its callback gas),
  * 2 challengers and the treasury, on two REEXECUTION models resolved by TestResolver. Actions pick actors and
  * requests by index from the model state and may be invalid on purpose (wrong status, stale or forged struct,
  * too early / too late, wrong operator, no free stake, ...). A TypeScript model predicts, for every action, either
@@ -55,6 +55,9 @@ import {
  * - Callbacks: exactly one delivery per finalized / slashed / expired request, none otherwise; the Store consumer's
  *   `callbacks` counter equals the number of its settled-and-delivered requests, the failing consumer's stays 0.
  * - Balances, stakes, nonces, callbackFailed and the Store consumer's last result agree with the model.
+ * - Parameters: the owner's changes (setParams, within bounds) apply to later requests only (each live request's
+ *   struct keeps the fee, protocol fee, exclusive window and bond it fixed, checked through its commitment); the
+ *   dispute terms fixed at deployment never change, and attempts to change them or leave the bounds revert.
  *
  * Every predicted transaction is mined at a timestamp the test sets (time.setNextBlockTimestamp) with a fixed gas
  * limit, so boundary times (deadline, window end, dispute expiry, unbonding) are exact and reverting transactions
@@ -88,8 +91,8 @@ const MIN_CHALLENGE_BOND = BigInt(DEFAULT_PARAMS.minChallengeBondWei);
 const MAX_DISPUTE_ROUNDS = 3n;
 
 /** The bond a request fixes for a result with `collateralWei`: the bps share, at least the floor, at most it. */
-function expectedBond(collateralWei: bigint): bigint {
-    const bond = maxBig((collateralWei * CHALLENGE_BOND_BPS) / BPS, MIN_CHALLENGE_BOND);
+function expectedBond(collateralWei: bigint, bondBps: bigint): bigint {
+    const bond = maxBig((collateralWei * bondBps) / BPS, MIN_CHALLENGE_BOND);
     return bond > collateralWei ? collateralWei : bond;
 }
 const RESERVED_FROM = 128n;
@@ -213,7 +216,22 @@ type Action =
     | { kind: "cancel"; sel: Sel; version: Version; viaConsumer: boolean; wait: number | null }
     | { kind: "expire"; sel: Sel; version: Version; wait: number | null }
     | { kind: "replay"; i: number; version: number; op: number }
+    | { kind: "setParams"; change: ParamsChange; byOwner: boolean }
     | { kind: "advance"; seconds: number };
+
+/** An owner's parameter change: new values within the bounds, a field fixed at deployment, or one out of bounds. */
+type ParamsChange =
+    | {
+          kind: "valid";
+          exclusiveWindow: number;
+          minDeadline: number;
+          maxCallbackGas: number;
+          callbackGasFee: bigint;
+          protocolFeeBps: number;
+          challengeBondBps: number;
+      }
+    | { kind: "fixed"; field: "challengerRewardBps" | "failedChallengeOperatorBps" | "minChallengeBondWei" }
+    | { kind: "outOfBounds"; field: "challengeBondBps" | "protocolFeeBps" };
 
 /** fc.record with plain objects (readable counterexamples). */
 function rec<T extends object>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
@@ -264,6 +282,7 @@ const ACTION_WEIGHTS: Record<Action["kind"], number> = {
     cancel: 2,
     expire: 2,
     replay: 1,
+    setParams: 1,
     advance: 4,
 };
 
@@ -298,6 +317,45 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
         rec({ kind: fc.constant("consumerWithdraw" as const), consumer: fc.nat(), permille: permilleArb }),
     ],
     [ACTION_WEIGHTS.withdraw, rec({ kind: fc.constant("withdraw" as const), holder: fc.nat(), permille: permilleArb })],
+    [
+        ACTION_WEIGHTS.setParams,
+        rec({
+            kind: fc.constant("setParams" as const),
+            byOwner: weighted([6, fc.constant(true)], [1, fc.constant(false)]),
+            change: weighted<ParamsChange>(
+                [
+                    6,
+                    rec({
+                        kind: fc.constant("valid" as const),
+                        exclusiveWindow: fc.integer({ min: 0, max: 40 }),
+                        minDeadline: fc.integer({ min: 41, max: 200 }),
+                        maxCallbackGas: fc.integer({ min: 300_000, max: Number(MAX_CALLBACK_GAS) }),
+                        callbackGasFee: fc.bigInt({ min: 0n, max: 2n * CALLBACK_GAS_FEE }),
+                        protocolFeeBps: fc.integer({ min: 0, max: 1_000 }),
+                        challengeBondBps: fc.integer({ min: 0, max: 10_000 }),
+                    }),
+                ],
+                [
+                    1,
+                    rec({
+                        kind: fc.constant("fixed" as const),
+                        field: fc.constantFrom(
+                            "challengerRewardBps" as const,
+                            "failedChallengeOperatorBps" as const,
+                            "minChallengeBondWei" as const,
+                        ),
+                    }),
+                ],
+                [
+                    1,
+                    rec({
+                        kind: fc.constant("outOfBounds" as const),
+                        field: fc.constantFrom("challengeBondBps" as const, "protocolFeeBps" as const),
+                    }),
+                ],
+            ),
+        }),
+    ],
     [
         ACTION_WEIGHTS.request,
         rec({
@@ -475,7 +533,19 @@ interface StoreView {
     lastOutputHash: string;
 }
 
+/** The owner-settable parameters the model predicts requests with (they change with setParams). */
+interface ParamsState {
+    exclusiveWindow: bigint;
+    minDeadline: bigint;
+    maxDeadline: bigint;
+    maxCallbackGas: bigint;
+    callbackGasFee: bigint;
+    protocolFeeBps: bigint;
+    challengeBondBps: bigint;
+}
+
 interface Model {
+    params: ParamsState;
     balances: Record<string, bigint>;
     stakes: Record<string, StakeState>;
     nonces: bigint[];
@@ -621,6 +691,15 @@ function initialModel(env: Env): Model {
     const stakes: Record<string, StakeState> = {};
     for (const op of env.ops) stakes[op] = { staked: INITIAL_STAKE, locked: 0n, unbonding: 0n, readyAt: 0n };
     return {
+        params: {
+            exclusiveWindow: EXCLUSIVE_WINDOW,
+            minDeadline: MIN_DEADLINE,
+            maxDeadline: MAX_DEADLINE,
+            maxCallbackGas: MAX_CALLBACK_GAS,
+            callbackGasFee: CALLBACK_GAS_FEE,
+            protocolFeeBps: PROTOCOL_FEE_BPS,
+            challengeBondBps: CHALLENGE_BOND_BPS,
+        },
         balances,
         stakes,
         nonces: env.consumers.map(() => 0n),
@@ -717,6 +796,21 @@ async function checkInvariants(env: Env, m: Model, observed: Observation | null)
     expect(obs.tokenAtCoordinator).to.equal(
         held + escrowed + bonds,
         "coordinator token balance == sum of balances + fees of live requests + bonds of open disputes",
+    );
+    // The parameters the model predicts requests with are the chain's; the dispute terms never moved.
+    const params = await env.d.coordinator.getParams();
+    expect({
+        exclusiveWindow: params.exclusiveWindowSeconds,
+        minDeadline: params.minDeadlineSeconds,
+        maxDeadline: params.maxDeadlineSeconds,
+        maxCallbackGas: params.maxCallbackGasLimit,
+        callbackGasFee: params.callbackGasFeeWei,
+        protocolFeeBps: params.protocolFeeBps,
+        challengeBondBps: params.challengeBondBps,
+    }).to.deep.equal(m.params, "owner-settable parameters");
+    expect([params.challengerRewardBps, params.failedChallengeOperatorBps, params.minChallengeBondWei]).to.deep.equal(
+        [CHALLENGER_REWARD_BPS, FAILED_CHALLENGE_OPERATOR_BPS, MIN_CHALLENGE_BOND],
+        "dispute terms fixed at deployment",
     );
     // Token conservation at staking.
     expect(obs.tokenAtStaking).to.equal(
@@ -1094,6 +1188,57 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             await time.increase(a.seconds);
             return { model, obs: null };
         }
+        case "setParams": {
+            // The struct the owner sends: the current parameters with the action's change.
+            const p = m.params;
+            const sent = {
+                ...DEFAULT_PARAMS,
+                exclusiveWindowSeconds: p.exclusiveWindow,
+                minDeadlineSeconds: p.minDeadline,
+                maxDeadlineSeconds: p.maxDeadline,
+                maxCallbackGasLimit: p.maxCallbackGas,
+                callbackGasFeeWei: p.callbackGasFee,
+                protocolFeeBps: p.protocolFeeBps,
+                challengeBondBps: p.challengeBondBps,
+            };
+            const c = a.change;
+            let outcome: Outcome;
+            if (c.kind === "valid") {
+                Object.assign(sent, {
+                    exclusiveWindowSeconds: c.exclusiveWindow,
+                    minDeadlineSeconds: c.minDeadline,
+                    maxCallbackGasLimit: c.maxCallbackGas,
+                    callbackGasFeeWei: c.callbackGasFee,
+                    protocolFeeBps: c.protocolFeeBps,
+                    challengeBondBps: c.challengeBondBps,
+                });
+            } else if (c.kind === "fixed") {
+                Object.assign(sent, { [c.field]: BigInt(DEFAULT_PARAMS[c.field]) + 1n });
+            } else {
+                Object.assign(sent, { [c.field]: c.field === "challengeBondBps" ? 10_001 : 1_001 });
+            }
+            const sender = a.byOwner ? env.d.admin : env.d.depositor;
+            if (!a.byOwner) {
+                outcome = reverts(coordinator, "OwnableUnauthorizedAccount", env.depositor);
+            } else if (c.kind !== "valid") {
+                outcome = reverts(coordinator, "CoordinatorInvalidParam", c.field);
+            } else {
+                // Later requests only: live requests keep the fee, protocol fee, window and bond they fixed.
+                m.params = {
+                    ...p,
+                    exclusiveWindow: BigInt(c.exclusiveWindow),
+                    minDeadline: BigInt(c.minDeadline),
+                    maxCallbackGas: BigInt(c.maxCallbackGas),
+                    callbackGasFee: c.callbackGasFee,
+                    protocolFeeBps: BigInt(c.protocolFeeBps),
+                    challengeBondBps: BigInt(c.challengeBondBps),
+                };
+                outcome = { ok: true, events: [["ParamsUpdated", ANY]] };
+            }
+            const ts = await nextTimestamp();
+            const ex = await execute(env, model, ts, () => coordinator.connect(sender).setParams(sent, TX), outcome);
+            return settle(model, m, outcome, ex);
+        }
         case "stake": {
             const op = env.ops[a.op % env.ops.length]!;
             const signer = signerOf(env, op);
@@ -1218,21 +1363,22 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             const ts = await nextTimestamp();
             const deadline = ts + BigInt(a.deadlineIn);
             const gas = BigInt(a.gas);
-            const fee = terms.feeWei + gas * CALLBACK_GAS_FEE;
+            const p = m.params;
+            const fee = terms.feeWei + gas * p.callbackGasFee;
             const balance = m.balances[consumer]!;
             let outcome: Outcome;
             let predicted: Req | null = null;
-            if (gas > MAX_CALLBACK_GAS) {
-                outcome = reverts(coordinator, "CoordinatorCallbackGasTooHigh", gas, MAX_CALLBACK_GAS);
+            if (gas > p.maxCallbackGas) {
+                outcome = reverts(coordinator, "CoordinatorCallbackGasTooHigh", gas, p.maxCallbackGas);
             } else if (input.length === 0) {
                 outcome = reverts(coordinator, "CoordinatorInvalidInputLength", 0, MAX_INPUT_BYTES);
-            } else if (deadline < ts + MIN_DEADLINE || deadline > ts + MAX_DEADLINE) {
+            } else if (deadline < ts + p.minDeadline || deadline > ts + p.maxDeadline) {
                 outcome = reverts(
                     coordinator,
                     "CoordinatorInvalidDeadline",
                     deadline,
-                    ts + MIN_DEADLINE,
-                    ts + MAX_DEADLINE,
+                    ts + p.minDeadline,
+                    ts + p.maxDeadline,
                 );
             } else if (balance < fee) {
                 outcome = reverts(coordinator, "CoordinatorInsufficientBalance", balance, fee);
@@ -1251,12 +1397,12 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     feeWei: fee,
                     preferredOperator: preferred,
                     collateralWei: terms.collateralWei,
-                    protocolFeeWei: (fee * PROTOCOL_FEE_BPS) / BPS,
+                    protocolFeeWei: (fee * p.protocolFeeBps) / BPS,
                     deadline,
-                    exclusiveUntil: ts + EXCLUSIVE_WINDOW,
+                    exclusiveUntil: ts + p.exclusiveWindow,
                     callbackGasLimit: gas,
                     challengeWindowSeconds: BigInt(terms.windowSeconds),
-                    bondWei: expectedBond(terms.collateralWei),
+                    bondWei: expectedBond(terms.collateralWei, p.challengeBondBps),
                     mode: 0n,
                     status: BigInt(Status.Requested),
                     disputeRounds: 0n,

@@ -187,7 +187,7 @@ async function requireRegistrable(
     const floor = collateralFloorWei(disputeGas, gasPriceWei, params.challengerRewardBps);
     if (collateral < floor) {
         throw new CliError(
-            `--collateral ${formatAmount(collateral)}: a challenger's reward (${Number(params.challengerRewardBps) / 100}% of it) would not pay a dispute's ${disputeGas} gas at ${gasPriceWei} token wei per gas: give --collateral ${formatAmount(floor)} or more`,
+            `--collateral ${formatAmount(collateral)} is too little: a challenger's reward (${Number(params.challengerRewardBps) / 100}% of it) would not pay a dispute's ${disputeGas} gas at ${gasPriceWei} token wei per gas; the collateral must be at least ${formatAmount(floor)}`,
             EXIT.REFUSED,
         );
     }
