@@ -92,6 +92,11 @@ library DisputeLogic {
         s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Disputed);
         address resolver = s.resolvers[request.mode];
         if (msg.sender != resolver) revert IInferenceCoordinator.CoordinatorNotResolver(msg.sender, resolver);
+        // A verdict after the timeout could restart the window past settlementBound: the dispute is expired.
+        uint40 expiresAt = s.disputes[request.requestId].openedAt + env.disputeTimeoutSeconds;
+        if (block.timestamp >= expiresAt) {
+            revert IInferenceCoordinator.CoordinatorDisputeTimedOut(uint40(block.timestamp), expiresAt);
+        }
         _applyVerdict(s, env, request, verdict);
     }
 

@@ -274,6 +274,8 @@ interface IInferenceCoordinator {
     error CoordinatorNotResolver(address have, address want);
     /// @notice The dispute has not timed out yet.
     error CoordinatorDisputeNotExpired(uint40 now_, uint40 expiresAt);
+    /// @notice The dispute timed out: a verdict comes too late (anyone may expire the dispute instead).
+    error CoordinatorDisputeTimedOut(uint40 now_, uint40 expiresAt);
     /// @notice The two attestations are not an equivocation (different question, or the same answer).
     error CoordinatorNotEquivocation();
     /// @notice The two attestations are signed by different operators.

@@ -87,6 +87,10 @@ library ExecutorCalls {
                 returndatacopy(r, 0, returndatasize())
                 revert(r, returndatasize())
             }
+            // A call to an account without code succeeds with no return data: never read stale scratch space.
+            if lt(returndatasize(), 0x40) {
+                revert(0, 0)
+            }
             executionGas := mload(0)
             outputBytes := mload(0x20)
         }

@@ -134,22 +134,22 @@ contract IntegerExecutor is IIntegerExecutor {
     uint256 private constant _G_TENSOR = 1_500;
     uint256 private constant _G_OP = 6_000;
     uint256 private constant _G_SLOT = 150;
-    uint256 private constant _G_INPUT_ELEMENT = 100;
-    uint256 private constant _G_CONST_ELEMENT = 60;
-    uint256 private constant _G_OUTPUT_ELEMENT = 60;
+    uint256 private constant _G_INPUT_ELEMENT = 180;
+    uint256 private constant _G_CONST_ELEMENT = 150;
+    uint256 private constant _G_OUTPUT_ELEMENT = 120;
     uint256 private constant _G_MATMUL_OUT = 550;
-    uint256 private constant _G_MATMUL_A = 150;
-    uint256 private constant _G_MATMUL_ROW = 600;
+    uint256 private constant _G_MATMUL_A = 300;
+    uint256 private constant _G_MATMUL_ROW = 5_500;
     /// @dev Per 32 multiply-accumulates (one weight word against the packed row).
     uint256 private constant _G_MATMUL_GROUP = 240;
-    uint256 private constant _G_BINARY = 120;
-    uint256 private constant _G_MAP_BLOCK = 12;
-    uint256 private constant _G_MAP_STRIDED = 60;
-    uint256 private constant _G_MAP_STRIDED_DIM = 60;
-    uint256 private constant _G_UNARY = 50;
-    uint256 private constant _G_ARGMAX_IN = 60;
-    uint256 private constant _G_ARGMAX_OUT = 80;
-    uint256 private constant _G_GATHER = 140;
+    uint256 private constant _G_BINARY = 200;
+    uint256 private constant _G_MAP_BLOCK = 40;
+    uint256 private constant _G_MAP_STRIDED = 120;
+    uint256 private constant _G_MAP_STRIDED_DIM = 200;
+    uint256 private constant _G_UNARY = 150;
+    uint256 private constant _G_ARGMAX_IN = 160;
+    uint256 private constant _G_ARGMAX_OUT = 200;
+    uint256 private constant _G_GATHER = 200;
 
     /// @dev The bound of a checked program: fixed and per-tensor costs, every op's per-element cost, and the memory
     /// expansion of every word allocated (temporaries included, although the run reuses their memory).

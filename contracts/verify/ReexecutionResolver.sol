@@ -52,9 +52,11 @@ contract ReexecutionResolver is IReexecutionResolver {
     uint256 private constant CHUNK_GAS = 5_500;
     /// @dev Per 32-byte word of program: the copy (3), keccak256 (6), with margin.
     uint256 private constant PROGRAM_WORD_GAS = 12;
-    /// @dev Per 32-byte word of output: copied back from the executor, returned to the coordinator, encoded into
-    /// the callback's payload.
-    uint256 private constant OUTPUT_WORD_GAS = 40;
+    /// @dev Per 32-byte word copied between frames (the evidence into call arguments and for hashing, the output
+    /// back from the executor, decoded, returned, decoded again and encoded into the callback): 3, with margin.
+    uint256 private constant COPY_WORD_GAS = 6;
+    /// @dev Words of fixed-size data in a frame's memory besides the input and output (structs, call heads).
+    uint256 private constant FRAME_WORDS = 48;
 
     /// @param coordinator_ The coordinator that opens disputes.
     /// @param registry_ The model registry (programHash and mode of each model).
@@ -113,29 +115,41 @@ contract ReexecutionResolver is IReexecutionResolver {
             size
         );
         if (loaded != programHash) revert ReexecutionProgramMismatch(loaded, programHash);
-        // The call buffer holds the program and the input; its memory expansion is paid once, here.
-        uint256 bufferWords = 8 + (size + 31) / 32 + (inputBytes + 31) / 32;
+        uint256 programWords = (size + 31) / 32;
+        uint256 inputWords = (inputBytes + 31) / 32;
         uint256 outputWords = 4 + (outputBytes + 31) / 32;
-        uint256 resolverWork =
+        // Frames, innermost first; each call forwards at most 63/64 of what its caller has left (EIP-150), so the
+        // caller needs 64/63 of the callee's gas. This resolver's frame: the call buffer (program and input, one
+        // copy), the evidence hashed, three copies of the output (return data, decoded, returned), the chunks'
+        // loading and the program's hash, around the executor's call.
+        uint256 words = FRAME_WORDS + programWords + inputWords + 3 * outputWords;
+        uint256 frame =
             chunks.length * CHUNK_GAS +
-                PROGRAM_WORD_GAS * ((size + 31) / 32) +
-                3 * bufferWords +
-                (bufferWords * bufferWords) / 512 +
-                // The executor gets 63/64 of what the resolver has left when it calls (EIP-150).
+                PROGRAM_WORD_GAS * programWords +
+                (COPY_WORD_GAS + 6) * inputWords +
+                COPY_WORD_GAS * 3 * outputWords +
+                _memory(words) +
                 (executionGas * 64) / 63 +
-                1 +
-                OUTPUT_WORD_GAS * outputWords +
-                (outputWords * outputWords) / 512;
-        // The coordinator calls the resolver, then the consumer, each with 63/64 of what it has left; the
-        // callback's gas is kept back with a 5,000-gas reserve (CoordinatorStorage.deliver).
-        return
-            DISPUTE_BASE_GAS +
-            16 * inputBytes +
-            (resolverWork * 64) / 63 +
+                1;
+        // DisputeLogic's frame (DELEGATECALL from the coordinator): the call to this resolver with the request and
+        // the evidence as arguments, the verdict's output decoded, and the consumer callback (its gas kept back
+        // with a 5,000-gas reserve, CoordinatorStorage.deliver) with the output in its payload.
+        words = FRAME_WORDS + inputWords + 3 * outputWords;
+        frame =
+            _memory(words) +
+            COPY_WORD_GAS * (inputWords + 3 * outputWords) +
+            (frame * 64) / 63 +
             1 +
             ((callbackGasLimit + 5_000) * 64) / 63 +
-            1 +
-            OUTPUT_WORD_GAS * outputWords;
+            1;
+        // The coordinator's frame: the evidence in calldata and copied into the DELEGATECALL's arguments.
+        words = FRAME_WORDS + inputWords;
+        return DISPUTE_BASE_GAS + 16 * inputBytes + _memory(words) + COPY_WORD_GAS * inputWords + (frame * 64) / 63 + 1;
+    }
+
+    /// @dev The memory expansion cost of `words` words (3 gas a word plus words^2 / 512).
+    function _memory(uint256 words) private pure returns (uint256) {
+        return 3 * words + (words * words) / 512;
     }
 
     /// @inheritdoc IReexecutionResolver

@@ -20,12 +20,16 @@ import {
     WRONG_OUTPUT,
     assignedSigner,
     deployCore,
+    fund,
     registerModel,
+    stakeOperators,
     sendRequest,
     storeProgram,
     submit,
 } from "../helpers/verity";
 import { compileModel } from "../../oracle/src/verify/program";
+import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { graphModel } from "../oracle/verify/graphs";
 import { integerMlpModel } from "../../models/examples";
 import {
     BPS,
@@ -156,6 +160,54 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             await expect(pricey.checkModel({ ...spec, collateralWei: want })).not.to.be.reverted;
         });
 
+        it("holds measured disputes at the extremes under disputeGasBound: a 64 KB input, a 16 KB output", async function () {
+            const base = await loadFixture(deployReal);
+            // int8 [1, 8] x [8, 4096]: an int32 [1, 4096] output, 16 KB encoded.
+            const onnx = graphModel({
+                inputs: [{ name: "x", type: "int8", shape: [1, 8] }],
+                outputs: [{ name: "y", type: "int32", shape: [1, 4096] }],
+                initializers: [
+                    {
+                        name: "w",
+                        dims: [8, 4096],
+                        data: Int8Array.from({ length: 8 * 4096 }, (_, i) => (i % 255) - 127),
+                    },
+                ],
+                nodes: [{ opType: "MatMulInteger", inputs: ["x", "w"], outputs: ["y"] }],
+            });
+            const { program } = compileModel(onnx);
+            const programHash = await storeProgram(base.programStore, program);
+            await base.registry
+                .connect(base.publisher)
+                .registerModel(ethers.id("wide"), mlpSpec(programHash, MODEL_COLLATERAL));
+            const modelId = await base.registry.computeModelId(await base.publisher.getAddress(), ethers.id("wide"));
+            await stakeOperators(base, modelId);
+            await fund(base, await base.consumer.getAddress());
+            const d = { ...base, modelId };
+            await d.consumer.setBehaviour(2); // BurnGas
+            const callbackGasLimit = Number(DEFAULT_PARAMS.maxCallbackGasLimit);
+            const junk = ethers.getBytes(ethers.hexlify(ethers.randomBytes(Number(DEFAULT_PARAMS.maxInputBytes))));
+            const x = encodeTensors([
+                { dtype: DType.INT8, shape: [1, 8], data: [-128n, 127n, 0n, 1n, -1n, 5n, 9n, -7n] },
+            ]);
+            for (const input of [junk, x]) {
+                const requested = await sendRequest(d, { input, callbackGasLimit });
+                const operator = await assignedSigner(d, requested);
+                const request = await submit(d, requested, WRONG_OUTPUT, { operator });
+                const challenger = d.others[1]!;
+                await fundBond(d, challenger, BigInt(request.bondWei));
+                const { tx } = await challengeAs(d, challenger, request, ethers.hexlify(input));
+                const receipt = (await tx.wait())!;
+                await expect(tx).to.emit(d.coordinator, "DisputeResolved");
+                const bound = await d.reexecution!.resolver.disputeGasBound(
+                    programHash,
+                    callbackGasLimit,
+                    input.length,
+                );
+                expect(receipt.gasUsed, `input of ${input.length} bytes`).to.be.lessThanOrEqual(bound);
+            }
+        });
+
         it("holds a measured dispute under disputeGasBound, with a callback that burns all its gas", async function () {
             const d = await loadFixture(deployVerifiable);
             await d.consumer.setBehaviour(2); // BurnGas
@@ -241,6 +293,19 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             await expect(d.coordinator.finalize(proven, correct.output))
                 .to.emit(d.coordinator, "ResultFinalized")
                 .withArgs(request.requestId, await operator.getAddress(), anyValue, anyValue, true, anyValue);
+        });
+
+        it("refuses a verdict after the dispute timeout (CoordinatorDisputeTimedOut): the dispute expires instead", async function () {
+            const s = await loadFixture(deploySubmittedWrong);
+            const { tx, request: disputed } = await challengeAs(s, s.challenger, s.request);
+            const expiresAt = (await minedAt(tx)) + DISPUTE_TIMEOUT;
+            await time.setNextBlockTimestamp(expiresAt);
+            // A late inconclusive verdict would restart the window past settlementBound.
+            await expect(s.resolver.decide(disputed, NOT_AT_FAULT))
+                .to.be.revertedWithCustomError(s.coordinator, "CoordinatorDisputeTimedOut")
+                .withArgs(expiresAt, expiresAt);
+            await expect(s.coordinator.expireDispute(disputed)).to.emit(s.coordinator, "DisputeExpired");
+            expect(BigInt(expiresAt + 1)).to.be.lessThanOrEqual(await s.coordinator.settlementBound(s.request));
         });
 
         it("an inconclusive mode: repeated losing challenges void the request after MAX_DISPUTE_ROUNDS, before settlementBound", async function () {

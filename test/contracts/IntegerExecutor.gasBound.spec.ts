@@ -17,6 +17,7 @@ import { compileModel } from "../../oracle/src/verify/program";
 import type { ExecutorHarness, IntegerExecutor } from "../../typechain-types";
 import { ONNX_SPEC_CASES, specCaseInput, specCaseModel } from "../shared/onnxSpecExamples";
 import { graphModel } from "../oracle/verify/graphs";
+import { hostileCases } from "../helpers/programs";
 
 async function deployExecutor(): Promise<{ executor: IntegerExecutor; harness: ExecutorHarness }> {
     const executor = await ethers.deployContract("IntegerExecutor");
@@ -30,7 +31,9 @@ async function measured(
     program: Uint8Array,
     input: Uint8Array,
 ): Promise<{ used: bigint; bound: bigint; code: bigint }> {
-    const [used, code, output] = await d.harness.measure(await d.executor.getAddress(), program, input);
+    const [used, code, output] = await d.harness.measure(await d.executor.getAddress(), program, input, {
+        gasLimit: 29_000_000,
+    });
     const [bound, outputBytes] = await d.executor.gasBound(program);
     // The output length the bound states is the one a successful run returns.
     if (code === 0n) expect(ethers.getBytes(output).length).to.equal(Number(outputBytes));
@@ -135,6 +138,23 @@ describe("IntegerExecutor: gasBound", function () {
             ),
             { numRuns: 40 },
         );
+    });
+
+    it("bounds hand-built programs on each op's most expensive path, in total and per element", async function () {
+        // What a hostile publisher could store: k = 1 MatMulInteger rows, rank-8 strided maps that carry through
+        // seven dims of 1 at every element, Clip hitting both bounds, ArgMax over a dim of 1, single-element
+        // Gathers, thousands of tiny ops. The per-element check compares the growth from 1,000 to 3,000
+        // elements, which no fixed cost of the bound can hide.
+        const d = await loadFixture(deployExecutor);
+        const small = hostileCases(1_000);
+        const large = hostileCases(3_000);
+        for (let i = 0; i < large.length; i++) {
+            const a = await measured(d, small[i]!.program, small[i]!.input);
+            const b = await measured(d, large[i]!.program, large[i]!.input);
+            expect(b.code, large[i]!.name).to.equal(0n);
+            expect(b.used, large[i]!.name).to.be.lessThanOrEqual(b.bound);
+            expect(b.used - a.used, `${large[i]!.name}: growth`).to.be.lessThanOrEqual(b.bound - a.bound);
+        }
     });
 
     it("bounds a run that stops early (INVALID_INPUT) below a full one", async function () {

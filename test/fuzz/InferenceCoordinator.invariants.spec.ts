@@ -1566,6 +1566,10 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Disputed);
             } else if (a.direct) {
                 outcome = reverts(coordinator, "CoordinatorNotResolver", env.stranger, env.resolver);
+            } else if (ts >= t.dispute!.openedAt + BigInt(DISPUTE_TIMEOUT)) {
+                // Too late: the dispute can only be expired now (a verdict could restart past settlementBound).
+                const expiresAt = t.dispute!.openedAt + BigInt(DISPUTE_TIMEOUT);
+                outcome = reverts(coordinator, "CoordinatorDisputeTimedOut", ts, expiresAt);
             } else if (verdictInvalid(a.verdict)) {
                 outcome = reverts(coordinator, "CoordinatorInvalidResultCode", a.verdict.code, RESERVED_FROM - 1n);
             } else {

@@ -180,7 +180,7 @@ async function requireRegistrable(
     const disputeGas = disputeGasBound(hashes.program);
     if (disputeGas > maxDisputeGas) {
         throw new CliError(
-            `${file}: a dispute over one of its results could need ${disputeGas} gas, more than this deployment's maxDisputeGas (${maxDisputeGas}), so it could not be disputed in one block: make the model smaller, or register it as QUORUM`,
+            `${file}: a dispute over one of its results could need ${disputeGas} gas, more than this deployment's maxDisputeGas (${maxDisputeGas}), so it could not be disputed in one transaction: make the model smaller (models too large to re-execute need a mode the deployment resolves otherwise)`,
             EXIT.REFUSED,
         );
     }

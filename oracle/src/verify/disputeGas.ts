@@ -17,21 +17,21 @@ export const EXECUTOR_GAS = {
     tensor: 1_500n,
     op: 6_000n,
     slot: 150n,
-    inputElement: 100n,
-    constElement: 60n,
-    outputElement: 60n,
+    inputElement: 180n,
+    constElement: 150n,
+    outputElement: 120n,
     matMulOut: 550n,
-    matMulA: 150n,
-    matMulRow: 600n,
+    matMulA: 300n,
+    matMulRow: 5_500n,
     matMulGroup: 240n,
-    binary: 120n,
-    mapBlock: 12n,
-    mapStrided: 60n,
-    mapStridedDim: 60n,
-    unary: 50n,
-    argMaxIn: 60n,
-    argMaxOut: 80n,
-    gather: 140n,
+    binary: 200n,
+    mapBlock: 40n,
+    mapStrided: 120n,
+    mapStridedDim: 200n,
+    unary: 150n,
+    argMaxIn: 160n,
+    argMaxOut: 200n,
+    gather: 200n,
 } as const;
 
 /** ReexecutionResolver's constants of a dispute's gas. */
@@ -39,7 +39,8 @@ export const RESOLVER_GAS = {
     disputeBase: 400_000n,
     chunk: 5_500n,
     programWord: 12n,
-    outputWord: 40n,
+    copyWord: 6n,
+    frameWords: 48n,
 } as const;
 
 /** The coordinator's hard caps (`MAX_CALLBACK_GAS_LIMIT`, `MAX_INPUT_BYTES`): the worst request a dispute faces. */
@@ -196,27 +197,31 @@ export function disputeGasBound(
 ): bigint {
     const R = RESOLVER_GAS;
     const { gas: executionGas, outputBytes } = executorGasBound(program);
-    const programSize = BigInt(program.length);
-    const programWords = (programSize + 31n) / 32n;
-    const bufferWords = 8n + programWords + (inputBytes + 31n) / 32n;
+    const programWords = (BigInt(program.length) + 31n) / 32n;
+    const inputWords = (inputBytes + 31n) / 32n;
     const outputWords = 4n + (outputBytes + 31n) / 32n;
-    const resolverWork =
+    // The resolver's frame (see ReexecutionResolver.disputeGasBound: the same terms, in the same order).
+    let words = R.frameWords + programWords + inputWords + 3n * outputWords;
+    let frame =
         BigInt(programChunkCount(program.length)) * R.chunk +
         R.programWord * programWords +
-        memory(bufferWords) +
+        (R.copyWord + 6n) * inputWords +
+        R.copyWord * 3n * outputWords +
+        memory(words) +
         (executionGas * 64n) / 63n +
-        1n +
-        R.outputWord * outputWords +
-        (outputWords * outputWords) / 512n;
-    return (
-        R.disputeBase +
-        16n * inputBytes +
-        (resolverWork * 64n) / 63n +
+        1n;
+    // DisputeLogic's frame, with the consumer callback.
+    words = R.frameWords + inputWords + 3n * outputWords;
+    frame =
+        memory(words) +
+        R.copyWord * (inputWords + 3n * outputWords) +
+        (frame * 64n) / 63n +
         1n +
         ((callbackGasLimit + 5_000n) * 64n) / 63n +
-        1n +
-        R.outputWord * outputWords
-    );
+        1n;
+    // The coordinator's frame.
+    words = R.frameWords + inputWords;
+    return R.disputeBase + 16n * inputBytes + memory(words) + R.copyWord * inputWords + (frame * 64n) / 63n + 1n;
 }
 
 /**
