@@ -476,8 +476,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         return address(i_token);
     }
 
-    /// @notice The model registry.
-    /// @return The registry.
+    /// @inheritdoc IInferenceCoordinator
     function registry() external view returns (address) {
         return address(i_registry);
     }

@@ -58,6 +58,9 @@ contract ModelRegistry is IModelRegistry {
         if (msg.sender != i_deployer) revert ModelRegistryNotDeployer(msg.sender, i_deployer);
         if (address(s_coordinator) != address(0)) revert ModelRegistryAlreadyBound(address(s_coordinator));
         if (coordinator_ == address(0)) revert ModelRegistryNotBound();
+        // Only the coordinator built on this registry: a typo or a stray contract cannot take its place.
+        address itsRegistry = IInferenceCoordinator(coordinator_).registry();
+        if (itsRegistry != address(this)) revert ModelRegistryForeignCoordinator(coordinator_, itsRegistry);
         s_coordinator = IInferenceCoordinator(coordinator_);
         emit CoordinatorBound(coordinator_);
     }

@@ -477,6 +477,10 @@ interface IInferenceCoordinator {
     /// @return The treasury address.
     function treasury() external view returns (address);
 
+    /// @notice The model registry this coordinator reads.
+    /// @return The registry's address.
+    function registry() external view returns (address);
+
     /// @notice The largest callback gas limit any parameters can allow (a hard bound on `maxCallbackGasLimit`).
     /// @return Gas.
     function MAX_CALLBACK_GAS_LIMIT() external view returns (uint32);

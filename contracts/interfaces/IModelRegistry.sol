@@ -106,6 +106,8 @@ interface IModelRegistry {
     error ModelRegistryAlreadyBound(address coordinator);
     /// @notice The registry is not bound to a coordinator yet: no model can be registered.
     error ModelRegistryNotBound();
+    /// @notice The coordinator named for binding reads another registry.
+    error ModelRegistryForeignCoordinator(address coordinator, address itsRegistry);
     /// @notice The coordinator has no resolver for this mode: a result of the model could not be disputed.
     error ModelRegistryNoResolver(VerificationMode mode);
 

@@ -7,6 +7,14 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 contract TestResolverDirectory {
     mapping(IModelRegistry.VerificationMode mode => address) private s_resolvers;
 
+    /// @notice The registry this stand-in claims to be built on (what the registry checks when binding).
+    address public registry;
+
+    /// @notice Sets the registry this stand-in claims.
+    function setRegistry(address registry_) external {
+        registry = registry_;
+    }
+
     /// @notice Sets the resolver a mode's registrations are checked by.
     function setResolver(IModelRegistry.VerificationMode mode, address resolver) external {
         s_resolvers[mode] = resolver;

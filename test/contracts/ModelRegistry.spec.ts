@@ -39,6 +39,7 @@ async function deployRegistry() {
     ]);
     // The registry's own rules, with a resolver that accepts every model for every mode.
     const directory = await ethers.deployContract("TestResolverDirectory");
+    await directory.setRegistry(await registry.getAddress());
     const resolver = await ethers.deployContract("TestResolver", [await directory.getAddress()]);
     for (const mode of [Mode.REEXECUTION, Mode.BISECTION, Mode.QUORUM]) {
         await directory.setResolver(mode, await resolver.getAddress());
@@ -113,6 +114,11 @@ describe("ModelRegistry", function () {
             ]);
             const directory = await ethers.deployContract("TestResolverDirectory");
             expect(await registry.coordinator()).to.equal(ethers.ZeroAddress);
+            // A coordinator built on another registry (here: none) is refused.
+            await expect(registry.bindCoordinator(directory))
+                .to.be.revertedWithCustomError(registry, "ModelRegistryForeignCoordinator")
+                .withArgs(await directory.getAddress(), ethers.ZeroAddress);
+            await directory.setRegistry(await registry.getAddress());
             await expect(registry.connect(other!).bindCoordinator(directory))
                 .to.be.revertedWithCustomError(registry, "ModelRegistryNotDeployer")
                 .withArgs(await other!.getAddress(), await deployer!.getAddress());
