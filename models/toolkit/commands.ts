@@ -17,6 +17,7 @@ import { z } from "zod";
 import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../../oracle/src/models/manifest";
 import { compileModel, type CompiledProgram } from "../../oracle/src/verify/program";
 import { estimateReexecution, type GasEstimate } from "./gas";
+import { programChunkCount } from "../../oracle/src/chain/programStore";
 import {
     buildQuantizedModel,
     evaluateAccuracy,
@@ -127,7 +128,7 @@ export function compileModelFile(path: string, out: string): CompileReport & { c
         ...registrationHashes(onnx),
         programHash: compiled.programHash,
         programBytes: compiled.program.length,
-        chunks: estimateReexecution(compiled).chunks,
+        chunks: programChunkCount(compiled.program.length),
         compiled,
     };
 }

@@ -42,45 +42,9 @@ import {
     minedAt,
 } from "../helpers/disputes";
 import { deployVerifiable } from "../helpers/verifiable";
+import { hugeAddProgram } from "../helpers/programs";
 
 const MAX_DISPUTE_ROUNDS = 3;
-
-/**
- * A program the executor's validation accepts, 56 bytes long: one int32 input of 4,096 x 4,096 (2^24) elements
- * added to itself. Re-executing it needs 2^25 words of memory, far more gas than any block has.
- */
-function hugeAddProgram(): Uint8Array {
-    const dims = [0, 0, 0x10, 0, 0, 0, 0x10, 0];
-    return Uint8Array.from([
-        1,
-        0,
-        2,
-        1, // version, slotCount 2, one input
-        6,
-        2,
-        ...dims,
-        ...new Array<number>(16).fill(0), // input: int32 [4096, 4096] in [0, 0]
-        0,
-        0,
-        0,
-        1, // no constants, one op
-        2,
-        0,
-        1,
-        6,
-        2,
-        ...dims,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0, // Add into slot 1: slot 0 (map 0) + slot 0 (map 0)
-        1,
-        0,
-        1, // one output: slot 1
-    ]);
-}
 
 /** A REEXECUTION registration of the stored program `programHash` with `collateralWei`. */
 function mlpSpec(programHash: string, collateralWei: bigint) {
@@ -113,6 +77,7 @@ describe("InferenceCoordinator: attacks on settlement", function () {
         it("refuses a valid 56-byte program whose one Add declares 2^24 elements (ReexecutionDisputeTooExpensive)", async function () {
             const d = await loadFixture(deployReal);
             const program = hugeAddProgram();
+            expect(program.length).to.equal(56);
             const [executionGas] = await d.reexecution!.executor.gasBound(program);
             expect(executionGas).to.be.greaterThan(BigInt(MAX_DISPUTE_GAS));
             const programHash = await storeProgram(d.programStore, program);

@@ -31,6 +31,7 @@ import {
     requestsFrom,
     type Request,
 } from "../helpers/verity";
+import { expectedBond } from "../helpers/disputes";
 
 /*
  * Model-based property test of the coordinator and staking economics.
@@ -90,11 +91,6 @@ const CHALLENGE_BOND_BPS = BigInt(DEFAULT_PARAMS.challengeBondBps);
 const MIN_CHALLENGE_BOND = BigInt(DEFAULT_PARAMS.minChallengeBondWei);
 const MAX_DISPUTE_ROUNDS = 3n;
 
-/** The bond a request fixes for a result with `collateralWei`: the bps share, at least the floor, at most it. */
-function expectedBond(collateralWei: bigint, bondBps: bigint): bigint {
-    const bond = maxBig((collateralWei * bondBps) / BPS, MIN_CHALLENGE_BOND);
-    return bond > collateralWei ? collateralWei : bond;
-}
 const RESERVED_FROM = 128n;
 const VOIDED = 255n;
 

@@ -54,6 +54,16 @@ function inputOf(dtype: number, dims: number[], value: (i: number) => bigint): U
     return encodeTensors([{ dtype, shape: dims, data: Array.from({ length: n }, (_, i) => value(i)) }]);
 }
 
+/**
+ * A program the executor's validation accepts, 56 bytes long: one int32 input of 4,096 x 4,096 (2^24) elements
+ * added to itself. Re-executing it needs 2^25 words of memory, far more gas than any transaction may use.
+ */
+export function hugeAddProgram(): Uint8Array {
+    const dims = [4096, 4096];
+    const add = [2, ...u16(1), ...header(DType.INT32, dims), ...u16(0), 0, ...u16(0), 0];
+    return program({ dtype: DType.INT32, dims, lo: 0n, hi: 0n }, [], [add], 2, 1);
+}
+
 /** The hostile programs, each with `n` as its scaling size and an input that runs it to the end. */
 export function hostileCases(n: number): HostileCase[] {
     const cases: HostileCase[] = [];

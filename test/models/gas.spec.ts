@@ -9,6 +9,7 @@ import { parseManifest } from "../../oracle/src/models/manifest";
 import { compileModel } from "../../oracle/src/verify/program";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { deployVerifiable } from "../helpers/verifiable";
+import { hugeAddProgram } from "../helpers/programs";
 
 const IRIS = join(__dirname, "..", "..", "models", "iris");
 
@@ -64,12 +65,7 @@ describe("models/toolkit/gas (estimateReexecution)", function () {
         expect(fits.registrable).to.equal(true);
         expect(fits.collateralFloorWei > 0n).to.equal(true);
         // One int32 Add over 4,096 x 4,096 elements: its re-execution's memory alone is far beyond any block.
-        const dims = [0, 0, 0x10, 0, 0, 0, 0x10, 0];
-        const huge = Uint8Array.from([
-            ...[1, 0, 2, 1, 6, 2, ...dims, ...new Array<number>(16).fill(0), 0, 0, 0, 1],
-            ...[2, 0, 1, 6, 2, ...dims, 0, 0, 0, 0, 0, 0, 1, 0, 1],
-        ]);
-        const refused = estimateReexecution({ ...small, program: huge });
+        const refused = estimateReexecution({ ...small, program: hugeAddProgram() });
         expect(refused.disputeGas > DEFAULT_MAX_DISPUTE_GAS).to.equal(true);
         expect(refused.registrable).to.equal(false);
     });

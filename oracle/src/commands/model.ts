@@ -32,6 +32,7 @@ import {
     requireGas,
     sendTx,
     signer,
+    type Account,
     type ChainOptions,
 } from "./context";
 import type { Bar } from "../internal/progress";
@@ -155,7 +156,7 @@ function isRelativePath(uri: string): boolean {
  */
 async function requireRegistrable(
     coordinatorAddress: string,
-    wallet: ReturnType<typeof signer>,
+    wallet: Account,
     mode: number,
     modeName: string,
     file: string,
