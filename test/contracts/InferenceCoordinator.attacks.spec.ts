@@ -86,6 +86,21 @@ describe("InferenceCoordinator: attacks on settlement", function () {
                 .withArgs(anyValue, MAX_DISPUTE_GAS);
         });
 
+        it("never reads a bound from an executor that returned nothing (an address without code)", async function () {
+            const d = await loadFixture(deployReal);
+            const { program } = compileModel(integerMlpModel({ widths: [4, 8, 3] }).onnx);
+            const programHash = await storeProgram(d.programStore, program);
+            const hollow = await ethers.deployContract("ReexecutionResolver", [
+                d.coordinator,
+                d.registry,
+                d.programStore,
+                ethers.Wallet.createRandom().address,
+                MAX_DISPUTE_GAS,
+                DISPUTE_GAS_PRICE_WEI,
+            ]);
+            await expect(hollow.disputeGasBound(programHash, 0, 0)).to.be.reverted;
+        });
+
         it("budgets the largest callback any request may ask for (5M), not the current limit", async function () {
             const d = await loadFixture(deployReal);
             const { program } = compileModel(integerMlpModel({ widths: [4, 8, 3] }).onnx);
