@@ -55,9 +55,9 @@ import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 ///   events), so that this contract keeps headroom under EIP-170.
 /// - Known trade-offs: the full request struct is calldata on every call (cheaper than storage); a cancelled
 ///   request gets no callback (only its consumer can cancel it); a dispute nobody resolves within
-///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver); the rotation's pick
-///   is evaluated at submission over the current operator set, so set changes can move the exclusive window
-///   (a fairness, not a safety, property: see docs/protocol.md).
+///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver).
+/// - Assignment: the exclusive window's holder is fixed in the request when it is made (the consumer's choice,
+///   else the rotation's pick if it can back the request then), so operator-set changes cannot move it.
 contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -186,15 +186,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         });
         requestId = uint256(keccak256(abi.encode(msg.sender, account.requestNonce)));
 
-        // The assignment is not looked up here: without a preferred operator, the rotation's pick is checked at
-        // submission (one storage read there instead of a cross-contract call on every request).
         Request memory request = Request({
             requestId: requestId,
             modelId: modelId,
             inputHash: keccak256(input),
             consumer: msg.sender,
             feeWei: uint96(fee),
-            preferredOperator: options.preferredOperator,
+            assignedOperator: options.preferredOperator,
             collateralWei: terms.collateralWei,
             // Fits: fee <= maxFeeWei (a uint96) and protocolFeeBps < BPS, so both casts are in range.
             protocolFeeWei: uint96((fee * params.protocolFeeBps) / BPS),
@@ -212,6 +210,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             outputHash: bytes32(0),
             traceCommitment: bytes32(0)
         });
+        // The exclusive window's holder is fixed now, over the operator set as it is now: registering or
+        // unregistering identities later cannot move it. A pick that could not lock the collateral now gets no
+        // window (the request is open to all at once) rather than idling through one.
+        if (request.assignedOperator == address(0)) {
+            request.assignedOperator = i_staking.assignedOperator(modelId, requestId, terms.collateralWei);
+            if (request.assignedOperator == address(0)) request.exclusiveUntil = now_;
+        }
         CoordinatorStorage.commit(s_state, request);
         emit InferenceRequested(requestId, modelId, msg.sender, request, input);
     }
@@ -569,15 +574,10 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         );
     }
 
-    /// @dev During the exclusive window: the preferred operator, else the rotation's pick among the operators
-    /// registered for the model now.
-    function _requireAssigned(Request calldata request, address operator) private view {
-        address preferred = request.preferredOperator;
-        if (preferred != address(0)) {
-            if (operator != preferred) revert CoordinatorNotAssignedOperator(operator, preferred);
-        } else if (!i_staking.isRotationPick(request.modelId, operator, request.requestId)) {
-            revert CoordinatorNotAssignedOperator(operator, i_staking.operatorAt(request.modelId, request.requestId));
-        }
+    /// @dev During the exclusive window only the operator fixed in the request may serve.
+    function _requireAssigned(Request calldata request, address operator) private pure {
+        address assigned = request.assignedOperator;
+        if (operator != assigned) revert CoordinatorNotAssignedOperator(operator, assigned);
     }
 
     function _finalize(Request calldata request, bytes calldata output) private {

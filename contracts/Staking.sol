@@ -17,8 +17,10 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 ///   slashable (by `slash`) until withdrawn after `unbondingDelaySeconds`, which the coordinator checks exceeds
 ///   the longest challenge window plus the longest dispute.
 /// - Every unbonding request restarts the delay for the whole unbonding amount (simple, never shorter).
-/// - Operator sets are arrays with index maps: register/unregister/assignment are O(1). No loop over operators
-///   is reachable by anyone.
+/// - Operator sets are arrays with index maps: register/unregister/evict/assignment are O(1). No loop over
+///   operators is reachable by anyone. The coordinator fixes each request's assignee when the request is made
+///   (`assignedOperator`), so set changes move no existing request's exclusive window; an operator whose active
+///   stake falls below a model's collateral (unbonding, slashes) can be evicted from that model's set by anyone.
 /// - Amounts are 96-bit (79 billion tokens at 18 decimals); larger deposits revert instead of truncating.
 /// - Fee-on-transfer or rebasing tokens are not supported as stake token.
 contract Staking is IStaking, AccessControl {
@@ -105,15 +107,20 @@ contract Staking is IStaking, AccessControl {
 
     /// @inheritdoc IStaking
     function unregisterFromModel(bytes32 modelId) external {
-        uint256 position = s_operatorPosition[modelId][msg.sender];
-        if (position == 0) revert StakingNotRegistered(msg.sender, modelId);
-        address[] storage operators = s_operators[modelId];
-        address last = operators[operators.length - 1];
-        operators[position - 1] = last;
-        s_operatorPosition[modelId][last] = position;
-        operators.pop();
-        delete s_operatorPosition[modelId][msg.sender];
+        _remove(modelId, msg.sender);
         emit OperatorUnregistered(msg.sender, modelId);
+    }
+
+    /// @inheritdoc IStaking
+    function evict(bytes32 modelId, address operator) external {
+        if (s_operatorPosition[modelId][operator] == 0) revert StakingNotRegistered(operator, modelId);
+        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
+        uint256 staked = s_stakes[operator].stakedWei;
+        if (terms.active && staked >= terms.collateralWei) {
+            revert StakingNotEvictable(operator, modelId, staked, terms.collateralWei);
+        }
+        _remove(modelId, operator);
+        emit OperatorEvicted(operator, modelId, staked, terms.collateralWei);
     }
 
     /// @inheritdoc IStaking
@@ -167,10 +174,13 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
-    function isRotationPick(bytes32 modelId, address operator, uint256 seed) external view returns (bool) {
-        uint256 position = s_operatorPosition[modelId][operator];
-        // position is 1-based and non-zero only if registered, so count >= position >= 1 below.
-        return position != 0 && seed % s_operators[modelId].length == position - 1;
+    function assignedOperator(bytes32 modelId, uint256 seed, uint256 collateralWei) external view returns (address) {
+        address[] storage operators = s_operators[modelId];
+        uint256 count = operators.length;
+        if (count == 0) return address(0);
+        address pick = operators[seed % count];
+        OperatorStake storage s = s_stakes[pick];
+        return s.stakedWei - s.lockedWei >= collateralWei ? pick : address(0);
     }
 
     /// @inheritdoc IStaking
@@ -202,6 +212,18 @@ contract Staking is IStaking, AccessControl {
     /// @inheritdoc IStaking
     function unbondingDelaySeconds() external view returns (uint40) {
         return i_unbondingDelaySeconds;
+    }
+
+    /// @dev Swap-and-pop: the last operator takes the removed one's position. O(1).
+    function _remove(bytes32 modelId, address operator) private {
+        uint256 position = s_operatorPosition[modelId][operator];
+        if (position == 0) revert StakingNotRegistered(operator, modelId);
+        address[] storage operators = s_operators[modelId];
+        address last = operators[operators.length - 1];
+        operators[position - 1] = last;
+        s_operatorPosition[modelId][last] = position;
+        operators.pop();
+        delete s_operatorPosition[modelId][operator];
     }
 
     function _sendSlashed(address operator, uint256 amountWei) private returns (uint256) {

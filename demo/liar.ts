@@ -135,7 +135,7 @@ export function startLiar(opts: LiarOptions): Liar {
             fromBlock = head + 1;
             for (const announced of announcedRequests(logs)) {
                 const r = announced.request;
-                if (r.modelId !== opts.modelId || String(r.preferredOperator) !== me) continue;
+                if (r.modelId !== opts.modelId || String(r.assignedOperator) !== me) continue;
                 await serve(r, announced.input);
             }
         }

@@ -20,8 +20,8 @@ interface IInferenceCoordinator {
     /// @notice What the consumer chooses per request.
     /// @param callbackGasLimit Gas the result callback gets, exactly. Paid for at `callbackGasFeeWei` per unit.
     /// @param deadline Unix time after which no result may be submitted and the request can be cancelled.
-    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation
-    /// (`Staking.operatorAt(modelId, requestId)`, evaluated when a result is submitted).
+    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation's pick
+    /// (`Staking.assignedOperator(modelId, requestId, collateral)`, fixed when the request is made).
     /// @param maxFeeWei The most the consumer agrees to pay (guards against a fee raised just before the request).
     struct RequestOptions {
         uint32 callbackGasLimit;
@@ -32,7 +32,10 @@ interface IInferenceCoordinator {
 
     /// @notice Everything later checks need about a request; only its hash is stored.
     /// @dev `feeWei` is the whole escrowed fee; `protocolFeeWei` is the treasury's part of it, fixed at request
-    /// time. `preferredOperator` is the consumer's choice (address(0): the rotation, evaluated at submission).
+    /// time. `assignedOperator` holds the exclusive window until `exclusiveUntil`: the consumer's preferred
+    /// operator, else the rotation's pick over the operator set as it was when the request was made, skipped when
+    /// that operator's free stake could not back the request then (address(0), and `exclusiveUntil` is the
+    /// request's own time: any registered operator may serve at once).
     /// `bondWei` is the bond a challenge of this request's result pays, fixed at request time (owner changes to the
     /// bond parameters apply to later requests only). `disputeRounds` counts the disputes its result has survived.
     struct Request {
@@ -41,7 +44,7 @@ interface IInferenceCoordinator {
         bytes32 inputHash;
         address consumer;
         uint96 feeWei;
-        address preferredOperator;
+        address assignedOperator;
         uint96 collateralWei;
         uint96 protocolFeeWei;
         uint40 deadline;
@@ -251,8 +254,7 @@ interface IInferenceCoordinator {
     error CoordinatorDeadlinePassed(uint40 now_, uint40 deadline);
     /// @notice The request is still within its deadline (cannot be cancelled yet).
     error CoordinatorDeadlineNotPassed(uint40 now_, uint40 deadline);
-    /// @notice During the exclusive window only the assigned operator (the preferred one, else the rotation's
-    /// pick) may serve.
+    /// @notice During the exclusive window only the request's `assignedOperator` may serve.
     error CoordinatorNotAssignedOperator(address have, address want);
     /// @notice Operators may not use protocol-reserved result codes.
     error CoordinatorInvalidResultCode(uint8 have, uint8 max);

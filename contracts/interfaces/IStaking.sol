@@ -24,6 +24,9 @@ interface IStaking {
     event OperatorRegistered(address indexed operator, bytes32 indexed modelId);
     /// @notice Emitted when an operator stops serving a model.
     event OperatorUnregistered(address indexed operator, bytes32 indexed modelId);
+    /// @notice Anyone removed `operator` from `modelId`'s set because its active stake no longer covers the model's
+    /// collateral.
+    event OperatorEvicted(address indexed operator, bytes32 indexed modelId, uint256 stakedWei, uint256 collateralWei);
     /// @notice Emitted when stake is slashed; the slashed tokens go to `recipient` (the settlement contract).
     event OperatorSlashed(address indexed operator, uint256 amountWei, address indexed recipient);
 
@@ -41,6 +44,8 @@ interface IStaking {
     error StakingAlreadyRegistered(address operator, bytes32 modelId);
     /// @notice The operator is not registered for the model.
     error StakingNotRegistered(address operator, bytes32 modelId);
+    /// @notice `evict` of an operator whose active stake still covers the model's collateral (model still active).
+    error StakingNotEvictable(address operator, bytes32 modelId, uint256 stakedWei, uint256 collateralWei);
     /// @notice The model is not active in the registry.
     error StakingModelInactive(bytes32 modelId);
     /// @notice More collateral unlocked than locked (a bug in the caller).
@@ -104,13 +109,23 @@ interface IStaking {
     /// @return The operator, or address(0) when none is registered.
     function operatorAt(bytes32 modelId, uint256 seed) external view returns (address);
 
-    /// @notice Whether `operator` is the rotation's pick for `seed`: registered at position `seed % count`.
-    /// @dev One read when the operator is registered (its position is already warm after lockCollateral).
+    /// @notice The operator a new request is assigned to: the rotation's pick `operatorAt(modelId, seed)`, if its
+    /// free stake (staked minus locked) covers `collateralWei` now; else address(0), so that the request is open to
+    /// every operator instead of idling through an exclusive window its pick could not serve.
+    /// @dev The coordinator calls this once per request and stores the answer in the request, so later changes of
+    /// the operator set cannot move a request's exclusive window.
+    /// @param modelId The model.
+    /// @param seed The request's seed (its id).
+    /// @param collateralWei The model's collateral, which the pick must be able to lock.
+    /// @return The assigned operator, or address(0).
+    function assignedOperator(bytes32 modelId, uint256 seed, uint256 collateralWei) external view returns (address);
+
+    /// @notice Removes `operator` from `modelId`'s set when its active stake (staked, not unbonding) is below the
+    /// model's collateral or the model is no longer active. Anyone may call it: an operator that unbonded or was
+    /// slashed below what it must back should not keep a slot in the rotation.
     /// @param modelId The model.
     /// @param operator The operator.
-    /// @param seed The request's seed (its id).
-    /// @return True when `operatorAt(modelId, seed) == operator`.
-    function isRotationPick(bytes32 modelId, address operator, uint256 seed) external view returns (bool);
+    function evict(bytes32 modelId, address operator) external;
 
     /// @notice The operators registered for `modelId`, in storage order.
     /// @param modelId The model.

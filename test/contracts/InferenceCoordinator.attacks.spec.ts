@@ -18,9 +18,12 @@ import {
     Mode,
     ResultCode,
     WRONG_OUTPUT,
+    TOKEN,
     assignedSigner,
     deployCore,
+    deployWithModel,
     fund,
+    now,
     registerModel,
     stakeOperators,
     sendRequest,
@@ -337,6 +340,67 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             const toOperator = (bond * FAILED_CHALLENGE_OPERATOR_BPS) / BPS;
             expect(await s.coordinator.balanceOf(operator)).to.equal(operatorBefore + toOperator);
             expect(BigInt(MAX_DISPUTE_ROUNDS) * bond).to.be.greaterThan(toOperator + BigInt(s.request.feeWei));
+        });
+    });
+
+    describe("the set a request is assigned over is fixed at request time", function () {
+        it("a sybil registering identities after a request cannot take its exclusive window", async function () {
+            const d = await loadFixture(deployWithModel);
+            const request = await sendRequest(d);
+            const assigned = String(request.assignedOperator);
+            expect(assigned).to.equal(await d.staking.operatorAt(d.modelId, request.requestId));
+            // Register identities until the rotation over the grown set picks one of them for this request.
+            let sybil;
+            for (const candidate of d.others.slice(0, 6)) {
+                const address = await candidate.getAddress();
+                await d.token.mint(address, 100n * TOKEN);
+                await d.token.connect(candidate).approve(await d.staking.getAddress(), 100n * TOKEN);
+                await d.staking.connect(candidate).stake(100n * TOKEN);
+                await d.staking.connect(candidate).registerForModel(d.modelId);
+                if ((await d.staking.operatorAt(d.modelId, request.requestId)) === address) {
+                    sybil = candidate;
+                    break;
+                }
+            }
+            expect(sybil, "no identity became the rotation's pick").to.not.equal(undefined);
+            expect(await now()).to.be.lessThan(Number(request.exclusiveUntil));
+            await expect(
+                d.coordinator.connect(sybil!).submitResult(request, ResultCode.OK, WRONG_OUTPUT, ethers.ZeroHash),
+            )
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
+                .withArgs(await sybil!.getAddress(), assigned);
+            const submitted = await submit(d, request);
+            expect(submitted.operator).to.equal(assigned);
+        });
+
+        it("a pick that cannot back the request gets no exclusive window: any operator serves at once", async function () {
+            const d = await loadFixture(deployWithModel);
+            const consumer = await d.consumer.getAddress();
+            const nextId = BigInt(
+                ethers.keccak256(
+                    ethers.AbiCoder.defaultAbiCoder().encode(
+                        ["address", "uint64"],
+                        [consumer, await d.coordinator.requestNonce(consumer)],
+                    ),
+                ),
+            );
+            const pick = await d.staking.operatorAt(d.modelId, nextId);
+            const signers = await Promise.all(d.operators.map(async (op) => [await op.getAddress(), op] as const));
+            const pickOp = signers.find(([address]) => address === pick)![1];
+            const other = signers.find(([address]) => address !== pick)![1];
+            // The pick unbonds everything: it stays in the set (until evicted) but cannot lock collateral.
+            await d.staking.connect(pickOp).requestUnbonding((await d.staking.getStake(pick)).stakedWei);
+            const request = await sendRequest(d);
+            expect(request.requestId).to.equal(nextId);
+            expect(request.assignedOperator).to.equal(ethers.ZeroAddress);
+            const madeAt = (await ethers.provider.getBlock("latest"))!.timestamp;
+            expect(Number(request.exclusiveUntil)).to.equal(madeAt);
+            const submitted = await submit(d, request, undefined, { operator: other });
+            expect(submitted.operator).to.equal(await other.getAddress());
+            // And anyone may evict it, so that later requests rotate over operators that can serve.
+            await expect(d.staking.connect(d.others[0]!).evict(d.modelId, pick))
+                .to.emit(d.staking, "OperatorEvicted")
+                .withArgs(pick, d.modelId, 0n, MODEL_COLLATERAL);
         });
     });
 });

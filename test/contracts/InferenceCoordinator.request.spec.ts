@@ -128,11 +128,13 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect(await d.coordinator.quoteFee(d.modelId, CALLBACK_GAS)).to.equal(expectedFee);
         });
 
-        it("records the preferred operator, or none for the rotation", async function () {
+        it("assigns the preferred operator, else the rotation's pick at request time", async function () {
             const d = await loadFixture(deployWithModel);
             const preferred = await d.operators[2]!.getAddress();
-            expect((await sendRequest(d, { preferred })).preferredOperator).to.equal(preferred);
-            expect((await sendRequest(d)).preferredOperator).to.equal(ethers.ZeroAddress);
+            expect((await sendRequest(d, { preferred })).assignedOperator).to.equal(preferred);
+            const rotated = await sendRequest(d);
+            expect(rotated.assignedOperator).to.equal(await d.staking.operatorAt(d.modelId, rotated.requestId));
+            expect(rotated.assignedOperator).to.not.equal(ethers.ZeroAddress);
         });
 
         it("snapshots the protocol fee share at request time", async function () {

@@ -309,17 +309,60 @@ describe("Staking", function () {
             expect(await d.staking.operatorAt(other, 12345n)).to.equal(ethers.ZeroAddress);
         });
 
-        it("isRotationPick agrees with operatorAt for every operator, and is false for unregistered ones", async function () {
+        it("assignedOperator is the rotation's pick while its free stake covers the collateral, else none", async function () {
             const d = await loadFixture(deployStaked);
-            for (const seed of [0n, 1n, 2n, 7n, 2n ** 256n - 1n]) {
-                const pick = await d.staking.operatorAt(d.modelId, seed);
-                for (const op of d.operators) {
-                    const address = await op.getAddress();
-                    expect(await d.staking.isRotationPick(d.modelId, address, seed)).to.equal(address === pick);
-                }
-                expect(await d.staking.isRotationPick(d.modelId, await d.stranger.getAddress(), seed)).to.equal(false);
-                expect(await d.staking.isRotationPick(ethers.id("empty model"), pick, seed)).to.equal(false);
-            }
+            const seed = 7n;
+            const pick = await d.staking.operatorAt(d.modelId, seed);
+            expect(pick).to.not.equal(ethers.ZeroAddress);
+            expect(await d.staking.assignedOperator(d.modelId, seed, STAKE)).to.equal(pick);
+            // Locked collateral is not free: the pick that cannot lock another MODEL_COLLATERAL is skipped.
+            await d.staking.connect(d.keeper).lockCollateral(pick, d.modelId, STAKE - MODEL_COLLATERAL + 1n);
+            expect(await d.staking.assignedOperator(d.modelId, seed, MODEL_COLLATERAL)).to.equal(ethers.ZeroAddress);
+            expect(await d.staking.assignedOperator(d.modelId, seed, MODEL_COLLATERAL - 1n)).to.equal(pick);
+            expect(await d.staking.assignedOperator(ethers.id("empty model"), seed, 0n)).to.equal(ethers.ZeroAddress);
+        });
+
+        it("evict removes an operator whose active stake fell below the collateral, for anyone (OperatorEvicted)", async function () {
+            const d = await loadFixture(deployStaked);
+            const op = d.operators[1]!;
+            const operator = await op.getAddress();
+            await expect(d.staking.connect(d.stranger).evict(d.modelId, operator))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotEvictable")
+                .withArgs(operator, d.modelId, STAKE, MODEL_COLLATERAL);
+            // Unbonding leaves exactly the collateral: still not evictable; one wei less is.
+            await d.staking.connect(op).requestUnbonding(STAKE - MODEL_COLLATERAL);
+            await expect(d.staking.connect(d.stranger).evict(d.modelId, operator)).to.be.revertedWithCustomError(
+                d.staking,
+                "StakingNotEvictable",
+            );
+            await d.staking.connect(op).requestUnbonding(1n);
+            await expect(d.staking.connect(d.stranger).evict(d.modelId, operator))
+                .to.emit(d.staking, "OperatorEvicted")
+                .withArgs(operator, d.modelId, MODEL_COLLATERAL - 1n, MODEL_COLLATERAL);
+            expect(await d.staking.isRegistered(d.modelId, operator)).to.equal(false);
+            const [a, , c] = await addresses(d.operators);
+            expect(await d.staking.getOperators(d.modelId)).to.deep.equal([a, c]);
+            await expect(d.staking.connect(d.stranger).evict(d.modelId, operator))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+                .withArgs(operator, d.modelId);
+        });
+
+        it("evict removes anyone from a deactivated model's set, and a slash below the collateral makes room too", async function () {
+            const d = await loadFixture(deployStaked);
+            const opA = d.operators[0]!;
+            const [a, b, c] = await addresses(d.operators);
+            await d.staking.connect(d.keeper).slash(b!, STAKE - MODEL_COLLATERAL + 1n);
+            await expect(d.staking.evict(d.modelId, b!)).to.emit(d.staking, "OperatorEvicted");
+            await d.registry.connect(d.publisher).deactivateModel(d.modelId);
+            await expect(d.staking.connect(d.stranger).evict(d.modelId, a!))
+                .to.emit(d.staking, "OperatorEvicted")
+                .withArgs(a!, d.modelId, STAKE, MODEL_COLLATERAL);
+            expect(await d.staking.getOperators(d.modelId)).to.deep.equal([c]);
+            // An evicted operator is simply unregistered: it may not unregister again.
+            await expect(d.staking.connect(opA).unregisterFromModel(d.modelId)).to.be.revertedWithCustomError(
+                d.staking,
+                "StakingNotRegistered",
+            );
         });
 
         it("keeps locked collateral when an operator unregisters", async function () {

@@ -475,7 +475,7 @@ interface Req {
     inputHash: string;
     consumer: string;
     feeWei: bigint;
-    preferredOperator: string;
+    assignedOperator: string;
     collateralWei: bigint;
     protocolFeeWei: bigint;
     deadline: bigint;
@@ -568,7 +568,7 @@ function toReq(r: Request): Req {
         inputHash: toHex(r.inputHash),
         consumer: toAddress(r.consumer),
         feeWei: ethers.toBigInt(r.feeWei),
-        preferredOperator: toAddress(r.preferredOperator),
+        assignedOperator: toAddress(r.assignedOperator),
         collateralWei: ethers.toBigInt(r.collateralWei),
         protocolFeeWei: ethers.toBigInt(r.protocolFeeWei),
         deadline: ethers.toBigInt(r.deadline),
@@ -1121,13 +1121,16 @@ function versionOf(env: Env, t: Tracked, v: Version): Req {
 }
 
 /**
- * The operator with the exclusive window: the preferred one, else the rotation's pick (requestId mod n) over
- * the model's operator set, which the contract evaluates at submission. The sets are fixed after set-up here.
+ * The operator a new request is assigned to: the preferred one, else the rotation's pick (requestId mod n) over
+ * the model's operator set if its free stake covers the collateral now, else none (the request is open at once).
+ * The sets are fixed after set-up here.
  */
-function assignedOf(env: Env, t: Tracked): string {
-    if (t.cur.preferredOperator !== ethers.ZeroAddress) return t.cur.preferredOperator;
-    const set = env.d.operatorSets[t.model]!;
-    return set[Number(t.id % BigInt(set.length))]!;
+function assignmentOf(env: Env, m: Model, model: number, id: bigint, preferred: string, collateralWei: bigint) {
+    if (preferred !== ethers.ZeroAddress) return preferred;
+    const set = env.d.operatorSets[model]!;
+    const pick = set[Number(id % BigInt(set.length))]!;
+    const stake = m.stakes[pick];
+    return stake !== undefined && stake.staked - stake.locked >= collateralWei ? pick : ethers.ZeroAddress;
 }
 
 function otherOutput(bytes: Uint8Array): Uint8Array {
@@ -1140,7 +1143,7 @@ function otherOutput(bytes: Uint8Array): Uint8Array {
  */
 async function checkSettledIsDead(env: Env, t: Tracked): Promise<void> {
     const { coordinator, resolver } = env.d;
-    const op = env.signers.get(assignedOf(env, t)) ?? env.opSigners[0]!;
+    const op = env.signers.get(t.cur.assignedOperator) ?? env.opSigners[0]!;
     const verdict = verdictStruct({ atFault: true, conclusive: true, deliver: false, code: 0 });
     for (const v of t.versions) {
         const attempts = [
@@ -1385,17 +1388,18 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                         ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint64"], [consumer, nonce]),
                     ),
                 );
+                const assigned = assignmentOf(env, m, mi, id, preferred, terms.collateralWei);
                 predicted = {
                     requestId: id,
                     modelId: modelId.toLowerCase(),
                     inputHash: ethers.keccak256(input).toLowerCase(),
                     consumer,
                     feeWei: fee,
-                    preferredOperator: preferred,
+                    assignedOperator: assigned,
                     collateralWei: terms.collateralWei,
                     protocolFeeWei: (fee * p.protocolFeeBps) / BPS,
                     deadline,
-                    exclusiveUntil: ts + p.exclusiveWindow,
+                    exclusiveUntil: assigned === ethers.ZeroAddress ? ts : ts + p.exclusiveWindow,
                     callbackGasLimit: gas,
                     challengeWindowSeconds: BigInt(terms.windowSeconds),
                     bondWei: expectedBond(terms.collateralWei, p.challengeBondBps),
@@ -1447,7 +1451,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             if (t === null) return { model, obs: null };
             const s = versionOf(env, t, a.version);
             const r = t.cur;
-            const assigned = assignedOf(env, t);
+            const assigned = r.assignedOperator;
             const operator = a.other === null ? assigned : env.ops[a.other % env.ops.length]!;
             const output = a.wrong ? WRONG_OUTPUT : OUTPUT;
             const code = BigInt(a.code);
@@ -1736,7 +1740,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             if (dead.length === 0) return { model, obs: null };
             const t = dead[a.i % dead.length]!;
             const s = t.versions[a.version % t.versions.length]!;
-            const op = env.signers.get(assignedOf(env, t)) ?? env.opSigners[0]!;
+            const op = env.signers.get(t.cur.assignedOperator) ?? env.opSigners[0]!;
             const sends = [
                 () => coordinator.connect(env.d.stranger).finalize(s, t.output ?? OUTPUT, TX),
                 () => coordinator.connect(env.d.stranger).cancelRequest(s, TX),

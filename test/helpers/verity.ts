@@ -267,9 +267,12 @@ export async function sendRequest(
     return request;
 }
 
-/** The operator assigned to `request`: the preferred one, else the rotation's pick among registered operators. */
+/**
+ * The operator `request` is assigned to (fixed at request time: the preferred one, else the rotation's pick if it
+ * could back it), or, for a request open to all at once, the rotation's current pick.
+ */
 export async function assignedOperator(d: Pick<Deployment, "staking">, request: Request): Promise<string> {
-    if (request.preferredOperator !== ethers.ZeroAddress) return String(request.preferredOperator);
+    if (request.assignedOperator !== ethers.ZeroAddress) return String(request.assignedOperator);
     return d.staking.operatorAt(request.modelId, request.requestId);
 }
 

@@ -158,10 +158,6 @@ export class CoordinatorClient {
         };
     }
 
-    async isRotationPick(modelId: string, operator: string, requestId: bigint): Promise<boolean> {
-        return this.view<boolean>(staking, await this.staking(), "isRotationPick", [modelId, operator, requestId]);
-    }
-
     async isRegistered(modelId: string, operator: string): Promise<boolean> {
         return this.view<boolean>(staking, await this.staking(), "isRegistered", [modelId, operator]);
     }

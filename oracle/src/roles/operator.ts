@@ -47,11 +47,9 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
     const { batching } = ctx.config;
     const worth = createWorthCheck(ctx.config, ctx.chain);
 
-    async function isAssigned(stored: StoredRequest): Promise<boolean> {
-        const request = requestFromJson(stored.request);
-        const preferred = String(request.preferredOperator).toLowerCase();
-        if (preferred !== "0x0000000000000000000000000000000000000000") return preferred === me;
-        return ctx.coordinator.isRotationPick(stored.modelId, ctx.wallet.address, BigInt(request.requestId));
+    /** The request names its exclusive window's holder, fixed when it was made. */
+    function isAssigned(stored: StoredRequest): boolean {
+        return String(requestFromJson(stored.request).assignedOperator).toLowerCase() === me;
     }
 
     /** Decides whether to execute now, later or never; returns true to execute now. */
@@ -76,7 +74,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             return false;
         }
         const exclusiveUntil = Number(request.exclusiveUntil);
-        if (now < exclusiveUntil && !(await isAssigned(stored))) {
+        if (now < exclusiveUntil && !isAssigned(stored)) {
             // Another operator's exclusive window: come back when it ends, as a backup.
             ctx.store.update(stored.requestId, "pending", { notBefore: exclusiveUntil });
             return false;

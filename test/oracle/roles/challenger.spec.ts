@@ -80,7 +80,7 @@ function announced(id: bigint, input: Uint8Array, mode = 0n, changes: Partial<Re
         inputHash: keccak256(input),
         consumer: CONSUMER,
         feeWei: 10n,
-        preferredOperator: LIAR,
+        assignedOperator: LIAR,
         collateralWei: COLLATERAL,
         protocolFeeWei: 1n,
         deadline: BigInt(START + 3_600),

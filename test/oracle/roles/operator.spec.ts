@@ -38,7 +38,7 @@ function request(): Request {
         inputHash: keccak256(INPUT),
         consumer: ethers.getAddress("0x" + "ce".repeat(20)),
         feeWei: 10n,
-        preferredOperator: ME,
+        assignedOperator: ME,
         collateralWei: 100n,
         protocolFeeWei: 1n,
         deadline: BigInt(NOW + 3_600),

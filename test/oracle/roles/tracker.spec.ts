@@ -34,7 +34,7 @@ function announced(id: bigint, overrides: Partial<Request> = {}): Request {
         inputHash: ethers.keccak256(INPUT),
         consumer: CONSUMER,
         feeWei: 1_000n,
-        preferredOperator: ethers.ZeroAddress,
+        assignedOperator: ethers.ZeroAddress,
         collateralWei: 500n,
         protocolFeeWei: 10n,
         deadline: 5_000n,
