@@ -288,6 +288,17 @@ export function buildProgram(): Command {
     );
     chainCommand(
         operatorCommand
+            .command("evict")
+            .description("remove an operator whose stake fell below a model's collateral from its set (anyone may)")
+            .argument("<modelId>", "the model id (0x + 64 hex)")
+            .argument("<operator>", "the operator's address"),
+    ).action(
+        run(async (modelId: string, operator: string, opts: ChainOptions) =>
+            (await commands.operator()).operatorEvict(modelId, operator, opts),
+        ),
+    );
+    chainCommand(
+        operatorCommand
             .command("status")
             .description("stake, unbonding, balances and models of an operator")
             .argument("[address]", "operator address (default: the key's)"),

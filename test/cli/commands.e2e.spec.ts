@@ -503,6 +503,41 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
                 /StakingUnbondingNotReady\(.*\): unbonding is ready at .*: withdraw after that/,
             );
         });
+
+        it("operator evict: refuses an operator that still covers the collateral, evicts one that unbonded below it", async () => {
+            const covered = await run(["operator", "evict", modelId, operator.address], as(challenger));
+            expect(covered.status).to.equal(4);
+            expect(covered.stderr).to.contain(
+                `${operator.address} cannot be evicted from model ${modelId}: it has 50.0 tokens staked, at least the model's collateral of 10.0 tokens`,
+            );
+            // A second operator stakes exactly the collateral, registers, then unbonds one token.
+            const leaver = hardhatWallet(15);
+            const token = MockERC20__factory.connect(
+                manifest().contracts.stakeToken?.address ?? "",
+                (await ethers.getSigners())[0],
+            );
+            await (await token.mint(leaver.address, ethers.parseEther("10"))).wait();
+            for (const args of [
+                ["stake", "10"],
+                ["register-model", modelId],
+                ["unstake", "1"],
+            ]) {
+                const out = await run(["operator", ...args], as(leaver));
+                expect(out.status, out.stderr).to.equal(0);
+            }
+            const evicted = await run(["operator", "evict", modelId, leaver.address, "--json"], as(challenger));
+            expect(evicted.status, evicted.stderr).to.equal(0);
+            const report = JSON.parse(evicted.stdout) as { stakedWei: string; collateralWei: string };
+            expect(report.stakedWei).to.equal(String(ethers.parseEther("9")));
+            expect(report.collateralWei).to.equal(String(ethers.parseEther("10")));
+            const status = await run(["operator", "status", leaver.address, "--json"], { VERITY_RPC_URL: rpc.url() });
+            expect((JSON.parse(status.stdout) as { models: string[] }).models).to.deep.equal([]);
+            const again = await run(["operator", "evict", modelId, leaver.address], as(challenger));
+            expect(again.status).to.equal(4);
+            expect(again.stderr).to.contain(
+                `${leaver.address} is not registered for model ${modelId}: nothing to evict`,
+            );
+        });
     });
 
     describe("dispute", () => {

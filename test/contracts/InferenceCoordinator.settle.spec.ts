@@ -88,22 +88,30 @@ describe("InferenceCoordinator: submission and settlement", function () {
             );
         });
 
-        it("evaluates the rotation (requestId mod operator count) over the operators registered at submission", async function () {
+        it("keeps the rotation's pick fixed at request time when the operator set changes before submission", async function () {
             const d = await loadFixture(deployWithModel);
             const request = await sendRequest(d);
             const operators = await d.staking.getOperators(d.modelId);
             const pick = operators[Number(BigInt(request.requestId) % BigInt(operators.length))]!;
-            expect(await assignedOperator(d, request)).to.equal(pick);
-            // The pick leaves the model before serving: the rotation over the remaining operators decides.
+            expect(request.assignedOperator).to.equal(pick);
+            // The pick leaves the model before serving. The rotation over the remaining set would name another
+            // operator, but the request's window stays the pick's: the new pick cannot serve in it, and the old
+            // pick, no longer registered, cannot lock collateral. After the window anyone registered serves.
             const bySigner = new Map<string, Signer>();
             for (const op of d.operators) bySigner.set(await op.getAddress(), op);
             await d.staking.connect(bySigner.get(pick)!).unregisterFromModel(d.modelId);
             const remaining = await d.staking.getOperators(d.modelId);
             const newPick = remaining[Number(BigInt(request.requestId) % BigInt(remaining.length))]!;
-            expect(await assignedOperator(d, request)).to.equal(newPick);
-            await expect(
-                d.coordinator.connect(bySigner.get(newPick)!).submitResult(request, 0, OUTPUT, ethers.ZeroHash),
-            )
+            const serve = (operator: string) =>
+                d.coordinator.connect(bySigner.get(operator)!).submitResult(request, 0, OUTPUT, ethers.ZeroHash);
+            await expect(serve(newPick))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
+                .withArgs(newPick, pick);
+            await expect(serve(pick))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+                .withArgs(pick, d.modelId);
+            await time.increaseTo(Number(request.exclusiveUntil));
+            await expect(serve(newPick))
                 .to.emit(d.coordinator, "ResultSubmitted")
                 .withArgs(
                     request.requestId,

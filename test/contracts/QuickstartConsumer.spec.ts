@@ -118,7 +118,8 @@ describe("QuickstartConsumer (README quick start)", function () {
         const block = await ethers.provider.getBlock((await tx.wait())!.blockNumber);
         expect(request.callbackGasLimit).to.equal(CALLBACK_GAS_LIMIT);
         expect(request.deadline).to.equal(block!.timestamp + TIMEOUT_SECONDS);
-        expect(request.assignedOperator).to.equal(ethers.ZeroAddress);
+        // No preferred operator: the rotation's pick, fixed at request time.
+        expect(request.assignedOperator).to.equal(await d.staking.operatorAt(d.modelId, request.requestId));
         expect(request.feeWei).to.equal(fee);
         // The consumer pays for the callback gas it asks for, at the deployment's rate, on top of the model fee.
         expect(fee).to.equal(MODEL_FEE + CALLBACK_GAS_LIMIT * BigInt(DEFAULT_PARAMS.callbackGasFeeWei));

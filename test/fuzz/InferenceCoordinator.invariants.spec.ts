@@ -1452,7 +1452,10 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             const s = versionOf(env, t, a.version);
             const r = t.cur;
             const assigned = r.assignedOperator;
-            const operator = a.other === null ? assigned : env.ops[a.other % env.ops.length]!;
+            // A request without an assignee is open to all: "the assigned one" is then any operator.
+            const natural =
+                assigned === ethers.ZeroAddress ? env.ops[Number(t.id % BigInt(env.ops.length))]! : assigned;
+            const operator = a.other === null ? natural : env.ops[a.other % env.ops.length]!;
             const output = a.wrong ? WRONG_OUTPUT : OUTPUT;
             const code = BigInt(a.code);
             const ref = a.waitRef === "deadline" ? r.deadline : r.exclusiveUntil;

@@ -1,6 +1,6 @@
 /**
- * `verity operator stake|unstake|withdraw|register-model|status`: an operator's stake in the Staking contract,
- * from the key in VERITY_PRIVATE_KEY (status reads any address).
+ * `verity operator stake|unstake|withdraw|register-model|evict|status`: an operator's stake in the Staking contract,
+ * from the key in VERITY_PRIVATE_KEY (status reads any address; evict acts on any operator).
  */
 import { getAddress, isAddress, isHexString, zeroPadValue } from "ethers";
 import { getLogsInChunks } from "../chain/logs";
@@ -114,6 +114,46 @@ export async function operatorRegisterModel(modelId: string, opts: ChainOptions)
         opts.json,
         { operator: wallet.address, modelId, transactionHash: receipt.hash },
         `${wallet.address} now serves model ${modelId}`,
+    );
+}
+
+/**
+ * Removes an operator from a model's set once its active stake is below the model's collateral (or the model is
+ * deactivated): anyone may, so that requests are not assigned to operators that cannot back them. Refuses, before
+ * sending anything, when the operator is not registered or still covers the collateral, with the numbers.
+ */
+export async function operatorEvict(modelId: string, operatorText: string, opts: ChainOptions): Promise<void> {
+    if (!isHexString(modelId, 32)) throw new CliError(`invalid model id "${modelId}": want 0x + 64 hex digits`);
+    if (!isAddress(operatorText)) throw new CliError(`invalid operator address "${operatorText}"`);
+    const operator = getAddress(operatorText);
+    const { wallet, deployment, staking, shown } = await withKey(opts);
+    const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
+    if (!(await chainCall(() => staking.isRegistered(modelId, operator)))) {
+        throw new CliError(`${operator} is not registered for model ${modelId}: nothing to evict`, EXIT.REFUSED);
+    }
+    const terms = await chainCall(() => registry.getModelTerms(modelId), "reading the model");
+    const stake = await chainCall(() => staking.getStake(operator));
+    if (terms.active && stake.stakedWei >= terms.collateralWei) {
+        throw new CliError(
+            `${operator} cannot be evicted from model ${modelId}: it has ${formatAmount(stake.stakedWei)} staked, at least the model's collateral of ${formatAmount(terms.collateralWei)}`,
+            EXIT.REFUSED,
+        );
+    }
+    const receipt = await sendTx("evicting the operator", () => staking.evict(modelId, operator), shown);
+    const why = terms.active
+        ? `its stake ${formatAmount(stake.stakedWei)} is below the collateral ${formatAmount(terms.collateralWei)}`
+        : "the model is deactivated";
+    output(
+        opts.json,
+        {
+            operator,
+            modelId,
+            stakedWei: stake.stakedWei,
+            collateralWei: terms.collateralWei,
+            modelActive: terms.active,
+            transactionHash: receipt.hash,
+        },
+        `evicted ${operator} from model ${modelId}: ${why}`,
     );
 }
 
