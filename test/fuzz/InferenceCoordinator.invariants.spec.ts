@@ -46,17 +46,19 @@ import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/exec
 /*
  * Model-based property test of the coordinator and staking economics.
  *
- * fast-check generates a sequence of actions over every external entry point that changes state: stake, unbond,
- * withdraw unbonded, register / unregister for a model (operator-set changes, which move the rotation's exclusive
- * window), deposit, consumer / account withdraw, request, submit, submitAttestedResults (EIP-712 attestations
- * relayed by a stranger, in batches), challenge, decide, finalize, finalizeBatch, cancel, expireDispute,
- * proveEquivocation, proveFraud, replays of settled requests, parameter changes by the owner and others, and time
- * jumps. The actors are 3 operators, 2 consumers (one stores results, one reverts or burns its callback gas),
- * 2 challengers, a stranger (relayer, reporter, and an attester without stake) and the treasury. Requests go to two
- * REEXECUTION models resolved by TestResolver; proofs also name a QUORUM model, a deactivated model, an unknown id
- * and a fraud model whose program is a real compiled integer MLP. Fraud proofs need a REEXECUTION resolver that
- * re-executes (TestResolver cannot), so they go to a second coordinator, the "court", built on the same registry and
- * staking with the real ReexecutionResolver and SLASHER_ROLE: its slashes hit the same stakes the run tracks.
+ * fast-check generates a sequence of actions over every state-changing entry point of the coordinator and staking
+ * except the owner's setTreasury / setResolver / ownership transfer and the role-gated staking hooks (lock, unlock,
+ * slash: the coordinator's own calls, reached through the actions): stake, unbond, withdraw unbonded, register /
+ * unregister for a model (operator-set changes, which move the rotation's exclusive window), deposit, consumer /
+ * account withdraw, request, submit, submitAttestedResults (EIP-712 attestations relayed by a stranger, in batches),
+ * challenge, decide, finalize, finalizeBatch, cancel, expireDispute, proveEquivocation, proveFraud, replays of
+ * settled requests, parameter changes by the owner and others, and time jumps. The actors are 3 operators,
+ * 2 consumers (one stores results, one reverts or burns its callback gas), 2 challengers, a stranger (relayer,
+ * reporter, and an attester without stake) and the treasury. Requests go to two REEXECUTION models resolved by
+ * TestResolver; proofs also name a QUORUM model, a deactivated model, an unknown id and a fraud model whose program
+ * is a real compiled integer MLP. Fraud proofs need a REEXECUTION resolver that re-executes (TestResolver cannot), so
+ * they go to a second coordinator, the "court", built on the same registry and staking with the real
+ * ReexecutionResolver and SLASHER_ROLE: its slashes hit the same stakes the run tracks.
  * Actions pick actors and requests by index from the model state and may be invalid on purpose (wrong status, stale
  * or forged struct, too early / too late, wrong operator, no free stake, forged or malleable signature, wrong
  * signer, not an equivocation, not a fraud, proof already used, ...). A TypeScript model predicts, for every action,
