@@ -9,10 +9,15 @@ import type {
     ContractTransactionReceipt,
     ContractTransactionResponse,
     Signer,
+    TypedDataDomain,
 } from "ethers";
 import type { IInferenceCoordinator } from "../../typechain-types/contracts/InferenceCoordinator";
 import {
+    ATTESTATION_TYPES,
     DEFAULT_PARAMS,
+    DISPUTE_GAS_PRICE_WEI,
+    MAX_DISPUTE_GAS,
+    Mode,
     NO_FEE_LIMIT,
     DISPUTE_TIMEOUT,
     INPUT,
@@ -26,33 +31,56 @@ import {
     WRONG_OUTPUT,
     applyEvents,
     deployCore,
+    deployCoordinator,
     fund,
     registerModel,
     requestsFrom,
+    storeProgram,
     type Request,
 } from "../helpers/verity";
 import { expectedBond } from "../helpers/disputes";
+import { integerMlpModel } from "../../models/examples";
+import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/execute";
 
 /*
  * Model-based property test of the coordinator and staking economics.
  *
- * fast-check generates a sequence of actions (stake, unbond, withdraw unbonded, deposit, consumer / account
- * withdraw, request, submit, challenge, decide, finalize, finalizeBatch, cancel, expireDispute, replays of settled
- * requests, parameter changes by the owner and others, time jumps) over 3 operators, 2 consumers (one stores results, one reverts or burns its callback gas),
- * 2 challengers and the treasury, on two REEXECUTION models resolved by TestResolver. Actions pick actors and
- * requests by index from the model state and may be invalid on purpose (wrong status, stale or forged struct,
- * too early / too late, wrong operator, no free stake, ...). A TypeScript model predicts, for every action, either
- * its exact effects (balances, stakes, request structs, disputes, emitted coordinator events) or the exact custom
- * error it reverts with; after a revert nothing observable may have changed.
+ * fast-check generates a sequence of actions over every state-changing entry point of the coordinator and staking
+ * except the owner's setTreasury / setResolver / ownership transfer and the role-gated staking hooks (lock, unlock,
+ * slash: the coordinator's own calls, reached through the actions): stake, unbond, withdraw unbonded, register /
+ * unregister / evict for a model (operator-set changes, which move the rotation's picks for later requests, never
+ * an existing request's window: its assignee is fixed when it is made), deposit, consumer /
+ * account withdraw, request, submit, submitAttestedResults (EIP-712 attestations relayed by a stranger, in batches),
+ * challenge, decide, finalize, finalizeBatch, cancel, expireDispute, proveEquivocation, proveFraud, replays of
+ * settled requests, parameter changes by the owner and others, and time jumps. The actors are 3 operators,
+ * 2 consumers (one stores results, one reverts or burns its callback gas), 2 challengers, a stranger (relayer,
+ * reporter, and an attester without stake) and the treasury. Requests go to two REEXECUTION models resolved by
+ * TestResolver; proofs also name a QUORUM model, a deactivated model, an unknown id and a fraud model whose program
+ * is a real compiled integer MLP. Fraud proofs need a REEXECUTION resolver that re-executes (TestResolver cannot), so
+ * they go to a second coordinator, the "court", built on the same registry and staking with the real
+ * ReexecutionResolver and SLASHER_ROLE: its slashes hit the same stakes the run tracks.
+ * Actions pick actors and requests by index from the model state and may be invalid on purpose (wrong status, stale
+ * or forged struct, too early / too late, wrong operator, no free stake, forged or malleable signature, wrong
+ * signer, not an equivocation, not a fraud, proof already used, ...). A TypeScript model predicts, for every action,
+ * either its exact effects (balances, stakes, operator sets, request structs, disputes, emitted coordinator and
+ * court events) or the exact custom error it reverts with; after a revert nothing observable may have changed.
  *
  * Invariants checked after every step (`checkInvariants`):
  * - token.balanceOf(coordinator) == sum of coordinator balances + fees of live requests + bonds of open disputes;
- *   token.balanceOf(staking) == sum over operators of stakedWei + unbondingWei.
- * - lockedWei of each operator == collateral of its live Submitted/Disputed requests, and lockedWei <= stakedWei.
+ *   token.balanceOf(court) == sum of court balances; token.balanceOf(staking) == sum over operators of stakedWei +
+ *   unbondingWei == everything ever staked - withdrawn - slashed (by verdicts and by proofs).
+ * - lockedWei of each operator == collateral of its live Submitted/Disputed requests, and lockedWei <= stakedWei
+ *   (proofs slash free, then unbonding stake, never locked collateral).
+ * - Each model's operator set (getOperators, in order) == the model's, so the rotation's pick is predicted exactly.
+ * - Proofs: each (operator, model, input[, request for QUORUM]) is slashed at most once per coordinator; every proof
+ *   of a key already slashed (by equivocation or fraud) reverts with CoordinatorEquivocationAlreadyProven, checked
+ *   again by eth_call right after each successful proof.
  * - getCommitment(id) == hashRequest(model struct) for live requests, zero for settled ones; getDispute matches.
  * - At most one terminal event per request (ResultFinalized, RequestCancelled, DisputeResolved(atFault),
  *   DisputeExpired); once settled, finalize / cancel / challenge / expire / submit / decide with every struct version
- *   ever committed revert with CoordinatorUnknownRequest (`checkSettledIsDead`, plus the `replay` action).
+ *   ever committed revert with CoordinatorUnknownRequest (`checkSettledIsDead`, plus the `replay` action, in which a
+ *   relayed attestation of a settled request is skipped with BatchItemSkipped).
  * - Callbacks: exactly one delivery per finalized / slashed / expired request, none otherwise; the Store consumer's
  *   `callbacks` counter equals the number of its settled-and-delivered requests, the failing consumer's stays 0.
  * - Balances, stakes, nonces, callbackFailed and the Store consumer's last result agree with the model.
@@ -105,6 +133,34 @@ const CHALLENGER_TOKENS = 1_000n * TOKEN;
 /** The correct output a resolver delivers with `deliverResult`. */
 const VERDICT_OUTPUT = OUTPUT;
 const EVIDENCE = ethers.toUtf8Bytes("fuzz evidence");
+/** secp256k1 group order: a malleable signature replaces s with n - s. */
+const SECP256K1_N = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+
+/**
+ * Models that only proofs and operator-set changes name (never requested): the fraud model, REEXECUTION with a real
+ * compiled integer MLP (input int8 [1, 4]) as program; a QUORUM model (an equivocation must be two answers to one
+ * request); a REEXECUTION model deactivated after the first operator registered for it; and an id never registered.
+ */
+const FRAUD_MODEL = { salt: "fuzz-model-fraud", collateralWei: 6n * TOKEN };
+const QUORUM_MODEL = { salt: "fuzz-model-quorum", collateralWei: 3n * TOKEN };
+const INACTIVE_MODEL = { salt: "fuzz-model-inactive", collateralWei: 2n * TOKEN };
+const UNKNOWN_MODEL = ethers.id("fuzz-model-unknown");
+/** Inputs that attestations answer: two the MLP takes and one of the wrong shape (its answer is INVALID_INPUT). */
+const PROOF_INPUTS = [
+    INPUT,
+    encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [1n, -2n, 3n, -4n] }]),
+    encodeTensors([{ dtype: DType.INT8, shape: [1, 5], data: [1n, 2n, 3n, 4n, 5n] }]),
+];
+const PROOF_INPUT_HASHES = PROOF_INPUTS.map((input) => ethers.keccak256(input).toLowerCase());
+/** Answers (result code, output) an equivocating operator signs. */
+const ANSWERS = [
+    { code: 0, output: OUTPUT },
+    { code: 0, output: WRONG_OUTPUT },
+    { code: 1, output: new Uint8Array(0) },
+    { code: 2, output: OUTPUT },
+];
+/** Request ids that equivocation attestations carry: 0 (an off-chain answer) or some request's. */
+const ATTESTED_IDS = [0n, 1n, 2n];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixture
@@ -135,6 +191,54 @@ async function deployFuzzFixture() {
         await core.staking.connect(op).registerForModel(modelIds[0]!);
         if (i < 2) await core.staking.connect(op).registerForModel(modelIds[1]!);
     }
+    // Proof-only models (see FRAUD_MODEL). The first operator registers for the inactive one before it is
+    // deactivated, so that unregistering from an inactive model is reachable.
+    const example = integerMlpModel({ widths: [4, 8, 3] });
+    const mlp = loadVerifiableModel(example.onnx);
+    const fraudModelId = await registerModel(core.registry, core.publisher, {
+        salt: ethers.id(FRAUD_MODEL.salt),
+        onnxHash: ethers.keccak256(example.onnx),
+        programHash: await storeProgram(core.programStore, mlp.compiled.program),
+        collateralWei: FRAUD_MODEL.collateralWei,
+    });
+    const quorumModelId = await registerModel(core.registry, core.publisher, {
+        salt: ethers.id(QUORUM_MODEL.salt),
+        mode: Mode.QUORUM,
+        collateralWei: QUORUM_MODEL.collateralWei,
+    });
+    const inactiveModelId = await registerModel(core.registry, core.publisher, {
+        salt: ethers.id(INACTIVE_MODEL.salt),
+        collateralWei: INACTIVE_MODEL.collateralWei,
+    });
+    await core.staking.connect(core.operators[0]!).registerForModel(inactiveModelId);
+    await core.registry.connect(core.publisher).deactivateModel(inactiveModelId);
+    // The court: a second coordinator on the same registry and staking, whose REEXECUTION resolver is the real
+    // re-executing one, allowed to slash the same stakes.
+    const court = await deployCoordinator([
+        await core.registry.getAddress(),
+        stakingAddress,
+        DISPUTE_TIMEOUT,
+        await core.admin.getAddress(),
+        await core.treasury.getAddress(),
+        DEFAULT_PARAMS,
+    ]);
+    await core.staking.grantRole(await core.staking.SLASHER_ROLE(), await court.getAddress());
+    const executor = await ethers.deployContract("IntegerExecutor");
+    const reexecution = await ethers.deployContract("ReexecutionResolver", [
+        await court.getAddress(),
+        await core.registry.getAddress(),
+        await core.programStore.getAddress(),
+        await executor.getAddress(),
+        MAX_DISPUTE_GAS,
+        DISPUTE_GAS_PRICE_WEI,
+    ]);
+    await court.setResolver(Mode.REEXECUTION, await reexecution.getAddress());
+    /** The MLP's canonical answer to each proof input (the reference interpreter's, which the chain's agrees with). */
+    const canonical = PROOF_INPUTS.map((input) => {
+        const r = runVerifiable(mlp, input);
+        return { code: r.resultCode, output: r.output };
+    });
+
     const badConsumer = await ethers.deployContract("TestConsumer", [coordinatorAddress]);
     const consumers = [core.consumer, badConsumer];
     for (const c of consumers) await fund(core, await c.getAddress(), INITIAL_DEPOSIT);
@@ -143,9 +247,24 @@ async function deployFuzzFixture() {
         await core.token.mint(await ch.getAddress(), CHALLENGER_TOKENS);
         await core.token.connect(ch).approve(coordinatorAddress, ethers.MaxUint256);
     }
+    /** Models whose operator set the run tracks: the two requested ones, then the inactive one. */
+    const setModelIds = [...modelIds, inactiveModelId];
     const operatorSets: string[][] = [];
-    for (const id of modelIds) operatorSets.push([...(await core.staking.getOperators(id))]);
-    return { ...core, modelIds, consumers, challengers, depositor, stranger, operatorSets };
+    for (const id of setModelIds) operatorSets.push([...(await core.staking.getOperators(id))]);
+    return {
+        ...core,
+        modelIds,
+        consumers,
+        challengers,
+        depositor,
+        stranger,
+        setModelIds,
+        operatorSets,
+        fraudModelId,
+        quorumModelId,
+        court,
+        canonical,
+    };
 }
 
 type Fixture = Awaited<ReturnType<typeof deployFuzzFixture>>;
@@ -171,8 +290,26 @@ interface VerdictChoice {
     code: number;
 }
 
+/**
+ * Who signs a relayed result (see relaySigner): the assigned operator, another operator, the stranger (no stake, not
+ * registered), the assigned operator over another attestation (the contract recovers an unrelated address) or a
+ * malleable (high-s) copy of the assigned operator's signature.
+ */
+type AttestedSigner = "assigned" | "other" | "stranger" | "forged" | "malleable";
+/**
+ * How a proof is spoiled, if at all. `reuse` proves again a key already slashed on that coordinator (by either kind
+ * of proof); the others break one requirement: another signer, model or input for the second answer, the same answer
+ * twice (another trace commitment), a signature over another attestation, a malleable signature; for fraud, an
+ * on-chain request id, an input that does not hash to the attested one, a QUORUM model.
+ */
+type EquivocationTamper =
+    "none" | "reuse" | "otherSigner" | "otherModel" | "otherInput" | "sameAnswer" | "forged" | "malleable";
+type FraudTamper = "none" | "reuse" | "onchain" | "inputMismatch" | "quorumModel" | "forged" | "malleable";
+
 type Action =
     | { kind: "stake"; op: number; amount: bigint }
+    | { kind: "register"; op: number; model: number; pickFree: boolean }
+    | { kind: "unregister"; op: number; model: number; pickMember: boolean; evict: boolean }
     | { kind: "unbond"; op: number; permille: number }
     | { kind: "withdrawUnbonded"; op: number; wait: number | null }
     | { kind: "deposit"; consumer: number; amount: bigint }
@@ -205,6 +342,31 @@ type Action =
           decideNow: boolean;
           verdict: VerdictChoice;
           wait: number | null;
+      }
+    | {
+          kind: "submitAttested";
+          items: { sel: Sel; version: Version; signer: AttestedSigner; other: number; wrong: boolean; code: number }[];
+          wait: number | null;
+      }
+    | {
+          kind: "proveEquivocation";
+          court: boolean;
+          signer: number;
+          model: number;
+          input: number;
+          answers: [number, number];
+          /** Indexes into ATTESTED_IDS; null: the second answer carries the first one's request id. */
+          ids: [number, number | null];
+          tamper: EquivocationTamper;
+          reporter: number;
+      }
+    | {
+          kind: "proveFraud";
+          signer: number;
+          input: number;
+          claim: "canonical" | "wrongOutput" | "wrongCode";
+          tamper: FraudTamper;
+          reporter: number;
       }
     | { kind: "decide"; sel: Sel; version: Version; verdict: VerdictChoice; direct: boolean }
     | { kind: "finalize"; sel: Sel; version: Version; wrongBytes: boolean; wait: number | null }
@@ -264,6 +426,8 @@ const permilleArb = weighted([1, fc.constant(0)], [6, fc.integer({ min: 1, max: 
 /** Relative frequency of each action kind, tuned so that most runs see disputes decided both ways and expiries. */
 const ACTION_WEIGHTS: Record<Action["kind"], number> = {
     stake: 1,
+    register: 1,
+    unregister: 1,
     unbond: 1,
     withdrawUnbonded: 1,
     deposit: 1,
@@ -271,6 +435,7 @@ const ACTION_WEIGHTS: Record<Action["kind"], number> = {
     withdraw: 1,
     request: 9,
     submit: 8,
+    submitAttested: 3,
     challenge: 5,
     decide: 3,
     finalize: 3,
@@ -278,9 +443,14 @@ const ACTION_WEIGHTS: Record<Action["kind"], number> = {
     cancel: 2,
     expire: 2,
     replay: 1,
+    proveEquivocation: 2,
+    proveFraud: 1,
     setParams: 1,
     advance: 4,
 };
+
+/** Index into the models whose operator set is tracked (requested A and B, the inactive one) or the unknown id. */
+const setModelArb = weighted([8, fc.integer({ min: 0, max: 1 })], [1, fc.constant(2)], [1, fc.constant(3)]);
 
 const actionArb: fc.Arbitrary<Action> = weighted<Action>(
     [
@@ -289,6 +459,26 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
             kind: fc.constant("stake" as const),
             op: fc.nat(),
             amount: weighted([1, fc.constant(0n)], [5, fc.bigInt({ min: 1n, max: 50n * TOKEN })]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.register,
+        rec({
+            kind: fc.constant("register" as const),
+            op: fc.nat(),
+            model: setModelArb,
+            pickFree: weighted([3, fc.constant(true)], [1, fc.constant(false)]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.unregister,
+        rec({
+            kind: fc.constant("unregister" as const),
+            op: fc.nat(),
+            model: setModelArb,
+            pickMember: weighted([3, fc.constant(true)], [1, fc.constant(false)]),
+            // Staking.evict by the stranger instead of the operator's own unregisterFromModel.
+            evict: weighted([1, fc.constant(false)], [1, fc.constant(true)]),
         }),
     ],
     [ACTION_WEIGHTS.unbond, rec({ kind: fc.constant("unbond" as const), op: fc.nat(), permille: permilleArb })],
@@ -384,6 +574,90 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
             code: weighted([10, fc.constant(0)], [2, fc.constantFrom(1, 2)], [1, fc.constantFrom(128, 255)]),
             wait: weighted<number | null>([2, fc.constant(null)], [1, fc.integer({ min: -2, max: 2 })]),
             waitRef: weighted([4, fc.constant("exclusive" as const)], [1, fc.constant("deadline" as const)]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.submitAttested,
+        rec({
+            kind: fc.constant("submitAttested" as const),
+            items: fc.array(
+                rec({
+                    sel: selArb,
+                    version: versionArb,
+                    signer: weighted<AttestedSigner>(
+                        [12, fc.constant("assigned")],
+                        [2, fc.constant("other")],
+                        [1, fc.constantFrom("stranger", "forged", "malleable")],
+                    ),
+                    other: fc.nat(),
+                    wrong: fc.boolean(),
+                    code: weighted([10, fc.constant(0)], [2, fc.constantFrom(1, 2)], [1, fc.constant(128)]),
+                }),
+                { minLength: 1, maxLength: 3 },
+            ),
+            wait: weighted<number | null>([2, fc.constant(null)], [1, fc.integer({ min: -2, max: 2 })]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.proveEquivocation,
+        rec({
+            kind: fc.constant("proveEquivocation" as const),
+            court: weighted([3, fc.constant(false)], [1, fc.constant(true)]),
+            signer: weighted([6, fc.integer({ min: 0, max: 2 })], [1, fc.constant(3)]),
+            // Index into env.proofModels: A, B, the fraud model, QUORUM, inactive, unknown.
+            model: weighted(
+                [5, fc.constantFrom(0, 1)],
+                [3, fc.constant(2)],
+                [2, fc.constant(3)],
+                [1, fc.constantFrom(4, 5)],
+            ),
+            input: fc.nat(),
+            answers: fc.tuple(fc.nat(), fc.nat()),
+            ids: fc.tuple(fc.nat(), weighted<number | null>([3, fc.constant(null)], [1, fc.nat()])),
+            tamper: weighted<EquivocationTamper>(
+                [8, fc.constant("none")],
+                [2, fc.constant("reuse")],
+                [
+                    3,
+                    fc.constantFrom(
+                        "otherSigner" as const,
+                        "otherModel" as const,
+                        "otherInput" as const,
+                        "sameAnswer" as const,
+                        "forged" as const,
+                        "malleable" as const,
+                    ),
+                ],
+            ),
+            reporter: fc.nat(),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.proveFraud,
+        rec({
+            kind: fc.constant("proveFraud" as const),
+            signer: weighted([6, fc.integer({ min: 0, max: 2 })], [1, fc.constant(3)]),
+            input: fc.nat(),
+            claim: weighted(
+                [1, fc.constant("canonical" as const)],
+                [2, fc.constant("wrongOutput" as const)],
+                [1, fc.constant("wrongCode" as const)],
+            ),
+            tamper: weighted<FraudTamper>(
+                [8, fc.constant("none")],
+                [2, fc.constant("reuse")],
+                [
+                    3,
+                    fc.constantFrom(
+                        "onchain" as const,
+                        "inputMismatch" as const,
+                        "quorumModel" as const,
+                        "forged" as const,
+                        "malleable" as const,
+                    ),
+                ],
+            ),
+            reporter: fc.nat(),
         }),
     ],
     [
@@ -540,14 +814,33 @@ interface ParamsState {
     challengeBondBps: bigint;
 }
 
+/** A key slashed by a proof (keccak256(operator, modelId, inputHash, scope)) and what it was proven with. */
+interface ProofRecord {
+    key: string;
+    /** Index into env.attesters, env.proofModels and PROOF_INPUTS. */
+    signer: number;
+    model: number;
+    input: number;
+    /** The request id for a QUORUM model, else 0. */
+    scope: bigint;
+}
+
 interface Model {
     params: ParamsState;
     balances: Record<string, bigint>;
     stakes: Record<string, StakeState>;
+    /** Each tracked model's operator set in the staking contract's order (env.setModels minus the unknown id). */
+    operatorSets: string[][];
     nonces: bigint[];
     requests: Tracked[];
     callbackFailed: Record<string, boolean>;
     store: StoreView;
+    /** Keys slashed by proofs, per coordinator: each can be slashed once on each. */
+    proofs: { main: ProofRecord[]; court: ProofRecord[] };
+    /** Balances at the court (reporters' rewards and the treasury's share of fraud and equivocation slashes). */
+    courtBalances: Record<string, bigint>;
+    /** Every token that entered or left the staking contract. */
+    ledger: { staked: bigint; withdrawn: bigint; slashed: bigint };
 }
 
 const ZERO_DISPUTE: DisputeState = { challenger: ethers.ZeroAddress, bondWei: 0n, openedAt: 0n };
@@ -612,9 +905,26 @@ function maxBig(a: bigint, b: bigint): bigint {
 // Environment: contracts, actors, and what the chain actually emitted
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Indexes into env.proofModels. */
+const PROOF_MODEL = { fraud: 2, quorum: 3 } as const;
+/** Index of the inactive model among the models with a tracked operator set (A, B, inactive). */
+const INACTIVE_SET = 2;
+/** What registering for each model with a tracked operator set needs staked. */
+const SET_MODEL_COLLATERAL = [MODELS[0].collateralWei, MODELS[1].collateralWei, INACTIVE_MODEL.collateralWei];
+
+/** A model that proofs may name. */
+interface ProofModel {
+    id: string;
+    mode: number;
+    collateralWei: bigint;
+    registered: boolean;
+}
+
 interface Env {
     d: Fixture;
     coordinator: string;
+    /** The second coordinator, with the real ReexecutionResolver (fraud proofs). */
+    court: string;
     staking: string;
     resolver: string;
     token: string;
@@ -631,6 +941,18 @@ interface Env {
     /** Every address that can hold a coordinator balance in these runs. */
     accounts: string[];
     signers: Map<string, Signer>;
+    /** Who signs attestations: the operators, then the stranger (never staked). */
+    attesters: string[];
+    /** Who sends proofs and collects their rewards: the challengers, the stranger, the first operator. */
+    reporters: string[];
+    /** Accounts that can hold a balance at the court: the reporters and the treasury. */
+    courtAccounts: string[];
+    /** Models proofs name: A, B, the fraud model, the QUORUM model, the inactive model, an unknown id. */
+    proofModels: ProofModel[];
+    /** Models operators register for: A, B, the inactive model, an unknown id. */
+    setModels: string[];
+    /** The EIP-712 domains attestations are signed for. */
+    domains: { main: TypedDataDomain; court: TypedDataDomain };
     /** Terminal coordinator events actually emitted, per request id. */
     terminalEvents: Map<string, Terminal[]>;
     /** Callback deliveries actually emitted (ResultFinalized / ResultDelivered), with their success flag. */
@@ -651,9 +973,22 @@ async function makeEnv(d: Fixture): Promise<Env> {
     d.challengers.forEach((s, i) => signers.set(challengers[i]!, s));
     signers.set(treasury, d.treasury);
     signers.set(stranger, d.stranger);
+    const coordinator = await d.coordinator.getAddress();
+    const court = await d.court.getAddress();
+    const { chainId } = await ethers.provider.getNetwork();
+    const domain = (verifyingContract: string): TypedDataDomain => ({
+        name: "Verity",
+        version: "1",
+        chainId,
+        verifyingContract,
+    });
+    const reporters = [...challengers, stranger, ops[0]!];
+    const [modelA, modelB] = d.modelIds as [string, string];
+    const [inactiveModel] = d.setModelIds.slice(2) as [string];
     return {
         d,
-        coordinator: await d.coordinator.getAddress(),
+        coordinator,
+        court,
         staking: await d.staking.getAddress(),
         resolver: await d.resolver.getAddress(),
         token: await d.token.getAddress(),
@@ -668,6 +1003,24 @@ async function makeEnv(d: Fixture): Promise<Env> {
         holders: [...ops, ...challengers, treasury],
         accounts: [...consumers, ...ops, ...challengers, treasury, admin, depositor, stranger],
         signers,
+        attesters: [...ops, stranger],
+        reporters,
+        courtAccounts: [...reporters, treasury],
+        proofModels: [
+            { id: modelA, mode: Mode.REEXECUTION, collateralWei: MODELS[0].collateralWei, registered: true },
+            { id: modelB, mode: Mode.REEXECUTION, collateralWei: MODELS[1].collateralWei, registered: true },
+            { id: d.fraudModelId, mode: Mode.REEXECUTION, collateralWei: FRAUD_MODEL.collateralWei, registered: true },
+            { id: d.quorumModelId, mode: Mode.QUORUM, collateralWei: QUORUM_MODEL.collateralWei, registered: true },
+            {
+                id: inactiveModel,
+                mode: Mode.REEXECUTION,
+                collateralWei: INACTIVE_MODEL.collateralWei,
+                registered: true,
+            },
+            { id: UNKNOWN_MODEL, mode: Mode.REEXECUTION, collateralWei: 0n, registered: false },
+        ].map((pm) => ({ ...pm, id: pm.id.toLowerCase() })),
+        setModels: [...d.setModelIds, UNKNOWN_MODEL].map((id) => id.toLowerCase()),
+        domains: { main: domain(coordinator), court: domain(court) },
         terminalEvents: new Map(),
         deliveries: new Map(),
         log: [],
@@ -686,6 +1039,8 @@ function initialModel(env: Env): Model {
     for (const c of env.consumers) balances[c] = INITIAL_DEPOSIT;
     const stakes: Record<string, StakeState> = {};
     for (const op of env.ops) stakes[op] = { staked: INITIAL_STAKE, locked: 0n, unbonding: 0n, readyAt: 0n };
+    const courtBalances: Record<string, bigint> = {};
+    for (const a of env.courtAccounts) courtBalances[a] = 0n;
     return {
         params: {
             exclusiveWindow: EXCLUSIVE_WINDOW,
@@ -698,10 +1053,14 @@ function initialModel(env: Env): Model {
         },
         balances,
         stakes,
+        operatorSets: env.d.operatorSets.map((set) => [...set]),
         nonces: env.consumers.map(() => 0n),
         requests: [],
         callbackFailed: {},
         store: { callbacks: 0n, lastRequestId: 0n, lastResultCode: 0n, lastOutputHash: ethers.ZeroHash },
+        proofs: { main: [], court: [] },
+        courtBalances,
+        ledger: { staked: BigInt(env.ops.length) * INITIAL_STAKE, withdrawn: 0n, slashed: 0n },
     };
 }
 
@@ -721,6 +1080,9 @@ interface Observation {
     callbackFailed: Record<string, boolean>;
     store: StoreView;
     badCallbacks: bigint;
+    operatorSets: string[][];
+    tokenAtCourt: bigint;
+    courtBalances: Record<string, bigint>;
 }
 
 async function record<T>(keys: string[], f: (k: string) => Promise<T>): Promise<Record<string, T>> {
@@ -735,7 +1097,7 @@ async function observe(env: Env, m: Model): Promise<Observation> {
     const [store, bad] = env.d.consumers as [Fixture["consumer"], Fixture["consumer"]];
     const ids = m.requests.map((t) => t.id);
     const keys = ids.map(idKey);
-    const wallets = [...new Set([...env.accounts, ...env.ops, env.coordinator, env.staking])];
+    const wallets = [...new Set([...env.accounts, ...env.ops, env.coordinator, env.court, env.staking])];
     const [tokenAtCoordinator, tokenAtStaking, walletBalances, balances, nonces, stakes] = await Promise.all([
         token.balanceOf(env.coordinator),
         token.balanceOf(env.staking),
@@ -746,6 +1108,12 @@ async function observe(env: Env, m: Model): Promise<Observation> {
             const s = await staking.getStake(op);
             return { staked: s.stakedWei, locked: s.lockedWei, unbonding: s.unbondingWei, readyAt: s.unbondingReadyAt };
         }),
+    ]);
+    const trackedSets = env.setModels.slice(0, m.operatorSets.length);
+    const [operatorSets, tokenAtCourt, courtBalances] = await Promise.all([
+        Promise.all(trackedSets.map(async (id) => [...(await staking.getOperators(id))])),
+        token.balanceOf(env.court),
+        record(env.courtAccounts, (a) => env.d.court.balanceOf(a)),
     ]);
     const [commitments, disputes, callbackFailed, storeView, badCallbacks] = await Promise.all([
         record(keys, async (k) => (await coordinator.getCommitment(BigInt(k))).toLowerCase()),
@@ -774,6 +1142,9 @@ async function observe(env: Env, m: Model): Promise<Observation> {
         callbackFailed,
         store: storeView,
         badCallbacks,
+        operatorSets,
+        tokenAtCourt,
+        courtBalances,
     };
 }
 
@@ -808,11 +1179,24 @@ async function checkInvariants(env: Env, m: Model, observed: Observation | null)
         [CHALLENGER_REWARD_BPS, FAILED_CHALLENGE_OPERATOR_BPS, MIN_CHALLENGE_BOND],
         "dispute terms fixed at deployment",
     );
-    // Token conservation at staking.
+    // Token conservation at staking: what operators hold there is what came in minus what left (withdrawals, and
+    // slashes by verdicts and by proofs, which go to the coordinator or court that slashed).
     expect(obs.tokenAtStaking).to.equal(
         sum(env.ops.map((op) => obs.stakes[op]!.staked + obs.stakes[op]!.unbonding)),
         "staking token balance == sum of staked + unbonding",
     );
+    expect(obs.tokenAtStaking).to.equal(
+        m.ledger.staked - m.ledger.withdrawn - m.ledger.slashed,
+        "staking token balance == staked - withdrawn - slashed",
+    );
+    // Token conservation at the court: it only ever holds proof slashes, all credited to reporters and treasury.
+    expect(obs.tokenAtCourt).to.equal(
+        sum(env.courtAccounts.map((a) => obs.courtBalances[a]!)),
+        "court token balance == sum of court balances",
+    );
+    expect(obs.courtBalances).to.deep.equal(m.courtBalances, "court balances");
+    // The operator sets, in order: the rotation's pick is set[requestId % length].
+    expect(obs.operatorSets).to.deep.equal(m.operatorSets, "operator sets (getOperators)");
     // Locked collateral == collateral of the operator's live Submitted/Disputed requests, and never above stake.
     for (const op of env.ops) {
         const want = sum(
@@ -870,8 +1254,10 @@ async function checkInvariants(env: Env, m: Model, observed: Observation | null)
 const ANY = Symbol("any");
 type ExpectedEvent = [string, ...unknown[]];
 
+/** A prediction: the coordinator's (and the court's) exact events, or the exact custom error. */
 type Outcome =
-    { ok: true; events: ExpectedEvent[] } | { ok: false; contract: BaseContract; error: string; args: unknown[] };
+    | { ok: true; events: ExpectedEvent[]; courtEvents?: ExpectedEvent[] }
+    | { ok: false; contract: BaseContract; error: string; args: unknown[] };
 
 function reverts(contract: BaseContract, error: string, ...args: unknown[]): Outcome {
     return { ok: false, contract, error, args };
@@ -886,10 +1272,15 @@ function normalizeValue(v: unknown): string {
     throw new Error(`cannot compare event argument ${String(v)}`);
 }
 
-function coordinatorEvents(env: Env, receipt: ContractTransactionReceipt): { name: string; args: unknown[] }[] {
+/** The events `at` (the coordinator, or the court) emitted in a receipt. */
+function coordinatorEvents(
+    env: Env,
+    receipt: ContractTransactionReceipt,
+    at = env.coordinator,
+): { name: string; args: unknown[] }[] {
     const out: { name: string; args: unknown[] }[] = [];
     for (const log of receipt.logs) {
-        if (log.address.toLowerCase() !== env.coordinator.toLowerCase()) continue;
+        if (log.address.toLowerCase() !== at.toLowerCase()) continue;
         const parsed = env.d.coordinator.interface.parseLog(log);
         if (parsed === null) throw new Error("unparsable coordinator log");
         out.push({ name: parsed.name, args: [...parsed.args] });
@@ -921,11 +1312,14 @@ function recordEmitted(env: Env, events: { name: string; args: unknown[] }[]): v
     }
 }
 
-function expectEvents(env: Env, receipt: ContractTransactionReceipt, expected: ExpectedEvent[]): void {
-    const actual = coordinatorEvents(env, receipt);
+function expectEvents(
+    actual: { name: string; args: unknown[] }[],
+    expected: ExpectedEvent[],
+    what = "coordinator",
+): void {
     expect(actual.map((e) => e.name)).to.deep.equal(
         expected.map((e) => e[0]),
-        "coordinator events emitted",
+        `${what} events emitted`,
     );
     actual.forEach((e, i) => {
         const want = expected[i]!.slice(1);
@@ -976,8 +1370,10 @@ async function execute(
     expect(BigInt(block!.timestamp)).to.equal(ts, "the transaction was mined at the set time");
     const events = coordinatorEvents(env, receipt);
     recordEmitted(env, events);
-    expectEvents(env, receipt, outcome.events);
-    env.log.push(`    -> ok [${events.map((e) => e.name).join(", ")}]`);
+    expectEvents(events, outcome.events);
+    const courtEvents = coordinatorEvents(env, receipt, env.court);
+    expectEvents(courtEvents, outcome.courtEvents ?? [], "court");
+    env.log.push(`    -> ok [${[...events, ...courtEvents].map((e) => e.name).join(", ")}]`);
     return { receipt, obs: null };
 }
 
@@ -1061,6 +1457,7 @@ function applyVerdictModel(env: Env, m: Model, t: Tracked, v: VerdictChoice, ts:
     const stake = m.stakes[r.operator]!;
     stake.locked -= r.collateralWei;
     stake.staked -= r.collateralWei;
+    m.ledger.slashed += r.collateralWei;
     const reward = (r.collateralWei * CHALLENGER_REWARD_BPS) / BPS;
     credit(m, dispute.challenger, dispute.bondWei + reward);
     credit(m, env.treasury, r.collateralWei - reward);
@@ -1121,16 +1518,209 @@ function versionOf(env: Env, t: Tracked, v: Version): Req {
 }
 
 /**
- * The operator a new request is assigned to: the preferred one, else the rotation's pick (requestId mod n) over
- * the model's operator set if its free stake covers the collateral now, else none (the request is open at once).
- * The sets are fixed after set-up here.
+ * THE ASSIGNMENT RULE, decided when a request is made (the `request` action stores it in the struct): the
+ * preferred operator, else the rotation's pick, requestId mod n over the model's operator set as it is then
+ * (Staking.assignedOperator), if that pick's free stake covers the collateral then; else nobody (address zero),
+ * and the request is open to all at once. Later register / unregister / evict do not move it.
  */
-function assignmentOf(env: Env, m: Model, model: number, id: bigint, preferred: string, collateralWei: bigint) {
+function assignmentOf(m: Model, model: number, id: bigint, preferred: string, collateralWei: bigint): string {
     if (preferred !== ethers.ZeroAddress) return preferred;
-    const set = env.d.operatorSets[model]!;
+    const set = m.operatorSets[model]!;
+    if (set.length === 0) return ethers.ZeroAddress;
     const pick = set[Number(id % BigInt(set.length))]!;
     const stake = m.stakes[pick];
     return stake !== undefined && stake.staked - stake.locked >= collateralWei ? pick : ethers.ZeroAddress;
+}
+
+/** The operator with a request's exclusive window, as fixed in its struct (address zero: none). */
+function exclusiveOperator(t: Tracked): string {
+    return t.cur.assignedOperator;
+}
+
+/**
+ * Who signs a relayed answer to `t`. "assigned" (and the spoiled "forged" and "malleable"): the exclusive operator
+ * when it is registered for the model (or nobody is), else one of the model's operators, as a node past the window
+ * would; "other": any operator; "stranger": the stranger.
+ */
+function relaySigner(env: Env, m: Model, t: Tracked, signer: AttestedSigner, other: number): string {
+    if (signer === "other") return env.ops[other % env.ops.length]!;
+    if (signer === "stranger") return env.stranger;
+    const assigned = exclusiveOperator(t);
+    const serving = m.operatorSets[t.model]!;
+    if (serving.length > 0 && !serving.includes(assigned)) return serving[other % serving.length]!;
+    return env.signers.has(assigned) ? assigned : env.ops[0]!;
+}
+
+/** A signer that can act for a request's assigned operator (the first operator's when nobody is assigned). */
+function assignedSigner(env: Env, m: Model, t: Tracked): Signer {
+    return env.signers.get(exclusiveOperator(t)) ?? env.opSigners[0]!;
+}
+
+/**
+ * What the coordinator's `_submit` does when `operator` answers the live request `t` (committed, status Requested)
+ * at `ts`, with its checks in the contract's order: the exact revert, or (applied to the model) the struct with the
+ * result and the collateral locked, and the ResultSubmitted event.
+ */
+function predictSubmit(
+    env: Env,
+    m: Model,
+    t: Tracked,
+    operator: string,
+    code: bigint,
+    output: Uint8Array,
+    ts: bigint,
+): { revert: Outcome } | { event: ExpectedEvent } {
+    const { coordinator, staking } = env.d;
+    const r = t.cur;
+    const stake = m.stakes[operator];
+    const free = stake === undefined ? 0n : stake.staked - stake.locked;
+    const assigned = exclusiveOperator(t);
+    if (code >= RESERVED_FROM) {
+        return { revert: reverts(coordinator, "CoordinatorInvalidResultCode", code, RESERVED_FROM - 1n) };
+    }
+    if (ts > r.deadline) return { revert: reverts(coordinator, "CoordinatorDeadlinePassed", ts, r.deadline) };
+    if (!m.operatorSets[t.model]!.includes(operator)) {
+        return { revert: reverts(staking, "StakingNotRegistered", operator, r.modelId) };
+    }
+    if (free < r.collateralWei) {
+        return { revert: reverts(staking, "StakingInsufficientFreeStake", free, r.collateralWei) };
+    }
+    if (ts < r.exclusiveUntil && operator !== assigned) {
+        // The contract locks collateral (registration, free stake) before it checks the assignment.
+        return { revert: reverts(coordinator, "CoordinatorNotAssignedOperator", operator, assigned) };
+    }
+    stake!.locked += r.collateralWei;
+    const outputHash = ethers.keccak256(output).toLowerCase();
+    t.cur = {
+        ...r,
+        status: BigInt(Status.Submitted),
+        operator,
+        resultCode: code,
+        challengeEndsAt: ts + r.challengeWindowSeconds,
+        outputHash,
+    };
+    t.versions.push(t.cur);
+    t.output = output;
+    return {
+        event: ["ResultSubmitted", t.id, operator, code, outputHash, ethers.ZeroHash, t.cur.challengeEndsAt, output],
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Attestations and proofs
+// ---------------------------------------------------------------------------------------------------------------
+
+interface AttestationValue {
+    requestId: bigint;
+    modelId: string;
+    inputHash: string;
+    resultCode: bigint;
+    outputHash: string;
+    traceCommitment: string;
+}
+
+/** The attestation an operator signs for answering the request `s` with (code, output). */
+function attestationFor(s: Req, code: bigint, output: Uint8Array): AttestationValue {
+    return {
+        requestId: s.requestId,
+        modelId: s.modelId,
+        inputHash: s.inputHash,
+        resultCode: code,
+        outputHash: ethers.keccak256(output).toLowerCase(),
+        traceCommitment: ethers.ZeroHash,
+    };
+}
+
+/** Signatures by domain, signer and attestation: ECDSA signing is deterministic (RFC 6979), so runs share them. */
+const SIGNATURES = new Map<string, string>();
+
+/**
+ * `signer`'s EIP-712 signature of `attestation` for the coordinator or the court, and the address the contract
+ * recovers from it. With `forged`, the signer signs another attestation (another trace commitment) instead, so the
+ * contract recovers an unrelated address, computed here as ecrecover does.
+ */
+async function signAttestation(
+    env: Env,
+    where: "main" | "court",
+    signer: string,
+    attestation: AttestationValue,
+    opts: { forged?: boolean } = {},
+): Promise<{ signature: string; recovered: string }> {
+    const domain = env.domains[where];
+    const signed = opts.forged ? { ...attestation, traceCommitment: ethers.id("forged") } : attestation;
+    const key = `${String(domain.verifyingContract)}|${signer}|${Object.values(signed).map(String).join("|")}`;
+    let signature = SIGNATURES.get(key);
+    if (signature === undefined) {
+        signature = await signerOf(env, signer).signTypedData(domain, ATTESTATION_TYPES, signed);
+        SIGNATURES.set(key, signature);
+    }
+    const recovered = opts.forged ? ethers.verifyTypedData(domain, ATTESTATION_TYPES, attestation, signature) : signer;
+    return { signature, recovered };
+}
+
+/** A malleable copy of a signature: s replaced by n - s, v flipped. ECDSA.recover rejects it, naming the new s. */
+function malleable(signature: string): { signature: string; s: string } {
+    const sig = ethers.Signature.from(signature);
+    const s = ethers.toBeHex(SECP256K1_N - BigInt(sig.s), 32);
+    return { signature: ethers.concat([sig.r, s, ethers.toBeHex(sig.v === 27 ? 28 : 27, 1)]), s };
+}
+
+/** The key DisputeLogic._slashOnce records: one slash per (operator, model, input, scope) and coordinator. */
+function proofKey(operator: string, modelId: string, inputHash: string, scope: bigint): string {
+    return ethers
+        .keccak256(
+            ethers.AbiCoder.defaultAbiCoder().encode(
+                ["address", "bytes32", "bytes32", "uint256"],
+                [operator, modelId, inputHash, scope],
+            ),
+        )
+        .toLowerCase();
+}
+
+/**
+ * A proof's slash of `amount` from `operator`, as Staking.slash takes it: free stake (staked - locked) first, then
+ * unbonding stake, never locked collateral. DisputeLogic accepts only the whole amount: the exact revert, or the
+ * slash applied to the model (stake, staking ledger, reporter's reward and treasury's share at the coordinator that
+ * took the proof) and the record of its key.
+ */
+function predictProofSlash(
+    env: Env,
+    m: Model,
+    where: "main" | "court",
+    operator: string,
+    amount: bigint,
+    reporter: string,
+    record: ProofRecord,
+): Outcome | null {
+    const target = where === "main" ? env.d.coordinator : env.d.court;
+    if (m.proofs[where].some((p) => p.key === record.key)) {
+        return reverts(target, "CoordinatorEquivocationAlreadyProven", record.key);
+    }
+    const stake = m.stakes[operator];
+    const free = stake === undefined ? 0n : stake.staked - stake.locked;
+    const fromFree = amount < free ? amount : free;
+    const rest = amount - fromFree;
+    const fromUnbonding = stake === undefined ? 0n : rest < stake.unbonding ? rest : stake.unbonding;
+    if (fromFree + fromUnbonding !== amount) {
+        return reverts(target, "CoordinatorInsufficientSlashableStake", operator, fromFree + fromUnbonding, amount);
+    }
+    stake!.staked -= fromFree;
+    stake!.unbonding -= fromUnbonding;
+    m.ledger.slashed += amount;
+    const reward = (amount * CHALLENGER_REWARD_BPS) / BPS;
+    const balances = where === "main" ? m.balances : m.courtBalances;
+    balances[reporter] = balances[reporter]! + reward;
+    balances[env.treasury] = balances[env.treasury]! + amount - reward;
+    m.proofs[where].push(record);
+    return null;
+}
+
+/** Other bytes than `bytes` (a wrong output to attest). */
+function corrupt(bytes: Uint8Array): Uint8Array {
+    if (bytes.length === 0) return Uint8Array.from([1, 0]);
+    const out = Uint8Array.from(bytes);
+    out[out.length - 1] = out[out.length - 1]! ^ 1;
+    return out;
 }
 
 function otherOutput(bytes: Uint8Array): Uint8Array {
@@ -1141,9 +1731,9 @@ function otherOutput(bytes: Uint8Array): Uint8Array {
  * After a request settles: every entry point that acts on a request must reject every struct version of it
  * (checked with eth_call, so no state is touched).
  */
-async function checkSettledIsDead(env: Env, t: Tracked): Promise<void> {
+async function checkSettledIsDead(env: Env, m: Model, t: Tracked): Promise<void> {
     const { coordinator, resolver } = env.d;
-    const op = env.signers.get(t.cur.assignedOperator) ?? env.opSigners[0]!;
+    const op = assignedSigner(env, m, t);
     const verdict = verdictStruct({ atFault: true, conclusive: true, deliver: false, code: 0 });
     for (const v of t.versions) {
         const attempts = [
@@ -1250,9 +1840,229 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             if (a.amount === 0n) outcome = reverts(staking, "StakingZeroAmount");
             else {
                 m.stakes[op]!.staked += a.amount;
+                m.ledger.staked += a.amount;
                 outcome = { ok: true, events: [] };
             }
             const ex = await execute(env, model, ts, () => staking.connect(signer).stake(a.amount, TX), outcome);
+            return settle(model, m, outcome, ex);
+        }
+        case "register":
+        case "unregister": {
+            const registering = a.kind === "register";
+            // Mostly a change that applies: an operator not yet registered for A or B, or one registered anywhere.
+            const pairs: [string, number][] = [];
+            m.operatorSets.forEach((set, mi) => {
+                for (const op of env.ops) {
+                    if (registering ? mi < INACTIVE_SET && !set.includes(op) : set.includes(op)) pairs.push([op, mi]);
+                }
+            });
+            const prefer = a.kind === "register" ? a.pickFree : a.pickMember;
+            const [op, mi] =
+                prefer && pairs.length > 0
+                    ? pairs[a.op % pairs.length]!
+                    : [env.attesters[a.op % env.attesters.length]!, a.model % env.setModels.length];
+            const modelId = env.setModels[mi]!;
+            const set = m.operatorSets[mi];
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (registering) {
+                const staked = m.stakes[op]?.staked ?? 0n;
+                const collateral = SET_MODEL_COLLATERAL[mi] ?? 0n;
+                if (set === undefined) outcome = reverts(env.d.registry, "ModelRegistryUnknownModel", modelId);
+                else if (mi === INACTIVE_SET) outcome = reverts(staking, "StakingModelInactive", modelId);
+                else if (set.includes(op)) outcome = reverts(staking, "StakingAlreadyRegistered", op, modelId);
+                else if (staked < collateral) {
+                    outcome = reverts(staking, "StakingStakeBelowCollateral", staked, collateral);
+                } else {
+                    set.push(op);
+                    outcome = { ok: true, events: [] };
+                }
+            } else if (set === undefined || !set.includes(op)) {
+                outcome = reverts(staking, "StakingNotRegistered", op, modelId);
+            } else if (
+                a.kind === "unregister" &&
+                a.evict &&
+                mi !== INACTIVE_SET &&
+                (m.stakes[op]?.staked ?? 0n) >= SET_MODEL_COLLATERAL[mi]!
+            ) {
+                // Evictable only once active stake is below the collateral, or from a deactivated model.
+                const staked = m.stakes[op]?.staked ?? 0n;
+                outcome = reverts(staking, "StakingNotEvictable", op, modelId, staked, SET_MODEL_COLLATERAL[mi]!);
+            } else {
+                // Swap and pop: the last operator takes the leaver's place (the rotation's picks move).
+                set[set.indexOf(op)] = set[set.length - 1]!;
+                set.pop();
+                outcome = { ok: true, events: [] };
+            }
+            const signer = signerOf(env, op);
+            const send = registering
+                ? () => staking.connect(signer).registerForModel(modelId, TX)
+                : a.kind === "unregister" && a.evict
+                  ? () => staking.connect(env.d.stranger).evict(modelId, op, TX)
+                  : () => staking.connect(signer).unregisterFromModel(modelId, TX);
+            return settle(model, m, outcome, await execute(env, model, ts, send, outcome));
+        }
+        case "proveEquivocation": {
+            const where = a.court ? "court" : "main";
+            const target = a.court ? env.d.court : coordinator;
+            let signerIndex = a.signer % env.attesters.length;
+            let modelIndex = a.model % env.proofModels.length;
+            let input = a.input % PROOF_INPUTS.length;
+            let id1 = ATTESTED_IDS[a.ids[0] % ATTESTED_IDS.length]!;
+            let id2 = a.ids[1] === null ? id1 : ATTESTED_IDS[a.ids[1] % ATTESTED_IDS.length]!;
+            const proven = m.proofs[where];
+            if (a.tamper === "reuse" && proven.length > 0) {
+                const p = proven[a.input % proven.length]!;
+                ({ signer: signerIndex, model: modelIndex, input } = p);
+                if (p.scope !== 0n) [id1, id2] = [p.scope, p.scope];
+            }
+            const pm = env.proofModels[modelIndex]!;
+            const signer = env.attesters[signerIndex]!;
+            const i1 = a.answers[0] % ANSWERS.length;
+            let i2 = a.answers[1] % ANSWERS.length;
+            if (a.tamper === "sameAnswer") i2 = i1;
+            else if (i2 === i1) i2 = (i1 + 1) % ANSWERS.length;
+            const first: AttestationValue = {
+                requestId: id1,
+                modelId: pm.id,
+                inputHash: PROOF_INPUT_HASHES[input]!,
+                resultCode: BigInt(ANSWERS[i1]!.code),
+                outputHash: ethers.keccak256(ANSWERS[i1]!.output).toLowerCase(),
+                traceCommitment: ethers.ZeroHash,
+            };
+            const second: AttestationValue = {
+                requestId: id2,
+                modelId:
+                    a.tamper === "otherModel" ? env.proofModels[(modelIndex + 1) % env.proofModels.length]!.id : pm.id,
+                inputHash:
+                    a.tamper === "otherInput"
+                        ? PROOF_INPUT_HASHES[(input + 1) % PROOF_INPUTS.length]!
+                        : first.inputHash,
+                resultCode: BigInt(ANSWERS[i2]!.code),
+                outputHash: ethers.keccak256(ANSWERS[i2]!.output).toLowerCase(),
+                // The same answer under another trace commitment is still the same answer.
+                traceCommitment: a.tamper === "sameAnswer" ? ethers.id("another trace") : ethers.ZeroHash,
+            };
+            const secondSigner =
+                a.tamper === "otherSigner" ? env.attesters[(signerIndex + 1) % env.attesters.length]! : signer;
+            const one = await signAttestation(env, where, signer, first);
+            const two = await signAttestation(env, where, secondSigner, second, { forged: a.tamper === "forged" });
+            const bad = a.tamper === "malleable" ? malleable(two.signature) : null;
+            const reporter = env.reporters[a.reporter % env.reporters.length]!;
+            const operator = one.recovered;
+            // Integer models: one answer per (model, input), whatever the request; QUORUM: per request.
+            const scope = pm.mode === Mode.QUORUM ? first.requestId : 0n;
+            const key = proofKey(operator, pm.id, first.inputHash, scope);
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (bad !== null) outcome = reverts(target, "ECDSAInvalidSignatureS", bad.s);
+            else if (operator !== two.recovered) {
+                outcome = reverts(target, "CoordinatorSignerMismatch", operator, two.recovered);
+            } else if (first.modelId !== second.modelId || first.inputHash !== second.inputHash) {
+                outcome = reverts(target, "CoordinatorNotEquivocation");
+            } else if (first.resultCode === second.resultCode && first.outputHash === second.outputHash) {
+                outcome = reverts(target, "CoordinatorNotEquivocation");
+            } else if (!pm.registered) {
+                outcome = reverts(env.d.registry, "ModelRegistryUnknownModel", pm.id);
+            } else if (pm.mode === Mode.QUORUM && (first.requestId !== second.requestId || first.requestId === 0n)) {
+                outcome = reverts(target, "CoordinatorNotEquivocation");
+            } else {
+                const record: ProofRecord = { key, signer: signerIndex, model: modelIndex, input, scope };
+                const event: ExpectedEvent = [
+                    "EquivocationProven",
+                    operator,
+                    pm.id,
+                    first.inputHash,
+                    reporter,
+                    pm.collateralWei,
+                ];
+                outcome = predictProofSlash(env, m, where, operator, pm.collateralWei, reporter, record) ?? {
+                    ok: true,
+                    events: a.court ? [] : [event],
+                    courtEvents: a.court ? [event] : [],
+                };
+            }
+            const sender = target.connect(signerOf(env, reporter));
+            const signature2 = bad?.signature ?? two.signature;
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => sender.proveEquivocation(first, one.signature, second, signature2, TX),
+                outcome,
+            );
+            if (ex.receipt !== null) {
+                // Once per key, in either order.
+                await expect(sender.proveEquivocation.staticCall(second, two.signature, first, one.signature))
+                    .to.be.revertedWithCustomError(target, "CoordinatorEquivocationAlreadyProven")
+                    .withArgs(key);
+            }
+            return settle(model, m, outcome, ex);
+        }
+        case "proveFraud": {
+            const court = env.d.court;
+            let signerIndex = a.signer % env.attesters.length;
+            let input = a.input % PROOF_INPUTS.length;
+            // Reuse: a key of the fraud model already slashed at the court (by fraud or by equivocation).
+            const proven = m.proofs.court.filter((p) => p.model === PROOF_MODEL.fraud);
+            if (a.tamper === "reuse" && proven.length > 0) {
+                ({ signer: signerIndex, input } = proven[a.signer % proven.length]!);
+            }
+            const canonical = env.d.canonical[input]!;
+            const code = a.claim === "wrongCode" ? (canonical.code === 0 ? 1 : 0) : canonical.code;
+            const output = a.claim === "wrongOutput" ? corrupt(canonical.output) : canonical.output;
+            const pm = env.proofModels[a.tamper === "quorumModel" ? PROOF_MODEL.quorum : PROOF_MODEL.fraud]!;
+            const attestation: AttestationValue = {
+                requestId: a.tamper === "onchain" ? ATTESTED_IDS[1]! : 0n,
+                modelId: pm.id,
+                inputHash: PROOF_INPUT_HASHES[input]!,
+                resultCode: BigInt(code),
+                outputHash: ethers.keccak256(output).toLowerCase(),
+                traceCommitment: ethers.ZeroHash,
+            };
+            const sentInput = PROOF_INPUTS[a.tamper === "inputMismatch" ? (input + 1) % PROOF_INPUTS.length : input]!;
+            const sentHash = ethers.keccak256(sentInput).toLowerCase();
+            const signer = env.attesters[signerIndex]!;
+            const signed = await signAttestation(env, "court", signer, attestation, { forged: a.tamper === "forged" });
+            const bad = a.tamper === "malleable" ? malleable(signed.signature) : null;
+            const reporter = env.reporters[a.reporter % env.reporters.length]!;
+            const operator = signed.recovered;
+            const key = proofKey(operator, pm.id, attestation.inputHash, 0n);
+            const ts = await nextTimestamp();
+            let outcome: Outcome;
+            if (attestation.requestId !== 0n) {
+                outcome = reverts(court, "CoordinatorNotOffchainAttestation", attestation.requestId);
+            } else if (sentHash !== attestation.inputHash) {
+                outcome = reverts(court, "CoordinatorInputMismatch", sentHash, attestation.inputHash);
+            } else if (bad !== null) {
+                outcome = reverts(court, "ECDSAInvalidSignatureS", bad.s);
+            } else if (pm.mode !== Mode.REEXECUTION) {
+                outcome = reverts(court, "CoordinatorFraudProofUnsupported", pm.mode);
+            } else if (a.claim === "canonical") {
+                // The re-execution agrees with the attestation.
+                outcome = reverts(court, "CoordinatorNotFraud");
+            } else {
+                const record: ProofRecord = { key, signer: signerIndex, model: PROOF_MODEL.fraud, input, scope: 0n };
+                outcome = predictProofSlash(env, m, "court", operator, pm.collateralWei, reporter, record) ?? {
+                    ok: true,
+                    events: [],
+                    courtEvents: [["FraudProven", operator, pm.id, attestation.inputHash, reporter, pm.collateralWei]],
+                };
+            }
+            const sender = court.connect(signerOf(env, reporter));
+            const signature = bad?.signature ?? signed.signature;
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () => sender.proveFraud(attestation, signature, sentInput, TX),
+                outcome,
+            );
+            if (ex.receipt !== null) {
+                await expect(sender.proveFraud.staticCall(attestation, signature, sentInput))
+                    .to.be.revertedWithCustomError(court, "CoordinatorEquivocationAlreadyProven")
+                    .withArgs(key);
+            }
             return settle(model, m, outcome, ex);
         }
         case "unbond": {
@@ -1292,6 +2102,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             if (s.unbonding === 0n) outcome = reverts(staking, "StakingNothingToWithdraw");
             else if (ts < s.readyAt) outcome = reverts(staking, "StakingUnbondingNotReady", ts, s.readyAt);
             else {
+                m.ledger.withdrawn += s.unbonding;
                 s.unbonding = 0n;
                 s.readyAt = 0n;
                 outcome = { ok: true, events: [] };
@@ -1388,7 +2199,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                         ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint64"], [consumer, nonce]),
                     ),
                 );
-                const assigned = assignmentOf(env, m, mi, id, preferred, terms.collateralWei);
+                const assigned = assignmentOf(m, mi, id, preferred, terms.collateralWei);
                 predicted = {
                     requestId: id,
                     modelId: modelId.toLowerCase(),
@@ -1451,60 +2262,24 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             if (t === null) return { model, obs: null };
             const s = versionOf(env, t, a.version);
             const r = t.cur;
-            const assigned = r.assignedOperator;
-            // A request without an assignee is open to all: "the assigned one" is then any operator.
-            const natural =
-                assigned === ethers.ZeroAddress ? env.ops[Number(t.id % BigInt(env.ops.length))]! : assigned;
-            const operator = a.other === null ? natural : env.ops[a.other % env.ops.length]!;
+            const assigned = exclusiveOperator(t);
+            const operator =
+                a.other !== null
+                    ? env.ops[a.other % env.ops.length]!
+                    : env.signers.has(assigned)
+                      ? assigned
+                      : env.ops[0]!;
             const output = a.wrong ? WRONG_OUTPUT : OUTPUT;
             const code = BigInt(a.code);
             const ref = a.waitRef === "deadline" ? r.deadline : r.exclusiveUntil;
             const ts = await nextTimestamp(a.wait === null ? undefined : ref + BigInt(a.wait));
-            const stake = m.stakes[operator];
-            const free = stake === undefined ? 0n : stake.staked - stake.locked;
             let outcome: Outcome;
             if (!matches(t, s)) outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
             else if (s.status !== BigInt(Status.Requested)) {
                 outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Requested);
-            } else if (code >= RESERVED_FROM) {
-                outcome = reverts(coordinator, "CoordinatorInvalidResultCode", code, RESERVED_FROM - 1n);
-            } else if (ts > r.deadline) {
-                outcome = reverts(coordinator, "CoordinatorDeadlinePassed", ts, r.deadline);
-            } else if (!env.d.operatorSets[t.model]!.includes(operator)) {
-                outcome = reverts(staking, "StakingNotRegistered", operator, r.modelId);
-            } else if (free < r.collateralWei) {
-                outcome = reverts(staking, "StakingInsufficientFreeStake", free, r.collateralWei);
-            } else if (ts < r.exclusiveUntil && operator !== assigned) {
-                // The contract locks collateral (registration, free stake) before it checks the assignment.
-                outcome = reverts(coordinator, "CoordinatorNotAssignedOperator", operator, assigned);
             } else {
-                stake!.locked += r.collateralWei;
-                const outputHash = ethers.keccak256(output).toLowerCase();
-                t.cur = {
-                    ...r,
-                    status: BigInt(Status.Submitted),
-                    operator,
-                    resultCode: code,
-                    challengeEndsAt: ts + r.challengeWindowSeconds,
-                    outputHash,
-                };
-                t.versions.push(t.cur);
-                t.output = output;
-                outcome = {
-                    ok: true,
-                    events: [
-                        [
-                            "ResultSubmitted",
-                            t.id,
-                            operator,
-                            code,
-                            outputHash,
-                            ethers.ZeroHash,
-                            t.cur.challengeEndsAt,
-                            output,
-                        ],
-                    ],
-                };
+                const submitted = predictSubmit(env, m, t, operator, code, output, ts);
+                outcome = "revert" in submitted ? submitted.revert : { ok: true, events: [submitted.event] };
             }
             const ex = await execute(
                 env,
@@ -1518,6 +2293,97 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from ResultSubmitted");
             }
             return settle(model, m, outcome, ex);
+        }
+        case "submitAttested": {
+            const now = BigInt(await time.latest());
+            const items: {
+                t: Tracked;
+                s: Req;
+                signer: AttestedSigner;
+                other: number;
+                code: bigint;
+                output: Uint8Array;
+            }[] = [];
+            for (const it of a.items) {
+                const t = pick(m, it.sel, Status.Requested, (x) => x.cur.deadline > now);
+                if (t === null) continue;
+                const output = it.wrong ? WRONG_OUTPUT : OUTPUT;
+                items.push({ ...it, t, s: versionOf(env, t, it.version), code: BigInt(it.code), output });
+            }
+            if (items.length === 0) return { model, obs: null };
+            // Each item as relayed, with whom the contract recovers from its signature (null: a malleable signature,
+            // rejected with ECDSAInvalidSignatureS(highS)).
+            const sent: {
+                item: IInferenceCoordinator.AttestedResultStruct;
+                recovered: string | null;
+                highS: string;
+            }[] = [];
+            for (const { t, s, signer, other, code, output } of items) {
+                const chosen = relaySigner(env, m, t, signer, other);
+                const signed = await signAttestation(env, "main", chosen, attestationFor(s, code, output), {
+                    forged: signer === "forged",
+                });
+                const bad = signer === "malleable" ? malleable(signed.signature) : null;
+                sent.push({
+                    item: {
+                        request: s,
+                        resultCode: code,
+                        output,
+                        traceCommitment: ethers.ZeroHash,
+                        signature: bad?.signature ?? signed.signature,
+                    },
+                    recovered: bad === null ? signed.recovered : null,
+                    highS: bad?.s ?? "",
+                });
+            }
+            const first = items[0]!.t.cur;
+            const ts = await nextTimestamp(a.wait === null ? undefined : first.exclusiveUntil + BigInt(a.wait));
+            // The items in order, as the contract does: unknown structs are skipped, any other failure reverts all.
+            let outcome: Outcome | null = null;
+            const events: ExpectedEvent[] = [];
+            const submitted: { t: Tracked; s: Req }[] = [];
+            for (const [i, { t, s, code, output }] of items.entries()) {
+                const { recovered, highS } = sent[i]!;
+                if (!matches(t, s)) {
+                    events.push(["BatchItemSkipped", t.id]);
+                    continue;
+                }
+                if (s.status !== BigInt(Status.Requested)) {
+                    outcome = reverts(coordinator, "CoordinatorWrongStatus", t.id, s.status, Status.Requested);
+                } else if (recovered === null) {
+                    outcome = reverts(coordinator, "ECDSAInvalidSignatureS", highS);
+                } else {
+                    const result = predictSubmit(env, m, t, recovered, code, output, ts);
+                    if ("revert" in result) outcome = result.revert;
+                    else {
+                        events.push(result.event);
+                        submitted.push({ t, s });
+                    }
+                }
+                if (outcome !== null) break;
+            }
+            const final: Outcome = outcome ?? { ok: true, events };
+            const ex = await execute(
+                env,
+                model,
+                ts,
+                () =>
+                    coordinator.connect(env.d.stranger).submitAttestedResults(
+                        sent.map(({ item }) => item),
+                        TX,
+                    ),
+                final,
+            );
+            if (ex.receipt !== null) {
+                count(
+                    `submitAttested items: ${submitted.length} submitted, ${items.length - submitted.length} skipped`,
+                );
+                for (const { t, s } of submitted) {
+                    const rebuilt = toReq(applyEvents(s, ex.receipt));
+                    expect(rebuilt).to.deep.equal(t.cur, "struct rebuilt from a relayed ResultSubmitted");
+                }
+            }
+            return settle(model, m, final, ex);
         }
         case "challenge": {
             const now = BigInt(await time.latest());
@@ -1743,7 +2609,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             if (dead.length === 0) return { model, obs: null };
             const t = dead[a.i % dead.length]!;
             const s = t.versions[a.version % t.versions.length]!;
-            const op = env.signers.get(t.cur.assignedOperator) ?? env.opSigners[0]!;
+            const op = assignedSigner(env, m, t);
             const sends = [
                 () => coordinator.connect(env.d.stranger).finalize(s, t.output ?? OUTPUT, TX),
                 () => coordinator.connect(env.d.stranger).cancelRequest(s, TX),
@@ -1754,8 +2620,21 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     resolver.decide(s, verdictStruct({ atFault: true, conclusive: true, deliver: false, code: 0 }), TX),
             ];
             const ts = await nextTimestamp();
+            if (a.op % (sends.length + 1) === sends.length) {
+                // Relayed again by attestation: skipped, never applied.
+                const { signature } = await signAttestation(
+                    env,
+                    "main",
+                    await op.getAddress(),
+                    attestationFor(s, 0n, OUTPUT),
+                );
+                const item = { request: s, resultCode: 0, output: OUTPUT, traceCommitment: ethers.ZeroHash, signature };
+                const skipped: Outcome = { ok: true, events: [["BatchItemSkipped", t.id]] };
+                const send = () => coordinator.connect(env.d.stranger).submitAttestedResults([item], TX);
+                return settle(model, m, skipped, await execute(env, model, ts, send, skipped));
+            }
             const outcome = reverts(coordinator, "CoordinatorUnknownRequest", t.id);
-            const ex = await execute(env, model, ts, sends[a.op % sends.length]!, outcome);
+            const ex = await execute(env, model, ts, sends[a.op % (sends.length + 1)]!, outcome);
             return settle(model, m, outcome, ex);
         }
     }
@@ -1787,7 +2666,7 @@ async function runSequence(badBehaviour: number, actions: Action[]): Promise<voi
             await checkInvariants(env, model, result.obs);
             for (const t of model.requests) {
                 if (t.terminal !== null && !settledBefore.has(t.id)) {
-                    await checkSettledIsDead(env, t);
+                    await checkSettledIsDead(env, model, t);
                     count(`settled:${t.terminal}`);
                 }
             }
