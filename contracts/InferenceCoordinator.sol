@@ -28,7 +28,8 @@ import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 ///   treasury, and each mode's resolver once (resolvers are immutable, so the owner cannot later swap in a resolver
 ///   that slashes at will). Put the owner behind a timelock in production.
 /// - What is trusted. The registry, staking contract and stake token given at deployment; resolvers for the modes
-///   they are set for. Nothing about consumers or operators is trusted.
+///   they are set for. The registry writes the coordinator's copy of each model's terms (`syncModelTerms`) with
+///   every change it makes, so requests read one slot of this contract rather than call the registry. Nothing about consumers or operators is trusted.
 /// - Storage holds one hash per live request; callers re-supply the request and the hash check makes every field
 ///   authentic. Status is part of the hashed struct, so a stale struct can never act twice: finalize, cancel and
 ///   the dispute paths delete or replace the hash before any external call (double finalization, late
@@ -153,7 +154,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         bytes calldata input,
         RequestOptions calldata options
     ) external nonReentrant returns (uint256 requestId) {
-        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
+        IModelRegistry.ModelTerms memory terms = _modelTerms(modelId);
         if (!terms.active) revert CoordinatorModelInactive(modelId);
         // No check of the mode's resolver: the registry registers a model only once its mode's resolver accepted
         // it, and resolvers are immutable once set, so every model a request can name is disputable.
@@ -357,6 +358,12 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     // ---------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IInferenceCoordinator
+    function syncModelTerms(bytes32 modelId, IModelRegistry.ModelTerms calldata terms) external {
+        if (msg.sender != address(i_registry)) revert CoordinatorNotRegistry(msg.sender);
+        s_state.modelTerms[modelId] = terms;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
     function setResolver(IModelRegistry.VerificationMode mode, address resolver) external onlyOwner {
         if (resolver == address(0)) revert CoordinatorZeroValue();
         address current = s_state.resolvers[mode];
@@ -446,11 +453,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function quoteFee(bytes32 modelId, uint32 callbackGasLimit) external view returns (uint96) {
-        uint256 fee = _fee(
-            i_registry.getModelTerms(modelId).feeWei,
-            callbackGasLimit,
-            s_state.params.callbackGasFeeWei
-        );
+        uint256 fee = _fee(_modelTerms(modelId).feeWei, callbackGasLimit, s_state.params.callbackGasFeeWei);
         if (fee > type(uint96).max) revert CoordinatorInvalidParam("fee");
         return uint96(fee);
     }
@@ -495,6 +498,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     // ---------------------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------------------
+
+    /// @dev A model's terms from the registry's copy here; a challenge window of zero means the registry never
+    /// registered it (it refuses windows below its non-zero minimum).
+    function _modelTerms(bytes32 modelId) private view returns (IModelRegistry.ModelTerms memory terms) {
+        terms = s_state.modelTerms[modelId];
+        if (terms.challengeWindowSeconds == 0) revert IModelRegistry.ModelRegistryUnknownModel(modelId);
+    }
 
     /// @dev The immutables DisputeLogic needs.
     function _env() private view returns (DisputeLogic.Env memory) {

@@ -20,6 +20,9 @@ import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 ///   fits the resolver's gas bound). A mode without a resolver accepts no models. The binding to the coordinator
 ///   is made once by the deployer (the coordinator is deployed after the registry); until then nothing registers.
 /// - Deactivation is one-way and stops new requests only; in-flight requests complete under their snapshot.
+/// - Every change of a model's terms (registration, fee, deactivation) is written to the bound coordinator's copy
+///   in the same transaction (`syncModelTerms`), so the two never disagree; the coordinator accepts it only from
+///   this registry.
 /// - The bounds on the challenge window and collateral are immutable. The staking contract's unbonding delay is
 ///   checked against `maxChallengeWindowSeconds` by the coordinator at deployment.
 contract ModelRegistry is IModelRegistry {
@@ -117,6 +120,7 @@ contract ModelRegistry is IModelRegistry {
             spec.uri
         );
         _checkDisputable(modelId, spec);
+        s_coordinator.syncModelTerms(modelId, model.terms);
     }
 
     /// @inheritdoc IModelRegistry
@@ -126,6 +130,7 @@ contract ModelRegistry is IModelRegistry {
         uint96 oldFee = model.terms.feeWei;
         model.terms.feeWei = feeWei;
         emit ModelFeeUpdated(modelId, oldFee, feeWei);
+        s_coordinator.syncModelTerms(modelId, model.terms);
     }
 
     /// @inheritdoc IModelRegistry
@@ -134,6 +139,7 @@ contract ModelRegistry is IModelRegistry {
         if (!model.terms.active) revert ModelRegistryInactive(modelId);
         model.terms.active = false;
         emit ModelDeactivated(modelId);
+        s_coordinator.syncModelTerms(modelId, model.terms);
     }
 
     /// @inheritdoc IModelRegistry

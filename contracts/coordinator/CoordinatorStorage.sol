@@ -28,6 +28,9 @@ library CoordinatorStorage {
         mapping(uint256 requestId => bool) callbackFailed;
         mapping(bytes32 key => bool) equivocationProven;
         mapping(IModelRegistry.VerificationMode mode => address) resolvers;
+        /// @dev Each model's terms as the registry holds them, written by the registry on every change
+        /// (`syncModelTerms`); one slot, read by every request. All zero: a model the registry never registered.
+        mapping(bytes32 modelId => IModelRegistry.ModelTerms) modelTerms;
     }
 
     /// @dev Gas kept back between the 63/64 check and the CALL (Chainlink's GAS_FOR_CALL_EXACT_CHECK).

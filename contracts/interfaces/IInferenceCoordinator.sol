@@ -235,6 +235,8 @@ interface IInferenceCoordinator {
     error CoordinatorWrongStatus(uint256 requestId, RequestStatus have, RequestStatus want);
     /// @notice The model is deactivated.
     error CoordinatorModelInactive(bytes32 modelId);
+    /// @notice Only the registry writes the coordinator's copy of model terms.
+    error CoordinatorNotRegistry(address caller);
     /// @notice The fee is above the consumer's RequestOptions.maxFeeWei.
     error CoordinatorFeeAboveMax(uint256 have, uint256 max);
     /// @notice Only the request's consumer may do this.
@@ -396,6 +398,13 @@ interface IInferenceCoordinator {
     /// @param signature Its EIP-712 signature.
     /// @param input The input bytes (keccak256 must equal attestation.inputHash).
     function proveFraud(Attestation calldata attestation, bytes calldata signature, bytes calldata input) external;
+
+    /// @notice The registry's write of a model's terms into the coordinator's copy, in the same transaction as
+    /// every change (registration, fee change, deactivation): one writer, so the copy always equals the
+    /// registry's terms, and a request reads one slot instead of calling the registry. Only the registry.
+    /// @param modelId The model.
+    /// @param terms Its terms as the registry now holds them.
+    function syncModelTerms(bytes32 modelId, IModelRegistry.ModelTerms calldata terms) external;
 
     /// @notice Sets the resolver of a verification mode. Owner only, once per mode.
     /// @param mode The verification mode.

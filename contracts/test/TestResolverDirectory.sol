@@ -20,6 +20,14 @@ contract TestResolverDirectory {
         s_resolvers[mode] = resolver;
     }
 
+    /// @notice The last model terms the registry wrote, per model (what the coordinator keeps a copy of).
+    mapping(bytes32 modelId => IModelRegistry.ModelTerms) public syncedTerms;
+
+    /// @notice Records the registry's write of a model's terms, as the coordinator's copy does.
+    function syncModelTerms(bytes32 modelId, IModelRegistry.ModelTerms calldata terms) external {
+        syncedTerms[modelId] = terms;
+    }
+
     /// @notice The resolver of `mode` (address(0) when unset), as the coordinator answers.
     function getResolver(IModelRegistry.VerificationMode mode) external view returns (address) {
         return s_resolvers[mode];

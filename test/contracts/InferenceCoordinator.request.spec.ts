@@ -137,6 +137,28 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect(rotated.assignedOperator).to.not.equal(ethers.ZeroAddress);
         });
 
+        it("reads the model's terms from the copy only its registry writes (CoordinatorNotRegistry)", async function () {
+            const d = await loadFixture(deployWithModel);
+            const terms = await d.registry.getModelTerms(d.modelId);
+            const forged = {
+                feeWei: 0n,
+                collateralWei: terms.collateralWei,
+                challengeWindowSeconds: terms.challengeWindowSeconds,
+                mode: terms.mode,
+                active: true,
+            };
+            await expect(d.coordinator.connect(d.publisher).syncModelTerms(d.modelId, forged))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotRegistry")
+                .withArgs(await d.publisher.getAddress());
+            // The registry's changes reach requests at once: a new fee is quoted, a deactivated model refused.
+            await d.registry.connect(d.publisher).setModelFee(d.modelId, MODEL_FEE * 3n);
+            expect(await d.coordinator.quoteFee(d.modelId, 0)).to.equal(MODEL_FEE * 3n);
+            await d.registry.connect(d.publisher).deactivateModel(d.modelId);
+            await expect(sendRequest(d))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModelInactive")
+                .withArgs(d.modelId);
+        });
+
         it("snapshots the protocol fee share at request time", async function () {
             const d = await loadFixture(deployWithModel);
             const request = await sendRequest(d);

@@ -378,6 +378,28 @@ describe("ModelRegistry", function () {
         });
     });
 
+    describe("the coordinator's copy of the terms", function () {
+        it("is written in the same transaction as registration, every fee change and deactivation", async function () {
+            const { registry, directory, publisher, modelId } = await loadFixture(deployRegistered);
+            const copy = async () => {
+                const t = await directory.syncedTerms(modelId);
+                return [t.feeWei, t.collateralWei, t.challengeWindowSeconds, t.mode, t.active];
+            };
+            const terms = async () => {
+                const t = await registry.getModelTerms(modelId);
+                return [t.feeWei, t.collateralWei, t.challengeWindowSeconds, t.mode, t.active];
+            };
+            expect(await copy()).to.deep.equal(await terms());
+            expect((await copy())[4]).to.equal(true);
+            await registry.connect(publisher).setModelFee(modelId, 12_345n);
+            expect(await copy()).to.deep.equal(await terms());
+            expect((await copy())[0]).to.equal(12_345n);
+            await registry.connect(publisher).deactivateModel(modelId);
+            expect(await copy()).to.deep.equal(await terms());
+            expect((await copy())[4]).to.equal(false);
+        });
+    });
+
     describe("deactivateModel", function () {
         it("is owner-only (ModelRegistryNotOwner)", async function () {
             const { registry, publisher, other, modelId } = await loadFixture(deployRegistered);
