@@ -41,6 +41,7 @@ import {
 } from "../test/helpers/verity";
 import type { BenchConsumer } from "../typechain-types";
 import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
+import { challengeCommitment, newChallengeSalt } from "../oracle/src/chain/coordinator";
 
 const OPTIONS = benchOptions("gas");
 const QUICK_SCOPE = "batch sizes 1 and 2 only, so the batch target at 32 is not measured";
@@ -176,13 +177,17 @@ async function main(): Promise<void> {
     await time.increaseTo(Number(toCancel.request.deadline) + 1);
     const cancelGas = (await gasOf(consumer.cancel(toCancel.request))).gas;
 
-    // Challenge (bond transfer + resolver notified; the test resolver leaves it open).
+    // Challenge, commit-reveal: the commitment, then its reveal in a later block (bond transfer + resolver notified;
+    // the test resolver leaves the dispute open).
     const toChallenge = await submit((await request()).request);
     const challenger = d.challenger;
     const bond = BigInt(toChallenge.request.bondWei);
     await d.token.mint(await challenger.getAddress(), bond * 10n);
     await d.token.connect(challenger).approve(await coordinator.getAddress(), bond * 10n);
-    const challengeGas = (await gasOf(coordinator.connect(challenger).challenge(toChallenge.request, "0x"))).gas;
+    const salt = newChallengeSalt();
+    const commitment = challengeCommitment(BigInt(toChallenge.request.requestId), await challenger.getAddress(), salt);
+    const commitGas = (await gasOf(coordinator.connect(challenger).commitChallenge(commitment))).gas;
+    const revealGas = (await gasOf(coordinator.connect(challenger).challenge(toChallenge.request, "0x", salt))).gas;
 
     // Batches: attested submission and finalization, amortized per result.
     const batch: { size: number; submitPerResult: number; finalizePerResult: number }[] = [];
@@ -230,7 +235,9 @@ async function main(): Promise<void> {
         { label: "finalize (with callback storing one word)", gas: finalizeGas },
         { label: "callback itself (consumer's work)", gas: callbackGas },
         { label: "cancel after deadline", gas: cancelGas, note: "by the consumer contract" },
-        { label: "challenge (bond + resolver notified)", gas: challengeGas },
+        { label: "challenge: commit", gas: commitGas, note: "commitChallenge" },
+        { label: "challenge: reveal (bond + resolver notified)", gas: revealGas, note: "challenge" },
+        { label: "challenge: commit + reveal", gas: commitGas + revealGas },
         { label: "lifecycle request + submit + finalize", gas: lifecycle },
         { label: "lifecycle excluding the callback's own work", gas: lifecycleExCallback },
         { label: "Tensors.validate, one int32[1,3] tensor (library call only)", gas: Number(validateGas) },

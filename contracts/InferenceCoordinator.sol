@@ -21,23 +21,26 @@ import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 /// attestation), challenge window, settlement with an exactly-metered consumer callback, cancellation, disputes
 /// handed to per-mode resolvers, and equivocation slashing.
 /// @dev SECURITY CONSIDERATIONS
-/// - Who can call what. Anyone: deposit, request (the caller is the consumer), finalize, challenge (with a bond),
-///   expire a stale dispute, prove equivocation, relay attested results. The consumer: cancel after the deadline.
-///   Registered operators with free collateral: submit (only the assigned one during the exclusive window). The
-///   resolver of a mode: resolveDispute for that mode. The owner: parameters within hard-coded bounds, the
-///   treasury, and each mode's resolver once (resolvers are immutable, so the owner cannot later swap in a resolver
-///   that slashes at will). Put the owner behind a timelock in production.
+/// - Who can call what. Anyone: deposit, request (the caller is the consumer), finalize, commit a challenge and
+///   reveal it (challenge, with a bond), expire a stale dispute, prove equivocation, relay attested results. The
+///   consumer: cancel after the deadline. Registered operators with free collateral: submit (only the assigned one
+///   during the exclusive window). The resolver of a mode: resolveDispute for that mode. The owner: parameters
+///   within hard-coded bounds, the treasury, and each mode's resolver once (resolvers are immutable, so the owner
+///   cannot later swap in a resolver that slashes at will). Put the owner behind a timelock in production.
 /// - What is trusted. The registry, staking contract and stake token given at deployment; resolvers for the modes
 ///   they are set for. The registry writes the coordinator's copy of each model's terms (`syncModelTerms`) with
-///   every change it makes, so requests read one slot of this contract rather than call the registry. Nothing about consumers or operators is trusted.
+///   every change it makes, so requests read one slot of this contract rather than call the registry (it is
+///   the one entry point outside the reentrancy lock: only the registry may call it, and it calls nothing).
+///   Nothing about consumers or operators is trusted.
 /// - Storage holds one hash per live request; callers re-supply the request and the hash check makes every field
 ///   authentic. Status is part of the hashed struct, so a stale struct can never act twice: finalize, cancel and
 ///   the dispute paths delete or replace the hash before any external call (double finalization, late
 ///   submission and replays all fail the hash or the status check).
 /// - Callbacks get exactly `callbackGasLimit` gas (the 63/64 rule is checked before the call, as in Chainlink),
 ///   copy no return data, and are failure-isolated: a reverting or gas-burning consumer cannot block settlement;
-///   the failure is stored and emitted. All state-changing entry points share one transient reentrancy lock, so a
-///   consumer cannot re-enter the coordinator from its callback (requesting again from a callback is refused too).
+///   the failure is stored and emitted. All state-changing entry points but `syncModelTerms` share one transient
+///   reentrancy lock, so a consumer cannot re-enter the coordinator from its callback (requesting again from a
+///   callback is refused too).
 /// - Attestations are EIP-712 typed data bound to this chain id and contract and to a request id; ECDSA.recover
 ///   rejects malleable (high-s) signatures. Equivocation needs no re-execution; each (operator, model, input) is
 ///   punished once (per request for QUORUM float models, whose outputs may legitimately drift across runtimes).
@@ -48,6 +51,12 @@ import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 ///   the first time, wholly to the treasury after that. Bonds have a floor, so tiny disputes cannot grief, and are
 ///   at most the collateral. What decides a request's dispute is fixed when it is made: its bond is in the struct,
 ///   the reward splits are fixed at deployment, so the owner cannot shield a result by raising the bond.
+/// - Challenges are commit-reveal. `challenge` must reveal the caller's own commitment, keccak256(abi.encode(
+///   requestId, msg.sender, salt)), made in an earlier block, and uses it up: a challenge copied from the mempool
+///   and sent from another address (a bot, or the operator caught lying) matches no commitment, so it cannot take
+///   the honest challenger's reward. Commitments carry no bond: the target is hidden, so no bond could be priced for
+///   it. Still open (docs/protocol.md, Known limitations): an operator can commit challenges of its own results as
+///   it submits them, at no risk, and win the race to reveal; it still loses at least half its collateral.
 /// - Bounded settlement: a conclusive rejection (REEXECUTION proves the result) closes the window at once; an
 ///   inconclusive one restarts it so other challengers still get a full window (a colluding loser cannot shield a
 ///   wrong result), at most MAX_DISPUTE_ROUNDS - 1 times, after which the request is voided: no result stays
@@ -307,8 +316,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     // ---------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IInferenceCoordinator
-    function challenge(Request calldata request, bytes calldata evidence) external nonReentrant {
-        DisputeLogic.challenge(s_state, _env(), request, evidence);
+    function commitChallenge(bytes32 commitment) external nonReentrant {
+        DisputeLogic.commitChallenge(s_state, commitment);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function challenge(Request calldata request, bytes calldata evidence, bytes32 salt) external nonReentrant {
+        DisputeLogic.challenge(s_state, _env(), request, evidence, salt);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -414,6 +428,16 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// @inheritdoc IInferenceCoordinator
     function hashRequest(Request calldata request) external pure returns (bytes32) {
         return keccak256(abi.encode(request));
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function challengeCommitment(uint256 requestId, address challenger, bytes32 salt) external pure returns (bytes32) {
+        return CoordinatorStorage.challengeCommitment(requestId, challenger, salt);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function getChallengeCommitment(bytes32 commitment) external view returns (uint64) {
+        return s_state.challengeCommitments[commitment];
     }
 
     /// @inheritdoc IInferenceCoordinator

@@ -114,13 +114,13 @@ contract Staking is IStaking, AccessControl {
     /// @inheritdoc IStaking
     function evict(bytes32 modelId, address operator) external {
         if (s_operatorPosition[modelId][operator] == 0) revert StakingNotRegistered(operator, modelId);
-        IModelRegistry.ModelTerms memory terms = i_registry.getModelTerms(modelId);
+        // Active stake, not free stake: collateral locked by results in flight must not make an operator evictable.
+        // A deactivated model's operators are not evictable either: they still serve its requests in flight.
+        uint256 collateral = i_registry.getModelTerms(modelId).collateralWei;
         uint256 staked = s_stakes[operator].stakedWei;
-        if (terms.active && staked >= terms.collateralWei) {
-            revert StakingNotEvictable(operator, modelId, staked, terms.collateralWei);
-        }
+        if (staked >= collateral) revert StakingNotEvictable(operator, modelId, staked, collateral);
         _remove(modelId, operator);
-        emit OperatorEvicted(operator, modelId, staked, terms.collateralWei);
+        emit OperatorEvicted(operator, modelId, staked, collateral);
     }
 
     /// @inheritdoc IStaking

@@ -155,13 +155,23 @@ verityTask("verity:inspect", "a request's full history: requested, served, outpu
         return run(() => inspect(args.requestId, opts));
     });
 
-verityTask("verity:dispute", "challenge a submitted result (REEXECUTION: only when the chain's re-execution disagrees)")
+verityTask(
+    "verity:dispute",
+    "challenge a submitted result, commit then reveal (REEXECUTION: only when the chain's re-execution disagrees)",
+)
     .addPositionalParam("requestId", "the request id")
     .addFlag("force", "dispute even when the chain's re-execution says the result is correct")
-    .setAction(async (args: Common & { requestId: string; force: boolean }, hre) => {
+    .addOptionalParam("salt", "reveal the commitment an interrupted run made with this salt", undefined, types.string)
+    .setAction(async (args: Common & { requestId: string; force: boolean; salt?: string }, hre) => {
         const { dispute } = await import("../oracle/src/commands/dispute");
         const opts = await chainOptions(hre, args);
-        return run(() => dispute(args.requestId, { ...opts, force: args.force }));
+        return run(() =>
+            dispute(args.requestId, {
+                ...opts,
+                force: args.force,
+                ...(args.salt === undefined ? {} : { salt: args.salt }),
+            }),
+        );
     });
 
 verityTask("verity:finalize", "settle a submitted result after its challenge window (anyone may)")

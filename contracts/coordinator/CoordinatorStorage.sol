@@ -31,6 +31,8 @@ library CoordinatorStorage {
         /// @dev Each model's terms as the registry holds them, written by the registry on every change
         /// (`syncModelTerms`); one slot, read by every request. All zero: a model the registry never registered.
         mapping(bytes32 modelId => IModelRegistry.ModelTerms) modelTerms;
+        /// @dev Challenge commitments (commit-reveal challenges), by the block they were made in.
+        mapping(bytes32 commitment => uint64 blockNumber) challengeCommitments;
     }
 
     /// @dev Gas kept back between the 63/64 check and the CALL (Chainlink's GAS_FOR_CALL_EXACT_CHECK).
@@ -94,6 +96,12 @@ library CoordinatorStorage {
     /// @dev Replaces the commitment of `request.requestId` with the hash of `request` as it is now.
     function commit(Layout storage s, IInferenceCoordinator.Request memory request) internal {
         s.commitments[request.requestId] = hashMemory(request);
+    }
+
+    /// @dev The commitment a challenge of `requestId` by `challenger` reveals with `salt`: binding the challenger's
+    /// address (a reveal copied by another address matches no commitment) and hiding the target until the reveal.
+    function challengeCommitment(uint256 requestId, address challenger, bytes32 salt) internal pure returns (bytes32) {
+        return keccak256(abi.encode(requestId, challenger, salt));
     }
 
     function credit(Layout storage s, address account, uint256 amountWei) internal {

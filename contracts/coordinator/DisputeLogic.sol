@@ -29,6 +29,10 @@ import {CoordinatorStorage} from "./CoordinatorStorage.sol";
 ///   times, and the last allowed loss voids the request (refund, VOIDED callback) instead. Only the first losing
 ///   bond is shared with the operator; later ones go wholly to the treasury, so an operator stalling its own
 ///   result pays more than it gets.
+/// - A challenge reveals a commitment of its sender's made in an earlier block (`commitChallenge`), checked and
+///   deleted before anything else: one commitment opens one dispute, and a copy of the reveal sent by another
+///   address fails (the commitment binds msg.sender, which DELEGATECALL preserves). A reveal that reverts later
+///   (wrong status, closed window, no bond) keeps its commitment, like every other effect of a reverted call.
 /// - Moving the dispute paths here costs one DELEGATECALL (about 2,700 gas cold) per dispute or proof; the
 ///   request, submit and finalize paths do not touch it.
 library DisputeLogic {
@@ -44,13 +48,36 @@ library DisputeLogic {
         uint8 maxDisputeRounds;
     }
 
-    /// @notice Opens a dispute over a submitted result and hands it to the mode's resolver.
+    /// @notice Stores a challenge commitment with the block it is made in (commit-reveal; no bond, see `challenge`).
+    function commitChallenge(CoordinatorStorage.Layout storage s, bytes32 commitment) external {
+        if (commitment == bytes32(0)) revert IInferenceCoordinator.CoordinatorZeroValue();
+        if (s.challengeCommitments[commitment] != 0) {
+            revert IInferenceCoordinator.CoordinatorChallengeCommitmentExists(commitment);
+        }
+        // Fits: block numbers stay far below 2^64.
+        s.challengeCommitments[commitment] = uint64(block.number);
+        emit IInferenceCoordinator.ChallengeCommitted(commitment, msg.sender);
+    }
+
+    /// @notice Opens a dispute over a submitted result and hands it to the mode's resolver, revealing the caller's
+    /// commitment (made in an earlier block) and using it up.
     function challenge(
         CoordinatorStorage.Layout storage s,
         Env memory env,
         IInferenceCoordinator.Request calldata request,
-        bytes calldata evidence
+        bytes calldata evidence,
+        bytes32 salt
     ) external {
+        // The commitment binds msg.sender: a reveal copied from the mempool and sent from another address matches
+        // no commitment. It must be a block old, so it was made before anyone could see this reveal.
+        bytes32 commitment = CoordinatorStorage.challengeCommitment(request.requestId, msg.sender, salt);
+        uint64 committedAt = s.challengeCommitments[commitment];
+        if (committedAt == 0) revert IInferenceCoordinator.CoordinatorNoChallengeCommitment(commitment);
+        if (committedAt >= block.number) {
+            revert IInferenceCoordinator.CoordinatorChallengeCommitmentTooRecent(committedAt, uint64(block.number));
+        }
+        delete s.challengeCommitments[commitment];
+
         s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Submitted);
         if (block.timestamp >= request.challengeEndsAt) {
             revert IInferenceCoordinator.CoordinatorChallengeWindowClosed(

@@ -175,6 +175,9 @@ interface IInferenceCoordinator {
     event BatchItemSkipped(uint256 indexed requestId);
     /// @notice Emitted when an unanswered request is cancelled after its deadline and the fee refunded.
     event RequestCancelled(uint256 indexed requestId, address indexed consumer, uint96 refundWei);
+    /// @notice Emitted when a challenge is committed (the first half of commit-reveal). The commitment hides which
+    /// result is targeted until `challenge` reveals it, from the next block on.
+    event ChallengeCommitted(bytes32 indexed commitment, address indexed committer);
     /// @notice Emitted when a result is challenged; finalization is frozen until the dispute resolves.
     event ResultChallenged(
         uint256 indexed requestId,
@@ -266,6 +269,13 @@ interface IInferenceCoordinator {
     error CoordinatorChallengeWindowOpen(uint40 now_, uint40 endsAt);
     /// @notice The challenge window has ended.
     error CoordinatorChallengeWindowClosed(uint40 now_, uint40 endsAt);
+    /// @notice This challenge commitment is already stored (and not yet used): commit with another salt.
+    error CoordinatorChallengeCommitmentExists(bytes32 commitment);
+    /// @notice The caller committed no challenge `challengeCommitment(request.requestId, msg.sender, salt)` (or it
+    /// was used already): commit it first, then reveal it from the next block on.
+    error CoordinatorNoChallengeCommitment(bytes32 commitment);
+    /// @notice The challenge's commitment was made in this block: a reveal is accepted from the next block on.
+    error CoordinatorChallengeCommitmentTooRecent(uint64 committedAt, uint64 blockNumber);
     /// @notice The bytes re-supplied do not hash to the stored output hash.
     error CoordinatorOutputMismatch(bytes32 have, bytes32 want);
     /// @notice The finalizer sent too little gas to give the callback its exact gas limit.
@@ -356,12 +366,21 @@ interface IInferenceCoordinator {
     /// @param request The request (status Requested).
     function cancelRequest(Request calldata request) external;
 
-    /// @notice Challenges a submitted result during its window with a bond (pulled from the caller). Freezes
-    /// finalization and hands the dispute to the resolver of the model's verification mode, which may decide it
-    /// at once.
+    /// @notice Commits a challenge: the first half of commit-reveal, so that a challenge seen in the mempool cannot
+    /// be copied by another address. `commitment` is `challengeCommitment(requestId, challenger, salt)`, with the
+    /// challenger's own address and a secret random salt; `challenge` reveals it from the next block on, once.
+    /// Anyone may commit; a commitment carries no bond (the target is hidden, so no bond could be priced for it).
+    /// @param commitment The commitment (non-zero, not already stored).
+    function commitChallenge(bytes32 commitment) external;
+
+    /// @notice Challenges a submitted result during its window with a bond (pulled from the caller), revealing the
+    /// caller's commitment `challengeCommitment(request.requestId, msg.sender, salt)`, which must have been made in
+    /// an earlier block; the commitment is used up. Freezes finalization and hands the dispute to the resolver of the
+    /// model's verification mode, which may decide it at once.
     /// @param request The request (status Submitted).
     /// @param evidence Opaque data for the resolver (e.g. the input bytes, a claimed output).
-    function challenge(Request calldata request, bytes calldata evidence) external;
+    /// @param salt The salt of the caller's commitment.
+    function challenge(Request calldata request, bytes calldata evidence, bytes32 salt) external;
 
     /// @notice Applies a resolver's verdict. Only the resolver of the request's mode.
     /// @param request The request (status Disputed).
@@ -442,6 +461,19 @@ interface IInferenceCoordinator {
     /// @param request The request.
     /// @return keccak256(abi.encode(request)).
     function hashRequest(Request calldata request) external pure returns (bytes32);
+
+    /// @notice The commitment a challenge of `requestId` by `challenger` with `salt` reveals: keccak256 of
+    /// abi.encode(requestId, challenger, salt). Clients compute it with this view or exactly as it does.
+    /// @param requestId The request to challenge.
+    /// @param challenger The address that will send the reveal (`challenge`).
+    /// @param salt A secret random value (it hides the target until the reveal).
+    /// @return The commitment to pass to `commitChallenge`.
+    function challengeCommitment(uint256 requestId, address challenger, bytes32 salt) external pure returns (bytes32);
+
+    /// @notice The block in which a challenge commitment was made, or 0 when none is stored (never made, or used).
+    /// @param commitment The commitment.
+    /// @return The block number.
+    function getChallengeCommitment(bytes32 commitment) external view returns (uint64);
 
     /// @notice The open dispute of a request (zero fields when none).
     /// @param requestId The request.

@@ -44,7 +44,7 @@ interface IStaking {
     error StakingAlreadyRegistered(address operator, bytes32 modelId);
     /// @notice The operator is not registered for the model.
     error StakingNotRegistered(address operator, bytes32 modelId);
-    /// @notice `evict` of an operator whose active stake still covers the model's collateral (model still active).
+    /// @notice `evict` of an operator whose active stake still covers the model's collateral.
     error StakingNotEvictable(address operator, bytes32 modelId, uint256 stakedWei, uint256 collateralWei);
     /// @notice The model is not active in the registry.
     error StakingModelInactive(bytes32 modelId);
@@ -121,8 +121,10 @@ interface IStaking {
     function assignedOperator(bytes32 modelId, uint256 seed, uint256 collateralWei) external view returns (address);
 
     /// @notice Removes `operator` from `modelId`'s set when its active stake (staked, not unbonding) is below the
-    /// model's collateral or the model is no longer active. Anyone may call it: an operator that unbonded or was
-    /// slashed below what it must back should not keep a slot in the rotation.
+    /// model's collateral. Anyone may call it: an operator that unbonded or was slashed below what it must back
+    /// should not keep a slot in the rotation. Locked collateral counts as stake (a busy operator is not
+    /// evictable), and a deactivated model's operators are evictable only by the same rule (they still serve its
+    /// requests in flight).
     /// @param modelId The model.
     /// @param operator The operator.
     function evict(bytes32 modelId, address operator) external;

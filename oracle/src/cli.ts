@@ -345,10 +345,11 @@ export function buildProgram(): Command {
         program
             .command("dispute")
             .description(
-                "challenge a submitted result with a bond (REEXECUTION: only when the chain's re-execution disagrees)",
+                "challenge a submitted result with a bond, by commit then reveal (REEXECUTION: only when the chain's re-execution disagrees)",
             )
             .argument("<requestId>", "the request id")
-            .option("--force", "dispute even when the chain's re-execution says the result is correct"),
+            .option("--force", "dispute even when the chain's re-execution says the result is correct")
+            .option("--salt <hex>", "reveal the commitment an interrupted run made with this salt (it printed it)"),
     ).action(
         run(async (id: string, opts: import("./commands/dispute").DisputeOptions) =>
             (await commands.dispute()).dispute(id, opts),

@@ -432,7 +432,12 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
 }
 
 /** Transactions of the challenger role (their rows are watched results, not requests). */
-const CHALLENGER_TX_KINDS: ReadonlySet<StoredTx["kind"]> = new Set(["challenge", "approve", "withdraw"]);
+const CHALLENGER_TX_KINDS: ReadonlySet<StoredTx["kind"]> = new Set([
+    "commit_challenge",
+    "challenge",
+    "approve",
+    "withdraw",
+]);
 
 /** A transaction was mined: move the requests it carried on, from the receipt's own logs. */
 function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): void {

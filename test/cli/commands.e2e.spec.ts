@@ -9,6 +9,8 @@ import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import hre, { ethers } from "hardhat";
 import { Wallet } from "ethers";
 import {
@@ -20,6 +22,7 @@ import {
     Staking__factory,
 } from "../../typechain-types";
 import { requestFromResult } from "../../oracle/src/chain/requestEvents";
+import { challengeCommitment } from "../../oracle/src/chain/coordinator";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
 import { runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";
@@ -29,6 +32,56 @@ const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");
 /** The real binary, in the suite's working directory. */
 function verity(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<ProcessRun> {
     return runNodeScript(VERITY_BIN, args, { env: { PATH: process.env.PATH, ...env }, cwd });
+}
+
+/** What `verity dispute --json` prints (bigints as decimal strings). */
+interface DisputeJson {
+    outcome: string;
+    slashedWei: string;
+    challengerPayoutWei: string;
+    bondWei: string;
+    operator: string;
+    chainSaysWrong: boolean;
+    salt: string;
+    commitment: string;
+    commitBlock: number;
+    commitTransactionHash?: string;
+    transactionHash: string;
+}
+
+/**
+ * A JSON-RPC proxy to `target` that simulates transactions on the latest block rather than the pending one, as geth
+ * does (`eth_estimateGas` gets the block tag "latest"): a reveal in the commitment's own block is then refused.
+ */
+async function startEstimateAtLatestProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
+    const atLatest = (call: { method?: string; params?: unknown[] }) =>
+        call.method === "eth_estimateGas" && call.params?.length === 1
+            ? { ...call, params: [...call.params, "latest"] }
+            : call;
+    const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+            const rewritten = Array.isArray(body) ? body.map(atLatest) : atLatest(body as { method?: string });
+            void fetch(target, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify(rewritten),
+            })
+                .then(async (answer) => {
+                    res.writeHead(answer.status, { "content-type": "application/json" });
+                    res.end(await answer.text());
+                })
+                .catch(() => res.destroy());
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
 }
 
 interface Manifest {
@@ -547,23 +600,36 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
                 (await ethers.getSigners())[0],
             );
             await (await token.mint(challenger.address, ethers.parseEther("5"))).wait();
+            // Three wrong results are disputed below, each slashing 10 tokens: the operator stakes 20 more, so that
+            // the later suites still find its collateral free.
+            const extra = ethers.parseEther("20");
+            const opSigner = await ethers.getSigner(operator.address);
+            const staking = Staking__factory.connect(manifest().contracts.staking?.address ?? "", opSigner);
+            await (await token.mint(operator.address, extra)).wait();
+            await (await token.connect(opSigner).approve(await staking.getAddress(), extra)).wait();
+            await (await staking.stake(extra)).wait();
         });
 
-        it("a wrong result: approves the bond, challenges, wins; the operator is slashed", async () => {
+        it("a wrong result: approves the bond, commits, prints the salt, reveals in a later block, wins; the operator is slashed", async () => {
             const id = await servedRequest("wrong");
             const staking = Staking__factory.connect(manifest().contracts.staking?.address ?? "", ethers.provider);
             const before = (await staking.getStake(operator.address)).stakedWei;
             const out = await run(["dispute", id, "--json"], as(challenger));
             expect(out.status, out.stderr).to.equal(0);
-            const report = JSON.parse(out.stdout) as {
-                outcome: string;
-                slashedWei: string;
-                challengerPayoutWei: string;
-                bondWei: string;
-                operator: string;
-                chainSaysWrong: boolean;
-            };
+            const report = JSON.parse(out.stdout) as DisputeJson;
             expect(report).to.include({ outcome: "won", operator: operator.address, chainSaysWrong: true });
+            // Commit, then reveal in a later block, both from the challenger; the salt printed once committed.
+            expect(report.salt).to.match(/^0x[0-9a-f]{64}$/);
+            expect(report.commitment).to.equal(challengeCommitment(BigInt(id), challenger.address, report.salt));
+            const commitTx = await ethers.provider.getTransaction(report.commitTransactionHash!);
+            const revealTx = await ethers.provider.getTransaction(report.transactionHash);
+            expect(commitTx?.from).to.equal(challenger.address);
+            expect(commitTx?.blockNumber).to.equal(report.commitBlock);
+            expect(revealTx?.blockNumber).to.be.greaterThan(report.commitBlock);
+            expect(out.stderr).to.contain(
+                `challenge committed in block ${report.commitBlock} with salt ${report.salt}; ` +
+                    `if this run is interrupted, reveal it with \`verity dispute ${id} --salt ${report.salt}\``,
+            );
             // Collateral 10 slashed; payout = bond (max(10% of 10, 1) = 1) + 50% of the slash.
             expect(report.slashedWei).to.equal(String(ethers.parseEther("10")));
             expect(report.bondWei).to.equal(String(ethers.parseEther("1")));
@@ -574,6 +640,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
                 ethers.provider,
             );
             expect(await coordinator.balanceOf(challenger.address)).to.equal(ethers.parseEther("6"));
+            expect(await coordinator.getChallengeCommitment(report.commitment)).to.equal(0n); // used up
 
             const inspected = await run(["inspect", id], { VERITY_RPC_URL: rpc.url() });
             expect(inspected.stdout).to.contain(`dispute   by ${challenger.address}`);
@@ -582,6 +649,76 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const again = await run(["dispute", id], as(challenger));
             expect(again.status).to.equal(4);
             expect(again.stderr).to.match(/is already (finalized|voided): nothing to dispute/);
+        });
+
+        it("--salt resumes a run interrupted after its commitment; refuses a malformed salt or one with no commitment", async () => {
+            const id = await servedRequest("wrong");
+            const malformed = await run(["dispute", id, "--salt", "0x1234"], as(challenger));
+            expect(malformed.status).to.equal(1);
+            expect(malformed.stderr).to.match(/--salt must be the 32-byte salt a commit printed/);
+
+            // A salt this account never committed (nor any other account's commitment with it): nothing sent.
+            const salt = ethers.hexlify(ethers.randomBytes(32));
+            const coordinator = InferenceCoordinator__factory.connect(
+                manifest().contracts.coordinator?.address ?? "",
+                await ethers.getSigner(consumer.address),
+            );
+            await (await coordinator.commitChallenge(challengeCommitment(BigInt(id), consumer.address, salt))).wait();
+            const nonce = await ethers.provider.getTransactionCount(challenger.address);
+            const unknown = await run(["dispute", id, "--salt", salt], as(challenger));
+            expect(unknown.status).to.equal(4);
+            expect(unknown.stderr).to.contain(
+                `no challenge commitment of ${challenger.address} with this salt for request ${id} on chain`,
+            );
+            expect(await ethers.provider.getTransactionCount(challenger.address)).to.equal(nonce);
+
+            // The commitment an interrupted run made (here sent by hand, as the first half of the command does).
+            const committed = await (
+                await coordinator
+                    .connect(await ethers.getSigner(challenger.address))
+                    .commitChallenge(challengeCommitment(BigInt(id), challenger.address, salt))
+            ).wait();
+            const out = await run(["dispute", id, "--salt", salt, "--json"], as(challenger));
+            expect(out.status, out.stderr).to.equal(0);
+            const report = JSON.parse(out.stdout) as DisputeJson;
+            expect(report).to.include({ outcome: "won", salt, commitBlock: committed!.blockNumber });
+            expect(report).to.not.have.property("commitTransactionHash");
+            expect((await ethers.provider.getTransaction(report.transactionHash))?.from).to.equal(challenger.address);
+        });
+
+        it("waits for a block after the commitment's when the node simulates on its latest block (as geth does)", async () => {
+            const id = await servedRequest("wrong");
+            // Hardhat simulates eth_estimateGas on its pending block; this proxy asks for the latest block instead.
+            const proxy = await startEstimateAtLatestProxy(rpc.url());
+            try {
+                const running = run(["dispute", id, "--json"], as(challenger, { VERITY_RPC_URL: proxy.url }));
+                const coordinator = InferenceCoordinator__factory.connect(
+                    manifest().contracts.coordinator?.address ?? "",
+                    ethers.provider,
+                );
+                const committedEvent = coordinator.filters.ChallengeCommitted(undefined, challenger.address);
+                let commitBlock = 0;
+                await waitFor("the commitment", async () => {
+                    const events = await coordinator.queryFilter(
+                        committedEvent,
+                        (await ethers.provider.getBlockNumber()) - 2,
+                    );
+                    commitBlock = events[events.length - 1]?.blockNumber ?? 0;
+                    return commitBlock !== 0;
+                });
+                // No block after the commitment's: the command waits (it polls the head) and sends nothing.
+                await new Promise((resolve) => setTimeout(resolve, 1_500));
+                expect(await ethers.provider.getBlockNumber()).to.equal(commitBlock);
+                await hre.network.provider.send("evm_mine", []);
+                const out = await running;
+                expect(out.status, out.stderr).to.equal(0);
+                const report = JSON.parse(out.stdout) as DisputeJson;
+                expect(report).to.include({ outcome: "won", commitBlock });
+                const revealed = await ethers.provider.getTransaction(report.transactionHash);
+                expect(revealed?.blockNumber).to.equal(commitBlock + 2);
+            } finally {
+                await proxy.close();
+            }
         });
 
         it("a correct result: refused with exit 4 and no transaction sent", async () => {

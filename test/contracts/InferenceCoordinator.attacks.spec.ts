@@ -39,12 +39,15 @@ import {
     FAILED_CHALLENGE_OPERATOR_BPS,
     NOT_AT_FAULT,
     challengeAs,
+    commitChallengeAs,
     decide,
     deploySubmittedWrong,
     fundBond,
     minedAt,
+    revealChallengeAs,
 } from "../helpers/disputes";
 import { deployVerifiable } from "../helpers/verifiable";
+import { challengeCommitment, newChallengeSalt } from "../../oracle/src/chain/coordinator";
 import { hugeAddProgram } from "../helpers/programs";
 
 const MAX_DISPUTE_ROUNDS = 3;
@@ -218,7 +221,8 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             await s.coordinator.connect(s.admin).setParams({ ...DEFAULT_PARAMS, challengeBondBps: 10_000 });
             expect(await s.coordinator.challengeBond(MODEL_COLLATERAL)).to.equal(MODEL_COLLATERAL);
 
-            const tx = s.coordinator.connect(s.challenger).challenge(s.request, "0x");
+            const { salt } = await commitChallengeAs(s, s.challenger, s.request.requestId);
+            const tx = s.coordinator.connect(s.challenger).challenge(s.request, "0x", salt);
             await expect(tx)
                 .to.emit(s.coordinator, "ResultChallenged")
                 .withArgs(s.request.requestId, await s.challenger.getAddress(), await s.resolver.getAddress(), bond);
@@ -270,9 +274,12 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             const at = await minedAt(tx);
             expect(proven.challengeEndsAt).to.equal(BigInt(at));
             // The stall cost the pair 10% of a bond and bought no time: no second challenge, final at once.
-            await expect(d.coordinator.connect(accomplice).challenge(proven, input))
+            const { salt } = await commitChallengeAs(d, accomplice, request.requestId);
+            const revealAt = (await time.latest()) + 1;
+            await time.setNextBlockTimestamp(revealAt);
+            await expect(d.coordinator.connect(accomplice).challenge(proven, input, salt))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorChallengeWindowClosed")
-                .withArgs(at + 1, at);
+                .withArgs(revealAt, at);
             await expect(d.coordinator.finalize(proven, correct.output))
                 .to.emit(d.coordinator, "ResultFinalized")
                 .withArgs(request.requestId, await operator.getAddress(), anyValue, anyValue, true, anyValue);
@@ -311,8 +318,9 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             let request = s.request;
             for (let round = 1; round <= MAX_DISPUTE_ROUNDS; round++) {
                 // Each round waits out as much as it can: challenge at the window's last second, resolve late.
+                const { salt } = await commitChallengeAs(s, staller, request.requestId);
                 await time.setNextBlockTimestamp(Number(request.challengeEndsAt) - 1);
-                const { request: disputed } = await challengeAs(s, staller, request);
+                const { request: disputed } = await revealChallengeAs(s, staller, request, salt);
                 await time.increase(DISPUTE_TIMEOUT - 10);
                 const { tx, request: after } = await decide(s, disputed, NOT_AT_FAULT);
                 if (round < MAX_DISPUTE_ROUNDS) {
@@ -340,6 +348,182 @@ describe("InferenceCoordinator: attacks on settlement", function () {
             const toOperator = (bond * FAILED_CHALLENGE_OPERATOR_BPS) / BPS;
             expect(await s.coordinator.balanceOf(operator)).to.equal(operatorBefore + toOperator);
             expect(BigInt(MAX_DISPUTE_ROUNDS) * bond).to.be.greaterThan(toOperator + BigInt(s.request.feeWei));
+        });
+    });
+
+    describe("front-running a challenge (commit-reveal)", function () {
+        const gwei = (n: number): bigint => ethers.parseUnits(String(n), "gwei");
+
+        /** A wrong REEXECUTION result under the real resolver; the challenger, the liar and a bot can each pay a bond. */
+        async function deployWrongResult() {
+            const d = await deployVerifiable();
+            const requested = await sendRequest(d, { input: INPUT, callbackGasLimit: 500_000 });
+            const operator = await assignedSigner(d, requested);
+            const request = await submit(d, requested, WRONG_OUTPUT, { operator });
+            const bot = d.others[1]!;
+            // Everyone can pay the bond: a copy that fails, fails for want of a commitment.
+            for (const who of [d.challenger, operator, bot]) await fundBond(d, who, BigInt(request.bondWei));
+            return { ...d, request, operator, bot };
+        }
+
+        /** Runs `fn` with Hardhat's automine off (transactions wait in the mempool until `evm_mine`), then restores it. */
+        async function withMempool<T>(fn: () => Promise<T>): Promise<T> {
+            await ethers.provider.send("evm_setAutomine", [false]);
+            try {
+                return await fn();
+            } finally {
+                await ethers.provider.send("evm_setAutomine", [true]);
+            }
+        }
+
+        /** The receipt of a mined transaction (status 0 included, which `wait()` would throw on). */
+        async function receiptOf(hash: string) {
+            const receipt = await ethers.provider.getTransactionReceipt(hash);
+            if (receipt === null) throw new Error(`${hash} is not mined`);
+            return receipt;
+        }
+
+        /** The custom error a mined, reverted coordinator transaction reverted with (from its trace). */
+        async function revertOf(
+            d: { coordinator: { interface: { parseError(data: string): { name: string; args: unknown } | null } } },
+            hash: string,
+        ): Promise<{ name: string; args: unknown[] }> {
+            const trace = (await ethers.provider.send("debug_traceTransaction", [
+                hash,
+                { disableMemory: true, disableStack: true, disableStorage: true },
+            ])) as { failed: boolean; returnValue: string };
+            expect(trace.failed, "the transaction reverted").to.equal(true);
+            const data = trace.returnValue.startsWith("0x") ? trace.returnValue : `0x${trace.returnValue}`;
+            const parsed = d.coordinator.interface.parseError(data);
+            if (parsed === null) throw new Error(`not a coordinator error: ${data}`);
+            return { name: parsed.name, args: [...(parsed.args as unknown as unknown[])] };
+        }
+
+        for (const copier of ["the operator it catches", "a bot watching the mempool"] as const) {
+            it(`${copier} sending the honest reveal first, from its own address, reverts: the honest challenger is paid`, async function () {
+                const s = await loadFixture(deployWrongResult);
+                const from = copier === "the operator it catches" ? s.operator : s.bot;
+                const copierAddress = await from.getAddress();
+                const honest = await s.challenger.getAddress();
+                const operator = await s.operator.getAddress();
+                const bond = BigInt(s.request.bondWei);
+                const reward = (MODEL_COLLATERAL * BigInt(DEFAULT_PARAMS.challengerRewardBps)) / BPS;
+
+                const { copy, reveal, salt } = await withMempool(async () => {
+                    // The commitment is mined first; it says nothing of which result it targets.
+                    const { salt } = await commitChallengeAs(s, s.challenger, s.request.requestId);
+                    // The reveal waits in the mempool, where anyone can read it...
+                    const reveal = await s.coordinator
+                        .connect(s.challenger)
+                        .challenge(s.request, INPUT, salt, { maxFeePerGas: gwei(10), maxPriorityFeePerGas: gwei(1) });
+                    // ...and is sent again, the same calldata from the copier's address with a higher tip.
+                    const copy = await from.sendTransaction({
+                        to: await s.coordinator.getAddress(),
+                        data: reveal.data,
+                        gasLimit: reveal.gasLimit,
+                        maxFeePerGas: gwei(100),
+                        maxPriorityFeePerGas: gwei(50),
+                    });
+                    await ethers.provider.send("evm_mine", []);
+                    return { copy, reveal, salt };
+                });
+
+                const copied = await receiptOf(copy.hash);
+                const revealed = await receiptOf(reveal.hash);
+                expect(copied.blockNumber).to.equal(revealed.blockNumber);
+                expect(copied.index, "the copy ran first").to.be.lessThan(revealed.index);
+                expect(copied.status).to.equal(0);
+                expect(await revertOf(s, copy.hash)).to.deep.equal({
+                    name: "CoordinatorNoChallengeCommitment",
+                    args: [challengeCommitment(BigInt(s.request.requestId), copierAddress, salt)],
+                });
+
+                // The honest reveal opens the dispute, the operator is slashed, and the reward is the challenger's.
+                expect(revealed.status).to.equal(1);
+                await expect(reveal)
+                    .to.emit(s.coordinator, "ResultChallenged")
+                    .withArgs(s.request.requestId, honest, anyValue, bond);
+                await expect(reveal)
+                    .to.emit(s.coordinator, "DisputeResolved")
+                    .withArgs(s.request.requestId, true, honest, operator, MODEL_COLLATERAL, bond + reward);
+                expect(await s.coordinator.balanceOf(honest)).to.equal(bond + reward);
+                expect(await s.coordinator.balanceOf(copierAddress)).to.equal(0n);
+            });
+        }
+
+        it("refuses a reveal mined in the same block as its commitment (CoordinatorChallengeCommitmentTooRecent)", async function () {
+            const s = await loadFixture(deployWrongResult);
+            const salt = newChallengeSalt();
+            const commitment = challengeCommitment(BigInt(s.request.requestId), await s.challenger.getAddress(), salt);
+            const { commit, reveal } = await withMempool(async () => {
+                const commit = await s.coordinator.connect(s.challenger).commitChallenge(commitment);
+                // A gas limit of its own: estimating it would already revert on the pending block.
+                const reveal = await s.coordinator
+                    .connect(s.challenger)
+                    .challenge(s.request, INPUT, salt, { gasLimit: 5_000_000 });
+                await ethers.provider.send("evm_mine", []);
+                return { commit, reveal };
+            });
+            const committed = await receiptOf(commit.hash);
+            const revealed = await receiptOf(reveal.hash);
+            expect(revealed.blockNumber).to.equal(committed.blockNumber);
+            expect(committed.status).to.equal(1);
+            expect(revealed.status).to.equal(0);
+            expect(await revertOf(s, reveal.hash)).to.deep.equal({
+                name: "CoordinatorChallengeCommitmentTooRecent",
+                args: [BigInt(committed.blockNumber), BigInt(committed.blockNumber)],
+            });
+            // The commitment survives the refused reveal; a block later the same reveal is accepted.
+            expect(await s.coordinator.getChallengeCommitment(commitment)).to.equal(BigInt(committed.blockNumber));
+            await expect(s.coordinator.connect(s.challenger).challenge(s.request, INPUT, salt)).to.emit(
+                s.coordinator,
+                "ResultChallenged",
+            );
+        });
+
+        it("uses a commitment once: after a lost dispute the same reveal is refused (CoordinatorNoChallengeCommitment)", async function () {
+            const s = await loadFixture(deploySubmittedWrong);
+            await fundBond(s, s.challenger, 2n * s.bondWei);
+            await s.resolver.preset(true, NOT_AT_FAULT); // rejected at once, inconclusively: the window restarts
+            const { salt, commitment } = await commitChallengeAs(s, s.challenger, s.request.requestId);
+            const { request: restarted } = await revealChallengeAs(s, s.challenger, s.request, salt);
+            expect(restarted.disputeRounds).to.equal(1n);
+            expect(await s.coordinator.getChallengeCommitment(commitment)).to.equal(0n);
+            await expect(s.coordinator.connect(s.challenger).challenge(restarted, "0x", salt))
+                .to.be.revertedWithCustomError(s.coordinator, "CoordinatorNoChallengeCommitment")
+                .withArgs(commitment);
+            // A new commitment opens the next dispute.
+            const { tx } = await challengeAs(s, s.challenger, restarted);
+            await expect(tx).to.emit(s.coordinator, "ResultChallenged");
+        });
+
+        it("refuses another address revealing with the challenger's salt (the commitment binds the challenger)", async function () {
+            const s = await loadFixture(deployWrongResult);
+            const { salt } = await commitChallengeAs(s, s.challenger, s.request.requestId);
+            for (const other of [s.operator, s.bot]) {
+                await expect(s.coordinator.connect(other).challenge(s.request, INPUT, salt))
+                    .to.be.revertedWithCustomError(s.coordinator, "CoordinatorNoChallengeCommitment")
+                    .withArgs(challengeCommitment(BigInt(s.request.requestId), await other.getAddress(), salt));
+            }
+            await expect(s.coordinator.connect(s.challenger).challenge(s.request, INPUT, salt)).to.emit(
+                s.coordinator,
+                "DisputeResolved",
+            );
+        });
+
+        it("refuses a commitment for request A as a challenge of request B", async function () {
+            const s = await loadFixture(deployWrongResult);
+            const requestedB = await sendRequest(s, { input: INPUT, callbackGasLimit: 500_000 });
+            const b = await submit(s, requestedB, WRONG_OUTPUT, { operator: await assignedSigner(s, requestedB) });
+            const challenger = await s.challenger.getAddress();
+            const { salt } = await commitChallengeAs(s, s.challenger, s.request.requestId);
+            await expect(s.coordinator.connect(s.challenger).challenge(b, INPUT, salt))
+                .to.be.revertedWithCustomError(s.coordinator, "CoordinatorNoChallengeCommitment")
+                .withArgs(challengeCommitment(BigInt(b.requestId), challenger, salt));
+            await expect(s.coordinator.connect(s.challenger).challenge(s.request, INPUT, salt)).to.emit(
+                s.coordinator,
+                "ResultChallenged",
+            );
         });
     });
 

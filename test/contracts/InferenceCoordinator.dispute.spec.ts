@@ -31,6 +31,7 @@ import {
     NOT_AT_FAULT,
     VOID,
     challengeAs,
+    commitChallengeAs,
     corrected,
     decide,
     deployDisputed,
@@ -40,9 +41,11 @@ import {
     expectedBond,
     fundBond,
     minedAt,
+    revealChallengeAs,
     totalHoldings,
     type Verdict,
 } from "../helpers/disputes";
+import { challengeCommitment, newChallengeSalt } from "../../oracle/src/chain/coordinator";
 
 /** Stake each test operator holds (stakeOperators' default). */
 const STAKE = 100n * TOKEN;
@@ -96,7 +99,8 @@ describe("InferenceCoordinator: disputes", function () {
             expect(bond).to.equal((COLLATERAL * BigInt(DEFAULT_PARAMS.challengeBondBps)) / BPS);
             const evidence = ethers.hexlify(ethers.toUtf8Bytes("re-executed output differs"));
 
-            const tx = await s.coordinator.connect(s.challenger).challenge(s.request, evidence);
+            const { salt, commitment } = await commitChallengeAs(s, s.challenger, s.request.requestId);
+            const tx = await s.coordinator.connect(s.challenger).challenge(s.request, evidence, salt);
             await expect(tx).to.changeTokenBalances(s.token, [challenger, coordinator], [-bond, bond]);
             await expect(tx)
                 .to.emit(s.coordinator, "ResultChallenged")
@@ -113,13 +117,16 @@ describe("InferenceCoordinator: disputes", function () {
             expect(await s.resolver.disputesOpened()).to.equal(1n);
             expect(await s.resolver.lastEvidence()).to.equal(evidence);
             expect(await s.resolver.lastChallenger()).to.equal(challenger);
+            // The commitment is used up.
+            expect(await s.coordinator.getChallengeCommitment(commitment)).to.equal(0n);
         });
 
         it("reverts once the window has ended (CoordinatorChallengeWindowClosed)", async function () {
             const s = await loadFixture(deploySubmittedWrong);
             const endsAt = Number(s.request.challengeEndsAt);
+            const { salt } = await commitChallengeAs(s, s.challenger, s.request.requestId);
             await time.setNextBlockTimestamp(endsAt);
-            await expect(s.coordinator.connect(s.challenger).challenge(s.request, "0x"))
+            await expect(s.coordinator.connect(s.challenger).challenge(s.request, "0x", salt))
                 .to.be.revertedWithCustomError(s.coordinator, "CoordinatorChallengeWindowClosed")
                 .withArgs(endsAt, endsAt);
         });
@@ -127,7 +134,8 @@ describe("InferenceCoordinator: disputes", function () {
         it("reverts for a request nobody has answered yet (CoordinatorWrongStatus)", async function () {
             const s = await loadFixture(deploySubmittedWrong);
             const requested = await sendRequest(s, { callbackGasLimit: DISPUTE_CALLBACK_GAS });
-            await expect(s.coordinator.connect(s.challenger).challenge(requested, "0x"))
+            const { salt } = await commitChallengeAs(s, s.challenger, requested.requestId);
+            await expect(s.coordinator.connect(s.challenger).challenge(requested, "0x", salt))
                 .to.be.revertedWithCustomError(s.coordinator, "CoordinatorWrongStatus")
                 .withArgs(requested.requestId, Status.Requested, Status.Submitted);
         });
@@ -136,10 +144,12 @@ describe("InferenceCoordinator: disputes", function () {
             const s = await loadFixture(deployDisputed);
             const other = s.others[0]!;
             await fundBond(s, other, s.bondWei);
-            await expect(s.coordinator.connect(other).challenge(s.request, "0x"))
+            // A reveal that reverts keeps its commitment: one commitment serves both attempts.
+            const { salt } = await commitChallengeAs(s, other, s.request.requestId);
+            await expect(s.coordinator.connect(other).challenge(s.request, "0x", salt))
                 .to.be.revertedWithCustomError(s.coordinator, "CoordinatorUnknownRequest")
                 .withArgs(s.request.requestId);
-            await expect(s.coordinator.connect(other).challenge(s.disputed, "0x"))
+            await expect(s.coordinator.connect(other).challenge(s.disputed, "0x", salt))
                 .to.be.revertedWithCustomError(s.coordinator, "CoordinatorWrongStatus")
                 .withArgs(s.request.requestId, Status.Disputed, Status.Submitted);
             expect(await s.resolver.disputesOpened()).to.equal(1n);
@@ -154,6 +164,80 @@ describe("InferenceCoordinator: disputes", function () {
             await expect(s.coordinator.finalize(s.disputed, WRONG_OUTPUT))
                 .to.be.revertedWithCustomError(s.coordinator, "CoordinatorWrongStatus")
                 .withArgs(s.request.requestId, Status.Disputed, Status.Submitted);
+        });
+    });
+
+    describe("challenge commitments (commit-reveal)", function () {
+        it("commitChallenge stores the block it is made in and emits ChallengeCommitted", async function () {
+            const s = await loadFixture(deploySubmittedWrong);
+            const commitment = ethers.id("a commitment");
+            const tx = await s.coordinator.connect(s.others[1]!).commitChallenge(commitment);
+            await expect(tx)
+                .to.emit(s.coordinator, "ChallengeCommitted")
+                .withArgs(commitment, await s.others[1]!.getAddress());
+            const receipt = await tx.wait();
+            expect(await s.coordinator.getChallengeCommitment(commitment)).to.equal(BigInt(receipt!.blockNumber));
+            expect(await s.coordinator.getChallengeCommitment(ethers.id("another"))).to.equal(0n);
+        });
+
+        it("refuses a zero commitment (CoordinatorZeroValue) and one already stored (CoordinatorChallengeCommitmentExists)", async function () {
+            const s = await loadFixture(deploySubmittedWrong);
+            await expect(s.coordinator.commitChallenge(ethers.ZeroHash)).to.be.revertedWithCustomError(
+                s.coordinator,
+                "CoordinatorZeroValue",
+            );
+            const { commitment, tx } = await commitChallengeAs(s, s.challenger, s.request.requestId);
+            const committedAt = BigInt((await tx.wait())!.blockNumber);
+            // Whoever sends it again (the challenger, or someone who copied it from the mempool).
+            for (const sender of [s.challenger, s.others[0]!]) {
+                await expect(s.coordinator.connect(sender).commitChallenge(commitment))
+                    .to.be.revertedWithCustomError(s.coordinator, "CoordinatorChallengeCommitmentExists")
+                    .withArgs(commitment);
+            }
+            expect(await s.coordinator.getChallengeCommitment(commitment)).to.equal(committedAt);
+        });
+
+        it("challengeCommitment is keccak256(abi.encode(requestId, challenger, salt)), as the node computes it", async function () {
+            const s = await loadFixture(deploySubmittedWrong);
+            const cases: [bigint, string, string][] = [
+                [0n, ethers.ZeroAddress, ethers.ZeroHash],
+                [BigInt(s.request.requestId), await s.challenger.getAddress(), ethers.id("salt")],
+                [2n ** 256n - 1n, "0x" + "ff".repeat(20), "0x" + "ff".repeat(32)],
+            ];
+            for (let i = 0; i < 8; i++) {
+                cases.push([
+                    ethers.toBigInt(ethers.randomBytes(32)),
+                    ethers.getAddress(ethers.hexlify(ethers.randomBytes(20))),
+                    newChallengeSalt(),
+                ]);
+            }
+            for (const [requestId, challenger, salt] of cases) {
+                const want = ethers.keccak256(
+                    ethers.AbiCoder.defaultAbiCoder().encode(
+                        ["uint256", "address", "bytes32"],
+                        [requestId, challenger, salt],
+                    ),
+                );
+                expect(await s.coordinator.challengeCommitment(requestId, challenger, salt)).to.equal(want);
+                expect(challengeCommitment(requestId, challenger, salt)).to.equal(want);
+            }
+        });
+
+        it("refuses a challenge with no commitment of the caller (CoordinatorNoChallengeCommitment), and takes no bond", async function () {
+            const s = await loadFixture(deploySubmittedWrong);
+            const challenger = await s.challenger.getAddress();
+            const tokensBefore = await s.token.balanceOf(challenger);
+            const salt = ethers.id("never committed");
+            await expect(s.coordinator.connect(s.challenger).challenge(s.request, "0x", salt))
+                .to.be.revertedWithCustomError(s.coordinator, "CoordinatorNoChallengeCommitment")
+                .withArgs(challengeCommitment(BigInt(s.request.requestId), challenger, salt));
+            // A commitment made with another salt does not open it either.
+            await commitChallengeAs(s, s.challenger, s.request.requestId);
+            await expect(
+                s.coordinator.connect(s.challenger).challenge(s.request, "0x", salt),
+            ).to.be.revertedWithCustomError(s.coordinator, "CoordinatorNoChallengeCommitment");
+            expect(await s.token.balanceOf(challenger)).to.equal(tokensBefore);
+            expect(await s.resolver.disputesOpened()).to.equal(0n);
         });
     });
 
@@ -175,13 +259,14 @@ describe("InferenceCoordinator: disputes", function () {
             expect(s.bondWei).to.equal(MIN_COLLATERAL);
             expect(s.request.bondWei).to.equal(MIN_COLLATERAL);
 
+            const { salt } = await commitChallengeAs(s, s.challenger, s.request.requestId);
             await s.token.connect(s.challenger).approve(coordinator, MIN_COLLATERAL - 1n);
-            await expect(s.coordinator.connect(s.challenger).challenge(s.request, "0x"))
+            await expect(s.coordinator.connect(s.challenger).challenge(s.request, "0x", salt))
                 .to.be.revertedWithCustomError(s.token, "ERC20InsufficientAllowance")
                 .withArgs(coordinator, MIN_COLLATERAL - 1n, MIN_COLLATERAL);
 
             await s.token.connect(s.challenger).approve(coordinator, MIN_COLLATERAL);
-            const tx = s.coordinator.connect(s.challenger).challenge(s.request, "0x");
+            const tx = s.coordinator.connect(s.challenger).challenge(s.request, "0x", salt);
             await expect(tx).to.changeTokenBalances(
                 s.token,
                 [challenger, coordinator],
@@ -285,11 +370,12 @@ describe("InferenceCoordinator: disputes", function () {
         it("leaves nothing to act on afterwards: finalize, challenge and expire see an unknown request", async function () {
             const s = await loadFixture(deployDisputed);
             await decide(s, s.disputed, VOID);
+            const { salt } = await commitChallengeAs(s, s.challenger, s.request.requestId);
             for (const stale of [s.request, s.disputed]) {
                 await expect(s.coordinator.finalize(stale, WRONG_OUTPUT))
                     .to.be.revertedWithCustomError(s.coordinator, "CoordinatorUnknownRequest")
                     .withArgs(s.request.requestId);
-                await expect(s.coordinator.connect(s.challenger).challenge(stale, "0x"))
+                await expect(s.coordinator.connect(s.challenger).challenge(stale, "0x", salt))
                     .to.be.revertedWithCustomError(s.coordinator, "CoordinatorUnknownRequest")
                     .withArgs(s.request.requestId);
                 await expect(s.coordinator.expireDispute(stale))
@@ -378,8 +464,9 @@ describe("InferenceCoordinator: disputes", function () {
             const { request: restarted } = await decide(s, s.disputed, NOT_AT_FAULT);
             expect(restarted.challengeEndsAt).to.equal(BigInt(originalEnd - 10 + MODEL_WINDOW));
 
+            const { salt } = await commitChallengeAs(s, other, s.request.requestId);
             await time.setNextBlockTimestamp(originalEnd + 5);
-            const { tx, request: disputedAgain } = await challengeAs(s, other, restarted);
+            const { tx, request: disputedAgain } = await revealChallengeAs(s, other, restarted, salt);
             await expect(tx)
                 .to.emit(s.coordinator, "ResultChallenged")
                 .withArgs(s.request.requestId, otherAddress, await s.resolver.getAddress(), s.bondWei);
@@ -399,13 +486,14 @@ describe("InferenceCoordinator: disputes", function () {
             const { request: restarted } = await decide(s, s.disputed, NOT_AT_FAULT);
             const newEnd = Number(restarted.challengeEndsAt);
             expect(newEnd).to.be.greaterThan(Number(s.request.challengeEndsAt));
+            const { salt } = await commitChallengeAs(s, s.others[0]!, s.request.requestId);
 
             await time.setNextBlockTimestamp(newEnd - 1);
             await expect(s.coordinator.finalize(restarted, WRONG_OUTPUT))
                 .to.be.revertedWithCustomError(s.coordinator, "CoordinatorChallengeWindowOpen")
                 .withArgs(newEnd - 1, newEnd);
             await time.setNextBlockTimestamp(newEnd);
-            await expect(s.coordinator.connect(s.others[0]!).challenge(restarted, "0x"))
+            await expect(s.coordinator.connect(s.others[0]!).challenge(restarted, "0x", salt))
                 .to.be.revertedWithCustomError(s.coordinator, "CoordinatorChallengeWindowClosed")
                 .withArgs(newEnd, newEnd);
 

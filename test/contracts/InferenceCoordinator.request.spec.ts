@@ -202,6 +202,9 @@ describe("InferenceCoordinator: balances and requests", function () {
             await expect(d.consumer.request(unknown, INPUT, opts))
                 .to.be.revertedWithCustomError(d.registry, "ModelRegistryUnknownModel")
                 .withArgs(unknown);
+            await expect(d.coordinator.quoteFee(unknown, 0))
+                .to.be.revertedWithCustomError(d.coordinator, "ModelRegistryUnknownModel")
+                .withArgs(unknown);
             await d.registry.connect(d.publisher).deactivateModel(d.modelId);
             await expect(d.consumer.request(d.modelId, INPUT, opts))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModelInactive")

@@ -1,12 +1,12 @@
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { seededRandom } from "../../models/examples";
 import { MANIFEST_METADATA_KEY, parseManifest, readOnnxMetadata } from "../../oracle/src/models/manifest";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { graphModel } from "../oracle/verify/graphs";
-import { fundBond } from "../helpers/disputes";
+import { commitChallengeAs, fundBond } from "../helpers/disputes";
 import { deployVerifiable, type VerifiableDeployment } from "../helpers/verifiable";
 import {
     applyEvents,
@@ -45,8 +45,10 @@ async function answered(d: VerifiableDeployment, input: Uint8Array, output: Uint
     return { request, operator, bondWei };
 }
 
+/** Commits a challenge of `request`, then reveals it with `evidence` in the next block. */
 async function challenge(d: VerifiableDeployment, request: Request, evidence: Uint8Array | string) {
-    const tx = await d.coordinator.connect(d.challenger).challenge(request, evidence);
+    const { salt } = await commitChallengeAs(d, d.challenger, request.requestId);
+    const tx = await d.coordinator.connect(d.challenger).challenge(request, evidence, salt);
     return { tx, request: applyEvents(request, await tx.wait()) };
 }
 
@@ -158,9 +160,12 @@ describe("ReexecutionResolver", function () {
             expect(await d.coordinator.balanceOf(await operator.getAddress())).to.equal(toOperator);
             expect(after.status).to.equal(2n); // Submitted again
             expect(after.challengeEndsAt).to.equal(BigInt(provenAt));
-            await expect(d.coordinator.connect(d.challenger).challenge(after, INPUT))
+            const { salt } = await commitChallengeAs(d, d.challenger, request.requestId);
+            const revealAt = (await time.latest()) + 1;
+            await time.setNextBlockTimestamp(revealAt);
+            await expect(d.coordinator.connect(d.challenger).challenge(after, INPUT, salt))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorChallengeWindowClosed")
-                .withArgs(provenAt + 1, provenAt);
+                .withArgs(revealAt, provenAt);
             await expect(d.coordinator.finalize(after, correct.output)).to.emit(d.coordinator, "ResultFinalized");
         });
 
@@ -221,7 +226,8 @@ describe("ReexecutionResolver", function () {
             const { request } = await answered(d, INPUT, d.canonical(INPUT).output);
             const other = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [1n, 2n, 3n, 4n] }]);
             const balance = await d.token.balanceOf(await d.challenger.getAddress());
-            await expect(d.coordinator.connect(d.challenger).challenge(request, other))
+            const { salt } = await commitChallengeAs(d, d.challenger, request.requestId);
+            await expect(d.coordinator.connect(d.challenger).challenge(request, other, salt))
                 .to.be.revertedWithCustomError(resolverOf(d), "ReexecutionInputMismatch")
                 .withArgs(ethers.keccak256(other), request.inputHash);
             expect(await d.token.balanceOf(await d.challenger.getAddress())).to.equal(balance);

@@ -347,22 +347,25 @@ describe("Staking", function () {
                 .withArgs(operator, d.modelId);
         });
 
-        it("evict removes anyone from a deactivated model's set, and a slash below the collateral makes room too", async function () {
+        it("evict: locked collateral counts as stake, a slash below the collateral makes room, deactivation does not", async function () {
             const d = await loadFixture(deployStaked);
-            const opA = d.operators[0]!;
             const [a, b, c] = await addresses(d.operators);
-            await d.staking.connect(d.keeper).slash(b!, STAKE - MODEL_COLLATERAL + 1n);
-            await expect(d.staking.evict(d.modelId, b!)).to.emit(d.staking, "OperatorEvicted");
-            await d.registry.connect(d.publisher).deactivateModel(d.modelId);
-            await expect(d.staking.connect(d.stranger).evict(d.modelId, a!))
-                .to.emit(d.staking, "OperatorEvicted")
+            // Busy, not short: all but one wei of a's stake locked by results in flight.
+            await d.staking.connect(d.keeper).lockCollateral(a!, d.modelId, STAKE - 1n);
+            await expect(d.staking.evict(d.modelId, a!))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotEvictable")
                 .withArgs(a!, d.modelId, STAKE, MODEL_COLLATERAL);
-            expect(await d.staking.getOperators(d.modelId)).to.deep.equal([c]);
-            // An evicted operator is simply unregistered: it may not unregister again.
-            await expect(d.staking.connect(opA).unregisterFromModel(d.modelId)).to.be.revertedWithCustomError(
-                d.staking,
-                "StakingNotRegistered",
-            );
+            // A slash that leaves b below the collateral makes it evictable.
+            await d.staking.connect(d.keeper).slash(b!, STAKE - MODEL_COLLATERAL + 1n);
+            await expect(d.staking.evict(d.modelId, b!))
+                .to.emit(d.staking, "OperatorEvicted")
+                .withArgs(b!, d.modelId, MODEL_COLLATERAL - 1n, MODEL_COLLATERAL);
+            // A deactivated model's operators still serve its requests in flight: not evictable for that.
+            await d.registry.connect(d.publisher).deactivateModel(d.modelId);
+            await expect(d.staking.connect(d.stranger).evict(d.modelId, c!))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotEvictable")
+                .withArgs(c!, d.modelId, STAKE, MODEL_COLLATERAL);
+            expect(await d.staking.getOperators(d.modelId)).to.deep.equal([a, c]);
         });
 
         it("keeps locked collateral when an operator unregisters", async function () {

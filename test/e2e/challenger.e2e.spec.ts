@@ -168,6 +168,11 @@ describe("challenger node (end to end)", function () {
         );
         expect(new Set(challenges.map((e) => e.args.challenger))).to.deep.equal(new Set([CHALLENGER.address]));
         expect(challenges.map((e) => e.args.requestId)).not.to.include(BigInt(liarTruthful.requestId));
+        // Each by commit then reveal: one commitment of the challenger's per lie.
+        const commitments = await d.coordinator.queryFilter(
+            d.coordinator.filters.ChallengeCommitted(undefined, CHALLENGER.address),
+        );
+        expect(commitments).to.have.length(lies.length);
         expect(challengerNode.store.watchedOutcomes()).to.deep.equal({ won: lies.length, correct: honest.length + 1 });
         const won = (await challengerNode.metrics.disputesWon.get()).values.reduce((n, v) => n + v.value, 0);
         expect(won).to.equal(lies.length);
@@ -263,13 +268,17 @@ describe("challenger node (end to end)", function () {
 
     /**
      * The challenger as the `verity node` CLI in a child process, killed with SIGKILL at a crash point on its way
-     * from deciding a dispute to recording its receipt, then restarted: each lie is still disputed exactly once.
+     * from deciding a dispute to recording its reveal's receipt, then restarted: each lie is still committed once
+     * and revealed once, with the salt stored before its commitment was sent.
      */
     for (const spec of [
         "challenger.dispute_decided:1", // decided (stored as wrong), nothing signed yet
-        "tx.stored_before_broadcast:2", // the first challenge signed and stored (the approval was the first)
-        "tx.broadcast_before_receipt:2", // the first challenge broadcast (and mined), its receipt not recorded
-        "tx.mined_recorded:2", // the first challenge's receipt recorded, nothing after it
+        "challenger.salt_saved:1", // the first salt stored, its commitment not signed
+        "tx.stored_before_broadcast:2", // the first commitment signed and stored (the approval was the first)
+        "challenger.commit_sent:1", // the first commitment broadcast (and mined), its receipt not recorded
+        "tx.mined_recorded:2", // the first commitment's receipt recorded (committed), its reveal not sent
+        "challenger.reveal_due:1", // a commitment mined, its reveal about to be signed
+        "challenger.reveal_sent:1", // the first reveal broadcast (and mined), its receipt not recorded
     ]) {
         it(`disputes each lie exactly once across a kill -9 at ${spec}`, async function () {
             const d = await deployVerifiableForNode([{ model: mlp }]);
@@ -323,11 +332,13 @@ describe("challenger node (end to end)", function () {
             expect(
                 resolved.map((e) => [e.args.requestId, e.args.operatorAtFault, e.args.challenger]),
             ).to.have.deep.members(lies.map((r) => [BigInt(r.requestId), true, CHALLENGER.address]));
-            // Each lie challenged once; no challenge transaction sent twice, none reverted.
+            // Each lie committed once and revealed once; no transaction sent twice, none reverted.
             const sent = await challengerTransactions(d);
-            const challenges = sent.filter((t) => t.call === "challenge");
-            expect(challenges, cli.output().slice(-3_000)).to.have.length(lies.length);
-            expect(challenges.every((t) => t.status === 1)).to.equal(true);
+            for (const call of ["commitChallenge", "challenge"]) {
+                const calls = sent.filter((t) => t.call === call);
+                expect(calls, `${call}: ${cli.output().slice(-3_000)}`).to.have.length(lies.length);
+                expect(calls.every((t) => t.status === 1)).to.equal(true);
+            }
             expect(sent.filter((t) => t.call === "approve")).to.have.length(1);
         });
     }

@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { startNode, type RunningNode } from "../../oracle/src/node";
 import { requestFromJson } from "../../oracle/src/chain/requestEvents";
 import { DISPUTE_TIMEOUT } from "../helpers/verity";
+import { challengeAs } from "../helpers/disputes";
 import { silentLogger } from "../../oracle/src/internal/logger";
 import { Executor } from "../../oracle/src/models/executor";
 import { parseManifest } from "../../oracle/src/models/manifest";
@@ -275,7 +276,7 @@ describe("operator node (end to end)", function () {
         const bond = await d.coordinator.challengeBond(submitted.collateralWei);
         await d.token.mint(await d.challenger.getAddress(), bond);
         await d.token.connect(d.challenger).approve(await d.coordinator.getAddress(), bond);
-        await d.coordinator.connect(d.challenger).challenge(submitted, "0x");
+        await challengeAs(d, d.challenger, submitted);
         await waitFor("disputed", () => node!.store.getRequest(id.toString())?.state === "disputed");
         expect((await d.staking.getStake(OPERATOR.address)).lockedWei).to.equal(submitted.collateralWei);
 

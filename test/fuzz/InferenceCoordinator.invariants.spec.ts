@@ -39,6 +39,7 @@ import {
     type Request,
 } from "../helpers/verity";
 import { expectedBond } from "../helpers/disputes";
+import { challengeCommitment } from "../../oracle/src/chain/coordinator";
 import { integerMlpModel } from "../../models/examples";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/execute";
@@ -133,6 +134,8 @@ const CHALLENGER_TOKENS = 1_000n * TOKEN;
 /** The correct output a resolver delivers with `deliverResult`. */
 const VERDICT_OUTPUT = OUTPUT;
 const EVIDENCE = ethers.toUtf8Bytes("fuzz evidence");
+/** The salt of every challenge commitment (a commitment is per request and challenger; a used one is deleted). */
+const SALT = ethers.id("fuzz challenge salt");
 /** secp256k1 group order: a malleable signature replaces s with n - s. */
 const SECP256K1_N = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
 
@@ -1027,6 +1030,17 @@ async function makeEnv(d: Fixture): Promise<Env> {
     };
 }
 
+/**
+ * Makes sure `challenger` holds a commitment of a challenge of request `id` with SALT, made in an earlier block than
+ * the next one (challenges are commit-reveal). The commit, when needed, is mined at latest + 1 and moves no balance.
+ */
+async function ensureCommitted(env: Env, id: bigint, challenger: string): Promise<void> {
+    const commitment = challengeCommitment(id, challenger, SALT);
+    if ((await env.d.coordinator.getChallengeCommitment(commitment)) !== 0n) return;
+    await nextTimestamp();
+    await (await env.d.coordinator.connect(signerOf(env, challenger)).commitChallenge(commitment, TX)).wait();
+}
+
 function signerOf(env: Env, address: string): Signer {
     const s = env.signers.get(address);
     if (s === undefined) throw new Error(`no signer for ${address}`);
@@ -1735,11 +1749,16 @@ async function checkSettledIsDead(env: Env, m: Model, t: Tracked): Promise<void>
     const { coordinator, resolver } = env.d;
     const op = assignedSigner(env, m, t);
     const verdict = verdictStruct({ atFault: true, conclusive: true, deliver: false, code: 0 });
+    await ensureCommitted(env, t.id, env.challengers[0]!);
     for (const v of t.versions) {
         const attempts = [
             () => coordinator.connect(env.d.stranger).finalize.staticCall(v, t.output ?? OUTPUT),
             () => coordinator.connect(env.d.stranger).cancelRequest.staticCall(v),
-            () => coordinator.connect(env.d.challengers[0]!).challenge.staticCall(v, EVIDENCE),
+            // "pending": a commitment just made is in the latest block, and a reveal needs a later one.
+            () =>
+                coordinator
+                    .connect(env.d.challengers[0]!)
+                    .challenge.staticCall(v, EVIDENCE, SALT, { blockTag: "pending" }),
             () => coordinator.connect(env.d.stranger).expireDispute.staticCall(v),
             () => coordinator.connect(op).submitResult.staticCall(v, 0, OUTPUT, ethers.ZeroHash),
             () => resolver.decide.staticCall(v, verdict),
@@ -1882,10 +1901,9 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             } else if (
                 a.kind === "unregister" &&
                 a.evict &&
-                mi !== INACTIVE_SET &&
                 (m.stakes[op]?.staked ?? 0n) >= SET_MODEL_COLLATERAL[mi]!
             ) {
-                // Evictable only once active stake is below the collateral, or from a deactivated model.
+                // Evictable only once active stake is below the collateral (a deactivated model's too).
                 const staked = m.stakes[op]?.staked ?? 0n;
                 outcome = reverts(staking, "StakingNotEvictable", op, modelId, staked, SET_MODEL_COLLATERAL[mi]!);
             } else {
@@ -2392,6 +2410,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             const s = versionOf(env, t, a.version);
             const r = t.cur;
             const challenger = env.challengers[a.challenger % env.challengers.length]!;
+            await ensureCommitted(env, t.id, challenger);
             await resolver.preset(a.decideNow, verdictStruct(a.verdict));
             const ts = await nextTimestamp(a.wait === null ? undefined : r.challengeEndsAt + BigInt(a.wait));
             let outcome: Outcome;
@@ -2415,7 +2434,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 env,
                 model,
                 ts,
-                () => coordinator.connect(signerOf(env, challenger)).challenge(s, EVIDENCE, TX),
+                () => coordinator.connect(signerOf(env, challenger)).challenge(s, EVIDENCE, SALT, TX),
                 outcome,
             );
             if (ex.receipt !== null && t.terminal === null) {
@@ -2610,10 +2629,11 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             const t = dead[a.i % dead.length]!;
             const s = t.versions[a.version % t.versions.length]!;
             const op = assignedSigner(env, m, t);
+            await ensureCommitted(env, t.id, env.challengers[0]!);
             const sends = [
                 () => coordinator.connect(env.d.stranger).finalize(s, t.output ?? OUTPUT, TX),
                 () => coordinator.connect(env.d.stranger).cancelRequest(s, TX),
-                () => coordinator.connect(env.d.challengers[0]!).challenge(s, EVIDENCE, TX),
+                () => coordinator.connect(env.d.challengers[0]!).challenge(s, EVIDENCE, SALT, TX),
                 () => coordinator.connect(env.d.stranger).expireDispute(s, TX),
                 () => coordinator.connect(op).submitResult(s, 0, OUTPUT, ethers.ZeroHash, TX),
                 () =>

@@ -16,6 +16,7 @@ import {
     type Deployment,
     type Request,
 } from "./verity";
+import { challengeCommitment, newChallengeSalt } from "../../oracle/src/chain/coordinator";
 
 export type Verdict = IInferenceCoordinator.VerdictStruct;
 
@@ -71,15 +72,56 @@ export async function fundBond(d: Deployment, signer: Signer, amountWei: bigint)
     await d.token.connect(signer).approve(await d.coordinator.getAddress(), amountWei);
 }
 
-/** Challenges `request` as `challenger`; returns the transaction and the request updated by its events. */
+/** Whether Hardhat mines each transaction as it comes (tests that stage the mempool turn that off). */
+async function automining(): Promise<boolean> {
+    return (await ethers.provider.send("hardhat_getAutomine", [])) as boolean;
+}
+
+/**
+ * Commits a challenge of `requestId` by `challenger` (`commitChallenge`, the first half of commit-reveal) with a fresh
+ * random salt unless one is given, and makes sure it is in a block (mines one when automine is off). Returns the salt
+ * that reveals it, the commitment and the commit transaction.
+ */
+export async function commitChallengeAs(
+    d: Pick<Deployment, "coordinator">,
+    challenger: Signer,
+    requestId: bigint | string | number,
+    salt: string = newChallengeSalt(),
+): Promise<{ salt: string; commitment: string; tx: ContractTransactionResponse }> {
+    const commitment = challengeCommitment(BigInt(requestId), await challenger.getAddress(), salt);
+    const tx = await d.coordinator.connect(challenger).commitChallenge(commitment);
+    if (!(await automining())) await ethers.provider.send("evm_mine", []);
+    await tx.wait();
+    return { salt, commitment, tx };
+}
+
+/**
+ * Reveals `challenger`'s commitment made with `salt`: `challenge(request, evidence, salt)`. Returns the transaction
+ * and the request updated by its events.
+ */
+export async function revealChallengeAs(
+    d: Pick<Deployment, "coordinator">,
+    challenger: Signer,
+    request: Request,
+    salt: string,
+    evidence: string = "0x",
+): Promise<{ tx: ContractTransactionResponse; request: Request }> {
+    const tx = await d.coordinator.connect(challenger).challenge(request, evidence, salt);
+    return { tx, request: applyEvents(request, await tx.wait()) };
+}
+
+/**
+ * Challenges `request` as `challenger` the way the protocol takes it: commits, then reveals in a later block (the
+ * next one under automine). Returns the reveal transaction and the request updated by its events.
+ */
 export async function challengeAs(
-    d: Deployment,
+    d: Pick<Deployment, "coordinator">,
     challenger: Signer,
     request: Request,
     evidence: string = "0x",
 ): Promise<{ tx: ContractTransactionResponse; request: Request }> {
-    const tx = await d.coordinator.connect(challenger).challenge(request, evidence);
-    return { tx, request: applyEvents(request, await tx.wait()) };
+    const { salt } = await commitChallengeAs(d, challenger, request.requestId);
+    return revealChallengeAs(d, challenger, request, salt, evidence);
 }
 
 /** Has the test resolver decide an open dispute; returns the transaction and the request updated by its events. */

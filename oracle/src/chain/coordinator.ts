@@ -2,7 +2,7 @@
  * Typed access to the Verity contracts over the node's RPC client: calldata for the calls the node sends,
  * views it reads, revert decoding, and EIP-712 attestation signing. ABIs come from TypeChain.
  */
-import { getBytes, hexlify, keccak256, type Interface, type Wallet } from "ethers";
+import { AbiCoder, getBytes, hexlify, keccak256, randomBytes, type Interface, type Wallet } from "ethers";
 import {
     IERC20Errors__factory,
     IERC20__factory,
@@ -107,6 +107,22 @@ export const ATTESTATION_TYPES = {
         { name: "traceCommitment", type: "bytes32" },
     ],
 };
+
+/**
+ * The commitment of a challenge of `requestId` by `challenger` revealed with `salt`, exactly as the coordinator's
+ * `challengeCommitment` view computes it: keccak256(abi.encode(uint256 requestId, address challenger, bytes32 salt))
+ * (a test pins the two together). It binds the challenger's address and hides the target until the reveal.
+ */
+export function challengeCommitment(requestId: bigint, challenger: string, salt: string): string {
+    return keccak256(
+        AbiCoder.defaultAbiCoder().encode(["uint256", "address", "bytes32"], [requestId, challenger, salt]),
+    );
+}
+
+/** A fresh secret salt for a challenge commitment: 32 random bytes (hex). */
+export function newChallengeSalt(): string {
+    return hexlify(randomBytes(32));
+}
 
 /** Reads and encodes against one deployment. */
 export class CoordinatorClient {
@@ -214,8 +230,19 @@ export class CoordinatorClient {
         return this.view<bigint>(reexecutionResolver, resolver, "maxDisputeGas", []);
     }
 
-    encodeChallenge(request: Request, input: Uint8Array): string {
-        return coordinator.encodeFunctionData("challenge", [request, input]);
+    /** `commitChallenge(commitment)` calldata: the first half of a challenge (see `challengeCommitment`). */
+    encodeCommitChallenge(commitment: string): string {
+        return coordinator.encodeFunctionData("commitChallenge", [commitment]);
+    }
+
+    /** `challenge(request, input, salt)` calldata: the reveal of the sender's commitment made with `salt`. */
+    encodeChallenge(request: Request, input: Uint8Array, salt: string): string {
+        return coordinator.encodeFunctionData("challenge", [request, input, salt]);
+    }
+
+    /** The block in which a challenge commitment was made, or 0 when none is stored (never made, or used up). */
+    async challengeCommittedAt(commitment: string): Promise<number> {
+        return Number(await this.view<bigint>(coordinator, this.address, "getChallengeCommitment", [commitment]));
     }
 
     /** `approve(coordinator, amountWei)` calldata for the stake token. */

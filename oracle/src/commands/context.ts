@@ -19,7 +19,7 @@ import {
     type TransactionRequest,
     type TransactionResponse,
 } from "ethers";
-import { decodeRevert } from "../chain/coordinator";
+import { decodeRevert, type DecodedRevert } from "../chain/coordinator";
 import { createProgress, type Progress } from "../internal/progress";
 
 /** Exit codes of the chain-facing commands (0 is success). 2 is the node's "forced stop" and is not used here. */
@@ -296,6 +296,10 @@ function hintFor(name: string, args: readonly unknown[]): string {
         case "CoordinatorModelInactive":
         case "StakingModelInactive":
             return "the model is deactivated";
+        case "CoordinatorNoChallengeCommitment":
+            return "this account has no commitment of that challenge on chain: commit it first (`verity dispute` without --salt)";
+        case "CoordinatorChallengeCommitmentTooRecent":
+            return `the commitment was made in block ${String(args[0])}: reveal it from the next block on`;
         case "ERC20InsufficientBalance":
             return `token balance ${amount(args[1])} is below ${amount(args[2])}: get more stake tokens first`;
         case "ERC20InsufficientAllowance":
@@ -314,6 +318,12 @@ function revertData(error: unknown): string | undefined {
             (e as { info?: { error?: unknown } }).info?.error;
     }
     return undefined;
+}
+
+/** The custom error a failed call or transaction reverted with, when the error carries revert data. */
+export function revertOf(error: unknown): DecodedRevert | undefined {
+    const data = revertData(error);
+    return data === undefined ? undefined : decodeRevert(data);
 }
 
 /** Turns a failed chain interaction into a CliError: decoded custom error with a hint, funds, or transport. */

@@ -5,20 +5,34 @@
  * the challenger role does). The command refuses before sending anything when the request is not Submitted or its
  * window has closed, and, for a REEXECUTION model, when the chain's own re-execution (`isWrongResult` of the
  * coordinator's REEXECUTION resolver, by eth_call) says the result is correct: that dispute would lose the bond.
- * `--force` skips that last check. Then it approves the bond if the allowance is short, sends
- * `challenge(request, input)` and reports the verdict (REEXECUTION disputes are decided in the same transaction).
+ * `--force` skips that last check. Then it approves the bond if the allowance is short.
+ *
+ * A challenge is commit-reveal (so that nobody can copy it from the mempool and take the reward): the command draws
+ * a random salt, sends `commitChallenge(challengeCommitment(requestId, account, salt))`, prints the salt once that
+ * is mined (an interrupted run is resumed with `--salt`), and sends the reveal `challenge(request, input, salt)` as
+ * soon as the chain accepts it, from the block after the commitment's: on an automining chain (Hardhat's) that is
+ * the reveal's own block; a node that simulates on its latest block is polled until a new block comes. Then it
+ * reports the verdict (REEXECUTION disputes are decided in the reveal's transaction).
+ *
+ * `--salt <hex>` reveals a commitment made earlier (by an interrupted run): refused when this account has no
+ * commitment with that salt for the request on chain, or when it was made in the chain's latest block.
  */
-import { getAddress, ZeroAddress } from "ethers";
-import { ERC20__factory, ReexecutionResolver__factory } from "../../../typechain-types";
-import { parseCoordinatorLog, VerificationMode } from "../chain/requestEvents";
+import { getAddress, isHexString, ZeroAddress, type Provider } from "ethers";
+import { ERC20__factory, ReexecutionResolver__factory, type InferenceCoordinator } from "../../../typechain-types";
+import { challengeCommitment, newChallengeSalt } from "../chain/coordinator";
+import { parseCoordinatorLog, VerificationMode, type Request } from "../chain/requestEvents";
+import type { Progress } from "../internal/progress";
 import {
     chainCall,
+    chainError,
     CliError,
     EXIT,
     formatAmount,
     output,
+    POLL_INTERVAL_MS,
     progress,
     requireGas,
+    revertOf,
     sendTx,
     type ChainOptions,
 } from "./context";
@@ -27,6 +41,8 @@ import { chainNow, loadRequest } from "./settle";
 export interface DisputeOptions extends ChainOptions {
     /** Dispute even when the chain's re-execution says the result is correct (the bond is likely lost). */
     force?: boolean;
+    /** Reveal the commitment made earlier with this salt (32 bytes of hex) instead of committing anew. */
+    salt?: string;
 }
 
 export interface DisputeReport {
@@ -35,6 +51,15 @@ export interface DisputeReport {
     operator: string;
     challenger: string;
     bondWei: bigint;
+    /** The salt of the commitment revealed (keep it secret until the reveal; it is public afterwards). */
+    salt: string;
+    /** `challengeCommitment(requestId, challenger, salt)`. */
+    commitment: string;
+    /** The block the commitment was made in. */
+    commitBlock: number;
+    /** The commitment's transaction (absent with --salt: it was sent by an earlier run). */
+    commitTransactionHash?: string;
+    /** The reveal's transaction (`challenge`), where the dispute is opened. */
     transactionHash: string;
     /** `won`: the operator was at fault; `lost`: the result stood; `open`: the resolver decides later. */
     outcome: "won" | "lost" | "open";
@@ -46,8 +71,12 @@ export interface DisputeReport {
 
 const MODE_NAMES = ["REEXECUTION", "BISECTION", "QUORUM"] as const;
 
+/** How long the command waits for a block after the commitment's before giving up (resume with --salt). */
+export const REVEAL_WAIT_MS = 15 * 60_000;
+
 /** Challenges the result of `requestIdText`; prints the outcome and returns it. */
 export async function dispute(requestIdText: string, opts: DisputeOptions): Promise<DisputeReport> {
+    const resumed = opts.salt === undefined ? undefined : parseSalt(opts.salt);
     const loaded = await loadRequest(requestIdText, opts);
     const { idHex, provider, deployment, wallet, coordinator, announced, request, history } = loaded;
     const shown = progress(opts.json);
@@ -105,6 +134,25 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
         }
     }
 
+    // With --salt, the commitment must be on chain already, and a block old: checked before anything is sent.
+    const account = getAddress(wallet.address);
+    let commit: { salt: string; commitment: string; block: number; transactionHash?: string } | undefined;
+    if (resumed !== undefined) {
+        const commitment = challengeCommitment(loaded.requestId, account, resumed);
+        const block = Number(
+            await chainCall(() => coordinator.getChallengeCommitment(commitment), "reading the commitment"),
+        );
+        if (block === 0) {
+            throw new CliError(
+                `no challenge commitment of ${account} with this salt for request ${idHex} on chain (commitment ${commitment}): ` +
+                    "it was never made, or made from another account or for another request, or used already; " +
+                    `run \`verity dispute ${idHex}\` without --salt to commit anew`,
+                EXIT.REFUSED,
+            );
+        }
+        commit = { salt: resumed, commitment, block };
+    }
+
     await requireGas(wallet);
     // The bond the request fixed when it was made.
     const bond = BigInt(request.bondWei);
@@ -123,9 +171,29 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
             shown,
         );
     }
+
+    if (commit !== undefined) {
+        await revealAccepted(coordinator, request, announced.input, commit, { wait: false, provider, shown, idHex });
+    } else {
+        const salt = newChallengeSalt();
+        const commitment = challengeCommitment(loaded.requestId, account, salt);
+        const committed = await sendTx(
+            "committing the challenge (its target stays hidden until the reveal)",
+            () => coordinator.commitChallenge(commitment),
+            shown,
+        );
+        commit = { salt, commitment, block: committed.blockNumber, transactionHash: committed.hash };
+        // On stderr even with --json: the one thing an interrupted run needs to be resumed.
+        process.stderr.write(
+            `challenge committed in block ${committed.blockNumber} with salt ${salt}; ` +
+                `if this run is interrupted, reveal it with \`verity dispute ${idHex} --salt ${salt}\`\n`,
+        );
+        await revealAccepted(coordinator, request, announced.input, commit, { wait: true, provider, shown, idHex });
+    }
+    const { salt } = commit;
     const receipt = await sendTx(
-        "challenging the result",
-        () => coordinator.challenge(request, announced.input),
+        "revealing the challenge",
+        () => coordinator.challenge(request, announced.input, salt),
         shown,
     );
 
@@ -133,8 +201,12 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
         requestId: idHex,
         modelId: String(request.modelId),
         operator: getAddress(String(request.operator)),
-        challenger: getAddress(wallet.address),
+        challenger: account,
         bondWei: bond,
+        salt,
+        commitment: commit.commitment,
+        commitBlock: commit.block,
+        ...(commit.transactionHash === undefined ? {} : { commitTransactionHash: commit.transactionHash }),
         transactionHash: receipt.hash,
         outcome: "open",
         slashedWei: 0n,
@@ -157,4 +229,60 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
               : `dispute opened (bond ${formatAmount(bond)}); the resolver decides later: follow it with \`verity inspect ${idHex}\``;
     output(opts.json, report, text);
     return report;
+}
+
+/** `--salt`: 32 bytes of 0x-prefixed hex. */
+function parseSalt(text: string): string {
+    if (!isHexString(text, 32)) {
+        throw new CliError(`--salt must be the 32-byte salt a commit printed (0x and 64 hex digits), not "${text}"`);
+    }
+    return text.toLowerCase();
+}
+
+/**
+ * Returns once the chain accepts the reveal of `commit` (its simulation passes). A simulation refused because the
+ * commitment is in the chain's latest block waits for a new block (`wait`) or is refused; any other revert is
+ * reported as the reveal's.
+ */
+async function revealAccepted(
+    coordinator: InferenceCoordinator,
+    request: Request,
+    input: string,
+    commit: { salt: string; block: number },
+    how: { wait: boolean; provider: Provider; shown: Progress; idHex: string },
+): Promise<void> {
+    const deadline = Date.now() + REVEAL_WAIT_MS;
+    const resume = `\`verity dispute ${how.idHex} --salt ${commit.salt}\``;
+    let spinner: ReturnType<Progress["spinner"]> | undefined;
+    for (let attempt = 0; ; attempt++) {
+        try {
+            await coordinator.challenge.estimateGas(request, input, commit.salt);
+            spinner?.succeed(`a block after the commitment's (block ${commit.block}) is mined`);
+            return;
+        } catch (error) {
+            if (revertOf(error)?.name !== "CoordinatorChallengeCommitmentTooRecent") {
+                spinner?.fail(`waiting for a block after the commitment's (block ${commit.block})`);
+                throw chainError(error, "revealing the challenge");
+            }
+        }
+        if (!how.wait) {
+            throw new CliError(
+                `the commitment was made in block ${commit.block}, the chain's latest: it can be revealed from the next block on; retry ${resume} once a new block is mined`,
+                EXIT.REFUSED,
+            );
+        }
+        spinner ??= how.shown.spinner(`waiting for a block after the commitment's (block ${commit.block})`);
+        // Poll the head until it is past the commitment's block (at least one poll between two simulations).
+        for (let polls = 0; ; polls++) {
+            if (Date.now() > deadline) {
+                spinner.fail(`waiting for a block after the commitment's (block ${commit.block})`);
+                throw new CliError(
+                    `no block after the commitment's (block ${commit.block}) in ${REVEAL_WAIT_MS / 60_000} minutes: reveal it later with ${resume}`,
+                    EXIT.CHAIN,
+                );
+            }
+            if (polls > 0 || attempt > 0) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+            if ((await chainCall(() => how.provider.getBlockNumber())) > commit.block) break;
+        }
+    }
 }

@@ -118,9 +118,9 @@ export async function operatorRegisterModel(modelId: string, opts: ChainOptions)
 }
 
 /**
- * Removes an operator from a model's set once its active stake is below the model's collateral (or the model is
- * deactivated): anyone may, so that requests are not assigned to operators that cannot back them. Refuses, before
- * sending anything, when the operator is not registered or still covers the collateral, with the numbers.
+ * Removes an operator from a model's set once its active stake is below the model's collateral: anyone may, so
+ * that requests are not assigned to operators that cannot back them. Refuses, before sending anything, when the
+ * operator is not registered or still covers the collateral (locked collateral counts), with the numbers.
  */
 export async function operatorEvict(modelId: string, operatorText: string, opts: ChainOptions): Promise<void> {
     if (!isHexString(modelId, 32)) throw new CliError(`invalid model id "${modelId}": want 0x + 64 hex digits`);
@@ -133,16 +133,14 @@ export async function operatorEvict(modelId: string, operatorText: string, opts:
     }
     const terms = await chainCall(() => registry.getModelTerms(modelId), "reading the model");
     const stake = await chainCall(() => staking.getStake(operator));
-    if (terms.active && stake.stakedWei >= terms.collateralWei) {
+    if (stake.stakedWei >= terms.collateralWei) {
         throw new CliError(
             `${operator} cannot be evicted from model ${modelId}: it has ${formatAmount(stake.stakedWei)} staked, at least the model's collateral of ${formatAmount(terms.collateralWei)}`,
             EXIT.REFUSED,
         );
     }
     const receipt = await sendTx("evicting the operator", () => staking.evict(modelId, operator), shown);
-    const why = terms.active
-        ? `its stake ${formatAmount(stake.stakedWei)} is below the collateral ${formatAmount(terms.collateralWei)}`
-        : "the model is deactivated";
+    const why = `its stake ${formatAmount(stake.stakedWei)} is below the collateral ${formatAmount(terms.collateralWei)}`;
     output(
         opts.json,
         {
@@ -150,7 +148,6 @@ export async function operatorEvict(modelId: string, operatorText: string, opts:
             modelId,
             stakedWei: stake.stakedWei,
             collateralWei: terms.collateralWei,
-            modelActive: terms.active,
             transactionHash: receipt.hash,
         },
         `evicted ${operator} from model ${modelId}: ${why}`,
@@ -182,21 +179,23 @@ export async function operatorStatus(address: string | undefined, opts: ChainOpt
     );
     // Registered models: OperatorRegistered minus OperatorUnregistered since the deployment, still registered.
     const from = deployment.manifest.block;
-    // Operator(Un)Registered(operator indexed, modelId indexed): the models this operator ever (un)registered for.
+    // Operator(Un)Registered / OperatorEvicted(operator indexed, modelId indexed): every change of its sets.
     const registeredTopic = staking.interface.getEvent("OperatorRegistered").topicHash;
     const unregisteredTopic = staking.interface.getEvent("OperatorUnregistered").topicHash;
+    const evictedTopic = staking.interface.getEvent("OperatorEvicted").topicHash;
     const logs = await chainCall(() =>
         getLogsInChunks(
             provider,
             {
                 address: deployment.address("staking"),
-                topics: [[registeredTopic, unregisteredTopic], zeroPadValue(operator, 32)],
+                topics: [[registeredTopic, unregisteredTopic, evictedTopic], zeroPadValue(operator, 32)],
             },
             from,
         ),
     );
     const registered = logs.filter((log) => log.topics[0] === registeredTopic);
-    const unregistered = logs.filter((log) => log.topics[0] === unregisteredTopic);
+    // Left a set: by unregistering, or evicted by anyone.
+    const unregistered = logs.filter((log) => log.topics[0] === unregisteredTopic || log.topics[0] === evictedTopic);
     const candidates = [...new Set(registered.map((log) => log.topics[2] as string))];
     const models: string[] = [];
     for (const modelId of candidates) {

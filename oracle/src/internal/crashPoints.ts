@@ -14,8 +14,18 @@ export const CRASH_POINTS = [
     "tx.mined_recorded",
 ] as const;
 
-/** Crash points only the challenger role meets (its transactions also meet the `tx.*` points above). */
-export const CHALLENGER_CRASH_POINTS = ["challenger.dispute_decided"] as const;
+/**
+ * Crash points only the challenger role meets, in the order a dispute meets them (its transactions also meet the
+ * `tx.*` points above): decided; the commitment's salt stored, nothing signed; the commitment sent (stored and
+ * broadcast), not mined; the commitment mined and the reveal about to be sent; the reveal sent, not mined.
+ */
+export const CHALLENGER_CRASH_POINTS = [
+    "challenger.dispute_decided",
+    "challenger.salt_saved",
+    "challenger.commit_sent",
+    "challenger.reveal_due",
+    "challenger.reveal_sent",
+] as const;
 
 export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof CHALLENGER_CRASH_POINTS)[number];
 

@@ -17,19 +17,32 @@
  * correct result, whatever its own interpreter says.
  *
  * Disputing: the bond (the request's own `bondWei`, fixed when it was made) must fit `challenger.maxBondWei` (alone, or it is skipped; with
- * the bonds of our undecided challenges, or it waits), the wallet must hold it (else it waits, logged, until the
+ * the bonds of our undecided disputes, or it waits), the wallet must hold it (else it waits, logged, until the
  * window closes) and the coordinator must be allowed to pull it (else `approve(coordinator, maxBondWei)` is sent
- * first, and the challenge follows once it is mined). Right before sending, the REEXECUTION resolver the
- * coordinator has now is asked again (`isWrongResult` by eth_call): the verdict of the confirmation may be minutes
- * old, and the resolver may have changed since; if it no longer calls the result wrong, the row goes back to
- * `suspect` (checked with the chain again) instead. `challenge(request, input)` goes through the transaction
- * sender: simulated first (a revert is never sent), then signed and stored together with the row's move to
- * `challenging`, then broadcast. A crash before that store transaction leaves the row `wrong` (sent again after
- * the restart); after it, the row is `challenging` and the stored transaction is rebroadcast, never a second one.
- * The receipt moves it to `challenged`; the confirmed DisputeResolved event records the outcome (won or lost).
- * Each round also brings `challenging` / `challenged` rows in line with their transaction
- * (`Store.reconcileChallenges`): one whose challenge is no longer in flight nor mined goes back to `wrong`, its bond
- * no longer counted.
+ * first, and the dispute follows once it is mined).
+ *
+ * A dispute is commit-reveal, so that nobody (a bot, or the operator caught lying) can copy our challenge from the
+ * mempool and take the reward: `wrong` → a random 32-byte salt is generated and stored with the row first, then
+ * `commitChallenge(challengeCommitment(requestId, us, salt))` is sent (`committing`); once it is mined the row is
+ * `committed`, and the reveal `challenge(request, input, salt)` is sent (`challenging`) as soon as a simulation
+ * accepts it, that is from a block after the commitment's (a node that simulates on its latest block, as geth does,
+ * accepts it once the head is past the commitment's block; until then the reveal waits). The commitment carries no
+ * bond. Before anything is signed for a `wrong` row with a salt, the chain is asked whether that commitment is stored
+ * already (`getChallengeCommitment`): then it is revealed, never made twice. Right before the reveal, the
+ * REEXECUTION resolver the coordinator has now is asked again (`isWrongResult` by eth_call): the verdict of the
+ * confirmation may be minutes old, and the resolver may have changed since; if it no longer calls the result wrong,
+ * the row goes back to `suspect` (checked with the chain again) instead, and the bond stays in the wallet.
+ *
+ * Every transaction goes through the transaction sender: simulated first (a revert is never sent), then signed and
+ * stored together with the row's move (`committing`, `challenging`), then broadcast. Crashes: before the salt is
+ * stored the row is `wrong` and starts afresh; with the salt stored and nothing signed, the same salt is committed
+ * after the restart; with the commitment stored, it is rebroadcast, never a second one; mined (`committed`), it is
+ * revealed after the restart; with the reveal stored, it is rebroadcast. The reveal's receipt moves the row to
+ * `challenged`; the confirmed DisputeResolved event records the outcome (won or lost). Each round also brings
+ * `committing` to `challenged` rows in line with their transaction (`Store.reconcileChallenges`): one whose
+ * transaction is no longer in flight nor mined goes back to `wrong` (its bond no longer counted, its salt kept: the
+ * chain's record of the commitment says whether to reveal it or commit it again). A commitment still unrevealed when
+ * the window closes is a missed dispute (logged as an error, `disputes_skipped{reason="window_closed"}`).
  *
  * Another challenger's rejected dispute restarts the window (the tracker): a `wrong` verdict goes back to
  * `suspect`, and a result closed as `window_closed` or `reverted` is taken up again.
@@ -40,10 +53,10 @@
  */
 import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
-import { decodeRevert } from "../chain/coordinator";
+import { challengeCommitment, decodeRevert, newChallengeSalt } from "../chain/coordinator";
 import { parseCoordinatorLog, requestFromJson, RequestStatus, VerificationMode } from "../chain/requestEvents";
 import { RevertError, type TransactionReceipt } from "../chain/rpc";
-import type { StoredTx, WatchedResult } from "../store/store";
+import type { BondState, StoredTx, WatchedResult } from "../store/store";
 import { IReexecutionResolver__factory } from "../../../typechain-types";
 import type { NodeContext } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS } from "./postpone";
@@ -56,6 +69,9 @@ export const MAX_WATCHED_PER_ROUND = 64;
 export const WITHDRAW_CHECK_ROUNDS = 10;
 
 const reexecutionResolver = IReexecutionResolver__factory.createInterface();
+
+/** Every state in which a bond of ours is earmarked (the cap covers them all). */
+const BOND_STATES: readonly BondState[] = ["committing", "committed", "challenging", "challenged"];
 
 export interface ChallengerRole {
     /** Checks, confirms and disputes what is due, and withdraws. Never throws for one result's fault. */
@@ -97,8 +113,13 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
             }
             return;
         }
-        const known = w.state === "suspect" || w.state === "wrong";
-        const why = known ? "the challenge window closed before the dispute was sent" : "not checked in time";
+        const committed = w.state === "committing" || w.state === "committed";
+        const known = committed || w.state === "suspect" || w.state === "wrong";
+        const why = committed
+            ? "the challenge window closed before our commitment was revealed"
+            : known
+              ? "the challenge window closed before the dispute was sent"
+              : "not checked in time";
         if (!ctx.store.finishWatched(w.requestId, "window_closed", why)) return;
         if (known) {
             ctx.metrics.disputesSkipped.inc({ model_id: w.modelId, reason: "window_closed" });
@@ -255,16 +276,62 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // 3. Dispute
+    // 3. Dispute: commit, then reveal
     // ---------------------------------------------------------------------------------------------------------
 
-    /** What a refused simulation of our challenge means. */
-    function onRevert(w: WatchedResult, revert: RevertError): void {
+    /** What a refused simulation of our commitment or of its reveal means. */
+    function onRevert(w: WatchedResult, revert: RevertError, what: "commitment" | "challenge"): void {
         const decoded = decodeRevert(revert.data);
         if (decoded.name === "CoordinatorChallengeWindowClosed") return windowClosed(w);
+        if (decoded.name === "CoordinatorChallengeCommitmentTooRecent") {
+            // Simulated on the commitment's own block: a later block accepts the reveal. Nothing to count.
+            ctx.logger.debug({ ...fields(w), commitment_block: decoded.args[0] }, "revealing from the next block on");
+            return;
+        }
         // Our view is behind the chain (challenged or finalized by someone else, reorged, an allowance or balance
-        // spent meanwhile): confirmed events settle it, or the next try does.
-        postpone(w, "wrong", `challenge would revert: ${decoded.name}`);
+        // spent meanwhile, our commitment not in the chain's view): confirmed events settle it, or the next try does.
+        // A committed row goes back to `wrong` with its salt: the chain's record of the commitment decides then.
+        postpone(w, "wrong", `${what} would revert: ${decoded.name}`);
+    }
+
+    /**
+     * Whether the wallet holds `bond` on top of the bonds to be pulled before it (rows in `before`), and the
+     * coordinator may pull them all. If not: waits (the wallet), or sends `approve(coordinator, maxBondWei)` (the
+     * allowance; the dispute follows once it is mined), logs, and returns false.
+     */
+    async function bondReady(
+        w: WatchedResult,
+        bond: bigint,
+        before: readonly BondState[],
+        log: Record<string, unknown>,
+    ): Promise<boolean> {
+        const needed = ctx.store.bondsWei(before) + bond;
+        const balance = await ctx.coordinator.tokenBalanceOf(me);
+        if (balance < needed) {
+            ctx.store.updateWatched(w.requestId, w.state, { notBefore: ctx.chainTime() + POSTPONE_SECONDS });
+            ctx.logger.warn(
+                { ...log, balance_wei: balance.toString(), needed_wei: needed.toString() },
+                "cannot pay the bond: the wallet holds too few stake tokens; trying again until the window closes",
+            );
+            return false;
+        }
+        const allowance = await ctx.coordinator.tokenAllowance(me);
+        if (allowance >= needed) return true;
+        if (ctx.store.pendingTxs().some((tx) => tx.kind === "approve")) return false; // mined soon
+        const token = await ctx.coordinator.token();
+        const sent = await ctx.tx.send("approve", token, ctx.coordinator.encodeApprove(maxBondWei), [], null);
+        if (sent.sent) {
+            ctx.logger.info(
+                { ...log, allowance_wei: allowance.toString() },
+                "allowing the coordinator to pull bonds (up to challenger.maxBondWei); the dispute follows",
+            );
+        } else {
+            ctx.logger.error(
+                { ...log, error: decodeRevert(sent.revert.data).name },
+                "approving the coordinator would revert",
+            );
+        }
+        return false;
     }
 
     /**
@@ -304,6 +371,7 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         return false;
     }
 
+    /** The first half of a dispute of a `wrong` result: the commitment (or the chain's record of it, if made). */
     async function dispute(w: WatchedResult): Promise<void> {
         const request = requestFromJson(w.request);
         if (!windowOpen(w)) return windowClosed(w);
@@ -316,7 +384,7 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         if (bond > maxBondWei) {
             return skip(w, "bond_above_cap", `bond ${bond} wei is above challenger.maxBondWei (${maxBondWei})`);
         }
-        const atRisk = ctx.store.bondsWei(["challenging", "challenged"]);
+        const atRisk = ctx.store.bondsWei(BOND_STATES);
         if (atRisk + bond > maxBondWei) {
             ctx.logger.info(
                 { ...log, at_risk_wei: atRisk.toString() },
@@ -324,44 +392,71 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
             );
             return;
         }
-        // Bonds of challenges still pending are pulled before this one.
-        const needed = ctx.store.bondsWei(["challenging"]) + bond;
-        const balance = await ctx.coordinator.tokenBalanceOf(me);
-        if (balance < needed) {
-            ctx.store.updateWatched(w.requestId, "wrong", { notBefore: ctx.chainTime() + POSTPONE_SECONDS });
-            ctx.logger.warn(
-                { ...log, balance_wei: balance.toString(), needed_wei: needed.toString() },
-                "cannot pay the bond: the wallet holds too few stake tokens; trying again until the window closes",
-            );
+        // Bonds of disputes still to reveal are pulled before this one.
+        if (!(await bondReady(w, bond, ["committing", "committed", "challenging"], log))) return;
+
+        // The salt is on disk before anything made from it is signed: after a crash the commitment is revealed, or
+        // (never sent) made again with the same salt, never lost.
+        let salt = w.salt;
+        if (salt === null) {
+            salt = newChallengeSalt();
+            ctx.store.updateWatched(w.requestId, "wrong", { salt });
+            crashPoint("challenger.salt_saved");
+        }
+        const commitment = challengeCommitment(BigInt(w.requestId), me, salt);
+        // Made already (before a restart, by a transaction since dropped, or sent first by someone who copied it):
+        // reveal it rather than commit again.
+        const committedAt = await ctx.coordinator.challengeCommittedAt(commitment);
+        if (committedAt !== 0) {
+            ctx.store.updateWatched(w.requestId, "committed", { txId: null, bondWei: bond.toString(), notBefore: 0 });
+            ctx.logger.info({ ...log, commitment, commitment_block: committedAt }, "our commitment is on chain");
             return;
         }
-        const allowance = await ctx.coordinator.tokenAllowance(me);
-        if (allowance < needed) {
-            if (ctx.store.pendingTxs().some((tx) => tx.kind === "approve")) return; // mined soon
-            const token = await ctx.coordinator.token();
-            const sent = await ctx.tx.send("approve", token, ctx.coordinator.encodeApprove(maxBondWei), [], null);
-            if (sent.sent) {
-                ctx.logger.info(
-                    { ...log, allowance_wei: allowance.toString() },
-                    "allowing the coordinator to pull bonds (up to challenger.maxBondWei); the dispute follows",
-                );
-            } else {
-                ctx.logger.error(
-                    { ...log, error: decodeRevert(sent.revert.data).name },
-                    "approving the coordinator would revert",
-                );
-            }
+        const data = ctx.coordinator.encodeCommitChallenge(commitment);
+        const sent = await ctx.tx.send("commit_challenge", ctx.coordinator.address, data, [w.requestId], null, (txId) =>
+            ctx.store.updateWatched(w.requestId, "committing", { txId, bondWei: bond.toString() }),
+        );
+        if (!sent.sent) return onRevert(w, sent.revert, "commitment");
+        crashPoint("challenger.commit_sent");
+        ctx.logger.warn({ ...log, tx_id: sent.txId, commitment }, "dispute committed; revealing it once mined");
+    }
+
+    /** The second half: the reveal `challenge(request, input, salt)` of a `committed` result, with the bond. */
+    async function reveal(w: WatchedResult): Promise<void> {
+        const request = requestFromJson(w.request);
+        if (!windowOpen(w)) return windowClosed(w);
+        // Disputed by someone else and undecided: wait for the verdict (our commitment stays usable).
+        if (BigInt(request.status) !== RequestStatus.Submitted) return;
+        const bond = BigInt(request.bondWei);
+        const log = { ...fields(w), bond_wei: bond.toString() };
+        const salt = w.salt;
+        if (salt === null) return postpone(w, "wrong", "no salt stored for our commitment"); // never written so
+        const committedAt = await ctx.coordinator.challengeCommittedAt(
+            challengeCommitment(BigInt(w.requestId), me, salt),
+        );
+        if (committedAt === 0) {
+            // Found on chain before (no transaction of ours): gone, so commit again (`wrong`, the same salt).
+            if (w.txId === null) return postpone(w, "wrong", "our commitment is no longer on chain");
+            // Our commitment is recorded mined but the chain we read has none: a reorg the sender has not seen yet
+            // (it puts the transaction back in flight, and reconcile the row back to `committing`), or a lagging
+            // backend. Look again later.
+            ctx.store.updateWatched(w.requestId, "committed", { notBefore: ctx.chainTime() + POSTPONE_SECONDS });
+            ctx.logger.warn({ ...log, tx_id: w.txId }, "our commitment is mined but not in the chain's view; waiting");
             return;
         }
+        // Bonds of reveals in flight are pulled before this one (this row's own bond is counted as committed).
+        if (!(await bondReady(w, bond, ["challenging"], log))) return;
         // The chain's verdict was read in confirm(), possibly minutes ago: ask the resolver in place now, last thing
         // before sending, so that a challenge it would reject (and our bond with it) is never sent.
         if (!(await stillWrong(w))) return;
-        const data = ctx.coordinator.encodeChallenge(request, w.input);
+        crashPoint("challenger.reveal_due");
+        const data = ctx.coordinator.encodeChallenge(request, w.input, salt);
         const sent = await ctx.tx.send("challenge", ctx.coordinator.address, data, [w.requestId], null, (txId) =>
             ctx.store.updateWatched(w.requestId, "challenging", { txId, bondWei: bond.toString() }),
         );
-        if (!sent.sent) return onRevert(w, sent.revert);
-        ctx.logger.warn({ ...log, tx_id: sent.txId }, "dispute sent");
+        if (!sent.sent) return onRevert(w, sent.revert, "challenge");
+        crashPoint("challenger.reveal_sent");
+        ctx.logger.warn({ ...log, tx_id: sent.txId, commitment_block: committedAt }, "dispute sent");
     }
 
     async function sendDisputes(): Promise<void> {
@@ -371,6 +466,21 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
                 await dispute(w);
             } catch (error) {
                 ctx.logger.warn({ ...fields(w), error: describeError(error) }, "dispute failed; will retry");
+            }
+        }
+    }
+
+    async function sendReveals(): Promise<void> {
+        // A commitment still in flight when the window closes can no longer be revealed in time.
+        for (const w of ctx.store.watchedIn("committing", { limit: MAX_WATCHED_PER_ROUND })) {
+            if (!windowOpen(w)) windowClosed(w);
+        }
+        for (const w of ctx.store.watchedIn("committed", { readyAt: ctx.chainTime(), limit: MAX_WATCHED_PER_ROUND })) {
+            if (ctx.signal.aborted) return;
+            try {
+                await reveal(w);
+            } catch (error) {
+                ctx.logger.warn({ ...fields(w), error: describeError(error) }, "reveal failed; will retry");
             }
         }
     }
@@ -404,12 +514,13 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         else ctx.logger.warn({ error: decodeRevert(sent.revert.data).name }, "withdraw would revert; later");
     }
 
-    /** Brings challenges in line with their transactions (see `Store.reconcileChallenges`). */
+    /** Brings disputes in line with their transactions (see `Store.reconcileChallenges`). */
     function reconcileChallenges(): void {
         for (const change of ctx.store.reconcileChallenges()) {
             const log = { request_id: change.requestId, tx_id: change.txId, from: change.from, to: change.to };
             if (change.to === "wrong") {
-                ctx.logger.warn(log, "challenge no longer in flight: disputing again if still due");
+                const what = change.from === "committing" || change.from === "committed" ? "commitment" : "challenge";
+                ctx.logger.warn(log, `${what} no longer in flight: disputing again if still due`);
             } else {
                 ctx.logger.info(log, "challenge state brought in line with its transaction");
             }
@@ -422,6 +533,7 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
             startChecks();
             await confirmSuspects();
             await sendDisputes();
+            await sendReveals();
             try {
                 await withdrawIfDue();
             } catch (error) {
@@ -436,10 +548,49 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
     };
 }
 
-/** A challenger transaction (challenge, approve, withdraw) was mined. Runs in the sender's store transaction. */
+/**
+ * Our dispute transaction of `id` failed on chain: back to `wrong` after `delaySeconds` (its salt kept), counted as an
+ * attempt; given up after MAX_POSTPONES.
+ */
+function revertedOnChain(ctx: NodeContext, id: string, modelId: string, why: string, delaySeconds: number): void {
+    const attempts = ctx.store.postponeWatched(id, "wrong", ctx.chainTime() + delaySeconds, why);
+    if (attempts > MAX_POSTPONES && ctx.store.finishWatched(id, "reverted", why)) {
+        ctx.metrics.disputesSkipped.inc({ model_id: modelId, reason: "gave_up" });
+    }
+    ctx.logger.warn({ request_id: id, attempts }, why);
+}
+
+/**
+ * A challenger transaction (commit_challenge, challenge, approve, withdraw) was mined. Runs in the sender's store
+ * transaction.
+ */
 export function onChallengerTxMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): void {
     const me = ctx.wallet.address.toLowerCase();
-    if (tx.kind === "challenge") {
+    if (tx.kind === "commit_challenge") {
+        const committed =
+            receipt.status === 1 &&
+            receipt.logs.some((log) => {
+                if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) return false;
+                const parsed = parseCoordinatorLog(log);
+                return parsed?.name === "ChallengeCommitted" && String(parsed.args.committer).toLowerCase() === me;
+            });
+        for (const id of tx.requestIds) {
+            const w = ctx.store.getWatched(id);
+            if (w === undefined || w.txId !== tx.id || w.state !== "committing") continue;
+            if (committed) {
+                // The reveal is due from the next block on (sendReveals).
+                ctx.store.updateWatched(id, "committed", { notBefore: 0 });
+                ctx.logger.info(
+                    { request_id: id, tx_hash: receipt.transactionHash, block: receipt.blockNumber },
+                    "challenge commitment mined; revealing it",
+                );
+            } else {
+                // Most likely someone sent our very commitment first (it is stored all the same): the chain's record
+                // of it decides at once whether to reveal or commit again.
+                revertedOnChain(ctx, id, w.modelId, "challenge commitment reverted on chain", 0);
+            }
+        }
+    } else if (tx.kind === "challenge") {
         const challenged = new Set<string>();
         for (const log of receipt.logs) {
             if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) continue;
@@ -455,12 +606,8 @@ export function onChallengerTxMined(ctx: NodeContext, tx: StoredTx, receipt: Tra
                 // The outcome comes with the confirmed DisputeResolved event (the tracker).
                 ctx.store.updateWatched(id, "challenged");
             } else {
-                const why = "challenge reverted on chain";
-                const attempts = ctx.store.postponeWatched(id, "wrong", ctx.chainTime() + POSTPONE_SECONDS, why);
-                if (attempts > MAX_POSTPONES && ctx.store.finishWatched(id, "reverted", why)) {
-                    ctx.metrics.disputesSkipped.inc({ model_id: w.modelId, reason: "gave_up" });
-                }
-                ctx.logger.warn({ request_id: id, attempts }, why);
+                // A reverted reveal leaves the commitment stored: revealed again if still due.
+                revertedOnChain(ctx, id, w.modelId, "challenge reverted on chain", POSTPONE_SECONDS);
             }
         }
     } else if (tx.kind === "withdraw" && receipt.status === 1) {
@@ -479,18 +626,20 @@ export function onChallengerTxMined(ctx: NodeContext, tx: StoredTx, receipt: Tra
 
 /**
  * A challenger transaction will not be mined (replaced by a no-op, its nonce used elsewhere, refused for good):
- * its result goes back to `wrong`, disputed again if its window is still open.
+ * its result goes back to `wrong` with its salt, disputed again if its window is still open (the chain's record of
+ * the commitment says whether to reveal it or commit again).
  */
 export function onChallengerTxDropped(ctx: NodeContext, tx: StoredTx, reason: string): void {
     for (const id of tx.requestIds) {
         const w = ctx.store.getWatched(id);
         if (w === undefined || w.txId !== tx.id) continue;
-        if (w.state === "challenging" || w.state === "challenged") {
+        if (["committing", "committed", "challenging", "challenged"].includes(w.state)) {
             ctx.store.updateWatched(id, "wrong", { txId: null, bondWei: null, reason });
         }
     }
     ctx.metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
     if (tx.requestIds.length > 0) {
-        ctx.logger.warn({ request_ids: tx.requestIds, reason }, "challenge dropped; disputing again if still due");
+        const what = tx.kind === "commit_challenge" ? "challenge commitment" : "challenge";
+        ctx.logger.warn({ request_ids: tx.requestIds, reason }, `${what} dropped; disputing again if still due`);
     }
 }

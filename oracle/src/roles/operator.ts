@@ -26,7 +26,7 @@ import { createWorthCheck, type WorthAssessment } from "./worth";
 
 /**
  * Executions admitted per inference slot. The executor runs `concurrency` at once and queues the rest; a deeper
- * queue keeps the slots busy between loop rounds (admission does RPC calls for the rotation check).
+ * queue keeps the slots busy between loop rounds (admission may do RPC calls, e.g. the worth check's fee reads).
  */
 export const EXECUTIONS_QUEUED_PER_SLOT = 8;
 

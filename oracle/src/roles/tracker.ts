@@ -14,7 +14,7 @@
  * finalization, expiry. Being written in the follower's transaction, a watched result survives restarts, and a
  * reorg that removes its submission marks it reorged (it resumes if the new chain has the same submission). A
  * window restarted after another challenger's rejected dispute is followed: the chain's resolver has just called
- * the result right, so a `wrong` verdict of ours is checked with the chain again (`suspect`), and a result we had
+ * the result right, so a `wrong` verdict of ours (committed or not) is checked with the chain again (`suspect`), and a result we had
  * closed as `window_closed` or `reverted` is taken up again (`unchecked`) in the new window.
  */
 import type { Logger } from "../internal/logger";
@@ -95,10 +95,13 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                         "another challenger's dispute was rejected and the window restarted: checking the result again",
                     );
                 }
-            } else if (watched.state === "wrong") {
+            } else if (watched.state === "wrong" || watched.state === "committed") {
+                // A commitment of ours stays on chain (with its salt here), to be revealed if the chain confirms again.
                 store.updateWatched(requestId, "suspect", {
                     request,
                     notBefore: 0,
+                    txId: null,
+                    bondWei: null,
                     reason: "another challenger's dispute was rejected; asking the chain again",
                 });
                 deps.logger?.warn(

@@ -30,6 +30,9 @@ export { VerificationMode, type ContextOptions } from "./context";
 export { VeritySdkError, formatRevert, type SdkErrorCode } from "./errors";
 export type { RequestEvent, RequestState, SettledResult, SettledStatus } from "./requests";
 export { ATTESTATION_TYPES, decodeRevert, type DecodedRevert } from "../chain/coordinator";
+// Challenges are commit-reveal: commit `challengeCommitment(requestId, challenger, salt)` with a secret
+// `newChallengeSalt()`, then reveal with `challenge(request, evidence, salt)` from a later block.
+export { challengeCommitment, newChallengeSalt } from "../chain/coordinator";
 export { RequestStatus, type Request } from "../chain/requestEvents";
 export { ResultCode } from "../models/resultCodes";
 

@@ -13,10 +13,18 @@ import { dirname } from "node:path";
 import { PermanentError } from "../internal/errors";
 
 /**
- * Schema version written in `meta`; a database of another version is refused, never silently migrated. Additions
- * that older databases take as they are (a new table, created empty on open) keep the version.
+ * Schema version written in `meta`. A database of an older version is brought up to this one on open by the steps
+ * in `MIGRATIONS`, one version at a time, each in one SQLite transaction with the version it reaches (so a crash
+ * mid-way leaves the old version, migrated again on the next open); a database of a newer or unknown version is
+ * refused. Additions that older databases take as they are (a new table, created empty on open) keep the version.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** What brings a database of version `v` to version `v + 1`. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+    // 1 → 2: commit-reveal challenges; a watched result keeps the secret salt of our challenge commitment.
+    1: "ALTER TABLE watched ADD COLUMN salt TEXT",
+};
 
 /**
  * Lifecycle of a request in the node (not on chain):
@@ -75,6 +83,7 @@ export type TxKind =
     | "finalize"
     | "finalize_batch"
     | "expire_dispute"
+    | "commit_challenge"
     | "challenge"
     | "approve"
     | "withdraw"
@@ -84,12 +93,19 @@ export type TxKind =
  * Lifecycle of another operator's result watched by the challenger (table `watched`):
  * - `unchecked`: seen (confirmed ResultSubmitted); to be re-executed by the reference interpreter.
  * - `suspect`: the reference disagrees with the submitted result; the chain's own re-execution must confirm it.
- * - `wrong`: the chain's re-execution confirms it; a dispute is due (from `not_before` on).
- * - `challenging`: a challenge transaction holding it is pending.
+ * - `wrong`: the chain's re-execution confirms it; a dispute is due (from `not_before` on). Its challenge commitment
+ *   is made first (`salt`, stored before the commitment is sent).
+ * - `committing`: a `commitChallenge` transaction holding it is pending.
+ * - `committed`: our commitment is on chain; its reveal (`challenge`) is due once a later block accepts it.
+ * - `challenging`: a challenge (reveal) transaction holding it is pending.
  * - `challenged`: that transaction was mined; the confirmed DisputeResolved event records the outcome.
  * - `done`: nothing left to do; `outcome` says why.
  */
-export type WatchState = "unchecked" | "suspect" | "wrong" | "challenging" | "challenged" | "done";
+export type WatchState =
+    "unchecked" | "suspect" | "wrong" | "committing" | "committed" | "challenging" | "challenged" | "done";
+
+/** States in which a bond of ours is earmarked: to be pulled (`committing` to `challenging`) or pulled, undecided. */
+export type BondState = "committing" | "committed" | "challenging" | "challenged";
 
 /** Why a watched result is done. */
 export type WatchOutcome =
@@ -132,6 +148,11 @@ export interface WatchedResult {
     expectedHash: string | null;
     /** The bond of our pending challenge (wei, decimal). */
     bondWei: string | null;
+    /**
+     * The secret salt of our challenge commitment (`challengeCommitment(requestId, us, salt)`), 32 bytes hex: stored
+     * before the commitment is sent and kept until the row is replaced, so a restart reveals what was committed.
+     */
+    salt: string | null;
     txId: number | null;
     notBefore: number;
     attempts: number;
@@ -202,6 +223,7 @@ interface WatchedRow {
     expected_code: number | null;
     expected_hash: string | null;
     bond_wei: string | null;
+    salt: string | null;
     tx_id: number | null;
     not_before: number;
     attempts: number;
@@ -301,7 +323,8 @@ CREATE TABLE IF NOT EXISTS watched (
     attempts INTEGER NOT NULL DEFAULT 0,
     prior_state TEXT,
     seen_at_ms INTEGER NOT NULL,
-    updated_at_ms INTEGER NOT NULL
+    updated_at_ms INTEGER NOT NULL,
+    salt TEXT
 );
 CREATE INDEX IF NOT EXISTS watched_by_state ON watched (state, not_before);
 CREATE INDEX IF NOT EXISTS watched_by_tx ON watched (tx_id);
@@ -353,6 +376,7 @@ function toWatched(row: WatchedRow): WatchedResult {
         expectedCode: row.expected_code,
         expectedHash: row.expected_hash,
         bondWei: row.bond_wei,
+        salt: row.salt,
         txId: row.tx_id,
         notBefore: row.not_before,
         attempts: row.attempts,
@@ -413,10 +437,26 @@ export class Store {
             this.db.pragma("synchronous = FULL");
             this.db.pragma("foreign_keys = ON");
             this.db.exec(SCHEMA);
+            this.migrate();
             this.checkIdentity(identity);
         } catch (error) {
             this.db.close();
             throw error;
+        }
+    }
+
+    /** Brings a database of an older schema version up to SCHEMA_VERSION (see MIGRATIONS); a new one has none yet. */
+    private migrate(): void {
+        for (;;) {
+            const have = this.getMeta("schema_version");
+            if (have === undefined || !/^\d+$/.test(have)) return; // new (checkIdentity records it) or unknown
+            const version = Number(have);
+            const step = MIGRATIONS[version];
+            if (version >= SCHEMA_VERSION || step === undefined) return; // current, or refused by checkIdentity
+            this.db.transaction(() => {
+                this.db.exec(step);
+                this.setMeta("schema_version", String(version + 1));
+            })();
         }
     }
 
@@ -802,30 +842,48 @@ export class Store {
     }
 
     /**
-     * The state a watched result in `state` should have given its linked challenge transaction as recorded now; only
-     * `challenging` and `challenged` depend on it (other states are returned as they are):
+     * The state a watched result in `state` should have given its linked transaction as recorded now; only the
+     * states of our dispute depend on it (other states are returned as they are). For the commitment
+     * (`committing`, `committed`, linked to the `commit_challenge` transaction):
+     * - the commitment transaction is pending: `committing` (also after a reorg took its block away);
+     * - it is mined (status 1): `committed`; a `committed` row with no transaction found the commitment on chain;
+     * - anything else: `wrong`, released (`released`: its tx link and bond are to be cleared; the salt stays), where
+     *   the chain's own record of the commitment decides whether to commit again or reveal.
+     * For the reveal (`challenging`, `challenged`, linked to the `challenge` transaction):
      * - the challenge is pending: `challenging` (also after a reorg took its block away: pending again);
      * - it is mined (status 1): `challenged`, the confirmed DisputeResolved decides;
-     * - anything else (reverted, dropped, turned into a no-op, unknown): `wrong`, released (`released`: its tx link
-     *   and bond are to be cleared), disputed again while the window is open.
+     * - anything else (reverted, dropped, turned into a no-op, unknown): `wrong`, released, disputed again while the
+     *   window is open.
      */
     private challengeState(state: WatchState, txId: number | null): { state: WatchState; released: boolean } {
-        if (state !== "challenging" && state !== "challenged") return { state, released: false };
         const tx = txId === null ? undefined : this.getTx(txId);
+        if (state === "committing" || state === "committed") {
+            if (state === "committed" && txId === null) return { state, released: false };
+            if (tx?.kind === "commit_challenge" && tx.state === "pending") {
+                return { state: "committing", released: false };
+            }
+            if (tx?.kind === "commit_challenge" && tx.state === "mined") return { state: "committed", released: false };
+            return { state: "wrong", released: true };
+        }
+        if (state !== "challenging" && state !== "challenged") return { state, released: false };
         if (tx?.kind === "challenge" && tx.state === "pending") return { state: "challenging", released: false };
         if (tx?.kind === "challenge" && tx.state === "mined") return { state: "challenged", released: false };
         return { state: "wrong", released: true };
     }
 
     /**
-     * Brings every `challenging` / `challenged` result in line with its transaction (`challengeState`), releasing
-     * those whose challenge is no longer in flight nor mined (their bond no longer counts). The sender's callbacks
-     * keep them in line as it goes; this catches what they could not reach. Returns what changed.
+     * Brings every result of ours in dispute (`committing` to `challenged`) in line with its transaction
+     * (`challengeState`), releasing those whose transaction is no longer in flight nor mined (their bond no longer
+     * counts; the salt stays). The sender's callbacks keep them in line as it goes; this catches what they could not
+     * reach. Returns what changed.
      */
     reconcileChallenges(): { requestId: string; txId: number | null; from: WatchState; to: WatchState }[] {
         return this.transaction(() => {
             const rows = this.db
-                .prepare("SELECT request_id, state, tx_id FROM watched WHERE state IN ('challenging', 'challenged')")
+                .prepare(
+                    `SELECT request_id, state, tx_id FROM watched
+                     WHERE state IN ('committing', 'committed', 'challenging', 'challenged')`,
+                )
                 .all() as { request_id: string; state: WatchState; tx_id: number | null }[];
             const changed: { requestId: string; txId: number | null; from: WatchState; to: WatchState }[] = [];
             for (const row of rows) {
@@ -836,7 +894,7 @@ export class Store {
                         txId: null,
                         bondWei: null,
                         notBefore: 0,
-                        reason: "challenge transaction no longer in flight",
+                        reason: `${row.state === "committing" || row.state === "committed" ? "commitment" : "challenge"} transaction no longer in flight`,
                     });
                 } else {
                     this.updateWatched(row.request_id, next.state);
@@ -851,7 +909,8 @@ export class Store {
      * Takes up again a watched result that was closed as `window_closed` or `reverted` (its window, or the chain's
      * refusals, belonged to the struct before): unchecked, verdict, attempts and tx link cleared, with the request's
      * new struct. Used when the chain restarts its challenge window (another challenger's dispute was rejected).
-     * Returns whether it was reopened.
+     * The salt stays: a commitment of ours made before and never revealed (such results were never challenged by us)
+     * can still be revealed, and the chain's record of it says whether it is there. Returns whether it was reopened.
      */
     reopenWatched(requestId: string, request: WatchedResult["request"]): boolean {
         const info = this.db
@@ -889,7 +948,9 @@ export class Store {
         return rows.map(toWatched);
     }
 
-    /** Moves a watched result to `state`, optionally changing its struct, verdict, bond, tx link, not_before. */
+    /**
+     * Moves a watched result to `state`, optionally changing its struct, verdict, bond, salt, tx link, not_before.
+     */
     updateWatched(
         requestId: string,
         state: WatchState,
@@ -898,6 +959,7 @@ export class Store {
             expectedCode?: number;
             expectedHash?: string;
             bondWei?: string | null;
+            salt?: string;
             txId?: number | null;
             notBefore?: number;
             reason?: string | null;
@@ -908,7 +970,7 @@ export class Store {
         this.db
             .prepare(
                 `UPDATE watched SET state = ?, request_json = ?, expected_code = ?, expected_hash = ?, bond_wei = ?,
-                 tx_id = ?, not_before = ?, reason = ?, updated_at_ms = ? WHERE request_id = ?`,
+                 salt = ?, tx_id = ?, not_before = ?, reason = ?, updated_at_ms = ? WHERE request_id = ?`,
             )
             .run(
                 state,
@@ -916,6 +978,7 @@ export class Store {
                 changes.expectedCode ?? current.expectedCode,
                 changes.expectedHash ?? current.expectedHash,
                 changes.bondWei === undefined ? current.bondWei : changes.bondWei,
+                changes.salt ?? current.salt,
                 changes.txId === undefined ? current.txId : changes.txId,
                 changes.notBefore ?? current.notBefore,
                 changes.reason === undefined ? current.reason : changes.reason,
@@ -947,10 +1010,11 @@ export class Store {
     }
 
     /**
-     * Bonds of our challenges in `states`, in wei: `challenging` ones have yet to be pulled from the wallet,
-     * `challenged` ones are pulled and not known to be decided (their confirmed DisputeResolved not seen yet).
+     * Bonds of our disputes in `states`, in wei: `committing`, `committed` and `challenging` ones have yet to be pulled
+     * from the wallet (by the reveal), `challenged` ones are pulled and not known to be decided (their confirmed
+     * DisputeResolved not seen yet).
      */
-    bondsWei(states: readonly ("challenging" | "challenged")[]): bigint {
+    bondsWei(states: readonly BondState[]): bigint {
         if (states.length === 0) return 0n;
         const rows = this.db
             .prepare(

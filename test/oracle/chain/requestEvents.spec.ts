@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { RequestStatus, announcedRequests, applyRequestEvents } from "../../../oracle/src/chain/requestEvents";
 import { INPUT, OUTPUT, assignedSigner, deployWithModel, fund } from "../../helpers/verity";
+import { challengeAs } from "../../helpers/disputes";
 
 /** Two requests from the TestConsumer, and the receipt that announced them (plus the mined block). */
 async function twoRequests() {
@@ -63,7 +64,7 @@ describe("oracle/chain/requestEvents", function () {
             const bond = await d.coordinator.challengeBond(request.collateralWei);
             await d.token.mint(await d.challenger.getAddress(), bond);
             await d.token.connect(d.challenger).approve(await d.coordinator.getAddress(), bond);
-            const challenged = await (await d.coordinator.connect(d.challenger).challenge(request, "0x")).wait();
+            const challenged = await (await challengeAs(d, d.challenger, request)).tx.wait();
             request = applyRequestEvents(request, challenged!.logs);
             expect(request.status).to.equal(RequestStatus.Disputed);
             expect(await d.coordinator.getCommitment(request.requestId)).to.equal(

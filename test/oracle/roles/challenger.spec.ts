@@ -1,12 +1,18 @@
 /**
  * The challenger role against a real store and tracker, with the chain (views, re-execution, transactions) and the
  * executor faked: which results it disputes (only those the chain's own re-execution says are wrong), once, within
- * the window, within the bond cap, across restarts and crashes, and how confirmed events close them.
+ * the window, within the bond cap, by commit then reveal, across restarts and crashes at every step, and how
+ * confirmed events close them.
  */
 import { expect } from "chai";
 import { ethers, getBytes, keccak256, type Wallet } from "ethers";
 import { IReexecutionResolver__factory, InferenceCoordinator__factory } from "../../../typechain-types";
-import { CoordinatorClient, ZERO_BYTES32, type ChainResult } from "../../../oracle/src/chain/coordinator";
+import {
+    challengeCommitment,
+    CoordinatorClient,
+    ZERO_BYTES32,
+    type ChainResult,
+} from "../../../oracle/src/chain/coordinator";
 import type { Request } from "../../../oracle/src/chain/requestEvents";
 import { RevertError, type ChainClient, type RpcLog, type TransactionReceipt } from "../../../oracle/src/chain/rpc";
 import type { SendOutcome, TxSender } from "../../../oracle/src/chain/txSender";
@@ -112,9 +118,14 @@ class FakeCoordinator extends CoordinatorClient {
         return { resultCode: r.resultCode, output: r.output, outputHash: r.outputHash };
     };
     reexecutions = 0;
+    /** Challenge commitments on the fake chain, with the block each was made in. */
+    commitments = new Map<string, number>();
 
     constructor() {
         super(undefined as unknown as ChainClient, COORDINATOR);
+    }
+    override async challengeCommittedAt(commitment: string): Promise<number> {
+        return this.commitments.get(commitment) ?? 0;
     }
     override async resolver(): Promise<string | null> {
         return this.resolverAddress;
@@ -171,12 +182,14 @@ interface Sent {
 /**
  * The transaction sender's contract as the challenger relies on it: a simulation revert is returned and nothing is
  * stored; otherwise the transaction and `link` are written in one store transaction, then it is "broadcast".
- * `crash` makes the process "die" before or after that store transaction.
+ * `crash` makes the process "die" before or after that store transaction. `revert` and `crash` apply to
+ * transactions of kind `only` when it is set, to all otherwise.
  */
 class FakeTx {
     sent: Sent[] = [];
     revert: RevertError | undefined;
     crash: "before_store" | "after_store" | undefined;
+    only: TxKind | undefined;
     private nonce = 0;
 
     constructor(private readonly store: Store) {
@@ -191,8 +204,9 @@ class FakeTx {
         requestState: RequestState | null,
         link?: (txId: number) => void,
     ): Promise<SendOutcome> {
-        if (this.revert !== undefined) return { sent: false, revert: this.revert };
-        if (this.crash === "before_store") throw new Error("killed before the transaction was stored");
+        const applies = this.only === undefined || this.only === kind;
+        if (applies && this.revert !== undefined) return { sent: false, revert: this.revert };
+        if (applies && this.crash === "before_store") throw new Error("killed before the transaction was stored");
         const nonce = this.nonce++;
         const txId = this.store.transaction(() => {
             const id = this.store.addTx(
@@ -204,7 +218,7 @@ class FakeTx {
             return id;
         });
         this.sent.push({ kind, to, data, requestIds, txId });
-        if (this.crash === "after_store") throw new Error("killed after the transaction was stored");
+        if (applies && this.crash === "after_store") throw new Error("killed after the transaction was stored");
         return { sent: true, txId };
     }
 }
@@ -390,11 +404,48 @@ describe("oracle/roles/challenger", function () {
         );
     }
 
-    /** The challenge struct and evidence of a stored challenge transaction. */
-    function challengeCall(sent: Sent): { request: Request; input: string } {
+    /** The challenge struct, evidence and salt of a stored challenge (reveal) transaction. */
+    function challengeCall(sent: Sent): { request: Request; input: string; salt: string } {
         const call = iface.parseTransaction({ data: sent.data })!;
         expect(call.name).to.equal("challenge");
-        return { request: call.args[0] as Request, input: call.args[1] as string };
+        return { request: call.args[0] as Request, input: call.args[1] as string, salt: call.args[2] as string };
+    }
+
+    /** The commitment of a stored commitChallenge transaction. */
+    function commitmentOf(sent: Pick<Sent, "data">): string {
+        const call = iface.parseTransaction({ data: sent.data })!;
+        expect(call.name).to.equal("commitChallenge");
+        return call.args[0] as string;
+    }
+
+    /** The receipt of our commitment: ChallengeCommitted by us (status 1), or a revert. */
+    function commitReceipt(commitment: string, status: 0 | 1 = 1): TransactionReceipt {
+        return {
+            transactionHash: "0x" + "c1".repeat(32),
+            blockNumber: block,
+            blockHash: "0x" + "ef".repeat(32),
+            status,
+            gasUsed: 1n,
+            effectiveGasPrice: 1n,
+            logs: status === 1 ? [coordinatorLog("ChallengeCommitted", [commitment, ME], block)] : [],
+        };
+    }
+
+    /**
+     * "Mines" every pending commitment, each in a block of its own: the fake chain stores it and the sender records
+     * its receipt (tx state and the role's callback, in one store transaction). Then `n` rounds, where the reveals go.
+     */
+    async function mineCommitments(n = 1): Promise<void> {
+        for (const t of storedOf("commit_challenge")) {
+            const commitment = commitmentOf(t);
+            block++;
+            coordinator.commitments.set(commitment, block);
+            store.transaction(() => {
+                store.setTxState(t.id, "mined", { hash: "0x" + "c1".repeat(32), block });
+                onChallengerTxMined(ctx, store.getTx(t.id)!, commitReceipt(commitment));
+            });
+        }
+        await rounds(n);
     }
 
     /** What the chain answers when it agrees with a liar that submitted WRONG_OUTPUT. */
@@ -403,17 +454,6 @@ describe("oracle/roles/challenger", function () {
         output: WRONG_OUTPUT,
         outputHash: keccak256(WRONG_OUTPUT),
     });
-
-    /** Approves as needed: runs rounds until a challenge is stored, "mining" the approval on the way. */
-    async function untilChallenged(): Promise<void> {
-        await rounds();
-        const approve = storedOf("approve")[0];
-        if (approve !== undefined) {
-            store.setTxState(approve.id, "mined", { hash: "0x" + "aa".repeat(32), block });
-            coordinator.allowance = MAX_BOND;
-            await rounds(1);
-        }
-    }
 
     describe("never disputes a correct result", function () {
         it("leaves a correct OK output alone, without even asking the chain", async function () {
@@ -477,11 +517,11 @@ describe("oracle/roles/challenger", function () {
     });
 
     describe("disputes a wrong result", function () {
-        it("confirms with the chain, approves the bond, challenges once, records the win, withdraws", async function () {
+        it("confirms with the chain, approves the bond, commits, reveals once, records the win, withdraws", async function () {
             const input = mlpInput([12n, -7n, 100n, -128n]);
             const request = submitted(1n, input, 0, WRONG_OUTPUT);
             await rounds();
-            // Approval first (no allowance yet), bounded by challenger.maxBondWei; no challenge until it is mined.
+            // Approval first (no allowance yet), bounded by challenger.maxBondWei; no dispute until it is mined.
             expect(sentOf("approve")).to.have.length(1);
             expect(sentOf("approve")[0]!.to).to.equal(TOKEN);
             const [, amount] = new ethers.Interface(["function approve(address,uint256)"]).decodeFunctionData(
@@ -489,21 +529,40 @@ describe("oracle/roles/challenger", function () {
                 sentOf("approve")[0]!.data,
             );
             expect(amount).to.equal(MAX_BOND);
+            expect(sentOf("commit_challenge")).to.have.length(0);
             expect(sentOf("challenge")).to.have.length(0);
-            await rounds(); // approval still pending: no second approval, no challenge
+            await rounds(); // approval still pending: no second approval, no dispute
             expect(sentOf("approve")).to.have.length(1);
-            await untilChallenged();
+            store.setTxState(storedOf("approve")[0]!.id, "mined", { hash: "0x" + "aa".repeat(32), block });
+            coordinator.allowance = MAX_BOND;
+            await rounds();
 
+            // The commitment first: it names neither the request nor the result, and binds our address.
+            const [commit] = sentOf("commit_challenge");
+            const { salt } = store.getWatched("1")!;
+            expect(salt).to.match(/^0x[0-9a-f]{64}$/);
+            expect(commit).to.deep.include({ to: COORDINATOR, requestIds: ["1"] });
+            expect(commitmentOf(commit!)).to.equal(challengeCommitment(1n, ME, salt!));
+            expect(ethers.dataLength(commit!.data)).to.equal(4 + 32);
+            expect(store.getWatched("1")).to.include({ state: "committing", txId: commit!.txId, bondWei: "100" });
+            expect(sentOf("challenge")).to.have.length(0);
+            await rounds(); // not mined yet: nothing more
+            expect(sentOf("commit_challenge")).to.have.length(1);
+            expect(sentOf("challenge")).to.have.length(0);
+
+            // Mined: the reveal follows, with the same salt.
+            await mineCommitments();
             const [challenge] = sentOf("challenge");
             expect(challenge).to.not.equal(undefined);
-            const call = iface.parseTransaction({ data: challenge!.data })!;
-            expect(call.name).to.equal("challenge");
-            expect(call.args[1]).to.equal(ethers.hexlify(input)); // the input is the evidence
-            expect(String(call.args[0].outputHash)).to.equal(request.outputHash);
+            const call = challengeCall(challenge!);
+            expect(call.input).to.equal(ethers.hexlify(input)); // the input is the evidence
+            expect(String(call.request.outputHash)).to.equal(request.outputHash);
+            expect(call.salt).to.equal(salt);
             expect(store.getWatched("1")).to.include({
                 state: "challenging",
                 txId: challenge!.txId,
                 bondWei: BOND.toString(),
+                salt,
                 expectedHash: correctOf(input).outputHash.toLowerCase(),
             });
             // Confirmed by the chain twice: re-executed when found suspect, asked again right before sending.
@@ -541,9 +600,11 @@ describe("oracle/roles/challenger", function () {
             coordinator.allowance = MAX_BOND;
             submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 1, new Uint8Array(0));
             await rounds();
+            await mineCommitments();
             expect(sentOf("challenge").map((s) => s.requestIds)).to.deep.equal([["1"]]);
             submitted(2n, Uint8Array.from([1, 2, 3]), 0, WRONG_OUTPUT);
             await rounds();
+            await mineCommitments();
             expect(sentOf("challenge").map((s) => s.requestIds)).to.deep.equal([["1"], ["2"]]);
         });
 
@@ -551,43 +612,178 @@ describe("oracle/roles/challenger", function () {
             coordinator.allowance = MAX_BOND;
             const request = submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
             await rounds();
+            await mineCommitments();
             track(disputeEvents(request, ME, false));
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "lost" });
             expect(await counter(metrics.disputesLost)).to.equal(1);
         });
 
-        it("loses nothing and doubles nothing when the process dies between deciding and sending", async function () {
+        it("restart before the salt is stored (challenger.dispute_decided): a fresh salt, one commitment", async function () {
             coordinator.allowance = MAX_BOND;
             submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
-            // Killed before the signed challenge was stored: the decision is on disk, the dispute is not.
+            coordinator.tokenBalance = 0n; // decided (wrong) and stopped before the dispute: no salt drawn yet
+            await rounds();
+            expect(store.getWatched("1")).to.include({ state: "wrong", salt: null });
+            restart();
+            coordinator.tokenBalance = 1_000n;
+            chainTime += POSTPONE_SECONDS;
+            await rounds();
+            const { salt } = store.getWatched("1")!;
+            expect(sentOf("commit_challenge").map(commitmentOf)).to.deep.equal([challengeCommitment(1n, ME, salt!)]);
+        });
+
+        it("restart with the salt stored and the commitment not (challenger.salt_saved): commits that same salt", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            // Killed before the signed commitment was stored: the salt is on disk, nothing was signed.
+            tx.only = "commit_challenge";
             tx.crash = "before_store";
             await rounds();
-            expect(store.getWatched("1")!.state).to.equal("wrong");
-            expect(storedOf("challenge")).to.have.length(0);
+            const saved = store.getWatched("1")!;
+            expect(saved).to.include({ state: "wrong", txId: null });
+            expect(saved.salt).to.match(/^0x[0-9a-f]{64}$/);
+            expect(storedOf("commit_challenge")).to.have.length(0);
             restart();
             await rounds();
-            expect(storedOf("challenge")).to.have.length(1);
+            expect(sentOf("commit_challenge").map(commitmentOf)).to.deep.equal([
+                challengeCommitment(1n, ME, saved.salt!),
+            ]);
+            await mineCommitments();
+            expect(sentOf("challenge").map((c) => challengeCall(c).salt)).to.deep.equal([saved.salt]);
+        });
 
-            // Killed right after the challenge was stored (before or during broadcast): it is in flight.
-            submitted(2n, mlpInput([4n, 3n, 2n, 1n]), 0, WRONG_OUTPUT);
+        it("restart with the commitment in flight (challenger.commit_sent): rebroadcast, never a second one", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            tx.only = "commit_challenge";
             tx.crash = "after_store";
             await rounds(2);
-            expect(store.getWatched("2")!.state).to.equal("challenging");
+            const committing = store.getWatched("1")!;
+            expect(committing.state).to.equal("committing");
             restart();
             await rounds();
             expect(tx.sent).to.deep.equal([]);
-            expect(storedOf("challenge").map((t) => t.requestIds)).to.deep.equal([["1"], ["2"]]);
+            expect(storedOf("commit_challenge")).to.have.length(1);
+            expect(store.getWatched("1")).to.include({ state: "committing", txId: committing.txId });
+            await mineCommitments();
+            expect(sentOf("challenge").map((c) => challengeCall(c).salt)).to.deep.equal([committing.salt]);
         });
 
-        it("disputes again when its challenge transaction is dropped and the window is still open", async function () {
+        it("restart with the commitment mined and the reveal not sent (challenger.reveal_due): reveals it once", async function () {
             coordinator.allowance = MAX_BOND;
             submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
             await rounds();
+            // Mined, and killed before the reveal was stored (the receipt recorded, no round after it).
+            tx.only = "challenge";
+            tx.crash = "before_store";
+            await mineCommitments();
+            const committed = store.getWatched("1")!;
+            expect(committed.state).to.equal("committed");
+            expect(storedOf("challenge")).to.have.length(0);
+            restart();
+            await rounds();
+            expect(sentOf("commit_challenge")).to.deep.equal([]);
+            expect(sentOf("challenge").map((c) => challengeCall(c).salt)).to.deep.equal([committed.salt]);
+            expect(store.getWatched("1")!.state).to.equal("challenging");
+        });
+
+        it("restart with the reveal in flight (challenger.reveal_sent): rebroadcast, never a second one", async function () {
+            coordinator.allowance = MAX_BOND;
+            const request = submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            tx.only = "challenge";
+            tx.crash = "after_store";
+            await mineCommitments();
+            const challenging = store.getWatched("1")!;
+            expect(challenging.state).to.equal("challenging");
+            restart();
+            await rounds();
+            expect(tx.sent).to.deep.equal([]);
+            const [reveal] = storedOf("challenge");
+            expect(reveal!.id).to.equal(challenging.txId);
+            store.transaction(() => onChallengerTxMined(ctx, reveal!, challengeReceipt(request)));
+            track(disputeEvents(request, ME, true));
+            expect(store.getWatched("1")).to.include({ state: "done", outcome: "won" });
+        });
+
+        it("reveals a commitment the chain already has instead of committing again (the node lost track of it)", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            const [commit] = storedOf("commit_challenge");
+            // The chain has it (mined, or someone sent our very commitment first), but our transaction is dropped.
+            coordinator.commitments.set(commitmentOf(commit!), block);
+            store.transaction(() => onChallengerTxDropped(ctx, commit!, "nonce used by another transaction"));
+            expect(store.getWatched("1")).to.include({ state: "wrong", txId: null, bondWei: null });
+            await rounds(1);
+            expect(sentOf("commit_challenge")).to.have.length(1);
+            expect(sentOf("challenge")).to.have.length(1);
+            expect(store.getWatched("1")).to.include({ state: "challenging", bondWei: BOND.toString() });
+        });
+
+        it("commits again, with the same salt, when its commitment transaction reverted and the chain has none", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            const [commit] = storedOf("commit_challenge");
+            store.transaction(() => {
+                store.setTxState(commit!.id, "reverted", { hash: "0x" + "c1".repeat(32), block });
+                onChallengerTxMined(ctx, commit!, commitReceipt(commitmentOf(commit!), 0));
+            });
+            expect(store.getWatched("1")).to.include({ state: "wrong", txId: null, attempts: 1 });
+            await rounds(1);
+            expect(sentOf("commit_challenge").map(commitmentOf)).to.deep.equal([
+                commitmentOf(commit!),
+                commitmentOf(commit!),
+            ]);
+        });
+
+        it("reveals only once a block after the commitment's accepts it, counting no attempt while it waits", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            // A node that simulates on its latest block, which is the commitment's.
+            tx.only = "challenge";
+            tx.revert = new RevertError(
+                "eth_estimateGas",
+                "CoordinatorChallengeCommitmentTooRecent",
+                iface.encodeErrorResult("CoordinatorChallengeCommitmentTooRecent", [block + 1, block + 1]),
+            );
+            await mineCommitments(3);
+            expect(store.getWatched("1")).to.include({ state: "committed", attempts: 0 });
+            expect(sentOf("challenge")).to.have.length(0);
+            tx.revert = undefined; // a new block
+            await rounds(1);
+            expect(sentOf("challenge")).to.have.length(1);
+        });
+
+        it("reveals again when its challenge transaction is dropped and the window is still open", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            await mineCommitments();
             const [first] = storedOf("challenge");
+            const { salt } = store.getWatched("1")!;
+            store.transaction(() => onChallengerTxDropped(ctx, first!, "nonce used by another transaction"));
+            expect(store.getWatched("1")).to.include({ state: "wrong", txId: null, bondWei: null, salt });
+            await rounds();
+            // The commitment is still on chain (never revealed): revealed again, not made again.
+            expect(sentOf("commit_challenge")).to.have.length(1);
+            expect(sentOf("challenge").map((c) => challengeCall(c).salt)).to.deep.equal([salt, salt]);
+        });
+
+        it("commits again, with the same salt, when its commitment transaction is dropped", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            const [first] = storedOf("commit_challenge");
             store.transaction(() => onChallengerTxDropped(ctx, first!, "nonce used by another transaction"));
             expect(store.getWatched("1")).to.include({ state: "wrong", txId: null, bondWei: null });
             await rounds();
-            expect(sentOf("challenge")).to.have.length(2);
+            expect(sentOf("commit_challenge").map(commitmentOf)).to.deep.equal([
+                commitmentOf(first!),
+                commitmentOf(first!),
+            ]);
         });
 
         it("asks the current resolver again right before sending, and does not dispute what it now calls right", async function () {
@@ -601,7 +797,8 @@ describe("oracle/roles/challenger", function () {
             store.setTxState(storedOf("approve")[0]!.id, "mined", { hash: "0x" + "aa".repeat(32), block });
             coordinator.allowance = MAX_BOND;
             await rounds();
-            // No challenge (it would be lost): back to the chain's check, which now agrees with the operator.
+            await mineCommitments(3);
+            // No reveal (the bond would be lost): back to the chain's check, which now agrees with the operator.
             expect(sentOf("challenge")).to.deep.equal([]);
             expect(chain.isWrongCalls).to.deep.equal([NEW_RESOLVER]);
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "reference_disagrees" });
@@ -626,16 +823,47 @@ describe("oracle/roles/challenger", function () {
             expect(await counter(metrics.disputesSkipped, { reason: "window_closed" })).to.equal(1);
         });
 
-        it("turns a closed window reported by the simulation into window_closed", async function () {
+        it("turns a closed window reported by the reveal's simulation into a missed dispute", async function () {
             coordinator.allowance = MAX_BOND;
             submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            tx.only = "challenge";
             tx.revert = new RevertError(
                 "eth_estimateGas",
                 "CoordinatorChallengeWindowClosed",
                 iface.encodeErrorResult("CoordinatorChallengeWindowClosed", [START + 10, START + 5]),
             );
             await rounds();
+            await mineCommitments();
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "window_closed" });
+            expect(await counter(metrics.disputesSkipped, { reason: "window_closed" })).to.equal(1);
+        });
+
+        it("a commitment not revealed before the window closes is a missed dispute (mined or still in flight)", async function () {
+            coordinator.allowance = MAX_BOND;
+            submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            submitted(2n, mlpInput([4n, 3n, 2n, 1n]), 0, WRONG_OUTPUT);
+            await rounds(2);
+            expect(store.watchedIn("committing").map((w) => w.requestId)).to.deep.equal(["1", "2"]);
+            // The first commitment is mined, the second is still in flight, when the window closes.
+            const [first] = storedOf("commit_challenge");
+            coordinator.commitments.set(commitmentOf(first!), block);
+            store.transaction(() => {
+                store.setTxState(first!.id, "mined", { hash: "0x" + "c1".repeat(32), block });
+                onChallengerTxMined(ctx, first!, commitReceipt(commitmentOf(first!)));
+            });
+            chainTime += WINDOW;
+            await rounds(1);
+            expect(sentOf("challenge")).to.deep.equal([]);
+            for (const id of ["1", "2"]) {
+                expect(store.getWatched(id)).to.include({ state: "done", outcome: "window_closed" });
+                expect(store.getWatched(id)!.reason).to.equal(
+                    "the challenge window closed before our commitment was revealed",
+                );
+            }
+            expect(await counter(metrics.disputesSkipped, { reason: "window_closed" })).to.equal(2);
+            expect(logs.filter((l) => l.level === "error" && /^missed a dispute/.test(String(l.msg)))).to.have.length(
+                2,
+            );
         });
 
         it("closes a result disputed by someone else when the window passes, and takes it up again if that dispute is rejected", async function () {
@@ -662,6 +890,7 @@ describe("oracle/roles/challenger", function () {
             ]);
             expect(store.getWatched("1")).to.include({ state: "unchecked", outcome: null });
             await rounds();
+            await mineCommitments();
             const [challenge] = sentOf("challenge");
             expect(challenge).to.not.equal(undefined);
             const call = challengeCall(challenge!);
@@ -683,12 +912,17 @@ describe("oracle/roles/challenger", function () {
             coordinator.allowance = MAX_BOND;
             const requests = [1n, 2n, 3n].map((id) => submitted(id, mlpInput([id, 2n, 3n, 4n]), 0, WRONG_OUTPUT));
             await rounds();
-            // 250 wei cap, 100 wei bonds: two at once.
-            expect(sentOf("challenge").map((s) => s.requestIds[0])).to.deep.equal(["1", "2"]);
+            // 250 wei cap, 100 wei bonds: two at once, counted from the commitment on.
+            expect(sentOf("commit_challenge").map((s) => s.requestIds[0])).to.deep.equal(["1", "2"]);
+            expect(store.bondsWei(["committing", "committed", "challenging", "challenged"])).to.equal(2n * BOND);
             expect(store.getWatched("3")!.state).to.equal("wrong");
             expect(logs.some((l) => /bond cap in use/.test(String(l.msg)))).to.be.true;
+            await mineCommitments();
+            expect(sentOf("challenge").map((s) => s.requestIds[0])).to.deep.equal(["1", "2"]);
+            expect(store.getWatched("3")!.state).to.equal("wrong");
             track(disputeEvents(requests[0]!, ME, true));
             await rounds();
+            await mineCommitments();
             expect(sentOf("challenge").map((s) => s.requestIds[0])).to.deep.equal(["1", "2", "3"]);
         });
 
@@ -708,6 +942,8 @@ describe("oracle/roles/challenger", function () {
             coordinator.tokenBalance = BOND;
             chainTime += POSTPONE_SECONDS;
             await rounds();
+            expect(sentOf("commit_challenge")).to.have.length(1);
+            await mineCommitments();
             expect(sentOf("challenge")).to.have.length(1);
         });
     });
@@ -716,12 +952,14 @@ describe("oracle/roles/challenger", function () {
         it("postpones when another challenger got there first, and closes on its confirmed verdict", async function () {
             coordinator.allowance = MAX_BOND;
             const request = submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            tx.only = "challenge";
             tx.revert = new RevertError(
                 "eth_estimateGas",
                 "CoordinatorWrongStatus",
                 iface.encodeErrorResult("CoordinatorWrongStatus", [1n, 3, 2]),
             );
             await rounds();
+            await mineCommitments();
             expect(store.getWatched("1")).to.include({ state: "wrong", attempts: 1 });
             track(disputeEvents(request, OTHER_CHALLENGER, true));
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "slashed_by_other" });
@@ -744,6 +982,7 @@ describe("oracle/roles/challenger", function () {
             coordinator.allowance = MAX_BOND;
             const request = submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
             await rounds();
+            await mineCommitments();
             const [challenge] = storedOf("challenge");
             store.transaction(() => onChallengerTxMined(ctx, challenge!, challengeReceipt(request, 0)));
             expect(store.getWatched("1")).to.include({ state: "wrong", txId: null, attempts: 1 });
@@ -760,6 +999,7 @@ describe("oracle/roles/challenger", function () {
             const input = mlpInput([1n, 2n, 3n, 4n]);
             submitted(1n, input, 0, WRONG_OUTPUT);
             await rounds();
+            await mineCommitments();
             const before = store.getWatched("1")!;
             expect(before.state).to.equal("challenging");
 
@@ -827,6 +1067,7 @@ describe("oracle/roles/challenger", function () {
             submitted(1n, newInput, 0, truth.output, LIAR, 0n, { exclusiveUntil: BigInt(START + 31) });
             expect(store.getRequest("1")!.input).to.deep.equal(newInput);
             await rounds();
+            await mineCommitments();
             const [challenge] = sentOf("challenge");
             expect(challenge, "the lie on the new chain is disputed").to.not.equal(undefined);
             const call = challengeCall(challenge!);
@@ -840,6 +1081,7 @@ describe("oracle/roles/challenger", function () {
             const input = mlpInput([1n, 2n, 3n, 4n]);
             submitted(1n, input, 0, WRONG_OUTPUT);
             await rounds();
+            await mineCommitments();
             const [first] = sentOf("challenge");
             expect(store.getWatched("1")).to.include({ state: "challenging", txId: first!.txId });
 
@@ -850,8 +1092,9 @@ describe("oracle/roles/challenger", function () {
             submitted(1n, input, 0, WRONG_OUTPUT, LIAR, 0n, { exclusiveUntil: BigInt(START + 31) });
             const w = store.getWatched("1")!;
             expect(w.request.exclusiveUntil).to.equal(String(START + 31));
-            expect(w).to.include({ state: "unchecked", txId: null, bondWei: null });
+            expect(w).to.include({ state: "unchecked", txId: null, bondWei: null, salt: null });
             await rounds();
+            await mineCommitments();
             const challenges = sentOf("challenge");
             expect(challenges).to.have.length(2);
             expect(challengeCall(challenges[1]!).request.exclusiveUntil).to.equal(BigInt(START + 31));
@@ -885,6 +1128,7 @@ describe("oracle/roles/challenger", function () {
             expect(store.getWatched("1")).to.include({ state: "unchecked", outcome: null });
             coordinator.allowance = MAX_BOND;
             await rounds();
+            await mineCommitments();
             expect(sentOf("challenge")).to.have.length(1);
             expect(challengeCall(sentOf("challenge")[0]!).input).to.equal(ethers.hexlify(newInput));
         });
@@ -893,6 +1137,7 @@ describe("oracle/roles/challenger", function () {
             coordinator.allowance = MAX_BOND;
             const request = submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
             await rounds();
+            await mineCommitments();
             const [first] = storedOf("challenge");
             const at = store.getWatched("1")!.blockNumber;
 
@@ -907,10 +1152,12 @@ describe("oracle/roles/challenger", function () {
             // The new chain has the very same submission: no challenge is pending any more, nor any bond at risk.
             track([resubmitted(request, WRONG_OUTPUT, at + 1)]);
             expect(store.getWatched("1")).to.include({ state: "wrong", txId: null, bondWei: null });
-            expect(store.bondsWei(["challenging", "challenged"])).to.equal(0n);
+            expect(store.bondsWei(["committing", "committed", "challenging", "challenged"])).to.equal(0n);
             await rounds();
+            // Our commitment was never revealed: revealed now, not made again.
             const second = storedOf("challenge")[0]!;
             expect(sentOf("challenge").map((s) => s.txId)).to.deep.equal([first!.id, second.id]);
+            expect(sentOf("commit_challenge")).to.have.length(1);
 
             // Another reorg; this time the challenge is mined meanwhile (its receipt finds the row done).
             store.rewind(at - 1);
@@ -928,6 +1175,7 @@ describe("oracle/roles/challenger", function () {
             coordinator.allowance = MAX_BOND;
             submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
             await rounds();
+            await mineCommitments();
             const [first] = storedOf("challenge");
             store.setTxState(first!.id, "dropped");
             await rounds(1);
@@ -935,6 +1183,31 @@ describe("oracle/roles/challenger", function () {
             expect(sentOf("challenge")).to.have.length(2);
             expect(store.getWatched("1")).to.include({ state: "challenging", txId: sentOf("challenge")[1]!.txId });
             expect(store.bondsWei(["challenging", "challenged"])).to.equal(BOND);
+        });
+
+        it("re-checks a committed result whose window another challenger's rejected dispute restarted; reveals the same commitment", async function () {
+            coordinator.allowance = MAX_BOND;
+            const request = submitted(1n, mlpInput([1n, 2n, 3n, 4n]), 0, WRONG_OUTPUT);
+            await rounds();
+            // Committed; the reveal waits for funds while another challenger's dispute opens and is rejected.
+            coordinator.tokenBalance = 0n;
+            await mineCommitments();
+            expect(store.getWatched("1")!.state).to.equal("committed");
+            const { salt } = store.getWatched("1")!;
+            track([coordinatorLog("ResultChallenged", [1n, OTHER_CHALLENGER, RESOLVER, BOND], block++)]);
+            chainTime += 60;
+            track(disputeEvents({ ...request, status: 3n }, OTHER_CHALLENGER, false));
+            expect(store.getWatched("1")).to.include({ state: "suspect", salt, bondWei: null, txId: null });
+            coordinator.tokenBalance = 1_000n;
+            chainTime += POSTPONE_SECONDS;
+            await rounds();
+            // Confirmed wrong again by the chain: the commitment made before is revealed, not made again.
+            expect(sentOf("commit_challenge")).to.have.length(1);
+            const reveals = sentOf("challenge");
+            expect(reveals.map((c) => challengeCall(c).salt)).to.deep.equal([salt]);
+            expect(challengeCall(reveals[0]!).request.challengeEndsAt).to.equal(
+                BigInt(chainTime - POSTPONE_SECONDS + WINDOW),
+            );
         });
 
         it("re-checks, in the new window, a result whose dispute by another challenger was rejected", async function () {
@@ -963,6 +1236,7 @@ describe("oracle/roles/challenger", function () {
             }
             coordinator.tokenBalance = 1_000n;
             await rounds();
+            await mineCommitments();
             expect(coordinator.reexecutions).to.equal(4);
             expect(store.getWatched("1")).to.include({ state: "done", outcome: "reference_disagrees" });
             const challenges = sentOf("challenge");

@@ -5,10 +5,12 @@ import type { Signer } from "ethers";
 import { deployVerifiable, type VerifiableDeployment } from "../../helpers/verifiable";
 import { assignedSigner, INPUT, MODEL_WINDOW, TOKEN, WRONG_OUTPUT } from "../../helpers/verity";
 import {
+    challengeCommitment,
     createVerityClient,
     decodeTensors,
     DType,
     encodeTensors,
+    newChallengeSalt,
     ResultCode,
     VeritySdkError,
     type Request,
@@ -130,7 +132,12 @@ describe("sdk: VerityClient", function () {
             const bond = await d.coordinator.challengeBond(submitted.collateralWei);
             await d.token.mint(await d.challenger.getAddress(), bond);
             await d.token.connect(d.challenger).approve(await d.coordinator.getAddress(), bond);
-            await d.coordinator.connect(d.challenger).challenge(submitted, INPUT);
+            // Commit-reveal with the SDK's helpers: the commitment, then the challenge from a later block.
+            const salt = newChallengeSalt();
+            const challenger = await d.challenger.getAddress();
+            const commitment = challengeCommitment(BigInt(submitted.requestId), challenger, salt);
+            await (await d.coordinator.connect(d.challenger).commitChallenge(commitment)).wait();
+            await d.coordinator.connect(d.challenger).challenge(submitted, INPUT, salt);
 
             const result = await waiting;
             const canonical = d.canonical(INPUT);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,6 +113,38 @@ describe("oracle/store/store", function () {
             const error = errorOf(() => open(path));
             expect(error).to.be.instanceOf(StoreError);
             expect((error as StoreError).code).to.equal("STORE_IDENTITY_MISMATCH");
+        });
+
+        it("migrates a schema 1 database (no salt column) to the current version, keeping its data", function () {
+            const path = join(dir, "node.sqlite");
+            const store = open(path);
+            store.addRequest(request("42", 7));
+            store.addWatched({
+                requestId: "7",
+                modelId: "0x" + "77".repeat(32),
+                blockNumber: 8,
+                request: { requestId: "7", status: "2", challengeEndsAt: "5000" },
+                input: new Uint8Array([1, 2, 3]),
+                operator: "0x" + "0e".repeat(20),
+                resultCode: 0,
+                outputHash: "0x" + "0a".repeat(32),
+            });
+            store.updateWatched("7", "wrong");
+            store.close();
+            // What a node of schema 1 left behind.
+            const v1 = new Database(path);
+            v1.exec("ALTER TABLE watched DROP COLUMN salt");
+            v1.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+            v1.close();
+
+            const again = open(path);
+            expect(again.getMeta("schema_version")).to.equal(String(SCHEMA_VERSION));
+            expect(SCHEMA_VERSION).to.equal(2);
+            expect(again.getRequest("42")?.blockNumber).to.equal(7);
+            expect(again.getWatched("7")).to.include({ state: "wrong", salt: null });
+            const salt = "0x" + "5a".repeat(32);
+            again.updateWatched("7", "wrong", { salt });
+            expect(again.getWatched("7")!.salt).to.equal(salt);
         });
 
         it("reopens with the same identity (address case aside) and keeps the data", function () {
@@ -570,6 +603,55 @@ describe("oracle/store/store", function () {
             expect(store.getWatched("noop")).to.include({ state: "wrong", txId: null, bondWei: null });
             expect(store.bondsWei(["challenging", "challenged"])).to.equal(400n);
             expect(store.reconcileChallenges()).to.deep.equal([]);
+        });
+
+        it("reconcileChallenges and addWatched follow a commitment's transaction too, keeping the salt", function () {
+            const store = open(":memory:");
+            const salt = "0x" + "5a".repeat(32);
+            /** A watched result with a commitment transaction linked to it, in `state`. */
+            const committing = (id: string, nonce: number, state: "committing" | "committed"): number => {
+                store.addWatched(watched(id, 8));
+                return store.transaction(() => {
+                    const txId = store.addTx(
+                        { nonce, kind: "commit_challenge", to: TO, data: "0x02", gasLimit: 1n, requestIds: [id] },
+                        attempt(`0xd${nonce}`),
+                        null,
+                    );
+                    store.updateWatched(id, state, { txId, bondWei: "100", salt });
+                    return txId;
+                });
+            };
+            const pending = committing("pending", 0, "committing");
+            const mined = committing("mined", 1, "committing");
+            const dropped = committing("dropped", 2, "committing");
+            const reverted = committing("reverted", 3, "committing");
+            const resurrected = committing("resurrected", 4, "committed");
+            store.addWatched(watched("onChain", 8));
+            store.updateWatched("onChain", "committed", { bondWei: "100", salt }); // found on chain, no transaction
+            store.setTxState(mined, "mined", MINED);
+            store.setTxState(dropped, "dropped");
+            store.setTxState(reverted, "reverted", MINED);
+            expect(store.bondsWei(["committing", "committed"])).to.equal(600n);
+
+            expect(store.reconcileChallenges()).to.have.deep.members([
+                { requestId: "mined", txId: mined, from: "committing", to: "committed" },
+                { requestId: "dropped", txId: dropped, from: "committing", to: "wrong" },
+                { requestId: "reverted", txId: reverted, from: "committing", to: "wrong" },
+                { requestId: "resurrected", txId: resurrected, from: "committed", to: "committing" },
+            ]);
+            expect(store.getWatched("pending")).to.include({ state: "committing", txId: pending, bondWei: "100" });
+            expect(store.getWatched("mined")).to.include({ state: "committed", txId: mined, bondWei: "100" });
+            expect(store.getWatched("onChain")).to.include({ state: "committed", txId: null, bondWei: "100" });
+            for (const id of ["dropped", "reverted"]) {
+                expect(store.getWatched(id)).to.include({ state: "wrong", txId: null, bondWei: null, salt });
+            }
+            expect(store.bondsWei(["committing", "committed"])).to.equal(400n);
+
+            // A reorg takes the submission away and brings it back: the row takes its commitment's state by then.
+            store.rewind(7);
+            store.setTxState(pending, "mined", MINED);
+            expect(store.addWatched(watched("pending", 9))).to.equal(true);
+            expect(store.getWatched("pending")).to.include({ state: "committed", txId: pending, salt });
         });
 
         it("reopenWatched takes up a result closed as window_closed again, with the new struct; other outcomes stay", function () {
