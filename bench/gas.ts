@@ -316,7 +316,6 @@ main().catch((err: unknown) => {
 function coordinatorRuns(): string {
     const solidity = hre.config.solidity;
     const settings = (solidity.overrides["contracts/InferenceCoordinator.sol"] ?? solidity.compilers[0])?.settings as
-        | { optimizer?: { runs?: number } }
-        | undefined;
+        { optimizer?: { runs?: number } } | undefined;
     return (settings?.optimizer?.runs ?? 200).toLocaleString("en-US");
 }

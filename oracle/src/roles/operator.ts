@@ -227,6 +227,17 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             ctx.logger.info(log, "not the assigned operator after all; waiting for the exclusive window to end");
             return;
         }
+        if (decoded.name === "StakingNotRegistered") {
+            // Unregistered, or evicted once its active stake fell below the model's collateral: retrying cannot
+            // help until the operator acts, so the request is left to the other operators.
+            decline(
+                stored,
+                `this operator is not registered for model ${stored.modelId} (it unregistered, or was evicted when ` +
+                    `its stake fell below the model's collateral): stake, then \`verity operator register-model ` +
+                    `${stored.modelId}\``,
+            );
+            return;
+        }
         if (decoded.name === "CoordinatorDeadlinePassed") {
             ctx.store.finish(stored.requestId, "expired", "deadline passed before submission");
             ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "expired" });

@@ -8,10 +8,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers, keccak256, type Wallet } from "ethers";
-import { InferenceCoordinator__factory } from "../../../typechain-types";
+import { InferenceCoordinator__factory, Staking__factory } from "../../../typechain-types";
 import { CoordinatorClient } from "../../../oracle/src/chain/coordinator";
 import { requestToJson, type Request } from "../../../oracle/src/chain/requestEvents";
-import type { BlockHeader, ChainClient } from "../../../oracle/src/chain/rpc";
+import { RevertError, type BlockHeader, type ChainClient } from "../../../oracle/src/chain/rpc";
 import type { SendOutcome, TxSender } from "../../../oracle/src/chain/txSender";
 import type { Config } from "../../../oracle/src/config/schema";
 import { createLogger } from "../../../oracle/src/internal/logger";
@@ -142,6 +142,29 @@ describe("oracle/roles/operator", function () {
             output_hash: keccak256(REFERENCE_OUTPUT),
             onnxruntime_output_hash: keccak256(ONNXRUNTIME_OUTPUT),
         });
+    });
+
+    it("declines, with what to do, a request whose submission is refused because the operator is not registered (evicted)", async function () {
+        const staking = Staking__factory.createInterface();
+        const data = staking.encodeErrorResult("StakingNotRegistered", [ME, MODEL]);
+        ctx.tx.send = async (kind: string, _to: string, txData: string): Promise<SendOutcome> => {
+            sent.push({ kind, data: txData });
+            return { sent: false, revert: new RevertError("eth_estimateGas", "reverted", data) };
+        };
+        const role = createOperatorRole(ctx);
+        await role.tick();
+        await role.drain();
+        await role.tick();
+
+        expect(sent.map((s) => s.kind)).to.deep.equal(["submit"]);
+        const stored = store.getRequest("1")!;
+        expect(stored.state).to.equal("declined");
+        expect(stored.reason).to.match(/not registered for model .*evicted.*verity operator register-model/);
+        const series = (await metrics.requestsFailed.get()).values;
+        expect(series).to.deep.equal([{ value: 1, labels: { model_id: MODEL, reason: "declined" } }]);
+        // Later rounds leave it declined: nothing more is sent.
+        await role.tick();
+        expect(sent).to.have.length(1);
     });
 });
 
