@@ -550,6 +550,8 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         it("operator unstake then withdraw too early: the revert decoded with when to retry", async () => {
             const unstake = await run(["operator", "unstake", "50"], as(operator));
             expect(unstake.status, unstake.stderr).to.equal(0);
+            // 50 tokens left cover the model's collateral of 10: no eviction warning.
+            expect(unstake.stderr).to.not.contain("evict");
             const withdraw = await run(["operator", "withdraw"], as(operator));
             expect(withdraw.status).to.equal(4);
             expect(withdraw.stderr).to.match(
@@ -573,11 +575,16 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             for (const args of [
                 ["stake", "10"],
                 ["register-model", modelId],
-                ["unstake", "1"],
             ]) {
                 const out = await run(["operator", ...args], as(leaver));
                 expect(out.status, out.stderr).to.equal(0);
             }
+            // Unstaking below the collateral warns that anyone may now evict it.
+            const unstaked = await run(["operator", "unstake", "1"], as(leaver));
+            expect(unstaked.status, unstaked.stderr).to.equal(0);
+            expect(unstaked.stderr).to.contain(
+                `warning: 9.0 tokens staked is below the collateral of model ${modelId}: anyone may evict you from it`,
+            );
             const evicted = await run(["operator", "evict", modelId, leaver.address, "--json"], as(challenger));
             expect(evicted.status, evicted.stderr).to.equal(0);
             const report = JSON.parse(evicted.stdout) as { stakedWei: string; collateralWei: string };

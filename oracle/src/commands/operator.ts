@@ -2,7 +2,7 @@
  * `verity operator stake|unstake|withdraw|register-model|evict|status`: an operator's stake in the Staking contract,
  * from the key in VERITY_PRIVATE_KEY (status reads any address; evict acts on any operator).
  */
-import { getAddress, isAddress, isHexString, zeroPadValue } from "ethers";
+import { getAddress, isAddress, isHexString, zeroPadValue, type Provider } from "ethers";
 import { getLogsInChunks } from "../chain/logs";
 import { ERC20__factory, ModelRegistry__factory, Staking__factory } from "../../../typechain-types";
 import {
@@ -32,7 +32,7 @@ async function withKey(opts: ChainOptions) {
     const wallet = signer(provider, opts.connection?.signer);
     await requireGas(wallet);
     const staking = Staking__factory.connect(deployment.address("staking"), wallet);
-    return { wallet, deployment, staking, shown: progress(opts.json) };
+    return { provider, wallet, deployment, staking, shown: progress(opts.json) };
 }
 
 /** Approves (if needed) and stakes; prints the report and returns it. */
@@ -70,16 +70,29 @@ export async function operatorStake(amountText: string, opts: ChainOptions) {
 
 export async function operatorUnstake(amountText: string, opts: ChainOptions): Promise<void> {
     const amount = parseAmount(amountText);
-    const { wallet, staking, shown } = await withKey(opts);
+    const { provider, wallet, deployment, staking, shown } = await withKey(opts);
     const receipt = await sendTx("starting to unbond", () => staking.requestUnbonding(amount), shown);
     const stake = await chainCall(() => staking.getStake(wallet.address));
     const readyAt = new Date(Number(stake.unbondingReadyAt) * 1000).toISOString();
+    // Models whose collateral the remaining stake no longer covers: anyone may now evict this operator from them.
+    const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
+    const evictable: string[] = [];
+    for (const modelId of (await servedModels(provider, deployment, staking, wallet.address)).models) {
+        const terms = await chainCall(() => registry.getModelTerms(modelId), "reading the model");
+        if (stake.stakedWei < terms.collateralWei) evictable.push(modelId);
+    }
+    for (const modelId of evictable) {
+        process.stderr.write(
+            `warning: ${formatAmount(stake.stakedWei)} staked is below the collateral of model ${modelId}: anyone may evict you from it (\`verity operator evict\`); stake more to keep serving it\n`,
+        );
+    }
     output(
         opts.json,
         {
             operator: wallet.address,
             unbondingWei: stake.unbondingWei,
             unbondingReadyAt: Number(stake.unbondingReadyAt),
+            evictableFrom: evictable,
             transactionHash: receipt.hash,
         },
         `unbonding ${formatAmount(stake.unbondingWei)}; withdraw with \`verity operator withdraw\` after ${readyAt}`,
@@ -177,7 +190,36 @@ export async function operatorStatus(address: string | undefined, opts: ChainOpt
             provider.getBalance(operator),
         ]),
     );
-    // Registered models: OperatorRegistered minus OperatorUnregistered since the deployment, still registered.
+    const { models, unregisteredCount } = await servedModels(provider, deployment, staking, operator);
+    const report = {
+        operator,
+        stakedWei: stake.stakedWei,
+        lockedWei: stake.lockedWei,
+        freeWei: free,
+        unbondingWei: stake.unbondingWei,
+        unbondingReadyAt: Number(stake.unbondingReadyAt),
+        tokenBalanceWei: tokenBalance,
+        gasBalanceWei: gasBalance,
+        models,
+        unregisteredCount,
+    };
+    const lines = [
+        `operator ${operator}`,
+        `  staked     ${formatAmount(stake.stakedWei)} (locked ${formatAmount(stake.lockedWei)}, free ${formatAmount(free)})`,
+        `  unbonding  ${formatAmount(stake.unbondingWei)}${stake.unbondingWei > 0n ? ` ready at ${new Date(Number(stake.unbondingReadyAt) * 1000).toISOString()}` : ""}`,
+        `  wallet     ${formatAmount(tokenBalance)}, ${gasBalance} wei for gas`,
+        `  models     ${models.length === 0 ? "none" : models.join("\n             ")}`,
+    ];
+    output(opts.json, report, lines.join("\n"));
+}
+
+/** The models `operator` is registered for now, from its (un)registration and eviction events since deployment. */
+async function servedModels(
+    provider: Provider,
+    deployment: ReturnType<typeof loadDeployment>,
+    staking: ReturnType<typeof Staking__factory.connect>,
+    operator: string,
+): Promise<{ models: string[]; unregisteredCount: number }> {
     const from = deployment.manifest.block;
     // Operator(Un)Registered / OperatorEvicted(operator indexed, modelId indexed): every change of its sets.
     const registeredTopic = staking.interface.getEvent("OperatorRegistered").topicHash;
@@ -201,24 +243,5 @@ export async function operatorStatus(address: string | undefined, opts: ChainOpt
     for (const modelId of candidates) {
         if (await chainCall(() => staking.isRegistered(modelId, operator))) models.push(modelId);
     }
-    const report = {
-        operator,
-        stakedWei: stake.stakedWei,
-        lockedWei: stake.lockedWei,
-        freeWei: free,
-        unbondingWei: stake.unbondingWei,
-        unbondingReadyAt: Number(stake.unbondingReadyAt),
-        tokenBalanceWei: tokenBalance,
-        gasBalanceWei: gasBalance,
-        models,
-        unregisteredCount: unregistered.length,
-    };
-    const lines = [
-        `operator ${operator}`,
-        `  staked     ${formatAmount(stake.stakedWei)} (locked ${formatAmount(stake.lockedWei)}, free ${formatAmount(free)})`,
-        `  unbonding  ${formatAmount(stake.unbondingWei)}${stake.unbondingWei > 0n ? ` ready at ${new Date(Number(stake.unbondingReadyAt) * 1000).toISOString()}` : ""}`,
-        `  wallet     ${formatAmount(tokenBalance)}, ${gasBalance} wei for gas`,
-        `  models     ${models.length === 0 ? "none" : models.join("\n             ")}`,
-    ];
-    output(opts.json, report, lines.join("\n"));
+    return { models, unregisteredCount: unregistered.length };
 }

@@ -158,7 +158,8 @@ describe("oracle/roles/operator", function () {
 
         expect(sent.map((s) => s.kind)).to.deep.equal(["submit"]);
         const stored = store.getRequest("1")!;
-        expect(stored.state).to.equal("declined");
+        expect(stored.state).to.equal("done");
+        expect(stored.outcome).to.equal("declined");
         expect(stored.reason).to.match(/not registered for model .*evicted.*verity operator register-model/);
         const series = (await metrics.requestsFailed.get()).values;
         expect(series).to.deep.equal([{ value: 1, labels: { model_id: MODEL, reason: "declined" } }]);
