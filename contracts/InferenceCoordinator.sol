@@ -66,6 +66,10 @@ import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 /// - Known trade-offs: the full request struct is calldata on every call (cheaper than storage); a cancelled
 ///   request gets no callback (only its consumer can cancel it); a dispute nobody resolves within
 ///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver).
+/// - Collateral: a submission locks the model's collateral against the operator's registered stake (read from the
+///   staking contract) in the operator's account slot here, next to its fee balance; settlement releases it and
+///   pays the fee in one write, a slash releases it and has the staking contract take it out of active stake.
+///   The staking contract reads the locked amount back (`lockedOf`), so free stake is one number everywhere.
 /// - Assignment: the exclusive window's holder is fixed in the request when it is made (the consumer's choice,
 ///   else the rotation's pick if it can back the request then), so operator-set changes cannot move it.
 contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, ReentrancyGuardTransient {
@@ -147,8 +151,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         CoordinatorStorage.Account storage account = s_state.accounts[msg.sender];
         uint256 balance = account.balanceWei;
         if (balance < amountWei) revert CoordinatorInsufficientBalance(balance, amountWei);
-        // Cannot underflow (checked above) and fits uint128 because balance does.
-        account.balanceWei = uint128(balance - amountWei);
+        // Cannot underflow (checked above) and fits uint96 because balance does.
+        account.balanceWei = uint96(balance - amountWei);
         i_token.safeTransfer(to, amountWei);
         emit Withdrawn(msg.sender, to, amountWei);
     }
@@ -191,8 +195,9 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (account.balanceWei < fee) revert CoordinatorInsufficientBalance(account.balanceWei, fee);
         // Cannot underflow (checked above); a uint64 nonce cannot realistically overflow.
         s_state.accounts[msg.sender] = CoordinatorStorage.Account({
-            balanceWei: account.balanceWei - uint128(fee),
-            requestNonce: account.requestNonce + 1
+            balanceWei: account.balanceWei - uint96(fee),
+            requestNonce: account.requestNonce + 1,
+            lockedWei: account.lockedWei
         });
         requestId = uint256(keccak256(abi.encode(msg.sender, account.requestNonce)));
 
@@ -224,8 +229,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         // unregistering identities later cannot move it. A pick that could not lock the collateral now gets no
         // window (the request is open to all at once) rather than idling through one.
         if (request.assignedOperator == address(0)) {
-            request.assignedOperator = i_staking.assignedOperator(modelId, requestId, terms.collateralWei);
-            if (request.assignedOperator == address(0)) request.exclusiveUntil = now_;
+            (address pick, uint256 stakedWei) = i_staking.rotationPick(modelId, requestId);
+            // Free stake: active minus what the pick has locked here (locked <= staked always).
+            if (pick != address(0) && stakedWei - s_state.accounts[pick].lockedWei >= terms.collateralWei) {
+                request.assignedOperator = pick;
+            } else {
+                request.exclusiveUntil = now_;
+            }
         }
         CoordinatorStorage.commit(s_state, request);
         emit InferenceRequested(requestId, modelId, msg.sender, request, input);
@@ -342,16 +352,14 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         Attestation calldata second,
         bytes calldata secondSignature
     ) external nonReentrant {
-        address operator = recoverAttester(first, firstSignature);
-        address secondSigner = recoverAttester(second, secondSignature);
-        if (operator != secondSigner) revert CoordinatorSignerMismatch(operator, secondSigner);
-        if (first.modelId != second.modelId || first.inputHash != second.inputHash) {
-            revert CoordinatorNotEquivocation();
-        }
-        if (first.resultCode == second.resultCode && first.outputHash == second.outputHash) {
-            revert CoordinatorNotEquivocation();
-        }
-        DisputeLogic.slashEquivocation(s_state, _env(), operator, first, second.requestId);
+        DisputeLogic.slashEquivocation(
+            s_state,
+            _env(),
+            recoverAttester(first, firstSignature),
+            recoverAttester(second, secondSignature),
+            first,
+            second
+        );
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -360,11 +368,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         bytes calldata signature,
         bytes calldata input
     ) external nonReentrant {
-        if (attestation.requestId != 0) revert CoordinatorNotOffchainAttestation(attestation.requestId);
-        bytes32 inputHash = keccak256(input);
-        if (inputHash != attestation.inputHash) revert CoordinatorInputMismatch(inputHash, attestation.inputHash);
-        address operator = recoverAttester(attestation, signature);
-        DisputeLogic.proveFraud(s_state, _env(), operator, attestation, input);
+        DisputeLogic.proveFraud(s_state, _env(), recoverAttester(attestation, signature), attestation, input);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -468,6 +472,11 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// @inheritdoc IInferenceCoordinator
     function balanceOf(address account) external view returns (uint256) {
         return s_state.accounts[account].balanceWei;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function lockedOf(address operator) external view returns (uint256) {
+        return s_state.accounts[operator].lockedWei;
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -584,8 +593,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (request.mode == IModelRegistry.VerificationMode.BISECTION && traceCommitment == bytes32(0)) {
             revert CoordinatorMissingTraceCommitment(request.requestId);
         }
-        // Reverts unless the operator is registered for the model and has the free collateral.
-        i_staking.lockCollateral(operator, request.modelId, request.collateralWei);
+        _lock(operator, request.modelId, request.collateralWei);
         if (block.timestamp < request.exclusiveUntil) _requireAssigned(request, operator);
 
         uint40 challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
@@ -608,6 +616,19 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         );
     }
 
+    /// @dev Locks `collateralWei` of `operator`'s free stake (its active stake in the staking contract, which
+    /// reverts unless it is registered for the model, minus what it has locked here).
+    function _lock(address operator, bytes32 modelId, uint96 collateralWei) private {
+        uint256 stakedWei = i_staking.stakeFor(operator, modelId);
+        CoordinatorStorage.Account storage account = s_state.accounts[operator];
+        uint256 locked = account.lockedWei;
+        // Cannot underflow: locked <= staked always (slashes and unbonding leave the locked part of active stake).
+        uint256 free = stakedWei - locked;
+        if (collateralWei > free) revert IStaking.StakingInsufficientFreeStake(free, collateralWei);
+        // Fits: locked + collateralWei <= stakedWei, a uint96.
+        account.lockedWei = uint96(locked + collateralWei);
+    }
+
     /// @dev During the exclusive window only the operator fixed in the request may serve.
     function _requireAssigned(Request calldata request, address operator) private pure {
         address assigned = request.assignedOperator;
@@ -623,11 +644,17 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
         // Settle every balance before the callback: the consumer sees a finished request.
         delete s_state.commitments[request.requestId];
-        i_staking.unlockCollateral(request.operator, request.collateralWei);
         // Cannot underflow: protocolFeeWei was computed as a share of feeWei at request time.
         uint96 protocolFeeWei = request.protocolFeeWei;
         uint96 operatorFeeWei = request.feeWei - protocolFeeWei;
-        CoordinatorStorage.credit(s_state, request.operator, operatorFeeWei);
+        {
+            // The collateral released and the fee credited in one write of the operator's account slot. Cannot
+            // underflow: the collateral was locked by this result's submission.
+            CoordinatorStorage.Account memory account = s_state.accounts[request.operator];
+            account.lockedWei -= request.collateralWei;
+            account.balanceWei = CoordinatorStorage.addBalance(account.balanceWei, operatorFeeWei);
+            s_state.accounts[request.operator] = account;
+        }
         if (protocolFeeWei != 0) CoordinatorStorage.credit(s_state, s_state.treasury, protocolFeeWei);
 
         (bool success, uint256 gasUsed) = CoordinatorStorage.deliver(

@@ -6,13 +6,19 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IInferenceCoordinator} from "./interfaces/IInferenceCoordinator.sol";
 
 /// @title Staking
 /// @notice Holds operator stake in one ERC-20 and the per-model operator sets used for assignment.
 /// @dev SECURITY CONSIDERATIONS
-/// - Only holders of LOCKER_ROLE may lock/unlock collateral and only holders of SLASHER_ROLE may slash; both are
-///   meant for the InferenceCoordinator alone. The admin (DEFAULT_ADMIN_ROLE) is trusted to grant them to
-///   nothing else; renounce it after set-up to make the wiring immutable.
+/// - Only holders of SLASHER_ROLE may slash; it is meant for the InferenceCoordinator alone. The admin
+///   (DEFAULT_ADMIN_ROLE) is trusted to grant it to nothing else; renounce it after set-up to make the wiring
+///   immutable.
+/// - Collateral locked by results in flight is kept by the coordinator (the registry's bound coordinator,
+///   `lockedOf`), in the same slot as the operator's fee balance, so a result settles with one write; this contract
+///   reads it wherever free stake matters (unbonding, slashing, views). The coordinator locks only against
+///   `stakeFor` (active stake of a registered operator) and every path that lowers active stake leaves at least the
+///   locked amount: locked <= staked always.
 /// - Escaping a slash by unbonding is impossible: locked collateral cannot be unbonded, and unbonding stake stays
 ///   slashable (by `slash`) until withdrawn after `unbondingDelaySeconds`, which the coordinator checks exceeds
 ///   the longest challenge window plus the longest dispute.
@@ -26,8 +32,6 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 contract Staking is IStaking, AccessControl {
     using SafeERC20 for IERC20;
 
-    /// @notice Role allowed to lock and unlock collateral.
-    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
     /// @notice Role allowed to slash.
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
 
@@ -35,7 +39,15 @@ contract Staking is IStaking, AccessControl {
     IModelRegistry private immutable i_registry;
     uint40 private immutable i_unbondingDelaySeconds;
 
-    mapping(address operator => OperatorStake) private s_stakes;
+    /// @dev An operator's stake as stored: active, unbonding and when unbonding is ready (locked collateral lives in
+    /// the coordinator).
+    struct StoredStake {
+        uint96 stakedWei;
+        uint96 unbondingWei;
+        uint40 unbondingReadyAt;
+    }
+
+    mapping(address operator => StoredStake) private s_stakes;
     mapping(bytes32 modelId => address[]) private s_operators;
     /// @dev 1-based position in s_operators[modelId]; 0 means not registered.
     mapping(bytes32 modelId => mapping(address operator => uint256)) private s_operatorPosition;
@@ -43,7 +55,7 @@ contract Staking is IStaking, AccessControl {
     /// @param token The stake token.
     /// @param registry The model registry (for collateral requirements at registration).
     /// @param unbondingDelay Seconds between requestUnbonding and withdrawUnbonded.
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants LOCKER_ROLE and SLASHER_ROLE to the coordinator).
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants SLASHER_ROLE to the coordinator).
     constructor(IERC20 token, IModelRegistry registry, uint40 unbondingDelay, address admin) {
         if (unbondingDelay == 0) revert StakingInvalidUnbondingDelay();
         i_token = token;
@@ -55,7 +67,7 @@ contract Staking is IStaking, AccessControl {
     /// @inheritdoc IStaking
     function stake(uint256 amountWei) external {
         if (amountWei == 0) revert StakingZeroAmount();
-        OperatorStake storage s = s_stakes[msg.sender];
+        StoredStake storage s = s_stakes[msg.sender];
         uint256 newStake = uint256(s.stakedWei) + amountWei;
         if (newStake > type(uint96).max) revert StakingAmountTooLarge(newStake, type(uint96).max);
         s.stakedWei = uint96(newStake);
@@ -66,8 +78,8 @@ contract Staking is IStaking, AccessControl {
     /// @inheritdoc IStaking
     function requestUnbonding(uint256 amountWei) external {
         if (amountWei == 0) revert StakingZeroAmount();
-        OperatorStake storage s = s_stakes[msg.sender];
-        uint256 free = s.stakedWei - s.lockedWei;
+        StoredStake storage s = s_stakes[msg.sender];
+        uint256 free = _free(s.stakedWei, msg.sender);
         if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
         uint256 unbonding = uint256(s.unbondingWei) + amountWei;
         if (unbonding > type(uint96).max) revert StakingAmountTooLarge(unbonding, type(uint96).max);
@@ -81,7 +93,7 @@ contract Staking is IStaking, AccessControl {
 
     /// @inheritdoc IStaking
     function withdrawUnbonded(address to) external returns (uint256 amountWei) {
-        OperatorStake storage s = s_stakes[msg.sender];
+        StoredStake storage s = s_stakes[msg.sender];
         amountWei = s.unbondingWei;
         if (amountWei == 0) revert StakingNothingToWithdraw();
         if (block.timestamp < s.unbondingReadyAt) {
@@ -124,39 +136,25 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
-    function lockCollateral(address operator, bytes32 modelId, uint256 amountWei) external onlyRole(LOCKER_ROLE) {
+    function stakeFor(address operator, bytes32 modelId) external view returns (uint256) {
         if (s_operatorPosition[modelId][operator] == 0) revert StakingNotRegistered(operator, modelId);
-        OperatorStake storage s = s_stakes[operator];
-        uint256 locked = s.lockedWei;
-        uint256 free = s.stakedWei - locked;
-        if (amountWei > free) revert StakingInsufficientFreeStake(free, amountWei);
-        // Cannot overflow: locked + amountWei <= stakedWei <= type(uint96).max.
-        s.lockedWei = uint96(locked + amountWei);
-    }
-
-    /// @inheritdoc IStaking
-    function unlockCollateral(address operator, uint256 amountWei) external onlyRole(LOCKER_ROLE) {
-        OperatorStake storage s = s_stakes[operator];
-        uint256 locked = s.lockedWei;
-        if (amountWei > locked) revert StakingUnlockExceedsLocked(locked, amountWei);
-        s.lockedWei = uint96(locked - amountWei);
+        return s_stakes[operator].stakedWei;
     }
 
     /// @inheritdoc IStaking
     function slashLocked(address operator, uint256 amountWei) external onlyRole(SLASHER_ROLE) returns (uint256) {
-        OperatorStake storage s = s_stakes[operator];
-        uint256 locked = s.lockedWei;
-        if (amountWei > locked) revert StakingUnlockExceedsLocked(locked, amountWei);
-        // Locked collateral is part of stakedWei (lockedWei <= stakedWei), so both shrink by the same amount.
-        s.lockedWei = uint96(locked - amountWei);
-        s.stakedWei -= uint96(amountWei);
+        StoredStake storage s = s_stakes[operator];
+        uint256 staked = s.stakedWei;
+        if (amountWei > staked) revert StakingSlashExceedsStake(staked, amountWei);
+        // The cast is safe: amountWei <= stakedWei, a uint96.
+        s.stakedWei = uint96(staked - amountWei);
         return _sendSlashed(operator, amountWei);
     }
 
     /// @inheritdoc IStaking
     function slash(address operator, uint256 amountWei) external onlyRole(SLASHER_ROLE) returns (uint256) {
-        OperatorStake storage s = s_stakes[operator];
-        uint256 free = s.stakedWei - s.lockedWei;
+        StoredStake storage s = s_stakes[operator];
+        uint256 free = _free(s.stakedWei, operator);
         uint256 fromFree = amountWei < free ? amountWei : free;
         uint256 rest = amountWei - fromFree;
         uint256 fromUnbonding = rest < s.unbondingWei ? rest : s.unbondingWei;
@@ -174,13 +172,21 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
+    function rotationPick(bytes32 modelId, uint256 seed) external view returns (address pick, uint256 stakedWei) {
+        address[] storage operators = s_operators[modelId];
+        uint256 count = operators.length;
+        if (count == 0) return (address(0), 0);
+        pick = operators[seed % count];
+        stakedWei = s_stakes[pick].stakedWei;
+    }
+
+    /// @inheritdoc IStaking
     function assignedOperator(bytes32 modelId, uint256 seed, uint256 collateralWei) external view returns (address) {
         address[] storage operators = s_operators[modelId];
         uint256 count = operators.length;
         if (count == 0) return address(0);
         address pick = operators[seed % count];
-        OperatorStake storage s = s_stakes[pick];
-        return s.stakedWei - s.lockedWei >= collateralWei ? pick : address(0);
+        return _free(s_stakes[pick].stakedWei, pick) >= collateralWei ? pick : address(0);
     }
 
     /// @inheritdoc IStaking
@@ -195,13 +201,19 @@ contract Staking is IStaking, AccessControl {
 
     /// @inheritdoc IStaking
     function getStake(address operator) external view returns (OperatorStake memory) {
-        return s_stakes[operator];
+        StoredStake storage s = s_stakes[operator];
+        return
+            OperatorStake({
+                stakedWei: s.stakedWei,
+                lockedWei: uint96(_locked(operator)),
+                unbondingWei: s.unbondingWei,
+                unbondingReadyAt: s.unbondingReadyAt
+            });
     }
 
     /// @inheritdoc IStaking
     function freeStake(address operator) external view returns (uint256) {
-        OperatorStake storage s = s_stakes[operator];
-        return s.stakedWei - s.lockedWei;
+        return _free(s_stakes[operator].stakedWei, operator);
     }
 
     /// @inheritdoc IStaking
@@ -212,6 +224,18 @@ contract Staking is IStaking, AccessControl {
     /// @inheritdoc IStaking
     function unbondingDelaySeconds() external view returns (uint40) {
         return i_unbondingDelaySeconds;
+    }
+
+    /// @dev Collateral the registry's coordinator has locked for `operator`'s results in flight (none before the
+    /// registry is bound). Fits uint96: it never exceeds the operator's active stake.
+    function _locked(address operator) private view returns (uint256) {
+        address coordinator = i_registry.coordinator();
+        return coordinator == address(0) ? 0 : IInferenceCoordinator(coordinator).lockedOf(operator);
+    }
+
+    /// @dev Active stake minus locked collateral.
+    function _free(uint256 stakedWei, address operator) private view returns (uint256) {
+        return stakedWei - _locked(operator);
     }
 
     /// @dev Swap-and-pop: the last operator takes the removed one's position. O(1).

@@ -11,10 +11,13 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 /// run by DELEGATECALL in the coordinator's context: one address, one storage, one token balance, split into two
 /// deployed codes so that the coordinator keeps headroom under EIP-170 (docs/protocol.md, "Contracts").
 library CoordinatorStorage {
-    /// @dev A prepaid balance and the request nonce share one slot: a request touches one account slot.
+    /// @dev An account's balance, its request nonce and, for an operator, the collateral locked by its results in
+    /// flight share one slot: a request touches one account slot, and settling a result (collateral released, fee
+    /// credited) writes one.
     struct Account {
-        uint128 balanceWei;
+        uint96 balanceWei;
         uint64 requestNonce;
+        uint96 lockedWei;
     }
 
     /// @dev Everything the coordinator stores. The first Params slot is read by every request; the second holds
@@ -106,9 +109,20 @@ library CoordinatorStorage {
 
     function credit(Layout storage s, address account, uint256 amountWei) internal {
         Account storage a = s.accounts[account];
-        uint256 balance = uint256(a.balanceWei) + amountWei;
-        if (balance > type(uint128).max) revert IInferenceCoordinator.CoordinatorInvalidParam("balance");
-        a.balanceWei = uint128(balance);
+        a.balanceWei = addBalance(a.balanceWei, amountWei);
+    }
+
+    /// @dev `balanceWei + amountWei`, refused (not truncated) above the 96-bit balance.
+    function addBalance(uint96 balanceWei, uint256 amountWei) internal pure returns (uint96) {
+        uint256 balance = uint256(balanceWei) + amountWei;
+        if (balance > type(uint96).max) revert IInferenceCoordinator.CoordinatorInvalidParam("balance");
+        return uint96(balance);
+    }
+
+    /// @dev Releases `collateralWei` of `operator`'s locked collateral (its result settled or was voided). Cannot
+    /// underflow: every release matches the lock of the same result.
+    function unlock(Layout storage s, address operator, uint96 collateralWei) internal {
+        s.accounts[operator].lockedWei -= collateralWei;
     }
 
     /// @dev Calls `consumer` with exactly `gasLimit` gas, or reverts the whole transaction when the caller did not

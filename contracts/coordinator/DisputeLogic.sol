@@ -142,21 +142,31 @@ library DisputeLogic {
 
         delete s.commitments[request.requestId];
         delete s.disputes[request.requestId];
-        env.staking.unlockCollateral(request.operator, request.collateralWei);
+        s.unlock(request.operator, request.collateralWei);
         s.credit(dispute.challenger, dispute.bondWei);
         s.credit(request.consumer, request.feeWei);
         emit IInferenceCoordinator.DisputeExpired(request.requestId, dispute.challenger);
         _deliverAfterDispute(s, request, ResultCodes.VOIDED, "");
     }
 
-    /// @notice Slashes `operator` for two different signed answers (the caller checked the signatures).
+    /// @notice Slashes `operator` for two different signed answers to one (model, input): `operator` and
+    /// `secondSigner` are the signers the caller recovered from `first` and `second`.
     function slashEquivocation(
         CoordinatorStorage.Layout storage s,
         Env memory env,
         address operator,
+        address secondSigner,
         IInferenceCoordinator.Attestation calldata first,
-        uint256 secondRequestId
+        IInferenceCoordinator.Attestation calldata second
     ) external {
+        if (operator != secondSigner) revert IInferenceCoordinator.CoordinatorSignerMismatch(operator, secondSigner);
+        if (first.modelId != second.modelId || first.inputHash != second.inputHash) {
+            revert IInferenceCoordinator.CoordinatorNotEquivocation();
+        }
+        if (first.resultCode == second.resultCode && first.outputHash == second.outputHash) {
+            revert IInferenceCoordinator.CoordinatorNotEquivocation();
+        }
+        uint256 secondRequestId = second.requestId;
         IModelRegistry.ModelTerms memory terms = env.registry.getModelTerms(first.modelId);
         // Integer models are exact: one (model, input) has one answer, whatever the request. Float (QUORUM)
         // outputs can drift across runtimes, so only two answers to the same request count.
@@ -172,8 +182,9 @@ library DisputeLogic {
         emit IInferenceCoordinator.EquivocationProven(operator, first.modelId, first.inputHash, msg.sender, slashedWei);
     }
 
-    /// @notice Slashes `operator` for a wrong off-chain attestation of a REEXECUTION model (the caller checked the
-    /// signature, the request id and the input hash).
+    /// @notice Slashes `operator` (the attestation's signer, recovered by the caller) for a wrong off-chain
+    /// attestation of a REEXECUTION model, once the attestation is shown to be off-chain (request id 0) and about
+    /// `input`.
     function proveFraud(
         CoordinatorStorage.Layout storage s,
         Env memory env,
@@ -181,6 +192,13 @@ library DisputeLogic {
         IInferenceCoordinator.Attestation calldata attestation,
         bytes calldata input
     ) external {
+        if (attestation.requestId != 0) {
+            revert IInferenceCoordinator.CoordinatorNotOffchainAttestation(attestation.requestId);
+        }
+        bytes32 inputHash = keccak256(input);
+        if (inputHash != attestation.inputHash) {
+            revert IInferenceCoordinator.CoordinatorInputMismatch(inputHash, attestation.inputHash);
+        }
         IModelRegistry.ModelTerms memory terms = env.registry.getModelTerms(attestation.modelId);
         if (terms.mode != IModelRegistry.VerificationMode.REEXECUTION) {
             revert IInferenceCoordinator.CoordinatorFraudProofUnsupported(terms.mode);
@@ -255,6 +273,7 @@ library DisputeLogic {
 
         // The operator was wrong: slash its locked collateral, pay the challenger, refund the consumer.
         delete s.commitments[requestId];
+        s.unlock(request.operator, request.collateralWei);
         uint256 slashedWei = env.staking.slashLocked(request.operator, request.collateralWei);
         uint256 rewardWei = (slashedWei * s.params.challengerRewardBps) / CoordinatorStorage.BPS;
         uint256 payoutWei = dispute.bondWei + rewardWei;
@@ -307,7 +326,7 @@ library DisputeLogic {
         uint8 rounds = request.disputeRounds + 1;
         if (!conclusive && rounds >= env.maxDisputeRounds) {
             delete s.commitments[requestId];
-            env.staking.unlockCollateral(request.operator, request.collateralWei);
+            s.unlock(request.operator, request.collateralWei);
             s.credit(request.consumer, request.feeWei);
             emit IInferenceCoordinator.ResultVoided(requestId, rounds);
             _deliverAfterDispute(s, request, ResultCodes.VOIDED, "");

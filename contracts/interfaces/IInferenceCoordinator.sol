@@ -496,6 +496,13 @@ interface IInferenceCoordinator {
     /// @return Stake-token base units.
     function balanceOf(address account) external view returns (uint256);
 
+    /// @notice Collateral locked for an operator's results in flight (submitted or disputed, not yet settled). It
+    /// lives here, next to the operator's fee balance, so settling a result writes one slot; the staking contract
+    /// reads it for free stake (`IStaking.freeStake`, unbonding, slashing).
+    /// @param operator The operator.
+    /// @return Stake-token base units, at most the operator's active stake.
+    function lockedOf(address operator) external view returns (uint256);
+
     /// @notice How many requests an account has made (its next request uses this nonce).
     /// @param account The account.
     /// @return The nonce.

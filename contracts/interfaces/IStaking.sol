@@ -5,8 +5,9 @@ pragma solidity ^0.8.24;
 /// @notice Operator stake in one ERC-20: deposit, register for models, collateral locked per in-flight result,
 /// unbonding with a delay, and slashing by the protocol's settlement contract.
 interface IStaking {
-    /// @notice An operator's stake. `stakedWei` is active stake (free + locked); `unbondingWei` has left active
-    /// stake but stays slashable until it is withdrawn.
+    /// @notice An operator's stake. `stakedWei` is active stake (free + locked); `lockedWei` is the collateral of
+    /// its results in flight, kept by the coordinator (`IInferenceCoordinator.lockedOf`) and reported here for
+    /// convenience; `unbondingWei` has left active stake but stays slashable until it is withdrawn.
     struct OperatorStake {
         uint96 stakedWei;
         uint96 lockedWei;
@@ -48,8 +49,8 @@ interface IStaking {
     error StakingNotEvictable(address operator, bytes32 modelId, uint256 stakedWei, uint256 collateralWei);
     /// @notice The model is not active in the registry.
     error StakingModelInactive(bytes32 modelId);
-    /// @notice More collateral unlocked than locked (a bug in the caller).
-    error StakingUnlockExceedsLocked(uint256 have, uint256 want);
+    /// @notice `slashLocked` of more than the active stake (a bug in the caller: locked collateral is part of it).
+    error StakingSlashExceedsStake(uint256 have, uint256 want);
     /// @notice Amount does not fit the 96-bit stake accounting.
     error StakingAmountTooLarge(uint256 have, uint256 max);
     /// @notice Unbonding delay must be non-zero.
@@ -77,20 +78,16 @@ interface IStaking {
     /// @param modelId The model.
     function unregisterFromModel(bytes32 modelId) external;
 
-    /// @notice Locks `amountWei` of `operator`'s free stake for a result of `modelId`. LOCKER_ROLE only.
-    /// @dev Reverts unless the operator is registered for the model and has the free stake. Emits nothing: the
-    /// coordinator's ResultSubmitted (and ResultFinalized, DisputeResolved...) say when collateral moves.
+    /// @notice An operator's active stake, for a result of `modelId`: what the coordinator may lock collateral
+    /// against (the coordinator keeps the locked amount, `IInferenceCoordinator.lockedOf`, next to the operator's
+    /// fee balance, so settling a result writes one slot). Reverts unless the operator is registered for the model.
     /// @param operator The operator.
     /// @param modelId The model the result is for.
-    /// @param amountWei The collateral.
-    function lockCollateral(address operator, bytes32 modelId, uint256 amountWei) external;
+    /// @return stakedWei Active stake (locked collateral included; unbonding stake not).
+    function stakeFor(address operator, bytes32 modelId) external view returns (uint256 stakedWei);
 
-    /// @notice Unlocks collateral after a result settled. LOCKER_ROLE only.
-    /// @param operator The operator.
-    /// @param amountWei The collateral.
-    function unlockCollateral(address operator, uint256 amountWei) external;
-
-    /// @notice Slashes locked collateral of a proven-wrong result and sends it to the caller. SLASHER_ROLE only.
+    /// @notice Slashes collateral the coordinator had locked for a proven-wrong result (and has released for this
+    /// slash) out of active stake, and sends it to the caller. SLASHER_ROLE only.
     /// @param operator The operator.
     /// @param amountWei The locked collateral of the result.
     /// @return slashedWei Amount transferred to the caller.
@@ -109,11 +106,21 @@ interface IStaking {
     /// @return The operator, or address(0) when none is registered.
     function operatorAt(bytes32 modelId, uint256 seed) external view returns (address);
 
+    /// @notice The rotation's pick for a request, with its active stake: `operatorAt(modelId, seed)` and its
+    /// `stakedWei`. The coordinator assigns the request to the pick when that stake minus what it has locked covers
+    /// the collateral (`assignedOperator` is the same rule as one view).
+    /// @param modelId The model.
+    /// @param seed The request's seed (its id).
+    /// @return pick The operator, or address(0) when none is registered.
+    /// @return stakedWei The pick's active stake (0 when none).
+    function rotationPick(bytes32 modelId, uint256 seed) external view returns (address pick, uint256 stakedWei);
+
     /// @notice The operator a new request is assigned to: the rotation's pick `operatorAt(modelId, seed)`, if its
     /// free stake (staked minus locked) covers `collateralWei` now; else address(0), so that the request is open to
     /// every operator instead of idling through an exclusive window its pick could not serve.
-    /// @dev The coordinator calls this once per request and stores the answer in the request, so later changes of
-    /// the operator set cannot move a request's exclusive window.
+    /// @dev The coordinator applies this rule once per request (from `rotationPick` and its own locked amounts) and
+    /// stores the answer in the request, so later changes of the operator set cannot move a request's exclusive
+    /// window.
     /// @param modelId The model.
     /// @param seed The request's seed (its id).
     /// @param collateralWei The model's collateral, which the pick must be able to lock.

@@ -4,11 +4,11 @@ import { id } from "ethers";
 /**
  * Deploys the Verity protocol around an existing ERC-20 stake token: ProgramStore, ModelRegistry, Staking,
  * InferenceCoordinator, and the REEXECUTION dispute path (IntegerExecutor + ReexecutionResolver, set as the
- * coordinator's REEXECUTION resolver), and grants the coordinator the staking roles it needs (LOCKER_ROLE,
- * SLASHER_ROLE). Resolvers of the other modes are set afterwards (InferenceCoordinator.setResolver, once per mode).
+ * coordinator's REEXECUTION resolver), and grants the coordinator the staking role it needs (SLASHER_ROLE; the
+ * coordinator keeps locked collateral itself). Resolvers of the other modes are set afterwards (InferenceCoordinator.setResolver, once per mode).
  *
- * The deploying account owns the coordinator and administers the staking roles: setting the resolver and granting
- * the roles here need it, so there is no `owner` parameter in this module. Deploy deploy/modules/VerityHandover.ts
+ * The deploying account owns the coordinator and administers the staking role: setting the resolver and granting
+ * the role here need it, so there is no `owner` parameter in this module. Deploy deploy/modules/VerityHandover.ts
  * instead to hand the result over (the coordinator to an owner, the staking admin renounced), as anything but a
  * local chain should.
  *
@@ -62,7 +62,6 @@ export default buildModule("Verity", (m) => {
         { libraries: { DisputeLogic: disputeLogic } },
     );
     m.call(registry, "bindCoordinator", [coordinator], { id: "BindRegistry" });
-    m.call(staking, "grantRole", [id("LOCKER_ROLE"), coordinator], { id: "GrantLockerRole" });
     m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], { id: "GrantSlasherRole" });
     const executor = m.contract("IntegerExecutor");
     const reexecutionResolver = m.contract("ReexecutionResolver", [

@@ -7,8 +7,9 @@ import VerityModule from "./Verity";
  * multisig or timelock, say), as `verity deploy --owner` does:
  * - the coordinator's ownership is transferred to `owner` (Ownable2Step: `owner` takes over when it calls
  *   acceptOwnership, so a mistyped address takes nothing);
- * - the deployer renounces the staking admin (DEFAULT_ADMIN_ROLE) once the coordinator holds LOCKER_ROLE and
- *   SLASHER_ROLE. Nobody can grant the staking roles after that: only the coordinator locks and slashes stake.
+ * - the deployer renounces the staking admin (DEFAULT_ADMIN_ROLE) once the coordinator holds SLASHER_ROLE.
+ *   Nobody can grant the staking role after that: only the coordinator slashes stake (and it keeps the
+ *   collateral locks itself).
  *
  * `owner` is required and must not be the deployer (the module cannot compare them: a deployer that names itself
  * would leave a pointless pending transfer to itself and the staking roles fixed). Parameters nest per module:

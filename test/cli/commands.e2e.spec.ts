@@ -275,7 +275,6 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const a = (k: string) => m.contracts[k]?.address ?? "";
             const staking = Staking__factory.connect(a("staking"), ethers.provider);
             expect(await staking.hasRole(ethers.id("SLASHER_ROLE"), a("coordinator"))).to.equal(true);
-            expect(await staking.hasRole(ethers.id("LOCKER_ROLE"), a("coordinator"))).to.equal(true);
             const coordinator = InferenceCoordinator__factory.connect(a("coordinator"), ethers.provider);
             expect(await coordinator.getResolver(0)).to.equal(a("reexecutionResolver"));
             expect(await coordinator.owner()).to.equal(deployer.address);

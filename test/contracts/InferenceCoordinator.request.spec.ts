@@ -74,6 +74,23 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect(await d.coordinator.balanceOf(await owner.getAddress())).to.equal((3n * TOKEN) / 4n);
         });
 
+        it("refuses a balance beyond 96 bits instead of truncating it, and moves no tokens", async function () {
+            const d = await loadFixture(deployCore);
+            const account = await d.others[0]!.getAddress();
+            const max = 2n ** 96n - 1n;
+            await d.token.mint(await d.admin.getAddress(), max + 1n);
+            await d.token.approve(await d.coordinator.getAddress(), max + 1n);
+            await expect(d.coordinator.deposit(account, max + 1n))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidParam")
+                .withArgs("balance");
+            await d.coordinator.deposit(account, max);
+            await expect(d.coordinator.deposit(account, 1n))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidParam")
+                .withArgs("balance");
+            expect(await d.coordinator.balanceOf(account)).to.equal(max);
+            expect(await d.token.balanceOf(await d.coordinator.getAddress())).to.equal(max);
+        });
+
         it("rejects zero amounts and the zero address (CoordinatorZeroValue)", async function () {
             const d = await loadFixture(deployCore);
             await expect(d.coordinator.deposit(ethers.ZeroAddress, 1)).to.be.revertedWithCustomError(

@@ -2,21 +2,32 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
-import { MODEL_COLLATERAL, TOKEN, UNBONDING_DELAY, deployCore, registerModel } from "../helpers/verity";
+import {
+    MODEL_COLLATERAL,
+    OUTPUT,
+    TOKEN,
+    UNBONDING_DELAY,
+    deployCore,
+    fund,
+    registerModel,
+    sendRequest,
+    submit,
+    type Deployment,
+} from "../helpers/verity";
 import { minedAt } from "../helpers/disputes";
 
 const STAKE = 100n * TOKEN;
 
 /**
  * Registry, staking and a model, with three operators holding (not yet staking) STAKE tokens approved to the
- * staking contract, and a `keeper` that holds LOCKER_ROLE and SLASHER_ROLE so the gated functions can be driven
- * directly (in production only the coordinator holds them).
+ * staking contract, and a `keeper` that holds SLASHER_ROLE so `slash` and `slashLocked` can be driven directly (in
+ * production only the coordinator holds it). Collateral is locked the way production locks it: by the coordinator,
+ * when an operator submits a result (`lockCollateral` below).
  */
 async function deployStaking() {
     const core = await deployCore();
     const modelId = await registerModel(core.registry, core.publisher);
     const [keeper, stranger, ...rest] = core.others;
-    await core.staking.grantRole(await core.staking.LOCKER_ROLE(), await keeper!.getAddress());
     await core.staking.grantRole(await core.staking.SLASHER_ROLE(), await keeper!.getAddress());
     for (const op of core.operators) {
         await core.token.mint(await op.getAddress(), STAKE);
@@ -33,6 +44,23 @@ async function deployStaked() {
         await d.staking.connect(op).registerForModel(d.modelId);
     }
     return d;
+}
+
+let lockModels = 0;
+
+/**
+ * Locks `amountWei` of `op`'s stake as production does: `op` registers for a fresh model whose collateral is
+ * `amountWei` and submits a result to a request that prefers it, so the coordinator locks that collateral.
+ */
+async function lockCollateral(d: Deployment, op: Signer, amountWei: bigint): Promise<void> {
+    const modelId = await registerModel(d.registry, d.publisher, {
+        salt: ethers.id(`lock model ${lockModels++}`),
+        collateralWei: amountWei,
+    });
+    await d.staking.connect(op).registerForModel(modelId);
+    await fund(d, await d.consumer.getAddress());
+    const request = await sendRequest({ ...d, modelId }, { preferred: await op.getAddress() });
+    await submit({ ...d, modelId }, request, OUTPUT, { operator: op });
 }
 
 async function addresses(signers: Signer[]): Promise<string[]> {
@@ -166,7 +194,7 @@ describe("Staking", function () {
             const d = await loadFixture(deployStaked);
             const op = d.operators[0]!;
             const operator = await op.getAddress();
-            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL);
+            await lockCollateral(d, op, MODEL_COLLATERAL);
             await expect(d.staking.connect(op).requestUnbonding(STAKE - MODEL_COLLATERAL + 1n))
                 .to.be.revertedWithCustomError(d.staking, "StakingInsufficientFreeStake")
                 .withArgs(STAKE - MODEL_COLLATERAL, STAKE - MODEL_COLLATERAL + 1n);
@@ -315,11 +343,19 @@ describe("Staking", function () {
             const pick = await d.staking.operatorAt(d.modelId, seed);
             expect(pick).to.not.equal(ethers.ZeroAddress);
             expect(await d.staking.assignedOperator(d.modelId, seed, STAKE)).to.equal(pick);
+            expect(await d.staking.rotationPick(d.modelId, seed)).to.deep.equal([pick, STAKE]);
             // Locked collateral is not free: the pick that cannot lock another MODEL_COLLATERAL is skipped.
-            await d.staking.connect(d.keeper).lockCollateral(pick, d.modelId, STAKE - MODEL_COLLATERAL + 1n);
+            const pickSigner = d.operators[(await addresses(d.operators)).indexOf(pick)]!;
+            await lockCollateral(d, pickSigner, STAKE - MODEL_COLLATERAL + 1n);
+            // rotationPick reports active stake, locked part included: the coordinator subtracts what it locked.
+            expect(await d.staking.rotationPick(d.modelId, seed)).to.deep.equal([pick, STAKE]);
             expect(await d.staking.assignedOperator(d.modelId, seed, MODEL_COLLATERAL)).to.equal(ethers.ZeroAddress);
             expect(await d.staking.assignedOperator(d.modelId, seed, MODEL_COLLATERAL - 1n)).to.equal(pick);
             expect(await d.staking.assignedOperator(ethers.id("empty model"), seed, 0n)).to.equal(ethers.ZeroAddress);
+            expect(await d.staking.rotationPick(ethers.id("empty model"), seed)).to.deep.equal([
+                ethers.ZeroAddress,
+                0n,
+            ]);
         });
 
         it("evict removes an operator whose active stake fell below the collateral, for anyone (OperatorEvicted)", async function () {
@@ -351,7 +387,7 @@ describe("Staking", function () {
             const d = await loadFixture(deployStaked);
             const [a, b, c] = await addresses(d.operators);
             // Busy, not short: all but one wei of a's stake locked by results in flight.
-            await d.staking.connect(d.keeper).lockCollateral(a!, d.modelId, STAKE - 1n);
+            await lockCollateral(d, d.operators[0]!, STAKE - 1n);
             await expect(d.staking.evict(d.modelId, a!))
                 .to.be.revertedWithCustomError(d.staking, "StakingNotEvictable")
                 .withArgs(a!, d.modelId, STAKE, MODEL_COLLATERAL);
@@ -368,33 +404,31 @@ describe("Staking", function () {
             expect(await d.staking.getOperators(d.modelId)).to.deep.equal([a, c]);
         });
 
-        it("keeps locked collateral when an operator unregisters", async function () {
+        it("keeps locked collateral when an operator unregisters, and backs no new result of that model", async function () {
             const d = await loadFixture(deployStaked);
             const op = d.operators[0]!;
             const operator = await op.getAddress();
-            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL);
+            await lockCollateral(d, op, MODEL_COLLATERAL);
             await d.staking.connect(op).unregisterFromModel(d.modelId);
             expect((await d.staking.getStake(operator)).lockedWei).to.equal(MODEL_COLLATERAL);
-            await expect(d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL))
+            await expect(d.staking.stakeFor(operator, d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+                .withArgs(operator, d.modelId);
+            await fund(d, await d.consumer.getAddress());
+            const request = await sendRequest(d, { preferred: operator });
+            await expect(submit(d, request, OUTPUT, { operator: op }))
                 .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
                 .withArgs(operator, d.modelId);
         });
     });
 
     describe("roles", function () {
-        it("gates lockCollateral, unlockCollateral, slash and slashLocked (AccessControlUnauthorizedAccount)", async function () {
+        it("gates slash and slashLocked (AccessControlUnauthorizedAccount)", async function () {
             const d = await loadFixture(deployStaked);
             const operator = await d.operators[0]!.getAddress();
             const stranger = await d.stranger.getAddress();
-            const locker = await d.staking.LOCKER_ROLE();
             const slasher = await d.staking.SLASHER_ROLE();
             const asStranger = d.staking.connect(d.stranger);
-            await expect(asStranger.lockCollateral(operator, d.modelId, 1))
-                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
-                .withArgs(stranger, locker);
-            await expect(asStranger.unlockCollateral(operator, 1))
-                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
-                .withArgs(stranger, locker);
             await expect(asStranger.slash(operator, 1))
                 .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
                 .withArgs(stranger, slasher);
@@ -407,10 +441,9 @@ describe("Staking", function () {
                 .withArgs(operator, slasher);
         });
 
-        it("grants both roles to the coordinator at deployment and to no random account", async function () {
+        it("grants SLASHER_ROLE to the coordinator at deployment and to no random account", async function () {
             const d = await loadFixture(deployStaking);
             const coordinator = await d.coordinator.getAddress();
-            expect(await d.staking.hasRole(await d.staking.LOCKER_ROLE(), coordinator)).to.equal(true);
             expect(await d.staking.hasRole(await d.staking.SLASHER_ROLE(), coordinator)).to.equal(true);
             expect(await d.staking.hasRole(await d.staking.SLASHER_ROLE(), await d.stranger.getAddress())).to.equal(
                 false,
@@ -418,45 +451,44 @@ describe("Staking", function () {
         });
     });
 
-    describe("lockCollateral and unlockCollateral", function () {
-        it("locks free stake of a registered operator and unlocks it", async function () {
+    describe("stakeFor and locked collateral", function () {
+        it("stakeFor is the active stake of a registered operator, locked part included", async function () {
             const d = await loadFixture(deployStaked);
-            const operator = await d.operators[0]!.getAddress();
-            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, 30n * TOKEN);
-            expect((await d.staking.getStake(operator)).lockedWei).to.equal(30n * TOKEN);
-            expect(await d.staking.freeStake(operator)).to.equal(STAKE - 30n * TOKEN);
-            await d.staking.connect(d.keeper).unlockCollateral(operator, 10n * TOKEN);
-            expect((await d.staking.getStake(operator)).lockedWei).to.equal(20n * TOKEN);
-            expect((await d.staking.getStake(operator)).stakedWei).to.equal(STAKE);
-        });
-
-        it("rejects locking more than the free stake (StakingInsufficientFreeStake)", async function () {
-            const d = await loadFixture(deployStaked);
-            const operator = await d.operators[0]!.getAddress();
-            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, STAKE - TOKEN);
-            await expect(d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, TOKEN + 1n))
-                .to.be.revertedWithCustomError(d.staking, "StakingInsufficientFreeStake")
-                .withArgs(TOKEN, TOKEN + 1n);
-        });
-
-        it("rejects locking for an operator not registered for the model (StakingNotRegistered)", async function () {
-            const d = await loadFixture(deployStaked);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            expect(await d.staking.stakeFor(operator, d.modelId)).to.equal(STAKE);
+            await lockCollateral(d, op, 30n * TOKEN);
+            expect(await d.staking.stakeFor(operator, d.modelId)).to.equal(STAKE);
+            await d.staking.connect(op).requestUnbonding(10n * TOKEN);
+            expect(await d.staking.stakeFor(operator, d.modelId)).to.equal(STAKE - 10n * TOKEN);
             const stranger = await d.stranger.getAddress();
-            await expect(d.staking.connect(d.keeper).lockCollateral(stranger, d.modelId, 1))
+            await expect(d.staking.stakeFor(stranger, d.modelId))
                 .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
                 .withArgs(stranger, d.modelId);
         });
 
-        it("rejects unlocking or slashLocked beyond the locked amount (StakingUnlockExceedsLocked)", async function () {
+        it("reads the coordinator's locked collateral into getStake and freeStake", async function () {
             const d = await loadFixture(deployStaked);
-            const operator = await d.operators[0]!.getAddress();
-            await d.staking.connect(d.keeper).lockCollateral(operator, d.modelId, MODEL_COLLATERAL);
-            await expect(d.staking.connect(d.keeper).unlockCollateral(operator, MODEL_COLLATERAL + 1n))
-                .to.be.revertedWithCustomError(d.staking, "StakingUnlockExceedsLocked")
-                .withArgs(MODEL_COLLATERAL, MODEL_COLLATERAL + 1n);
-            await expect(d.staking.connect(d.keeper).slashLocked(operator, MODEL_COLLATERAL + 1n))
-                .to.be.revertedWithCustomError(d.staking, "StakingUnlockExceedsLocked")
-                .withArgs(MODEL_COLLATERAL, MODEL_COLLATERAL + 1n);
+            const op = d.operators[0]!;
+            const operator = await op.getAddress();
+            await lockCollateral(d, op, 30n * TOKEN);
+            expect(await d.coordinator.lockedOf(operator)).to.equal(30n * TOKEN);
+            expect((await d.staking.getStake(operator)).lockedWei).to.equal(30n * TOKEN);
+            expect(await d.staking.freeStake(operator)).to.equal(STAKE - 30n * TOKEN);
+            await lockCollateral(d, op, 20n * TOKEN);
+            expect((await d.staking.getStake(operator)).lockedWei).to.equal(50n * TOKEN);
+            expect((await d.staking.getStake(operator)).stakedWei).to.equal(STAKE);
+        });
+
+        it("a staking contract whose registry has no coordinator yet counts nothing as locked", async function () {
+            const d = await loadFixture(deployStaking);
+            const registry = await ethers.deployContract("ModelRegistry", [60, 86_400, TOKEN / 10n, d.programStore]);
+            const staking = await ethers.deployContract("Staking", [d.token, registry, 1, d.admin]);
+            const op = d.operators[0]!;
+            await d.token.connect(op).approve(await staking.getAddress(), STAKE);
+            await staking.connect(op).stake(STAKE);
+            expect(await staking.freeStake(await op.getAddress())).to.equal(STAKE);
+            expect((await staking.getStake(await op.getAddress())).lockedWei).to.equal(0n);
         });
     });
 
@@ -466,7 +498,7 @@ describe("Staking", function () {
             const d = await deployStaked();
             const op = d.operators[0]!;
             await d.staking.connect(op).requestUnbonding(20n * TOKEN);
-            await d.staking.connect(d.keeper).lockCollateral(await op.getAddress(), d.modelId, 30n * TOKEN);
+            await lockCollateral(d, op, 30n * TOKEN);
             return d;
         }
 
@@ -517,10 +549,12 @@ describe("Staking", function () {
             expect(stake.unbondingWei).to.equal(10n * TOKEN);
         });
 
-        it("slashLocked takes exactly the locked collateral out of active stake", async function () {
+        it("slashLocked takes collateral the coordinator released out of active stake, never more than it", async function () {
             const d = await loadFixture(deployPartlyLocked);
             const operator = await d.operators[0]!.getAddress();
             const keeper = await d.keeper.getAddress();
+            // The coordinator releases the lock before it calls slashLocked; the keeper stands in for it here, so the
+            // coordinator's lock (30) stays and only active stake moves.
             expect(await d.staking.connect(d.keeper).slashLocked.staticCall(operator, 30n * TOKEN)).to.equal(
                 30n * TOKEN,
             );
@@ -531,9 +565,10 @@ describe("Staking", function () {
             await expect(tx).to.changeTokenBalances(d.token, [d.staking, keeper], [-30n * TOKEN, 30n * TOKEN]);
             const stake = await d.staking.getStake(operator);
             expect(stake.stakedWei).to.equal(50n * TOKEN);
-            expect(stake.lockedWei).to.equal(0n);
             expect(stake.unbondingWei).to.equal(20n * TOKEN);
-            expect(await d.staking.freeStake(operator)).to.equal(50n * TOKEN);
+            await expect(d.staking.connect(d.keeper).slashLocked(operator, 50n * TOKEN + 1n))
+                .to.be.revertedWithCustomError(d.staking, "StakingSlashExceedsStake")
+                .withArgs(50n * TOKEN, 50n * TOKEN + 1n);
         });
     });
 });

@@ -97,12 +97,11 @@ describe("deploy/modules/Verity (Ignition)", function () {
         expect(await coordinator.pendingOwner()).to.equal(ethers.ZeroAddress);
     });
 
-    it("grants the coordinator, and only it, the staking roles", async function () {
+    it("grants the coordinator, and only it, the staking role (SLASHER_ROLE)", async function () {
         const { coordinator, staking, deployer } = await loadFixture(deployModule);
-        for (const role of [await staking.LOCKER_ROLE(), await staking.SLASHER_ROLE()]) {
-            expect(await staking.hasRole(role, await coordinator.getAddress())).to.equal(true);
-            expect(await staking.hasRole(role, await deployer.getAddress())).to.equal(false);
-        }
+        const role = await staking.SLASHER_ROLE();
+        expect(await staking.hasRole(role, await coordinator.getAddress())).to.equal(true);
+        expect(await staking.hasRole(role, await deployer.getAddress())).to.equal(false);
     });
 
     it("applies parameters and their defaults, and keeps unbonding longer than window + dispute", async function () {
@@ -133,10 +132,9 @@ async function deployHandover() {
 }
 
 describe("deploy/modules/VerityHandover (Ignition)", function () {
-    it("deploys and wires Verity first: the resolver is set and the coordinator holds the staking roles", async function () {
+    it("deploys and wires Verity first: the resolver is set and the coordinator holds the staking role", async function () {
         const { coordinator, staking, deployed } = await loadFixture(deployHandover);
         expect(await coordinator.getResolver(0)).to.equal(await deployed.reexecutionResolver.getAddress());
-        expect(await staking.hasRole(await staking.LOCKER_ROLE(), await coordinator.getAddress())).to.equal(true);
         expect(await staking.hasRole(await staking.SLASHER_ROLE(), await coordinator.getAddress())).to.equal(true);
     });
 

@@ -137,7 +137,6 @@ export async function deployCore(params: Params = DEFAULT_PARAMS, opts: { reexec
         params,
     ]);
     await registry.bindCoordinator(await coordinator.getAddress());
-    await staking.grantRole(await staking.LOCKER_ROLE(), await coordinator.getAddress());
     await staking.grantRole(await staking.SLASHER_ROLE(), await coordinator.getAddress());
     const resolver = await ethers.deployContract("TestResolver", [await coordinator.getAddress()]);
     let reexecution: { executor: IntegerExecutor; resolver: ReexecutionResolver } | undefined;

@@ -12,7 +12,7 @@
  * the staking roles). With an `owner` (`--owner`, or `owner` in the parameters file) the deployment is then handed
  * over, as deploy/modules/VerityHandover.ts does: the owner becomes the coordinator's pending owner (Ownable2Step:
  * it takes over when it calls acceptOwnership), and the key's account renounces the staking admin, so nobody can
- * grant the staking roles again: the coordinator's LOCKER_ROLE and SLASHER_ROLE are fixed for good. A finished
+ * grant the staking role again: the coordinator's SLASHER_ROLE is fixed for good. A finished
  * deployment without an owner is handed over by re-running with `--owner`; until the owner accepts, a re-run with
  * another `--owner` re-points the pending transfer (a mistyped address takes nothing).
  */
@@ -433,14 +433,13 @@ export async function deploy(opts: DeployOptions) {
         );
     }
     const stakingContract = Staking__factory.connect(staking, wallet);
-    for (const role of ["LOCKER_ROLE", "SLASHER_ROLE"]) {
-        if (!(await chainCall(() => stakingContract.hasRole(id(role), coordinator)))) {
-            await sendTx(
-                `granting ${role} to the coordinator`,
-                () => stakingContract.grantRole(id(role), coordinator),
-                shown,
-            );
-        }
+    const slasher = id("SLASHER_ROLE");
+    if (!(await chainCall(() => stakingContract.hasRole(slasher, coordinator)))) {
+        await sendTx(
+            "granting SLASHER_ROLE to the coordinator",
+            () => stakingContract.grantRole(slasher, coordinator),
+            shown,
+        );
     }
     const executor = await contract("executor", () => new IntegerExecutor__factory(wallet).deploy());
     const resolver = await contract("reexecutionResolver", () =>
@@ -651,7 +650,6 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
         }
         expect("coordinator.disputeTimeoutSeconds", await coordinator.disputeTimeoutSeconds(), p.disputeTimeoutSeconds);
         expect("REEXECUTION resolver", await coordinator.getResolver(0), a("reexecutionResolver"));
-        expect("LOCKER_ROLE granted", await staking.hasRole(id("LOCKER_ROLE"), a("coordinator")), true);
         expect("SLASHER_ROLE granted", await staking.hasRole(id("SLASHER_ROLE"), a("coordinator")), true);
         expect("staking.stakeToken", await staking.stakeToken(), a("stakeToken"));
         expect("staking.unbondingDelaySeconds", await staking.unbondingDelaySeconds(), p.unbondingDelaySeconds);
