@@ -123,6 +123,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             uint256(staking_.unbondingDelaySeconds()) <=
             uint256(registry_.maxChallengeWindowSeconds()) + uint256(disputeTimeout)
         ) revert CoordinatorInvalidParam("unbondingDelaySeconds");
+        // Staking reads the locks back from its registry's coordinator: both must share one registry.
+        if (staking_.registry() != address(registry_)) revert CoordinatorInvalidParam("staking");
         i_registry = registry_;
         i_staking = staking_;
         i_token = IERC20(staking_.stakeToken());
@@ -151,8 +153,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         CoordinatorStorage.Account storage account = s_state.accounts[msg.sender];
         uint256 balance = account.balanceWei;
         if (balance < amountWei) revert CoordinatorInsufficientBalance(balance, amountWei);
-        // Cannot underflow (checked above) and fits uint96 because balance does.
-        account.balanceWei = uint96(balance - amountWei);
+        // Cannot underflow (checked above) and fits uint120 because balance does.
+        account.balanceWei = uint120(balance - amountWei);
         i_token.safeTransfer(to, amountWei);
         emit Withdrawn(msg.sender, to, amountWei);
     }
@@ -193,9 +195,9 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
         CoordinatorStorage.Account memory account = s_state.accounts[msg.sender];
         if (account.balanceWei < fee) revert CoordinatorInsufficientBalance(account.balanceWei, fee);
-        // Cannot underflow (checked above); a uint64 nonce cannot realistically overflow.
+        // Cannot underflow (checked above); a uint40 nonce (10^12 requests) cannot realistically overflow.
         s_state.accounts[msg.sender] = CoordinatorStorage.Account({
-            balanceWei: account.balanceWei - uint96(fee),
+            balanceWei: account.balanceWei - uint120(fee),
             requestNonce: account.requestNonce + 1,
             lockedWei: account.lockedWei
         });
@@ -230,8 +232,9 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         // window (the request is open to all at once) rather than idling through one.
         if (request.assignedOperator == address(0)) {
             (address pick, uint256 stakedWei) = i_staking.rotationPick(modelId, requestId);
-            // Free stake: active minus what the pick has locked here (locked <= staked always).
-            if (pick != address(0) && stakedWei - s_state.accounts[pick].lockedWei >= terms.collateralWei) {
+            // Free stake: active minus what the pick has locked here. Written as a sum so that no state of the
+            // staking contract can make a request revert here.
+            if (pick != address(0) && stakedWei >= uint256(s_state.accounts[pick].lockedWei) + terms.collateralWei) {
                 request.assignedOperator = pick;
             } else {
                 request.exclusiveUntil = now_;
@@ -368,6 +371,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         bytes calldata signature,
         bytes calldata input
     ) external nonReentrant {
+        if (attestation.requestId != 0) revert CoordinatorNotOffchainAttestation(attestation.requestId);
         DisputeLogic.proveFraud(s_state, _env(), recoverAttester(attestation, signature), attestation, input);
     }
 

@@ -18,15 +18,17 @@ import {IInferenceCoordinator} from "./interfaces/IInferenceCoordinator.sol";
 ///   `lockedOf`), in the same slot as the operator's fee balance, so a result settles with one write; this contract
 ///   reads it wherever free stake matters (unbonding, slashing, views). The coordinator locks only against
 ///   `stakeFor` (active stake of a registered operator) and every path that lowers active stake leaves at least the
-///   locked amount: locked <= staked always.
+///   locked amount: locked <= staked always. One staking contract therefore serves one coordinator, the
+///   registry's: collateral another contract locked would be invisible here (and unbondable).
 /// - Escaping a slash by unbonding is impossible: locked collateral cannot be unbonded, and unbonding stake stays
 ///   slashable (by `slash`) until withdrawn after `unbondingDelaySeconds`, which the coordinator checks exceeds
 ///   the longest challenge window plus the longest dispute.
 /// - Every unbonding request restarts the delay for the whole unbonding amount (simple, never shorter).
 /// - Operator sets are arrays with index maps: register/unregister/evict/assignment are O(1). No loop over
 ///   operators is reachable by anyone. The coordinator fixes each request's assignee when the request is made
-///   (`assignedOperator`), so set changes move no existing request's exclusive window; an operator whose active
-///   stake falls below a model's collateral (unbonding, slashes) can be evicted from that model's set by anyone.
+///   (`rotationPick`, the rule of `assignedOperator`), so set changes move no existing request's exclusive
+///   window; an operator whose active stake falls below a model's collateral (unbonding, slashes) can be evicted
+///   from that model's set by anyone.
 /// - Amounts are 96-bit (79 billion tokens at 18 decimals); larger deposits revert instead of truncating.
 /// - Fee-on-transfer or rebasing tokens are not supported as stake token.
 contract Staking is IStaking, AccessControl {
@@ -145,7 +147,10 @@ contract Staking is IStaking, AccessControl {
     function slashLocked(address operator, uint256 amountWei) external onlyRole(SLASHER_ROLE) returns (uint256) {
         StoredStake storage s = s_stakes[operator];
         uint256 staked = s.stakedWei;
-        if (amountWei > staked) revert StakingSlashExceedsStake(staked, amountWei);
+        // The coordinator released the collateral before calling, so it is not locked any more: what is left locked
+        // must stay covered (a slasher without a matching release cannot push locked above staked).
+        uint256 unlocked = _free(staked, operator);
+        if (amountWei > unlocked) revert StakingSlashExceedsStake(unlocked, amountWei);
         // The cast is safe: amountWei <= stakedWei, a uint96.
         s.stakedWei = uint96(staked - amountWei);
         return _sendSlashed(operator, amountWei);
@@ -214,6 +219,11 @@ contract Staking is IStaking, AccessControl {
     /// @inheritdoc IStaking
     function freeStake(address operator) external view returns (uint256) {
         return _free(s_stakes[operator].stakedWei, operator);
+    }
+
+    /// @inheritdoc IStaking
+    function registry() external view returns (address) {
+        return address(i_registry);
     }
 
     /// @inheritdoc IStaking

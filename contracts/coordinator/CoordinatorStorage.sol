@@ -14,9 +14,11 @@ library CoordinatorStorage {
     /// @dev An account's balance, its request nonce and, for an operator, the collateral locked by its results in
     /// flight share one slot: a request touches one account slot, and settling a result (collateral released, fee
     /// credited) writes one.
+    /// A 120-bit balance is out of any griefer's reach (2^120 wei is 1.3e18 tokens at 18 decimals): nobody can fill
+    /// another account, a treasury say, to the cap and make the credits of settlements revert.
     struct Account {
-        uint96 balanceWei;
-        uint64 requestNonce;
+        uint120 balanceWei;
+        uint40 requestNonce;
         uint96 lockedWei;
     }
 
@@ -112,11 +114,11 @@ library CoordinatorStorage {
         a.balanceWei = addBalance(a.balanceWei, amountWei);
     }
 
-    /// @dev `balanceWei + amountWei`, refused (not truncated) above the 96-bit balance.
-    function addBalance(uint96 balanceWei, uint256 amountWei) internal pure returns (uint96) {
+    /// @dev `balanceWei + amountWei`, refused (not truncated) above the 120-bit balance.
+    function addBalance(uint120 balanceWei, uint256 amountWei) internal pure returns (uint120) {
         uint256 balance = uint256(balanceWei) + amountWei;
-        if (balance > type(uint96).max) revert IInferenceCoordinator.CoordinatorInvalidParam("balance");
-        return uint96(balance);
+        if (balance > type(uint120).max) revert IInferenceCoordinator.CoordinatorInvalidParam("balance");
+        return uint120(balance);
     }
 
     /// @dev Releases `collateralWei` of `operator`'s locked collateral (its result settled or was voided). Cannot

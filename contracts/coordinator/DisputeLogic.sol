@@ -182,9 +182,8 @@ library DisputeLogic {
         emit IInferenceCoordinator.EquivocationProven(operator, first.modelId, first.inputHash, msg.sender, slashedWei);
     }
 
-    /// @notice Slashes `operator` (the attestation's signer, recovered by the caller) for a wrong off-chain
-    /// attestation of a REEXECUTION model, once the attestation is shown to be off-chain (request id 0) and about
-    /// `input`.
+    /// @notice Slashes `operator` (the attestation's signer, recovered by the caller, which checked that the
+    /// attestation is off-chain: request id 0) for a wrong attestation about `input` of a REEXECUTION model.
     function proveFraud(
         CoordinatorStorage.Layout storage s,
         Env memory env,
@@ -192,9 +191,6 @@ library DisputeLogic {
         IInferenceCoordinator.Attestation calldata attestation,
         bytes calldata input
     ) external {
-        if (attestation.requestId != 0) {
-            revert IInferenceCoordinator.CoordinatorNotOffchainAttestation(attestation.requestId);
-        }
         bytes32 inputHash = keccak256(input);
         if (inputHash != attestation.inputHash) {
             revert IInferenceCoordinator.CoordinatorInputMismatch(inputHash, attestation.inputHash);

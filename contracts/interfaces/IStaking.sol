@@ -49,7 +49,8 @@ interface IStaking {
     error StakingNotEvictable(address operator, bytes32 modelId, uint256 stakedWei, uint256 collateralWei);
     /// @notice The model is not active in the registry.
     error StakingModelInactive(bytes32 modelId);
-    /// @notice `slashLocked` of more than the active stake (a bug in the caller: locked collateral is part of it).
+    /// @notice `slashLocked` of more than the active stake the coordinator does not hold locked (a caller that did not
+    /// release the collateral first).
     error StakingSlashExceedsStake(uint256 have, uint256 want);
     /// @notice Amount does not fit the 96-bit stake accounting.
     error StakingAmountTooLarge(uint256 have, uint256 max);
@@ -87,7 +88,8 @@ interface IStaking {
     function stakeFor(address operator, bytes32 modelId) external view returns (uint256 stakedWei);
 
     /// @notice Slashes collateral the coordinator had locked for a proven-wrong result (and has released for this
-    /// slash) out of active stake, and sends it to the caller. SLASHER_ROLE only.
+    /// slash) out of active stake, and sends it to the caller. SLASHER_ROLE only. Reverts when it would leave less
+    /// active stake than the coordinator still holds locked.
     /// @param operator The operator.
     /// @param amountWei The locked collateral of the result.
     /// @return slashedWei Amount transferred to the caller.
@@ -156,6 +158,10 @@ interface IStaking {
     /// @param operator The operator.
     /// @return Stake-token base units.
     function freeStake(address operator) external view returns (uint256);
+
+    /// @notice The model registry; its bound coordinator is the one whose locks (`lockedOf`) this contract reads.
+    /// @return The registry.
+    function registry() external view returns (address);
 
     /// @notice The ERC-20 staked.
     /// @return The token address.

@@ -44,6 +44,25 @@ describe("InferenceCoordinator: balances and requests", function () {
                 .withArgs("unbondingDelaySeconds");
             await expect(factory.deploy(registry, staking, 499, admin, admin, DEFAULT_PARAMS)).not.to.be.reverted;
         });
+
+        it("rejects a staking contract on another registry: it could not see this coordinator's locks", async function () {
+            const [admin] = await ethers.getSigners();
+            if (admin === undefined) throw new Error("no signer");
+            const token = await ethers.deployContract("MockERC20", ["T", "T"]);
+            const store = await ethers.deployContract("ProgramStore");
+            const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
+            const otherRegistry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
+            const staking = await ethers.deployContract("Staking", [token, otherRegistry, 86_400, admin]);
+            expect(await staking.registry()).to.equal(await otherRegistry.getAddress());
+            const library = await ethers.deployContract("DisputeLogic");
+            const factory = await ethers.getContractFactory("InferenceCoordinator", {
+                libraries: { DisputeLogic: await library.getAddress() },
+            });
+            await expect(factory.deploy(registry, staking, 500, admin, admin, DEFAULT_PARAMS))
+                .to.be.revertedWithCustomError(factory, "CoordinatorInvalidParam")
+                .withArgs("staking");
+            await expect(factory.deploy(otherRegistry, staking, 500, admin, admin, DEFAULT_PARAMS)).not.to.be.reverted;
+        });
     });
 
     describe("deposit and withdraw", function () {
@@ -74,10 +93,11 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect(await d.coordinator.balanceOf(await owner.getAddress())).to.equal((3n * TOKEN) / 4n);
         });
 
-        it("refuses a balance beyond 96 bits instead of truncating it, and moves no tokens", async function () {
+        it("refuses a balance beyond 120 bits instead of truncating it, and moves no tokens", async function () {
             const d = await loadFixture(deployCore);
             const account = await d.others[0]!.getAddress();
-            const max = 2n ** 96n - 1n;
+            // Far above any token supply: nobody can fill another account (a treasury) to the cap to block credits.
+            const max = 2n ** 120n - 1n;
             await d.token.mint(await d.admin.getAddress(), max + 1n);
             await d.token.approve(await d.coordinator.getAddress(), max + 1n);
             await expect(d.coordinator.deposit(account, max + 1n))
