@@ -51,20 +51,22 @@ import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/exec
  * except renounceOwnership and the role-gated staking hooks (lock, unlock, slash: the coordinator's own calls,
  * reached through the actions): stake, unbond, withdraw unbonded, register / unregister / evict for a model
  * (operator-set changes, which move the rotation's picks for later requests, never an existing request's window: its
- * assignee is fixed when it is made), deposit, consumer / account withdraw, request, submit, submitAttestedResults
- * (EIP-712 attestations relayed by a stranger, in batches), challenge, decide, finalize, finalizeBatch, cancel,
- * expireDispute, proveEquivocation, proveFraud, replays of settled requests, time jumps, and the owner's entry
- * points, each sent by the owner and by others: setParams, setTreasury (a new treasury, the zero address),
- * setResolver (on the coordinator, where every mode has its resolver; on the court, where BISECTION and QUORUM have
- * none until a run sets them, once) and transferOwnership / acceptOwnership (Ownable2Step, among four accounts, a
- * hand-over to the zero address cancelling one pending). The actors are 3 operators, 2 consumers (one stores
- * results, one reverts or burns its callback gas), 2 challengers, a stranger (relayer, reporter, and an attester
- * without stake), the treasury, a second treasury account and the owner (the deployer, or whom it handed the
- * coordinator over to: the depositor, the stranger or the second treasury). Requests go to two REEXECUTION models
- * resolved by TestResolver; proofs also name a QUORUM model, a deactivated model, an unknown id and a fraud model
- * whose program is a real compiled integer MLP. Fraud proofs need a REEXECUTION resolver that re-executes
- * (TestResolver cannot), so they go to a second coordinator, the "court", built on the same registry and staking
- * with the real ReexecutionResolver and SLASHER_ROLE: its slashes hit the same stakes the run tracks.
+ * assignee is fixed when it is made), deposit, consumer / account withdraw, request (with no fee limit, the quoted
+ * fee, or the fee quoted before the model's last fee change), submit, submitAttestedResults (EIP-712 attestations
+ * relayed by a stranger, in batches), challenge, decide, finalize, finalizeBatch, cancel, expireDispute,
+ * proveEquivocation, proveFraud, replays of settled requests, time jumps, and the owner's and the publisher's entry
+ * points, each sent by the account allowed to and by others: setParams, setTreasury (a new treasury, the zero
+ * address), setResolver (on the coordinator, where every mode has its resolver; on the court, where BISECTION and
+ * QUORUM have none until a run sets them, once), transferOwnership / acceptOwnership (Ownable2Step, among four
+ * accounts, a hand-over to the zero address cancelling one pending) and ModelRegistry.setModelFee (of the requested
+ * models, the proof-only ones, the inactive one and an unknown id). The actors are 3 operators, 2 consumers (one
+ * stores results, one reverts or burns its callback gas), 2 challengers, a stranger (relayer, reporter, and an
+ * attester without stake), the treasury, a second treasury account, the owner (the deployer, or whom it handed the
+ * coordinator over to: the depositor, the stranger or the second treasury) and the models' publisher. Requests go to
+ * two REEXECUTION models resolved by TestResolver; proofs also name a QUORUM model, a deactivated model, an unknown
+ * id and a fraud model whose program is a real compiled integer MLP. Fraud proofs need a REEXECUTION resolver that
+ * re-executes (TestResolver cannot), so they go to a second coordinator, the "court", built on the same registry and
+ * staking with the real ReexecutionResolver and SLASHER_ROLE: its slashes hit the same stakes the run tracks.
  * Actions pick actors and requests by index from the model state and may be invalid on purpose (wrong status, stale
  * or forged struct, too early / too late, wrong operator, no free stake, forged or malleable signature, wrong
  * signer, not an equivocation, not a fraud, proof already used, ...). A TypeScript model predicts, for every action,
@@ -92,12 +94,14 @@ import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/exec
  * - Parameters: the owner's changes (setParams, within bounds) apply to later requests only (each live request's
  *   struct keeps the fee, protocol fee, exclusive window and bond it fixed, checked through its commitment); the
  *   dispute terms fixed at deployment never change, and attempts to change them or leave the bounds revert.
- * - Owner: owner(), pendingOwner(), treasury() and each mode's resolver (on both coordinators) are the model's; only
- *   the current owner's calls pass (the previous owner's and the pending owner's revert with
- *   OwnableUnauthorizedAccount), a resolver is never replaced. These are read at the start and after each owner
+ * - Owner and publisher: owner(), pendingOwner(), treasury() and each mode's resolver (on both coordinators) are the
+ *   model's; only the current owner's calls pass (the previous owner's and the pending owner's revert with
+ *   OwnableUnauthorizedAccount), a resolver is never replaced. Each model's fee, in the registry and in the
+ *   coordinator's copy (quoteFee), is the model's. These are read at the start and after each owner or publisher
  *   action (nothing else writes them). Protocol fees and the treasury's shares of slashes and lost bonds are
  *   credited to the treasury of the moment they are paid (the balance checks after every step fail if any goes to
- *   an earlier one, whose balance stays where it was).
+ *   an earlier one, whose balance stays where it was); a fee change prices later requests only (their structs and
+ *   escrow are checked), and only the publisher's applies.
  *
  * Every predicted transaction is mined at a timestamp the test sets (time.setNextBlockTimestamp) with a fixed gas
  * limit, so boundary times (deadline, window end, dispute expiry, unbonding) are exact and reverting transactions
@@ -340,6 +344,8 @@ type Action =
           gas: number;
           preferred: number;
           emptyInput: boolean;
+          /** The maxFeeWei sent: no limit, quoteFee's answer, or the fee before the model's last fee change. */
+          maxFee: "none" | "quoted" | "stale";
       }
     | {
           kind: "submit";
@@ -396,6 +402,7 @@ type Action =
     | { kind: "setResolver"; court: boolean; mode: number; resolver: "test" | "stranger" | "zero"; by: By }
     | { kind: "transferOwnership"; to: number | "zero"; by: By }
     | { kind: "acceptOwnership"; by: "pending" | number }
+    | { kind: "setModelFee"; model: number; feeWei: bigint; by: "publisher" | number }
     | { kind: "advance"; seconds: number };
 
 /**
@@ -477,11 +484,18 @@ const ACTION_WEIGHTS: Record<Action["kind"], number> = {
     setResolver: 1,
     transferOwnership: 1,
     acceptOwnership: 1,
+    setModelFee: 1,
     advance: 4,
 };
 
 /** The actions after which observations read the settings (see Env.observeSettings). */
-const SETTINGS_KINDS = new Set<Action["kind"]>(["setTreasury", "setResolver", "transferOwnership", "acceptOwnership"]);
+const SETTINGS_KINDS = new Set<Action["kind"]>([
+    "setTreasury",
+    "setResolver",
+    "transferOwnership",
+    "acceptOwnership",
+    "setModelFee",
+]);
 
 /** Index into the models whose operator set is tracked (requested A and B, the inactive one) or the unknown id. */
 const setModelArb = weighted([8, fc.integer({ min: 0, max: 1 })], [1, fc.constant(2)], [1, fc.constant(3)]);
@@ -617,6 +631,22 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
         }),
     ],
     [
+        ACTION_WEIGHTS.setModelFee,
+        rec({
+            kind: fc.constant("setModelFee" as const),
+            // Index into env.proofModels: A, B, the fraud model, QUORUM, inactive, unknown.
+            model: weighted([6, fc.constantFrom(0, 1)], [2, fc.constantFrom(2, 3)], [1, fc.constantFrom(4, 5)]),
+            feeWei: weighted(
+                [12, fc.bigInt({ min: 1n, max: TOKEN / 20n })],
+                [1, fc.constant(0n)],
+                // The largest fee: a request's fee no longer fits uint96 (FeeAboveMax) unless its callback gas is free.
+                [1, fc.constant(NO_FEE_LIMIT)],
+            ),
+            // The publisher; else any of env.admins (the coordinator's owner cannot change a publisher's fee).
+            by: weighted<"publisher" | number>([5, fc.constant("publisher" as const)], [1, fc.nat()]),
+        }),
+    ],
+    [
         ACTION_WEIGHTS.request,
         rec({
             kind: fc.constant("request" as const),
@@ -635,6 +665,11 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
             ),
             preferred: weighted([4, fc.constant(0)], [2, fc.integer({ min: 1, max: 3 })], [1, fc.constant(4)]),
             emptyInput: weighted([30, fc.constant(false)], [1, fc.constant(true)]),
+            maxFee: weighted(
+                [8, fc.constant("none" as const)],
+                [2, fc.constant("quoted" as const)],
+                [1, fc.constant("stale" as const)],
+            ),
         }),
     ],
     [
@@ -913,6 +948,9 @@ interface AdminState {
 interface Model {
     params: ParamsState;
     admin: AdminState;
+    /** Each proof model's fee (env.proofModels; 0 for the unknown id), and the fee before its last change. */
+    modelFees: bigint[];
+    previousFees: bigint[];
     balances: Record<string, bigint>;
     stakes: Record<string, StakeState>;
     /** Each tracked model's operator set in the staking contract's order (env.setModels minus the unknown id). */
@@ -987,6 +1025,10 @@ function maxBig(a: bigint, b: bigint): bigint {
     return a > b ? a : b;
 }
 
+function minBig(a: bigint, b: bigint): bigint {
+    return a < b ? a : b;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Environment: contracts, actors, and what the chain actually emitted
 // ---------------------------------------------------------------------------------------------------------------
@@ -1003,7 +1045,9 @@ interface ProofModel {
     id: string;
     mode: number;
     collateralWei: bigint;
+    feeWei: bigint;
     registered: boolean;
+    active: boolean;
 }
 
 interface Env {
@@ -1025,6 +1069,7 @@ interface Env {
     admin: string;
     depositor: string;
     stranger: string;
+    publisher: string;
     /** Who may own the coordinator, and who sends owner calls in these runs: admin, depositor, stranger, treasury2. */
     admins: string[];
     /** What the owner may make the treasury: the two treasuries, a challenger, an operator, the Store consumer. */
@@ -1051,9 +1096,9 @@ interface Env {
     /** Callback deliveries actually emitted (ResultFinalized / ResultDelivered), with their success flag. */
     deliveries: Map<string, boolean[]>;
     /**
-     * Whether observations read the settings (owner, pending owner, treasury, resolvers): at the start and after the
-     * actions that may change them (SETTINGS_KINDS), since no other entry point writes them (reads that would slow
-     * every step). A misdirected fee or share still shows in the balances at once.
+     * Whether observations read the settings (owner, pending owner, treasury, resolvers, model fees): at the start
+     * and after the actions that may change them (SETTINGS_KINDS), since no other entry point writes them (19 reads:
+     * a sixth more time per step). A misdirected fee or share still shows in the balances at once.
      */
     observeSettings: boolean;
     log: string[];
@@ -1068,6 +1113,7 @@ async function makeEnv(d: Fixture): Promise<Env> {
     const depositor = await d.depositor.getAddress();
     const stranger = await d.stranger.getAddress();
     const treasury2 = await d.treasury2.getAddress();
+    const publisher = await d.publisher.getAddress();
     const signers = new Map<string, Signer>();
     d.operators.forEach((s, i) => signers.set(ops[i]!, s));
     d.challengers.forEach((s, i) => signers.set(challengers[i]!, s));
@@ -1076,6 +1122,7 @@ async function makeEnv(d: Fixture): Promise<Env> {
     signers.set(stranger, d.stranger);
     signers.set(admin, d.admin);
     signers.set(depositor, d.depositor);
+    signers.set(publisher, d.publisher);
     const coordinator = await d.coordinator.getAddress();
     const court = await d.court.getAddress();
     const { chainId } = await ethers.provider.getNetwork();
@@ -1104,6 +1151,7 @@ async function makeEnv(d: Fixture): Promise<Env> {
         admin,
         depositor,
         stranger,
+        publisher,
         admins: [admin, depositor, stranger, treasury2],
         treasuries: [treasury, treasury2, challengers[1]!, ops[2]!, consumers[0]!],
         holders: [...ops, ...challengers, treasury, treasury2],
@@ -1113,18 +1161,19 @@ async function makeEnv(d: Fixture): Promise<Env> {
         reporters,
         courtAccounts: [...reporters, treasury],
         proofModels: [
-            { id: modelA, mode: Mode.REEXECUTION, collateralWei: MODELS[0].collateralWei, registered: true },
-            { id: modelB, mode: Mode.REEXECUTION, collateralWei: MODELS[1].collateralWei, registered: true },
-            { id: d.fraudModelId, mode: Mode.REEXECUTION, collateralWei: FRAUD_MODEL.collateralWei, registered: true },
-            { id: d.quorumModelId, mode: Mode.QUORUM, collateralWei: QUORUM_MODEL.collateralWei, registered: true },
+            { id: modelA, mode: Mode.REEXECUTION, collateralWei: MODELS[0].collateralWei, feeWei: MODELS[0].feeWei },
+            { id: modelB, mode: Mode.REEXECUTION, collateralWei: MODELS[1].collateralWei, feeWei: MODELS[1].feeWei },
+            { id: d.fraudModelId, mode: Mode.REEXECUTION, collateralWei: FRAUD_MODEL.collateralWei, feeWei: MODEL_FEE },
+            { id: d.quorumModelId, mode: Mode.QUORUM, collateralWei: QUORUM_MODEL.collateralWei, feeWei: MODEL_FEE },
             {
                 id: inactiveModel,
                 mode: Mode.REEXECUTION,
                 collateralWei: INACTIVE_MODEL.collateralWei,
-                registered: true,
+                feeWei: MODEL_FEE,
+                active: false,
             },
-            { id: UNKNOWN_MODEL, mode: Mode.REEXECUTION, collateralWei: 0n, registered: false },
-        ].map((pm) => ({ ...pm, id: pm.id.toLowerCase() })),
+            { id: UNKNOWN_MODEL, mode: Mode.REEXECUTION, collateralWei: 0n, feeWei: 0n, registered: false },
+        ].map((pm) => ({ registered: true, active: true, ...pm, id: pm.id.toLowerCase() })),
         setModels: [...d.setModelIds, UNKNOWN_MODEL].map((id) => id.toLowerCase()),
         domains: { main: domain(coordinator), court: domain(court) },
         terminalEvents: new Map(),
@@ -1183,6 +1232,8 @@ function initialModel(env: Env): Model {
                 court: [env.d.courtReexecution, ethers.ZeroAddress, ethers.ZeroAddress],
             },
         },
+        modelFees: env.proofModels.map((pm) => pm.feeWei),
+        previousFees: env.proofModels.map((pm) => pm.feeWei),
         balances,
         stakes,
         operatorSets: env.d.operatorSets.map((set) => [...set]),
@@ -1219,22 +1270,32 @@ interface Observation {
     settings: Settings | null;
 }
 
-/** The owner's settings. */
+/**
+ * The owner's settings, and each registered proof model's fee: the registry's, and the coordinator's copy (quoteFee
+ * with no callback gas).
+ */
 interface Settings {
     admin: AdminState;
+    modelFees: { registry: bigint[]; coordinator: bigint[] };
 }
 
 async function observeSettings(env: Env): Promise<Settings> {
-    const { coordinator, court } = env.d;
+    const { coordinator, court, registry } = env.d;
+    const registered = env.proofModels.filter((pm) => pm.registered).map((pm) => pm.id);
     const modes = [Mode.REEXECUTION, Mode.BISECTION, Mode.QUORUM];
-    const [owner, pendingOwner, treasury, main, courtResolvers] = await Promise.all([
+    const [owner, pendingOwner, treasury, main, courtResolvers, registryFees, coordinatorFees] = await Promise.all([
         coordinator.owner(),
         coordinator.pendingOwner(),
         coordinator.treasury(),
         Promise.all(modes.map((mode) => coordinator.getResolver(mode))),
         Promise.all(modes.map((mode) => court.getResolver(mode))),
+        Promise.all(registered.map(async (id) => (await registry.getModelTerms(id)).feeWei)),
+        Promise.all(registered.map((id) => coordinator.quoteFee(id, 0))),
     ]);
-    return { admin: { owner, pendingOwner, treasury, resolvers: { main, court: courtResolvers } } };
+    return {
+        admin: { owner, pendingOwner, treasury, resolvers: { main, court: courtResolvers } },
+        modelFees: { registry: registryFees, coordinator: coordinatorFees },
+    };
 }
 
 async function record<T>(keys: string[], f: (k: string) => Promise<T>): Promise<Record<string, T>> {
@@ -1352,6 +1413,12 @@ async function checkInvariants(env: Env, m: Model, observed: Observation | null)
     if (obs.settings !== null) {
         // The owner's settings: owner, pending owner, treasury, resolvers (set once, never replaced).
         expect(obs.settings.admin).to.deep.equal(m.admin, "owner, pending owner, treasury and resolvers");
+        // Model fees: the registry's and the coordinator's copy agree with the model (only the publisher's change).
+        const fees = m.modelFees.filter((_, i) => env.proofModels[i]!.registered);
+        expect(obs.settings.modelFees).to.deep.equal(
+            { registry: fees, coordinator: fees },
+            "model fees (registry, quoteFee)",
+        );
     }
     // The operator sets, in order: the rotation's pick is set[requestId % length].
     expect(obs.operatorSets).to.deep.equal(m.operatorSets, "operator sets (getOperators)");
@@ -2071,6 +2138,37 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             const send = () => coordinator.connect(signerOf(env, sender)).acceptOwnership(TX);
             return settle(model, m, outcome, await execute(env, model, ts, send, outcome));
         }
+        case "setModelFee": {
+            const { registry } = env.d;
+            const index = a.model % env.proofModels.length;
+            const pm = env.proofModels[index]!;
+            const sender = a.by === "publisher" ? env.publisher : env.admins[a.by % env.admins.length]!;
+            const oldFee = m.modelFees[index]!;
+            let outcome: Outcome;
+            if (!pm.registered) outcome = reverts(registry, "ModelRegistryUnknownModel", pm.id);
+            else if (sender !== env.publisher) {
+                outcome = reverts(registry, "ModelRegistryNotOwner", sender, env.publisher);
+            } else if (!pm.active) outcome = reverts(registry, "ModelRegistryInactive", pm.id);
+            else {
+                // Later requests pay the new fee; live ones keep the fee in their struct (checked by commitment).
+                m.previousFees[index] = oldFee;
+                m.modelFees[index] = a.feeWei;
+                // The registry writes the coordinator's copy (syncModelTerms), which emits nothing.
+                outcome = { ok: true, events: [] };
+            }
+            const ts = await nextTimestamp();
+            const send = () => registry.connect(signerOf(env, sender)).setModelFee(pm.id, a.feeWei, TX);
+            const ex = await execute(env, model, ts, send, outcome);
+            if (ex.receipt !== null) {
+                const at = await registry.getAddress();
+                const emitted = ex.receipt.logs
+                    .filter((log) => log.address.toLowerCase() === at.toLowerCase())
+                    .map((log) => registry.interface.parseLog(log))
+                    .map((parsed) => ({ name: parsed?.name ?? "unparsable", args: [...(parsed?.args ?? [])] }));
+                expectEvents(emitted, [["ModelFeeUpdated", pm.id, oldFee, a.feeWei]], "registry");
+            }
+            return settle(model, m, outcome, ex);
+        }
         case "stake": {
             const op = env.ops[a.op % env.ops.length]!;
             const signer = signerOf(env, op);
@@ -2416,7 +2514,23 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             const deadline = ts + BigInt(a.deadlineIn);
             const gas = BigInt(a.gas);
             const p = m.params;
-            const fee = terms.feeWei + gas * p.callbackGasFee;
+            // The model's fee of the moment (setModelFee), as the coordinator's copy of its terms holds it.
+            const fee = m.modelFees[mi]! + gas * p.callbackGasFee;
+            const staleFee = m.previousFees[mi]! + gas * p.callbackGasFee;
+            if (fee > NO_FEE_LIMIT) {
+                await expect(coordinator.quoteFee(modelId, gas))
+                    .to.be.revertedWithCustomError(coordinator, "CoordinatorInvalidParam")
+                    .withArgs("fee");
+            } else if (a.maxFee === "quoted") {
+                expect(await coordinator.quoteFee(modelId, gas)).to.equal(fee, "quoteFee");
+            }
+            // A consumer that quoted before the model's last fee change sends that quote as its limit.
+            const maxFee =
+                a.maxFee === "none"
+                    ? NO_FEE_LIMIT
+                    : a.maxFee === "quoted"
+                      ? minBig(fee, NO_FEE_LIMIT)
+                      : minBig(staleFee, NO_FEE_LIMIT);
             const balance = m.balances[consumer]!;
             let outcome: Outcome;
             let predicted: Req | null = null;
@@ -2432,6 +2546,8 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     ts + p.minDeadline,
                     ts + p.maxDeadline,
                 );
+            } else if (fee > maxFee) {
+                outcome = reverts(coordinator, "CoordinatorFeeAboveMax", fee, maxFee);
             } else if (balance < fee) {
                 outcome = reverts(coordinator, "CoordinatorInsufficientBalance", balance, fee);
             } else {
@@ -2487,7 +2603,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     env.d.consumers[ci]!.request(
                         modelId,
                         input,
-                        { callbackGasLimit: a.gas, deadline, preferredOperator: preferred, maxFeeWei: NO_FEE_LIMIT },
+                        { callbackGasLimit: a.gas, deadline, preferredOperator: preferred, maxFeeWei: maxFee },
                         TX,
                     ),
                 outcome,
