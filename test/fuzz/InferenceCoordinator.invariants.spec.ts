@@ -48,19 +48,25 @@ import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/exec
  * Model-based property test of the coordinator and staking economics.
  *
  * fast-check generates a sequence of actions over every state-changing entry point of the coordinator and staking
- * except the owner's setTreasury / setResolver / ownership transfer and the role-gated staking hooks (lock, unlock,
- * slash: the coordinator's own calls, reached through the actions): stake, unbond, withdraw unbonded, register /
- * unregister / evict for a model (operator-set changes, which move the rotation's picks for later requests, never
- * an existing request's window: its assignee is fixed when it is made), deposit, consumer /
- * account withdraw, request, submit, submitAttestedResults (EIP-712 attestations relayed by a stranger, in batches),
- * challenge, decide, finalize, finalizeBatch, cancel, expireDispute, proveEquivocation, proveFraud, replays of
- * settled requests, parameter changes by the owner and others, and time jumps. The actors are 3 operators,
- * 2 consumers (one stores results, one reverts or burns its callback gas), 2 challengers, a stranger (relayer,
- * reporter, and an attester without stake) and the treasury. Requests go to two REEXECUTION models resolved by
- * TestResolver; proofs also name a QUORUM model, a deactivated model, an unknown id and a fraud model whose program
- * is a real compiled integer MLP. Fraud proofs need a REEXECUTION resolver that re-executes (TestResolver cannot), so
- * they go to a second coordinator, the "court", built on the same registry and staking with the real
- * ReexecutionResolver and SLASHER_ROLE: its slashes hit the same stakes the run tracks.
+ * except renounceOwnership and the role-gated staking hooks (lock, unlock, slash: the coordinator's own calls,
+ * reached through the actions): stake, unbond, withdraw unbonded, register / unregister / evict for a model
+ * (operator-set changes, which move the rotation's picks for later requests, never an existing request's window: its
+ * assignee is fixed when it is made), deposit, consumer / account withdraw, request (with no fee limit, the quoted
+ * fee, or the fee quoted before the model's last fee change), submit, submitAttestedResults (EIP-712 attestations
+ * relayed by a stranger, in batches), challenge, decide, finalize, finalizeBatch, cancel, expireDispute,
+ * proveEquivocation, proveFraud, replays of settled requests, time jumps, and the owner's and the publisher's entry
+ * points, each sent by the account allowed to and by others: setParams, setTreasury (a new treasury, the zero
+ * address), setResolver (on the coordinator, where every mode has its resolver; on the court, where BISECTION and
+ * QUORUM have none until a run sets them, once), transferOwnership / acceptOwnership (Ownable2Step, among four
+ * accounts, a hand-over to the zero address cancelling one pending) and ModelRegistry.setModelFee (of the requested
+ * models, the proof-only ones, the inactive one and an unknown id). The actors are 3 operators, 2 consumers (one
+ * stores results, one reverts or burns its callback gas), 2 challengers, a stranger (relayer, reporter, and an
+ * attester without stake), the treasury, a second treasury account, the owner (the deployer, or whom it handed the
+ * coordinator over to: the depositor, the stranger or the second treasury) and the models' publisher. Requests go to
+ * two REEXECUTION models resolved by TestResolver; proofs also name a QUORUM model, a deactivated model, an unknown
+ * id and a fraud model whose program is a real compiled integer MLP. Fraud proofs need a REEXECUTION resolver that
+ * re-executes (TestResolver cannot), so they go to a second coordinator, the "court", built on the same registry and
+ * staking with the real ReexecutionResolver and SLASHER_ROLE: its slashes hit the same stakes the run tracks.
  * Actions pick actors and requests by index from the model state and may be invalid on purpose (wrong status, stale
  * or forged struct, too early / too late, wrong operator, no free stake, forged or malleable signature, wrong
  * signer, not an equivocation, not a fraud, proof already used, ...). A TypeScript model predicts, for every action,
@@ -88,6 +94,14 @@ import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/exec
  * - Parameters: the owner's changes (setParams, within bounds) apply to later requests only (each live request's
  *   struct keeps the fee, protocol fee, exclusive window and bond it fixed, checked through its commitment); the
  *   dispute terms fixed at deployment never change, and attempts to change them or leave the bounds revert.
+ * - Owner and publisher: owner(), pendingOwner(), treasury() and each mode's resolver (on both coordinators) are the
+ *   model's; only the current owner's calls pass (the previous owner's and the pending owner's revert with
+ *   OwnableUnauthorizedAccount), a resolver is never replaced. Each model's fee, in the registry and in the
+ *   coordinator's copy (quoteFee), is the model's. These are read at the start and after each owner or publisher
+ *   action (nothing else writes them). Protocol fees and the treasury's shares of slashes and lost bonds are
+ *   credited to the treasury of the moment they are paid (the balance checks after every step fail if any goes to
+ *   an earlier one, whose balance stays where it was); a fee change prices later requests only (their structs and
+ *   escrow are checked), and only the publisher's applies.
  *
  * Every predicted transaction is mined at a timestamp the test sets (time.setNextBlockTimestamp) with a fixed gas
  * limit, so boundary times (deadline, window end, dispute expiry, unbonding) are exact and reverting transactions
@@ -172,8 +186,10 @@ const ATTESTED_IDS = [0n, 1n, 2n];
 /** deployCore + two models, three staked operators (op3 serves model A only), two funded consumers, two challengers. */
 async function deployFuzzFixture() {
     const core = await deployCore();
-    const [depositor, stranger, challenger2] = core.others;
-    if (depositor === undefined || stranger === undefined || challenger2 === undefined) throw new Error("signers");
+    const [depositor, stranger, challenger2, treasury2] = core.others;
+    if (depositor === undefined || stranger === undefined || challenger2 === undefined || treasury2 === undefined) {
+        throw new Error("signers");
+    }
     const stakingAddress = await core.staking.getAddress();
     const coordinatorAddress = await core.coordinator.getAddress();
     const modelIds: string[] = [];
@@ -261,11 +277,13 @@ async function deployFuzzFixture() {
         challengers,
         depositor,
         stranger,
+        treasury2,
         setModelIds,
         operatorSets,
         fraudModelId,
         quorumModelId,
         court,
+        courtReexecution: await reexecution.getAddress(),
         canonical,
     };
 }
@@ -326,6 +344,8 @@ type Action =
           gas: number;
           preferred: number;
           emptyInput: boolean;
+          /** The maxFeeWei sent: no limit, quoteFee's answer, or the fee before the model's last fee change. */
+          maxFee: "none" | "quoted" | "stale";
       }
     | {
           kind: "submit";
@@ -377,8 +397,19 @@ type Action =
     | { kind: "cancel"; sel: Sel; version: Version; viaConsumer: boolean; wait: number | null }
     | { kind: "expire"; sel: Sel; version: Version; wait: number | null }
     | { kind: "replay"; i: number; version: number; op: number }
-    | { kind: "setParams"; change: ParamsChange; byOwner: boolean }
+    | { kind: "setParams"; change: ParamsChange; by: By }
+    | { kind: "setTreasury"; to: number | "zero"; by: By }
+    | { kind: "setResolver"; court: boolean; mode: number; resolver: "test" | "stranger" | "zero"; by: By }
+    | { kind: "transferOwnership"; to: number | "zero"; by: By }
+    | { kind: "acceptOwnership"; by: "pending" | number }
+    | { kind: "setModelFee"; model: number; feeWei: bigint; by: "publisher" | number }
     | { kind: "advance"; seconds: number };
+
+/**
+ * Who sends an owner-gated call: the coordinator's owner of the moment, or an account of env.admins by index (the
+ * deployer, the depositor, the stranger, the second treasury: maybe the owner, the previous or the pending owner).
+ */
+type By = "owner" | number;
 
 /** An owner's parameter change: new values within the bounds, a field fixed at deployment, or one out of bounds. */
 type ParamsChange =
@@ -449,11 +480,29 @@ const ACTION_WEIGHTS: Record<Action["kind"], number> = {
     proveEquivocation: 2,
     proveFraud: 1,
     setParams: 1,
+    setTreasury: 1,
+    setResolver: 1,
+    // A hand-over takes both, and only later owner calls show who is authorised then: at 1 each, most runs ended
+    // under the deployer (of 100 runs, 15 hand-overs; no setParams by a new owner).
+    transferOwnership: 2,
+    acceptOwnership: 2,
+    setModelFee: 1,
     advance: 4,
 };
 
+/** The actions after which observations read the settings (see Env.observeSettings). */
+const SETTINGS_KINDS = new Set<Action["kind"]>([
+    "setTreasury",
+    "setResolver",
+    "transferOwnership",
+    "acceptOwnership",
+    "setModelFee",
+]);
+
 /** Index into the models whose operator set is tracked (requested A and B, the inactive one) or the unknown id. */
 const setModelArb = weighted([8, fc.integer({ min: 0, max: 1 })], [1, fc.constant(2)], [1, fc.constant(3)]);
+/** Mostly the owner; else any of env.admins (the owner a quarter of the time). */
+const byArb = weighted<By>([6, fc.constant("owner")], [1, fc.nat()]);
 
 const actionArb: fc.Arbitrary<Action> = weighted<Action>(
     [
@@ -510,7 +559,7 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
         ACTION_WEIGHTS.setParams,
         rec({
             kind: fc.constant("setParams" as const),
-            byOwner: weighted([6, fc.constant(true)], [1, fc.constant(false)]),
+            by: byArb,
             change: weighted<ParamsChange>(
                 [
                     6,
@@ -546,6 +595,60 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
         }),
     ],
     [
+        ACTION_WEIGHTS.setTreasury,
+        rec({
+            kind: fc.constant("setTreasury" as const),
+            // Index into env.treasuries: the first treasury, the second, a challenger, an operator, a consumer.
+            to: weighted<number | "zero">([6, fc.nat()], [1, fc.constant("zero" as const)]),
+            by: byArb,
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.setResolver,
+        rec({
+            kind: fc.constant("setResolver" as const),
+            court: fc.boolean(),
+            mode: fc.integer({ min: Mode.REEXECUTION, max: Mode.QUORUM }),
+            resolver: weighted(
+                [3, fc.constantFrom("test" as const, "stranger" as const)],
+                [1, fc.constant("zero" as const)],
+            ),
+            by: byArb,
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.transferOwnership,
+        rec({
+            kind: fc.constant("transferOwnership" as const),
+            // Index into env.admins (the owner itself included), or the zero address: cancels a pending hand-over.
+            to: weighted<number | "zero">([6, fc.nat()], [1, fc.constant("zero" as const)]),
+            by: byArb,
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.acceptOwnership,
+        rec({
+            kind: fc.constant("acceptOwnership" as const),
+            by: weighted<"pending" | number>([3, fc.constant("pending" as const)], [1, fc.nat()]),
+        }),
+    ],
+    [
+        ACTION_WEIGHTS.setModelFee,
+        rec({
+            kind: fc.constant("setModelFee" as const),
+            // Index into env.proofModels: A, B, the fraud model, QUORUM, inactive, unknown.
+            model: weighted([6, fc.constantFrom(0, 1)], [2, fc.constantFrom(2, 3)], [1, fc.constantFrom(4, 5)]),
+            feeWei: weighted(
+                [12, fc.bigInt({ min: 1n, max: TOKEN / 20n })],
+                [1, fc.constant(0n)],
+                // The largest fee: a request's fee no longer fits uint96 (FeeAboveMax) unless its callback gas is free.
+                [1, fc.constant(NO_FEE_LIMIT)],
+            ),
+            // The publisher; else any of env.admins (the coordinator's owner cannot change a publisher's fee).
+            by: weighted<"publisher" | number>([5, fc.constant("publisher" as const)], [1, fc.nat()]),
+        }),
+    ],
+    [
         ACTION_WEIGHTS.request,
         rec({
             kind: fc.constant("request" as const),
@@ -564,6 +667,11 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
             ),
             preferred: weighted([4, fc.constant(0)], [2, fc.integer({ min: 1, max: 3 })], [1, fc.constant(4)]),
             emptyInput: weighted([30, fc.constant(false)], [1, fc.constant(true)]),
+            maxFee: weighted(
+                [8, fc.constant("none" as const)],
+                [2, fc.constant("quoted" as const)],
+                [1, fc.constant("stale" as const)],
+            ),
         }),
     ],
     [
@@ -828,8 +936,23 @@ interface ProofRecord {
     scope: bigint;
 }
 
+/**
+ * What the owner sets: who owns the coordinator and who is pending (Ownable2Step), where its protocol fees and
+ * treasury shares go, and each mode's resolver on the coordinator and on the court (whose owner stays the deployer).
+ */
+interface AdminState {
+    owner: string;
+    pendingOwner: string;
+    treasury: string;
+    resolvers: { main: string[]; court: string[] };
+}
+
 interface Model {
     params: ParamsState;
+    admin: AdminState;
+    /** Each proof model's fee (env.proofModels; 0 for the unknown id), and the fee before its last change. */
+    modelFees: bigint[];
+    previousFees: bigint[];
     balances: Record<string, bigint>;
     stakes: Record<string, StakeState>;
     /** Each tracked model's operator set in the staking contract's order (env.setModels minus the unknown id). */
@@ -904,6 +1027,10 @@ function maxBig(a: bigint, b: bigint): bigint {
     return a > b ? a : b;
 }
 
+function minBig(a: bigint, b: bigint): bigint {
+    return a < b ? a : b;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Environment: contracts, actors, and what the chain actually emitted
 // ---------------------------------------------------------------------------------------------------------------
@@ -920,7 +1047,9 @@ interface ProofModel {
     id: string;
     mode: number;
     collateralWei: bigint;
+    feeWei: bigint;
     registered: boolean;
+    active: boolean;
 }
 
 interface Env {
@@ -935,11 +1064,19 @@ interface Env {
     opSigners: Signer[];
     consumers: string[];
     challengers: string[];
+    /** The treasury at deployment (still the court's), and a second account the owner may make treasury. */
     treasury: string;
+    treasury2: string;
+    /** The deployer: the coordinator's first owner, the court's owner for good. */
     admin: string;
     depositor: string;
     stranger: string;
-    /** Accounts that withdraw their own coordinator balance: operators, challengers, treasury. */
+    publisher: string;
+    /** Who may own the coordinator, and who sends owner calls in these runs: admin, depositor, stranger, treasury2. */
+    admins: string[];
+    /** What the owner may make the treasury: the two treasuries, a challenger, an operator, the Store consumer. */
+    treasuries: string[];
+    /** Accounts that withdraw their own coordinator balance: operators, challengers, the two treasuries. */
     holders: string[];
     /** Every address that can hold a coordinator balance in these runs. */
     accounts: string[];
@@ -960,6 +1097,12 @@ interface Env {
     terminalEvents: Map<string, Terminal[]>;
     /** Callback deliveries actually emitted (ResultFinalized / ResultDelivered), with their success flag. */
     deliveries: Map<string, boolean[]>;
+    /**
+     * Whether observations read the settings (owner, pending owner, treasury, resolvers, model fees): at the start
+     * and after the actions that may change them (SETTINGS_KINDS), since no other entry point writes them (19 reads:
+     * a sixth more time per step). A misdirected fee or share still shows in the balances at once.
+     */
+    observeSettings: boolean;
     log: string[];
 }
 
@@ -971,11 +1114,17 @@ async function makeEnv(d: Fixture): Promise<Env> {
     const admin = await d.admin.getAddress();
     const depositor = await d.depositor.getAddress();
     const stranger = await d.stranger.getAddress();
+    const treasury2 = await d.treasury2.getAddress();
+    const publisher = await d.publisher.getAddress();
     const signers = new Map<string, Signer>();
     d.operators.forEach((s, i) => signers.set(ops[i]!, s));
     d.challengers.forEach((s, i) => signers.set(challengers[i]!, s));
     signers.set(treasury, d.treasury);
+    signers.set(treasury2, d.treasury2);
     signers.set(stranger, d.stranger);
+    signers.set(admin, d.admin);
+    signers.set(depositor, d.depositor);
+    signers.set(publisher, d.publisher);
     const coordinator = await d.coordinator.getAddress();
     const court = await d.court.getAddress();
     const { chainId } = await ethers.provider.getNetwork();
@@ -1000,32 +1149,38 @@ async function makeEnv(d: Fixture): Promise<Env> {
         consumers,
         challengers,
         treasury,
+        treasury2,
         admin,
         depositor,
         stranger,
-        holders: [...ops, ...challengers, treasury],
-        accounts: [...consumers, ...ops, ...challengers, treasury, admin, depositor, stranger],
+        publisher,
+        admins: [admin, depositor, stranger, treasury2],
+        treasuries: [treasury, treasury2, challengers[1]!, ops[2]!, consumers[0]!],
+        holders: [...ops, ...challengers, treasury, treasury2],
+        accounts: [...consumers, ...ops, ...challengers, treasury, treasury2, admin, depositor, stranger],
         signers,
         attesters: [...ops, stranger],
         reporters,
         courtAccounts: [...reporters, treasury],
         proofModels: [
-            { id: modelA, mode: Mode.REEXECUTION, collateralWei: MODELS[0].collateralWei, registered: true },
-            { id: modelB, mode: Mode.REEXECUTION, collateralWei: MODELS[1].collateralWei, registered: true },
-            { id: d.fraudModelId, mode: Mode.REEXECUTION, collateralWei: FRAUD_MODEL.collateralWei, registered: true },
-            { id: d.quorumModelId, mode: Mode.QUORUM, collateralWei: QUORUM_MODEL.collateralWei, registered: true },
+            { id: modelA, mode: Mode.REEXECUTION, collateralWei: MODELS[0].collateralWei, feeWei: MODELS[0].feeWei },
+            { id: modelB, mode: Mode.REEXECUTION, collateralWei: MODELS[1].collateralWei, feeWei: MODELS[1].feeWei },
+            { id: d.fraudModelId, mode: Mode.REEXECUTION, collateralWei: FRAUD_MODEL.collateralWei, feeWei: MODEL_FEE },
+            { id: d.quorumModelId, mode: Mode.QUORUM, collateralWei: QUORUM_MODEL.collateralWei, feeWei: MODEL_FEE },
             {
                 id: inactiveModel,
                 mode: Mode.REEXECUTION,
                 collateralWei: INACTIVE_MODEL.collateralWei,
-                registered: true,
+                feeWei: MODEL_FEE,
+                active: false,
             },
-            { id: UNKNOWN_MODEL, mode: Mode.REEXECUTION, collateralWei: 0n, registered: false },
-        ].map((pm) => ({ ...pm, id: pm.id.toLowerCase() })),
+            { id: UNKNOWN_MODEL, mode: Mode.REEXECUTION, collateralWei: 0n, feeWei: 0n, registered: false },
+        ].map((pm) => ({ registered: true, active: true, ...pm, id: pm.id.toLowerCase() })),
         setModels: [...d.setModelIds, UNKNOWN_MODEL].map((id) => id.toLowerCase()),
         domains: { main: domain(coordinator), court: domain(court) },
         terminalEvents: new Map(),
         deliveries: new Map(),
+        observeSettings: true,
         log: [],
     };
 }
@@ -1039,6 +1194,11 @@ async function ensureCommitted(env: Env, id: bigint, challenger: string): Promis
     if ((await env.d.coordinator.getChallengeCommitment(commitment)) !== 0n) return;
     await nextTimestamp();
     await (await env.d.coordinator.connect(signerOf(env, challenger)).commitChallenge(commitment, TX)).wait();
+}
+
+/** The sender an owner-gated action names (see By): `owner`, or one of env.admins by index. */
+function senderOf(env: Env, owner: string, by: By): string {
+    return by === "owner" ? owner : env.admins[by % env.admins.length]!;
 }
 
 function signerOf(env: Env, address: string): Signer {
@@ -1065,6 +1225,17 @@ function initialModel(env: Env): Model {
             protocolFeeBps: PROTOCOL_FEE_BPS,
             challengeBondBps: CHALLENGE_BOND_BPS,
         },
+        admin: {
+            owner: env.admin,
+            pendingOwner: ethers.ZeroAddress,
+            treasury: env.treasury,
+            resolvers: {
+                main: [env.resolver, env.resolver, env.resolver],
+                court: [env.d.courtReexecution, ethers.ZeroAddress, ethers.ZeroAddress],
+            },
+        },
+        modelFees: env.proofModels.map((pm) => pm.feeWei),
+        previousFees: env.proofModels.map((pm) => pm.feeWei),
         balances,
         stakes,
         operatorSets: env.d.operatorSets.map((set) => [...set]),
@@ -1097,6 +1268,36 @@ interface Observation {
     operatorSets: string[][];
     tokenAtCourt: bigint;
     courtBalances: Record<string, bigint>;
+    /** Read only when env.observeSettings (see there); null otherwise. */
+    settings: Settings | null;
+}
+
+/**
+ * The owner's settings, and each registered proof model's fee: the registry's, and the coordinator's copy (quoteFee
+ * with no callback gas).
+ */
+interface Settings {
+    admin: AdminState;
+    modelFees: { registry: bigint[]; coordinator: bigint[] };
+}
+
+async function observeSettings(env: Env): Promise<Settings> {
+    const { coordinator, court, registry } = env.d;
+    const registered = env.proofModels.filter((pm) => pm.registered).map((pm) => pm.id);
+    const modes = [Mode.REEXECUTION, Mode.BISECTION, Mode.QUORUM];
+    const [owner, pendingOwner, treasury, main, courtResolvers, registryFees, coordinatorFees] = await Promise.all([
+        coordinator.owner(),
+        coordinator.pendingOwner(),
+        coordinator.treasury(),
+        Promise.all(modes.map((mode) => coordinator.getResolver(mode))),
+        Promise.all(modes.map((mode) => court.getResolver(mode))),
+        Promise.all(registered.map(async (id) => (await registry.getModelTerms(id)).feeWei)),
+        Promise.all(registered.map((id) => coordinator.quoteFee(id, 0))),
+    ]);
+    return {
+        admin: { owner, pendingOwner, treasury, resolvers: { main, court: courtResolvers } },
+        modelFees: { registry: registryFees, coordinator: coordinatorFees },
+    };
 }
 
 async function record<T>(keys: string[], f: (k: string) => Promise<T>): Promise<Record<string, T>> {
@@ -1129,6 +1330,7 @@ async function observe(env: Env, m: Model): Promise<Observation> {
         token.balanceOf(env.court),
         record(env.courtAccounts, (a) => env.d.court.balanceOf(a)),
     ]);
+    const settings = env.observeSettings ? await observeSettings(env) : null;
     const [commitments, disputes, callbackFailed, storeView, badCallbacks] = await Promise.all([
         record(keys, async (k) => (await coordinator.getCommitment(BigInt(k))).toLowerCase()),
         record(keys, async (k): Promise<DisputeState> => {
@@ -1159,6 +1361,7 @@ async function observe(env: Env, m: Model): Promise<Observation> {
         operatorSets,
         tokenAtCourt,
         courtBalances,
+        settings,
     };
 }
 
@@ -1209,6 +1412,16 @@ async function checkInvariants(env: Env, m: Model, observed: Observation | null)
         "court token balance == sum of court balances",
     );
     expect(obs.courtBalances).to.deep.equal(m.courtBalances, "court balances");
+    if (obs.settings !== null) {
+        // The owner's settings: owner, pending owner, treasury, resolvers (set once, never replaced).
+        expect(obs.settings.admin).to.deep.equal(m.admin, "owner, pending owner, treasury and resolvers");
+        // Model fees: the registry's and the coordinator's copy agree with the model (only the publisher's change).
+        const fees = m.modelFees.filter((_, i) => env.proofModels[i]!.registered);
+        expect(obs.settings.modelFees).to.deep.equal(
+            { registry: fees, coordinator: fees },
+            "model fees (registry, quoteFee)",
+        );
+    }
     // The operator sets, in order: the rotation's pick is set[requestId % length].
     expect(obs.operatorSets).to.deep.equal(m.operatorSets, "operator sets (getOperators)");
     // Locked collateral == collateral of the operator's live Submitted/Disputed requests, and never above stake.
@@ -1417,12 +1630,13 @@ function deliver(m: Model, t: Tracked, resultCode: bigint, output: BytesLike): b
     return false;
 }
 
-function finalizeModel(env: Env, m: Model, t: Tracked, events: ExpectedEvent[]): void {
+function finalizeModel(m: Model, t: Tracked, events: ExpectedEvent[]): void {
     const r = t.cur;
     m.stakes[r.operator]!.locked -= r.collateralWei;
     const protocolFee = r.protocolFeeWei;
     credit(m, r.operator, r.feeWei - protocolFee);
-    credit(m, env.treasury, protocolFee);
+    // The treasury of the moment: an earlier one keeps what it was paid, and is paid nothing more.
+    credit(m, m.admin.treasury, protocolFee);
     t.terminal = "finalized";
     const ok = deliver(m, t, r.resultCode, t.output!);
     events.push(["ResultFinalized", t.id, r.operator, r.feeWei - protocolFee, protocolFee, ok, ANY]);
@@ -1442,7 +1656,7 @@ function verdictInvalid(v: VerdictChoice): boolean {
     return v.atFault && v.deliver && BigInt(v.code) >= RESERVED_FROM;
 }
 
-function applyVerdictModel(env: Env, m: Model, t: Tracked, v: VerdictChoice, ts: bigint, events: ExpectedEvent[]) {
+function applyVerdictModel(m: Model, t: Tracked, v: VerdictChoice, ts: bigint, events: ExpectedEvent[]) {
     const dispute = t.dispute!;
     const r = t.cur;
     t.dispute = null;
@@ -1450,7 +1664,7 @@ function applyVerdictModel(env: Env, m: Model, t: Tracked, v: VerdictChoice, ts:
         // Only the first lost dispute pays the operator; later ones go wholly to the treasury.
         const toOperator = r.disputeRounds === 0n ? (dispute.bondWei * FAILED_CHALLENGE_OPERATOR_BPS) / BPS : 0n;
         credit(m, r.operator, toOperator);
-        credit(m, env.treasury, dispute.bondWei - toOperator);
+        credit(m, m.admin.treasury, dispute.bondWei - toOperator);
         events.push(["DisputeResolved", t.id, false, dispute.challenger, r.operator, 0n, 0n]);
         const rounds = r.disputeRounds + 1n;
         if (!v.conclusive && rounds >= MAX_DISPUTE_ROUNDS) {
@@ -1474,7 +1688,7 @@ function applyVerdictModel(env: Env, m: Model, t: Tracked, v: VerdictChoice, ts:
     m.ledger.slashed += r.collateralWei;
     const reward = (r.collateralWei * CHALLENGER_REWARD_BPS) / BPS;
     credit(m, dispute.challenger, dispute.bondWei + reward);
-    credit(m, env.treasury, r.collateralWei - reward);
+    credit(m, m.admin.treasury, r.collateralWei - reward);
     credit(m, r.consumer, r.feeWei);
     t.terminal = "slashed";
     events.push([
@@ -1724,7 +1938,9 @@ function predictProofSlash(
     const reward = (amount * CHALLENGER_REWARD_BPS) / BPS;
     const balances = where === "main" ? m.balances : m.courtBalances;
     balances[reporter] = balances[reporter]! + reward;
-    balances[env.treasury] = balances[env.treasury]! + amount - reward;
+    // The coordinator's treasury of the moment; the court's never changes.
+    const treasury = where === "main" ? m.admin.treasury : env.treasury;
+    balances[treasury] = balances[treasury]! + amount - reward;
     m.proofs[where].push(record);
     return null;
 }
@@ -1825,9 +2041,10 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             } else {
                 Object.assign(sent, { [c.field]: c.field === "challengeBondBps" ? 10_001 : 1_001 });
             }
-            const sender = a.byOwner ? env.d.admin : env.d.depositor;
-            if (!a.byOwner) {
-                outcome = reverts(coordinator, "OwnableUnauthorizedAccount", env.depositor);
+            const sender = senderOf(env, m.admin.owner, a.by);
+            countCaller(env, m, a.kind, sender);
+            if (sender !== m.admin.owner) {
+                outcome = reverts(coordinator, "OwnableUnauthorizedAccount", sender);
             } else if (c.kind !== "valid") {
                 outcome = reverts(coordinator, "CoordinatorInvalidParam", c.field);
             } else {
@@ -1844,7 +2061,114 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome = { ok: true, events: [["ParamsUpdated", ANY]] };
             }
             const ts = await nextTimestamp();
-            const ex = await execute(env, model, ts, () => coordinator.connect(sender).setParams(sent, TX), outcome);
+            const send = () => coordinator.connect(signerOf(env, sender)).setParams(sent, TX);
+            return settle(model, m, outcome, await execute(env, model, ts, send, outcome));
+        }
+        case "setTreasury": {
+            const sender = senderOf(env, m.admin.owner, a.by);
+            countCaller(env, m, a.kind, sender);
+            const to = a.to === "zero" ? ethers.ZeroAddress : env.treasuries[a.to % env.treasuries.length]!;
+            let outcome: Outcome;
+            if (sender !== m.admin.owner) outcome = reverts(coordinator, "OwnableUnauthorizedAccount", sender);
+            else if (to === ethers.ZeroAddress) outcome = reverts(coordinator, "CoordinatorZeroValue");
+            else {
+                // From now on: fees and shares already credited stay with the earlier treasury.
+                m.admin.treasury = to;
+                outcome = { ok: true, events: [["TreasuryUpdated", to]] };
+            }
+            const ts = await nextTimestamp();
+            const send = () => coordinator.connect(signerOf(env, sender)).setTreasury(to, TX);
+            return settle(model, m, outcome, await execute(env, model, ts, send, outcome));
+        }
+        case "setResolver": {
+            // Every mode has its resolver on the coordinator; on the court only REEXECUTION has one at first.
+            const where = a.court ? "court" : "main";
+            const target = a.court ? env.d.court : coordinator;
+            const owner = a.court ? env.admin : m.admin.owner;
+            const sender = senderOf(env, owner, a.by);
+            if (!a.court) countCaller(env, m, a.kind, sender);
+            const resolver =
+                a.resolver === "zero" ? ethers.ZeroAddress : a.resolver === "test" ? env.resolver : env.stranger;
+            const current = m.admin.resolvers[where][a.mode]!;
+            let outcome: Outcome;
+            if (sender !== owner) outcome = reverts(target, "OwnableUnauthorizedAccount", sender);
+            else if (resolver === ethers.ZeroAddress) outcome = reverts(target, "CoordinatorZeroValue");
+            else if (current !== ethers.ZeroAddress) {
+                outcome = reverts(target, "CoordinatorResolverAlreadySet", a.mode, current);
+            } else {
+                // Once: the court's BISECTION / QUORUM resolver judges nothing these runs do (no such requests,
+                // and fraud proofs of a QUORUM model are refused before any resolver is asked).
+                m.admin.resolvers[where][a.mode] = resolver;
+                const event: ExpectedEvent = ["ResolverSet", a.mode, resolver];
+                outcome = { ok: true, events: a.court ? [] : [event], courtEvents: a.court ? [event] : [] };
+            }
+            const ts = await nextTimestamp();
+            const send = () => target.connect(signerOf(env, sender)).setResolver(a.mode, resolver, TX);
+            return settle(model, m, outcome, await execute(env, model, ts, send, outcome));
+        }
+        case "transferOwnership": {
+            const sender = senderOf(env, m.admin.owner, a.by);
+            countCaller(env, m, a.kind, sender);
+            const to = a.to === "zero" ? ethers.ZeroAddress : env.admins[a.to % env.admins.length]!;
+            let outcome: Outcome;
+            if (sender !== m.admin.owner) outcome = reverts(coordinator, "OwnableUnauthorizedAccount", sender);
+            else {
+                // Ownable2Step: the owner stays owner until `to` accepts; the zero address cancels a pending one.
+                m.admin.pendingOwner = to;
+                outcome = { ok: true, events: [["OwnershipTransferStarted", m.admin.owner, to]] };
+            }
+            const ts = await nextTimestamp();
+            const send = () => coordinator.connect(signerOf(env, sender)).transferOwnership(to, TX);
+            return settle(model, m, outcome, await execute(env, model, ts, send, outcome));
+        }
+        case "acceptOwnership": {
+            // "pending": the pending owner, or the owner when nobody is pending.
+            const pending = m.admin.pendingOwner;
+            const sender =
+                a.by !== "pending"
+                    ? env.admins[a.by % env.admins.length]!
+                    : pending === ethers.ZeroAddress
+                      ? m.admin.owner
+                      : pending;
+            let outcome: Outcome;
+            if (sender !== pending) outcome = reverts(coordinator, "OwnableUnauthorizedAccount", sender);
+            else {
+                outcome = { ok: true, events: [["OwnershipTransferred", m.admin.owner, sender]] };
+                m.admin = { ...m.admin, owner: sender, pendingOwner: ethers.ZeroAddress };
+            }
+            const ts = await nextTimestamp();
+            const send = () => coordinator.connect(signerOf(env, sender)).acceptOwnership(TX);
+            return settle(model, m, outcome, await execute(env, model, ts, send, outcome));
+        }
+        case "setModelFee": {
+            const { registry } = env.d;
+            const index = a.model % env.proofModels.length;
+            const pm = env.proofModels[index]!;
+            const sender = a.by === "publisher" ? env.publisher : env.admins[a.by % env.admins.length]!;
+            const oldFee = m.modelFees[index]!;
+            let outcome: Outcome;
+            if (!pm.registered) outcome = reverts(registry, "ModelRegistryUnknownModel", pm.id);
+            else if (sender !== env.publisher) {
+                outcome = reverts(registry, "ModelRegistryNotOwner", sender, env.publisher);
+            } else if (!pm.active) outcome = reverts(registry, "ModelRegistryInactive", pm.id);
+            else {
+                // Later requests pay the new fee; live ones keep the fee in their struct (checked by commitment).
+                m.previousFees[index] = oldFee;
+                m.modelFees[index] = a.feeWei;
+                // The registry writes the coordinator's copy (syncModelTerms), which emits nothing.
+                outcome = { ok: true, events: [] };
+            }
+            const ts = await nextTimestamp();
+            const send = () => registry.connect(signerOf(env, sender)).setModelFee(pm.id, a.feeWei, TX);
+            const ex = await execute(env, model, ts, send, outcome);
+            if (ex.receipt !== null) {
+                const at = await registry.getAddress();
+                const emitted = ex.receipt.logs
+                    .filter((log) => log.address.toLowerCase() === at.toLowerCase())
+                    .map((log) => registry.interface.parseLog(log))
+                    .map((parsed) => ({ name: parsed?.name ?? "unparsable", args: [...(parsed?.args ?? [])] }));
+                expectEvents(emitted, [["ModelFeeUpdated", pm.id, oldFee, a.feeWei]], "registry");
+            }
             return settle(model, m, outcome, ex);
         }
         case "stake": {
@@ -2192,7 +2516,23 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             const deadline = ts + BigInt(a.deadlineIn);
             const gas = BigInt(a.gas);
             const p = m.params;
-            const fee = terms.feeWei + gas * p.callbackGasFee;
+            // The model's fee of the moment (setModelFee), as the coordinator's copy of its terms holds it.
+            const fee = m.modelFees[mi]! + gas * p.callbackGasFee;
+            const staleFee = m.previousFees[mi]! + gas * p.callbackGasFee;
+            if (fee > NO_FEE_LIMIT) {
+                await expect(coordinator.quoteFee(modelId, gas))
+                    .to.be.revertedWithCustomError(coordinator, "CoordinatorInvalidParam")
+                    .withArgs("fee");
+            } else if (a.maxFee === "quoted") {
+                expect(await coordinator.quoteFee(modelId, gas)).to.equal(fee, "quoteFee");
+            }
+            // A consumer that quoted before the model's last fee change sends that quote as its limit.
+            const maxFee =
+                a.maxFee === "none"
+                    ? NO_FEE_LIMIT
+                    : a.maxFee === "quoted"
+                      ? minBig(fee, NO_FEE_LIMIT)
+                      : minBig(staleFee, NO_FEE_LIMIT);
             const balance = m.balances[consumer]!;
             let outcome: Outcome;
             let predicted: Req | null = null;
@@ -2208,6 +2548,8 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     ts + p.minDeadline,
                     ts + p.maxDeadline,
                 );
+            } else if (fee > maxFee) {
+                outcome = reverts(coordinator, "CoordinatorFeeAboveMax", fee, maxFee);
             } else if (balance < fee) {
                 outcome = reverts(coordinator, "CoordinatorInsufficientBalance", balance, fee);
             } else {
@@ -2263,7 +2605,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     env.d.consumers[ci]!.request(
                         modelId,
                         input,
-                        { callbackGasLimit: a.gas, deadline, preferredOperator: preferred, maxFeeWei: NO_FEE_LIMIT },
+                        { callbackGasLimit: a.gas, deadline, preferredOperator: preferred, maxFeeWei: maxFee },
                         TX,
                     ),
                 outcome,
@@ -2427,7 +2769,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 t.versions.push(t.cur);
                 t.dispute = { challenger, bondWei: bond, openedAt: ts };
                 const events: ExpectedEvent[] = [["ResultChallenged", t.id, challenger, env.resolver, bond]];
-                if (a.decideNow) applyVerdictModel(env, m, t, a.verdict, ts, events);
+                if (a.decideNow) applyVerdictModel(m, t, a.verdict, ts, events);
                 outcome = { ok: true, events };
             }
             const ex = await execute(
@@ -2462,7 +2804,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome = reverts(coordinator, "CoordinatorInvalidResultCode", a.verdict.code, RESERVED_FROM - 1n);
             } else {
                 const events: ExpectedEvent[] = [];
-                applyVerdictModel(env, m, t, a.verdict, ts, events);
+                applyVerdictModel(m, t, a.verdict, ts, events);
                 outcome = { ok: true, events };
             }
             const verdict = verdictStruct(a.verdict);
@@ -2496,7 +2838,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome = reverts(coordinator, "CoordinatorOutputMismatch", hash, r.outputHash);
             } else {
                 const events: ExpectedEvent[] = [];
-                finalizeModel(env, m, t, events);
+                finalizeModel(m, t, events);
                 outcome = { ok: true, events };
             }
             const ex = await execute(
@@ -2542,7 +2884,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     outcome = reverts(coordinator, "CoordinatorOutputMismatch", hash, r.outputHash);
                 }
                 if (outcome !== null) break;
-                finalizeModel(env, m, t, events);
+                finalizeModel(m, t, events);
             }
             const final: Outcome = outcome ?? { ok: true, events };
             const ex = await execute(
@@ -2671,6 +3013,22 @@ function count(key: string): void {
     if (!shrinking) stats.set(key, (stats.get(key) ?? 0) + 1);
 }
 
+/** Counts who sent an owner-gated call to the coordinator, as ownership stood then (FUZZ_STATS=1 prints it). */
+function countCaller(env: Env, m: Model, kind: string, sender: string): void {
+    const { owner, pendingOwner } = m.admin;
+    const role =
+        sender === owner
+            ? owner === env.admin
+                ? "the deployer, owner"
+                : "a new owner"
+            : sender === pendingOwner
+              ? "the pending owner"
+              : sender === env.admin
+                ? "the deployer, owner no more"
+                : "another account";
+    count(`caller: ${kind} by ${role}`);
+}
+
 async function runSequence(badBehaviour: number, actions: Action[]): Promise<void> {
     const d = await loadFixture(deployFuzzFixture);
     await d.consumers[1]!.setBehaviour(badBehaviour);
@@ -2679,6 +3037,7 @@ async function runSequence(badBehaviour: number, actions: Action[]): Promise<voi
     await checkInvariants(env, model, null);
     for (const [i, action] of actions.entries()) {
         env.log.push(`#${i} ${fc.stringify(action)}`);
+        env.observeSettings = SETTINGS_KINDS.has(action.kind);
         try {
             const settledBefore = new Set(model.requests.filter((t) => t.terminal !== null).map((t) => t.id));
             const result = await step(env, model, action);
@@ -2713,7 +3072,9 @@ describe("InferenceCoordinator: invariants under random action sequences (fuzz)"
             console.log(`      outcome counts:\n${lines.map(([k, v]) => `        ${k}: ${v}`).join("\n")}`);
         }
         const settled = lines.filter(([k]) => k.startsWith("settled:")).map(([k, v]) => `${k.slice(8)} ${v}`);
-        const steps = lines.filter(([k]) => !k.startsWith("settled:")).reduce((n, [, v]) => n + v, 0);
+        const steps = lines
+            .filter(([k]) => !k.startsWith("settled:") && !k.startsWith("caller:"))
+            .reduce((n, [, v]) => n + v, 0);
         console.log(`      ${FUZZ_RUNS} runs, ${steps} steps; requests settled: ${settled.join(", ")}`);
     });
 
