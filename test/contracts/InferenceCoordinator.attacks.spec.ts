@@ -530,7 +530,15 @@ describe("InferenceCoordinator: attacks on settlement", function () {
     describe("the set a request is assigned over is fixed at request time", function () {
         it("a sybil registering identities after a request cannot take its exclusive window", async function () {
             const d = await loadFixture(deployWithModel);
-            const request = await sendRequest(d);
+            const operators = BigInt(d.operators.length);
+            // A request for which one of up to six new identities would become the rotation's pick (the k-th joins
+            // as the last of operators + k, picked when requestId mod (operators + k) is its position): the
+            // request id depends on addresses, so look for one rather than count on the first.
+            const sybilCanWin = (id: bigint) =>
+                [1n, 2n, 3n, 4n, 5n, 6n].some((k) => id % (operators + k) === operators + k - 1n);
+            let request = await sendRequest(d);
+            for (let i = 0; i < 20 && !sybilCanWin(BigInt(request.requestId)); i++) request = await sendRequest(d);
+            expect(sybilCanWin(BigInt(request.requestId)), "no request a sybil could win in 20").to.equal(true);
             const assigned = String(request.assignedOperator);
             expect(assigned).to.equal(await d.staking.operatorAt(d.modelId, request.requestId));
             // Register identities until the rotation over the grown set picks one of them for this request.
