@@ -28,17 +28,24 @@ const expectedFee = MODEL_FEE + BigInt(CALLBACK_GAS) * BigInt(DEFAULT_PARAMS.cal
 
 describe("InferenceCoordinator: balances and requests", function () {
     describe("constructor", function () {
-        it("rejects an unbonding delay not longer than the longest window plus the dispute timeout", async function () {
+        /** A token, program store, registry (windows 60..1,000 s) and the coordinator's factory, nothing deployed. */
+        async function parts() {
             const [admin] = await ethers.getSigners();
             if (admin === undefined) throw new Error("no signer");
             const token = await ethers.deployContract("MockERC20", ["T", "T"]);
             const store = await ethers.deployContract("ProgramStore");
-            const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
-            const staking = await ethers.deployContract("Staking", [token, registry, 1_500, admin]);
+            const newRegistry = () => ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
+            const registry = await newRegistry();
             const library = await ethers.deployContract("DisputeLogic");
             const factory = await ethers.getContractFactory("InferenceCoordinator", {
                 libraries: { DisputeLogic: await library.getAddress() },
             });
+            return { admin, token, registry, newRegistry, factory };
+        }
+
+        it("rejects an unbonding delay not longer than the longest window plus the dispute timeout", async function () {
+            const { admin, token, registry, factory } = await parts();
+            const staking = await ethers.deployContract("Staking", [token, registry, 1_500, admin]);
             await expect(factory.deploy(registry, staking, 500, admin, admin, DEFAULT_PARAMS))
                 .to.be.revertedWithCustomError(factory, "CoordinatorInvalidParam")
                 .withArgs("unbondingDelaySeconds");
@@ -46,18 +53,10 @@ describe("InferenceCoordinator: balances and requests", function () {
         });
 
         it("rejects a staking contract on another registry: it could not see this coordinator's locks", async function () {
-            const [admin] = await ethers.getSigners();
-            if (admin === undefined) throw new Error("no signer");
-            const token = await ethers.deployContract("MockERC20", ["T", "T"]);
-            const store = await ethers.deployContract("ProgramStore");
-            const registry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
-            const otherRegistry = await ethers.deployContract("ModelRegistry", [60, 1_000, 1, store]);
+            const { admin, token, registry, newRegistry, factory } = await parts();
+            const otherRegistry = await newRegistry();
             const staking = await ethers.deployContract("Staking", [token, otherRegistry, 86_400, admin]);
             expect(await staking.registry()).to.equal(await otherRegistry.getAddress());
-            const library = await ethers.deployContract("DisputeLogic");
-            const factory = await ethers.getContractFactory("InferenceCoordinator", {
-                libraries: { DisputeLogic: await library.getAddress() },
-            });
             await expect(factory.deploy(registry, staking, 500, admin, admin, DEFAULT_PARAMS))
                 .to.be.revertedWithCustomError(factory, "CoordinatorInvalidParam")
                 .withArgs("staking");
