@@ -241,7 +241,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             }
         }
         CoordinatorStorage.commit(s_state, request);
-        emit InferenceRequested(requestId, modelId, msg.sender, request, input);
+        emit InferenceRequested(requestId, modelId, msg.sender, _terms(request), input);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -541,6 +541,15 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     function _modelTerms(bytes32 modelId) private view returns (IModelRegistry.ModelTerms memory terms) {
         terms = s_state.modelTerms[modelId];
         if (terms.challengeWindowSeconds == 0) revert IModelRegistry.ModelRegistryUnknownModel(modelId);
+    }
+
+    /// @dev The RequestTerms inside `request`: its fields from `feeWei` to `mode` are the same ten words in the same
+    /// order, so this is a view into the request's memory, not a copy.
+    function _terms(Request memory request) private pure returns (RequestTerms memory terms) {
+        // Safe: points at words 4..13 of an allocated Request (fields feeWei..mode); nothing is written.
+        assembly ("memory-safe") {
+            terms := add(request, 0x80)
+        }
     }
 
     /// @dev The immutables DisputeLogic needs.

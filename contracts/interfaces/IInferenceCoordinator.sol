@@ -64,6 +64,23 @@ interface IInferenceCoordinator {
         bytes32 traceCommitment;
     }
 
+    /// @notice The terms of a new request, as InferenceRequested carries them: the Request's fields from `feeWei`
+    /// to `mode`, in the same order. The rest of a new request's struct is in the event's topics (`requestId`,
+    /// `modelId`, `consumer`), is keccak256 of its `input` (`inputHash`), or is zero (status Requested, no result
+    /// yet), so the event carries only these ten words rather than the whole 21-word struct.
+    struct RequestTerms {
+        uint96 feeWei;
+        address assignedOperator;
+        uint96 collateralWei;
+        uint96 protocolFeeWei;
+        uint40 deadline;
+        uint40 exclusiveUntil;
+        uint32 callbackGasLimit;
+        uint32 challengeWindowSeconds;
+        uint96 bondWei;
+        IModelRegistry.VerificationMode mode;
+    }
+
     /// @notice An operator's signed statement of a result (EIP-712 type `Attestation`). Off-chain attestations
     /// use requestId 0.
     struct Attestation {
@@ -145,12 +162,13 @@ interface IInferenceCoordinator {
         uint96 minChallengeBondWei;
     }
 
-    /// @notice Emitted on every request; carries everything an operator needs, input bytes included.
+    /// @notice Emitted on every request; carries everything an operator needs, input bytes included. The request's
+    /// struct is the topics, `terms`, keccak256(input) as `inputHash`, status Requested and zeros (see RequestTerms).
     event InferenceRequested(
         uint256 indexed requestId,
         bytes32 indexed modelId,
         address indexed consumer,
-        Request request,
+        RequestTerms terms,
         bytes input
     );
     /// @notice Emitted when an operator's result is accepted; the challenge window starts.

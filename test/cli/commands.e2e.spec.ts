@@ -21,7 +21,7 @@ import {
     ReexecutionResolver__factory,
     Staking__factory,
 } from "../../typechain-types";
-import { requestFromResult } from "../../oracle/src/chain/requestEvents";
+import { requestFromRequested } from "../../oracle/src/chain/requestEvents";
 import { challengeCommitment } from "../../oracle/src/chain/coordinator";
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
@@ -156,7 +156,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         const requested = receipt!.logs
             .map((l) => coordinator.interface.parseLog(l))
             .find((e) => e?.name === "InferenceRequested")!;
-        const request = requestFromResult(requested.args.request);
+        const request = requestFromRequested(requested);
         if (served === "unserved") return ethers.toBeHex(request.requestId, 32);
         const resolver = ReexecutionResolver__factory.connect(
             m.contracts.reexecutionResolver?.address ?? "",
@@ -477,7 +477,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
                 return event !== undefined;
             });
             const parsed = coordinator.interface.parseLog(event!)!;
-            const request = requestFromResult(parsed.args.request);
+            const request = requestFromRequested(parsed);
             const resolver = ReexecutionResolver__factory.connect(
                 m.contracts.reexecutionResolver?.address ?? "",
                 ethers.provider,
@@ -860,7 +860,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             await (
                 await coordinator
                     .connect(opSigner)
-                    .submitResult(requestFromResult(parsed.args.request), resultCode, out, ethers.ZeroHash)
+                    .submitResult(requestFromRequested(parsed), resultCode, out, ethers.ZeroHash)
             ).wait();
             await passTime(601);
             const result = await pending;

@@ -124,7 +124,7 @@ describe("InferenceCoordinator: balances and requests", function () {
     });
 
     describe("requestInference", function () {
-        it("escrows model fee + callback gas fee, stores one hash, and emits the full request", async function () {
+        it("escrows model fee + callback gas fee, stores one hash, and emits the request's terms and input", async function () {
             const d = await loadFixture(deployWithModel);
             const consumer = await d.consumer.getAddress();
             const before = await d.coordinator.balanceOf(consumer);
@@ -155,9 +155,34 @@ describe("InferenceCoordinator: balances and requests", function () {
                 mode: BigInt(Mode.REEXECUTION),
                 status: BigInt(Status.Requested),
             });
+            // The event carries the terms (the struct's fields feeWei..mode, in order) and the input; the rest of the
+            // struct is its topics, keccak256(input) and zeros, which requestsFrom rebuilt above.
+            const terms = [
+                request!.feeWei,
+                request!.assignedOperator,
+                request!.collateralWei,
+                request!.protocolFeeWei,
+                request!.deadline,
+                request!.exclusiveUntil,
+                request!.callbackGasLimit,
+                request!.challengeWindowSeconds,
+                request!.bondWei,
+                request!.mode,
+            ];
             await expect(tx)
                 .to.emit(d.coordinator, "InferenceRequested")
-                .withArgs(expectedId, d.modelId, consumer, (r: unknown) => r !== undefined, ethers.hexlify(INPUT));
+                .withArgs(
+                    expectedId,
+                    d.modelId,
+                    consumer,
+                    (t: readonly unknown[]) => JSON.stringify([...t].map(String)) === JSON.stringify(terms.map(String)),
+                    ethers.hexlify(INPUT),
+                );
+            const logged = receipt!.logs.find(
+                (l) => d.coordinator.interface.parseLog(l)?.name === "InferenceRequested",
+            );
+            // Ten words of terms and the input: not the 21-word struct.
+            expect(ethers.getBytes(logged!.data).length).to.equal(32 * 10 + 32 + 32 + 32);
             expect(await d.coordinator.balanceOf(consumer)).to.equal(before - expectedFee);
             expect(await d.coordinator.requestNonce(consumer)).to.equal(1n);
             expect(await d.coordinator.getCommitment(expectedId)).to.equal(await d.coordinator.hashRequest(request!));

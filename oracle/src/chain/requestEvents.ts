@@ -2,11 +2,12 @@
  * Rebuilds the coordinator's `Request` structs from its event logs.
  *
  * The InferenceCoordinator stores only keccak256(abi.encode(Request)) per live request; every later call
- * (submit, finalize, challenge, cancel...) takes the whole struct back. The struct is emitted whole in
- * InferenceRequested, and each later transition is described by an event carrying the fields it changed.
+ * (submit, finalize, challenge, cancel...) takes the whole struct back. InferenceRequested carries the new struct
+ * as its topics, its terms and its input (`requestFromRequested`), and each later transition is described by an
+ * event carrying the fields it changed.
  * This module is the one place that turns those logs into the current struct.
  */
-import type { LogDescription } from "ethers";
+import { ZeroAddress, ZeroHash, keccak256, type LogDescription } from "ethers";
 import { InferenceCoordinator__factory } from "../../../typechain-types";
 import type { IInferenceCoordinator } from "../../../typechain-types/contracts/InferenceCoordinator";
 
@@ -50,30 +51,36 @@ export function parseCoordinatorLog(log: Pick<LogLike, "topics" | "data">): LogD
     }
 }
 
-/** A plain Request from the struct ethers decoded out of an event (an array-like Result). */
-export function requestFromResult(r: IInferenceCoordinator.RequestStructOutput): Request {
+/**
+ * The struct a new request committed to, from its InferenceRequested event: the request id, model and consumer
+ * from the topics, `inputHash` = keccak256(input), the terms (the struct's fields `feeWei` to `mode`), status
+ * Requested and no result yet.
+ */
+export function requestFromRequested(parsed: LogDescription): Request {
+    if (parsed.name !== "InferenceRequested") throw new Error(`not an InferenceRequested event: ${parsed.name}`);
+    const t = parsed.args.terms as IInferenceCoordinator.RequestTermsStructOutput;
     return {
-        requestId: r.requestId,
-        modelId: r.modelId,
-        inputHash: r.inputHash,
-        consumer: r.consumer,
-        feeWei: r.feeWei,
-        assignedOperator: r.assignedOperator,
-        collateralWei: r.collateralWei,
-        protocolFeeWei: r.protocolFeeWei,
-        deadline: r.deadline,
-        exclusiveUntil: r.exclusiveUntil,
-        callbackGasLimit: r.callbackGasLimit,
-        challengeWindowSeconds: r.challengeWindowSeconds,
-        bondWei: r.bondWei,
-        mode: r.mode,
-        status: r.status,
-        disputeRounds: r.disputeRounds,
-        operator: r.operator,
-        resultCode: r.resultCode,
-        challengeEndsAt: r.challengeEndsAt,
-        outputHash: r.outputHash,
-        traceCommitment: r.traceCommitment,
+        requestId: parsed.args.requestId as bigint,
+        modelId: parsed.args.modelId as string,
+        inputHash: keccak256(parsed.args.input as string),
+        consumer: parsed.args.consumer as string,
+        feeWei: t.feeWei,
+        assignedOperator: t.assignedOperator,
+        collateralWei: t.collateralWei,
+        protocolFeeWei: t.protocolFeeWei,
+        deadline: t.deadline,
+        exclusiveUntil: t.exclusiveUntil,
+        callbackGasLimit: t.callbackGasLimit,
+        challengeWindowSeconds: t.challengeWindowSeconds,
+        bondWei: t.bondWei,
+        mode: t.mode,
+        status: RequestStatus.Requested,
+        disputeRounds: 0n,
+        operator: ZeroAddress,
+        resultCode: 0n,
+        challengeEndsAt: 0n,
+        outputHash: ZeroHash,
+        traceCommitment: ZeroHash,
     };
 }
 
@@ -84,7 +91,7 @@ export function announcedRequests(logs: readonly LogLike[]): AnnouncedRequest[] 
         const parsed = parseCoordinatorLog(log);
         if (parsed?.name !== "InferenceRequested") continue;
         out.push({
-            request: requestFromResult(parsed.args.request as IInferenceCoordinator.RequestStructOutput),
+            request: requestFromRequested(parsed),
             input: parsed.args.input as string,
             blockNumber: log.blockNumber,
             transactionHash: log.transactionHash,

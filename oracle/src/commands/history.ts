@@ -138,7 +138,7 @@ export async function historyFromLogs(
         }
         const args: Record<string, unknown> = {};
         parsed.fragment.inputs.forEach((input, i) => {
-            if (input.name === "request") return;
+            if (input.name === "terms") return;
             const value: unknown = parsed.args[i];
             args[input.name] = value;
         });
@@ -156,7 +156,7 @@ export async function historyFromLogs(
                 h.status = "requested";
                 h.modelId = a.modelId as string;
                 h.consumer = a.consumer as string;
-                h.feeWei = (a.request as { feeWei: bigint }).feeWei;
+                h.feeWei = (a.terms as { feeWei: bigint }).feeWei;
                 h.input = hexlify(a.input as string);
                 break;
             case "ResultSubmitted":

@@ -25,13 +25,12 @@ import {
     applyRequestEvents,
     parseCoordinatorLog,
     requestFromJson,
-    requestFromResult,
+    requestFromRequested,
     requestToJson,
     VerificationMode,
     type Request,
 } from "../chain/requestEvents";
 import type { Store, StoredRequest } from "../store/store";
-import type { IInferenceCoordinator } from "../../../typechain-types/contracts/InferenceCoordinator";
 
 export interface TrackerDeps {
     store: Store;
@@ -162,7 +161,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
             const requestId = (parsed.args[0] as bigint).toString();
             if (deps.watchResults === true) watch(parsed, log, requestId);
             if (parsed.name === "InferenceRequested") {
-                const request = requestFromResult(parsed.args.request as IInferenceCoordinator.RequestStructOutput);
+                const request = requestFromRequested(parsed);
                 const modelId = String(request.modelId).toLowerCase();
                 if (!deps.models.has(modelId)) continue;
                 const added = store.addRequest({

@@ -15,8 +15,7 @@
  */
 import { getAddress, getBytes, keccak256, toBeHex, zeroPadValue, type Log, type LogDescription } from "ethers";
 import { IReexecutionResolver__factory } from "../../../typechain-types";
-import type { IInferenceCoordinator } from "../../../typechain-types/contracts/InferenceCoordinator";
-import { applyRequestEvents, parseCoordinatorLog, requestFromResult, type Request } from "../chain/requestEvents";
+import { applyRequestEvents, parseCoordinatorLog, requestFromRequested, type Request } from "../chain/requestEvents";
 import { ResultCode } from "../models/resultCodes";
 import { decodeTensors, type Tensor } from "../models/tensorCodec";
 import { reexecutionResolverAt, resolverOf, VerificationMode, type SdkContext } from "./context";
@@ -76,13 +75,11 @@ function plainArgs(parsed: LogDescription): Record<string, unknown> {
     const args: Record<string, unknown> = {};
     parsed.fragment.inputs.forEach((input, i) => {
         const value: unknown = parsed.args[i];
-        args[input.name] =
-            input.name === "request"
-                ? requestFromResult(value as IInferenceCoordinator.RequestStructOutput)
-                : typeof value === "bigint" && input.type === "uint8"
-                  ? Number(value)
-                  : value;
+        // InferenceRequested's terms are given as the whole request they make up (`request`), below.
+        if (parsed.name === "InferenceRequested" && input.name === "terms") return;
+        args[input.name] = typeof value === "bigint" && input.type === "uint8" ? Number(value) : value;
     });
+    if (parsed.name === "InferenceRequested") args.request = requestFromRequested(parsed);
     return args;
 }
 
