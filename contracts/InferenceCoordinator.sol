@@ -610,14 +610,15 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (block.timestamp < request.exclusiveUntil) _requireAssigned(request, operator);
 
         uint40 challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
-        Request memory submitted = request;
-        submitted.status = RequestStatus.Submitted;
-        submitted.operator = operator;
-        submitted.resultCode = resultCode;
-        submitted.challengeEndsAt = challengeEndsAt;
-        submitted.outputHash = outputHash;
-        submitted.traceCommitment = traceCommitment;
-        CoordinatorStorage.commit(s_state, submitted);
+        CoordinatorStorage.commitSubmitted(
+            s_state,
+            request,
+            operator,
+            resultCode,
+            challengeEndsAt,
+            outputHash,
+            traceCommitment
+        );
         emit ResultSubmitted(
             request.requestId,
             operator,

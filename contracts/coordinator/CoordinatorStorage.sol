@@ -98,6 +98,45 @@ library CoordinatorStorage {
         }
     }
 
+    /// @dev Word positions in the Request struct's encoding of the fields a submission sets (pinned, with
+    /// REQUEST_BYTES, by every test that checks a submitted request's commitment against `hashRequest`).
+    uint256 private constant STATUS_WORD = 14;
+    uint256 private constant OPERATOR_WORD = 16;
+    uint256 private constant RESULT_CODE_WORD = 17;
+    uint256 private constant CHALLENGE_ENDS_AT_WORD = 18;
+    uint256 private constant OUTPUT_HASH_WORD = 19;
+    uint256 private constant TRACE_COMMITMENT_WORD = 20;
+
+    /// @dev Commits to `request` as submitted: status Submitted and the result's fields set, the rest as it is.
+    /// `request` must be committed (`isCommitted`), so its calldata is the clean encoding: the words are copied and
+    /// patched in place and hashed, instead of decoding the struct into memory and encoding it again.
+    function commitSubmitted(
+        Layout storage s,
+        IInferenceCoordinator.Request calldata request,
+        address operator,
+        uint8 resultCode,
+        uint40 challengeEndsAt,
+        bytes32 outputHash,
+        bytes32 traceCommitment
+    ) internal {
+        bytes32 h;
+        uint256 status = uint256(IInferenceCoordinator.RequestStatus.Submitted);
+        // Safe: copies the struct's 672 bytes to the free memory area as a temporary (never read afterwards, the
+        // free memory pointer unchanged), overwrites six whole words with clean values and hashes them.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, request, REQUEST_BYTES)
+            mstore(add(ptr, mul(STATUS_WORD, 0x20)), status)
+            mstore(add(ptr, mul(OPERATOR_WORD, 0x20)), operator)
+            mstore(add(ptr, mul(RESULT_CODE_WORD, 0x20)), resultCode)
+            mstore(add(ptr, mul(CHALLENGE_ENDS_AT_WORD, 0x20)), challengeEndsAt)
+            mstore(add(ptr, mul(OUTPUT_HASH_WORD, 0x20)), outputHash)
+            mstore(add(ptr, mul(TRACE_COMMITMENT_WORD, 0x20)), traceCommitment)
+            h := keccak256(ptr, REQUEST_BYTES)
+        }
+        s.commitments[request.requestId] = h;
+    }
+
     /// @dev Replaces the commitment of `request.requestId` with the hash of `request` as it is now.
     function commit(Layout storage s, IInferenceCoordinator.Request memory request) internal {
         s.commitments[request.requestId] = hashMemory(request);
