@@ -279,6 +279,13 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
         // The lifecycle target is measured; the batch target (at 32) is not, so it is absent rather than made up.
         const lifecycle = json.figures.find((f) => f.label === "lifecycle excluding the callback's own work")!;
         expect(json.targets.lifecycleExcludingCallback!.measured).to.equal(lifecycle.gas);
+        // The floor (contracts/test/GasFloor.sol) does only part of the coordinator's work: below it, and far above
+        // the three transactions' intrinsic gas plus the request's new slot.
+        const floor = json.figures.find((f) => f.label.startsWith("floor:"));
+        expect(floor, "the GasFloor figure").to.not.equal(undefined);
+        expect(floor!.gas)
+            .to.be.lessThan(lifecycle.gas)
+            .and.greaterThan(3 * 21_000 + 22_100);
         expect(json.targets).to.not.have.property("batchSubmitPerResultAt32");
         expect(md).to.contain("| not measured (quick run) | n/a |");
     });
