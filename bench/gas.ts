@@ -226,6 +226,11 @@ async function main(): Promise<void> {
     const lifecycleExCallback = lifecycle - callbackGas;
     // The same lifecycle on GasFloor: what the guarantees cost at the least (docs/protocol.md, "Gas").
     const floor = await measureGasFloor(INPUT, OUTPUT);
+    breakdowns.push(
+        breakdownOf("floor: request (GasFloor)", floor.last.request.data, floor.last.request.receipt),
+        breakdownOf("floor: submit (GasFloor)", floor.last.submit.data, floor.last.submit.receipt),
+        breakdownOf("floor: finalize (GasFloor)", floor.last.finalize.data, floor.last.finalize.receipt),
+    );
     // Undefined in a quick run only (no batch of 32): its target is then left out of the JSON.
     const b32 = batch.find((b) => b.size === 32);
     const batchTarget =

@@ -9,7 +9,7 @@
  */
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { ContractTransactionReceipt, Signer } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
 import type { GasFloor, GasFloorConsumer } from "../typechain-types";
 
 const TOKEN = 10n ** 18n;
@@ -29,12 +29,19 @@ export interface Packed {
     protocolFee: bigint;
 }
 
+/** A transaction of the last run: its calldata and receipt (for bench/gas.ts's breakdown). */
+export interface FloorTransaction {
+    data: string;
+    receipt: ContractTransactionReceipt;
+}
+
 export interface FloorResult {
     request: number;
     submit: number;
     finalize: number;
     callback: number;
     lifecycleExCallback: number;
+    last: { request: FloorTransaction; submit: FloorTransaction; finalize: FloorTransaction };
 }
 
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
@@ -63,36 +70,48 @@ export async function measureGasFloor(input: Uint8Array, output: Uint8Array): Pr
     const { floor, consumer, modelId } = await deployGasFloor(operators.map((op) => [op, 100_000n * TOKEN] as const));
     const byAddress = new Map(await Promise.all(operators.map(async (op) => [await op.getAddress(), op] as const)));
 
-    async function lifecycle(): Promise<{ request: number; submit: number; finalize: number; callback: number }> {
+    async function sent(tx: ContractTransactionResponse): Promise<FloorTransaction> {
+        const receipt = await tx.wait();
+        if (receipt === null) throw new Error("GasFloor: no receipt");
+        return { data: tx.data, receipt };
+    }
+
+    async function lifecycle(): Promise<FloorResult["last"] & { callback: number }> {
         const deadline = (await time.latest()) + 3_600;
-        const sent = await (await consumer.request(modelId, input, CALLBACK_GAS_LIMIT, deadline)).wait();
-        const packed = requestedFrom(floor, sent!, input);
+        const request = await sent(await consumer.request(modelId, input, CALLBACK_GAS_LIMIT, deadline));
+        const packed = requestedFrom(floor, request.receipt, input);
         const assigned = ethers.getAddress(ethers.toBeHex(packed.assignedCollateral >> 96n, 20));
         const operator = byAddress.get(assigned) ?? operators[0]!;
-        const submitted = await (await floor.connect(operator).submit(packed, 0, output)).wait();
-        const times = submittedTimes(floor, submitted!);
+        const submit = await sent(await floor.connect(operator).submit(packed, 0, output));
+        const times = submittedTimes(floor, submit.receipt);
         const operatorWord = (BigInt(await operator.getAddress()) << 96n) | (packed.operatorBond & ((1n << 96n) - 1n));
         const after = { ...packed, outputHash: ethers.keccak256(output), operatorBond: operatorWord, times };
         await time.increaseTo(Number((times >> 80n) & ((1n << 40n) - 1n)));
-        const finalized = await (await floor.finalize(after, output)).wait();
-        const event = finalized!.logs.map((l) => floor.interface.parseLog(l)).find((e) => e?.name === "Finalized");
+        const finalize = await sent(await floor.finalize(after, output));
+        const event = finalize.receipt.logs
+            .map((l) => floor.interface.parseLog(l))
+            .find((e) => e?.name === "Finalized");
         if (event?.args.callbackSucceeded !== true) throw new Error("GasFloor: the callback did not succeed");
-        return {
-            request: Number(sent!.gasUsed),
-            submit: Number(submitted!.gasUsed),
-            finalize: Number(finalized!.gasUsed),
-            callback: Number(event.args.callbackGasUsed),
-        };
+        return { request, submit, finalize, callback: Number(event.args.callbackGasUsed) };
     }
 
     for (let i = 0; i < 6; i++) await lifecycle();
     const runs = [];
     for (let i = 0; i < 5; i++) runs.push(await lifecycle());
-    const request = median(runs.map((r) => r.request));
-    const submit = median(runs.map((r) => r.submit));
-    const finalize = median(runs.map((r) => r.finalize));
+    const gas = (t: FloorTransaction): number => Number(t.receipt.gasUsed);
+    const request = median(runs.map((r) => gas(r.request)));
+    const submit = median(runs.map((r) => gas(r.submit)));
+    const finalize = median(runs.map((r) => gas(r.finalize)));
     const callback = median(runs.map((r) => r.callback));
-    return { request, submit, finalize, callback, lifecycleExCallback: request + submit + finalize - callback };
+    const last = runs[runs.length - 1]!;
+    return {
+        request,
+        submit,
+        finalize,
+        callback,
+        lifecycleExCallback: request + submit + finalize - callback,
+        last: { request: last.request, submit: last.submit, finalize: last.finalize },
+    };
 }
 
 /** The packed request a Requested event of `receipt` announces (for `input`, whose hash the struct holds). */

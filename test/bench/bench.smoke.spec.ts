@@ -270,7 +270,14 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
         expect(two!.submitPerResult, "a batch of 2 shares the 21,000 intrinsic gas").to.be.lessThan(
             one!.submitPerResult,
         );
-        expect(json.breakdown.map((b) => b.label)).to.deep.equal(["request", "submit", "finalize"]);
+        expect(json.breakdown.map((b) => b.label)).to.deep.equal([
+            "request",
+            "submit",
+            "finalize",
+            "floor: request (GasFloor)",
+            "floor: submit (GasFloor)",
+            "floor: finalize (GasFloor)",
+        ]);
         for (const b of json.breakdown) {
             expect(b.intrinsic).to.equal(21_000);
             expect(b.execution, b.label).to.be.greaterThan(0);
