@@ -42,7 +42,6 @@ import {
 import type { BenchConsumer } from "../typechain-types";
 import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
 import { challengeCommitment, newChallengeSalt } from "../oracle/src/chain/coordinator";
-import { measureGasFloor } from "./gasFloor";
 
 const OPTIONS = benchOptions("gas");
 const QUICK_SCOPE = "batch sizes 1 and 2 only, so the batch target at 32 is not measured";
@@ -224,13 +223,6 @@ async function main(): Promise<void> {
 
     const lifecycle = requestGas + submitGas + finalizeGas;
     const lifecycleExCallback = lifecycle - callbackGas;
-    // The same lifecycle on GasFloor: what the guarantees cost at the least (docs/protocol.md, "Gas").
-    const floor = await measureGasFloor(INPUT, OUTPUT);
-    breakdowns.push(
-        breakdownOf("floor: request (GasFloor)", floor.last.request.data, floor.last.request.receipt),
-        breakdownOf("floor: submit (GasFloor)", floor.last.submit.data, floor.last.submit.receipt),
-        breakdownOf("floor: finalize (GasFloor)", floor.last.finalize.data, floor.last.finalize.receipt),
-    );
     // Undefined in a quick run only (no batch of 32): its target is then left out of the JSON.
     const b32 = batch.find((b) => b.size === 32);
     const batchTarget =
@@ -248,11 +240,6 @@ async function main(): Promise<void> {
         { label: "challenge: commit + reveal", gas: commitGas + revealGas },
         { label: "lifecycle request + submit + finalize", gas: lifecycle },
         { label: "lifecycle excluding the callback's own work", gas: lifecycleExCallback },
-        {
-            label: "floor: the lifecycle on GasFloor, excluding the callback",
-            gas: floor.lifecycleExCallback,
-            note: `request ${floor.request.toLocaleString("en-US")}, submit ${floor.submit.toLocaleString("en-US")}, finalize ${floor.finalize.toLocaleString("en-US")} incl. callback`,
-        },
         { label: "Tensors.validate, one int32[1,3] tensor (library call only)", gas: Number(validateGas) },
         { label: "Tensors.elementAt, last element of int32[1,3] (library call only)", gas: Number(elementAtGas) },
         ...batch.flatMap((b) => [
