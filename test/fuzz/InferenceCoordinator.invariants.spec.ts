@@ -434,6 +434,11 @@ function weighted<T>(...items: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> {
     return fc.oneof(...items.map(([weight, arbitrary]) => ({ weight, arbitrary })));
 }
 
+/** A proof's tamper: mostly none, sometimes a reused key, else one of `broken` (each breaks one requirement). */
+function tamperArb<T extends string>(...broken: Exclude<T, "none" | "reuse">[]): fc.Arbitrary<T> {
+    return weighted<T>([8, fc.constant("none" as T)], [2, fc.constant("reuse" as T)], [3, fc.constantFrom(...broken)]);
+}
+
 const selArb: fc.Arbitrary<Sel> = rec({
     i: fc.nat(),
     any: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
@@ -725,20 +730,13 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
             input: fc.nat(),
             answers: fc.tuple(fc.nat(), fc.nat()),
             ids: fc.tuple(fc.nat(), weighted<number | null>([3, fc.constant(null)], [1, fc.nat()])),
-            tamper: weighted<EquivocationTamper>(
-                [8, fc.constant("none")],
-                [2, fc.constant("reuse")],
-                [
-                    3,
-                    fc.constantFrom(
-                        "otherSigner" as const,
-                        "otherModel" as const,
-                        "otherInput" as const,
-                        "sameAnswer" as const,
-                        "forged" as const,
-                        "malleable" as const,
-                    ),
-                ],
+            tamper: tamperArb<EquivocationTamper>(
+                "otherSigner",
+                "otherModel",
+                "otherInput",
+                "sameAnswer",
+                "forged",
+                "malleable",
             ),
             reporter: fc.nat(),
         }),
@@ -754,20 +752,7 @@ const actionArb: fc.Arbitrary<Action> = weighted<Action>(
                 [2, fc.constant("wrongOutput" as const)],
                 [1, fc.constant("wrongCode" as const)],
             ),
-            tamper: weighted<FraudTamper>(
-                [8, fc.constant("none")],
-                [2, fc.constant("reuse")],
-                [
-                    3,
-                    fc.constantFrom(
-                        "onchain" as const,
-                        "inputMismatch" as const,
-                        "quorumModel" as const,
-                        "forged" as const,
-                        "malleable" as const,
-                    ),
-                ],
-            ),
+            tamper: tamperArb<FraudTamper>("onchain", "inputMismatch", "quorumModel", "forged", "malleable"),
             reporter: fc.nat(),
         }),
     ],

@@ -56,7 +56,7 @@ import { describeError, shouldRetry } from "../internal/errors";
 import { challengeCommitment, decodeRevert, newChallengeSalt } from "../chain/coordinator";
 import { parseCoordinatorLog, requestFromJson, RequestStatus, VerificationMode } from "../chain/requestEvents";
 import { RevertError, type TransactionReceipt } from "../chain/rpc";
-import type { BondState, StoredTx, WatchedResult } from "../store/store";
+import type { BondState, StoredTx, WatchedResult, WatchState } from "../store/store";
 import { IReexecutionResolver__factory } from "../../../typechain-types";
 import type { NodeContext } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS } from "./postpone";
@@ -459,15 +459,23 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         ctx.logger.warn({ ...log, tx_id: sent.txId, commitment_block: committedAt }, "dispute sent");
     }
 
-    async function sendDisputes(): Promise<void> {
-        for (const w of ctx.store.watchedIn("wrong", { readyAt: ctx.chainTime(), limit: MAX_WATCHED_PER_ROUND })) {
+    /**
+     * Runs `step` on each watched result in `state` that is due, a round's worth at most, until shutdown; a step
+     * that throws is logged (`<what> failed; will retry`) and tried again next round.
+     */
+    async function eachDue(state: WatchState, what: string, step: (w: WatchedResult) => Promise<void>): Promise<void> {
+        for (const w of ctx.store.watchedIn(state, { readyAt: ctx.chainTime(), limit: MAX_WATCHED_PER_ROUND })) {
             if (ctx.signal.aborted) return;
             try {
-                await dispute(w);
+                await step(w);
             } catch (error) {
-                ctx.logger.warn({ ...fields(w), error: describeError(error) }, "dispute failed; will retry");
+                ctx.logger.warn({ ...fields(w), error: describeError(error) }, `${what} failed; will retry`);
             }
         }
+    }
+
+    async function sendDisputes(): Promise<void> {
+        await eachDue("wrong", "dispute", dispute);
     }
 
     async function sendReveals(): Promise<void> {
@@ -475,25 +483,11 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
         for (const w of ctx.store.watchedIn("committing", { limit: MAX_WATCHED_PER_ROUND })) {
             if (!windowOpen(w)) windowClosed(w);
         }
-        for (const w of ctx.store.watchedIn("committed", { readyAt: ctx.chainTime(), limit: MAX_WATCHED_PER_ROUND })) {
-            if (ctx.signal.aborted) return;
-            try {
-                await reveal(w);
-            } catch (error) {
-                ctx.logger.warn({ ...fields(w), error: describeError(error) }, "reveal failed; will retry");
-            }
-        }
+        await eachDue("committed", "reveal", reveal);
     }
 
     async function confirmSuspects(): Promise<void> {
-        for (const w of ctx.store.watchedIn("suspect", { readyAt: ctx.chainTime(), limit: MAX_WATCHED_PER_ROUND })) {
-            if (ctx.signal.aborted) return;
-            try {
-                await confirm(w);
-            } catch (error) {
-                ctx.logger.warn({ ...fields(w), error: describeError(error) }, "chain re-execution failed; will retry");
-            }
-        }
+        await eachDue("suspect", "chain re-execution", confirm);
     }
 
     // ---------------------------------------------------------------------------------------------------------

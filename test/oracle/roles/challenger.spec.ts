@@ -355,17 +355,23 @@ describe("oracle/roles/challenger", function () {
 
     /** The receipt of our challenge: ResultChallenged by us, decided at once (operator at fault). */
     function challengeReceipt(request: Request, status: 0 | 1 = 1): TransactionReceipt {
+        const challenged = () => coordinatorLog("ResultChallenged", [request.requestId, ME, RESOLVER, BOND], block);
+        return receiptAt("dd", "ee", status, challenged);
+    }
+
+    /**
+     * A receipt in the current block (hashes of repeated `tx` / `blk` bytes) holding `log()` when it succeeded (a
+     * reverted one makes no log, so it takes no log index).
+     */
+    function receiptAt(tx: string, blk: string, status: 0 | 1, log: () => RpcLog): TransactionReceipt {
         return {
-            transactionHash: "0x" + "dd".repeat(32),
+            transactionHash: "0x" + tx.repeat(32),
             blockNumber: block,
-            blockHash: "0x" + "ee".repeat(32),
+            blockHash: "0x" + blk.repeat(32),
             status,
             gasUsed: 1n,
             effectiveGasPrice: 1n,
-            logs:
-                status === 1
-                    ? [coordinatorLog("ResultChallenged", [request.requestId, ME, RESOLVER, BOND], block)]
-                    : [],
+            logs: status === 1 ? [log()] : [],
         };
     }
 
@@ -420,15 +426,7 @@ describe("oracle/roles/challenger", function () {
 
     /** The receipt of our commitment: ChallengeCommitted by us (status 1), or a revert. */
     function commitReceipt(commitment: string, status: 0 | 1 = 1): TransactionReceipt {
-        return {
-            transactionHash: "0x" + "c1".repeat(32),
-            blockNumber: block,
-            blockHash: "0x" + "ef".repeat(32),
-            status,
-            gasUsed: 1n,
-            effectiveGasPrice: 1n,
-            logs: status === 1 ? [coordinatorLog("ChallengeCommitted", [commitment, ME], block)] : [],
-        };
+        return receiptAt("c1", "ef", status, () => coordinatorLog("ChallengeCommitted", [commitment, ME], block));
     }
 
     /**
