@@ -240,18 +240,18 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
                 request.exclusiveUntil = now_;
             }
         }
-        CoordinatorStorage.commit(s_state, request);
+        CoordinatorStorage.place(s_state, msg.sender, requestId, CoordinatorStorage.hashMemory(request));
         emit InferenceRequested(requestId, modelId, msg.sender, _terms(request), input);
     }
 
     /// @inheritdoc IInferenceCoordinator
     function cancelRequest(Request calldata request) external nonReentrant {
-        CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
+        bool home = CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
         if (msg.sender != request.consumer) revert CoordinatorNotConsumer(msg.sender, request.consumer);
         if (block.timestamp <= request.deadline) {
             revert CoordinatorDeadlineNotPassed(uint40(block.timestamp), request.deadline);
         }
-        delete s_state.commitments[request.requestId];
+        CoordinatorStorage.clear(s_state, request.consumer, request.requestId, home);
         CoordinatorStorage.credit(s_state, request.consumer, request.feeWei);
         emit RequestCancelled(request.requestId, request.consumer, request.feeWei);
     }
@@ -267,8 +267,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         bytes calldata output,
         bytes32 traceCommitment
     ) external nonReentrant {
-        CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
-        _submit(request, msg.sender, resultCode, keccak256(output), traceCommitment, output);
+        bool home = CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
+        _submit(request, home, msg.sender, resultCode, keccak256(output), traceCommitment, output);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -277,7 +277,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         for (uint256 i = 0; i < items.length; ++i) {
             AttestedResult calldata item = items[i];
             Request calldata request = item.request;
-            if (!CoordinatorStorage.isCommitted(s_state, request)) {
+            (bool found, bool home) = CoordinatorStorage.findCommitment(s_state, request);
+            if (!found) {
                 emit BatchItemSkipped(request.requestId);
                 continue;
             }
@@ -296,7 +297,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
                 ),
                 item.signature
             );
-            _submit(request, operator, item.resultCode, outputHash, item.traceCommitment, item.output);
+            _submit(request, home, operator, item.resultCode, outputHash, item.traceCommitment, item.output);
         }
     }
 
@@ -306,8 +307,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function finalize(Request calldata request, bytes calldata output) external nonReentrant {
-        CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Submitted);
-        _finalize(request, output);
+        _finalize(request, CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Submitted), output);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -315,12 +315,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (items.length == 0) revert CoordinatorEmptyBatch();
         for (uint256 i = 0; i < items.length; ++i) {
             Request calldata request = items[i].request;
-            if (!CoordinatorStorage.isCommitted(s_state, request)) {
+            (bool found, bool home) = CoordinatorStorage.findCommitment(s_state, request);
+            if (!found) {
                 emit BatchItemSkipped(request.requestId);
                 continue;
             }
             CoordinatorStorage.requireStatus(request, RequestStatus.Submitted);
-            _finalize(request, items[i].output);
+            _finalize(request, home, items[i].output);
         }
     }
 
@@ -429,8 +430,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     }
 
     /// @inheritdoc IInferenceCoordinator
-    function getCommitment(uint256 requestId) external view returns (bytes32) {
-        return s_state.commitments[requestId];
+    function isCommitted(Request calldata request) external view returns (bool committed) {
+        (committed, ) = CoordinatorStorage.findCommitment(s_state, request);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -591,6 +592,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     function _submit(
         Request calldata request,
+        bool home,
         address operator,
         uint8 resultCode,
         bytes32 outputHash,
@@ -613,6 +615,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         CoordinatorStorage.commitSubmitted(
             s_state,
             request,
+            home,
             operator,
             resultCode,
             challengeEndsAt,
@@ -649,7 +652,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (operator != assigned) revert CoordinatorNotAssignedOperator(operator, assigned);
     }
 
-    function _finalize(Request calldata request, bytes calldata output) private {
+    function _finalize(Request calldata request, bool home, bytes calldata output) private {
         if (block.timestamp < request.challengeEndsAt) {
             revert CoordinatorChallengeWindowOpen(uint40(block.timestamp), request.challengeEndsAt);
         }
@@ -657,7 +660,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (outputHash != request.outputHash) revert CoordinatorOutputMismatch(outputHash, request.outputHash);
 
         // Settle every balance before the callback: the consumer sees a finished request.
-        delete s_state.commitments[request.requestId];
+        CoordinatorStorage.clear(s_state, request.consumer, request.requestId, home);
         // Cannot underflow: protocolFeeWei was computed as a share of feeWei at request time.
         uint96 protocolFeeWei = request.protocolFeeWei;
         uint96 operatorFeeWei = request.feeWei - protocolFeeWei;

@@ -55,13 +55,13 @@ contract Staking is IStaking, AccessControl {
     mapping(bytes32 modelId => mapping(address operator => uint256)) private s_operatorPosition;
 
     /// @param token The stake token.
-    /// @param registry The model registry (for collateral requirements at registration).
+    /// @param registry_ The model registry (for collateral requirements at registration).
     /// @param unbondingDelay Seconds between requestUnbonding and withdrawUnbonded.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants SLASHER_ROLE to the coordinator).
-    constructor(IERC20 token, IModelRegistry registry, uint40 unbondingDelay, address admin) {
+    constructor(IERC20 token, IModelRegistry registry_, uint40 unbondingDelay, address admin) {
         if (unbondingDelay == 0) revert StakingInvalidUnbondingDelay();
         i_token = token;
-        i_registry = registry;
+        i_registry = registry_;
         i_unbondingDelaySeconds = unbondingDelay;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }

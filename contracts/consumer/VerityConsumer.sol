@@ -12,7 +12,7 @@ import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 ///   `_onInferenceResult` is one that settled: its challenge window passed unchallenged, or a dispute decided it.
 /// - Results arrive once per request, after finality; never act on InferenceRequested or ResultSubmitted events.
 /// - A request ends in exactly one of: a callback, or your own `_cancelRequest` after its deadline. A callback that
-///   reverted is not delivered again: `coordinator().getCommitment(requestId) == 0` tells that a request is over.
+///   reverted is not delivered again: `coordinator().callbackFailed(requestId)` tells that it ended that way.
 /// - The callback runs with exactly the gas limit you paid for. If it reverts or runs out of gas the result is
 ///   still settled (recorded by the coordinator as a failed callback) and is not delivered again: keep
 ///   `_onInferenceResult` cheap and non-reverting, and store what you need to act later.

@@ -78,7 +78,7 @@ library DisputeLogic {
         }
         delete s.challengeCommitments[commitment];
 
-        s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Submitted);
+        bool home = s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Submitted);
         if (block.timestamp >= request.challengeEndsAt) {
             revert IInferenceCoordinator.CoordinatorChallengeWindowClosed(
                 uint40(block.timestamp),
@@ -92,7 +92,7 @@ library DisputeLogic {
         uint96 bondWei = request.bondWei;
         IInferenceCoordinator.Request memory disputed = request;
         disputed.status = IInferenceCoordinator.RequestStatus.Disputed;
-        s.commit(disputed);
+        s.commit(disputed, home);
         s.disputes[request.requestId] = IInferenceCoordinator.Dispute({
             challenger: msg.sender,
             bondWei: bondWei,
@@ -106,7 +106,7 @@ library DisputeLogic {
             msg.sender,
             evidence
         );
-        if (decided) _applyVerdict(s, env, disputed, verdict);
+        if (decided) _applyVerdict(s, env, disputed, verdict, home);
     }
 
     /// @notice Applies a verdict the mode's resolver sends later (the caller checked the resolver).
@@ -116,7 +116,7 @@ library DisputeLogic {
         IInferenceCoordinator.Request calldata request,
         IInferenceCoordinator.Verdict calldata verdict
     ) external {
-        s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Disputed);
+        bool home = s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Disputed);
         address resolver = s.resolvers[request.mode];
         if (msg.sender != resolver) revert IInferenceCoordinator.CoordinatorNotResolver(msg.sender, resolver);
         // A verdict after the timeout could restart the window past settlementBound: the dispute is expired.
@@ -124,7 +124,7 @@ library DisputeLogic {
         if (block.timestamp >= expiresAt) {
             revert IInferenceCoordinator.CoordinatorDisputeTimedOut(uint40(block.timestamp), expiresAt);
         }
-        _applyVerdict(s, env, request, verdict);
+        _applyVerdict(s, env, request, verdict, home);
     }
 
     /// @notice Voids a dispute nobody resolved in time: no slash, bond back, consumer refunded.
@@ -133,14 +133,14 @@ library DisputeLogic {
         Env memory env,
         IInferenceCoordinator.Request calldata request
     ) external {
-        s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Disputed);
+        bool home = s.requireCommitment(request, IInferenceCoordinator.RequestStatus.Disputed);
         IInferenceCoordinator.Dispute memory dispute = s.disputes[request.requestId];
         uint40 expiresAt = dispute.openedAt + env.disputeTimeoutSeconds;
         if (block.timestamp < expiresAt) {
             revert IInferenceCoordinator.CoordinatorDisputeNotExpired(uint40(block.timestamp), expiresAt);
         }
 
-        delete s.commitments[request.requestId];
+        s.clear(request.consumer, request.requestId, home);
         delete s.disputes[request.requestId];
         s.unlock(request.operator, request.collateralWei);
         s.credit(dispute.challenger, dispute.bondWei);
@@ -256,19 +256,20 @@ library DisputeLogic {
         CoordinatorStorage.Layout storage s,
         Env memory env,
         IInferenceCoordinator.Request memory request,
-        IInferenceCoordinator.Verdict memory verdict
+        IInferenceCoordinator.Verdict memory verdict,
+        bool home
     ) private {
         uint256 requestId = request.requestId;
         IInferenceCoordinator.Dispute memory dispute = s.disputes[requestId];
         delete s.disputes[requestId];
 
         if (!verdict.operatorAtFault) {
-            _rejectChallenge(s, env, request, dispute, verdict.conclusive);
+            _rejectChallenge(s, env, request, dispute, verdict.conclusive, home);
             return;
         }
 
         // The operator was wrong: slash its locked collateral, pay the challenger, refund the consumer.
-        delete s.commitments[requestId];
+        s.clear(request.consumer, requestId, home);
         s.unlock(request.operator, request.collateralWei);
         uint256 slashedWei = env.staking.slashLocked(request.operator, request.collateralWei);
         uint256 rewardWei = (slashedWei * s.params.challengerRewardBps) / CoordinatorStorage.BPS;
@@ -307,7 +308,8 @@ library DisputeLogic {
         Env memory env,
         IInferenceCoordinator.Request memory request,
         IInferenceCoordinator.Dispute memory dispute,
-        bool conclusive
+        bool conclusive,
+        bool home
     ) private {
         uint256 requestId = request.requestId;
         uint256 toOperator =
@@ -321,7 +323,7 @@ library DisputeLogic {
         // Cannot overflow: rounds stop at maxDisputeRounds (a uint8) below.
         uint8 rounds = request.disputeRounds + 1;
         if (!conclusive && rounds >= env.maxDisputeRounds) {
-            delete s.commitments[requestId];
+            s.clear(request.consumer, requestId, home);
             s.unlock(request.operator, request.collateralWei);
             s.credit(request.consumer, request.feeWei);
             emit IInferenceCoordinator.ResultVoided(requestId, rounds);
@@ -332,7 +334,7 @@ library DisputeLogic {
         request.disputeRounds = rounds;
         request.challengeEndsAt =
             conclusive ? uint40(block.timestamp) : uint40(block.timestamp) + request.challengeWindowSeconds;
-        s.commit(request);
+        s.commit(request, home);
         emit IInferenceCoordinator.ChallengeWindowRestarted(requestId, request.challengeEndsAt, rounds);
     }
 

@@ -87,9 +87,9 @@ contract RiskLimitVault is VerityConsumer, Ownable {
     /// @return requestId The oracle request.
     function requestAssessment(int8[4] calldata features) external returns (uint256 requestId) {
         uint256 pending = s_pendingRequest[msg.sender];
-        // A pending request whose commitment is gone ended without a delivered result (its callback failed):
-        // it no longer blocks a new assessment.
-        if (pending != 0 && coordinator().getCommitment(pending) != bytes32(0)) {
+        // A pending request is cleared by its callback or its cancel; one whose callback failed ended without
+        // either and no longer blocks a new assessment.
+        if (pending != 0 && !coordinator().callbackFailed(pending)) {
             revert RiskLimitVaultAssessmentPending(pending);
         }
         int256[] memory data = new int256[](4);

@@ -471,10 +471,13 @@ interface IInferenceCoordinator {
         bytes calldata signature
     ) external view returns (address);
 
-    /// @notice The hash stored for a live request, or zero.
-    /// @param requestId The request.
-    /// @return The commitment.
-    function getCommitment(uint256 requestId) external view returns (bytes32);
+    /// @notice Whether `request` is exactly the committed state of an open request (every field, status included):
+    /// what submit, finalize, challenge and cancel check before acting on it. A struct of an earlier stage (say,
+    /// Requested after the result was submitted) or of a request that ended is not committed. A request that ended
+    /// did so in exactly one of: its consumer's cancel, a callback (`callbackFailed` tells whether it reverted).
+    /// @param request The request struct, as rebuilt from the coordinator's events.
+    /// @return True when `request` is committed.
+    function isCommitted(Request calldata request) external view returns (bool);
 
     /// @notice The commitment hash of a request struct.
     /// @param request The request.
