@@ -83,11 +83,11 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     uint256 private constant BPS = CoordinatorStorage.BPS;
 
     /// @notice Hard bounds on what the owner may set.
-    uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
-    uint16 public constant MAX_CHALLENGER_REWARD_BPS = 5_000;
-    uint32 public constant MAX_CALLBACK_GAS_LIMIT = 5_000_000;
-    uint32 public constant MAX_INPUT_BYTES = 1 << 17;
-    uint32 public constant MAX_DEADLINE_SECONDS = 30 days;
+    uint16 public constant MAX_PROTOCOL_FEE_BPS = CoordinatorStorage.MAX_PROTOCOL_FEE_BPS;
+    uint16 public constant MAX_CHALLENGER_REWARD_BPS = CoordinatorStorage.MAX_CHALLENGER_REWARD_BPS;
+    uint32 public constant MAX_CALLBACK_GAS_LIMIT = CoordinatorStorage.MAX_CALLBACK_GAS_LIMIT;
+    uint32 public constant MAX_INPUT_BYTES = CoordinatorStorage.MAX_INPUT_BYTES;
+    uint32 public constant MAX_DEADLINE_SECONDS = CoordinatorStorage.MAX_DEADLINE_SECONDS;
     /// @notice Disputes a result can survive before its request is voided instead of held longer (inconclusive
     /// verdicts only; a conclusive one settles the question at once).
     uint8 public constant MAX_DISPUTE_ROUNDS = 3;
@@ -131,8 +131,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         i_disputeTimeoutSeconds = disputeTimeout;
         i_minChallengeBondWei = params.minChallengeBondWei;
         _setTreasury(treasury_);
-        _checkDisputeTerms(params);
-        _setParams(params);
+        DisputeLogic.setParams(s_state, params, true);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -199,7 +198,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         s_state.accounts[msg.sender] = CoordinatorStorage.Account({
             balanceWei: account.balanceWei - uint120(fee),
             requestNonce: account.requestNonce + 1,
-            lockedWei: account.lockedWei
+            freeStakeWei: account.freeStakeWei
         });
         requestId = uint256(keccak256(abi.encode(msg.sender, account.requestNonce)));
 
@@ -230,11 +229,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         // The exclusive window's holder is fixed now, over the operator set as it is now: registering or
         // unregistering identities later cannot move it. A pick that could not lock the collateral now gets no
         // window (the request is open to all at once) rather than idling through one.
-        if (request.assignedOperator == address(0)) {
-            (address pick, uint256 stakedWei) = i_staking.rotationPick(modelId, requestId);
-            // Free stake: active minus what the pick has locked here. Written as a sum so that no state of the
-            // staking contract can make a request revert here.
-            if (pick != address(0) && stakedWei >= uint256(s_state.accounts[pick].lockedWei) + terms.collateralWei) {
+        if (request.assignedOperator != address(0)) {
+            _requireRegistered(modelId, request.assignedOperator);
+        } else {
+            address[] storage set = s_state.operators[modelId];
+            uint256 count = set.length;
+            address pick = count == 0 ? address(0) : set[requestId % count];
+            if (pick != address(0) && s_state.accounts[pick].freeStakeWei >= terms.collateralWei) {
                 request.assignedOperator = pick;
             } else {
                 request.exclusiveUntil = now_;
@@ -387,6 +388,24 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     }
 
     /// @inheritdoc IInferenceCoordinator
+    function creditFreeStake(address operator, uint96 amountWei) external {
+        _onlyStaking();
+        s_state.accounts[operator].freeStakeWei += amountWei;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function debitFreeStake(address operator, uint96 amountWei) external {
+        _onlyStaking();
+        s_state.accounts[operator].freeStakeWei -= amountWei;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function setRegistered(bytes32 modelId, address operator, bool registered) external {
+        _onlyStaking();
+        DisputeLogic.setRegistered(s_state, modelId, operator, registered);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
     function setResolver(IModelRegistry.VerificationMode mode, address resolver) external onlyOwner {
         if (resolver == address(0)) revert CoordinatorZeroValue();
         address current = s_state.resolvers[mode];
@@ -397,17 +416,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function setParams(Params calldata params) external onlyOwner {
-        Params storage current = s_state.params;
-        if (params.challengerRewardBps != current.challengerRewardBps) {
-            revert CoordinatorInvalidParam("challengerRewardBps");
-        }
-        if (params.failedChallengeOperatorBps != current.failedChallengeOperatorBps) {
-            revert CoordinatorInvalidParam("failedChallengeOperatorBps");
-        }
-        if (params.minChallengeBondWei != current.minChallengeBondWei) {
-            revert CoordinatorInvalidParam("minChallengeBondWei");
-        }
-        _setParams(params);
+        DisputeLogic.setParams(s_state, params, false);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -480,8 +489,18 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     }
 
     /// @inheritdoc IInferenceCoordinator
-    function lockedOf(address operator) external view returns (uint256) {
-        return s_state.accounts[operator].lockedWei;
+    function freeStakeOf(address operator) external view returns (uint256) {
+        return s_state.accounts[operator].freeStakeWei;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function getOperators(bytes32 modelId) external view returns (address[] memory) {
+        return s_state.operators[modelId];
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function isRegistered(bytes32 modelId, address operator) external view returns (bool) {
+        return s_state.operatorPositions[modelId][operator] != 0;
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -608,8 +627,16 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (request.mode == IModelRegistry.VerificationMode.BISECTION && traceCommitment == bytes32(0)) {
             revert CoordinatorMissingTraceCommitment(request.requestId);
         }
-        _lock(operator, request.modelId, request.collateralWei);
-        if (block.timestamp < request.exclusiveUntil) _requireAssigned(request, operator);
+        // The assignee's registration was checked when the request was made (a rotation pick is drawn from the set,
+        // a preferred operator is checked): it may serve the request it was given even if it left the set since.
+        // Anyone else must be registered now, and may serve only after the exclusive window.
+        if (operator != request.assignedOperator) {
+            if (block.timestamp < request.exclusiveUntil) {
+                revert CoordinatorNotAssignedOperator(operator, request.assignedOperator);
+            }
+            _requireRegistered(request.modelId, operator);
+        }
+        _lock(operator, request.collateralWei);
 
         uint40 challengeEndsAt = uint40(block.timestamp) + request.challengeWindowSeconds;
         CoordinatorStorage.commitSubmitted(
@@ -633,23 +660,20 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         );
     }
 
-    /// @dev Locks `collateralWei` of `operator`'s free stake (its active stake in the staking contract, which
-    /// reverts unless it is registered for the model, minus what it has locked here).
-    function _lock(address operator, bytes32 modelId, uint96 collateralWei) private {
-        uint256 stakedWei = i_staking.stakeFor(operator, modelId);
-        CoordinatorStorage.Account storage account = s_state.accounts[operator];
-        uint256 locked = account.lockedWei;
-        // Cannot underflow: locked <= staked always (slashes and unbonding leave the locked part of active stake).
-        uint256 free = stakedWei - locked;
-        if (collateralWei > free) revert IStaking.StakingInsufficientFreeStake(free, collateralWei);
-        // Fits: locked + collateralWei <= stakedWei, a uint96.
-        account.lockedWei = uint96(locked + collateralWei);
+    function _onlyStaking() private view {
+        if (msg.sender != address(i_staking)) revert CoordinatorNotStaking(msg.sender);
     }
 
-    /// @dev During the exclusive window only the operator fixed in the request may serve.
-    function _requireAssigned(Request calldata request, address operator) private pure {
-        address assigned = request.assignedOperator;
-        if (operator != assigned) revert CoordinatorNotAssignedOperator(operator, assigned);
+    function _requireRegistered(bytes32 modelId, address operator) private view {
+        if (s_state.operatorPositions[modelId][operator] == 0) revert IStaking.StakingNotRegistered(operator, modelId);
+    }
+
+    /// @dev Locks `collateralWei` of `operator`'s free stake.
+    function _lock(address operator, uint96 collateralWei) private {
+        CoordinatorStorage.Account storage account = s_state.accounts[operator];
+        uint96 free = account.freeStakeWei;
+        if (collateralWei > free) revert IStaking.StakingInsufficientFreeStake(free, collateralWei);
+        account.freeStakeWei = free - collateralWei;
     }
 
     function _finalize(Request calldata request, bool home, bytes calldata output) private {
@@ -668,7 +692,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             // The collateral released and the fee credited in one write of the operator's account slot. Cannot
             // underflow: the collateral was locked by this result's submission.
             CoordinatorStorage.Account memory account = s_state.accounts[request.operator];
-            account.lockedWei -= request.collateralWei;
+            account.freeStakeWei += request.collateralWei;
             account.balanceWei = CoordinatorStorage.addBalance(account.balanceWei, operatorFeeWei);
             s_state.accounts[request.operator] = account;
         }
@@ -682,33 +706,6 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             abi.encodeCall(IInferenceConsumer.onInferenceResult, (request.requestId, request.resultCode, output))
         );
         emit ResultFinalized(request.requestId, request.operator, operatorFeeWei, protocolFeeWei, success, gasUsed);
-    }
-
-    /// @dev The dispute terms, fixed at deployment (setParams must repeat them).
-    function _checkDisputeTerms(Params memory params) private pure {
-        if (params.challengerRewardBps > MAX_CHALLENGER_REWARD_BPS) {
-            revert CoordinatorInvalidParam("challengerRewardBps");
-        }
-        if (params.failedChallengeOperatorBps > BPS) revert CoordinatorInvalidParam("failedChallengeOperatorBps");
-        if (params.minChallengeBondWei == 0) revert CoordinatorInvalidParam("minChallengeBondWei");
-    }
-
-    function _setParams(Params memory params) private {
-        if (params.minDeadlineSeconds == 0 || params.minDeadlineSeconds > params.maxDeadlineSeconds) {
-            revert CoordinatorInvalidParam("minDeadlineSeconds");
-        }
-        if (params.maxDeadlineSeconds > MAX_DEADLINE_SECONDS) revert CoordinatorInvalidParam("maxDeadlineSeconds");
-        if (params.exclusiveWindowSeconds >= params.minDeadlineSeconds) {
-            revert CoordinatorInvalidParam("exclusiveWindowSeconds");
-        }
-        if (params.maxCallbackGasLimit > MAX_CALLBACK_GAS_LIMIT) revert CoordinatorInvalidParam("maxCallbackGasLimit");
-        if (params.maxInputBytes == 0 || params.maxInputBytes > MAX_INPUT_BYTES) {
-            revert CoordinatorInvalidParam("maxInputBytes");
-        }
-        if (params.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) revert CoordinatorInvalidParam("protocolFeeBps");
-        if (params.challengeBondBps > BPS) revert CoordinatorInvalidParam("challengeBondBps");
-        s_state.params = params;
-        emit ParamsUpdated(params);
     }
 
     function _setTreasury(address treasury_) private {

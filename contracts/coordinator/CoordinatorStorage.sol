@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
 
 /// @title CoordinatorStorage
 /// @notice The InferenceCoordinator's state, and the helpers that both the coordinator and its linked dispute
@@ -11,15 +12,17 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 /// run by DELEGATECALL in the coordinator's context: one address, one storage, one token balance, split into two
 /// deployed codes so that the coordinator keeps headroom under EIP-170 (docs/protocol.md, "Contracts").
 library CoordinatorStorage {
-    /// @dev An account's balance, its request nonce and, for an operator, the collateral locked by its results in
-    /// flight share one slot: a request touches one account slot, and settling a result (collateral released, fee
-    /// credited) writes one.
+    /// @dev An account's balance, its request nonce and, for an operator, its free stake (active stake in the
+    /// staking contract minus the collateral locked by its results in flight) share one slot: a request reads one
+    /// slot to judge its rotation pick, a submission locks collateral by lowering the free stake in the slot it
+    /// checks, and settling a result (collateral released, fee credited) writes one. The staking contract keeps the
+    /// free stake current (`creditFreeStake`, `debitFreeStake`) with every change of active stake.
     /// A 120-bit balance is out of any griefer's reach (2^120 wei is 1.3e18 tokens at 18 decimals): nobody can fill
     /// another account, a treasury say, to the cap and make the credits of settlements revert.
     struct Account {
         uint120 balanceWei;
         uint40 requestNonce;
-        uint96 lockedWei;
+        uint96 freeStakeWei;
     }
 
     /// @dev Everything the coordinator stores. The first Params slot is read by every request; the second holds
@@ -42,11 +45,23 @@ library CoordinatorStorage {
         /// used, or FREE after its last request settled), else to `commitments[requestId]`. Settling writes FREE
         /// instead of deleting, so the consumer's next request pays a rewrite (5k) rather than a new slot (22.1k).
         mapping(address consumer => bytes32 commitment) homeCommitments;
+        /// @dev Each model's operator set, the rotation a request is assigned over, written only by the staking
+        /// contract (registration, unregistration, eviction): a request and a submission read it here, not there.
+        mapping(bytes32 modelId => address[]) operators;
+        /// @dev 1-based position in `operators[modelId]`; 0 means not registered.
+        mapping(bytes32 modelId => mapping(address operator => uint256)) operatorPositions;
     }
 
     /// @dev Gas kept back between the 63/64 check and the CALL (Chainlink's GAS_FOR_CALL_EXACT_CHECK).
     uint256 internal constant GAS_FOR_CALL_EXACT_CHECK = 5_000;
     uint256 internal constant BPS = 10_000;
+
+    /// @dev Hard bounds on what the owner may set (the coordinator exposes them as its public constants).
+    uint16 internal constant MAX_PROTOCOL_FEE_BPS = 1_000;
+    uint16 internal constant MAX_CHALLENGER_REWARD_BPS = 5_000;
+    uint32 internal constant MAX_CALLBACK_GAS_LIMIT = 5_000_000;
+    uint32 internal constant MAX_INPUT_BYTES = 1 << 17;
+    uint32 internal constant MAX_DEADLINE_SECONDS = 30 days;
 
     /// @dev A free home slot after its request settled (never a keccak256 output, so never a commitment).
     bytes32 internal constant FREE = bytes32(uint256(1));
@@ -193,10 +208,32 @@ library CoordinatorStorage {
         return uint120(balance);
     }
 
-    /// @dev Releases `collateralWei` of `operator`'s locked collateral (its result settled or was voided). Cannot
-    /// underflow: every release matches the lock of the same result.
+    /// @dev Releases `collateralWei` of `operator`'s locked collateral back to its free stake (its result settled
+    /// or was voided). Cannot overflow: free stake plus what is locked is the operator's active stake, a uint96.
     function unlock(Layout storage s, address operator, uint96 collateralWei) internal {
-        s.accounts[operator].lockedWei -= collateralWei;
+        s.accounts[operator].freeStakeWei += collateralWei;
+    }
+
+    /// @dev Adds `operator` to `modelId`'s set (the staking contract checked eligibility).
+    function addOperator(Layout storage s, bytes32 modelId, address operator) internal {
+        mapping(address => uint256) storage positions = s.operatorPositions[modelId];
+        if (positions[operator] != 0) revert IStaking.StakingAlreadyRegistered(operator, modelId);
+        address[] storage set = s.operators[modelId];
+        set.push(operator);
+        positions[operator] = set.length;
+    }
+
+    /// @dev Removes `operator` from `modelId`'s set. Swap-and-pop: the last operator takes its position. O(1).
+    function removeOperator(Layout storage s, bytes32 modelId, address operator) internal {
+        mapping(address => uint256) storage positions = s.operatorPositions[modelId];
+        uint256 position = positions[operator];
+        if (position == 0) revert IStaking.StakingNotRegistered(operator, modelId);
+        address[] storage set = s.operators[modelId];
+        address last = set[set.length - 1];
+        set[position - 1] = last;
+        positions[last] = position;
+        set.pop();
+        delete positions[operator];
     }
 
     /// @dev Calls `consumer` with exactly `gasLimit` gas, or reverts the whole transaction when the caller did not

@@ -13,8 +13,8 @@ import {ResultCodes} from "../libraries/ResultCodes.sol";
 import {CoordinatorStorage} from "./CoordinatorStorage.sol";
 
 /// @title DisputeLogic
-/// @notice The InferenceCoordinator's cold paths: challenges, verdicts, expired disputes, and equivocation and
-/// fraud slashing. A linked library: its external functions run by DELEGATECALL in the coordinator's context, on
+/// @notice The InferenceCoordinator's cold paths: challenges, verdicts, expired disputes, equivocation and fraud
+/// slashing, parameter changes and operator-set edits. A linked library: its external functions run by DELEGATECALL in the coordinator's context, on
 /// the coordinator's storage (CoordinatorStorage.Layout) and token balance, emitting the coordinator's events.
 /// @dev SECURITY CONSIDERATIONS
 /// - Only the coordinator calls it, from entry points that hold the coordinator's reentrancy lock and have done
@@ -268,10 +268,11 @@ library DisputeLogic {
             return;
         }
 
-        // The operator was wrong: slash its locked collateral, pay the challenger, refund the consumer.
+        // The operator was wrong: slash its collateral (released from the lock, so the staking contract takes exactly
+        // that much out of free stake), pay the challenger, refund the consumer.
         s.clear(request.consumer, requestId, home);
         s.unlock(request.operator, request.collateralWei);
-        uint256 slashedWei = env.staking.slashLocked(request.operator, request.collateralWei);
+        uint256 slashedWei = env.staking.slash(request.operator, request.collateralWei);
         uint256 rewardWei = (slashedWei * s.params.challengerRewardBps) / CoordinatorStorage.BPS;
         uint256 payoutWei = dispute.bondWei + rewardWei;
         s.credit(dispute.challenger, payoutWei);
@@ -351,5 +352,66 @@ library DisputeLogic {
             abi.encodeCall(IInferenceConsumer.onInferenceResult, (request.requestId, resultCode, output))
         );
         emit IInferenceCoordinator.ResultDelivered(request.requestId, resultCode, success, gasUsed);
+    }
+
+    /// @notice Checks and stores the parameters (`initial`: at construction, where the dispute terms are checked
+    /// against their bounds; later they must repeat the stored ones, fixed at deployment).
+    function setParams(
+        CoordinatorStorage.Layout storage s,
+        IInferenceCoordinator.Params memory params,
+        bool initial
+    ) external {
+        IInferenceCoordinator.Params storage current = s.params;
+        if (
+            initial
+                ? params.challengerRewardBps > CoordinatorStorage.MAX_CHALLENGER_REWARD_BPS
+                : params.challengerRewardBps != current.challengerRewardBps
+        ) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("challengerRewardBps");
+        }
+        if (
+            initial
+                ? params.failedChallengeOperatorBps > CoordinatorStorage.BPS
+                : params.failedChallengeOperatorBps != current.failedChallengeOperatorBps
+        ) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("failedChallengeOperatorBps");
+        }
+        if (initial ? params.minChallengeBondWei == 0 : params.minChallengeBondWei != current.minChallengeBondWei) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("minChallengeBondWei");
+        }
+        if (params.minDeadlineSeconds == 0 || params.minDeadlineSeconds > params.maxDeadlineSeconds) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("minDeadlineSeconds");
+        }
+        if (params.maxDeadlineSeconds > CoordinatorStorage.MAX_DEADLINE_SECONDS) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("maxDeadlineSeconds");
+        }
+        if (params.exclusiveWindowSeconds >= params.minDeadlineSeconds) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("exclusiveWindowSeconds");
+        }
+        if (params.maxCallbackGasLimit > CoordinatorStorage.MAX_CALLBACK_GAS_LIMIT) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("maxCallbackGasLimit");
+        }
+        if (params.maxInputBytes == 0 || params.maxInputBytes > CoordinatorStorage.MAX_INPUT_BYTES) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("maxInputBytes");
+        }
+        if (params.protocolFeeBps > CoordinatorStorage.MAX_PROTOCOL_FEE_BPS) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("protocolFeeBps");
+        }
+        if (params.challengeBondBps > CoordinatorStorage.BPS) {
+            revert IInferenceCoordinator.CoordinatorInvalidParam("challengeBondBps");
+        }
+        s.params = params;
+        emit IInferenceCoordinator.ParamsUpdated(params);
+    }
+
+    /// @notice The staking contract's edit of a model's operator set (the coordinator checked the caller).
+    function setRegistered(
+        CoordinatorStorage.Layout storage s,
+        bytes32 modelId,
+        address operator,
+        bool registered
+    ) external {
+        if (registered) s.addOperator(modelId, operator);
+        else s.removeOperator(modelId, operator);
     }
 }

@@ -259,6 +259,8 @@ interface IInferenceCoordinator {
     error CoordinatorModelInactive(bytes32 modelId);
     /// @notice Only the registry writes the coordinator's copy of model terms.
     error CoordinatorNotRegistry(address caller);
+    /// @notice A staking-only entry point called by another address.
+    error CoordinatorNotStaking(address caller);
     /// @notice The fee is above the consumer's RequestOptions.maxFeeWei.
     error CoordinatorFeeAboveMax(uint256 have, uint256 max);
     /// @notice Only the request's consumer may do this.
@@ -444,6 +446,27 @@ interface IInferenceCoordinator {
     /// @param terms Its terms as the registry now holds them.
     function syncModelTerms(bytes32 modelId, IModelRegistry.ModelTerms calldata terms) external;
 
+    /// @notice The staking contract's report that `operator`'s active stake rose by `amountWei` (a deposit): its
+    /// free stake here rises by as much. Only the staking contract.
+    /// @param operator The operator.
+    /// @param amountWei Stake-token base units.
+    function creditFreeStake(address operator, uint96 amountWei) external;
+
+    /// @notice The staking contract's report that `amountWei` of `operator`'s free stake left its active stake
+    /// (unbonding or a slash of free stake): its free stake here falls by as much (reverts below zero). Only the
+    /// staking contract.
+    /// @param operator The operator.
+    /// @param amountWei Stake-token base units.
+    function debitFreeStake(address operator, uint96 amountWei) external;
+
+    /// @notice The staking contract's registration (true) or removal (false: unregistration, eviction) of
+    /// `operator` in `modelId`'s operator set, which the coordinator keeps because requests and submissions read
+    /// it. Reverts `IStaking.StakingAlreadyRegistered` / `IStaking.StakingNotRegistered`. Only the staking contract.
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @param registered Add (true) or remove (false).
+    function setRegistered(bytes32 modelId, address operator, bool registered) external;
+
     /// @notice Sets the resolver of a verification mode. Owner only, once per mode.
     /// @param mode The verification mode.
     /// @param resolver The resolver contract.
@@ -518,12 +541,25 @@ interface IInferenceCoordinator {
     /// @return Stake-token base units.
     function balanceOf(address account) external view returns (uint256);
 
-    /// @notice Collateral locked for an operator's results in flight (submitted or disputed, not yet settled). It
-    /// lives here, next to the operator's fee balance, so settling a result writes one slot; the staking contract
-    /// reads it for free stake (`IStaking.freeStake`, unbonding, slashing).
+    /// @notice An operator's free stake: its active stake in the staking contract minus the collateral locked for
+    /// its results in flight (submitted or disputed, not yet settled). It lives here, next to the operator's fee
+    /// balance, so a request judges its rotation pick, a submission locks collateral and a settlement releases it
+    /// and pays the fee each with one slot; the staking contract keeps it current and reads it back
+    /// (`IStaking.freeStake`, `getStake().lockedWei`, unbonding, slashing).
     /// @param operator The operator.
     /// @return Stake-token base units, at most the operator's active stake.
-    function lockedOf(address operator) external view returns (uint256);
+    function freeStakeOf(address operator) external view returns (uint256);
+
+    /// @notice The operators registered for a model, in rotation order (`IStaking.getOperators` reads this).
+    /// @param modelId The model.
+    /// @return The set.
+    function getOperators(bytes32 modelId) external view returns (address[] memory);
+
+    /// @notice Whether `operator` is registered for `modelId` (`IStaking.isRegistered` reads this).
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @return True when registered.
+    function isRegistered(bytes32 modelId, address operator) external view returns (bool);
 
     /// @notice How many requests an account has made (its next request uses this nonce).
     /// @param account The account.

@@ -6,8 +6,9 @@ pragma solidity ^0.8.24;
 /// unbonding with a delay, and slashing by the protocol's settlement contract.
 interface IStaking {
     /// @notice An operator's stake. `stakedWei` is active stake (free + locked); `lockedWei` is the collateral of
-    /// its results in flight, kept by the coordinator (`IInferenceCoordinator.lockedOf`) and reported here for
-    /// convenience; `unbondingWei` has left active stake but stays slashable until it is withdrawn.
+    /// its results in flight: active stake minus the free stake the coordinator keeps
+    /// (`IInferenceCoordinator.freeStakeOf`); `unbondingWei` has left active stake but stays slashable until it is
+    /// withdrawn.
     struct OperatorStake {
         uint96 stakedWei;
         uint96 lockedWei;
@@ -49,9 +50,8 @@ interface IStaking {
     error StakingNotEvictable(address operator, bytes32 modelId, uint256 stakedWei, uint256 collateralWei);
     /// @notice The model is not active in the registry.
     error StakingModelInactive(bytes32 modelId);
-    /// @notice `slashLocked` of more than the active stake the coordinator does not hold locked (a caller that did not
-    /// release the collateral first).
-    error StakingSlashExceedsStake(uint256 have, uint256 want);
+    /// @notice The registry has no coordinator yet, and the coordinator keeps free stake and the operator sets.
+    error StakingCoordinatorNotBound();
     /// @notice Amount does not fit the 96-bit stake accounting.
     error StakingAmountTooLarge(uint256 have, uint256 max);
     /// @notice Unbonding delay must be non-zero.
@@ -79,24 +79,10 @@ interface IStaking {
     /// @param modelId The model.
     function unregisterFromModel(bytes32 modelId) external;
 
-    /// @notice An operator's active stake, for a result of `modelId`: what the coordinator may lock collateral
-    /// against (the coordinator keeps the locked amount, `IInferenceCoordinator.lockedOf`, next to the operator's
-    /// fee balance, so settling a result writes one slot). Reverts unless the operator is registered for the model.
-    /// @param operator The operator.
-    /// @param modelId The model the result is for.
-    /// @return stakedWei Active stake (locked collateral included; unbonding stake not).
-    function stakeFor(address operator, bytes32 modelId) external view returns (uint256 stakedWei);
-
-    /// @notice Slashes collateral the coordinator had locked for a proven-wrong result (and has released for this
-    /// slash) out of active stake, and sends it to the caller. SLASHER_ROLE only. Reverts when it would leave less
-    /// active stake than the coordinator still holds locked.
-    /// @param operator The operator.
-    /// @param amountWei The locked collateral of the result.
-    /// @return slashedWei Amount transferred to the caller.
-    function slashLocked(address operator, uint256 amountWei) external returns (uint256 slashedWei);
-
-    /// @notice Slashes up to `amountWei` from free then unbonding stake (a fault with no locked collateral, such
-    /// as equivocation) and sends it to the caller. SLASHER_ROLE only.
+    /// @notice Slashes up to `amountWei` from free then unbonding stake, never from collateral the coordinator
+    /// holds locked, and sends it to the caller. SLASHER_ROLE only. The coordinator slashes a proven-wrong result's
+    /// collateral by releasing its lock first (so exactly that much is free), and an equivocation or fraud, which
+    /// has no lock, from whatever is free or unbonding.
     /// @param operator The operator.
     /// @param amountWei The amount to slash.
     /// @return slashedWei Amount actually slashed and transferred to the caller (may be less, or zero).
@@ -108,19 +94,10 @@ interface IStaking {
     /// @return The operator, or address(0) when none is registered.
     function operatorAt(bytes32 modelId, uint256 seed) external view returns (address);
 
-    /// @notice The rotation's pick for a request, with its active stake: `operatorAt(modelId, seed)` and its
-    /// `stakedWei`. The coordinator assigns the request to the pick when that stake minus what it has locked covers
-    /// the collateral (`assignedOperator` is the same rule as one view).
-    /// @param modelId The model.
-    /// @param seed The request's seed (its id).
-    /// @return pick The operator, or address(0) when none is registered.
-    /// @return stakedWei The pick's active stake (0 when none).
-    function rotationPick(bytes32 modelId, uint256 seed) external view returns (address pick, uint256 stakedWei);
-
     /// @notice The operator a new request is assigned to: the rotation's pick `operatorAt(modelId, seed)`, if its
     /// free stake (staked minus locked) covers `collateralWei` now; else address(0), so that the request is open to
     /// every operator instead of idling through an exclusive window its pick could not serve.
-    /// @dev The coordinator applies this rule once per request (from `rotationPick` and its own locked amounts) and
+    /// @dev The coordinator applies this rule once per request (from the operator set and free stake it keeps) and
     /// stores the answer in the request, so later changes of the operator set cannot move a request's exclusive
     /// window.
     /// @param modelId The model.
@@ -138,7 +115,7 @@ interface IStaking {
     /// @param operator The operator.
     function evict(bytes32 modelId, address operator) external;
 
-    /// @notice The operators registered for `modelId`, in storage order.
+    /// @notice The operators registered for `modelId`, in rotation order (kept by the coordinator).
     /// @param modelId The model.
     /// @return The operators.
     function getOperators(bytes32 modelId) external view returns (address[] memory);
@@ -159,7 +136,7 @@ interface IStaking {
     /// @return Stake-token base units.
     function freeStake(address operator) external view returns (uint256);
 
-    /// @notice The model registry; its bound coordinator is the one whose locks (`lockedOf`) this contract reads.
+    /// @notice The model registry; its bound coordinator keeps the free stake and operator sets this contract writes.
     /// @return The registry.
     function registry() external view returns (address);
 

@@ -20,7 +20,7 @@ const STAKE = 100n * TOKEN;
 
 /**
  * Registry, staking and a model, with three operators holding (not yet staking) STAKE tokens approved to the
- * staking contract, and a `keeper` that holds SLASHER_ROLE so `slash` and `slashLocked` can be driven directly (in
+ * staking contract, and a `keeper` that holds SLASHER_ROLE so `slash` can be driven directly (in
  * production only the coordinator holds it). Collateral is locked the way production locks it: by the coordinator,
  * when an operator submits a result (`lockCollateral` below).
  */
@@ -343,19 +343,12 @@ describe("Staking", function () {
             const pick = await d.staking.operatorAt(d.modelId, seed);
             expect(pick).to.not.equal(ethers.ZeroAddress);
             expect(await d.staking.assignedOperator(d.modelId, seed, STAKE)).to.equal(pick);
-            expect(await d.staking.rotationPick(d.modelId, seed)).to.deep.equal([pick, STAKE]);
             // Locked collateral is not free: the pick that cannot lock another MODEL_COLLATERAL is skipped.
             const pickSigner = d.operators[(await addresses(d.operators)).indexOf(pick)]!;
             await lockCollateral(d, pickSigner, STAKE - MODEL_COLLATERAL + 1n);
-            // rotationPick reports active stake, locked part included: the coordinator subtracts what it locked.
-            expect(await d.staking.rotationPick(d.modelId, seed)).to.deep.equal([pick, STAKE]);
             expect(await d.staking.assignedOperator(d.modelId, seed, MODEL_COLLATERAL)).to.equal(ethers.ZeroAddress);
             expect(await d.staking.assignedOperator(d.modelId, seed, MODEL_COLLATERAL - 1n)).to.equal(pick);
             expect(await d.staking.assignedOperator(ethers.id("empty model"), seed, 0n)).to.equal(ethers.ZeroAddress);
-            expect(await d.staking.rotationPick(ethers.id("empty model"), seed)).to.deep.equal([
-                ethers.ZeroAddress,
-                0n,
-            ]);
         });
 
         it("evict removes an operator whose active stake fell below the collateral, for anyone (OperatorEvicted)", async function () {
@@ -411,9 +404,7 @@ describe("Staking", function () {
             await lockCollateral(d, op, MODEL_COLLATERAL);
             await d.staking.connect(op).unregisterFromModel(d.modelId);
             expect((await d.staking.getStake(operator)).lockedWei).to.equal(MODEL_COLLATERAL);
-            await expect(d.staking.stakeFor(operator, d.modelId))
-                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
-                .withArgs(operator, d.modelId);
+            expect(await d.staking.isRegistered(d.modelId, operator)).to.equal(false);
             await fund(d, await d.consumer.getAddress());
             const request = await sendRequest(d, { preferred: operator });
             await expect(submit(d, request, OUTPUT, { operator: op }))
@@ -423,16 +414,13 @@ describe("Staking", function () {
     });
 
     describe("roles", function () {
-        it("gates slash and slashLocked (AccessControlUnauthorizedAccount)", async function () {
+        it("gates slash (AccessControlUnauthorizedAccount)", async function () {
             const d = await loadFixture(deployStaked);
             const operator = await d.operators[0]!.getAddress();
             const stranger = await d.stranger.getAddress();
             const slasher = await d.staking.SLASHER_ROLE();
             const asStranger = d.staking.connect(d.stranger);
             await expect(asStranger.slash(operator, 1))
-                .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
-                .withArgs(stranger, slasher);
-            await expect(asStranger.slashLocked(operator, 1))
                 .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
                 .withArgs(stranger, slasher);
             // The operator itself holds no role either.
@@ -451,48 +439,97 @@ describe("Staking", function () {
         });
     });
 
-    describe("stakeFor and locked collateral", function () {
-        it("stakeFor is the active stake of a registered operator, locked part included", async function () {
-            const d = await loadFixture(deployStaked);
+    describe("free stake, kept by the coordinator", function () {
+        /** Staking's and the coordinator's views of `operator` agree: free + locked == active stake. */
+        async function expectStake(d: Deployment, operator: string, staked: bigint, locked: bigint) {
+            const stake = await d.staking.getStake(operator);
+            expect(stake.stakedWei).to.equal(staked);
+            expect(stake.lockedWei).to.equal(locked);
+            expect(await d.staking.freeStake(operator)).to.equal(staked - locked);
+            expect(await d.coordinator.freeStakeOf(operator)).to.equal(staked - locked);
+        }
+
+        it("follows every change of active stake: deposit, lock, unbonding, slash, release", async function () {
+            const d = await loadFixture(deployStaking);
             const op = d.operators[0]!;
             const operator = await op.getAddress();
-            expect(await d.staking.stakeFor(operator, d.modelId)).to.equal(STAKE);
+            await expectStake(d, operator, 0n, 0n);
+            await d.staking.connect(op).stake(STAKE);
+            await expectStake(d, operator, STAKE, 0n);
+            await d.staking.connect(op).registerForModel(d.modelId);
             await lockCollateral(d, op, 30n * TOKEN);
-            expect(await d.staking.stakeFor(operator, d.modelId)).to.equal(STAKE);
+            await expectStake(d, operator, STAKE, 30n * TOKEN);
             await d.staking.connect(op).requestUnbonding(10n * TOKEN);
-            expect(await d.staking.stakeFor(operator, d.modelId)).to.equal(STAKE - 10n * TOKEN);
-            const stranger = await d.stranger.getAddress();
-            await expect(d.staking.stakeFor(stranger, d.modelId))
-                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
-                .withArgs(stranger, d.modelId);
+            await expectStake(d, operator, STAKE - 10n * TOKEN, 30n * TOKEN);
+            await d.staking.connect(d.keeper).slash(operator, 5n * TOKEN);
+            await expectStake(d, operator, STAKE - 15n * TOKEN, 30n * TOKEN);
+            // Unbonding more than is free is refused: the lock stays covered.
+            await expect(d.staking.connect(op).requestUnbonding(STAKE - 45n * TOKEN + 1n))
+                .to.be.revertedWithCustomError(d.staking, "StakingInsufficientFreeStake")
+                .withArgs(STAKE - 45n * TOKEN, STAKE - 45n * TOKEN + 1n);
         });
 
-        it("reads the coordinator's locked collateral into getStake and freeStake", async function () {
+        it("is released to free stake when the locked result settles", async function () {
             const d = await loadFixture(deployStaked);
             const op = d.operators[0]!;
             const operator = await op.getAddress();
-            await lockCollateral(d, op, 30n * TOKEN);
-            expect(await d.coordinator.lockedOf(operator)).to.equal(30n * TOKEN);
-            expect((await d.staking.getStake(operator)).lockedWei).to.equal(30n * TOKEN);
-            expect(await d.staking.freeStake(operator)).to.equal(STAKE - 30n * TOKEN);
-            await lockCollateral(d, op, 20n * TOKEN);
-            expect((await d.staking.getStake(operator)).lockedWei).to.equal(50n * TOKEN);
-            expect((await d.staking.getStake(operator)).stakedWei).to.equal(STAKE);
+            const modelId = await registerModel(d.registry, d.publisher, {
+                salt: ethers.id("settle model"),
+                collateralWei: 30n * TOKEN,
+            });
+            await d.staking.connect(op).registerForModel(modelId);
+            await fund(d, await d.consumer.getAddress());
+            const request = await sendRequest({ ...d, modelId }, { preferred: operator });
+            const submitted = await submit({ ...d, modelId }, request, OUTPUT, { operator: op });
+            await expectStake(d, operator, STAKE, 30n * TOKEN);
+            await time.increaseTo(Number(submitted.challengeEndsAt));
+            await d.coordinator.finalize(submitted, OUTPUT);
+            await expectStake(d, operator, STAKE, 0n);
         });
 
-        it("a staking contract whose registry has no coordinator yet counts nothing as locked", async function () {
+        it("cannot be moved, nor an operator set edited, by anyone but the staking contract (CoordinatorNotStaking)", async function () {
+            const d = await loadFixture(deployStaked);
+            const stranger = d.coordinator.connect(d.stranger);
+            const who = await d.stranger.getAddress();
+            await expect(stranger.creditFreeStake(who, STAKE))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotStaking")
+                .withArgs(who);
+            const operator = await d.operators[0]!.getAddress();
+            await expect(stranger.debitFreeStake(operator, 1n))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotStaking")
+                .withArgs(who);
+            await expect(stranger.setRegistered(d.modelId, who, true))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotStaking")
+                .withArgs(who);
+            await expect(stranger.setRegistered(d.modelId, operator, false))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotStaking")
+                .withArgs(who);
+            // The admin of the staking contract is no exception.
+            await expect(d.coordinator.connect(d.admin).creditFreeStake(who, 1n))
+                .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotStaking")
+                .withArgs(await d.admin.getAddress());
+        });
+
+        it("a staking contract whose registry has no coordinator yet takes no stake (StakingCoordinatorNotBound)", async function () {
             const d = await loadFixture(deployStaking);
             const registry = await ethers.deployContract("ModelRegistry", [60, 86_400, TOKEN / 10n, d.programStore]);
             const staking = await ethers.deployContract("Staking", [d.token, registry, 1, d.admin]);
             const op = d.operators[0]!;
             await d.token.connect(op).approve(await staking.getAddress(), STAKE);
-            await staking.connect(op).stake(STAKE);
-            expect(await staking.freeStake(await op.getAddress())).to.equal(STAKE);
-            expect((await staking.getStake(await op.getAddress())).lockedWei).to.equal(0n);
+            await expect(staking.connect(op).stake(STAKE)).to.be.revertedWithCustomError(
+                staking,
+                "StakingCoordinatorNotBound",
+            );
+            await expect(staking.connect(op).registerForModel(d.modelId)).to.be.reverted;
+            expect(await staking.freeStake(await op.getAddress())).to.equal(0n);
+            expect(await staking.getOperators(d.modelId)).to.deep.equal([]);
+            expect(await staking.isRegistered(d.modelId, await op.getAddress())).to.equal(false);
+            expect(await staking.operatorAt(d.modelId, 1n)).to.equal(ethers.ZeroAddress);
+            expect(await d.token.balanceOf(await op.getAddress())).to.equal(STAKE);
         });
     });
 
-    describe("slash and slashLocked", function () {
+    describe("slash", function () {
         /** Operator 0 with 80 active (30 locked, 50 free) and 20 unbonding. */
         async function deployPartlyLocked() {
             const d = await deployStaked();
@@ -547,33 +584,6 @@ describe("Staking", function () {
             expect(stake.stakedWei).to.equal(30n * TOKEN);
             expect(stake.lockedWei).to.equal(30n * TOKEN);
             expect(stake.unbondingWei).to.equal(10n * TOKEN);
-        });
-
-        it("slashLocked takes collateral the coordinator released out of active stake, never more than it", async function () {
-            const d = await loadFixture(deployPartlyLocked);
-            const operator = await d.operators[0]!.getAddress();
-            const keeper = await d.keeper.getAddress();
-            // The coordinator releases the lock before it calls slashLocked; the keeper stands in for it here, so the
-            // coordinator's lock (30) stays and only active stake moves.
-            expect(await d.staking.connect(d.keeper).slashLocked.staticCall(operator, 30n * TOKEN)).to.equal(
-                30n * TOKEN,
-            );
-            const tx = d.staking.connect(d.keeper).slashLocked(operator, 30n * TOKEN);
-            await expect(tx)
-                .to.emit(d.staking, "OperatorSlashed")
-                .withArgs(operator, 30n * TOKEN, keeper);
-            await expect(tx).to.changeTokenBalances(d.token, [d.staking, keeper], [-30n * TOKEN, 30n * TOKEN]);
-            const stake = await d.staking.getStake(operator);
-            expect(stake.stakedWei).to.equal(50n * TOKEN);
-            expect(stake.unbondingWei).to.equal(20n * TOKEN);
-            // 30 is still locked at the coordinator (the keeper released nothing): slashLocked may take only the 20
-            // above it, so that locked <= staked holds whoever holds the role.
-            await expect(d.staking.connect(d.keeper).slashLocked(operator, 20n * TOKEN + 1n))
-                .to.be.revertedWithCustomError(d.staking, "StakingSlashExceedsStake")
-                .withArgs(20n * TOKEN, 20n * TOKEN + 1n);
-            await d.staking.connect(d.keeper).slashLocked(operator, 20n * TOKEN);
-            expect((await d.staking.getStake(operator)).stakedWei).to.equal(30n * TOKEN);
-            expect(await d.staking.freeStake(operator)).to.equal(0n);
         });
     });
 });
