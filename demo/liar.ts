@@ -97,7 +97,7 @@ export function startLiar(opts: LiarOptions): Liar {
         const now = BigInt((await ethers.provider.getBlock("latest"))?.timestamp ?? 0);
         for (const [id, { request, output }] of pending) {
             if (now < BigInt(request.challengeEndsAt)) continue;
-            if ((await opts.coordinator.getCommitment(id)) !== (await opts.coordinator.hashRequest(request))) {
+            if (!(await opts.coordinator.isCommitted(request))) {
                 pending.delete(id); // challenged (and decided): nothing left to settle
                 continue;
             }

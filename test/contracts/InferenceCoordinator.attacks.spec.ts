@@ -17,6 +17,7 @@ import {
     MODEL_WINDOW,
     Mode,
     ResultCode,
+    Status,
     WRONG_OUTPUT,
     TOKEN,
     assignedSigner,
@@ -336,8 +337,11 @@ describe("InferenceCoordinator: attacks on settlement", function () {
                     .to.emit(s.coordinator, "ResultDelivered")
                     .withArgs(s.request.requestId, ResultCode.VOIDED, true, anyValue);
                 expect(BigInt(await minedAt(tx))).to.be.lessThanOrEqual(bound);
+                request = after;
             }
-            expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(ethers.ZeroHash);
+            // The last round's Disputed struct, the request's last state, is no longer committed: it ended.
+            expect(request.status).to.equal(BigInt(Status.Disputed));
+            expect(await s.coordinator.isCommitted(request)).to.equal(false);
             // The consumer gets its fee back and a VOIDED callback; the collateral is free again.
             expect(await s.coordinator.balanceOf(await s.consumer.getAddress())).to.equal(
                 consumerBefore + BigInt(s.request.feeWei),

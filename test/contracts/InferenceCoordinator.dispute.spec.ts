@@ -107,9 +107,8 @@ describe("InferenceCoordinator: disputes", function () {
                 .withArgs(s.request.requestId, challenger, resolver, bond);
 
             const disputed = { ...s.request, status: Status.Disputed };
-            expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(
-                await s.coordinator.hashRequest(disputed),
-            );
+            expect(await s.coordinator.isCommitted(disputed)).to.equal(true);
+            expect(await s.coordinator.isCommitted(s.request)).to.equal(false);
             const dispute = await s.coordinator.getDispute(s.request.requestId);
             expect(dispute.challenger).to.equal(challenger);
             expect(dispute.bondWei).to.equal(bond);
@@ -359,7 +358,9 @@ describe("InferenceCoordinator: disputes", function () {
                     expect(await s.consumer.lastOutputHash()).to.equal(ethers.keccak256(output));
                     expect(await s.coordinator.callbackFailed(s.request.requestId)).to.equal(false);
 
-                    expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(ethers.ZeroHash);
+                    // Ended: neither its Submitted nor its Disputed struct is committed any more.
+                    expect(await s.coordinator.isCommitted(s.request)).to.equal(false);
+                    expect(await s.coordinator.isCommitted({ ...s.request, status: Status.Disputed })).to.equal(false);
                     const dispute = await s.coordinator.getDispute(s.request.requestId);
                     expect(dispute.challenger).to.equal(ethers.ZeroAddress);
                     expect(dispute.bondWei).to.equal(0n);
@@ -425,9 +426,7 @@ describe("InferenceCoordinator: disputes", function () {
                 challengeEndsAt: BigInt(endsAt),
                 disputeRounds: 1n,
             });
-            expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(
-                await s.coordinator.hashRequest(restarted),
-            );
+            expect(await s.coordinator.isCommitted(restarted)).to.equal(true);
             expect((await s.coordinator.getDispute(s.request.requestId)).challenger).to.equal(ethers.ZeroAddress);
             expect(await s.consumer.callbacks()).to.equal(0n);
         });
@@ -446,9 +445,7 @@ describe("InferenceCoordinator: disputes", function () {
                 .to.emit(s.coordinator, "ChallengeWindowRestarted")
                 .withArgs(s.request.requestId, endsAt, 1);
             expect(restarted.status).to.equal(Status.Submitted);
-            expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(
-                await s.coordinator.hashRequest(restarted),
-            );
+            expect(await s.coordinator.isCommitted(restarted)).to.equal(true);
             expect(await s.coordinator.balanceOf(operator)).to.equal(TO_OPERATOR(s.bondWei));
         });
 
@@ -568,7 +565,7 @@ describe("InferenceCoordinator: disputes", function () {
             expect(await s.consumer.lastRequestId()).to.equal(s.request.requestId);
             expect(await s.consumer.lastResultCode()).to.equal(ResultCode.VOIDED);
             expect(await s.consumer.lastOutputHash()).to.equal(EMPTY_HASH);
-            expect(await s.coordinator.getCommitment(s.request.requestId)).to.equal(ethers.ZeroHash);
+            expect(await s.coordinator.isCommitted(s.disputed)).to.equal(false);
 
             // A resolver waking up late finds nothing to decide.
             await expect(s.resolver.decide(s.disputed, VOID))

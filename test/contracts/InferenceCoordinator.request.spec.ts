@@ -185,7 +185,7 @@ describe("InferenceCoordinator: balances and requests", function () {
             expect(ethers.getBytes(logged!.data).length).to.equal(32 * 10 + 32 + 32 + 32);
             expect(await d.coordinator.balanceOf(consumer)).to.equal(before - expectedFee);
             expect(await d.coordinator.requestNonce(consumer)).to.equal(1n);
-            expect(await d.coordinator.getCommitment(expectedId)).to.equal(await d.coordinator.hashRequest(request!));
+            expect(await d.coordinator.isCommitted(request!)).to.equal(true);
             expect(await d.coordinator.quoteFee(d.modelId, CALLBACK_GAS)).to.equal(expectedFee);
         });
 
@@ -387,7 +387,7 @@ describe("InferenceCoordinator: balances and requests", function () {
                 .to.emit(d.coordinator, "RequestCancelled")
                 .withArgs(request.requestId, consumer, expectedFee);
             expect(await d.coordinator.balanceOf(consumer)).to.equal(before);
-            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(ethers.ZeroHash);
+            expect(await d.coordinator.isCommitted(request)).to.equal(false);
         });
 
         it("reverts at or before the deadline (CoordinatorDeadlineNotPassed)", async function () {

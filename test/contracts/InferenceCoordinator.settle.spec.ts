@@ -69,9 +69,8 @@ describe("InferenceCoordinator: submission and settlement", function () {
             expect(after.lockedWei - before.lockedWei).to.equal(MODEL_COLLATERAL);
             const submitted = applyEvents(request, receipt);
             expect(submitted.status).to.equal(Status.Submitted);
-            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(
-                await d.coordinator.hashRequest(submitted),
-            );
+            expect(await d.coordinator.isCommitted(submitted)).to.equal(true);
+            expect(await d.coordinator.isCommitted(request)).to.equal(false);
         });
 
         it("lets only the preferred operator serve during its exclusive window (CoordinatorNotAssignedOperator)", async function () {
@@ -254,9 +253,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                         ethers.hexlify(OUTPUT),
                     );
                 const submitted = applyEvents(request, receipt);
-                expect(await d.coordinator.getCommitment(request.requestId)).to.equal(
-                    await d.coordinator.hashRequest(submitted),
-                );
+                expect(await d.coordinator.isCommitted(submitted)).to.equal(true);
             }
         });
 
@@ -374,7 +371,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             expect(await d.consumer.callbacks()).to.equal(1n);
             expect(await d.consumer.lastRequestId()).to.equal(submitted.requestId);
             expect(await d.consumer.lastOutputHash()).to.equal(ethers.keccak256(OUTPUT));
-            expect(await d.coordinator.getCommitment(submitted.requestId)).to.equal(ethers.ZeroHash);
+            expect(await d.coordinator.isCommitted(submitted)).to.equal(false);
         });
 
         it("reverts before the window ends (CoordinatorChallengeWindowOpen)", async function () {
@@ -433,7 +430,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
                     (g: bigint) => g > 0n,
                 );
             expect(await d.coordinator.callbackFailed(submitted.requestId)).to.equal(true);
-            expect(await d.coordinator.getCommitment(submitted.requestId)).to.equal(ethers.ZeroHash);
+            expect(await d.coordinator.isCommitted(submitted)).to.equal(false);
             expect((await d.staking.getStake(submitted.operator as string)).lockedWei).to.equal(0n);
         });
 
@@ -467,7 +464,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             await expect(d.coordinator.finalize(submitted, OUTPUT, { gasLimit: limit }))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInsufficientGasForCallback")
                 .withArgs((have: bigint) => have < BigInt(limit), limit);
-            expect(await d.coordinator.getCommitment(submitted.requestId)).to.not.equal(ethers.ZeroHash);
+            expect(await d.coordinator.isCommitted(submitted)).to.equal(true);
             // With enough gas, the callback starts with (nearly) the whole limit.
             await d.coordinator.finalize(submitted, OUTPUT, { gasLimit: limit + 200_000 });
             const gasAtCallback = await d.consumer.gasAtCallback();
@@ -499,7 +496,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             expect(await d.consumer.reentrySucceeded()).to.equal(false);
             const selector = d.coordinator.interface.getError("ReentrancyGuardReentrantCall")!.selector;
             expect(await d.consumer.reentryError()).to.equal(selector);
-            expect(await d.coordinator.getCommitment(second.submitted.requestId)).to.not.equal(ethers.ZeroHash);
+            expect(await d.coordinator.isCommitted(second.submitted)).to.equal(true);
             const fee = BigInt(first.submitted.feeWei);
             const paid = fee - (fee * BigInt(DEFAULT_PARAMS.protocolFeeBps)) / 10_000n;
             expect(await d.coordinator.balanceOf(operator)).to.equal(before + paid);

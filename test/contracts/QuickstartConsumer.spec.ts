@@ -230,7 +230,7 @@ describe("QuickstartConsumer (README quick start)", function () {
                 .to.emit(d.coordinator, "RequestCancelled")
                 .withArgs(request.requestId, who, request.feeWei);
             expect(await d.coordinator.balanceOf(who)).to.equal(DEPOSIT);
-            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(ethers.ZeroHash);
+            expect(await d.coordinator.isCommitted(request)).to.equal(false);
 
             await expect(consumer.connect(owner).withdraw(await owner.getAddress(), DEPOSIT))
                 .to.emit(d.coordinator, "Withdrawn")
@@ -294,7 +294,7 @@ describe("QuickstartConsumer (README quick start)", function () {
             await expect(consumer.connect(user).cancel(request))
                 .to.be.revertedWithCustomError(consumer, "OwnableUnauthorizedAccount")
                 .withArgs(await user.getAddress());
-            expect(await d.coordinator.getCommitment(request.requestId)).to.not.equal(ethers.ZeroHash);
+            expect(await d.coordinator.isCommitted(request)).to.equal(true);
         });
     });
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import hre, { ethers } from "hardhat";
 import { keccak256 } from "ethers";
 import type { Config } from "../../oracle/src/config/schema";
+import { parseCoordinatorLog, requestFromRequested, type Request } from "../../oracle/src/chain/requestEvents";
 import type { RecordingConsumer } from "../../typechain-types";
 import { hardhatWallet, localNodeConfig, startRpcServer } from "../../scripts/localChain";
 import { deployCore, MODEL_FEE, MODEL_WINDOW, Mode, NO_FEE_LIMIT, TOKEN } from "../helpers/verity";
@@ -138,6 +139,18 @@ export async function request(
         if (parsed?.name === "InferenceRequested") return parsed.args.requestId as bigint;
     }
     throw new Error("no InferenceRequested event");
+}
+
+/**
+ * The struct request `id` committed to when it was made, rebuilt from its InferenceRequested event as the node
+ * does: what `isCommitted` must accept while the request waits for a result.
+ */
+export async function requestedStruct(d: E2EDeployment, id: bigint): Promise<Request> {
+    const logs = await d.coordinator.queryFilter(d.coordinator.filters.InferenceRequested(id), d.startBlock);
+    if (logs.length !== 1) throw new Error(`${logs.length} InferenceRequested events for request ${id}`);
+    const parsed = parseCoordinatorLog(logs[0]!);
+    if (parsed === null) throw new Error(`unreadable InferenceRequested event for request ${id}`);
+    return requestFromRequested(parsed);
 }
 
 /** A transaction `from` sent in this deployment's blocks, with its receipt status and the function it called. */

@@ -3,7 +3,6 @@
  * verified by hash, requests from a consumer contract, results submitted, finalized and delivered by callback.
  */
 import { expect } from "chai";
-import { ethers } from "hardhat";
 import { hexlify } from "ethers";
 import { writeFileSync } from "node:fs";
 import { startNode, type RunningNode } from "../../oracle/src/node";
@@ -21,6 +20,7 @@ import {
     nodeConfig,
     passChallengeWindow,
     request,
+    requestedStruct,
     serveChainDuringSuite,
     transactionsFrom,
     waitFor,
@@ -163,9 +163,9 @@ describe("operator node (end to end)", function () {
         );
         expect(node.store.getRequest(served.toString())?.state).to.equal("submitted");
 
-        // Nothing was submitted for the declined request, so its consumer can cancel after the deadline.
-        const commitment = await d.coordinator.getCommitment(refused);
-        expect(commitment).to.not.equal(ethers.ZeroHash);
+        // Nothing was submitted for the declined request, so its consumer can cancel after the deadline: it is
+        // still open, as requested.
+        expect(await d.coordinator.isCommitted(await requestedStruct(d, refused))).to.equal(true);
         const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text();
         expect(metrics).to.match(/verity_requests_failed_total\{model_id="[^"]+",reason="declined"\} 1/);
         expect(metrics).to.match(/verity_requests_served_total\{model_id="[^"]+",result_code="0"\} 1/);
@@ -211,7 +211,7 @@ describe("operator node (end to end)", function () {
         const waiting = node.store.getRequest(id.toString());
         expect(waiting?.state).to.equal("pending");
         expect(waiting?.notBefore).to.be.greaterThan(0);
-        expect(await d.coordinator.getCommitment(id)).to.not.equal(ethers.ZeroHash);
+        expect(await d.coordinator.isCommitted(await requestedStruct(d, id))).to.equal(true);
 
         await passChallengeWindow(31); // past the 30 s exclusive window
         await waitFor("backup submission", () => node!.store.getRequest(id.toString())?.state === "submitted");
@@ -276,13 +276,14 @@ describe("operator node (end to end)", function () {
         const bond = await d.coordinator.challengeBond(submitted.collateralWei);
         await d.token.mint(await d.challenger.getAddress(), bond);
         await d.token.connect(d.challenger).approve(await d.coordinator.getAddress(), bond);
-        await challengeAs(d, d.challenger, submitted);
+        const { request: disputed } = await challengeAs(d, d.challenger, submitted);
         await waitFor("disputed", () => node!.store.getRequest(id.toString())?.state === "disputed");
+        expect(await d.coordinator.isCommitted(disputed)).to.equal(true);
         expect((await d.staking.getStake(OPERATOR.address)).lockedWei).to.equal(submitted.collateralWei);
 
         await passChallengeWindow(DISPUTE_TIMEOUT + 1);
         await waitFor("dispute expired", () => node!.store.getRequest(id.toString())?.outcome === "voided");
-        expect(await d.coordinator.getCommitment(id)).to.equal(ethers.ZeroHash);
+        expect(await d.coordinator.isCommitted(disputed)).to.equal(false);
         expect((await d.staking.getStake(OPERATOR.address)).lockedWei).to.equal(0n);
         const [expired] = await d.coordinator.queryFilter(d.coordinator.filters.DisputeExpired(id));
         expect(expired).to.not.equal(undefined);

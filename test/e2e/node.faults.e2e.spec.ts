@@ -24,6 +24,7 @@ import {
 import { startFaultProxy } from "./faultProxy";
 import { nodeProcess } from "../helpers/processes";
 import { CRASH_POINTS } from "../../oracle/src/internal/crashPoints";
+import { RequestStatus, requestFromJson } from "../../oracle/src/chain/requestEvents";
 
 const OPERATOR = hardhatWallet(3);
 const tiny = tinyIntegerModel();
@@ -105,11 +106,28 @@ describe("operator node under faults (end to end)", function () {
             "doomed request submitted",
             () => node!.store.getRequest(doomed.toString())?.state === "submitted",
         );
+        // The node's struct of it, as submitted: the chain's commitment before the reorg.
+        const doomedSubmitted = requestFromJson(node.store.getRequest(doomed.toString())!.request);
+        expect(doomedSubmitted.status).to.equal(RequestStatus.Submitted);
+        expect(await d.coordinator.isCommitted(doomedSubmitted)).to.equal(true);
 
         // The request's block and the submission's block vanish; the new chain is longer and has neither.
         await hre.network.provider.send("evm_revert", [snapshot]);
         for (let i = 0; i < 4; i++) await hre.network.provider.send("evm_mine", []);
         await waitFor("reorg detected", () => node!.store.getRequest(doomed.toString())?.outcome === "reorged");
+        // The new chain holds the request in no state: neither as submitted nor as requested.
+        expect(await d.coordinator.isCommitted(doomedSubmitted)).to.equal(false);
+        expect(
+            await d.coordinator.isCommitted({
+                ...doomedSubmitted,
+                status: RequestStatus.Requested,
+                operator: ethers.ZeroAddress,
+                resultCode: 0n,
+                challengeEndsAt: 0n,
+                outputHash: ethers.ZeroHash,
+                traceCommitment: ethers.ZeroHash,
+            }),
+        ).to.equal(false);
 
         const survivor = await request(d, d.modelIds[0]!, input(2));
         await waitFor(
@@ -119,7 +137,7 @@ describe("operator node under faults (end to end)", function () {
         await passChallengeWindow();
         await waitFor("new request delivered", async () => (await d.recorder.totalCallbacks()) === 1n);
         expect(Number((await d.recorder.delivery(survivor)).count)).to.equal(1);
-        expect(await d.coordinator.getCommitment(doomed)).to.equal(ethers.ZeroHash);
+        expect(await d.coordinator.isCommitted(doomedSubmitted)).to.equal(false);
         // The lost submission's nonce was filled (by a no-op or the rebroadcast), so nothing waits behind it.
         const receipts = await transactionsFrom(d, OPERATOR.address);
         const nonces = receipts.map((r) => r.nonce);

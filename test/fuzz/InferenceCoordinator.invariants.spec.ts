@@ -83,7 +83,8 @@ import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/exec
  * - Proofs: each (operator, model, input[, request for QUORUM]) is slashed at most once per coordinator; every proof
  *   of a key already slashed (by equivocation or fraud) reverts with CoordinatorEquivocationAlreadyProven, checked
  *   again by eth_call right after each successful proof.
- * - getCommitment(id) == hashRequest(model struct) for live requests, zero for settled ones; getDispute matches.
+ * - isCommitted(model struct) for every live request (the exact struct, every field, is what is committed);
+ *   false for a settled request's last struct (its commitment ended); getDispute matches.
  * - At most one terminal event per request (ResultFinalized, RequestCancelled, DisputeResolved(atFault),
  *   DisputeExpired); once settled, finalize / cancel / challenge / expire / submit / decide with every struct version
  *   ever committed revert with CoordinatorUnknownRequest (`checkSettledIsDead`, plus the `replay` action, in which a
@@ -1245,7 +1246,8 @@ interface Observation {
     balances: Record<string, bigint>;
     nonces: bigint[];
     stakes: Record<string, StakeState>;
-    commitments: Record<string, string>;
+    /** isCommitted of each tracked request's model struct (`cur`: the live one, or the last one once settled). */
+    committed: Record<string, boolean>;
     disputes: Record<string, DisputeState>;
     callbackFailed: Record<string, boolean>;
     store: StoreView;
@@ -1292,6 +1294,23 @@ async function record<T>(keys: string[], f: (k: string) => Promise<T>): Promise<
     return out;
 }
 
+/**
+ * The calldata of isCommitted(struct), per struct object: the model replaces a request's struct (`t.cur = {...}`)
+ * and never mutates one, so each is encoded once, and the per-step reads stay as cheap as one word-sized view each
+ * (ethers' contract wrapper, which resolves and encodes the 21 fields on every call, costs about three times more).
+ */
+const isCommittedCalldata = new WeakMap<Req, string>();
+
+async function isCommitted(env: Env, r: Req): Promise<boolean> {
+    let data = isCommittedCalldata.get(r);
+    if (data === undefined) {
+        data = env.d.coordinator.interface.encodeFunctionData("isCommitted", [r]);
+        isCommittedCalldata.set(r, data);
+    }
+    const ret = await ethers.provider.call({ to: env.coordinator, data });
+    return env.d.coordinator.interface.decodeFunctionResult("isCommitted", ret)[0] as boolean;
+}
+
 async function observe(env: Env, m: Model): Promise<Observation> {
     const { coordinator, staking, token } = env.d;
     const [store, bad] = env.d.consumers as [Fixture["consumer"], Fixture["consumer"]];
@@ -1316,8 +1335,9 @@ async function observe(env: Env, m: Model): Promise<Observation> {
         record(env.courtAccounts, (a) => env.d.court.balanceOf(a)),
     ]);
     const settings = env.observeSettings ? await observeSettings(env) : null;
-    const [commitments, disputes, callbackFailed, storeView, badCallbacks] = await Promise.all([
-        record(keys, async (k) => (await coordinator.getCommitment(BigInt(k))).toLowerCase()),
+    const structs = new Map(m.requests.map((t) => [idKey(t.id), t.cur]));
+    const [committed, disputes, callbackFailed, storeView, badCallbacks] = await Promise.all([
+        record(keys, (k) => isCommitted(env, structs.get(k)!)),
         record(keys, async (k): Promise<DisputeState> => {
             const dsp = await coordinator.getDispute(BigInt(k));
             return { challenger: toAddress(dsp.challenger), bondWei: dsp.bondWei, openedAt: dsp.openedAt };
@@ -1338,7 +1358,7 @@ async function observe(env: Env, m: Model): Promise<Observation> {
         balances,
         nonces,
         stakes,
-        commitments,
+        committed,
         disputes,
         callbackFailed,
         store: storeView,
@@ -1420,16 +1440,16 @@ async function checkInvariants(env: Env, m: Model, observed: Observation | null)
         expect(s.locked).to.equal(want, `lockedWei of ${op} == collateral of its in-flight results`);
         expect(s.locked <= s.staked, `lockedWei <= stakedWei for ${op}`).to.be.true;
     }
-    // Commitments: live requests are committed to exactly the model's struct; settled ones have no commitment.
-    const hashes = await Promise.all(live.map((t) => env.d.coordinator.hashRequest(t.cur)));
-    live.forEach((t, i) => {
-        expect(obs.commitments[idKey(t.id)]).to.equal(hashes[i]!.toLowerCase(), `commitment of live request ${t.id}`);
-    });
     for (const t of m.requests) {
         const k = idKey(t.id);
-        if (t.terminal !== null) {
-            expect(obs.commitments[k]).to.equal(ethers.ZeroHash, `settled request ${t.id} has no commitment`);
-        }
+        // Commitments: a live request is committed to exactly the model's struct; a settled one's last struct (the
+        // one committed when it settled) is committed no more.
+        expect(obs.committed[k]).to.equal(
+            t.terminal === null,
+            t.terminal === null
+                ? `live request ${t.id} is committed to the model's struct`
+                : `settled request ${t.id} (${t.terminal}): its last struct is no longer committed`,
+        );
         const wantDispute = t.terminal === null && t.cur.status === BigInt(Status.Disputed) ? t.dispute : ZERO_DISPUTE;
         expect(obs.disputes[k]).to.deep.equal(wantDispute, `dispute of request ${t.id}`);
         // At most one terminal outcome, and the one the model expects.

@@ -104,8 +104,9 @@ export function announcedRequests(logs: readonly LogLike[]): AnnouncedRequest[] 
 /**
  * Applies the coordinator events among `logs` that change `request` (ResultSubmitted, ResultChallenged,
  * ChallengeWindowRestarted), in order, and returns the updated struct. Events of other requests are ignored.
- * Terminal events (finalized, cancelled, resolved against the operator, expired) delete the commitment; they
- * leave the struct as it was, so callers check `getCommitment` or watch those events themselves.
+ * Terminal events (finalized, cancelled, resolved against the operator, expired) end the commitment; they
+ * leave the struct as it was, so callers check `isCommitted(struct)` (false once the request ended) or watch those
+ * events themselves.
  */
 export function applyRequestEvents(request: Request, logs: readonly LogLike[]): Request {
     const id = BigInt(request.requestId);

@@ -32,9 +32,7 @@ describe("oracle/chain/requestEvents", function () {
             expect(announced!.request.status).to.equal(RequestStatus.Requested);
             expect(announced!.blockNumber).to.equal(first.blockNumber);
             expect(announced!.transactionHash).to.equal(first.hash);
-            expect(await d.coordinator.getCommitment(announced!.request.requestId)).to.equal(
-                await d.coordinator.hashRequest(announced!.request),
-            );
+            expect(await d.coordinator.isCommitted(announced!.request)).to.equal(true);
         });
 
         it("skips logs of other contracts in the same list", async function () {
@@ -49,7 +47,8 @@ describe("oracle/chain/requestEvents", function () {
     describe("applyRequestEvents", function () {
         it("follows submit, challenge and a restarted window so the struct always matches the commitment", async function () {
             const { d, first } = await loadFixture(twoRequests);
-            let request = announcedRequests(first.logs)[0]!.request;
+            const requested = announcedRequests(first.logs)[0]!.request;
+            let request = requested;
             const operator = await assignedSigner(d, request);
             const submitted = await (
                 await d.coordinator.connect(operator).submitResult(request, 0, OUTPUT, ethers.ZeroHash)
@@ -57,9 +56,9 @@ describe("oracle/chain/requestEvents", function () {
             request = applyRequestEvents(request, submitted!.logs);
             expect(request.status).to.equal(RequestStatus.Submitted);
             expect(request.operator).to.equal(await operator.getAddress());
-            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(
-                await d.coordinator.hashRequest(request),
-            );
+            expect(await d.coordinator.isCommitted(request)).to.equal(true);
+            expect(await d.coordinator.isCommitted(requested)).to.equal(false);
+            const submittedStruct = request;
 
             const bond = await d.coordinator.challengeBond(request.collateralWei);
             await d.token.mint(await d.challenger.getAddress(), bond);
@@ -67,9 +66,8 @@ describe("oracle/chain/requestEvents", function () {
             const challenged = await (await challengeAs(d, d.challenger, request)).tx.wait();
             request = applyRequestEvents(request, challenged!.logs);
             expect(request.status).to.equal(RequestStatus.Disputed);
-            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(
-                await d.coordinator.hashRequest(request),
-            );
+            expect(await d.coordinator.isCommitted(request)).to.equal(true);
+            expect(await d.coordinator.isCommitted(submittedStruct)).to.equal(false);
 
             const rejected = await (
                 await d.resolver.decide(request, {
@@ -82,9 +80,7 @@ describe("oracle/chain/requestEvents", function () {
             ).wait();
             request = applyRequestEvents(request, rejected!.logs);
             expect(request.status).to.equal(RequestStatus.Submitted);
-            expect(await d.coordinator.getCommitment(request.requestId)).to.equal(
-                await d.coordinator.hashRequest(request),
-            );
+            expect(await d.coordinator.isCommitted(request)).to.equal(true);
         });
 
         it("ignores events of other requests", async function () {

@@ -71,9 +71,7 @@ describe("sdk: VerityClient", function () {
             expect(sent.request.consumer).to.equal(await user.getAddress());
             expect(sent.feeWei).to.equal(fee);
             expect(sent.request.inputHash).to.equal(ethers.keccak256(INPUT));
-            expect(await d.coordinator.getCommitment(sent.requestId)).to.equal(
-                await d.coordinator.hashRequest(sent.request),
-            );
+            expect(await d.coordinator.isCommitted(sent.request)).to.equal(true);
             expect(await client.balanceOf()).to.equal(0n);
             const state = await client.getRequest(sent.requestId);
             expect(state.state).to.equal("requested");
