@@ -14,8 +14,9 @@ import {CoordinatorStorage} from "./CoordinatorStorage.sol";
 
 /// @title DisputeLogic
 /// @notice The InferenceCoordinator's cold paths: challenges, verdicts, expired disputes, equivocation and fraud
-/// slashing, parameter changes and operator-set edits. A linked library: its external functions run by DELEGATECALL in the coordinator's context, on
-/// the coordinator's storage (CoordinatorStorage.Layout) and token balance, emitting the coordinator's events.
+/// slashing, parameter changes and operator-set edits. A linked library: its external functions run by
+/// DELEGATECALL in the coordinator's context, on the coordinator's storage (CoordinatorStorage.Layout) and token
+/// balance, emitting the coordinator's events.
 /// @dev SECURITY CONSIDERATIONS
 /// - Only the coordinator calls it, from entry points that hold the coordinator's reentrancy lock and have done
 ///   their own access checks (the resolver's identity for verdicts, signature recovery for proofs). Solidity's

@@ -6,6 +6,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import type { BigNumberish } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
     CALLBACK_GAS,
@@ -46,7 +47,7 @@ interface Slots {
     /** The value of `consumer`'s reusable slot. */
     home(consumer: string): Promise<string>;
     /** The value of `requestId`'s own slot. */
-    own(requestId: bigint | string): Promise<string>;
+    own(requestId: BigNumberish): Promise<string>;
 }
 
 /**
