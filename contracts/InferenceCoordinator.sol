@@ -29,18 +29,23 @@ import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 ///   cannot later swap in a resolver that slashes at will). Put the owner behind a timelock in production.
 /// - What is trusted. The registry, staking contract and stake token given at deployment; resolvers for the modes
 ///   they are set for. The registry writes the coordinator's copy of each model's terms (`syncModelTerms`) with
-///   every change it makes, so requests read one slot of this contract rather than call the registry (it is
-///   the one entry point outside the reentrancy lock: only the registry may call it, and it calls nothing).
-///   Nothing about consumers or operators is trusted.
+///   every change it makes, so requests read one slot of this contract rather than call the registry. The
+///   staking contract likewise writes each operator's free stake and each model's operator set
+///   (`creditFreeStake`, `debitFreeStake`, `setRegistered`), so requests and submissions never call it. These
+///   entry points are outside the reentrancy lock (the staking contract calls them from inside a slash the
+///   coordinator started): only their writer may call them, and they call nothing. Nothing about consumers or
+///   operators is trusted.
 /// - Storage holds one hash per live request; callers re-supply the request and the hash check makes every field
 ///   authentic. Status is part of the hashed struct, so a stale struct can never act twice: finalize, cancel and
 ///   the dispute paths delete or replace the hash before any external call (double finalization, late
 ///   submission and replays all fail the hash or the status check).
 /// - Callbacks get exactly `callbackGasLimit` gas (the 63/64 rule is checked before the call, as in Chainlink),
 ///   copy no return data, and are failure-isolated: a reverting or gas-burning consumer cannot block settlement;
-///   the failure is stored and emitted. All state-changing entry points but `syncModelTerms` share one transient
-///   reentrancy lock, so a consumer cannot re-enter the coordinator from its callback (requesting again from a
-///   callback is refused too).
+///   the failure is stored and emitted. All state-changing entry points but the registry's and the staking
+///   contract's share one transient reentrancy lock, so a consumer cannot re-enter the coordinator from its
+///   callback (requesting again from a callback is refused too). Those that make no external call (request,
+///   cancel, submissions, challenge commitments) only check that the lock is free (`nonReentrantView`): nothing
+///   can re-enter them, and setting a lock nobody could meet costs gas on every request and result.
 /// - Attestations are EIP-712 typed data bound to this chain id and contract and to a request id; ECDSA.recover
 ///   rejects malleable (high-s) signatures. Equivocation needs no re-execution; each (operator, model, input) is
 ///   punished once (per request for QUORUM float models, whose outputs may legitimately drift across runtimes).
@@ -66,10 +71,11 @@ import {DisputeLogic} from "./coordinator/DisputeLogic.sol";
 /// - Known trade-offs: the full request struct is calldata on every call (cheaper than storage); a cancelled
 ///   request gets no callback (only its consumer can cancel it); a dispute nobody resolves within
 ///   `disputeTimeoutSeconds` is voided with no slash (fail-safe against a stuck resolver).
-/// - Collateral: a submission locks the model's collateral against the operator's registered stake (read from the
-///   staking contract) in the operator's account slot here, next to its fee balance; settlement releases it and
-///   pays the fee in one write, a slash releases it and has the staking contract take it out of active stake.
-///   The staking contract reads the locked amount back (`lockedOf`), so free stake is one number everywhere.
+/// - Collateral: a submission locks the model's collateral out of the operator's free stake, kept here in its
+///   account slot next to its fee balance; settlement releases it and pays the fee in one write; a slash
+///   releases it and has the staking contract take exactly that much out of free stake. Free stake plus locked
+///   collateral is always the operator's active stake in the staking contract, which reads free stake here
+///   (`freeStakeOf`), so it is one number everywhere.
 /// - Assignment: the exclusive window's holder is fixed in the request when it is made (the consumer's choice,
 ///   else the rotation's pick if it can back the request then), so operator-set changes cannot move it.
 contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, ReentrancyGuardTransient {
@@ -167,14 +173,14 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         bytes32 modelId,
         bytes calldata input,
         RequestOptions calldata options
-    ) external nonReentrant returns (uint256 requestId) {
-        IModelRegistry.ModelTerms memory terms = _modelTerms(modelId);
+    ) external nonReentrantView returns (uint256 requestId) {
+        CoordinatorStorage.ModelSlot memory terms = _modelTerms(modelId);
         if (!terms.active) revert CoordinatorModelInactive(modelId);
         // No check of the mode's resolver: the registry registers a model only once its mode's resolver accepted
         // it, and resolvers are immutable once set, so every model a request can name is disputable.
 
-        // Every field read below lives in the first Params slot: one cold read.
-        Params storage params = s_state.params;
+        // Every field a request reads, in one slot: one cold read.
+        CoordinatorStorage.RequestParams memory params = s_state.params;
         if (options.callbackGasLimit > params.maxCallbackGasLimit) {
             revert CoordinatorCallbackGasTooHigh(options.callbackGasLimit, params.maxCallbackGasLimit);
         }
@@ -232,9 +238,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (request.assignedOperator != address(0)) {
             _requireRegistered(modelId, request.assignedOperator);
         } else {
-            address[] storage set = s_state.operators[modelId];
-            uint256 count = set.length;
-            address pick = count == 0 ? address(0) : set[requestId % count];
+            uint256 count = terms.operatorCount;
+            address pick = count == 0 ? address(0) : s_state.operators[modelId][requestId % count];
             if (pick != address(0) && s_state.accounts[pick].freeStakeWei >= terms.collateralWei) {
                 request.assignedOperator = pick;
             } else {
@@ -246,7 +251,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     }
 
     /// @inheritdoc IInferenceCoordinator
-    function cancelRequest(Request calldata request) external nonReentrant {
+    function cancelRequest(Request calldata request) external nonReentrantView {
         bool home = CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
         if (msg.sender != request.consumer) revert CoordinatorNotConsumer(msg.sender, request.consumer);
         if (block.timestamp <= request.deadline) {
@@ -267,13 +272,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         uint8 resultCode,
         bytes calldata output,
         bytes32 traceCommitment
-    ) external nonReentrant {
+    ) external nonReentrantView {
         bool home = CoordinatorStorage.requireCommitment(s_state, request, RequestStatus.Requested);
         _submit(request, home, msg.sender, resultCode, keccak256(output), traceCommitment, output);
     }
 
     /// @inheritdoc IInferenceCoordinator
-    function submitAttestedResults(AttestedResult[] calldata items) external nonReentrant {
+    function submitAttestedResults(AttestedResult[] calldata items) external nonReentrantView {
         if (items.length == 0) revert CoordinatorEmptyBatch();
         for (uint256 i = 0; i < items.length; ++i) {
             AttestedResult calldata item = items[i];
@@ -331,7 +336,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     // ---------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IInferenceCoordinator
-    function commitChallenge(bytes32 commitment) external nonReentrant {
+    function commitChallenge(bytes32 commitment) external nonReentrantView {
         DisputeLogic.commitChallenge(s_state, commitment);
     }
 
@@ -384,7 +389,13 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
     /// @inheritdoc IInferenceCoordinator
     function syncModelTerms(bytes32 modelId, IModelRegistry.ModelTerms calldata terms) external {
         if (msg.sender != address(i_registry)) revert CoordinatorNotRegistry(msg.sender);
-        s_state.modelTerms[modelId] = terms;
+        // The operator set's size is the staking contract's to keep.
+        CoordinatorStorage.ModelSlot storage model = s_state.models[modelId];
+        model.feeWei = terms.feeWei;
+        model.collateralWei = terms.collateralWei;
+        model.challengeWindowSeconds = terms.challengeWindowSeconds;
+        model.mode = terms.mode;
+        model.active = terms.active;
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -495,7 +506,10 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function getOperators(bytes32 modelId) external view returns (address[] memory) {
-        return s_state.operators[modelId];
+        uint256 count = s_state.models[modelId].operatorCount;
+        address[] memory set = new address[](count);
+        for (uint256 i = 0; i < count; ++i) set[i] = s_state.operators[modelId][i];
+        return set;
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -517,7 +531,22 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @inheritdoc IInferenceCoordinator
     function getParams() external view returns (Params memory) {
-        return s_state.params;
+        CoordinatorStorage.RequestParams memory p = s_state.params;
+        CoordinatorStorage.DisputeTerms memory d = s_state.disputeTerms;
+        return
+            Params({
+                exclusiveWindowSeconds: p.exclusiveWindowSeconds,
+                minDeadlineSeconds: p.minDeadlineSeconds,
+                maxDeadlineSeconds: p.maxDeadlineSeconds,
+                maxCallbackGasLimit: p.maxCallbackGasLimit,
+                maxInputBytes: p.maxInputBytes,
+                callbackGasFeeWei: p.callbackGasFeeWei,
+                protocolFeeBps: p.protocolFeeBps,
+                challengeBondBps: p.challengeBondBps,
+                challengerRewardBps: d.challengerRewardBps,
+                failedChallengeOperatorBps: d.failedChallengeOperatorBps,
+                minChallengeBondWei: d.minChallengeBondWei
+            });
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -558,18 +587,25 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
 
     /// @dev A model's terms from the registry's copy here; a challenge window of zero means the registry never
     /// registered it (it refuses windows below its non-zero minimum).
-    function _modelTerms(bytes32 modelId) private view returns (IModelRegistry.ModelTerms memory terms) {
-        terms = s_state.modelTerms[modelId];
+    function _modelTerms(bytes32 modelId) private view returns (CoordinatorStorage.ModelSlot memory terms) {
+        terms = s_state.models[modelId];
         if (terms.challengeWindowSeconds == 0) revert IModelRegistry.ModelRegistryUnknownModel(modelId);
     }
 
-    /// @dev The RequestTerms inside `request`: its fields from `feeWei` to `mode` are the same ten words in the same
-    /// order, so this is a view into the request's memory, not a copy.
-    function _terms(Request memory request) private pure returns (RequestTerms memory terms) {
-        // Safe: points at words 4..13 of an allocated Request (fields feeWei..mode); nothing is written.
-        assembly ("memory-safe") {
-            terms := add(request, 0x80)
-        }
+    /// @dev A new request's ten terms (its fields from `feeWei` to `mode`) packed into InferenceRequested's three
+    /// words (layout on the event): a log pays per byte, and unpacked they would be ten.
+    function _terms(Request memory request) private pure returns (uint256[3] memory terms) {
+        terms[0] = uint256(request.feeWei) | (uint256(uint160(request.assignedOperator)) << 96);
+        terms[1] =
+            uint256(request.collateralWei) |
+            (uint256(request.protocolFeeWei) << 96) |
+            (uint256(request.deadline) << 192) |
+            (uint256(request.mode) << 232);
+        terms[2] =
+            uint256(request.bondWei) |
+            (uint256(request.exclusiveUntil) << 96) |
+            (uint256(request.callbackGasLimit) << 136) |
+            (uint256(request.challengeWindowSeconds) << 168);
     }
 
     /// @dev The immutables DisputeLogic needs.
@@ -649,15 +685,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             outputHash,
             traceCommitment
         );
-        emit ResultSubmitted(
-            request.requestId,
-            operator,
-            resultCode,
-            outputHash,
-            traceCommitment,
-            challengeEndsAt,
-            output
-        );
+        emit ResultSubmitted(request.requestId, operator, resultCode, traceCommitment, challengeEndsAt, output);
     }
 
     function _onlyStaking() private view {
@@ -705,7 +733,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             request.callbackGasLimit,
             abi.encodeCall(IInferenceConsumer.onInferenceResult, (request.requestId, request.resultCode, output))
         );
-        emit ResultFinalized(request.requestId, request.operator, operatorFeeWei, protocolFeeWei, success, gasUsed);
+        emit ResultFinalized(request.requestId, success, gasUsed);
     }
 
     function _setTreasury(address treasury_) private {

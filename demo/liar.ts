@@ -83,7 +83,7 @@ export function startLiar(opts: LiarOptions): Liar {
                     status: 2n,
                     operator: parsed.args.operator as string,
                     resultCode: parsed.args.resultCode as bigint,
-                    outputHash: parsed.args.outputHash as string,
+                    outputHash: keccak256(parsed.args.output as string),
                     traceCommitment: parsed.args.traceCommitment as string,
                     challengeEndsAt: parsed.args.challengeEndsAt as bigint,
                 },

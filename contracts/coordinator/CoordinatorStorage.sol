@@ -25,10 +25,41 @@ library CoordinatorStorage {
         uint96 freeStakeWei;
     }
 
-    /// @dev Everything the coordinator stores. The first Params slot is read by every request; the second holds
-    /// the dispute terms fixed at deployment.
+    /// @dev A model's terms (IModelRegistry.ModelTerms) and the size of its operator set, in one slot: a request
+    /// reads both with one cold read. 16 bits of set size: at most 65,535 operators per model.
+    struct ModelSlot {
+        uint96 feeWei;
+        uint96 collateralWei;
+        uint32 challengeWindowSeconds;
+        IModelRegistry.VerificationMode mode;
+        bool active;
+        uint16 operatorCount;
+    }
+
+    /// @dev The parameters a request reads (IInferenceCoordinator.Params' first eight fields): one slot, one read.
+    struct RequestParams {
+        uint32 exclusiveWindowSeconds;
+        uint32 minDeadlineSeconds;
+        uint32 maxDeadlineSeconds;
+        uint32 maxCallbackGasLimit;
+        uint32 maxInputBytes;
+        uint64 callbackGasFeeWei;
+        uint16 protocolFeeBps;
+        uint16 challengeBondBps;
+    }
+
+    /// @dev The dispute terms (IInferenceCoordinator.Params' last three fields), fixed at deployment.
+    struct DisputeTerms {
+        uint16 challengerRewardBps;
+        uint16 failedChallengeOperatorBps;
+        uint96 minChallengeBondWei;
+    }
+
+    /// @dev Everything the coordinator stores. `params` is read by every request (one slot); `disputeTerms` only by
+    /// the dispute paths.
     struct Layout {
-        IInferenceCoordinator.Params params;
+        RequestParams params;
+        DisputeTerms disputeTerms;
         address treasury;
         mapping(address account => Account) accounts;
         mapping(uint256 requestId => bytes32 commitment) commitments;
@@ -37,18 +68,20 @@ library CoordinatorStorage {
         mapping(bytes32 key => bool) equivocationProven;
         mapping(IModelRegistry.VerificationMode mode => address) resolvers;
         /// @dev Each model's terms as the registry holds them, written by the registry on every change
-        /// (`syncModelTerms`); one slot, read by every request. All zero: a model the registry never registered.
-        mapping(bytes32 modelId => IModelRegistry.ModelTerms) modelTerms;
+        /// (`syncModelTerms`), with the size of its operator set; one slot, read by every request. All zero: a model
+        /// the registry never registered.
+        mapping(bytes32 modelId => ModelSlot) models;
         /// @dev Challenge commitments (commit-reveal challenges), by the block they were made in.
         mapping(bytes32 commitment => uint64 blockNumber) challengeCommitments;
         /// @dev Each consumer's reusable commitment slot: a request's commitment goes here when it is free (never
         /// used, or FREE after its last request settled), else to `commitments[requestId]`. Settling writes FREE
         /// instead of deleting, so the consumer's next request pays a rewrite (5k) rather than a new slot (22.1k).
         mapping(address consumer => bytes32 commitment) homeCommitments;
-        /// @dev Each model's operator set, the rotation a request is assigned over, written only by the staking
-        /// contract (registration, unregistration, eviction): a request and a submission read it here, not there.
-        mapping(bytes32 modelId => address[]) operators;
-        /// @dev 1-based position in `operators[modelId]`; 0 means not registered.
+        /// @dev Each model's operator set, the rotation a request is assigned over (indices below the model's
+        /// `operatorCount`), written only by the staking contract (registration, unregistration, eviction): a
+        /// request and a submission read it here, not there.
+        mapping(bytes32 modelId => mapping(uint256 index => address)) operators;
+        /// @dev 1-based position in the model's set; 0 means not registered.
         mapping(bytes32 modelId => mapping(address operator => uint256)) operatorPositions;
     }
 
@@ -218,9 +251,12 @@ library CoordinatorStorage {
     function addOperator(Layout storage s, bytes32 modelId, address operator) internal {
         mapping(address => uint256) storage positions = s.operatorPositions[modelId];
         if (positions[operator] != 0) revert IStaking.StakingAlreadyRegistered(operator, modelId);
-        address[] storage set = s.operators[modelId];
-        set.push(operator);
-        positions[operator] = set.length;
+        ModelSlot storage model = s.models[modelId];
+        uint16 count = model.operatorCount;
+        if (count == type(uint16).max) revert IStaking.StakingOperatorSetFull(modelId, count);
+        s.operators[modelId][count] = operator;
+        positions[operator] = uint256(count) + 1;
+        model.operatorCount = count + 1;
     }
 
     /// @dev Removes `operator` from `modelId`'s set. Swap-and-pop: the last operator takes its position. O(1).
@@ -228,12 +264,16 @@ library CoordinatorStorage {
         mapping(address => uint256) storage positions = s.operatorPositions[modelId];
         uint256 position = positions[operator];
         if (position == 0) revert IStaking.StakingNotRegistered(operator, modelId);
-        address[] storage set = s.operators[modelId];
-        address last = set[set.length - 1];
-        set[position - 1] = last;
-        positions[last] = position;
-        set.pop();
+        ModelSlot storage model = s.models[modelId];
+        mapping(uint256 => address) storage set = s.operators[modelId];
+        // Cannot underflow: a registered operator is in the set, so it is not empty.
+        uint16 last = model.operatorCount - 1;
+        address moved = set[last];
+        set[position - 1] = moved;
+        positions[moved] = position;
+        delete set[last];
         delete positions[operator];
+        model.operatorCount = last;
     }
 
     /// @dev Calls `consumer` with exactly `gasLimit` gas, or reverts the whole transaction when the caller did not

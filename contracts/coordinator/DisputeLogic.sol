@@ -248,7 +248,7 @@ library DisputeLogic {
         if (slashedWei != collateralWei) {
             revert IInferenceCoordinator.CoordinatorInsufficientSlashableStake(operator, slashedWei, collateralWei);
         }
-        uint256 rewardWei = (slashedWei * s.params.challengerRewardBps) / CoordinatorStorage.BPS;
+        uint256 rewardWei = (slashedWei * s.disputeTerms.challengerRewardBps) / CoordinatorStorage.BPS;
         s.credit(msg.sender, rewardWei);
         s.credit(s.treasury, slashedWei - rewardWei);
     }
@@ -274,7 +274,7 @@ library DisputeLogic {
         s.clear(request.consumer, requestId, home);
         s.unlock(request.operator, request.collateralWei);
         uint256 slashedWei = env.staking.slash(request.operator, request.collateralWei);
-        uint256 rewardWei = (slashedWei * s.params.challengerRewardBps) / CoordinatorStorage.BPS;
+        uint256 rewardWei = (slashedWei * s.disputeTerms.challengerRewardBps) / CoordinatorStorage.BPS;
         uint256 payoutWei = dispute.bondWei + rewardWei;
         s.credit(dispute.challenger, payoutWei);
         s.credit(s.treasury, slashedWei - rewardWei);
@@ -316,7 +316,7 @@ library DisputeLogic {
         uint256 requestId = request.requestId;
         uint256 toOperator =
             request.disputeRounds == 0
-                ? (uint256(dispute.bondWei) * s.params.failedChallengeOperatorBps) / CoordinatorStorage.BPS
+                ? (uint256(dispute.bondWei) * s.disputeTerms.failedChallengeOperatorBps) / CoordinatorStorage.BPS
                 : 0;
         s.credit(request.operator, toOperator);
         s.credit(s.treasury, dispute.bondWei - toOperator);
@@ -362,7 +362,7 @@ library DisputeLogic {
         IInferenceCoordinator.Params memory params,
         bool initial
     ) external {
-        IInferenceCoordinator.Params storage current = s.params;
+        CoordinatorStorage.DisputeTerms storage current = s.disputeTerms;
         if (
             initial
                 ? params.challengerRewardBps > CoordinatorStorage.MAX_CHALLENGER_REWARD_BPS
@@ -401,7 +401,23 @@ library DisputeLogic {
         if (params.challengeBondBps > CoordinatorStorage.BPS) {
             revert IInferenceCoordinator.CoordinatorInvalidParam("challengeBondBps");
         }
-        s.params = params;
+        s.params = CoordinatorStorage.RequestParams({
+            exclusiveWindowSeconds: params.exclusiveWindowSeconds,
+            minDeadlineSeconds: params.minDeadlineSeconds,
+            maxDeadlineSeconds: params.maxDeadlineSeconds,
+            maxCallbackGasLimit: params.maxCallbackGasLimit,
+            maxInputBytes: params.maxInputBytes,
+            callbackGasFeeWei: params.callbackGasFeeWei,
+            protocolFeeBps: params.protocolFeeBps,
+            challengeBondBps: params.challengeBondBps
+        });
+        if (initial) {
+            s.disputeTerms = CoordinatorStorage.DisputeTerms({
+                challengerRewardBps: params.challengerRewardBps,
+                failedChallengeOperatorBps: params.failedChallengeOperatorBps,
+                minChallengeBondWei: params.minChallengeBondWei
+            });
+        }
         emit IInferenceCoordinator.ParamsUpdated(params);
     }
 

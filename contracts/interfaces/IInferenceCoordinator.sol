@@ -64,23 +64,6 @@ interface IInferenceCoordinator {
         bytes32 traceCommitment;
     }
 
-    /// @notice The terms of a new request, as InferenceRequested carries them: the Request's fields from `feeWei`
-    /// to `mode`, in the same order. The rest of a new request's struct is in the event's topics (`requestId`,
-    /// `modelId`, `consumer`), is keccak256 of its `input` (`inputHash`), or is zero (status Requested, no result
-    /// yet), so the event carries only these ten words rather than the whole 21-word struct.
-    struct RequestTerms {
-        uint96 feeWei;
-        address assignedOperator;
-        uint96 collateralWei;
-        uint96 protocolFeeWei;
-        uint40 deadline;
-        uint40 exclusiveUntil;
-        uint32 callbackGasLimit;
-        uint32 challengeWindowSeconds;
-        uint96 bondWei;
-        IModelRegistry.VerificationMode mode;
-    }
-
     /// @notice An operator's signed statement of a result (EIP-712 type `Attestation`). Off-chain attestations
     /// use requestId 0.
     struct Attestation {
@@ -163,33 +146,32 @@ interface IInferenceCoordinator {
     }
 
     /// @notice Emitted on every request; carries everything an operator needs, input bytes included. The request's
-    /// struct is the topics, `terms`, keccak256(input) as `inputHash`, status Requested and zeros (see RequestTerms).
+    /// struct is the topics, the ten fields packed in `terms`, keccak256(input) as `inputHash`, status Requested and
+    /// zeros (`requestFromRequested` in oracle/src/chain/requestEvents.ts rebuilds it). `terms`, from the low bits:
+    /// [0] feeWei (96 bits), assignedOperator (160);
+    /// [1] collateralWei (96), protocolFeeWei (96), deadline (40), mode (8);
+    /// [2] bondWei (96), exclusiveUntil (40), callbackGasLimit (32), challengeWindowSeconds (32).
     event InferenceRequested(
         uint256 indexed requestId,
         bytes32 indexed modelId,
         address indexed consumer,
-        RequestTerms terms,
+        uint256[3] terms,
         bytes input
     );
-    /// @notice Emitted when an operator's result is accepted; the challenge window starts.
+    /// @notice Emitted when an operator's result is accepted; the challenge window starts. The submitted struct is
+    /// the request's with status Submitted, these fields, and keccak256(output) as `outputHash`
+    /// (`applyRequestEvents` in oracle/src/chain/requestEvents.ts).
     event ResultSubmitted(
         uint256 indexed requestId,
         address indexed operator,
         uint8 resultCode,
-        bytes32 outputHash,
         bytes32 traceCommitment,
         uint40 challengeEndsAt,
         bytes output
     );
-    /// @notice Emitted when a result settles. The callback outcome is recorded here whatever it was.
-    event ResultFinalized(
-        uint256 indexed requestId,
-        address indexed operator,
-        uint96 operatorFeeWei,
-        uint96 protocolFeeWei,
-        bool callbackSucceeded,
-        uint256 callbackGasUsed
-    );
+    /// @notice Emitted when a result settles: the operator (ResultSubmitted's) was paid the request's fee less its
+    /// `protocolFeeWei`, which went to the treasury. The callback outcome is recorded here whatever it was.
+    event ResultFinalized(uint256 indexed requestId, bool callbackSucceeded, uint256 callbackGasUsed);
     /// @notice Emitted when a batch item is skipped because its request was already handled.
     event BatchItemSkipped(uint256 indexed requestId);
     /// @notice Emitted when an unanswered request is cancelled after its deadline and the fee refunded.

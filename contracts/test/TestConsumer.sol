@@ -16,7 +16,9 @@ contract TestConsumer is VerityConsumer {
         /// Try to re-enter the coordinator (finalize again, withdraw, request again) and record the outcome.
         Reenter,
         /// Return a 1 MiB payload (a return-data bomb).
-        ReturnBomb
+        ReturnBomb,
+        /// Call the coordinator with the calldata set by `setReentryCall` and record the outcome.
+        ReenterCall
     }
 
     error TestConsumerReverted(uint256 requestId);
@@ -32,6 +34,7 @@ contract TestConsumer is VerityConsumer {
 
     IInferenceCoordinator.Request private s_reenterRequest;
     bytes private s_reenterOutput;
+    bytes private s_reenterCall;
 
     constructor(IInferenceCoordinator coordinator_) VerityConsumer(coordinator_) {}
 
@@ -43,6 +46,11 @@ contract TestConsumer is VerityConsumer {
     function setReentryTarget(IInferenceCoordinator.Request calldata target, bytes calldata output) external {
         s_reenterRequest = target;
         s_reenterOutput = output;
+    }
+
+    /// @notice The coordinator calldata the ReenterCall behaviour sends from inside the callback.
+    function setReentryCall(bytes calldata data) external {
+        s_reenterCall = data;
     }
 
     function request(
@@ -90,6 +98,11 @@ contract TestConsumer is VerityConsumer {
             } catch (bytes memory err) {
                 reentryError = err;
             }
+        } else if (b == Behaviour.ReenterCall) {
+            ++callbacks;
+            (bool ok, bytes memory err) = address(coordinator()).call(s_reenterCall);
+            reentrySucceeded = ok;
+            reentryError = err;
         } else {
             assembly {
                 return(0, 0x100000)

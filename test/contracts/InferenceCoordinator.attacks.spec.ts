@@ -283,7 +283,7 @@ describe("InferenceCoordinator: attacks on settlement", function () {
                 .withArgs(revealAt, at);
             await expect(d.coordinator.finalize(proven, correct.output))
                 .to.emit(d.coordinator, "ResultFinalized")
-                .withArgs(request.requestId, await operator.getAddress(), anyValue, anyValue, true, anyValue);
+                .withArgs(request.requestId, true, anyValue);
         });
 
         it("refuses a verdict after the dispute timeout (CoordinatorDisputeTimedOut): the dispute expires instead", async function () {

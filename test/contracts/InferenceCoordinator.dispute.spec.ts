@@ -499,7 +499,7 @@ describe("InferenceCoordinator: disputes", function () {
             const balanceBefore = await s.coordinator.balanceOf(operator);
             await expect(s.coordinator.finalize(restarted, WRONG_OUTPUT))
                 .to.emit(s.coordinator, "ResultFinalized")
-                .withArgs(s.request.requestId, operator, fee - protocolFee, protocolFee, true, anyValue);
+                .withArgs(s.request.requestId, true, anyValue);
             expect(await s.coordinator.balanceOf(operator)).to.equal(balanceBefore + fee - protocolFee);
             expect((await s.staking.getStake(operator)).lockedWei).to.equal(0n);
             expect(await s.consumer.lastOutputHash()).to.equal(ethers.keccak256(WRONG_OUTPUT));

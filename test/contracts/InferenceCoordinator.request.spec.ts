@@ -23,6 +23,7 @@ import {
     storeProgram,
     TEST_PROGRAM,
 } from "../helpers/verity";
+import { packRequestTerms } from "../../oracle/src/chain/requestEvents";
 
 const expectedFee = MODEL_FEE + BigInt(CALLBACK_GAS) * BigInt(DEFAULT_PARAMS.callbackGasFeeWei);
 
@@ -155,20 +156,9 @@ describe("InferenceCoordinator: balances and requests", function () {
                 mode: BigInt(Mode.REEXECUTION),
                 status: BigInt(Status.Requested),
             });
-            // The event carries the terms (the struct's fields feeWei..mode, in order) and the input; the rest of the
-            // struct is its topics, keccak256(input) and zeros, which requestsFrom rebuilt above.
-            const terms = [
-                request!.feeWei,
-                request!.assignedOperator,
-                request!.collateralWei,
-                request!.protocolFeeWei,
-                request!.deadline,
-                request!.exclusiveUntil,
-                request!.callbackGasLimit,
-                request!.challengeWindowSeconds,
-                request!.bondWei,
-                request!.mode,
-            ];
+            // The event carries the terms (the struct's fields feeWei..mode, packed in three words) and the input; the
+            // rest of the struct is its topics, keccak256(input) and zeros, which requestsFrom rebuilt above.
+            const terms = packRequestTerms(request!);
             await expect(tx)
                 .to.emit(d.coordinator, "InferenceRequested")
                 .withArgs(
@@ -181,8 +171,8 @@ describe("InferenceCoordinator: balances and requests", function () {
             const logged = receipt!.logs.find(
                 (l) => d.coordinator.interface.parseLog(l)?.name === "InferenceRequested",
             );
-            // Ten words of terms and the input: not the 21-word struct.
-            expect(ethers.getBytes(logged!.data).length).to.equal(32 * 10 + 32 + 32 + 32);
+            // Three words of terms and the input: not the 21-word struct.
+            expect(ethers.getBytes(logged!.data).length).to.equal(32 * 3 + 32 + 32 + 32);
             expect(await d.coordinator.balanceOf(consumer)).to.equal(before - expectedFee);
             expect(await d.coordinator.requestNonce(consumer)).to.equal(1n);
             expect(await d.coordinator.isCommitted(request!)).to.equal(true);

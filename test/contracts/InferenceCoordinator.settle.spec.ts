@@ -4,7 +4,9 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import {
+    CALLBACK_GAS,
     DEFAULT_PARAMS,
+    INPUT,
     MODEL_COLLATERAL,
     NO_FEE_LIMIT,
     Mode,
@@ -26,7 +28,7 @@ import {
     type Request,
 } from "../helpers/verity";
 
-const Behaviour = { Store: 0, Revert: 1, BurnGas: 2, Reenter: 3, ReturnBomb: 4 } as const;
+const Behaviour = { Store: 0, Revert: 1, BurnGas: 2, Reenter: 3, ReturnBomb: 4, ReenterCall: 5 } as const;
 
 /** An operator other than the one assigned to `request`. */
 async function otherOperator(d: Deployment, request: Request): Promise<Signer> {
@@ -60,7 +62,6 @@ describe("InferenceCoordinator: submission and settlement", function () {
                     request.requestId,
                     await operator.getAddress(),
                     ResultCode.OK,
-                    ethers.keccak256(OUTPUT),
                     ethers.ZeroHash,
                     endsAt,
                     ethers.hexlify(OUTPUT),
@@ -94,8 +95,9 @@ describe("InferenceCoordinator: submission and settlement", function () {
             const pick = operators[Number(BigInt(request.requestId) % BigInt(operators.length))]!;
             expect(request.assignedOperator).to.equal(pick);
             // The pick leaves the model before serving. The rotation over the remaining set would name another
-            // operator, but the request's window stays the pick's: the new pick cannot serve in it, and the old
-            // pick, no longer registered, cannot lock collateral. After the window anyone registered serves.
+            // operator, but the request's window stays the pick's: the new pick cannot serve in it, and the old pick,
+            // registered when the request was made, may still serve the request it was given (its collateral is
+            // locked like anyone's).
             const bySigner = new Map<string, Signer>();
             for (const op of d.operators) bySigner.set(await op.getAddress(), op);
             await d.staking.connect(bySigner.get(pick)!).unregisterFromModel(d.modelId);
@@ -106,21 +108,11 @@ describe("InferenceCoordinator: submission and settlement", function () {
             await expect(serve(newPick))
                 .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
                 .withArgs(newPick, pick);
+            const locked = (await d.staking.getStake(pick)).lockedWei;
             await expect(serve(pick))
-                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
-                .withArgs(pick, d.modelId);
-            await time.increaseTo(Number(request.exclusiveUntil));
-            await expect(serve(newPick))
                 .to.emit(d.coordinator, "ResultSubmitted")
-                .withArgs(
-                    request.requestId,
-                    newPick,
-                    0,
-                    ethers.keccak256(OUTPUT),
-                    ethers.ZeroHash,
-                    anyValue,
-                    ethers.hexlify(OUTPUT),
-                );
+                .withArgs(request.requestId, pick, 0, ethers.ZeroHash, anyValue, ethers.hexlify(OUTPUT));
+            expect((await d.staking.getStake(pick)).lockedWei).to.equal(locked + MODEL_COLLATERAL);
         });
 
         it("lets only the rotation's pick serve during the exclusive window (CoordinatorNotAssignedOperator)", async function () {
@@ -247,7 +239,6 @@ describe("InferenceCoordinator: submission and settlement", function () {
                         request.requestId,
                         await assignedOperator(d, request),
                         0,
-                        ethers.keccak256(OUTPUT),
                         ethers.ZeroHash,
                         (v: bigint) => v > 0n,
                         ethers.hexlify(OUTPUT),
@@ -363,7 +354,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             const tx = d.coordinator.connect(d.others[2]!).finalize(submitted, OUTPUT);
             await expect(tx)
                 .to.emit(d.coordinator, "ResultFinalized")
-                .withArgs(submitted.requestId, operator, fee - protocolFee, protocolFee, true, (g: bigint) => g > 0n);
+                .withArgs(submitted.requestId, true, (g: bigint) => g > 0n);
             await expect(tx).to.changeTokenBalance(d.token, d.coordinator, 0n);
             expect(await d.coordinator.balanceOf(operator)).to.equal(fee - protocolFee);
             expect(await d.coordinator.balanceOf(treasury)).to.equal(protocolFee);
@@ -421,14 +412,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             await time.increaseTo(Number(submitted.challengeEndsAt));
             await expect(d.coordinator.finalize(submitted, OUTPUT))
                 .to.emit(d.coordinator, "ResultFinalized")
-                .withArgs(
-                    submitted.requestId,
-                    submitted.operator,
-                    (v: bigint) => v > 0n,
-                    (v: bigint) => v > 0n,
-                    false,
-                    (g: bigint) => g > 0n,
-                );
+                .withArgs(submitted.requestId, false, (g: bigint) => g > 0n);
             expect(await d.coordinator.callbackFailed(submitted.requestId)).to.equal(true);
             expect(await d.coordinator.isCommitted(submitted)).to.equal(false);
             expect((await d.staking.getStake(submitted.operator as string)).lockedWei).to.equal(0n);
@@ -485,14 +469,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             const before = await d.coordinator.balanceOf(operator);
             await expect(d.coordinator.finalize(first.submitted, OUTPUT))
                 .to.emit(d.coordinator, "ResultFinalized")
-                .withArgs(
-                    first.submitted.requestId,
-                    operator,
-                    (v: bigint) => v > 0n,
-                    (v: bigint) => v >= 0n,
-                    true,
-                    (g: bigint) => g > 0n,
-                );
+                .withArgs(first.submitted.requestId, true, (g: bigint) => g > 0n);
             expect(await d.consumer.reentrySucceeded()).to.equal(false);
             const selector = d.coordinator.interface.getError("ReentrancyGuardReentrantCall")!.selector;
             expect(await d.consumer.reentryError()).to.equal(selector);
@@ -500,6 +477,61 @@ describe("InferenceCoordinator: submission and settlement", function () {
             const fee = BigInt(first.submitted.feeWei);
             const paid = fee - (fee * BigInt(DEFAULT_PARAMS.protocolFeeBps)) / 10_000n;
             expect(await d.coordinator.balanceOf(operator)).to.equal(before + paid);
+        });
+
+        it("refuses a request, submission, cancellation or challenge commitment from inside the callback", async function () {
+            // These entry points make no external call, so they only check the lock (nonReentrantView) instead of
+            // taking it: a callback, which runs under finalize's lock, still cannot reach them.
+            const d = await loadFixture(deployWithModel);
+            const first = await submittedRequest(d);
+            const open = await sendRequest(d);
+            const operator = await assignedSigner(d, open);
+            const attestation = attestationOf(open, OUTPUT);
+            const signature = await signAttestation(operator, d.coordinator, attestation);
+            const calls: [string, string][] = [
+                [
+                    "requestInference",
+                    d.coordinator.interface.encodeFunctionData("requestInference", [
+                        d.modelId,
+                        INPUT,
+                        {
+                            callbackGasLimit: CALLBACK_GAS,
+                            deadline: Number(open.deadline),
+                            preferredOperator: ethers.ZeroAddress,
+                            maxFeeWei: NO_FEE_LIMIT,
+                        },
+                    ]),
+                ],
+                [
+                    "submitResult",
+                    d.coordinator.interface.encodeFunctionData("submitResult", [open, 0, OUTPUT, ethers.ZeroHash]),
+                ],
+                [
+                    "submitAttestedResults",
+                    d.coordinator.interface.encodeFunctionData("submitAttestedResults", [
+                        [{ request: open, resultCode: 0, output: OUTPUT, traceCommitment: ethers.ZeroHash, signature }],
+                    ]),
+                ],
+                ["cancelRequest", d.coordinator.interface.encodeFunctionData("cancelRequest", [open])],
+                ["commitChallenge", d.coordinator.interface.encodeFunctionData("commitChallenge", [ethers.id("c")])],
+            ];
+            const selector = d.coordinator.interface.getError("ReentrancyGuardReentrantCall")!.selector;
+            await d.consumer.setBehaviour(Behaviour.ReenterCall);
+            await time.increaseTo(Number(first.submitted.challengeEndsAt));
+            let settled = first.submitted;
+            for (const [name, data] of calls) {
+                await d.consumer.setReentryCall(data);
+                await expect(d.coordinator.finalize(settled, OUTPUT))
+                    .to.emit(d.coordinator, "ResultFinalized")
+                    .withArgs(settled.requestId, true, anyValue);
+                expect(await d.consumer.reentrySucceeded(), name).to.equal(false);
+                expect(await d.consumer.reentryError(), name).to.equal(selector);
+                // The next round needs another result to finalize.
+                const next = await submittedRequest(d);
+                await time.increaseTo(Number(next.submitted.challengeEndsAt));
+                settled = next.submitted;
+            }
+            expect(await d.coordinator.isCommitted(open)).to.equal(true);
         });
 
         it("ignores a return-data bomb (no return data is copied)", async function () {
@@ -532,14 +564,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             await time.increaseTo(Number(submitted.challengeEndsAt));
             await expect(d.coordinator.finalize(submitted, OUTPUT))
                 .to.emit(d.coordinator, "ResultFinalized")
-                .withArgs(
-                    submitted.requestId,
-                    submitted.operator,
-                    (v: bigint) => v > 0n,
-                    (v: bigint) => v >= 0n,
-                    false,
-                    0,
-                );
+                .withArgs(submitted.requestId, false, 0);
             expect(await d.coordinator.callbackFailed(submitted.requestId)).to.equal(true);
         });
     });
@@ -558,14 +583,7 @@ describe("InferenceCoordinator: submission and settlement", function () {
             await expect(tx).to.emit(d.coordinator, "BatchItemSkipped").withArgs(a.submitted.requestId);
             await expect(tx)
                 .to.emit(d.coordinator, "ResultFinalized")
-                .withArgs(
-                    b.submitted.requestId,
-                    b.submitted.operator,
-                    (v: bigint) => v > 0n,
-                    (v: bigint) => v >= 0n,
-                    true,
-                    (g: bigint) => g > 0n,
-                );
+                .withArgs(b.submitted.requestId, true, (g: bigint) => g > 0n);
             expect(await d.consumer.callbacks()).to.equal(2n);
         });
 

@@ -161,7 +161,7 @@ describe("QuickstartConsumer (README quick start)", function () {
         await time.increaseTo(Number(submitted.challengeEndsAt));
         await expect(d.coordinator.finalize(submitted, OUTPUT))
             .to.emit(d.coordinator, "ResultFinalized")
-            .withArgs(request.requestId, submitted.operator, anyValue, anyValue, true, anyValue);
+            .withArgs(request.requestId, true, anyValue);
         expect(await consumer.lastAnswer()).to.equal(-5000n);
         expect(await d.coordinator.callbackFailed(request.requestId)).to.equal(false);
     });
@@ -174,9 +174,7 @@ describe("QuickstartConsumer (README quick start)", function () {
         expect(await consumer.lastAnswer()).to.equal(-5000n);
         ({ request } = await announced(await consumer.connect(user).ask([1, 2, 3, 4])));
         const { tx, operator } = await settle(d, request, int32Scores(2_000_000_000n, -1n, 7n));
-        await expect(tx)
-            .to.emit(d.coordinator, "ResultFinalized")
-            .withArgs(request.requestId, operator, anyValue, anyValue, true, anyValue);
+        await expect(tx).to.emit(d.coordinator, "ResultFinalized").withArgs(request.requestId, true, anyValue);
         expect(await consumer.lastAnswer()).to.equal(2_000_000_000n);
     });
 
@@ -189,9 +187,7 @@ describe("QuickstartConsumer (README quick start)", function () {
         ({ request } = await announced(await consumer.connect(user).ask(FEATURES)));
         // A valid tensor list, so only the result-code check keeps 42 out of lastAnswer.
         const { tx, operator } = await settle(d, request, int32Scores(42n), ResultCode.MODEL_ERROR);
-        await expect(tx)
-            .to.emit(d.coordinator, "ResultFinalized")
-            .withArgs(request.requestId, operator, anyValue, anyValue, true, anyValue);
+        await expect(tx).to.emit(d.coordinator, "ResultFinalized").withArgs(request.requestId, true, anyValue);
         expect(await consumer.lastAnswer()).to.equal(-5000n);
     });
 

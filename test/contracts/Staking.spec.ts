@@ -231,6 +231,58 @@ describe("Staking", function () {
     });
 
     describe("registerForModel and unregisterFromModel", function () {
+        /**
+         * The storage key of the coordinator's one-slot record of `modelId` (its terms and operator count), found by
+         * looking for the model's fee and collateral in the low 192 bits, so that nothing here hard-codes the layout.
+         */
+        async function modelSlotKey(d: Deployment): Promise<string> {
+            const coordinator = await d.coordinator.getAddress();
+            const { terms } = await d.registry.getModel(d.modelId);
+            const want = BigInt(terms.feeWei) | (BigInt(terms.collateralWei) << 96n);
+            for (let base = 0; base < 128; base++) {
+                const key = ethers.keccak256(
+                    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [d.modelId, base]),
+                );
+                const word = BigInt(await ethers.provider.getStorage(coordinator, key));
+                if ((word & ((1n << 192n) - 1n)) === want) return key;
+            }
+            throw new Error("the model's slot was not found");
+        }
+
+        it("keeps the set's size next to the model's terms, and refuses a 65,536th operator (StakingOperatorSetFull)", async function () {
+            const d = await loadFixture(deployStaked);
+            const coordinator = await d.coordinator.getAddress();
+            const key = await modelSlotKey(d);
+            const word = BigInt(await ethers.provider.getStorage(coordinator, key));
+            expect(word >> 240n).to.equal(3n);
+            // Pretend the set is full (registering 65,535 operators would take hours).
+            const full = (word & ((1n << 240n) - 1n)) | (0xffffn << 240n);
+            await ethers.provider.send("hardhat_setStorageAt", [coordinator, key, ethers.toBeHex(full, 32)]);
+            const op = d.rest[0]!;
+            await d.token.mint(await op.getAddress(), STAKE);
+            await d.token.connect(op).approve(await d.staking.getAddress(), STAKE);
+            await d.staking.connect(op).stake(STAKE);
+            await expect(d.staking.connect(op).registerForModel(d.modelId))
+                .to.be.revertedWithCustomError(d.staking, "StakingOperatorSetFull")
+                .withArgs(d.modelId, 0xffff);
+        });
+
+        it("keeps the operator set when the registry rewrites the model's terms (a fee change)", async function () {
+            const d = await loadFixture(deployStaked);
+            const before = await d.staking.getOperators(d.modelId);
+            await d.registry.connect(d.publisher).setModelFee(d.modelId, 12345n);
+            expect(await d.staking.getOperators(d.modelId)).to.deep.equal(before);
+            expect((await d.registry.getModel(d.modelId)).terms.feeWei).to.equal(12345n);
+            const key = await modelSlotKey(d);
+            expect(BigInt(await ethers.provider.getStorage(await d.coordinator.getAddress(), key)) >> 240n).to.equal(
+                3n,
+            );
+            // The rotation still draws from the whole set.
+            await fund(d, await d.consumer.getAddress());
+            const request = await sendRequest(d);
+            expect(request.assignedOperator).to.equal(before[Number(BigInt(request.requestId) % 3n)]);
+        });
+
         it("registers an operator with enough stake (OperatorRegistered)", async function () {
             const d = await loadFixture(deployStaking);
             const op = d.operators[0]!;
@@ -405,10 +457,10 @@ describe("Staking", function () {
             await d.staking.connect(op).unregisterFromModel(d.modelId);
             expect((await d.staking.getStake(operator)).lockedWei).to.equal(MODEL_COLLATERAL);
             expect(await d.staking.isRegistered(d.modelId, operator)).to.equal(false);
+            // A request may not prefer it any more: the assignee must be registered when the request is made.
             await fund(d, await d.consumer.getAddress());
-            const request = await sendRequest(d, { preferred: operator });
-            await expect(submit(d, request, OUTPUT, { operator: op }))
-                .to.be.revertedWithCustomError(d.staking, "StakingNotRegistered")
+            await expect(sendRequest(d, { preferred: operator }))
+                .to.be.revertedWithCustomError(d.coordinator, "StakingNotRegistered")
                 .withArgs(operator, d.modelId);
         });
     });

@@ -1529,7 +1529,7 @@ function recordEmitted(env: Env, events: { name: string; args: unknown[] }[]): v
     for (const e of events) {
         if (e.name === "ResultFinalized") {
             push(env.terminalEvents, e.args[0], "finalized");
-            push(env.deliveries, e.args[0], e.args[4] as boolean);
+            push(env.deliveries, e.args[0], e.args[1] as boolean);
         } else if (e.name === "RequestCancelled") {
             push(env.terminalEvents, e.args[0], "cancelled");
         } else if (e.name === "DisputeResolved" && e.args[1] === true) {
@@ -1644,7 +1644,7 @@ function finalizeModel(m: Model, t: Tracked, events: ExpectedEvent[]): void {
     credit(m, m.admin.treasury, protocolFee);
     t.terminal = "finalized";
     const ok = deliver(m, t, r.resultCode, t.output!);
-    events.push(["ResultFinalized", t.id, r.operator, r.feeWei - protocolFee, protocolFee, ok, ANY]);
+    events.push(["ResultFinalized", t.id, ok, ANY]);
 }
 
 function verdictStruct(v: VerdictChoice): IInferenceCoordinator.VerdictStruct {
@@ -1812,15 +1812,18 @@ function predictSubmit(
         return { revert: reverts(coordinator, "CoordinatorInvalidResultCode", code, RESERVED_FROM - 1n) };
     }
     if (ts > r.deadline) return { revert: reverts(coordinator, "CoordinatorDeadlinePassed", ts, r.deadline) };
-    if (!m.operatorSets[t.model]!.includes(operator)) {
-        return { revert: reverts(staking, "StakingNotRegistered", operator, r.modelId) };
+    // The assignee was checked at request time and may serve even if it left the set since; anyone else must wait
+    // out the exclusive window and be registered now. Then the collateral is locked.
+    if (operator !== assigned) {
+        if (ts < r.exclusiveUntil) {
+            return { revert: reverts(coordinator, "CoordinatorNotAssignedOperator", operator, assigned) };
+        }
+        if (!m.operatorSets[t.model]!.includes(operator)) {
+            return { revert: reverts(staking, "StakingNotRegistered", operator, r.modelId) };
+        }
     }
     if (free < r.collateralWei) {
         return { revert: reverts(staking, "StakingInsufficientFreeStake", free, r.collateralWei) };
-    }
-    if (ts < r.exclusiveUntil && operator !== assigned) {
-        // The contract locks collateral (registration, free stake) before it checks the assignment.
-        return { revert: reverts(coordinator, "CoordinatorNotAssignedOperator", operator, assigned) };
     }
     stake!.locked += r.collateralWei;
     const outputHash = ethers.keccak256(output).toLowerCase();
@@ -1835,7 +1838,7 @@ function predictSubmit(
     t.versions.push(t.cur);
     t.output = output;
     return {
-        event: ["ResultSubmitted", t.id, operator, code, outputHash, ethers.ZeroHash, t.cur.challengeEndsAt, output],
+        event: ["ResultSubmitted", t.id, operator, code, ethers.ZeroHash, t.cur.challengeEndsAt, output],
     };
 }
 
@@ -2557,6 +2560,9 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome = reverts(coordinator, "CoordinatorFeeAboveMax", fee, maxFee);
             } else if (balance < fee) {
                 outcome = reverts(coordinator, "CoordinatorInsufficientBalance", balance, fee);
+            } else if (preferred !== ethers.ZeroAddress && !m.operatorSets[mi]!.includes(preferred)) {
+                // A preferred operator must be registered for the model when the request is made.
+                outcome = reverts(env.d.staking, "StakingNotRegistered", preferred, modelId);
             } else {
                 const nonce = m.nonces[ci]!;
                 const id = ethers.toBigInt(

@@ -7,7 +7,7 @@
  * event carrying the fields it changed.
  * This module is the one place that turns those logs into the current struct.
  */
-import { ZeroAddress, ZeroHash, keccak256, type LogDescription } from "ethers";
+import { ZeroAddress, ZeroHash, getAddress, keccak256, toBeHex, type LogDescription } from "ethers";
 import { InferenceCoordinator__factory } from "../../../typechain-types";
 import type { IInferenceCoordinator } from "../../../typechain-types/contracts/InferenceCoordinator";
 
@@ -58,7 +58,7 @@ export function parseCoordinatorLog(log: Pick<LogLike, "topics" | "data">): LogD
  */
 export function requestFromRequested(parsed: LogDescription): Request {
     if (parsed.name !== "InferenceRequested") throw new Error(`not an InferenceRequested event: ${parsed.name}`);
-    const t = parsed.args.terms as IInferenceCoordinator.RequestTermsStructOutput;
+    const t = unpackTerms(parsed.args.terms as readonly bigint[]);
     return {
         requestId: parsed.args.requestId as bigint,
         modelId: parsed.args.modelId as string,
@@ -82,6 +82,45 @@ export function requestFromRequested(parsed: LogDescription): Request {
         outputHash: ZeroHash,
         traceCommitment: ZeroHash,
     };
+}
+
+/** Bits from `shift` of `word`, `bits` wide. */
+function field(word: bigint, shift: number, bits: number): bigint {
+    return (word >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n);
+}
+
+/** InferenceRequested's `terms`: the request's ten fields from `feeWei` to `mode`, packed in three words. */
+function unpackTerms(terms: readonly bigint[]) {
+    if (terms.length !== 3) throw new Error(`InferenceRequested terms: 3 words expected, got ${terms.length}`);
+    const [a, b, c] = terms as [bigint, bigint, bigint];
+    return {
+        feeWei: field(a, 0, 96),
+        assignedOperator: getAddress(toBeHex(field(a, 96, 160), 20)),
+        collateralWei: field(b, 0, 96),
+        protocolFeeWei: field(b, 96, 96),
+        deadline: field(b, 192, 40),
+        mode: field(b, 232, 8),
+        bondWei: field(c, 0, 96),
+        exclusiveUntil: field(c, 96, 40),
+        callbackGasLimit: field(c, 136, 32),
+        challengeWindowSeconds: field(c, 168, 32),
+    };
+}
+
+/** The inverse of `unpackTerms`: a request's ten fields from `feeWei` to `mode`, as InferenceRequested packs them. */
+export function packRequestTerms(request: Request): [bigint, bigint, bigint] {
+    const n = (v: unknown) => BigInt(v as bigint);
+    return [
+        n(request.feeWei) | (BigInt(String(request.assignedOperator)) << 96n),
+        n(request.collateralWei) |
+            (n(request.protocolFeeWei) << 96n) |
+            (n(request.deadline) << 192n) |
+            (n(request.mode) << 232n),
+        n(request.bondWei) |
+            (n(request.exclusiveUntil) << 96n) |
+            (n(request.callbackGasLimit) << 136n) |
+            (n(request.challengeWindowSeconds) << 168n),
+    ];
 }
 
 /** Every InferenceRequested event among `logs`, in order, with its struct and input. */
@@ -121,7 +160,8 @@ export function applyRequestEvents(request: Request, logs: readonly LogLike[]): 
                     status: RequestStatus.Submitted,
                     operator: parsed.args.operator as string,
                     resultCode: parsed.args.resultCode as bigint,
-                    outputHash: parsed.args.outputHash as string,
+                    // The event carries the output, not its hash: the struct commits keccak256(output).
+                    outputHash: keccak256(parsed.args.output as string),
                     traceCommitment: parsed.args.traceCommitment as string,
                     challengeEndsAt: parsed.args.challengeEndsAt as bigint,
                 };

@@ -8,6 +8,7 @@ import { InferenceCoordinator__factory } from "../../../typechain-types";
 import { decodeTensors, DType } from "../models/tensorCodec";
 import { ResultCode } from "../models/resultCodes";
 import { getLogsInChunks } from "../chain/logs";
+import { requestFromRequested } from "../chain/requestEvents";
 import {
     chainCall,
     CliError,
@@ -156,7 +157,7 @@ export async function historyFromLogs(
                 h.status = "requested";
                 h.modelId = a.modelId as string;
                 h.consumer = a.consumer as string;
-                h.feeWei = (a.terms as { feeWei: bigint }).feeWei;
+                h.feeWei = BigInt(requestFromRequested(parsed).feeWei);
                 h.input = hexlify(a.input as string);
                 break;
             case "ResultSubmitted":

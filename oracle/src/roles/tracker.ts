@@ -20,7 +20,7 @@
 import type { Logger } from "../internal/logger";
 import type { NodeMetrics } from "../internal/metrics";
 import type { RpcLog } from "../chain/rpc";
-import { getBytes, type LogDescription } from "ethers";
+import { getBytes, keccak256, type LogDescription } from "ethers";
 import {
     applyRequestEvents,
     parseCoordinatorLog,
@@ -67,7 +67,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                 input: stored.input,
                 operator: by,
                 resultCode: Number(parsed.args.resultCode),
-                outputHash: String(parsed.args.outputHash),
+                outputHash: keccak256(parsed.args.output as string),
             });
             if (added) {
                 deps.logger?.info(
@@ -214,7 +214,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                             requestId,
                             Number(parsed.args.resultCode),
                             output,
-                            String(parsed.args.outputHash),
+                            keccak256(output),
                         );
                         if (stored.state !== "submitted" && stored.state !== "disputed") {
                             // First news of our submission (the receipt path may not have seen it yet).

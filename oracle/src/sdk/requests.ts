@@ -280,7 +280,7 @@ export async function settledResult(
             output,
             outputHash: keccak256(output),
             tensors: decodeOk(resultCode, output),
-            operator: finalized.args.operator as string,
+            operator: (submitted as RequestEvent).args.operator as string,
             callbackSucceeded: finalized.args.callbackSucceeded as boolean,
             refundWei: 0n,
             transactions: txs(finalized),

@@ -13,7 +13,7 @@ import {
     ZERO_BYTES32,
     type ChainResult,
 } from "../../../oracle/src/chain/coordinator";
-import type { Request } from "../../../oracle/src/chain/requestEvents";
+import { packRequestTerms, type Request } from "../../../oracle/src/chain/requestEvents";
 import { RevertError, type ChainClient, type RpcLog, type TransactionReceipt } from "../../../oracle/src/chain/rpc";
 import type { SendOutcome, TxSender } from "../../../oracle/src/chain/txSender";
 import type { Config } from "../../../oracle/src/config/schema";
@@ -321,12 +321,18 @@ describe("oracle/roles/challenger", function () {
         changes: Partial<Request> = {},
     ): Request {
         const request = announced(id, input, mode, changes);
-        track([coordinatorLog("InferenceRequested", [id, MODEL, CONSUMER, request, ethers.hexlify(input)], block++)]);
+        track([
+            coordinatorLog(
+                "InferenceRequested",
+                [id, MODEL, CONSUMER, packRequestTerms(request), ethers.hexlify(input)],
+                block++,
+            ),
+        ]);
         const challengeEndsAt = BigInt(chainTime + WINDOW);
         track([
             coordinatorLog(
                 "ResultSubmitted",
-                [id, operator, resultCode, keccak256(output), ZERO_BYTES32, challengeEndsAt, ethers.hexlify(output)],
+                [id, operator, resultCode, ZERO_BYTES32, challengeEndsAt, ethers.hexlify(output)],
                 block++,
             ),
         ]);
@@ -401,7 +407,6 @@ describe("oracle/roles/challenger", function () {
                 request.requestId,
                 request.operator,
                 Number(request.resultCode),
-                keccak256(output),
                 ZERO_BYTES32,
                 request.challengeEndsAt,
                 ethers.hexlify(output),
@@ -988,7 +993,7 @@ describe("oracle/roles/challenger", function () {
             const input = mlpInput([9n, 9n, 9n, 9n]);
             submitted(2n, input, 0, correctOf(input).output);
             await rounds();
-            track([coordinatorLog("ResultFinalized", [2n, LIAR, 9n, 1n, true, 1n], block++)]);
+            track([coordinatorLog("ResultFinalized", [2n, true, 1n], block++)]);
             expect(store.getWatched("2")).to.include({ state: "done", outcome: "correct" });
         });
 
@@ -1014,7 +1019,6 @@ describe("oracle/roles/challenger", function () {
                         1n,
                         LIAR,
                         0,
-                        keccak256(WRONG_OUTPUT),
                         ZERO_BYTES32,
                         BigInt(String(before.request.challengeEndsAt)),
                         ethers.hexlify(WRONG_OUTPUT),
@@ -1030,15 +1034,7 @@ describe("oracle/roles/challenger", function () {
             track([
                 coordinatorLog(
                     "ResultSubmitted",
-                    [
-                        1n,
-                        LIAR,
-                        0,
-                        correct.outputHash,
-                        ZERO_BYTES32,
-                        BigInt(chainTime + WINDOW),
-                        ethers.hexlify(correct.output),
-                    ],
+                    [1n, LIAR, 0, ZERO_BYTES32, BigInt(chainTime + WINDOW), ethers.hexlify(correct.output)],
                     before.blockNumber + 2,
                 ),
             ]);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "ethers";
 import { InferenceCoordinator__factory } from "../../../typechain-types";
 import type { RpcLog } from "../../../oracle/src/chain/rpc";
-import { requestToJson, type Request } from "../../../oracle/src/chain/requestEvents";
+import { packRequestTerms, requestToJson, type Request } from "../../../oracle/src/chain/requestEvents";
 import { createTracker } from "../../../oracle/src/roles/tracker";
 import { Store, type RequestState, type StoreIdentity } from "../../../oracle/src/store/store";
 import { createMetrics } from "../../../oracle/src/internal/metrics";
@@ -86,24 +86,15 @@ function coordinatorLog(name: EventName, values: readonly unknown[], blockNumber
 const requested = (id: bigint, modelId = MODEL, blockNumber = 10): RpcLog =>
     coordinatorLog(
         "InferenceRequested",
-        [id, modelId, CONSUMER, announced(id, { modelId }), ethers.hexlify(INPUT)],
+        [id, modelId, CONSUMER, packRequestTerms(announced(id, { modelId })), ethers.hexlify(INPUT)],
         blockNumber,
     );
 const resultSubmitted = (id: bigint, operator: string, challengeEndsAt: bigint, output = OUTPUT): RpcLog =>
-    coordinatorLog("ResultSubmitted", [
-        id,
-        operator,
-        0,
-        ethers.keccak256(output),
-        TRACE,
-        challengeEndsAt,
-        ethers.hexlify(output),
-    ]);
+    coordinatorLog("ResultSubmitted", [id, operator, 0, TRACE, challengeEndsAt, ethers.hexlify(output)]);
 const resultChallenged = (id: bigint): RpcLog => coordinatorLog("ResultChallenged", [id, CHALLENGER, RESOLVER, 77n]);
 const windowRestarted = (id: bigint, challengeEndsAt: bigint): RpcLog =>
     coordinatorLog("ChallengeWindowRestarted", [id, challengeEndsAt, 1]);
-const resultFinalized = (id: bigint, operator = OURS): RpcLog =>
-    coordinatorLog("ResultFinalized", [id, operator, 990n, 10n, true, 50_000n]);
+const resultFinalized = (id: bigint): RpcLog => coordinatorLog("ResultFinalized", [id, true, 50_000n]);
 const requestCancelled = (id: bigint): RpcLog => coordinatorLog("RequestCancelled", [id, CONSUMER, 1_000n]);
 const disputeResolved = (id: bigint, operatorAtFault: boolean): RpcLog =>
     coordinatorLog("DisputeResolved", [id, operatorAtFault, CHALLENGER, OURS, 500n, 250n]);
