@@ -20,9 +20,10 @@ interface IInferenceCoordinator {
     /// @notice What the consumer chooses per request.
     /// @param callbackGasLimit Gas the result callback gets, exactly. Paid for at `callbackGasFeeWei` per unit.
     /// @param deadline Unix time after which no result may be submitted and the request can be cancelled.
-    /// @param preferredOperator Operator given the exclusive window; address(0) for the rotation's pick
-    /// (`Staking.assignedOperator(modelId, requestId, collateral)`'s rule, applied by the coordinator from
-    /// `Staking.rotationPick` and its own locks, and fixed when the request is made).
+    /// @param preferredOperator Operator given the exclusive window, which must be registered for the model;
+    /// address(0) for the rotation's pick (`Staking.assignedOperator(modelId, requestId, collateral)`'s rule,
+    /// applied by the coordinator from the operator set and free stake it keeps, and fixed when the request is
+    /// made).
     /// @param maxFeeWei The most the consumer agrees to pay (guards against a fee raised just before the request).
     struct RequestOptions {
         uint32 callbackGasLimit;

@@ -173,7 +173,7 @@ describe("QuickstartConsumer (README quick start)", function () {
         await first.tx;
         expect(await consumer.lastAnswer()).to.equal(-5000n);
         ({ request } = await announced(await consumer.connect(user).ask([1, 2, 3, 4])));
-        const { tx, operator } = await settle(d, request, int32Scores(2_000_000_000n, -1n, 7n));
+        const { tx } = await settle(d, request, int32Scores(2_000_000_000n, -1n, 7n));
         await expect(tx).to.emit(d.coordinator, "ResultFinalized").withArgs(request.requestId, true, anyValue);
         expect(await consumer.lastAnswer()).to.equal(2_000_000_000n);
     });
@@ -186,7 +186,7 @@ describe("QuickstartConsumer (README quick start)", function () {
         expect(await consumer.lastAnswer()).to.equal(-5000n);
         ({ request } = await announced(await consumer.connect(user).ask(FEATURES)));
         // A valid tensor list, so only the result-code check keeps 42 out of lastAnswer.
-        const { tx, operator } = await settle(d, request, int32Scores(42n), ResultCode.MODEL_ERROR);
+        const { tx } = await settle(d, request, int32Scores(42n), ResultCode.MODEL_ERROR);
         await expect(tx).to.emit(d.coordinator, "ResultFinalized").withArgs(request.requestId, true, anyValue);
         expect(await consumer.lastAnswer()).to.equal(-5000n);
     });

@@ -210,12 +210,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                         const request = advance(stored, log);
                         // After a resync the stored result may be gone; the event carries it whole.
                         const output = getBytes(parsed.args.output as string);
-                        store.restoreOutput(
-                            requestId,
-                            Number(parsed.args.resultCode),
-                            output,
-                            keccak256(output),
-                        );
+                        store.restoreOutput(requestId, Number(parsed.args.resultCode), output, keccak256(output));
                         if (stored.state !== "submitted" && stored.state !== "disputed") {
                             // First news of our submission (the receipt path may not have seen it yet).
                             deps.metrics?.requestsServed.inc({
