@@ -129,7 +129,11 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
             uint256(staking_.unbondingDelaySeconds()) <=
             uint256(registry_.maxChallengeWindowSeconds()) + uint256(disputeTimeout)
         ) revert CoordinatorInvalidParam("unbondingDelaySeconds");
-        // Staking reads the locks back from its registry's coordinator: both must share one registry.
+        // The coordinator keeps a model's window in 24 bits, next to its terms and operator count.
+        if (registry_.maxChallengeWindowSeconds() > type(uint24).max) {
+            revert CoordinatorInvalidParam("maxChallengeWindowSeconds");
+        }
+        // Staking writes free stake and sets into its registry's coordinator: both must share one registry.
         if (staking_.registry() != address(registry_)) revert CoordinatorInvalidParam("staking");
         i_registry = registry_;
         i_staking = staking_;
@@ -393,7 +397,8 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         CoordinatorStorage.ModelSlot storage model = s_state.models[modelId];
         model.feeWei = terms.feeWei;
         model.collateralWei = terms.collateralWei;
-        model.challengeWindowSeconds = terms.challengeWindowSeconds;
+        // Fits: the registry refuses windows above its maximum, which the constructor checked fits 24 bits.
+        model.challengeWindowSeconds = uint24(terms.challengeWindowSeconds);
         model.mode = terms.mode;
         model.active = terms.active;
     }
@@ -510,6 +515,12 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         address[] memory set = new address[](count);
         for (uint256 i = 0; i < count; ++i) set[i] = s_state.operators[modelId][i];
         return set;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function operatorAt(bytes32 modelId, uint256 seed) external view returns (address) {
+        uint256 count = s_state.models[modelId].operatorCount;
+        return count == 0 ? address(0) : s_state.operators[modelId][seed % count];
     }
 
     /// @inheritdoc IInferenceCoordinator

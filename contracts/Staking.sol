@@ -160,9 +160,7 @@ contract Staking is IStaking, AccessControl {
     /// @inheritdoc IStaking
     function operatorAt(bytes32 modelId, uint256 seed) public view returns (address) {
         address coordinator = i_registry.coordinator();
-        if (coordinator == address(0)) return address(0);
-        address[] memory operators = IInferenceCoordinator(coordinator).getOperators(modelId);
-        return operators.length == 0 ? address(0) : operators[seed % operators.length];
+        return coordinator == address(0) ? address(0) : IInferenceCoordinator(coordinator).operatorAt(modelId, seed);
     }
 
     /// @inheritdoc IStaking

@@ -26,15 +26,20 @@ library CoordinatorStorage {
     }
 
     /// @dev A model's terms (IModelRegistry.ModelTerms) and the size of its operator set, in one slot: a request
-    /// reads both with one cold read. 16 bits of set size: at most 65,535 operators per model.
+    /// reads both with one cold read. The challenge window fits 24 bits because the coordinator refuses a registry
+    /// whose longest window does not (194 days); the set holds at most 2^24 - 1 operators, more registrations than
+    /// anyone could pay for (about 10^12 gas).
     struct ModelSlot {
         uint96 feeWei;
         uint96 collateralWei;
-        uint32 challengeWindowSeconds;
+        uint24 challengeWindowSeconds;
         IModelRegistry.VerificationMode mode;
         bool active;
-        uint16 operatorCount;
+        uint24 operatorCount;
     }
+
+    /// @dev The most operators a model's set holds (`ModelSlot.operatorCount`).
+    uint24 internal constant MAX_OPERATORS = type(uint24).max;
 
     /// @dev The parameters a request reads (IInferenceCoordinator.Params' first eight fields): one slot, one read.
     struct RequestParams {
@@ -252,8 +257,8 @@ library CoordinatorStorage {
         mapping(address => uint256) storage positions = s.operatorPositions[modelId];
         if (positions[operator] != 0) revert IStaking.StakingAlreadyRegistered(operator, modelId);
         ModelSlot storage model = s.models[modelId];
-        uint16 count = model.operatorCount;
-        if (count == type(uint16).max) revert IStaking.StakingOperatorSetFull(modelId, count);
+        uint24 count = model.operatorCount;
+        if (count == MAX_OPERATORS) revert IStaking.StakingOperatorSetFull(modelId, count);
         s.operators[modelId][count] = operator;
         positions[operator] = uint256(count) + 1;
         model.operatorCount = count + 1;
@@ -267,7 +272,7 @@ library CoordinatorStorage {
         ModelSlot storage model = s.models[modelId];
         mapping(uint256 => address) storage set = s.operators[modelId];
         // Cannot underflow: a registered operator is in the set, so it is not empty.
-        uint16 last = model.operatorCount - 1;
+        uint24 last = model.operatorCount - 1;
         address moved = set[last];
         set[position - 1] = moved;
         positions[moved] = position;

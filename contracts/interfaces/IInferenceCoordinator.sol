@@ -538,6 +538,13 @@ interface IInferenceCoordinator {
     /// @return The set.
     function getOperators(bytes32 modelId) external view returns (address[] memory);
 
+    /// @notice The rotation's pick for `seed` in O(1): `getOperators(modelId)[seed % n]`, or address(0) for an empty
+    /// set (`IStaking.operatorAt` reads this).
+    /// @param modelId The model.
+    /// @param seed The request's seed (its id).
+    /// @return The operator.
+    function operatorAt(bytes32 modelId, uint256 seed) external view returns (address);
+
     /// @notice Whether `operator` is registered for `modelId` (`IStaking.isRegistered` reads this).
     /// @param modelId The model.
     /// @param operator The operator.

@@ -44,7 +44,7 @@ interface IStaking {
     error StakingNothingToWithdraw();
     /// @notice The operator is already registered for the model.
     error StakingAlreadyRegistered(address operator, bytes32 modelId);
-    /// @notice The model's operator set holds the most operators it can (65,535).
+    /// @notice The model's operator set holds the most operators it can (2^24 - 1).
     error StakingOperatorSetFull(bytes32 modelId, uint256 max);
     /// @notice The operator is not registered for the model.
     error StakingNotRegistered(address operator, bytes32 modelId);

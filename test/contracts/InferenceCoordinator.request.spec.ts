@@ -53,7 +53,21 @@ describe("InferenceCoordinator: balances and requests", function () {
             await expect(factory.deploy(registry, staking, 499, admin, admin, DEFAULT_PARAMS)).not.to.be.reverted;
         });
 
-        it("rejects a staking contract on another registry: it could not see this coordinator's locks", async function () {
+        it("rejects a registry whose longest challenge window does not fit 24 bits (kept beside the model's terms)", async function () {
+            const { admin, token, factory } = await parts();
+            const store = await ethers.deployContract("ProgramStore");
+            const tooLong = 2 ** 24;
+            const registry = await ethers.deployContract("ModelRegistry", [60, tooLong, 1, store]);
+            const staking = await ethers.deployContract("Staking", [token, registry, tooLong + 1_000, admin]);
+            await expect(factory.deploy(registry, staking, 500, admin, admin, DEFAULT_PARAMS))
+                .to.be.revertedWithCustomError(factory, "CoordinatorInvalidParam")
+                .withArgs("maxChallengeWindowSeconds");
+            const fits = await ethers.deployContract("ModelRegistry", [60, tooLong - 1, 1, store]);
+            const itsStaking = await ethers.deployContract("Staking", [token, fits, tooLong + 1_000, admin]);
+            await expect(factory.deploy(fits, itsStaking, 500, admin, admin, DEFAULT_PARAMS)).not.to.be.reverted;
+        });
+
+        it("rejects a staking contract on another registry: it could not see this coordinator's free stake", async function () {
             const { admin, token, registry, newRegistry, factory } = await parts();
             const otherRegistry = await newRegistry();
             const staking = await ethers.deployContract("Staking", [token, otherRegistry, 86_400, admin]);

@@ -249,14 +249,14 @@ describe("Staking", function () {
             throw new Error("the model's slot was not found");
         }
 
-        it("keeps the set's size next to the model's terms, and refuses a 65,536th operator (StakingOperatorSetFull)", async function () {
+        it("keeps the set's size next to the model's terms, and refuses one more than 2^24 - 1 (StakingOperatorSetFull)", async function () {
             const d = await loadFixture(deployStaked);
             const coordinator = await d.coordinator.getAddress();
             const key = await modelSlotKey(d);
             const word = BigInt(await ethers.provider.getStorage(coordinator, key));
-            expect(word >> 240n).to.equal(3n);
-            // Pretend the set is full (registering 65,535 operators would take hours).
-            const full = (word & ((1n << 240n) - 1n)) | (0xffffn << 240n);
+            expect(word >> 232n).to.equal(3n);
+            // Pretend the set is full (registering 2^24 - 1 operators would take years).
+            const full = (word & ((1n << 232n) - 1n)) | (0xffffffn << 232n);
             await ethers.provider.send("hardhat_setStorageAt", [coordinator, key, ethers.toBeHex(full, 32)]);
             const op = d.rest[0]!;
             await d.token.mint(await op.getAddress(), STAKE);
@@ -264,7 +264,7 @@ describe("Staking", function () {
             await d.staking.connect(op).stake(STAKE);
             await expect(d.staking.connect(op).registerForModel(d.modelId))
                 .to.be.revertedWithCustomError(d.staking, "StakingOperatorSetFull")
-                .withArgs(d.modelId, 0xffff);
+                .withArgs(d.modelId, 0xffffff);
         });
 
         it("keeps the operator set when the registry rewrites the model's terms (a fee change)", async function () {
@@ -274,7 +274,7 @@ describe("Staking", function () {
             expect(await d.staking.getOperators(d.modelId)).to.deep.equal(before);
             expect((await d.registry.getModel(d.modelId)).terms.feeWei).to.equal(12345n);
             const key = await modelSlotKey(d);
-            expect(BigInt(await ethers.provider.getStorage(await d.coordinator.getAddress(), key)) >> 240n).to.equal(
+            expect(BigInt(await ethers.provider.getStorage(await d.coordinator.getAddress(), key)) >> 232n).to.equal(
                 3n,
             );
             // The rotation still draws from the whole set.
