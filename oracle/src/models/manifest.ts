@@ -117,70 +117,69 @@ const integerSchema = z.union([
     z.string().regex(/^-?(0|[1-9][0-9]*)$/, { message: "must be a decimal integer string" }),
 ]);
 
-const tensorSpecSchema = z
-    .strictObject({
-        name: z.string().min(1, { message: "must be a non-empty string" }),
-        dtype: z.enum(WIRE_DTYPE_NAMES),
-        shape: z
-            .array(z.number().int().min(1).max(0xffff_ffff))
-            .max(MAX_RANK, { message: `rank must be at most ${MAX_RANK}` }),
-        onnxType: z.enum([...WIRE_DTYPE_NAMES, "float32"]).optional(),
-        decimals: z.number().int().min(0).max(MAX_DECIMALS).optional(),
-        range: z.tuple([integerSchema, integerSchema]).optional(),
-    })
-    .superRefine((spec, ctx) => {
-        const onnxType = spec.onnxType ?? spec.dtype;
-        if (onnxType === "float32") {
-            if (spec.decimals === undefined) {
-                ctx.addIssue({ code: "custom", path: ["decimals"], message: "required when onnxType is float32" });
-            }
-            if (spec.dtype === "bool") {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["dtype"],
-                    message: "a float32 tensor needs an integer wire dtype, not bool",
-                });
-            }
-        } else {
-            if (onnxType !== spec.dtype) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["onnxType"],
-                    message: `an integer or bool onnxType must equal dtype (${spec.dtype}), got ${onnxType}`,
-                });
-            }
-            if (spec.decimals !== undefined) {
-                ctx.addIssue({ code: "custom", path: ["decimals"], message: "only allowed when onnxType is float32" });
-            }
+const tensorSpecFields = {
+    name: z.string().min(1, { message: "must be a non-empty string" }),
+    dtype: z.enum(WIRE_DTYPE_NAMES),
+    shape: z
+        .array(z.number().int().min(1).max(0xffff_ffff))
+        .max(MAX_RANK, { message: `rank must be at most ${MAX_RANK}` }),
+    onnxType: z.enum([...WIRE_DTYPE_NAMES, "float32"]).optional(),
+    decimals: z.number().int().min(0).max(MAX_DECIMALS).optional(),
+    range: z.tuple([integerSchema, integerSchema]).optional(),
+};
+
+const tensorSpecSchema = z.strictObject(tensorSpecFields).superRefine((spec, ctx) => {
+    const onnxType = spec.onnxType ?? spec.dtype;
+    if (onnxType === "float32") {
+        if (spec.decimals === undefined) {
+            ctx.addIssue({ code: "custom", path: ["decimals"], message: "required when onnxType is float32" });
         }
-        const isInteger = (v: unknown) =>
-            (typeof v === "number" && Number.isSafeInteger(v)) ||
-            (typeof v === "string" && /^-?(0|[1-9][0-9]*)$/.test(v));
-        // Refinements also run over fields that failed their own check: skip a range that is not two integers.
-        if (spec.range !== undefined && isInteger(spec.range[0]) && isInteger(spec.range[1])) {
-            const [min, max] = [BigInt(spec.range[0]), BigInt(spec.range[1])];
-            const [lo, hi] = WIRE_DTYPE_RANGES[spec.dtype];
-            if (spec.dtype === "bool") {
-                ctx.addIssue({ code: "custom", path: ["range"], message: "a bool tensor takes no range" });
-            } else if (min > max) {
-                ctx.addIssue({ code: "custom", path: ["range"], message: `min ${min} is above max ${max}` });
-            } else if (min < lo || max > hi) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["range"],
-                    message: `[${min}, ${max}] is not within the ${spec.dtype} range [${lo}, ${hi}]`,
-                });
-            }
-        }
-        const numel = spec.shape.reduce((n, d) => n * d, 1);
-        if (numel > MAX_ELEMENTS) {
+        if (spec.dtype === "bool") {
             ctx.addIssue({
                 code: "custom",
-                path: ["shape"],
-                message: `${numel} elements, the tensor encoding holds at most ${MAX_ELEMENTS}`,
+                path: ["dtype"],
+                message: "a float32 tensor needs an integer wire dtype, not bool",
             });
         }
-    });
+    } else {
+        if (onnxType !== spec.dtype) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["onnxType"],
+                message: `an integer or bool onnxType must equal dtype (${spec.dtype}), got ${onnxType}`,
+            });
+        }
+        if (spec.decimals !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["decimals"], message: "only allowed when onnxType is float32" });
+        }
+    }
+    const isInteger = (v: unknown) =>
+        (typeof v === "number" && Number.isSafeInteger(v)) || (typeof v === "string" && /^-?(0|[1-9][0-9]*)$/.test(v));
+    // Refinements also run over fields that failed their own check: skip a range that is not two integers.
+    if (spec.range !== undefined && isInteger(spec.range[0]) && isInteger(spec.range[1])) {
+        const [min, max] = [BigInt(spec.range[0]), BigInt(spec.range[1])];
+        const [lo, hi] = WIRE_DTYPE_RANGES[spec.dtype];
+        if (spec.dtype === "bool") {
+            ctx.addIssue({ code: "custom", path: ["range"], message: "a bool tensor takes no range" });
+        } else if (min > max) {
+            ctx.addIssue({ code: "custom", path: ["range"], message: `min ${min} is above max ${max}` });
+        } else if (min < lo || max > hi) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["range"],
+                message: `[${min}, ${max}] is not within the ${spec.dtype} range [${lo}, ${hi}]`,
+            });
+        }
+    }
+    const numel = spec.shape.reduce((n, d) => n * d, 1);
+    if (numel > MAX_ELEMENTS) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["shape"],
+            message: `${numel} elements, the tensor encoding holds at most ${MAX_ELEMENTS}`,
+        });
+    }
+});
 
 function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.RefinementCtx): void {
     const seen = new Map<string, number>();
@@ -198,21 +197,24 @@ function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.Re
     });
 }
 
-const manifestSchema = z
-    .strictObject({
-        version: z.literal(MANIFEST_VERSION),
-        inputs: z.array(tensorSpecSchema).max(MAX_TENSORS),
-        outputs: z.array(tensorSpecSchema).min(1, { message: "at least one output is required" }).max(MAX_TENSORS),
-    })
-    .superRefine((manifest, ctx) => {
-        uniqueNames(manifest.inputs, "inputs", ctx);
-        uniqueNames(manifest.outputs, "outputs", ctx);
-        manifest.outputs.forEach((spec, i) => {
-            if (spec.range !== undefined) {
-                ctx.addIssue({ code: "custom", path: ["outputs", i, "range"], message: "only inputs take a range" });
-            }
-        });
+const manifestFields = {
+    version: z.literal(MANIFEST_VERSION),
+    inputs: z.array(tensorSpecSchema).max(MAX_TENSORS),
+    outputs: z.array(tensorSpecSchema).min(1, { message: "at least one output is required" }).max(MAX_TENSORS),
+};
+
+/** Every field a version-1 manifest may hold: the document's, then each tensor spec's (docs/model-manifest.md). */
+export const MANIFEST_FIELDS: readonly string[] = [...Object.keys(manifestFields), ...Object.keys(tensorSpecFields)];
+
+const manifestSchema = z.strictObject(manifestFields).superRefine((manifest, ctx) => {
+    uniqueNames(manifest.inputs, "inputs", ctx);
+    uniqueNames(manifest.outputs, "outputs", ctx);
+    manifest.outputs.forEach((spec, i) => {
+        if (spec.range !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["outputs", i, "range"], message: "only inputs take a range" });
+        }
     });
+});
 
 /** `inputs[0].decimals` for the path ["inputs", 0, "decimals"]. */
 function formatPath(path: readonly PropertyKey[]): string {
