@@ -289,6 +289,16 @@ function hintFor(name: string, args: readonly unknown[]): string {
             return `collateral ${amount(args[0])} is below the registry minimum ${amount(args[1])}: raise --collateral`;
         case "ModelRegistryInvalidChallengeWindow":
             return `challenge window ${String(args[0])}s is outside [${String(args[1])}, ${String(args[2])}]: change --window`;
+        case "CoordinatorInvalidInputLength":
+            return `the input is ${String(args[0])} bytes; this coordinator takes 1 to ${String(args[1])} (maxInputBytes): the model's manifest gives the shapes its inputs must have`;
+        case "CoordinatorCallbackGasTooHigh":
+            return `a callback of ${String(args[0])} gas is above this coordinator's maximum ${String(args[1])}: lower --callback-gas`;
+        case "CoordinatorInvalidDeadline":
+            return `the deadline ${String(args[0])} is outside [${String(args[1])}, ${String(args[2])}] (unix seconds, the coordinator's minimum and maximum): change --deadline`;
+        case "CoordinatorFeeAboveMax":
+            return `the fee is ${amount(args[0])}, above the ${amount(args[1])} the request allowed (the fee changed since it was quoted): request again`;
+        case "StakingNotRegistered":
+            return `operator ${String(args[0])} is not registered for model ${String(args[1])}: register it (\`verity operator register-model\`) or prefer another operator`;
         case "CoordinatorInsufficientBalance":
             return `coordinator balance ${amount(args[0])} is below the fee ${amount(args[1])}: deposit more`;
         case "CoordinatorNoResolver":

@@ -28,6 +28,22 @@ import { formatHistory, requestHistory, type HistoryLookups, type RequestHistory
 import { loadRequest, nextBlockTime, sendFinalize } from "./settle";
 
 /** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
+/**
+ * One element of a tensor's `data`: a whole JSON number (exactly representable) or a decimal integer string
+ * (for values beyond 2^53). Anything else is refused naming the element and its value.
+ */
+function integerElement(v: unknown, what: string): bigint {
+    if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+    if (typeof v === "string" && /^-?(0|[1-9][0-9]*)$/.test(v)) return BigInt(v);
+    const hint =
+        typeof v === "number" && Number.isInteger(v)
+            ? "; beyond 2^53 a JSON number is not exact: write it as a decimal string"
+            : typeof v === "number"
+              ? "; the wire takes integers: scale a float input by 10^decimals (docs/tensor-encoding.md)"
+              : "";
+    throw new CliError(`${what} is ${JSON.stringify(v)}; want an integer (a JSON number or a decimal string)${hint}`);
+}
+
 export function parseTensorsJson(text: string, where: string): Uint8Array {
     let raw: unknown;
     try {
@@ -51,15 +67,18 @@ export function parseTensorsJson(text: string, where: string): Uint8Array {
         if (!Array.isArray(tensor.shape) || !Array.isArray(tensor.data)) {
             throw new CliError(`${where}: tensor ${i} needs "shape" and "data" arrays`);
         }
-        try {
-            return {
-                dtype,
-                shape: tensor.shape.map(Number),
-                data: tensor.data.map((v: unknown) => BigInt(v as string | number)),
-            };
-        } catch {
-            throw new CliError(`${where}: tensor ${i} has a non-integer element`);
-        }
+        return {
+            dtype,
+            shape: tensor.shape.map((v: unknown, j: number) => {
+                if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+                    throw new CliError(
+                        `${where}: tensor ${i} shape[${j}] is ${JSON.stringify(v)}; want a whole number ≥ 0`,
+                    );
+                }
+                return v;
+            }),
+            data: tensor.data.map((v: unknown, j: number) => integerElement(v, `${where}: tensor ${i} data[${j}]`)),
+        };
     });
     try {
         return encodeTensors(tensors);
