@@ -330,6 +330,28 @@ function revertData(error: unknown): string | undefined {
     return undefined;
 }
 
+/**
+ * The JSON-RPC node's own error message: inside an ethers error (`info.error.message`, or a nested `error`), or
+ * a provider error's own (Hardhat's in-process one), e.g. "invalid opcode" from a chain without Cancun; undefined
+ * when there is none.
+ */
+export function rpcMessage(error: unknown): string | undefined {
+    for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+        const inner =
+            (e as { info?: { error?: unknown } }).info?.error ?? (e as { error?: unknown }).error ?? undefined;
+        if (inner !== null && typeof inner === "object") {
+            const message = (inner as { message?: unknown }).message;
+            if (typeof message === "string" && message.length > 0) return message;
+        }
+        e = inner;
+    }
+    // A provider error that is not an ethers wrapper (Hardhat's in-process one) carries the node's text itself.
+    const own = error as { message?: unknown; shortMessage?: unknown };
+    if (typeof own?.message === "string" && own.shortMessage === undefined && own.message.length > 0)
+        return own.message;
+    return undefined;
+}
+
 /** The custom error a failed call or transaction reverted with, when the error carries revert data. */
 export function revertOf(error: unknown): DecodedRevert | undefined {
     const data = revertData(error);
@@ -345,6 +367,14 @@ export function chainError(error: unknown, action: string): CliError {
     const data = revertData(error);
     if (isError(error, "CALL_EXCEPTION") || data !== undefined) {
         const decoded = decodeRevert(data ?? "0x");
+        if (decoded.name === "EmptyRevert") {
+            // No revert data to decode: what the node itself said (an invalid opcode, out of gas) is the news.
+            const said = rpcMessage(error);
+            return new CliError(
+                `${action} reverted without revert data${said === undefined ? "" : `; the RPC said: ${said}`}`,
+                EXIT.REFUSED,
+            );
+        }
         const args = decoded.args.map((a) => String(a)).join(", ");
         const hint = hintFor(decoded.name, decoded.args);
         return new CliError(`${action} reverted: ${decoded.name}(${args})${hint ? `: ${hint}` : ""}`, EXIT.REFUSED);

@@ -17,7 +17,15 @@
  * another `--owner` re-points the pending transfer (a mistyped address takes nothing).
  */
 import { resolve } from "node:path";
-import { getAddress, id, ZeroHash, type BaseContract, type ContractTransactionResponse, isAddress } from "ethers";
+import {
+    getAddress,
+    id,
+    ZeroHash,
+    type BaseContract,
+    type ContractTransactionResponse,
+    isAddress,
+    type Provider,
+} from "ethers";
 import { DISPUTE_LOGIC_LINK } from "../chain/coordinator";
 import {
     DisputeLogic__factory,
@@ -42,6 +50,7 @@ import {
     progress,
     readFileOrFail,
     readManifest,
+    rpcMessage,
     requireGas,
     sendTx,
     signer,
@@ -217,8 +226,33 @@ function differingParameters(a: Record<string, unknown>, b: Record<string, unkno
 }
 
 /** Deploys (or resumes), verifies, writes the manifest, prints the report and returns it. */
+/**
+ * Init code that runs TLOAD (EIP-1153) and MCOPY (EIP-5656), the Cancun opcodes the contracts use: PUSH0 TLOAD
+ * POP, PUSH0 PUSH0 PUSH0 MCOPY, STOP. A chain without Cancun fails it with an invalid opcode.
+ */
+export const CANCUN_PROBE = "0x5f5c505f5f5f5e00";
+
+/**
+ * Refuses a chain that does not run the Cancun upgrade: the contracts would deploy there, then fail on their first
+ * transient-storage read (every deposit, request and submission) with an error that names nothing.
+ */
+export async function requireCancun(provider: Pick<Provider, "call">, chainId: number): Promise<void> {
+    try {
+        await provider.call({ data: CANCUN_PROBE });
+    } catch (error) {
+        const said = rpcMessage(error) ?? (error as { shortMessage?: string }).shortMessage ?? String(error);
+        throw new CliError(
+            `chain ${chainId} does not run the Cancun upgrade (transient storage, EIP-1153, and MCOPY, EIP-5656), ` +
+                `which Verity's contracts use: deploy on a chain that does (Hardhat and anvil do by default; ` +
+                `check the node's hardfork setting). The RPC said: ${said}`,
+            EXIT.REFUSED,
+        );
+    }
+}
+
 export async function deploy(opts: DeployOptions) {
     const { provider, chainId, origin } = await connect(opts);
+    await requireCancun(provider, chainId);
     const wallet = signer(provider, opts.connection?.signer);
     const path = resolve(opts.deployment ?? defaultDeploymentPath(chainId));
     const shown = progress(opts.json);

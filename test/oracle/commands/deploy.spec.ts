@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { Wallet } from "ethers";
-import { acceptOwnership, deploy, verify } from "../../../oracle/src/commands/deploy";
-import { CliError, EXIT, type DeploymentManifest } from "../../../oracle/src/commands/context";
+import { acceptOwnership, CANCUN_PROBE, deploy, requireCancun, verify } from "../../../oracle/src/commands/deploy";
+import { chainError, CliError, EXIT, rpcMessage, type DeploymentManifest } from "../../../oracle/src/commands/context";
 import { InferenceCoordinator__factory, Staking__factory } from "../../../typechain-types";
 
 const ADMIN = ethers.ZeroHash;
@@ -275,5 +275,59 @@ describe("verity deploy: hand-over and read-back (in process)", function () {
             "deployer is the staking admin is true, want false",
             "coordinator.protocolFeeBps is 0, want 7",
         ]);
+    });
+});
+
+describe("verity deploy: the chain must run Cancun", function () {
+    it("passes the probe on a Cancun chain (TLOAD and MCOPY run)", async () => {
+        expect(await ethers.provider.call({ data: CANCUN_PROBE })).to.equal("0x");
+        await requireCancun(ethers.provider, 31337);
+    });
+
+    it("the same provider refuses an undefined opcode, so a chain without TLOAD/MCOPY fails the probe", async () => {
+        // 0x0c is no opcode on any fork: what a pre-Cancun chain makes of 0x5c (TLOAD) and 0x5e (MCOPY).
+        const error = await ethers.provider.call({ data: "0x0c" }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(rpcMessage(error)).to.match(/invalid opcode/i);
+    });
+
+    it("refuses a chain that fails the probe, before sending anything, quoting what the RPC said", async () => {
+        const sent: unknown[] = [];
+        const preCancun = {
+            call: async (tx: unknown) => {
+                sent.push(tx);
+                // How ethers' JsonRpcProvider reports an eth_call that the node rejected.
+                throw Object.assign(new Error("missing revert data"), {
+                    code: "CALL_EXCEPTION",
+                    shortMessage: "missing revert data",
+                    data: null,
+                    info: { error: { code: -32000, message: "invalid opcode: TLOAD" } },
+                });
+            },
+        };
+        const refused = await requireCancun(preCancun, 5).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(refused).to.be.instanceOf(CliError);
+        expect((refused as CliError).exitCode).to.equal(EXIT.REFUSED);
+        expect((refused as Error).message).to.match(
+            /^chain 5 does not run the Cancun upgrade \(transient storage, EIP-1153, and MCOPY, EIP-5656\).*The RPC said: invalid opcode: TLOAD$/,
+        );
+        expect(sent).to.deep.equal([{ data: CANCUN_PROBE }]);
+    });
+
+    it("a revert without data shows the RPC's own text instead of an opaque EmptyRevert", () => {
+        const error = Object.assign(new Error("missing revert data"), {
+            code: "CALL_EXCEPTION",
+            shortMessage: "missing revert data",
+            data: null,
+            info: { error: { code: -32000, message: "invalid opcode: TLOAD" } },
+        });
+        expect(chainError(error, "depositing").message).to.equal(
+            "depositing reverted without revert data; the RPC said: invalid opcode: TLOAD",
+        );
     });
 });
