@@ -21,6 +21,7 @@ import {
 } from "ethers";
 import { decodeRevert, type DecodedRevert } from "../chain/coordinator";
 import { createProgress, type Progress } from "../internal/progress";
+import { rpcMessage } from "../internal/errors";
 
 /** Exit codes of the chain-facing commands (0 is success). 2 is the node's "forced stop" and is not used here. */
 export const EXIT = {
@@ -327,28 +328,6 @@ function revertData(error: unknown): string | undefined {
             (e as { error?: unknown; info?: { error?: unknown } }).error ??
             (e as { info?: { error?: unknown } }).info?.error;
     }
-    return undefined;
-}
-
-/**
- * The JSON-RPC node's own error message: inside an ethers error (`info.error.message`, or a nested `error`), or
- * a provider error's own (Hardhat's in-process one), e.g. "invalid opcode" from a chain without Cancun; undefined
- * when there is none.
- */
-export function rpcMessage(error: unknown): string | undefined {
-    for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
-        const inner =
-            (e as { info?: { error?: unknown } }).info?.error ?? (e as { error?: unknown }).error ?? undefined;
-        if (inner !== null && typeof inner === "object") {
-            const message = (inner as { message?: unknown }).message;
-            if (typeof message === "string" && message.length > 0) return message;
-        }
-        e = inner;
-    }
-    // A provider error that is not an ethers wrapper (Hardhat's in-process one) carries the node's text itself.
-    const own = error as { message?: unknown; shortMessage?: unknown };
-    if (typeof own?.message === "string" && own.shortMessage === undefined && own.message.length > 0)
-        return own.message;
     return undefined;
 }
 

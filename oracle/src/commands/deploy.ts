@@ -27,6 +27,7 @@ import {
     type Provider,
 } from "ethers";
 import { DISPUTE_LOGIC_LINK } from "../chain/coordinator";
+import { rpcMessage } from "../internal/errors";
 import {
     DisputeLogic__factory,
     InferenceCoordinator__factory,
@@ -50,7 +51,6 @@ import {
     progress,
     readFileOrFail,
     readManifest,
-    rpcMessage,
     requireGas,
     sendTx,
     signer,

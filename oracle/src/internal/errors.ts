@@ -74,11 +74,35 @@ export function shouldRetry(err: unknown): boolean {
     return false;
 }
 
+/**
+ * The JSON-RPC node's own error message: inside an ethers error (`info.error.message`, or a nested `error`), or
+ * a provider error's own (Hardhat's in-process one), e.g. "invalid opcode" from a chain without Cancun; undefined
+ * when there is none.
+ */
+export function rpcMessage(error: unknown): string | undefined {
+    for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+        const inner = field(field(e, "info"), "error") ?? field(e, "error");
+        const message = field(inner, "message");
+        if (typeof message === "string" && message.length > 0) return message;
+        e = inner;
+    }
+    // A provider error that is not an ethers wrapper (Hardhat's in-process one) carries the node's text itself.
+    const own = field(error, "message");
+    if (typeof own === "string" && own.length > 0 && field(error, "shortMessage") === undefined) return own;
+    return undefined;
+}
+
 /** A short description of any thrown value, for logs (never includes stack traces or secrets). */
 export function describeError(err: unknown): { code: string; message: string } {
     if (err instanceof VerityError) return { code: err.code, message: err.message };
     const code = field(err, "code");
-    const message = field(err, "shortMessage") ?? field(err, "message");
+    const short = field(err, "shortMessage");
+    let message = short ?? field(err, "message");
+    // ethers' "missing revert data" says nothing; what the node said (an invalid opcode, out of gas) does.
+    const said = typeof short === "string" ? rpcMessage(err) : undefined;
+    if (typeof message === "string" && said !== undefined && !message.includes(said)) {
+        message = `${message}; the RPC said: ${said}`;
+    }
     return {
         code: typeof code === "string" || typeof code === "number" ? String(code) : "UNKNOWN",
         message: typeof message === "string" ? message : String(err),

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { ethers } from "hardhat";
 import { Wallet } from "ethers";
 import { acceptOwnership, CANCUN_PROBE, deploy, requireCancun, verify } from "../../../oracle/src/commands/deploy";
-import { chainError, CliError, EXIT, rpcMessage, type DeploymentManifest } from "../../../oracle/src/commands/context";
+import { chainError, CliError, EXIT, type DeploymentManifest } from "../../../oracle/src/commands/context";
+import { rpcMessage } from "../../../oracle/src/internal/errors";
 import { InferenceCoordinator__factory, Staking__factory } from "../../../typechain-types";
 
 const ADMIN = ethers.ZeroHash;

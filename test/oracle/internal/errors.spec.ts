@@ -96,6 +96,20 @@ describe("oracle/internal/errors", function () {
             });
             expect(describeError(makeError("could not coalesce", "BAD_DATA", { value: 1 })).code).to.equal("BAD_DATA");
             expect(describeError("boom")).to.deep.equal({ code: "UNKNOWN", message: "boom" });
+            // A revert without data: ethers says "missing revert data", the node said what happened.
+            const noData = makeError("missing revert data", "CALL_EXCEPTION", {
+                action: "call",
+                data: null,
+                reason: null,
+                transaction: { to: null, data: "0x" },
+                invocation: null,
+                revert: null,
+                info: { error: { code: -32000, message: "invalid opcode: TLOAD" } },
+            });
+            expect(describeError(noData)).to.deep.equal({
+                code: "CALL_EXCEPTION",
+                message: "missing revert data; the RPC said: invalid opcode: TLOAD",
+            });
         });
     });
 });
