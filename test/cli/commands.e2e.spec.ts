@@ -815,7 +815,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(refused.stderr).to.contain(`is submitted (served by ${operator.address})`);
         });
 
-        it("request --wait --finalize: finalizes the result itself once the window closes", async () => {
+        it("request --wait --finalize: finalizes the result itself once the window closes, telling each stage off a terminal", async () => {
             const m = manifest();
             const coordinator = InferenceCoordinator__factory.connect(
                 m.contracts.coordinator?.address ?? "",
@@ -829,18 +829,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const fromBlock = await ethers.provider.getBlockNumber();
             const tensors = JSON.stringify([{ dtype: "int8", shape: [1, 4], data: [1, 2, 3, 4] }]);
             const pending = run(
-                [
-                    "request",
-                    "--model",
-                    modelId,
-                    "--tensors",
-                    tensors,
-                    "--wait",
-                    "--finalize",
-                    "--timeout",
-                    "60",
-                    "--json",
-                ],
+                ["request", "--model", modelId, "--tensors", tensors, "--wait", "--finalize", "--timeout", "60"],
                 as(consumer),
             );
             let event: Awaited<ReturnType<typeof coordinator.queryFilter>>[number] | undefined;
@@ -865,17 +854,17 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             await passTime(601);
             const result = await pending;
             expect(result.status, result.stderr).to.equal(0);
-            const history = JSON.parse(result.stdout) as {
-                status: string;
-                output: string;
-                events: { event: string; from: string }[];
-            };
-            expect(history.status).to.equal("finalized");
-            expect(history.output).to.equal(out);
-            expect(history.events[history.events.length - 1]).to.include({
-                event: "ResultFinalized",
-                from: consumer.address,
-            });
+            // Off a terminal (a pipe here) each stage is one plain line on stderr, the full id first.
+            const id = ethers.toBeHex(parsed.args.requestId as bigint, 32);
+            const stages = result.stderr.split("\n").filter((l) => l.startsWith(id));
+            expect(stages[0]).to.equal(`${id} requested: waiting for an operator to serve it`);
+            expect(stages.some((l) => l.startsWith(`${id} served by ${operator.address} (result code `))).to.equal(
+                true,
+            );
+            expect(stages[stages.length - 1]).to.equal(`${id} finalized`);
+            // stdout is the settled history, the finalization sent by the consumer's own key.
+            expect(result.stdout).to.contain(`request ${id}: finalized`);
+            expect(result.stdout).to.match(new RegExp(`ResultFinalized \\(tx from ${consumer.address}\\)`));
         });
     });
 

@@ -212,9 +212,47 @@ function waitingFor(h: RequestHistory, now: number, finalizing: boolean): string
     }
 }
 
+/** Where plain stage lines go: stderr, or anything shaped like it. */
+interface LineStream {
+    isTTY?: boolean;
+    write(chunk: string): unknown;
+}
+
+/**
+ * Plain progress for `request --wait` when stderr is not a terminal (a pipe, CI, a log file), where the spinner
+ * draws nothing: one line per stage as it happens (requested, served, disputed, settled), never a countdown.
+ * Undefined on a terminal (the spinner shows the same) and with --json (stdout is the only output).
+ */
+export function stageLines(json: boolean | undefined, stream: LineStream = process.stderr) {
+    if (json === true || stream.isTTY === true) return undefined;
+    let last = "";
+    return (h: RequestHistory): void => {
+        const key = `${h.status}/${h.operator ?? ""}/${h.disputes.length}/${h.challengeEndsAt ?? ""}`;
+        if (key === last) return;
+        last = key;
+        stream.write(`${stageText(h)}\n`);
+    };
+}
+
+/** One stage of a request, for a log line: the full id, what happened and what comes next. */
+function stageText(h: RequestHistory): string {
+    const at = (ts: number | undefined) => (ts === undefined ? "?" : new Date(ts * 1000).toISOString());
+    switch (h.status) {
+        case "requested":
+        case "unknown":
+            return `${h.requestId} requested: waiting for an operator to serve it`;
+        case "submitted":
+            return `${h.requestId} served by ${h.operator} (result code ${h.resultCode}): challenge window closes at ${at(h.challengeEndsAt)}`;
+        case "disputed":
+            return `${h.requestId} disputed by ${h.disputes[h.disputes.length - 1]?.challenger}: waiting for the resolver`;
+        default:
+            return `${h.requestId} ${h.status}`;
+    }
+}
+
 /**
  * Polls the request's history until it settles (exit 5 after `opts.timeoutSeconds`), showing its state on a
- * terminal. With `opts.finalize`, finalizes a submitted result itself as soon as its window has closed; when a
+ * terminal, or as one plain line per stage when stderr is not one (`stageLines`). With `opts.finalize`, finalizes a submitted result itself as soon as its window has closed; when a
  * node finalizes it first, that is the settlement it reports.
  */
 export async function waitForSettlement(
@@ -228,9 +266,13 @@ export async function waitForSettlement(
     // Each poll rebuilds the history; block times and senders already read are not read again.
     const lookups: HistoryLookups = { timestamps: new Map(), senders: new Map() };
     const spinner = createProgress({ enabled: !opts.json }).spinner(`waiting for ${requestHex.slice(0, 10)}…`);
+    const stage = stageLines(opts.json);
+    // The request was just mined: its id comes first, before any poll (a fast operator may serve it before one).
+    stage?.({ requestId: requestHex, status: "requested", settled: false, disputes: [], events: [] });
     try {
         for (;;) {
             const history = await requestHistory(chain.provider, chain.deployment, requestId, fromBlock, lookups);
+            stage?.(history);
             if (history.settled) {
                 spinner.succeed(`${requestHex.slice(0, 10)}… ${history.status}`);
                 return history;

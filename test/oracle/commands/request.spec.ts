@@ -3,7 +3,8 @@
  * with its value, and a refused request names the numbers and the option or step that fixes it.
  */
 import { expect } from "chai";
-import { parseTensorsJson } from "../../../oracle/src/commands/request";
+import { parseTensorsJson, stageLines } from "../../../oracle/src/commands/request";
+import type { RequestHistory } from "../../../oracle/src/commands/history";
 import { chainError } from "../../../oracle/src/commands/context";
 import { InferenceCoordinator__factory } from "../../../typechain-types";
 
@@ -55,5 +56,38 @@ describe("verity request: messages that say what to do", function () {
         expect(
             refused("StakingNotRegistered", ["0x0000000000000000000000000000000000000001", "0x" + "ab".repeat(32)]),
         ).to.match(/is not registered for model 0xabab.*`verity operator register-model`/);
+    });
+
+    it("request --wait off a terminal: one plain line per stage, the full id first, no countdown", function () {
+        const written: string[] = [];
+        const pipe = { isTTY: false, write: (chunk: string) => written.push(chunk) };
+        const id = "0x" + "12".repeat(32);
+        const base: RequestHistory = { requestId: id, status: "requested", settled: false, disputes: [], events: [] };
+        const served: RequestHistory = {
+            ...base,
+            status: "submitted",
+            operator: "0x00000000000000000000000000000000000000aa",
+            resultCode: 0,
+            challengeEndsAt: 1_800_000_000,
+        };
+        const note = stageLines(false, pipe)!;
+        for (const h of [
+            base,
+            base,
+            served,
+            served,
+            served,
+            { ...served, status: "finalized" as const, settled: true },
+        ]) {
+            note(h);
+        }
+        expect(written).to.deep.equal([
+            `${id} requested: waiting for an operator to serve it\n`,
+            `${id} served by 0x00000000000000000000000000000000000000aa (result code 0): challenge window closes at 2027-01-15T08:00:00.000Z\n`,
+            `${id} finalized\n`,
+        ]);
+        // On a terminal the spinner shows the stages; with --json stdout is the only output.
+        expect(stageLines(false, { isTTY: true, write: () => true })).to.equal(undefined);
+        expect(stageLines(true, pipe)).to.equal(undefined);
     });
 });
