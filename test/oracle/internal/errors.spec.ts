@@ -9,6 +9,19 @@ import {
 } from "../../../oracle/src/internal/errors";
 import { OUTPUT, deployWithModel, sendRequest } from "../../helpers/verity";
 
+/** An ethers CALL_EXCEPTION for an eth_call without revert data; `info` as JsonRpcProvider attaches it. */
+function callException(message: string, info?: Record<string, unknown>) {
+    return makeError(message, "CALL_EXCEPTION", {
+        action: "call",
+        data: null,
+        reason: null,
+        transaction: { to: null, data: "0x" },
+        invocation: null,
+        revert: null,
+        ...(info === undefined ? {} : { info }),
+    });
+}
+
 describe("oracle/internal/errors", function () {
     describe("shouldRetry", function () {
         it("never retries a revert, with or without data (a real CALL_EXCEPTION from the chain)", async function () {
@@ -20,18 +33,7 @@ describe("oracle/internal/errors", function () {
             );
             expect(error).to.not.equal(null);
             expect(shouldRetry(error)).to.equal(false);
-            expect(
-                shouldRetry(
-                    makeError("execution reverted", "CALL_EXCEPTION", {
-                        action: "call",
-                        data: null,
-                        reason: null,
-                        transaction: { to: null, data: "0x" },
-                        invocation: null,
-                        revert: null,
-                    }),
-                ),
-            ).to.equal(false);
+            expect(shouldRetry(callException("execution reverted"))).to.equal(false);
         });
 
         it("retries a refused connection (a real one, to a closed local port)", async function () {
@@ -97,14 +99,8 @@ describe("oracle/internal/errors", function () {
             expect(describeError(makeError("could not coalesce", "BAD_DATA", { value: 1 })).code).to.equal("BAD_DATA");
             expect(describeError("boom")).to.deep.equal({ code: "UNKNOWN", message: "boom" });
             // A revert without data: ethers says "missing revert data", the node said what happened.
-            const noData = makeError("missing revert data", "CALL_EXCEPTION", {
-                action: "call",
-                data: null,
-                reason: null,
-                transaction: { to: null, data: "0x" },
-                invocation: null,
-                revert: null,
-                info: { error: { code: -32000, message: "invalid opcode: TLOAD" } },
+            const noData = callException("missing revert data", {
+                error: { code: -32000, message: "invalid opcode: TLOAD" },
             });
             expect(describeError(noData)).to.deep.equal({
                 code: "CALL_EXCEPTION",
