@@ -58,22 +58,12 @@ export function parseCoordinatorLog(log: Pick<LogLike, "topics" | "data">): LogD
  */
 export function requestFromRequested(parsed: LogDescription): Request {
     if (parsed.name !== "InferenceRequested") throw new Error(`not an InferenceRequested event: ${parsed.name}`);
-    const t = unpackTerms(parsed.args.terms as readonly bigint[]);
     return {
         requestId: parsed.args.requestId as bigint,
         modelId: parsed.args.modelId as string,
         inputHash: keccak256(parsed.args.input as string),
         consumer: parsed.args.consumer as string,
-        feeWei: t.feeWei,
-        assignedOperator: t.assignedOperator,
-        collateralWei: t.collateralWei,
-        protocolFeeWei: t.protocolFeeWei,
-        deadline: t.deadline,
-        exclusiveUntil: t.exclusiveUntil,
-        callbackGasLimit: t.callbackGasLimit,
-        challengeWindowSeconds: t.challengeWindowSeconds,
-        bondWei: t.bondWei,
-        mode: t.mode,
+        ...unpackTerms(parsed.args.terms as readonly bigint[]),
         status: RequestStatus.Requested,
         disputeRounds: 0n,
         operator: ZeroAddress,
@@ -84,43 +74,48 @@ export function requestFromRequested(parsed: LogDescription): Request {
     };
 }
 
-/** Bits from `shift` of `word`, `bits` wide. */
-function field(word: bigint, shift: number, bits: number): bigint {
-    return (word >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n);
-}
+/**
+ * Where InferenceRequested's three `terms` words keep the request's fields `feeWei` to `mode`, as `[word, shift,
+ * bits]` from the low bits: the layout documented on the event and written by the coordinator's `_terms`.
+ */
+const TERMS_LAYOUT = {
+    feeWei: [0, 0, 96],
+    assignedOperator: [0, 96, 160],
+    collateralWei: [1, 0, 96],
+    protocolFeeWei: [1, 96, 96],
+    deadline: [1, 192, 40],
+    mode: [1, 232, 8],
+    bondWei: [2, 0, 96],
+    exclusiveUntil: [2, 96, 40],
+    callbackGasLimit: [2, 136, 32],
+    challengeWindowSeconds: [2, 168, 32],
+} as const satisfies Record<string, readonly [number, number, number]>;
+
+type TermName = keyof typeof TERMS_LAYOUT;
+const TERM_NAMES = Object.keys(TERMS_LAYOUT) as TermName[];
 
 /** InferenceRequested's `terms`: the request's ten fields from `feeWei` to `mode`, packed in three words. */
-function unpackTerms(terms: readonly bigint[]) {
+function unpackTerms(terms: readonly bigint[]): Record<Exclude<TermName, "assignedOperator">, bigint> & {
+    assignedOperator: string;
+} {
     if (terms.length !== 3) throw new Error(`InferenceRequested terms: 3 words expected, got ${terms.length}`);
-    const [a, b, c] = terms as [bigint, bigint, bigint];
-    return {
-        feeWei: field(a, 0, 96),
-        assignedOperator: getAddress(toBeHex(field(a, 96, 160), 20)),
-        collateralWei: field(b, 0, 96),
-        protocolFeeWei: field(b, 96, 96),
-        deadline: field(b, 192, 40),
-        mode: field(b, 232, 8),
-        bondWei: field(c, 0, 96),
-        exclusiveUntil: field(c, 96, 40),
-        callbackGasLimit: field(c, 136, 32),
-        challengeWindowSeconds: field(c, 168, 32),
-    };
+    const out: Record<string, bigint> = {};
+    for (const name of TERM_NAMES) {
+        const [word, shift, bits] = TERMS_LAYOUT[name];
+        out[name] = (terms[word]! >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n);
+    }
+    const { assignedOperator, ...rest } = out as Record<TermName, bigint>;
+    return { ...rest, assignedOperator: getAddress(toBeHex(assignedOperator, 20)) };
 }
 
 /** The inverse of `unpackTerms`: a request's ten fields from `feeWei` to `mode`, as InferenceRequested packs them. */
 export function packRequestTerms(request: Request): [bigint, bigint, bigint] {
-    const n = (v: unknown) => BigInt(v as bigint);
-    return [
-        n(request.feeWei) | (BigInt(String(request.assignedOperator)) << 96n),
-        n(request.collateralWei) |
-            (n(request.protocolFeeWei) << 96n) |
-            (n(request.deadline) << 192n) |
-            (n(request.mode) << 232n),
-        n(request.bondWei) |
-            (n(request.exclusiveUntil) << 96n) |
-            (n(request.callbackGasLimit) << 136n) |
-            (n(request.challengeWindowSeconds) << 168n),
-    ];
+    const words: [bigint, bigint, bigint] = [0n, 0n, 0n];
+    for (const name of TERM_NAMES) {
+        const [word, shift] = TERMS_LAYOUT[name];
+        words[word] |= BigInt(String(request[name])) << BigInt(shift);
+    }
+    return words;
 }
 
 /** Every InferenceRequested event among `logs`, in order, with its struct and input. */
