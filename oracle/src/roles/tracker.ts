@@ -20,7 +20,7 @@
 import type { Logger } from "../internal/logger";
 import type { NodeMetrics } from "../internal/metrics";
 import type { RpcLog } from "../chain/rpc";
-import { getBytes, keccak256, type LogDescription } from "ethers";
+import { getBytes, type LogDescription } from "ethers";
 import {
     applyRequestEvents,
     parseCoordinatorLog,
@@ -67,7 +67,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                 input: stored.input,
                 operator: by,
                 resultCode: Number(parsed.args.resultCode),
-                outputHash: keccak256(parsed.args.output as string),
+                outputHash: String(request.outputHash),
             });
             if (added) {
                 deps.logger?.info(
@@ -210,7 +210,12 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
                         const request = advance(stored, log);
                         // After a resync the stored result may be gone; the event carries it whole.
                         const output = getBytes(parsed.args.output as string);
-                        store.restoreOutput(requestId, Number(parsed.args.resultCode), output, keccak256(output));
+                        store.restoreOutput(
+                            requestId,
+                            Number(parsed.args.resultCode),
+                            output,
+                            String(request.outputHash),
+                        );
                         if (stored.state !== "submitted" && stored.state !== "disputed") {
                             // First news of our submission (the receipt path may not have seen it yet).
                             deps.metrics?.requestsServed.inc({
