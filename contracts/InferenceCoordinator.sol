@@ -242,6 +242,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         if (request.assignedOperator != address(0)) {
             _requireRegistered(modelId, request.assignedOperator);
         } else {
+            // The rule `operatorAt` reports, written out here: a call would cost every request 55 gas.
             uint256 count = terms.operatorCount;
             address pick = count == 0 ? address(0) : s_state.operators[modelId][requestId % count];
             if (pick != address(0) && s_state.accounts[pick].freeStakeWei >= terms.collateralWei) {
@@ -729,7 +730,7 @@ contract InferenceCoordinator is IInferenceCoordinator, EIP712, Ownable2Step, Re
         uint96 operatorFeeWei = request.feeWei - protocolFeeWei;
         {
             // The collateral released and the fee credited in one write of the operator's account slot. Cannot
-            // underflow: the collateral was locked by this result's submission.
+            // overflow: free stake plus the collateral this result locked is the operator's active stake, a uint96.
             CoordinatorStorage.Account memory account = s_state.accounts[request.operator];
             account.freeStakeWei += request.collateralWei;
             account.balanceWei = CoordinatorStorage.addBalance(account.balanceWei, operatorFeeWei);

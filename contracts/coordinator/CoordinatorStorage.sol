@@ -193,7 +193,7 @@ library CoordinatorStorage {
     uint256 private constant TRACE_COMMITMENT_WORD = 20;
 
     /// @dev Commits to `request` as submitted: status Submitted and the result's fields set, the rest as it is.
-    /// `request` must be committed (`isCommitted`), so its calldata is the clean encoding: the words are copied and
+    /// `request` must be committed (`findCommitment`), so its calldata is the clean encoding: the words are copied and
     /// patched in place and hashed, instead of decoding the struct into memory and encoding it again.
     function commitSubmitted(
         Layout storage s,
