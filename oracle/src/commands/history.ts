@@ -222,7 +222,8 @@ export async function historyFromLogs(
     return h;
 }
 
-function when(ts: number | undefined): string {
+/** A chain timestamp (seconds) as an ISO date, "?" when unknown. */
+export function when(ts: number | undefined): string {
     return ts === undefined ? "?" : new Date(ts * 1000).toISOString();
 }
 

@@ -24,7 +24,7 @@ import {
     type Deployment,
 } from "./context";
 import { createProgress } from "../internal/progress";
-import { formatHistory, requestHistory, type HistoryLookups, type RequestHistory } from "./history";
+import { formatHistory, requestHistory, when, type HistoryLookups, type RequestHistory } from "./history";
 import { loadRequest, nextBlockTime, sendFinalize } from "./settle";
 
 /** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
@@ -236,13 +236,12 @@ export function stageLines(json: boolean | undefined, stream: LineStream = proce
 
 /** One stage of a request, for a log line: the full id, what happened and what comes next. */
 function stageText(h: RequestHistory): string {
-    const at = (ts: number | undefined) => (ts === undefined ? "?" : new Date(ts * 1000).toISOString());
     switch (h.status) {
         case "requested":
         case "unknown":
             return `${h.requestId} requested: waiting for an operator to serve it`;
         case "submitted":
-            return `${h.requestId} served by ${h.operator} (result code ${h.resultCode}): challenge window closes at ${at(h.challengeEndsAt)}`;
+            return `${h.requestId} served by ${h.operator} (result code ${h.resultCode}): challenge window closes at ${when(h.challengeEndsAt)}`;
         case "disputed":
             return `${h.requestId} disputed by ${h.disputes[h.disputes.length - 1]?.challenger}: waiting for the resolver`;
         default:
