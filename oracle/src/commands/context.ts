@@ -21,7 +21,7 @@ import {
 } from "ethers";
 import { decodeRevert, type DecodedRevert } from "../chain/coordinator";
 import { createProgress, type Progress } from "../internal/progress";
-import { rpcMessage } from "../internal/errors";
+import { errorChain, rpcMessage } from "../internal/errors";
 
 /** Exit codes of the chain-facing commands (0 is success). 2 is the node's "forced stop" and is not used here. */
 export const EXIT = {
@@ -321,12 +321,9 @@ function hintFor(name: string, args: readonly unknown[]): string {
 }
 
 function revertData(error: unknown): string | undefined {
-    for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+    for (const e of errorChain(error)) {
         const data = (e as { data?: unknown }).data;
         if (typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data)) return data;
-        e =
-            (e as { error?: unknown; info?: { error?: unknown } }).error ??
-            (e as { info?: { error?: unknown } }).info?.error;
     }
     return undefined;
 }

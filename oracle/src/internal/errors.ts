@@ -75,16 +75,27 @@ export function shouldRetry(err: unknown): boolean {
 }
 
 /**
+ * `error` and the errors nested in it, outermost first (ethers wraps the node's JSON-RPC error as `error` or
+ * `info.error`), at most five deep.
+ */
+export function* errorChain(error: unknown): Generator<object> {
+    for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+        yield e;
+        e = field(e, "error") ?? field(field(e, "info"), "error");
+    }
+}
+
+/**
  * The JSON-RPC node's own error message: inside an ethers error (`info.error.message`, or a nested `error`), or
  * a provider error's own (Hardhat's in-process one), e.g. "invalid opcode" from a chain without Cancun; undefined
  * when there is none.
  */
 export function rpcMessage(error: unknown): string | undefined {
-    for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
-        const inner = field(field(e, "info"), "error") ?? field(e, "error");
-        const message = field(inner, "message");
-        if (typeof message === "string" && message.length > 0) return message;
-        e = inner;
+    let outermost = true;
+    for (const e of errorChain(error)) {
+        const message = field(e, "message");
+        if (!outermost && typeof message === "string" && message.length > 0) return message;
+        outermost = false;
     }
     // A provider error that is not an ethers wrapper (Hardhat's in-process one) carries the node's text itself.
     const own = field(error, "message");
