@@ -16,7 +16,7 @@ import { createMetrics, type NodeMetrics } from "./internal/metrics";
 import { startHttpServer } from "./internal/httpServer";
 import { describeError, PermanentError, shouldRetry } from "./internal/errors";
 import { sleep } from "./internal/retry";
-import { ChainClient, RpcClient, type TransactionReceipt } from "./chain/rpc";
+import { ChainClient, chainAutomines, RpcClient, type TransactionReceipt } from "./chain/rpc";
 import { ChainFollower } from "./chain/follower";
 import { CoordinatorClient, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
 import {
@@ -48,6 +48,8 @@ const MODEL_RETRY_MS = 30_000;
 const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 /** Shortest pause between two loop rounds. */
 const MIN_ROUND_GAP_MS = 20;
+/** With no new block for this long, the node says which events wait for confirmations (once per head). */
+const HEAD_IDLE_NOTICE_MS = 30_000;
 /** Attempts of the first RPC call at start-up before giving up. */
 const STARTUP_RPC_ATTEMPTS = 4;
 /** How long shutdown waits for in-flight inferences before closing anyway. */
@@ -114,6 +116,10 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     });
     const coordinator = new CoordinatorClient(chain, config.chain.coordinator);
     let head = { number: 0, timestamp: 0 };
+    // When the head block was first seen: on a chain that mines only for transactions (a development chain) the head
+    // may stay put for minutes while time goes on.
+    let headSeenAtMs = Date.now();
+    let idleNoticeFor = -1;
     // Start-up just talked to the chain (chain id, nonce, models): that counts as the first contact.
     let lastPollOkMs = Date.now();
 
@@ -163,7 +169,11 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             return failed === undefined || failed.retryAtMs !== null;
         },
         requestRound: () => wakeLoop?.(),
-        chainTime: () => head.timestamp,
+        // The time the next block would carry, at the earliest: the head's, plus the time since it arrived. On a chain
+        // that mines only for transactions this is what lets a challenge window end (the finalization's own block
+        // carries the current time); a clock that runs ahead of the chain's meets `CoordinatorChallengeWindowOpen`
+        // in the simulation, and the finalizer tries again a second later.
+        chainTime: () => head.timestamp + Math.floor(Math.max(0, Date.now() - headSeenAtMs) / 1_000),
     };
 
     // Models: fetch, verify and load each; a failure is loud and leaves the others serving.
@@ -305,7 +315,21 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             };
             await step("follow", async () => {
                 const polled = await follower.poll();
+                if (polled.head.number !== head.number) headSeenAtMs = Date.now();
                 head = { number: polled.head.number, timestamp: polled.head.timestamp };
+                const waiting = polled.head.number - polled.processed;
+                if (waiting > 0 && Date.now() - headSeenAtMs >= HEAD_IDLE_NOTICE_MS && idleNoticeFor !== head.number) {
+                    idleNoticeFor = head.number;
+                    logger.info(
+                        {
+                            head: head.number,
+                            processed: polled.processed,
+                            confirmations: config.chain.confirmations,
+                            idle_s: Math.round((Date.now() - headSeenAtMs) / 1_000),
+                        },
+                        `no new block for ${Math.round((Date.now() - headSeenAtMs) / 1_000)} s: events in the last ${waiting} block${waiting === 1 ? "" : "s"} wait for ${config.chain.confirmations} confirmation${config.chain.confirmations === 1 ? "" : "s"} (a chain that mines only for transactions needs chain.confirmations 0)`,
+                    );
+                }
                 lastPollOkMs = Date.now();
                 metrics.chainHeadBlock.set(polled.head.number);
                 metrics.processedBlock.set(polled.processed);
@@ -371,6 +395,14 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         },
         "node started",
     );
+    if (config.chain.confirmations > 0 && (await chainAutomines((method, params) => rpc.send(method, params)))) {
+        logger.warn(
+            { confirmations: config.chain.confirmations },
+            `this chain mines a block only when a transaction arrives: every event waits until ${config.chain.confirmations} ` +
+                "more transactions are mined; set chain.confirmations to 0 for such a development chain " +
+                "(`verity config init` does)",
+        );
+    }
     if (config.roles.operator && config.operator.economics === undefined) {
         logger.warn(
             "operator.economics is not set: every request is served, whatever its gas costs this node beyond its fee " +

@@ -878,17 +878,36 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
                 models: { modelId: string }[];
                 roles: { operator: boolean; challenger: boolean };
             };
+            // This chain mines only when a transaction arrives: no block would ever bury an event, so no
+            // confirmations (the node would otherwise wait for unrelated transactions).
             expect(written.chain).to.deep.equal({
                 rpcUrl: rpc.url(),
                 chainId: 31337,
                 coordinator: manifest().contracts.coordinator?.address,
                 startBlock: manifest().block,
+                confirmations: 0,
             });
+            expect((JSON.parse(out.stdout) as { confirmations: number }).confirmations).to.equal(0);
             expect(written.models).to.deep.equal([{ modelId }]);
             expect(written.roles).to.include({ operator: true, challenger: false });
             expect(readFileSync(path, "utf8")).not.to.contain(operator.privateKey.slice(2));
             const check = await run(["config", "check", "--config", path], { VERITY_PRIVATE_KEY: operator.privateKey });
             expect(check.status, check.stderr).to.equal(0);
+        });
+
+        it("on a chain that mines by itself, keeps the default confirmations and says so", async () => {
+            const path = join(dir, "interval.config.json");
+            await ethers.provider.send("evm_setAutomine", [false]);
+            let out: Awaited<ReturnType<typeof run>>;
+            try {
+                out = await run(["config", "init", "--model", modelId, "--out", path], as(operator));
+            } finally {
+                await ethers.provider.send("evm_setAutomine", [true]);
+            }
+            expect(out.status, out.stderr).to.equal(0);
+            expect(out.stdout).to.contain("chain.confirmations 2: the node acts on an event once 2 blocks are mined");
+            const written = JSON.parse(readFileSync(path, "utf8")) as { chain: Record<string, unknown> };
+            expect(written.chain).not.to.have.property("confirmations");
         });
 
         it("refuses to overwrite without --force, and rejects an unknown model (exit 4)", async () => {

@@ -11,9 +11,9 @@
  *    port (a free one, not 8545), the nodes' metrics ports (free ones, through VERITY_SERVER_PORT), the
  *    challenger's `VERITY_PRIVATE_KEY=0x…` (the chain's account #1), `<modelId>` / `<requestId>` by the ids the
  *    earlier commands printed, `npx verity` by `node bin/verity.js` (npx would look in the registry from a temp
- *    dir), and the passing of time: it mines a block every 250 ms and skips chain time over a challenge window
- *    once a result is in. `verity node` and `verity challenger` run in the
- *    background until the end, then must stop cleanly on SIGTERM.
+ *    dir). Nothing else: no block is mined and no time is skipped behind the reader's back, so the chain mines only
+ *    when a command sends a transaction and the challenge window passes in real time. `verity node` and
+ *    `verity challenger` run in the background until the end, then must stop cleanly on SIGTERM.
  *
  * Commands the walkthrough does not run are run by the specs named in COVERED_ELSEWHERE, which this file checks
  * exist and mention them.
@@ -28,7 +28,7 @@ import hre from "hardhat";
 import { JsonRpcProvider, keccak256, Wallet } from "ethers";
 import type { Command, Option } from "commander";
 import { buildProgram } from "../../oracle/src/cli";
-import { InferenceCoordinator__factory, ReexecutionResolver__factory } from "../../typechain-types";
+import { ReexecutionResolver__factory } from "../../typechain-types";
 import { encodeTensors, DType } from "../../oracle/src/models/tensorCodec";
 import { hardhatWallet } from "../../scripts/localChain";
 import { HARDHAT_BIN, runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";
@@ -387,7 +387,6 @@ describe("README", function () {
         let chain: ChildProcess | undefined;
         let url = "";
         let provider: JsonRpcProvider;
-        let keeper: NodeJS.Timeout | undefined;
         const dir = mkdtempSync(join(tmpdir(), "verity-readme-"));
         // The README's walkthrough key is the chain's account #0; the challenger's `0x…` is account #1.
         const challengerKey = hardhatWallet(1).privateKey;
@@ -412,30 +411,10 @@ describe("README", function () {
         });
 
         after(async () => {
-            if (keeper !== undefined) clearInterval(keeper);
             for (const b of background) if (b.child.exitCode === null) b.child.kill("SIGKILL");
             provider?.destroy();
             chain?.kill("SIGKILL");
         });
-
-        /** Time passes: a block every 250 ms, and a jump over the window of any result still in its window. */
-        function keepTime(coordinatorAddress: string): void {
-            const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, provider);
-            let busy = false;
-            keeper = setInterval(() => {
-                if (busy) return;
-                busy = true;
-                void (async () => {
-                    const now = (await provider.getBlock("latest"))?.timestamp ?? 0;
-                    const submitted = await coordinator.queryFilter(coordinator.filters.ResultSubmitted());
-                    const ends = submitted.map((e) => Number(e.args.challengeEndsAt)).filter((t) => t > now);
-                    if (ends.length > 0) await provider.send("evm_increaseTime", [Math.max(...ends) - now + 1]);
-                    await provider.send("evm_mine", []);
-                })()
-                    .catch(() => undefined)
-                    .finally(() => (busy = false));
-            }, 250);
-        }
 
         function spawnVerity(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
             return spawn(process.execPath, [VERITY_BIN, ...args], {
@@ -504,12 +483,6 @@ describe("README", function () {
                     const id = /0x[0-9a-f]{64}/.exec(out.stdout)?.[0];
                     if (args[0] === "model" && args[1] === "register") ids.modelId = id ?? "";
                     if (args[0] === "request") ids.requestId = id ?? "";
-                    if (args[0] === "deploy") {
-                        const manifest = JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as {
-                            contracts: Record<string, { address: string }>;
-                        };
-                        keepTime(manifest.contracts.coordinator?.address ?? "");
-                    }
                 }
             }
             expect(exported).to.equal(true);

@@ -5,11 +5,12 @@
 import { expect } from "chai";
 import { hexlify } from "ethers";
 import { writeFileSync } from "node:fs";
+import { PassThrough } from "node:stream";
 import { startNode, type RunningNode } from "../../oracle/src/node";
 import { requestFromJson } from "../../oracle/src/chain/requestEvents";
 import { DISPUTE_TIMEOUT } from "../helpers/verity";
 import { challengeAs } from "../helpers/disputes";
-import { silentLogger } from "../../oracle/src/internal/logger";
+import { createLogger, silentLogger } from "../../oracle/src/internal/logger";
 import { Executor } from "../../oracle/src/models/executor";
 import { parseManifest } from "../../oracle/src/models/manifest";
 import { decodeTensors, DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
@@ -289,6 +290,20 @@ describe("operator node (end to end)", function () {
         expect(expired).to.not.equal(undefined);
         // The consumer hears that the request was voided.
         expect(await delivered(d, id)).to.deep.include({ resultCode: 255, count: 1 });
+    });
+
+    it("says at start-up that a chain mining only for transactions never confirms events by itself", async () => {
+        const d = await deployForNode([tiny]);
+        const lines: string[] = [];
+        const destination = new PassThrough().on("data", (chunk: Buffer) => lines.push(chunk.toString()));
+        const logger = createLogger({ level: "warn", destination });
+        const config = await nodeConfig(d, rpc.url(), { chain: { confirmations: 2 } });
+        node = await startNode(config, { wallet: OPERATOR, logger });
+        const warning = lines
+            .map((l) => JSON.parse(l) as { msg: string; confirmations?: number })
+            .find((l) => l.msg.startsWith("this chain mines a block only when a transaction arrives"));
+        expect(warning, lines.join("")).to.deep.include({ confirmations: 2 });
+        expect(warning?.msg).to.contain("set chain.confirmations to 0");
     });
 
     it("backfills requests made while it was down from its checkpoint after a restart", async () => {

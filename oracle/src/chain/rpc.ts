@@ -342,3 +342,20 @@ export class ChainClient {
         return (await this.rpc.call<unknown>("eth_getTransactionByHash", [hash])) !== null;
     }
 }
+
+/**
+ * Whether the chain mines a block only when a transaction arrives (a development chain's automine: Hardhat, anvil
+ * without `--block-time`). On such a chain nothing else makes blocks, so an event waiting for `confirmations` more
+ * blocks waits for that many unrelated transactions. Asked with Hardhat's `hardhat_getAutomine` (anvil answers it
+ * too) and anvil's own `anvil_getAutomine`; a chain that knows neither (any production chain) does not automine.
+ */
+export async function chainAutomines(send: (method: string, params: unknown[]) => Promise<unknown>): Promise<boolean> {
+    for (const method of ["hardhat_getAutomine", "anvil_getAutomine"]) {
+        try {
+            return (await send(method, [])) === true;
+        } catch {
+            // Method unknown to this chain (or the call failed): try the other name, else assume a real chain.
+        }
+    }
+    return false;
+}

@@ -8,10 +8,11 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { isHexString } from "ethers";
+import { isHexString, type JsonRpcApiProvider } from "ethers";
 import { ModelRegistry__factory } from "../../../typechain-types";
 import { parseConfig } from "../config/load";
 import { getLogsInChunks } from "../chain/logs";
+import { chainAutomines } from "../chain/rpc";
 import { CliError, chainCall, connect, EXIT, loadDeployment, output, parseAmount, type ChainOptions } from "./context";
 
 export interface ConfigInitOptions extends ChainOptions {
@@ -28,6 +29,8 @@ export interface ConfigInitReport {
     coordinator: string;
     models: string[];
     roles: { operator: boolean; challenger: boolean; finalizer: boolean };
+    /** Blocks the node waits on top of an event: 0 on a chain that mines only for transactions, else the default. */
+    confirmations: number;
 }
 
 /** Writes the config and prints where, with the next command to run. */
@@ -80,6 +83,11 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
     }
     if (active.length === 0) throw new CliError("no active model to serve: register one or pass --model <id>");
 
+    // A chain that mines only when a transaction arrives never buries an event under more blocks by itself: the node
+    // would wait for unrelated transactions. Such a chain (Hardhat's, anvil's) does not reorganize either.
+    // Providers without raw JSON-RPC (none the CLI makes) are taken for a chain that mines by itself.
+    const send = (provider as Partial<Pick<JsonRpcApiProvider, "send">>).send?.bind(provider);
+    const automine = send !== undefined && (await chainAutomines(send));
     const roles = { operator: opts.challenger !== true, challenger: opts.challenger === true, finalizer: true };
     const config = {
         chain: {
@@ -87,6 +95,7 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
             chainId,
             coordinator: deployment.address("coordinator"),
             startBlock: deployment.manifest.block,
+            ...(automine ? { confirmations: 0 } : {}),
         },
         key: { source: "env", envVar: "VERITY_PRIVATE_KEY" },
         roles,
@@ -96,8 +105,8 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
         storage: { dataDir: opts.challenger === true ? "./.verity-challenger" : "./.verity" },
         server: { port: opts.challenger === true ? 9465 : 9464 },
     };
-    // Validate without the environment's VERITY_* overrides: the file must stand on its own.
-    parseConfig(config, {});
+    // Validated (without the environment's VERITY_* overrides: the file must stand on its own) before it is written.
+    const confirmations = parseConfig(config, {}).chain.confirmations;
     try {
         // "wx": never replace a file that appeared since the check above, unless --force.
         writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { flag: opts.force === true ? "w" : "wx" });
@@ -105,12 +114,22 @@ export async function configInit(opts: ConfigInitOptions): Promise<ConfigInitRep
         const code = (error as NodeJS.ErrnoException).code ?? String(error);
         throw code === "EEXIST" ? exists() : new CliError(`cannot write ${path}: ${code}`);
     }
-    const report: ConfigInitReport = { path, chainId, coordinator: config.chain.coordinator, models: active, roles };
+    const report: ConfigInitReport = {
+        path,
+        chainId,
+        coordinator: config.chain.coordinator,
+        models: active,
+        roles,
+        confirmations,
+    };
     const run = opts.challenger === true ? "verity challenger" : "verity node";
     output(
         opts.json,
         report,
         `wrote ${path} (chain ${chainId}, coordinator ${config.chain.coordinator}, ${active.length} model${active.length === 1 ? "" : "s"})\n` +
+            (automine
+                ? "the chain mines a block only when a transaction arrives (a development chain): chain.confirmations 0, so the node acts on each event at once\n"
+                : `chain.confirmations ${confirmations}: the node acts on an event once ${confirmations} blocks are mined on top of it\n`) +
             `next: VERITY_PRIVATE_KEY=0x… npx ${run} --config ${opts.out}`,
     );
     return report;
