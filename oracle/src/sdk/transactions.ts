@@ -35,7 +35,10 @@ async function nextNonce(ctx: SdkContext, signer: Signer): Promise<number | unde
     return last.nonce + 1;
 }
 
-/** Runs `fn` after every earlier call on this client has finished (nonce choice and broadcast must not interleave). */
+/**
+ * Runs `fn` once the client's earlier sends have chosen their nonce and been broadcast: those steps must not
+ * interleave. Receipts are awaited outside, so concurrent calls can still be mined in one block.
+ */
 function exclusive<T>(ctx: SdkContext, fn: () => Promise<T>): Promise<T> {
     const run = ctx.transactions.queue.then(fn, fn);
     ctx.transactions.queue = run.catch(() => undefined);
