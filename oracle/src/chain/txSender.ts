@@ -203,10 +203,15 @@ export class TxSender {
      * If another process got transactions mined with this key, continue after its nonces instead of colliding
      * with them. The mined count, not the pending one: a foreign transaction still in the pool may yet be
      * evicted, and adopting its nonce would then leave a gap no transaction of ours fills.
+     *
+     * Harmless in itself (the CLI run with the node's key does this with every transaction), so logged at debug:
+     * every nonce this node signed is below nextNonce, so the foreign transactions took none of ours. What does
+     * cost a transaction is a foreign one taking the nonce of one of ours still pending; `check` finds that (the
+     * nonce used, no receipt of ours) and `drop` warns.
      */
     private adoptForeignNonces(minedNonce: number): void {
         if (minedNonce > this.nextNonce) {
-            this.logger?.warn(
+            this.logger?.debug(
                 { chain_nonce: minedNonce, our_nonce: this.nextNonce },
                 "nonce advanced outside this node",
             );
@@ -235,12 +240,16 @@ export class TxSender {
         else this.logger?.error(log, "transaction reverted on chain");
     }
 
+    /** A pending transaction whose nonce another transaction signed with this key took: it will never be mined. */
     private drop(tx: StoredTx, reason: string): void {
         this.store.transaction(() => {
             this.store.setTxState(tx.id, "dropped");
             this.events.onDropped(tx, reason);
         });
-        this.logger?.warn({ nonce: tx.nonce, kind: tx.kind, reason }, "transaction dropped");
+        this.logger?.warn(
+            { nonce: tx.nonce, kind: tx.kind, request_ids: tx.requestIds, reason },
+            "transaction dropped: another transaction signed with this key took its nonce (give the node a key of its own)",
+        );
     }
 
     /** Rebroadcasts, replaces with higher fees, or turns into a no-op, as the transaction's situation needs. */

@@ -22,6 +22,7 @@ import {
     type SdkContext,
 } from "./context";
 import { formatRevert, toSdkError, VeritySdkError, wrapReverts } from "./errors";
+import { sendTransaction } from "./transactions";
 
 /** The coordinator's EIP-712 `Attestation`, with plain types. */
 export interface Attestation {
@@ -241,10 +242,8 @@ export async function proveFraud(
     signature: string,
     input: Uint8Array,
 ): Promise<string> {
-    const signer = requireSigner(ctx, "proveFraud");
-    return wrapReverts("proveFraud", async () => {
-        const tx = await ctx.coordinator.connect(signer).proveFraud({ ...attestation }, signature, input);
-        await tx.wait();
-        return tx.hash;
-    });
+    const receipt = await sendTransaction(ctx, "proveFraud", (signer, overrides) =>
+        ctx.coordinator.connect(signer).proveFraud({ ...attestation }, signature, input, overrides),
+    );
+    return receipt.hash;
 }

@@ -18,6 +18,7 @@ import {
 } from "./attestations";
 import { createContext, requireSigner, tokenOf, type ContextOptions, type SdkContext } from "./context";
 import { VeritySdkError, wrapReverts } from "./errors";
+import { sendTransaction } from "./transactions";
 import {
     currentRequest,
     fetchRequest,
@@ -153,13 +154,9 @@ export function createVerityClient(options: ContextOptions): VerityClient {
         return requireSigner(ctx, action).getAddress();
     }
 
-    /** Sends a transaction, waits for its receipt, and returns its hash; reverts become REVERTED. */
-    function send(action: string, fn: () => Promise<{ hash: string; wait: () => Promise<unknown> }>) {
-        return wrapReverts(action, async () => {
-            const tx = await fn();
-            await tx.wait();
-            return tx.hash;
-        });
+    /** Sends a transaction (see transactions.ts), waits for its receipt, and returns its hash. */
+    async function send(action: string, fn: Parameters<typeof sendTransaction>[2]): Promise<string> {
+        return (await sendTransaction(ctx, action, fn)).hash;
     }
 
     async function deposit(amountWei: bigint, opts: { account?: string } = {}): Promise<string> {
@@ -170,9 +167,11 @@ export function createVerityClient(options: ContextOptions): VerityClient {
         const token = await tokenOf(ctx);
         const allowance = await token.allowance(owner, ctx.coordinatorAddress);
         if (allowance < amountWei) {
-            await send("approve", () => token.connect(signer).approve(ctx.coordinatorAddress, amountWei));
+            await send("approve", (s, overrides) =>
+                token.connect(s).approve(ctx.coordinatorAddress, amountWei, overrides),
+            );
         }
-        return send("deposit", () => c.connect(signer).deposit(account, amountWei));
+        return send("deposit", (s, overrides) => c.connect(s).deposit(account, amountWei, overrides));
     }
 
     async function waitForResult(requestId: bigint, opts: WaitOptions = {}): Promise<SettledResult> {
@@ -242,7 +241,7 @@ export function createVerityClient(options: ContextOptions): VerityClient {
         async withdraw(amountWei, opts = {}) {
             const signer = requireSigner(ctx, "withdraw");
             const to = getAddress(opts.to ?? (await signer.getAddress()));
-            return send("withdraw", () => c.connect(signer).withdraw(to, amountWei));
+            return send("withdraw", (s, overrides) => c.connect(s).withdraw(to, amountWei, overrides));
         },
 
         async requestInference(modelId, input, options = {}) {
@@ -267,11 +266,9 @@ export function createVerityClient(options: ContextOptions): VerityClient {
                 preferredOperator: options.preferredOperator ?? ZeroAddress,
                 maxFeeWei: options.maxFeeWei ?? feeWei,
             };
-            const receipt = await wrapReverts("requestInference", async () => {
-                const tx = await c.connect(signer).requestInference(modelId, bytes, requestOptions);
-                return tx.wait();
-            });
-            if (receipt === null) throw new VeritySdkError("WRONG_STATE", "requestInference: no receipt");
+            const receipt = await sendTransaction(ctx, "requestInference", (s, overrides) =>
+                c.connect(s).requestInference(modelId, bytes, requestOptions, overrides),
+            );
             const mine = announcedRequests(receipt.logs).find(
                 (a) => getAddress(String(a.request.consumer)) === getAddress(consumer),
             );
@@ -307,13 +304,13 @@ export function createVerityClient(options: ContextOptions): VerityClient {
         },
 
         async cancel(requestId, opts = {}) {
-            const signer = requireSigner(ctx, "cancel");
+            requireSigner(ctx, "cancel");
             const { logs, events, fromBlock } = await loadRequest(requestId, opts);
             const { request, state } = currentRequest(requestId, logs, events, fromBlock);
             if (state !== "requested") {
                 throw new VeritySdkError("WRONG_STATE", `cannot cancel request ${toBeHex(requestId, 32)}: ${state}`);
             }
-            return send("cancelRequest", () => c.connect(signer).cancelRequest(request));
+            return send("cancelRequest", (s, overrides) => c.connect(s).cancelRequest(request, overrides));
         },
 
         signAttestation: (attestation) => signAttestation(ctx, attestation),

@@ -31,6 +31,8 @@ export interface SdkContext {
     readonly logChunkBlocks: number;
     /** Blocks requests made through this client were mined in (a lower bound for log searches). */
     readonly requestBlocks: Map<bigint, number>;
+    /** The client's transactions (see transactions.ts): the last one sent, and the queue sends wait in. */
+    readonly transactions: { last: { nonce: number; hash: string } | undefined; queue: Promise<unknown> };
     cache: {
         domain?: TypedDataDomain;
         registry?: ModelRegistry;
@@ -82,6 +84,7 @@ export function createContext(options: ContextOptions): SdkContext {
         confirmations: options.confirmations ?? 0,
         logChunkBlocks: options.logChunkBlocks ?? 10_000,
         requestBlocks: new Map(),
+        transactions: { last: undefined, queue: Promise.resolve() },
         cache: { resolvers: new Map() },
     };
 }

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Writable } from "node:stream";
 import { Transaction, Wallet, id as keccakText, parseUnits } from "ethers";
 import {
     RevertError,
@@ -15,6 +16,7 @@ import {
     type TxSenderOptions,
 } from "../../../oracle/src/chain/txSender";
 import { RetryableError } from "../../../oracle/src/internal/errors";
+import { createLogger } from "../../../oracle/src/internal/logger";
 import { Store, type StoredTx } from "../../../oracle/src/store/store";
 
 const GWEI = parseUnits("1", "gwei");
@@ -155,6 +157,20 @@ describe("oracle/chain/txSender", function () {
                 dropped.push({ tx, reason });
             },
         };
+        const logged: string[] = [];
+        const destination = new Writable({
+            write(chunk: Buffer | string, _encoding, callback) {
+                logged.push(chunk.toString());
+                callback();
+            },
+        });
+        /** The lines logged so far (debug and up), as `{ level, msg, ...fields }`. */
+        const logs = (): Record<string, unknown>[] =>
+            logged
+                .join("")
+                .split("\n")
+                .filter((line) => line !== "")
+                .map((line) => JSON.parse(line) as Record<string, unknown>);
         const sender = new TxSender(
             chain.asClient(),
             store,
@@ -168,6 +184,7 @@ describe("oracle/chain/txSender", function () {
                 ...overrides,
             },
             events,
+            createLogger({ level: "debug", destination }),
         );
         /** Adds computed requests to the store. */
         function computed(...ids: string[]): void {
@@ -184,7 +201,7 @@ describe("oracle/chain/txSender", function () {
                 store.saveResult(requestId, { resultCode: 0, output: new Uint8Array([2]), outputHash: "0x03" });
             }
         }
-        return { clock, store, chain, sender, mined, dropped, events, computed };
+        return { clock, store, chain, sender, mined, dropped, events, computed, logs };
     }
 
     /** A sent transaction's id (fails the test if it was not sent). */
@@ -445,6 +462,48 @@ describe("oracle/chain/txSender", function () {
             await sender.tick();
             const next = sentId(await sender.send("submit", COORDINATOR, "0x03", [], "submitting"));
             expect(store.getTx(next)!.nonce).to.equal(8);
+        });
+
+        it("logs nonces another process got mined past ours at debug only: they took no transaction of ours", async function () {
+            const { chain, sender, store, mined, dropped, logs } = setup();
+            sentId(await sender.send("submit", COORDINATOR, "0x01", [], "submitting"));
+            // Ours (nonce 0) is mined, and so are two transactions the CLI sent with the same key (nonces 1, 2).
+            chain.mine(chain.sent[0]!);
+            chain.minedNonce = 3;
+            await sender.tick();
+            expect(mined).to.have.length(1);
+            expect(dropped).to.deep.equal([]);
+            const advanced = logs().filter((l) => l.msg === "nonce advanced outside this node");
+            expect(advanced).to.have.length(1);
+            expect(advanced[0]).to.include({ level: "debug", chain_nonce: 3, our_nonce: 1 });
+            expect(logs().filter((l) => l.level === "warn" || l.level === "error")).to.deep.equal([]);
+            const next = sentId(await sender.send("submit", COORDINATOR, "0x02", [], "submitting"));
+            expect(store.getTx(next)!.nonce).to.equal(3);
+        });
+
+        it("warns, once, when another transaction signed with this key took the nonce of a pending one of ours", async function () {
+            const { chain, sender, dropped, logs } = setup();
+            sentId(await sender.send("submit", COORDINATOR, "0x01", ["r1"], "submitting"));
+            // The CLI, with the same key, got two transactions mined: the first at our pending nonce 0.
+            chain.minedNonce = 2;
+            const warnings = () => logs().filter((l) => l.level === "warn" || l.level === "error");
+            for (let i = 1; i < DROP_AFTER_CHECKS; i++) {
+                await sender.tick();
+                expect(warnings(), `round ${i}`).to.deep.equal([]);
+            }
+            await sender.tick();
+            expect(dropped).to.have.length(1);
+            expect(warnings()).to.have.length(1);
+            expect(warnings()[0]).to.deep.include({
+                level: "warn",
+                nonce: 0,
+                kind: "submit",
+                request_ids: ["r1"],
+                reason: "nonce used by another transaction",
+            });
+            expect(warnings()[0]!.msg).to.contain("another transaction signed with this key took its nonce");
+            // The advance past our nonces was harmless in itself: debug.
+            expect(logs().find((l) => l.msg === "nonce advanced outside this node")).to.include({ level: "debug" });
         });
 
         it("makes a mined transaction pending again when a reorg took its block (the chain's nonce fell back)", async function () {
