@@ -18,7 +18,7 @@ import { describeError, PermanentError, shouldRetry } from "./internal/errors";
 import { sleep } from "./internal/retry";
 import { ChainClient, chainAutomines, RpcClient, type TransactionReceipt } from "./chain/rpc";
 import { ChainFollower } from "./chain/follower";
-import { CoordinatorClient, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
+import { CoordinatorClient, decodeRevert, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
 import {
     applyRequestEvents,
     parseCoordinatorLog,
@@ -37,6 +37,17 @@ import { createFinalizerRole } from "./roles/finalizer";
 import { createChallengerRole, onChallengerTxDropped, onChallengerTxMined } from "./roles/challenger";
 import type { NodeContext } from "./roles/context";
 import { postponeOrGiveUp } from "./roles/postpone";
+
+/**
+ * Coordinator reverts that pass with time: a finalization or dispute expiry a second early (a reorg can move the
+ * chain's clock back), a reveal in its commitment's block, a submission inside another operator's exclusive window.
+ */
+const NOT_YET_REVERTS = new Set([
+    "CoordinatorChallengeWindowOpen",
+    "CoordinatorDisputeNotExpired",
+    "CoordinatorChallengeCommitmentTooRecent",
+    "CoordinatorNotAssignedOperator",
+]);
 
 /** Recorded block hashes kept for reorg detection. */
 const KEEP_BLOCKS = 256;
@@ -137,6 +148,10 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             stuckAfterMs: config.transactions.stuckAfterMs,
             feeBumpPercent: config.transactions.feeBumpPercent,
             maxFeePerGasWei: parseUnits(String(config.transactions.maxFeePerGasGwei), "gwei"),
+            notYet: (data) => {
+                const { name } = decodeRevert(data);
+                return NOT_YET_REVERTS.has(name) ? name : undefined;
+            },
         },
         txEvents,
         logger.child({ component: "tx" }),
@@ -557,5 +572,6 @@ function onDropped(ctx: NodeContext, tx: StoredTx, reason: string): void {
         else if (stored.state === "finalizing") ctx.store.update(id, "submitted", { txId: null });
     }
     ctx.metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
-    ctx.logger.warn({ request_ids: tx.requestIds, reason }, "transaction dropped; its requests go back a step");
+    // The transaction sender has said why at warn level already.
+    ctx.logger.debug({ request_ids: tx.requestIds, reason }, "transaction dropped; its requests go back a step");
 }

@@ -35,6 +35,12 @@ export interface TxSenderOptions {
     /** Hard cap on maxFeePerGas, in wei. */
     maxFeePerGasWei: bigint;
     now?: () => number;
+    /**
+     * Names a revert that only says "not yet" (a window still open by a second after a reorg moved the chain's
+     * clock back, a commitment from this very block): the transaction becomes valid as time passes, so a re-check
+     * that meets one keeps it rather than burning its nonce on a no-op. Undefined for any other revert.
+     */
+    notYet?: (revertData: string) => string | undefined;
 }
 
 export interface TxEvents {
@@ -268,7 +274,9 @@ export class TxSender {
                 await this.chain.estimateGas({ from: this.wallet.address, to: tx.to, data: tx.data });
             } catch (error) {
                 if (!(error instanceof RevertError)) throw error;
-                current = this.toNoop(tx, `would revert now: ${error.message}`, false);
+                const notYet = this.options.notYet?.(error.data);
+                if (notYet === undefined) current = this.toNoop(tx, `would revert now: ${error.message}`, false);
+                else this.logger?.debug({ nonce: tx.nonce, kind: tx.kind, not_yet: notYet }, "kept: valid later");
             }
         }
         if (stuck || current !== tx) {

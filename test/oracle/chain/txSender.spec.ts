@@ -742,6 +742,32 @@ describe("oracle/chain/txSender", function () {
             expect(dropped).to.have.length(1);
         });
 
+        it("keeps a transaction whose re-check only says 'not yet': a fee bump when stuck, a rebroadcast when forgotten", async function () {
+            // The window of a finalization still open by a second, after a reorg moved the chain's clock back.
+            const { chain, sender, store, clock, dropped } = setup({
+                notYet: (data) => (data === "0xabcdef01" ? "CoordinatorChallengeWindowOpen" : undefined),
+            });
+            const txId = sentId(await sender.send("finalize", COORDINATOR, "0xc0ffee", ["r1"], "finalizing"));
+            const first = decode(chain.sent[0]!);
+            chain.estimate = async () => {
+                throw new RevertError("eth_estimateGas", "execution reverted", "0xabcdef01");
+            };
+            clock.ms += STUCK_AFTER_MS;
+            await sender.tick();
+            expect(dropped).to.deep.equal([]);
+            expect(store.getTx(txId)).to.include({ kind: "finalize", data: "0xc0ffee", state: "pending" });
+            expect(chain.sent).to.have.length(2);
+            const bump = decode(chain.sent[1]!);
+            expect(bump).to.include({ nonce: first.nonce, data: "0xc0ffee" });
+            expect(bump.maxFeePerGas).to.equal(bumped(first.maxFeePerGas!));
+
+            chain.known.clear();
+            await sender.tick();
+            expect(dropped).to.deep.equal([]);
+            expect(chain.sent).to.have.length(3);
+            expect(chain.sent[2]).to.equal(chain.sent[1]);
+        });
+
         it("turns a forgotten transaction that would now revert into a no-op instead of rebroadcasting it", async function () {
             const { chain, sender, store, dropped } = setup();
             const txId = sentId(await sender.send("submit", COORDINATOR, "0x01", ["r1"], "submitting"));
