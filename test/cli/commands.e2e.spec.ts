@@ -23,7 +23,8 @@ import {
 } from "../../typechain-types";
 import { requestFromRequested } from "../../oracle/src/chain/requestEvents";
 import { challengeCommitment } from "../../oracle/src/chain/coordinator";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { decodeTensors, DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { RESULT_CODE_MEANINGS } from "../../oracle/src/models/resultCodes";
 import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
 import { runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";
 
@@ -129,11 +130,32 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
     let modelId = "";
     let requestId = "";
 
+    /** What `verity inspect --json` prints of a result (bigints as decimal strings). */
+    interface InspectJson {
+        status: string;
+        input: string;
+        operator: string;
+        resultCode: number;
+        result: { code: number; name: string; meaning: string };
+        output?: string;
+        outputTensors?: { dtype: string; shape: number[]; data: string[] }[];
+        submitted?: { result: { code: number; name: string }; output: string };
+        correctedBy?: number;
+        disputes: { challenger: string; transactionHash: string; operatorAtFault?: boolean }[];
+        events: { event: string; source: string }[];
+    }
+    /** The request whose wrong result the first dispute test corrects. */
+    let correctedId = "";
+
     /**
-     * A request from the consumer (deadline `deadlineSeconds` away), served by the operator with the chain's answer
-     * or a wrong one, or not served at all.
+     * A request from the consumer (deadline `deadlineSeconds` away, input `input`), served by the operator with the
+     * chain's answer or a wrong one, or not served at all.
      */
-    async function servedRequest(served: "right" | "wrong" | "unserved", deadlineSeconds = 3600): Promise<string> {
+    async function servedRequest(
+        served: "right" | "wrong" | "unserved",
+        deadlineSeconds = 3600,
+        input = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]),
+    ): Promise<string> {
         const m = manifest();
         const coordinatorAddress = m.contracts.coordinator?.address ?? "";
         const consumerSigner = await ethers.getSigner(consumer.address);
@@ -143,7 +165,6 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         await (await token.mint(consumer.address, fee)).wait();
         await (await token.approve(coordinatorAddress, fee)).wait();
         await (await coordinator.deposit(consumer.address, fee)).wait();
-        const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]);
         const now = (await ethers.provider.getBlock("latest"))!.timestamp;
         const receipt = await (
             await coordinator.requestInference(modelId, input, {
@@ -618,6 +639,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
 
         it("a wrong result: approves the bond, commits, prints the salt, reveals in a later block, wins; the operator is slashed", async () => {
             const id = await servedRequest("wrong");
+            correctedId = id;
             const staking = Staking__factory.connect(manifest().contracts.staking?.address ?? "", ethers.provider);
             const before = (await staking.getStake(operator.address)).stakedWei;
             const out = await run(["dispute", id, "--json"], as(challenger));
@@ -654,7 +676,48 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             // Settled now: a second dispute is refused.
             const again = await run(["dispute", id], as(challenger));
             expect(again.status).to.equal(4);
-            expect(again.stderr).to.match(/is already (finalized|voided): nothing to dispute/);
+            expect(again.stderr).to.contain("is already corrected by dispute: nothing to dispute");
+        });
+
+        it("inspect of the corrected request: the output the consumer received and the dispute that delivered it", async () => {
+            const json = await run(["inspect", correctedId, "--json"], { VERITY_RPC_URL: rpc.url() });
+            expect(json.status, json.stderr).to.equal(0);
+            const h = JSON.parse(json.stdout) as InspectJson;
+            const resolver = ReexecutionResolver__factory.connect(
+                manifest().contracts.reexecutionResolver?.address ?? "",
+                ethers.provider,
+            );
+            const [, right] = await resolver.reexecute(modelId, h.input);
+            const wrong = ethers.getBytes(right);
+            wrong[wrong.length - 1] = (wrong[wrong.length - 1] ?? 0) ^ 1;
+            // Not "finalized" with the operator's output: the dispute's output is what the consumer received.
+            expect(h.status).to.equal("corrected by dispute");
+            expect(h).to.include({ resultCode: 0, output: right, correctedBy: 0, operator: operator.address });
+            expect(h.result).to.include({ code: 0, name: "OK" });
+            expect(h.submitted).to.deep.include({ output: ethers.hexlify(wrong) });
+            expect(h.disputes[0]).to.include({ challenger: challenger.address, operatorAtFault: true });
+            expect(h.events.map((e) => `${e.event}/${e.source}`)).to.deep.equal([
+                "InferenceRequested/coordinator",
+                "ResultSubmitted/coordinator",
+                "ResultChallenged/coordinator",
+                "ResultReexecuted/resolver",
+                "DisputeResolved/coordinator",
+                "ResultDelivered/coordinator",
+            ]);
+            const tensorsText = (hex: string) =>
+                decodeTensors(ethers.getBytes(hex))
+                    .map((t) => `${DType[t.dtype].toLowerCase()}[${t.shape.join(",")}] ${t.data.join(" ")}`)
+                    .join("; ");
+
+            const text = await run(["inspect", correctedId], { VERITY_RPC_URL: rpc.url() });
+            expect(text.status, text.stderr).to.equal(0);
+            expect(text.stdout).to.contain(`request ${correctedId}: corrected by dispute`);
+            expect(text.stdout).to.contain(`  submitted 0 OK, output ${tensorsText(ethers.hexlify(wrong))}\n`);
+            expect(text.stdout).to.contain(
+                `  dispute   by ${challenger.address} (tx ${h.disputes[0]?.transactionHash}), bond 1.0 tokens: ` +
+                    "operator at fault, slashed 10.0 tokens; the consumer received the dispute's result instead\n",
+            );
+            expect(text.stdout).to.contain(`  result    0 OK\n  output    ${tensorsText(right)}\n`);
         });
 
         it("--salt resumes a run interrupted after its commitment; refuses a malformed salt or one with no commitment", async () => {
@@ -781,6 +844,31 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const again = await run(["finalize", id], as(challenger));
             expect(again.status).to.equal(4);
             expect(again.stderr).to.contain("is already finalized: nothing to finalize");
+        });
+
+        it("inspect of an error result: the code's name and fixed meaning, and that no reason is on chain", async () => {
+            // An input of the wrong shape: the chain's own answer, which the operator submits, is INVALID_INPUT.
+            const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 3], data: [1n, 2n, 3n] }]);
+            const id = await servedRequest("right", 3600, input);
+            await passTime(601);
+            const finalized = await run(["finalize", id], as(challenger));
+            expect(finalized.status, finalized.stderr).to.equal(0);
+            const json = await run(["inspect", id, "--json"], { VERITY_RPC_URL: rpc.url() });
+            expect(json.status, json.stderr).to.equal(0);
+            const h = JSON.parse(json.stdout) as InspectJson;
+            expect(h).to.include({ status: "finalized", resultCode: 1, output: "0x" });
+            expect(h.result).to.deep.equal({
+                code: 1,
+                name: "INVALID_INPUT",
+                meaning: RESULT_CODE_MEANINGS.INVALID_INPUT,
+            });
+            expect(h).to.not.have.property("outputTensors");
+            const text = await run(["inspect", id], { VERITY_RPC_URL: rpc.url() });
+            expect(text.status, text.stderr).to.equal(0);
+            expect(text.stdout).to.contain(
+                `  result    1 INVALID_INPUT: ${RESULT_CODE_MEANINGS.INVALID_INPUT}\n` +
+                    "  output    none: an error result carries no output (its reason is not published on chain)\n",
+            );
         });
 
         it("finalize of a request nobody served: exit 4, says a result must be submitted first", async () => {

@@ -1,13 +1,15 @@
 /**
  * The documentation agrees with itself and with the code where a reader would notice: no heading twice in one
  * document (a second `## Models` once split docs/node.md), every manifest field the parser accepts has a row in
- * docs/model-manifest.md (`range` was once missing), and what `verity deploy` writes stays out of git.
+ * docs/model-manifest.md (`range` was once missing), docs/protocol.md's result-code table says what `verity
+ * inspect` says of each code, and what `verity deploy` writes stays out of git.
  */
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { MANIFEST_FIELDS } from "../../oracle/src/models/manifest";
+import { describeResultCode, RESULT_CODE_MEANINGS } from "../../oracle/src/models/resultCodes";
 
 const ROOT = path.join(__dirname, "..", "..");
 const DOCS = [
@@ -43,6 +45,25 @@ describe("documentation consistency", function () {
         expect(MANIFEST_FIELDS.length).to.be.greaterThan(3);
         const missing = MANIFEST_FIELDS.filter((f) => !rows.has(f));
         expect(missing, `undocumented manifest fields: ${missing.join(", ")}`).to.deep.equal([]);
+    });
+
+    it("docs/protocol.md's result-code table gives each code the name and meaning describeResultCode gives it", function () {
+        const doc = readFileSync(path.join(ROOT, "docs", "protocol.md"), "utf8");
+        const rows = [...doc.matchAll(/^\| `(\d+)`(?:–`(\d+)`)? +\| `([A-Z_]+)` +\| (.+?) +\|$/gm)];
+        for (const [, first, last, name, meaning] of rows) {
+            for (const code of [first, last ?? first]) {
+                expect(describeResultCode(Number(code)), `code ${code}`).to.deep.equal({ name, meaning });
+            }
+        }
+        expect(rows.map((r) => r[3])).to.deep.equal([
+            "OK",
+            "INVALID_INPUT",
+            "MODEL_ERROR",
+            "UNDEFINED",
+            "RESERVED",
+            "VOIDED",
+        ]);
+        expect(Object.keys(RESULT_CODE_MEANINGS)).to.deep.equal(["OK", "INVALID_INPUT", "MODEL_ERROR", "VOIDED"]);
     });
 
     it("keeps what `verity deploy` writes (deployments/<chainId>.json) out of git", function () {

@@ -241,7 +241,7 @@ function stageText(h: RequestHistory): string {
         case "unknown":
             return `${h.requestId} requested: waiting for an operator to serve it`;
         case "submitted":
-            return `${h.requestId} served by ${h.operator} (result code ${h.resultCode}): challenge window closes at ${when(h.challengeEndsAt)}`;
+            return `${h.requestId} served by ${h.operator} (result code ${h.resultCode} ${h.result?.name}): challenge window closes at ${when(h.challengeEndsAt)}`;
         case "disputed":
             return `${h.requestId} disputed by ${h.disputes[h.disputes.length - 1]?.challenger}: waiting for the resolver`;
         default:

@@ -34,7 +34,7 @@ export { ATTESTATION_TYPES, decodeRevert, type DecodedRevert } from "../chain/co
 // `newChallengeSalt()`, then reveal with `challenge(request, evidence, salt)` from a later block.
 export { challengeCommitment, newChallengeSalt } from "../chain/coordinator";
 export { RequestStatus, type Request } from "../chain/requestEvents";
-export { ResultCode } from "../models/resultCodes";
+export { ResultCode, RESULT_CODE_MEANINGS, describeResultCode } from "../models/resultCodes";
 
 // Tensors: the canonical encoding shared with contracts/libraries/Tensors.sol.
 export {

@@ -68,6 +68,7 @@ describe("verity request: messages that say what to do", function () {
             status: "submitted",
             operator: "0x00000000000000000000000000000000000000aa",
             resultCode: 0,
+            result: { code: 0, name: "OK", meaning: "the output holds the model's output tensors" },
             challengeEndsAt: 1_800_000_000,
         };
         const note = stageLines(false, pipe)!;
@@ -83,7 +84,7 @@ describe("verity request: messages that say what to do", function () {
         }
         expect(written).to.deep.equal([
             `${id} requested: waiting for an operator to serve it\n`,
-            `${id} served by 0x00000000000000000000000000000000000000aa (result code 0): challenge window closes at 2027-01-15T08:00:00.000Z\n`,
+            `${id} served by 0x00000000000000000000000000000000000000aa (result code 0 OK): challenge window closes at 2027-01-15T08:00:00.000Z\n`,
             `${id} finalized\n`,
         ]);
         // On a terminal the spinner shows the stages; with --json stdout is the only output.
