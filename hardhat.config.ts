@@ -45,6 +45,27 @@ function envNetwork(): NonNullable<HardhatUserConfig["networks"]> {
     return { env: { url, accounts } };
 }
 
+/** Where `npx hardhat node` serves its chain unless told `--port`, and so `--network localhost` by default. */
+const LOCALHOST_URL = "http://127.0.0.1:8545";
+
+/**
+ * `--network localhost`: Hardhat's own (the chain `npx hardhat node` serves, signing with its unlocked accounts), at
+ * VERITY_LOCALHOST_URL when set, so a node started with `--port 8546` (or on another host) is reachable:
+ * `VERITY_LOCALHOST_URL=http://127.0.0.1:8546 npx hardhat verity:deploy --network localhost`.
+ */
+function localhostNetwork(): NonNullable<HardhatUserConfig["networks"]> {
+    const url = process.env.VERITY_LOCALHOST_URL;
+    if (url === undefined || url === "") return { localhost: { url: LOCALHOST_URL } };
+    // As for `env`: a malformed value must not break every Hardhat command; say so, and keep the default.
+    if (!/^https?:\/\/\S+$/.test(url)) {
+        process.stderr.write(
+            `warning: VERITY_LOCALHOST_URL is not an http(s) URL: --network localhost stays ${LOCALHOST_URL}\n`,
+        );
+        return { localhost: { url: LOCALHOST_URL } };
+    }
+    return { localhost: { url } };
+}
+
 const config: HardhatUserConfig = {
     solidity: {
         compilers: [
@@ -67,6 +88,7 @@ const config: HardhatUserConfig = {
         hardhat: {
             hardfork: "cancun",
         },
+        ...localhostNetwork(),
         ...envNetwork(),
     },
     typechain: {

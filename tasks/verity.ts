@@ -1,10 +1,11 @@
 /**
  * Hardhat tasks for Verity's contract actions, for users who live inside Hardhat:
- * `npx hardhat verity:deploy | verity:accept-ownership | verity:model-register | verity:stake | verity:request |
- * verity:inspect | verity:dispute | verity:finalize | verity:cancel --network <name>`. Each is a thin wrapper over the `verity` CLI's implementation
- * (oracle/src/commands/*) with hre.ethers' provider and signer in place of --rpc-url and VERITY_PRIVATE_KEY;
- * `--from <address>` picks the signer (default: the network's first account). Each prints what the CLI prints and
- * returns the report (for `hre.run`). Reference: docs/cli.md.
+ * `npx hardhat verity:deploy | verity:accept-ownership | verity:model-register | verity:stake |
+ * verity:operator-register-model | verity:operator-status | verity:config-init | verity:request | verity:inspect |
+ * verity:dispute | verity:finalize | verity:cancel --network <name>`. Each is a thin wrapper over the `verity` CLI's
+ * implementation (oracle/src/commands/*) with hre.ethers' provider and signer in place of --rpc-url and
+ * VERITY_PRIVATE_KEY; `--from <address>` picks the signer (default: the network's first account). Each prints what
+ * the CLI prints and returns the report (for `hre.run`). Reference: docs/cli.md.
  *
  * The config loads this file before compilation, when typechain-types may not exist yet: the commands (which
  * import the TypeChain factories) are imported lazily inside each action, and only types at the top.
@@ -22,8 +23,18 @@ interface Common {
     from?: string;
 }
 
-/** ChainOptions for the commands: the network's provider and the chosen signer instead of env and flags. */
-async function chainOptions(hre: HardhatRuntimeEnvironment, args: Common): Promise<ChainOptions> {
+/**
+ * ChainOptions for the commands: the network's provider and the chosen signer instead of env and flags. A command
+ * that only reads (`signs: false`) gets no signer, so a network without accounts serves it.
+ */
+async function chainOptions(
+    hre: HardhatRuntimeEnvironment,
+    args: Common,
+    { signs = true }: { signs?: boolean } = {},
+): Promise<ChainOptions> {
+    const name = `hardhat network "${hre.network.name}"`;
+    const common = { deployment: args.deployment, json: args.json };
+    if (!signs && args.from === undefined) return { ...common, connection: { provider: hre.ethers.provider, name } };
     const signer = args.from !== undefined ? await hre.ethers.getSigner(args.from) : (await hre.ethers.getSigners())[0];
     if (signer === undefined) {
         throw new HardhatPluginError(
@@ -31,11 +42,23 @@ async function chainOptions(hre: HardhatRuntimeEnvironment, args: Common): Promi
             `network "${hre.network.name}" has no accounts: configure one or pass --from`,
         );
     }
-    return {
-        deployment: args.deployment,
-        json: args.json,
-        connection: { provider: hre.ethers.provider, signer, name: `hardhat network "${hre.network.name}"` },
-    };
+    return { ...common, connection: { provider: hre.ethers.provider, signer, name } };
+}
+
+/**
+ * The JSON-RPC URL of the network, for what other processes must reach (the node config `verity:config-init`
+ * writes). The in-process `hardhat` network has none: nothing outside this process can connect to it.
+ */
+function networkUrl(hre: HardhatRuntimeEnvironment): string {
+    const config = hre.network.config;
+    if (!("url" in config)) {
+        throw new HardhatPluginError(
+            PLUGIN,
+            `network "${hre.network.name}" is Hardhat's in-process chain, which a node cannot connect to: run ` +
+                "`npx hardhat node` and pass --network localhost (or another network with a url)",
+        );
+    }
+    return config.url;
 }
 
 /** Runs a command; its one-line CliError becomes a HardhatPluginError (Hardhat prints it without a stack). */
@@ -114,6 +137,48 @@ verityTask("verity:stake", "approve and stake tokens as an operator")
         const opts = await chainOptions(hre, args);
         return run(() => operatorStake(args.amount, opts));
     });
+
+verityTask("verity:operator-register-model", "serve a model (needs stake of at least its collateral)")
+    .addPositionalParam("modelId", "the model id (0x + 64 hex)")
+    .setAction(async (args: Common & { modelId: string }, hre) => {
+        const { operatorRegisterModel } = await import("../oracle/src/commands/operator");
+        const opts = await chainOptions(hre, args);
+        return run(() => operatorRegisterModel(args.modelId, opts));
+    });
+
+verityTask("verity:operator-status", "stake, unbonding, balances and models of an operator")
+    .addOptionalPositionalParam("address", "operator address (default: --from, else the network's first account)")
+    .setAction(async (args: Common & { address?: string }, hre) => {
+        const { operatorStatus } = await import("../oracle/src/commands/operator");
+        const opts = await chainOptions(hre, args, { signs: args.address === undefined });
+        return run(() => operatorStatus(args.address, opts));
+    });
+
+verityTask(
+    "verity:config-init",
+    "write a node config for this deployment: the network's URL, chain id, coordinator, start block, models",
+)
+    .addOptionalParam("out", "where to write it", "verity.config.json")
+    .addOptionalParam("model", "models to serve (or watch), comma-separated (default: every active model)")
+    .addFlag("challenger", "write the challenger role instead of the operator's")
+    .addOptionalParam("maxBond", "challenger: most bond at risk at once, in tokens or wei", "10")
+    .addFlag("force", "overwrite an existing file")
+    .setAction(
+        async (
+            args: Common & { out: string; model?: string; challenger: boolean; maxBond: string; force: boolean },
+            hre,
+        ) => {
+            const { configInit } = await import("../oracle/src/commands/configInit");
+            const rpcUrl = networkUrl(hre);
+            const opts = await chainOptions(hre, args, { signs: false });
+            const { out, challenger, maxBond, force } = args;
+            const model = args.model
+                ?.split(",")
+                .map((id) => id.trim())
+                .filter((id) => id !== "");
+            return run(() => configInit({ ...opts, rpcUrl, out, model, challenger, maxBond, force }));
+        },
+    );
 
 verityTask("verity:request", "request an inference (deposits the fee); --wait returns the settled result")
     .addParam("model", "model id")

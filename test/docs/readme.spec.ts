@@ -272,6 +272,11 @@ const COVERED_ELSEWHERE: Record<string, { file: string; mentions: string }> = {
     "npx hardhat node": { file: "test/docs/readme.spec.ts", mentions: '[HARDHAT_BIN, "node", "--port"' },
     "npx hardhat verity:deploy": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:deploy"' },
     "npx hardhat verity:inspect": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:inspect"' },
+    "npx hardhat verity:operator-register-model": {
+        file: "test/tasks/verity.tasks.spec.ts",
+        mentions: '"verity:operator-register-model"',
+    },
+    "npx hardhat verity:config-init": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:config-init"' },
     "npx hardhat ignition": { file: "test/deploy/Verity.module.spec.ts", mentions: "hre.ignition.deploy(VerityModule" },
     "npx verity": { file: "test/cli/verity.cli.spec.ts", mentions: 'verity(["--help"])' },
     "npx verity config check": { file: "test/cli/verity.cli.spec.ts", mentions: '["config", "check"' },

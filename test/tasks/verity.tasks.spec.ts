@@ -1,8 +1,9 @@
 /**
  * The Hardhat tasks (tasks/verity.ts) on the in-process Hardhat network, run as a Hardhat user runs them
- * (`hre.run`): verity:deploy → verity:model-register → verity:stake → verity:request → verity:inspect →
- * verity:finalize (refused) → verity:cancel, each
- * returning the same report the CLI prints, and a CLI error surfacing as a one-line HardhatPluginError.
+ * (`hre.run`): verity:deploy → verity:model-register → verity:stake → verity:operator-register-model →
+ * verity:operator-status → verity:config-init → verity:request → verity:inspect → verity:finalize (refused) →
+ * verity:cancel, each returning the same report the CLI prints, and a CLI error surfacing as a one-line
+ * HardhatPluginError. `--network env` and `--network localhost` (at VERITY_LOCALHOST_URL) run as child processes.
  */
 import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -136,6 +137,82 @@ describe("Hardhat tasks verity:* (in-process network)", function () {
         expect((await staking.getStake(operator)).stakedWei).to.equal(ethers.parseEther("20"));
     });
 
+    it("verity:operator-register-model refuses a short stake with the CLI's message, then registers --from", async () => {
+        const refused = await task("verity:operator-register-model", { modelId, deployment, from: consumer }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(refused).to.be.instanceOf(HardhatPluginError);
+        expect((refused as Error).message).to.match(/insufficient stake: .* run `verity operator stake 10.0` first/);
+        const { result, stdout } = await task<{ operator: string; modelId: string; transactionHash: string }>(
+            "verity:operator-register-model",
+            { modelId, deployment, from: operator },
+        );
+        expect(result).to.include({ operator, modelId });
+        expect(stdout).to.contain(`${operator} now serves model ${modelId}`);
+        const staking = Staking__factory.connect(contracts.staking!, ethers.provider);
+        expect(await staking.isRegistered(modelId, operator)).to.equal(true);
+    });
+
+    it("verity:operator-status reports the --from account's stake and models, or the address given", async () => {
+        const own = await task<{ operator: string; stakedWei: bigint; models: string[] }>("verity:operator-status", {
+            deployment,
+            from: operator,
+        });
+        expect(own.result).to.deep.include({ operator, stakedWei: ethers.parseEther("20"), models: [modelId] });
+        expect(own.stdout).to.contain(`operator ${operator}`).and.to.contain(modelId);
+        const other = await task<{ operator: string; models: string[] }>("verity:operator-status", {
+            address: operator,
+            deployment,
+            json: true,
+        });
+        expect(other.result).to.deep.include({ operator, models: [modelId] });
+        expect(JSON.parse(other.stdout)).to.include({ operator, stakedWei: ethers.parseEther("20").toString() });
+    });
+
+    it("verity:config-init on the in-process network: refused, a node cannot reach it", async () => {
+        const out = join(mkdtempSync(join(tmpdir(), "verity-tasks-")), "verity.config.json");
+        const error = await task("verity:config-init", { out, deployment }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(HardhatPluginError);
+        expect((error as Error).message).to.match(/in-process chain, which a node cannot connect to: .*localhost/);
+        expect(existsSync(out)).to.equal(false);
+    });
+
+    it("--network localhost honours VERITY_LOCALHOST_URL: verity:config-init writes a config for that URL", async () => {
+        const server = await startRpcServer();
+        try {
+            const out = join(mkdtempSync(join(tmpdir(), "verity-tasks-localhost-")), "verity.config.json");
+            const run = await runNodeScript(
+                HARDHAT_BIN,
+                ["verity:config-init", "--network", "localhost", "--deployment", deployment, "--out", out],
+                {
+                    cwd: join(__dirname, "..", ".."),
+                    env: { ...process.env, VERITY_LOCALHOST_URL: server.url },
+                },
+            );
+            expect(run.status, run.stderr).to.equal(0);
+            expect(run.stdout).to.contain(`wrote ${out} (chain 31337, coordinator ${contracts.coordinator}, 1 model)`);
+            const written = JSON.parse(readFileSync(out, "utf8")) as {
+                chain: { rpcUrl: string; chainId: number; coordinator: string };
+                models: { modelId: string }[];
+                roles: { operator: boolean };
+            };
+            expect(written.chain).to.include({
+                rpcUrl: server.url,
+                chainId: 31337,
+                coordinator: contracts.coordinator,
+            });
+            expect(written.models).to.deep.equal([{ modelId }]);
+            expect(written.roles.operator).to.equal(true);
+            expect(server.url).to.not.contain(":8545");
+        } finally {
+            await server.close();
+        }
+    });
+
     it("verity:request sends a request; verity:inspect returns its history", async () => {
         const token = MockERC20__factory.connect(contracts.stakeToken!, await ethers.getSigner(deployer));
         await (await token.mint(consumer, ethers.parseEther("1"))).wait();
@@ -206,6 +283,14 @@ describe("Hardhat tasks verity:* (in-process network)", function () {
         } finally {
             await server.close();
         }
+    });
+
+    it("docs/cli.md has a row for every verity:* task, and none for a task that does not exist", () => {
+        const doc = readFileSync(join(__dirname, "..", "..", "docs", "cli.md"), "utf8");
+        const section = doc.slice(doc.indexOf("## Hardhat tasks"));
+        const documented = [...section.matchAll(/^\| `(verity:[a-z-]+)/gm)].map((m) => m[1]);
+        const registered = Object.keys(hre.tasks).filter((name) => name.startsWith("verity:"));
+        expect(documented.sort()).to.deep.equal(registered.sort());
     });
 
     it("verity:inspect of an unknown request: a HardhatPluginError saying to check the id", async () => {

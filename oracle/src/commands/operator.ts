@@ -110,7 +110,8 @@ export async function operatorWithdraw(opts: ChainOptions): Promise<void> {
     );
 }
 
-export async function operatorRegisterModel(modelId: string, opts: ChainOptions): Promise<void> {
+/** Registers the key's account to serve a model, refusing (nothing sent) when its stake is short; returns the report. */
+export async function operatorRegisterModel(modelId: string, opts: ChainOptions) {
     if (!isHexString(modelId, 32)) throw new CliError(`invalid model id "${modelId}": want 0x + 64 hex digits`);
     const { wallet, deployment, staking, shown } = await withKey(opts);
     const registry = ModelRegistry__factory.connect(deployment.address("registry"), wallet);
@@ -123,11 +124,9 @@ export async function operatorRegisterModel(modelId: string, opts: ChainOptions)
         );
     }
     const receipt = await sendTx("registering for the model", () => staking.registerForModel(modelId), shown);
-    output(
-        opts.json,
-        { operator: wallet.address, modelId, transactionHash: receipt.hash },
-        `${wallet.address} now serves model ${modelId}`,
-    );
+    const report = { operator: wallet.address, modelId, transactionHash: receipt.hash };
+    output(opts.json, report, `${wallet.address} now serves model ${modelId}`);
+    return report;
 }
 
 /**
@@ -171,7 +170,8 @@ function formatAmountPlain(wei: bigint): string {
     return formatAmount(wei).replace(/ tokens$/, "");
 }
 
-export async function operatorStatus(address: string | undefined, opts: ChainOptions): Promise<void> {
+/** Stake, unbonding, balances and served models of `address` (default: the key's account); returns the report. */
+export async function operatorStatus(address: string | undefined, opts: ChainOptions) {
     const { provider, deployment } = await setup(opts);
     let operator: string;
     if (address !== undefined) {
@@ -211,6 +211,7 @@ export async function operatorStatus(address: string | undefined, opts: ChainOpt
         `  models     ${models.length === 0 ? "none" : models.join("\n             ")}`,
     ];
     output(opts.json, report, lines.join("\n"));
+    return report;
 }
 
 /** The models `operator` is registered for now, from its (un)registration and eviction events since deployment. */

@@ -5,7 +5,8 @@
  */
 import { toBeHex, type Provider } from "ethers";
 import { ERC20__factory, InferenceCoordinator__factory, ModelRegistry__factory } from "../../../typechain-types";
-import { decodeTensors, DType, encodeTensors, TensorCodecError, type Tensor } from "../models/tensorCodec";
+import { decodeTensors, TensorCodecError } from "../models/tensorCodec";
+import { TensorJsonError, tensorsJsonBytes } from "../models/tensorJson";
 import {
     chainCall,
     CliError,
@@ -27,63 +28,16 @@ import { createProgress } from "../internal/progress";
 import { formatHistory, requestHistory, when, type HistoryLookups, type RequestHistory } from "./history";
 import { loadRequest, nextBlockTime, sendFinalize } from "./settle";
 
-/** Tensors as JSON: `[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`. */
 /**
- * One element of a tensor's `data`: a whole JSON number (exactly representable) or a decimal integer string
- * (for values beyond 2^53). Anything else is refused naming the element and its value.
+ * Tensors as JSON (`[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`) to canonical bytes, by the
+ * shared parser (models/tensorJson.ts); its messages become the command's one-line errors.
  */
-function integerElement(v: unknown, what: string): bigint {
-    if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
-    if (typeof v === "string" && /^-?(0|[1-9][0-9]*)$/.test(v)) return BigInt(v);
-    const hint =
-        typeof v === "number" && Number.isInteger(v)
-            ? "; beyond 2^53 a JSON number is not exact: write it as a decimal string"
-            : typeof v === "number"
-              ? "; the wire takes integers: scale a float input by 10^decimals (docs/tensor-encoding.md)"
-              : "";
-    throw new CliError(`${what} is ${JSON.stringify(v)}; want an integer (a JSON number or a decimal string)${hint}`);
-}
-
 export function parseTensorsJson(text: string, where: string): Uint8Array {
-    let raw: unknown;
     try {
-        raw = JSON.parse(text);
+        return tensorsJsonBytes(text, where);
     } catch (error) {
-        throw new CliError(`${where} is not JSON (${(error as Error).message}): give [{"dtype","shape","data"}, ...]`);
-    }
-    if (!Array.isArray(raw)) throw new CliError(`${where} must be a JSON array of tensors {"dtype","shape","data"}`);
-    const tensors: Tensor[] = raw.map((t: unknown, i) => {
-        const tensor = t as { dtype?: unknown; shape?: unknown; data?: unknown };
-        const name = typeof tensor.dtype === "string" ? tensor.dtype.toUpperCase() : "";
-        const dtype = (DType as unknown as Record<string, DType | undefined>)[name];
-        if (dtype === undefined) {
-            throw new CliError(
-                `${where}: tensor ${i} has dtype ${JSON.stringify(tensor.dtype)}; want one of ${Object.keys(DType)
-                    .filter((k) => Number.isNaN(Number(k)))
-                    .map((k) => k.toLowerCase())
-                    .join(", ")}`,
-            );
-        }
-        if (!Array.isArray(tensor.shape) || !Array.isArray(tensor.data)) {
-            throw new CliError(`${where}: tensor ${i} needs "shape" and "data" arrays`);
-        }
-        return {
-            dtype,
-            shape: tensor.shape.map((v: unknown, j: number) => {
-                if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-                    throw new CliError(
-                        `${where}: tensor ${i} shape[${j}] is ${JSON.stringify(v)}; want a whole number ≥ 0`,
-                    );
-                }
-                return v;
-            }),
-            data: tensor.data.map((v: unknown, j: number) => integerElement(v, `${where}: tensor ${i} data[${j}]`)),
-        };
-    });
-    try {
-        return encodeTensors(tensors);
-    } catch (error) {
-        throw new CliError(`${where}: ${(error as Error).message}`);
+        if (error instanceof TensorJsonError) throw new CliError(error.message);
+        throw error;
     }
 }
 

@@ -4,6 +4,7 @@
  * consumer's callback; anyone may call it, the operator has the incentive.
  */
 import { describeError } from "../internal/errors";
+import { requestIdHex } from "../internal/logger";
 import { decodeRevert } from "../chain/coordinator";
 import { requestFromJson } from "../chain/requestEvents";
 import type { StoredRequest } from "../store/store";
@@ -18,7 +19,7 @@ export interface FinalizerRole {
 
 export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
     function settlement(stored: StoredRequest): { request: ReturnType<typeof requestFromJson>; output: Uint8Array } {
-        if (stored.output === null) throw new Error(`request ${stored.requestId} has no stored output`);
+        if (stored.output === null) throw new Error(`request ${requestIdHex(stored.requestId)} has no stored output`);
         return { request: requestFromJson(stored.request), output: stored.output };
     }
 

@@ -15,6 +15,7 @@
  */
 import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
+import { requestIdHex } from "../internal/logger";
 import { decodeRevert, ZERO_BYTES32, type AttestedItem } from "../chain/coordinator";
 import { requestFromJson, VerificationMode } from "../chain/requestEvents";
 import type { RevertError } from "../chain/rpc";
@@ -207,7 +208,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
 
     function toItem(stored: StoredRequest): AttestedItem {
         if (stored.output === null || stored.resultCode === null) {
-            throw new Error(`request ${stored.requestId} has no stored result`);
+            throw new Error(`request ${requestIdHex(stored.requestId)} has no stored result`);
         }
         return {
             request: requestFromJson(stored.request),

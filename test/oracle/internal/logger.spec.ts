@@ -6,6 +6,8 @@ import {
     LOG_SERVICE_NAME,
     REDACTED,
     REDACTED_FIELDS,
+    REQUEST_ID_FIELDS,
+    requestIdHex,
     silentLogger,
     type Logger,
 } from "../../../oracle/src/internal/logger";
@@ -37,13 +39,13 @@ function only(lines: unknown[]): Record<string, unknown> {
 describe("oracle/internal/logger", function () {
     it("writes one JSON line with the service, level label, ISO time and message", function () {
         const { logger, lines } = memoryLogger();
-        logger.info({ chain_id: 31337, request_id: "7" }, "request seen");
+        logger.info({ chain_id: 31337, model_id: "0xabc" }, "request seen");
         const line = only(lines());
         expect(line.service).to.equal(LOG_SERVICE_NAME).and.to.equal("verity-node");
         expect(line.level).to.equal("info");
         expect(line.msg).to.equal("request seen");
         expect(line.chain_id).to.equal(31337);
-        expect(line.request_id).to.equal("7");
+        expect(line.model_id).to.equal("0xabc");
         expect(line.time).to.be.a("string");
         expect(new Date(line.time as string).toISOString()).to.equal(line.time);
     });
@@ -102,11 +104,30 @@ describe("oracle/internal/logger", function () {
         logger.error(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
         const [first, second, third] = lines() as Record<string, unknown>[];
         expect(first!.err).to.deep.equal({ code: "RPC_TIMEOUT", message: "rpc timed out" });
-        expect(first!.request_id).to.equal("9");
+        expect(first!.request_id).to.equal(`0x${"9".padStart(64, "0")}`);
         expect(second!.error).to.deep.equal({ code: "KEY_MISSING", message: "variable X is not set" });
         expect(third!.err).to.deep.equal({ code: "ECONNRESET", message: "socket hang up" });
         const text = JSON.stringify([first, second, third]);
         expect(text).not.to.include("stack").and.not.to.include("inner detail").and.not.to.include("deadbeef");
+    });
+
+    it("writes request ids as the verity command prints them (0x + 64 hex), whatever form the caller holds", function () {
+        const { logger, lines } = memoryLogger();
+        const hex = (n: bigint) => `0x${n.toString(16).padStart(64, "0")}`;
+        const big = 2n ** 255n + 17n;
+        // The store's decimal strings, a bigint, a short hex string, a number; lists too; child bindings too.
+        logger.info({ request_id: big.toString() }, "seen");
+        logger.info({ request_id: 255n, request_ids: ["1", 2n, "0xff"] }, "batch");
+        logger.child({ request_id: "10" }).warn({ dropped_requests: ["3"] }, "child");
+        // Malformed values are written as they are, not dropped or mangled.
+        logger.info({ request_id: "not-an-id", request_ids: [-1, 1.5] }, "odd");
+        const [seen, batch, child, odd] = lines() as Record<string, unknown>[];
+        expect(seen!.request_id).to.equal(hex(big));
+        expect(batch).to.deep.include({ request_id: hex(255n), request_ids: [hex(1n), hex(2n), hex(255n)] });
+        expect(child).to.deep.include({ request_id: hex(10n), dropped_requests: [hex(3n)] });
+        expect(odd).to.deep.include({ request_id: "not-an-id", request_ids: [-1, 1.5] });
+        expect(REQUEST_ID_FIELDS).to.include.members(["request_id", "request_ids"]);
+        expect(requestIdHex("7")).to.equal(hex(7n));
     });
 
     it("refuses an unknown level with LOG_LEVEL_INVALID", function () {

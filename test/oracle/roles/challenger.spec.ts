@@ -39,6 +39,8 @@ const resolverIface = IReexecutionResolver__factory.createInterface();
 type EventName = Parameters<typeof iface.getEvent>[0];
 
 const COORDINATOR = ethers.getAddress("0x" + "c0".repeat(20));
+/** Request 1 as log lines write it: 0x + 64 hex, the `verity` command's form (the store keeps "1"). */
+const ONE_HEX = ethers.toBeHex(1n, 32);
 const TOKEN = ethers.getAddress("0x" + "70".repeat(20));
 const RESOLVER = ethers.getAddress("0x" + "9e".repeat(20));
 /** A REEXECUTION resolver the coordinator's admin set later. */
@@ -938,7 +940,7 @@ describe("oracle/roles/challenger", function () {
             expect(store.getWatched("1")).to.include({ state: "wrong", notBefore: START + POSTPONE_SECONDS });
             const line = logs.find((l) => /cannot pay the bond/.test(String(l.msg)));
             expect(line).to.include({
-                request_id: "1",
+                request_id: ONE_HEX,
                 bond_wei: BOND.toString(),
                 balance_wei: (BOND - 1n).toString(),
             });

@@ -25,6 +25,8 @@ import { Store, type RequestState } from "../../../oracle/src/store/store";
 const COORDINATOR = ethers.getAddress("0x" + "c0".repeat(20));
 const ME = ethers.getAddress("0x" + "ab".repeat(20));
 const MODEL = "0x" + "7a".repeat(32);
+/** Request 1 as log lines write it: 0x + 64 hex, the `verity` command's form (the store keeps "1"). */
+const ONE_HEX = ethers.toBeHex(1n, 32);
 const NOW = 1_000;
 const INPUT = encodeTensors([{ dtype: DType.UINT8, shape: [1, 2], data: [255n, 255n] }]);
 /** The reference interpreter's (canonical) output, and what a saturating onnxruntime printed instead. */
@@ -137,7 +139,7 @@ describe("oracle/roles/operator", function () {
         const warning = logs.find((l) => /disagrees with the reference interpreter/.test(String(l.msg)));
         expect(warning).to.include({
             level: "warn",
-            request_id: "1",
+            request_id: ONE_HEX,
             model_id: MODEL,
             output_hash: keccak256(REFERENCE_OUTPUT),
             onnxruntime_output_hash: keccak256(ONNXRUNTIME_OUTPUT),
@@ -334,7 +336,7 @@ describe("oracle/roles/operator: the worth check (operator.economics)", function
         const line = n.logs.find((l) => l.msg === "request declined: its fee does not cover what serving it costs");
         expect(line).to.deep.include({
             level: "warn",
-            request_id: "1",
+            request_id: ONE_HEX,
             model_id: MODEL,
             reason: "unprofitable",
             fee_wei: feeWei.toString(),

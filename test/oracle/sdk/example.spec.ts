@@ -1,54 +1,146 @@
+/**
+ * examples/offchain-consumer.ts run as a reader runs it, where the README's walkthrough leaves off: the chain served
+ * over HTTP (as `npx hardhat node` serves it), and in a directory of its own, with the walkthrough's one key for every
+ * role, `verity deploy` (which writes deployments/31337.json there), `model register`, `operator stake`,
+ * `operator register-model`, `config init` and an operator node; then the example from that directory with
+ * `--model <modelId>` and nothing else: the coordinator comes from the manifest, the input is the default JSON
+ * tensors. The test only lets time pass (a block every 250 ms, and a jump over the challenge window once a result is
+ * in), as test/docs/readme.spec.ts does for the walkthrough.
+ */
 import { expect } from "chai";
-import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Signer } from "ethers";
-import { runOffchainConsumer } from "../../../examples/offchain-consumer";
-import { announcedRequests } from "../../../oracle/src/chain/requestEvents";
-import { deployVerifiable } from "../../helpers/verifiable";
-import { assignedSigner, INPUT, MODEL_WINDOW, TOKEN } from "../../helpers/verity";
-import { DType, decodeTensors } from "../../../oracle/src/sdk";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import hre, { ethers } from "hardhat";
+import { InferenceCoordinator__factory, ReexecutionResolver__factory } from "../../../typechain-types";
+import { loadDeployment } from "../../../oracle/src/commands/context";
+import { decodeTensors, DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { hardhatWallet, startRpcServer } from "../../../scripts/localChain";
+import { runNodeScript, VERITY_BIN } from "../../helpers/processes";
 
-describe("examples/offchain-consumer", function () {
-    it("requests, waits and returns the finalized result while an operator serves it", async function () {
-        const d = await loadFixture(deployVerifiable);
-        const user = d.others[0] as Signer;
-        await d.token.mint(await user.getAddress(), TOKEN);
-        const lines: string[] = [];
-        const running = runOffchainConsumer({
-            signer: user,
-            coordinator: await d.coordinator.getAddress(),
-            modelId: d.modelId,
-            input: [{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }],
-            pollIntervalMs: 10,
-            timeoutMs: 20_000,
-            log: (line) => lines.push(line),
-        });
-        // The operator side: wait for the request, serve it, let the window pass, finalize.
-        let request;
-        while (request === undefined) {
-            const logs = await ethers.provider.getLogs({ address: await d.coordinator.getAddress(), fromBlock: 0 });
-            request = announcedRequests(logs)[0]?.request;
-            if (request === undefined) await new Promise((r) => setTimeout(r, 10));
+const ROOT = join(__dirname, "..", "..", "..");
+/** What `npx ts-node` runs (npx itself would look in the registry from a temporary directory). */
+const TS_NODE_BIN = join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
+const IRIS = join(ROOT, "models", "iris", "iris.onnx");
+
+describe("examples/offchain-consumer.ts, run as written after the README's walkthrough", function () {
+    this.timeout(300_000);
+    // An account no other suite uses: the walkthrough's one key (deployer, operator and consumer alike).
+    const wallet = hardhatWallet(19);
+    const dir = mkdtempSync(join(tmpdir(), "verity-example-"));
+    let server: Awaited<ReturnType<typeof startRpcServer>>;
+    let node: ChildProcess | undefined;
+    let nodeLogs = "";
+    let keeper: NodeJS.Timeout | undefined;
+    let env: NodeJS.ProcessEnv = {};
+
+    before(async () => {
+        server = await startRpcServer();
+        env = { PATH: process.env.PATH, VERITY_RPC_URL: server.url, VERITY_PRIVATE_KEY: wallet.privateKey };
+    });
+
+    after(async () => {
+        if (keeper !== undefined) clearInterval(keeper);
+        if (node !== undefined && node.exitCode === null) {
+            const exited = new Promise((resolve) => node?.once("exit", resolve));
+            node.kill("SIGTERM");
+            await exited;
         }
-        const { output } = d.canonical(INPUT);
-        const operator = await assignedSigner(d, request);
-        const receipt = await (
-            await d.coordinator.connect(operator).submitResult(request, 0, output, ethers.ZeroHash)
-        ).wait();
-        const submitted = {
-            ...request,
-            status: 2n,
-            operator: await operator.getAddress(),
-            resultCode: 0n,
-            outputHash: ethers.keccak256(output),
-            challengeEndsAt: BigInt((await ethers.provider.getBlock(receipt!.blockNumber))!.timestamp + MODEL_WINDOW),
-        };
-        await time.increase(MODEL_WINDOW + 1);
-        await d.coordinator.finalize(submitted, output);
+        await server?.close();
+    });
 
-        const result = await running;
-        expect(result.status).to.equal("finalized");
-        expect(result.tensors).to.deep.equal(decodeTensors(output));
-        expect(lines.some((l) => l.startsWith("settled: finalized"))).to.equal(true);
+    async function verity(...args: string[]): Promise<string> {
+        const run = await runNodeScript(VERITY_BIN, args, { env, cwd: dir, timeoutMs: 120_000 });
+        expect(run.status, `verity ${args.join(" ")}: ${run.stderr}`).to.equal(0);
+        return run.stdout;
+    }
+
+    /** Time passes: a block every 250 ms, and a jump over the window of any result still in its window. */
+    function keepTime(coordinatorAddress: string, fromBlock: number): void {
+        const coordinator = InferenceCoordinator__factory.connect(coordinatorAddress, ethers.provider);
+        let busy = false;
+        keeper = setInterval(() => {
+            if (busy) return;
+            busy = true;
+            void (async () => {
+                const now = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+                const submitted = await coordinator.queryFilter(coordinator.filters.ResultSubmitted(), fromBlock);
+                const ends = submitted.map((e) => Number(e.args.challengeEndsAt)).filter((t) => t > now);
+                if (ends.length > 0) await hre.network.provider.send("evm_increaseTime", [Math.max(...ends) - now + 1]);
+                await hre.network.provider.send("evm_mine", []);
+            })()
+                .catch(() => undefined)
+                .finally(() => (busy = false));
+        }, 250);
+    }
+
+    it("requests with the manifest's coordinator and the default tensors, and prints the finalized result", async () => {
+        // The README's walkthrough, up to a running operator node.
+        await verity("deploy");
+        const { chainId } = await ethers.provider.getNetwork();
+        const deployment = loadDeployment({ deployment: join(dir, "deployments", `${chainId}.json`) }, Number(chainId));
+        keepTime(deployment.address("coordinator"), deployment.manifest.block);
+        const registered = await verity(
+            "model",
+            "register",
+            IRIS,
+            "--uri",
+            IRIS,
+            "--mode",
+            "reexecution",
+            "--fee",
+            "0.01",
+            "--collateral",
+            "10",
+            "--window",
+            "600",
+        );
+        const modelId = /0x[0-9a-f]{64}/.exec(registered)?.[0] ?? expect.fail(`no model id in: ${registered}`);
+        await verity("operator", "stake", "100");
+        await verity("operator", "register-model", modelId);
+        await verity("config", "init", "--model", modelId);
+        node = spawn(process.execPath, [VERITY_BIN, "node", "--config", "verity.config.json"], {
+            env: { ...env, VERITY_SERVER_PORT: "0" },
+            cwd: dir,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        node.stdout?.on("data", (d: Buffer) => (nodeLogs += d.toString()));
+        node.stderr?.on("data", (d: Buffer) => (nodeLogs += d.toString()));
+        const started = Date.now() + 60_000;
+        while (!nodeLogs.includes('"node started"')) {
+            if (node.exitCode !== null || Date.now() > started) expect.fail(`verity node did not start: ${nodeLogs}`);
+            await new Promise((r) => setTimeout(r, 100));
+        }
+
+        // The example, as its header says to run it, in the directory `verity deploy` wrote its manifest in (the
+        // repository's root in the README; here its examples/ is linked in).
+        symlinkSync(join(ROOT, "examples"), join(dir, "examples"));
+        const example = ["--transpile-only", "examples/offchain-consumer.ts", "--model", modelId];
+        const run = await runNodeScript(TS_NODE_BIN, example, {
+            env,
+            cwd: dir,
+            timeoutMs: 180_000,
+        });
+        expect(run.status, `${run.stderr}\n${run.stdout}\nnode: ${nodeLogs.slice(-3_000)}`).to.equal(0);
+
+        const lines = run.stdout.trim().split("\n");
+        expect(lines[0]).to.equal("fee: 0.01 tokens");
+        const requestId = /^requested (0x[0-9a-f]{64}) in 0x[0-9a-f]{64}$/.exec(lines[1] ?? "")?.[1];
+        expect(requestId, lines[1]).to.not.equal(undefined);
+        // Served and finalized by the node, with the chain's own answer to the default input.
+        expect(lines[2]).to.equal(`settled ${requestId}: finalized (result code 0) by operator ${wallet.address}`);
+        const input = encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: [12n, -7n, 100n, -128n] }]);
+        const resolver = ReexecutionResolver__factory.connect(
+            deployment.address("reexecutionResolver"),
+            ethers.provider,
+        );
+        const [, expected] = await resolver.reexecute(modelId, input);
+        const outputs = decodeTensors(ethers.getBytes(expected)).map(
+            (t, i) => `output ${i}: ${DType[t.dtype].toLowerCase()} [${t.shape.join(", ")}] = [${t.data.join(", ")}]`,
+        );
+        expect(lines.slice(3)).to.deep.equal(outputs);
+        // The node logged the same id, in the same form.
+        expect(nodeLogs).to.contain(`"request_id":"${requestId}"`);
     });
 });
