@@ -66,6 +66,7 @@ export async function localNodeConfig(
         transactions: { stuckAfterMs: 60_000, ...overrides.transactions },
         server: { port: 0, ...overrides.server },
         log: { level: logLevel, ...overrides.log },
+        health: { ...overrides.health },
     };
     if (overrides.roles !== undefined) raw.roles = overrides.roles;
     if (overrides.challenger !== undefined) raw.challenger = overrides.challenger;

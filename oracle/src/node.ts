@@ -126,6 +126,8 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         operator: wallet.address,
     });
     const coordinator = new CoordinatorClient(chain, config.chain.coordinator);
+    // A chain that mines only for transactions (a development chain) has no block for minutes when idle: normal there.
+    const automine = await chainAutomines((method, params) => rpc.send(method, params));
     let head = { number: 0, timestamp: 0 };
     // When the head block was first seen: on a chain that mines only for transactions (a development chain) the head
     // may stay put for minutes while time goes on.
@@ -264,6 +266,10 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             startBlock: config.chain.startBlock,
             maxBlockRange: config.chain.maxBlockRange,
             keepBlocks: KEEP_BLOCKS,
+            onHead: (seen) => {
+                if (seen.number !== head.number) headSeenAtMs = Date.now();
+                head = { number: seen.number, timestamp: seen.timestamp };
+            },
         },
         createTracker({
             store,
@@ -279,6 +285,14 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     const finalizer = createFinalizerRole(ctx);
     const challenger = createChallengerRole(ctx);
 
+    // The checkpoint advances range by range during a long scan; the head is the one that scan started from.
+    const processedBlock = () => store.checkpoint() ?? config.chain.startBlock - 1;
+    const syncState = () => ({
+        lagBlocks: Math.max(0, head.number - config.chain.confirmations - processedBlock()),
+        headAgeSeconds: Math.round((Date.now() - headSeenAtMs) / 1_000),
+    });
+    metrics.setSyncSource(syncState);
+
     const server = options.noHttp
         ? undefined
         : await startHttpServer({
@@ -290,12 +304,28 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
                   const stalledMs = Date.now() - lastPollOkMs;
                   const chainOk = stalledMs < Math.max(30_000, config.chain.pollIntervalMs * 10);
                   const missing = [...followed].filter((m) => !ctx.servedModels.has(m));
+                  const { lagBlocks, headAgeSeconds } = syncState();
+                  const lagging = lagBlocks > config.health.maxLagBlocks;
+                  const halted = !automine && headAgeSeconds > config.health.maxHeadAgeSeconds;
+                  const syncOk = !lagging && !halted;
                   return {
-                      status: !chainOk ? "down" : missing.length > 0 ? "degraded" : "ok",
+                      status: !chainOk ? "down" : missing.length > 0 || !syncOk ? "degraded" : "ok",
                       checks: {
                           chain: {
                               ok: chainOk,
                               detail: `head ${head.number}, last poll ${Math.round(stalledMs / 1000)}s ago`,
+                          },
+                          sync: {
+                              ok: syncOk,
+                              detail:
+                                  `processed ${processedBlock()}, head ${head.number}: ${lagBlocks} block${lagBlocks === 1 ? "" : "s"} behind beyond ${config.chain.confirmations} confirmation${config.chain.confirmations === 1 ? "" : "s"}` +
+                                  (lagging ? ` (more than health.maxLagBlocks ${config.health.maxLagBlocks})` : "") +
+                                  `; last new block ${headAgeSeconds}s ago` +
+                                  (halted
+                                      ? ` (more than health.maxHeadAgeSeconds ${config.health.maxHeadAgeSeconds}: the chain halted, the RPC endpoint is stuck on an old head, or this node's loop is stalled)`
+                                      : automine
+                                        ? " (the chain mines only for transactions)"
+                                        : ""),
                           },
                           models: {
                               ok: missing.length === 0,
@@ -330,8 +360,6 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             };
             await step("follow", async () => {
                 const polled = await follower.poll();
-                if (polled.head.number !== head.number) headSeenAtMs = Date.now();
-                head = { number: polled.head.number, timestamp: polled.head.timestamp };
                 const waiting = polled.head.number - polled.processed;
                 if (waiting > 0 && Date.now() - headSeenAtMs >= HEAD_IDLE_NOTICE_MS && idleNoticeFor !== head.number) {
                     idleNoticeFor = head.number;
@@ -410,7 +438,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         },
         "node started",
     );
-    if (config.chain.confirmations > 0 && (await chainAutomines((method, params) => rpc.send(method, params)))) {
+    if (config.chain.confirmations > 0 && automine) {
         logger.warn(
             { confirmations: config.chain.confirmations },
             `this chain mines a block only when a transaction arrives: every event waits until ${config.chain.confirmations} ` +

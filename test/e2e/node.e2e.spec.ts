@@ -3,6 +3,7 @@
  * verified by hash, requests from a consumer contract, results submitted, finalized and delivered by callback.
  */
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import { hexlify } from "ethers";
 import { writeFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
@@ -304,6 +305,63 @@ describe("operator node (end to end)", function () {
             .find((l) => l.msg.startsWith("this chain mines a block only when a transaction arrives"));
         expect(warning, lines.join("")).to.deep.include({ confirmations: 2 });
         expect(warning?.msg).to.contain("set chain.confirmations to 0");
+    });
+
+    it("health: degraded when no block arrives for maxHeadAgeSeconds on a chain that mines by itself", async () => {
+        const d = await deployForNode([tiny]);
+        type Health = { status: string; checks: { sync: { ok: boolean; detail: string } } };
+        const health = async () => (await (await fetch(`${node!.httpUrl}/healthz`)).json()) as Health;
+        // A chain that mines by itself, and has stopped: no block arrives while the node runs.
+        await ethers.provider.send("evm_setAutomine", [false]);
+        try {
+            node = await startNode(await nodeConfig(d, rpc.url(), { health: { maxHeadAgeSeconds: 1 } }), {
+                wallet: OPERATOR,
+                logger: silentLogger(),
+            });
+            await node.nextRound();
+            expect((await health()).status).to.equal("ok");
+            await waitFor("degraded", async () => (await health()).status === "degraded");
+            const halted = await health();
+            expect(halted.checks.sync.ok).to.equal(false);
+            expect(halted.checks.sync.detail).to.contain("more than health.maxHeadAgeSeconds 1");
+            const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text();
+            expect(Number(/^verity_head_age_seconds (\d+)$/m.exec(metrics)?.[1])).to.be.greaterThan(1);
+            expect(metrics).to.match(/^verity_sync_lag_blocks 0$/m);
+            // The chain moves again: healthy.
+            await ethers.provider.send("evm_mine", []);
+            await waitFor("ok again", async () => (await health()).status === "ok");
+        } finally {
+            await ethers.provider.send("evm_setAutomine", [true]);
+        }
+    });
+
+    it("health: degraded while the processed block trails the head by more than maxLagBlocks", async () => {
+        const d = await deployForNode([tiny]);
+        // Started from the deployment's block with 300 blocks to scan, one per eth_getLogs call.
+        await ethers.provider.send("hardhat_mine", ["0x12c"]);
+        const config = await nodeConfig(d, rpc.url(), {
+            chain: { maxBlockRange: 1, startBlock: (await ethers.provider.getBlockNumber()) - 300 },
+            health: { maxLagBlocks: 5 },
+        });
+        node = await startNode(config, { wallet: OPERATOR, logger: silentLogger() });
+        type Health = { status: string; checks: { sync: { ok: boolean; detail: string } } };
+        let seen: Health | undefined;
+        // Seen while the first scan goes on: the head is read first, the checkpoint advances range by range.
+        await waitFor(
+            "degraded while scanning",
+            async () => {
+                seen = (await (await fetch(`${node!.httpUrl}/healthz`)).json()) as Health;
+                return seen.status === "degraded";
+            },
+            60_000,
+            10,
+        );
+        expect(seen!.checks.sync.detail).to.match(
+            /\d+ blocks behind beyond 0 confirmations \(more than health.maxLagBlocks 5\)/,
+        );
+        await node.nextRound();
+        const caughtUp = (await (await fetch(`${node.httpUrl}/healthz`)).json()) as { status: string };
+        expect(caughtUp.status).to.equal("ok");
     });
 
     it("backfills requests made while it was down from its checkpoint after a restart", async () => {

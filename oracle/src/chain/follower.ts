@@ -25,6 +25,8 @@ export interface FollowerOptions {
     maxBlockRange: number;
     /** Recorded block hashes kept for reorg detection. */
     keepBlocks: number;
+    /** Told each head as soon as it is read, before the (possibly long) scan up to it. */
+    onHead?: (head: BlockHeader) => void;
 }
 
 /** Called with the logs of each scanned range, inside the store transaction that advances the checkpoint. */
@@ -58,6 +60,7 @@ export class ChainFollower {
     async poll(): Promise<PollResult> {
         const head = await this.chain.getBlock("latest");
         if (head === null) throw new Error("eth_getBlockByNumber(latest) returned null");
+        this.options.onHead?.(head);
         const result: PollResult = {
             head,
             processed: this.store.checkpoint() ?? this.options.startBlock - 1,

@@ -208,6 +208,19 @@ export const ConfigSchema = z
             })
             .strict()
             .prefault({}),
+        /** When `/healthz` reports the node `degraded` because it is not keeping up with the chain. */
+        health: z
+            .object({
+                /** Most blocks the processed block may trail the head by, beyond `chain.confirmations`. */
+                maxLagBlocks: z.number().int().min(1).max(1_000_000).default(20),
+                /**
+                 * Longest time without a new block (not checked on a chain that mines only for transactions):
+                 * a halted chain, or an RPC endpoint stuck on an old head.
+                 */
+                maxHeadAgeSeconds: z.number().int().min(1).max(86_400).default(60),
+            })
+            .strict()
+            .prefault({}),
         log: z
             .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
             .strict()

@@ -38,6 +38,12 @@ export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 export type TransactionOutcome = (typeof TRANSACTION_OUTCOMES)[number];
 
 /** Every metric the node exports, typed by label names so callers get label checking. */
+/** How far behind the chain the node is, as `/healthz` and `/metrics` report it. */
+export interface SyncState {
+    lagBlocks: number;
+    headAgeSeconds: number;
+}
+
 export interface NodeMetrics {
     /** The registry holding all of the metrics below plus the default process metrics. */
     readonly registry: Registry;
@@ -66,6 +72,12 @@ export interface NodeMetrics {
     readonly chainHeadBlock: Gauge;
     /** `verity_processed_block`: last block whose events were fully processed. */
     readonly processedBlock: Gauge;
+    /** `verity_sync_lag_blocks`: blocks between the processed block and the head, beyond the confirmations. */
+    readonly syncLagBlocks: Gauge;
+    /** `verity_head_age_seconds`: seconds since the head block arrived. */
+    readonly headAgeSeconds: Gauge;
+    /** Where the two gauges above read their values at each scrape (a stalled main loop must not freeze them). */
+    setSyncSource(source: () => SyncState): void;
     /** `verity_operator_stake_wei`: total stake. Set with `bigintGaugeValue` (approximate above 2^53). */
     readonly operatorStakeWei: Gauge;
     /** `verity_operator_free_stake_wei`: stake not locked as collateral (approximate above 2^53). */
@@ -114,6 +126,7 @@ export function createMetrics(): NodeMetrics {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
     const registers = [registry];
+    let sync: (() => SyncState) | undefined;
 
     const transactions = new Counter({
         name: "verity_transactions_total",
@@ -188,6 +201,25 @@ export function createMetrics(): NodeMetrics {
             help: "Last block whose events were fully processed",
             registers,
         }),
+        syncLagBlocks: new Gauge({
+            name: "verity_sync_lag_blocks",
+            help: "Blocks the processed block trails the head by, beyond the configured confirmations",
+            registers,
+            collect() {
+                if (sync !== undefined) this.set(sync().lagBlocks);
+            },
+        }),
+        headAgeSeconds: new Gauge({
+            name: "verity_head_age_seconds",
+            help: "Seconds since the latest block arrived",
+            registers,
+            collect() {
+                if (sync !== undefined) this.set(sync().headAgeSeconds);
+            },
+        }),
+        setSyncSource(source) {
+            sync = source;
+        },
         operatorStakeWei: new Gauge({
             name: "verity_operator_stake_wei",
             help: "Operator's total stake in wei (approximate above 2^53)",
