@@ -159,19 +159,28 @@ export function createVerityClient(options: ContextOptions): VerityClient {
         return (await sendTransaction(ctx, action, fn)).hash;
     }
 
+    // Deposits of one client run one after another: approve sets the allowance (it does not add to it), so two
+    // interleaved approve + deposit pairs would leave the second deposit without allowance.
+    let deposits: Promise<unknown> = Promise.resolve();
+
     async function deposit(amountWei: bigint, opts: { account?: string } = {}): Promise<string> {
         const signer = requireSigner(ctx, "deposit");
         if (amountWei <= 0n) throw new VeritySdkError("INVALID_ARGUMENT", "deposit amount must be positive");
-        const owner = await signer.getAddress();
-        const account = getAddress(opts.account ?? owner);
-        const token = await tokenOf(ctx);
-        const allowance = await token.allowance(owner, ctx.coordinatorAddress);
-        if (allowance < amountWei) {
-            await send("approve", (s, overrides) =>
-                token.connect(s).approve(ctx.coordinatorAddress, amountWei, overrides),
-            );
-        }
-        return send("deposit", (s, overrides) => c.connect(s).deposit(account, amountWei, overrides));
+        const run = async (): Promise<string> => {
+            const owner = await signer.getAddress();
+            const account = getAddress(opts.account ?? owner);
+            const token = await tokenOf(ctx);
+            const allowance = await token.allowance(owner, ctx.coordinatorAddress);
+            if (allowance < amountWei) {
+                await send("approve", (s, overrides) =>
+                    token.connect(s).approve(ctx.coordinatorAddress, amountWei, overrides),
+                );
+            }
+            return send("deposit", (s, overrides) => c.connect(s).deposit(account, amountWei, overrides));
+        };
+        const result = deposits.then(run, run);
+        deposits = result.catch(() => undefined);
+        return result;
     }
 
     async function waitForResult(requestId: bigint, opts: WaitOptions = {}): Promise<SettledResult> {

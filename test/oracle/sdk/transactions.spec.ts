@@ -108,6 +108,17 @@ describe("sdk: transactions through a JSON-RPC endpoint", function () {
         expect(await d.coordinator.balanceOf(wallet.address)).to.equal(0n);
     });
 
+    it("deposits for concurrent requests one after another, so no approve overwrites the allowance of another", async function () {
+        const d = await loadFixture(deployWithModel);
+        const wallet = hardhatWallet(15).connect(provider());
+        const client = await clientFor(d, wallet);
+        const sent = await Promise.all(
+            [1, 2, 3].map(() => client.requestInference(d.modelId, INPUT, { deposit: true })),
+        );
+        expect(new Set(sent.map((s) => s.requestId)).size).to.equal(3);
+        for (const s of sent) expect(await d.coordinator.isCommitted(s.request)).to.equal(true);
+    });
+
     it("lets the signer number again once the chain has rolled its last transaction back (evm_revert)", async function () {
         const d = await loadFixture(deployWithModel);
         const wallet = hardhatWallet(15).connect(provider());
