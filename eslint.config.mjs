@@ -17,8 +17,8 @@ export default tseslint.config(
         },
     },
     {
-        // The CLI entry point is plain CommonJS run by node.
-        files: ["bin/**/*.js"],
+        // The CLI entry point and its build script are plain CommonJS run by node.
+        files: ["bin/**/*.js", "scripts/**/*.js"],
         languageOptions: { sourceType: "commonjs", globals: globals.node },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },

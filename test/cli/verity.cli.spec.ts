@@ -7,14 +7,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptKeystoreJson, keccak256, Wallet } from "ethers";
-
-const BIN = join(__dirname, "..", "..", "bin", "verity.js");
+import { VERITY_BIN } from "../helpers/processes";
 
 function verity(
     args: string[],
     env: NodeJS.ProcessEnv = {},
 ): { status: number | null; stdout: string; stderr: string } {
-    const result = spawnSync(process.execPath, [BIN, ...args], {
+    const result = spawnSync(process.execPath, [VERITY_BIN, ...args], {
         env: { PATH: process.env.PATH, ...env },
         encoding: "utf8",
         timeout: 60_000,

@@ -6,10 +6,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
-/** The `verity` command. */
-export const VERITY_BIN = join(__dirname, "..", "..", "bin", "verity.js");
+const ROOT = join(__dirname, "..", "..");
+/** The `verity` command: it runs the CLI compiled to dist/ (see the hook below). */
+export const VERITY_BIN = join(ROOT, "bin", "verity.js");
 /** Hardhat's command line (what `npx hardhat` runs). */
-export const HARDHAT_BIN = join(__dirname, "..", "..", "node_modules", "hardhat", "internal", "cli", "cli.js");
+export const HARDHAT_BIN = join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");
+/** Builds dist/ when it is missing or older than the sources (`--if-stale`). */
+export const BUILD_CLI = join(ROOT, "scripts", "buildCli.js");
+/** An incremental rebuild takes seconds, a first build about half a minute on 2 busy cores. */
+const BUILD_TIMEOUT_MS = 300_000;
 
 export interface ProcessRun {
     status: number | null;
@@ -76,3 +81,16 @@ export function nodeProcess(configPath: string, privateKey: string) {
         starts: (): number => output.split('"msg":"node started"').length - 1,
     };
 }
+
+/**
+ * A root hook: before the first test of any run that loads this module (every spec that starts `verity` does),
+ * bring dist/ up to date. bin/verity.js refuses a dist/ older than the sources, so after an edit to oracle/src (or
+ * the contracts) the tests build it first and run the code as it is now; when nothing changed this takes one
+ * short `node` start. `hardhat test` has compiled the contracts (typechain-types) by then.
+ */
+before(async function () {
+    this.timeout(BUILD_TIMEOUT_MS);
+    const run = await runNodeScript(BUILD_CLI, ["--if-stale"], { env: process.env, timeoutMs: BUILD_TIMEOUT_MS });
+    if (run.status !== 0) throw new Error(`node scripts/buildCli.js --if-stale: exit ${run.status}\n${run.stderr}`);
+    if (run.stderr !== "") process.stderr.write(run.stderr);
+});
