@@ -10,10 +10,12 @@ import { Command } from "commander";
 
 /** The toolkit, loaded only by `verity model ...`: it pulls in onnxruntime, which the node's main thread avoids. */
 const toolkit = () => import("../../models/toolkit/commands");
-import { loadConfig } from "./config/load";
 import { describeError } from "./internal/errors";
-import { startNode, SHUTDOWN_GRACE_MS } from "./node";
 import { CliError, progress, type ChainOptions } from "./commands/context";
+
+/** The node and its config, loaded by the commands that use them (the node pulls in nearly everything). */
+const node = () => import("./node");
+const config = () => import("./config/load");
 
 /** The chain-facing commands, loaded on use (they pull in the TypeChain factories). */
 const commands = {
@@ -66,24 +68,25 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<unknown>): (..
  * command runs the challenger role alone).
  */
 async function runNode(configPath: string, roles?: { operator: boolean; challenger: boolean; finalizer: boolean }) {
-    let config;
+    let loaded;
     try {
-        config = loadConfig(configPath);
+        loaded = (await config()).loadConfig(configPath);
         if (roles !== undefined) {
-            if (roles.challenger && config.challenger.maxBondWei === undefined) {
+            if (roles.challenger && loaded.challenger.maxBondWei === undefined) {
                 throw new Error(
                     "Invalid config: challenger.maxBondWei: required when the challenger role is on (the most the " +
                         "node may have in open challenge bonds, in stake-token base units)",
                 );
             }
-            config = { ...config, roles };
+            loaded = { ...loaded, roles };
         }
     } catch (error) {
         fail(error);
     }
-    let node;
+    const { startNode, SHUTDOWN_GRACE_MS } = await node();
+    let running;
     try {
-        node = await startNode(config);
+        running = await startNode(loaded);
     } catch (error) {
         fail(error);
     }
@@ -91,25 +94,25 @@ async function runNode(configPath: string, roles?: { operator: boolean; challeng
     const onSignal = (name: string): void => {
         signals++;
         if (signals > 1) {
-            node.logger.warn({ signal: name }, "second signal: exiting now");
+            running.logger.warn({ signal: name }, "second signal: exiting now");
             process.exit(EXIT_FORCED);
         }
-        node.logger.info({ signal: name }, "signal received; stopping");
+        running.logger.info({ signal: name }, "signal received; stopping");
         // Shutdown takes at most one RPC timeout (the call in flight is aborted) plus the inference grace;
         // the margin covers closing the store and the HTTP server.
         const force = setTimeout(
             () => process.exit(EXIT_FORCED),
-            SHUTDOWN_GRACE_MS + node.rpcTimeoutMs + SHUTDOWN_MARGIN_MS,
+            SHUTDOWN_GRACE_MS + running.rpcTimeoutMs + SHUTDOWN_MARGIN_MS,
         );
         force.unref();
-        node.stop().then(
+        running.stop().then(
             () => process.exit(0),
             () => process.exit(EXIT_FAILURE),
         );
     };
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));
-    await node.stopped;
+    await running.stopped;
 }
 
 export function buildProgram(): Command {
@@ -137,9 +140,9 @@ export function buildProgram(): Command {
         .command("check")
         .description("validate a config file and print it with defaults applied")
         .requiredOption("-c, --config <path>", "config file (JSON)")
-        .action((opts: { config: string }) => {
+        .action(async (opts: { config: string }) => {
             try {
-                process.stdout.write(`${JSON.stringify(loadConfig(opts.config), null, 2)}\n`);
+                process.stdout.write(`${JSON.stringify((await config()).loadConfig(opts.config), null, 2)}\n`);
             } catch (error) {
                 fail(error);
             }
