@@ -1,17 +1,16 @@
 /**
- * The benchmarks the README lists (`npm run bench:gas`, `npm run bench:node`, `npm run bench:verify`), run as the
- * README runs them but in their quick mode (bench/options.ts): VERITY_BENCH_QUICK=1 and VERITY_BENCH_OUT=<a
- * temporary directory>. Each must exit 0 and write its JSON and markdown there, marked as a quick run, holding the
- * figures the bench promises with sane values, and leave the committed results in bench/results/ byte for byte as
- * they were. A quick run without VERITY_BENCH_OUT must be refused (non-zero exit, a message naming the variable)
- * before it writes anything. The full runs take minutes and are not run here; what a quick run scales down is in
- * each bench's header.
+ * The benchmarks the README lists (`npm run bench:gas`, `npm run bench:node`, `npm run bench:verify`,
+ * `npm run bench:cli`), run as the README runs them but in their quick mode (bench/options.ts): VERITY_BENCH_QUICK=1
+ * and VERITY_BENCH_OUT=<a temporary directory>. Each must exit 0 and write its JSON and markdown there, marked as a
+ * quick run, holding the figures the bench promises with sane values, and leave the committed results in
+ * bench/results/ byte for byte as they were. A quick run without VERITY_BENCH_OUT must be refused (non-zero exit, a
+ * message naming the variable) before it writes anything. The full runs take minutes and are not run here; what a
+ * quick run scales down is in each bench's header.
  *
  * The runs are spawned through npm rather than `node node_modules/hardhat/internal/cli/cli.js run bench/<name>.ts`:
  * the README's command is `npm run bench:<name>`, so the package.json script is part of what is tested (npm adds
- * about a second). All six runs start together in `before`, each in a process group of its own (npm → sh →
- * hardhat → the script's hardhat subprocess) so that a run that hangs is killed whole; the suite then takes about
- * as long as the slowest run (the node bench, half a minute on 2 cores) rather than the sum.
+ * about a second). All eight runs are queued in `before` and run one at a time (see there), each in a process group
+ * of its own (npm → sh → hardhat → the script's hardhat subprocess) so that a run that hangs is killed whole.
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -19,6 +18,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Figures as CliFigures } from "../../bench/cli";
 import type { Breakdown, Figure } from "../../bench/gas";
 import type { E2EResult, ExecutorResult } from "../../bench/node";
 import { parseBenchOptions, QUICK_NOTICE, RESULTS_DIR } from "../../bench/options";
@@ -26,7 +26,7 @@ import type { Row as VerifyRow } from "../../bench/verify";
 
 const ROOT = resolve(__dirname, "..", "..");
 /** The README's benchmark commands, as package.json scripts. */
-const SCRIPTS = ["bench:gas", "bench:node", "bench:verify"] as const;
+const SCRIPTS = ["bench:gas", "bench:node", "bench:verify", "bench:cli"] as const;
 type Script = (typeof SCRIPTS)[number];
 /** A quick run takes seconds (the node bench about 30 s on 2 cores); past this it is killed and fails. */
 const RUN_TIMEOUT_MS = 240_000;
@@ -129,6 +129,10 @@ interface NodeResult extends QuickHeader {
 interface VerifyResult extends QuickHeader {
     blockGas: number;
     models: VerifyRow[];
+}
+interface CliResult extends QuickHeader {
+    help: CliFigures[];
+    restart: CliFigures[];
 }
 
 describe("bench/options.ts: VERITY_BENCH_QUICK and VERITY_BENCH_OUT", () => {
@@ -348,6 +352,19 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
         expect(json).to.not.have.property("targets");
         expect(json).to.not.have.property("largest");
         expect(md).to.contain("not searched (quick run)");
+    });
+
+    it("npm run bench:cli: exits 0 and writes cli.json / cli.md (quick: one run per way) with start-up times > 0", async () => {
+        const { json, md } = await quickRun<CliResult>("bench:cli", "cli");
+        expect(md).to.match(/^# CLI start-up \(bench\/cli\.ts\)\n/);
+        expect(json.help.map((f) => f.way)).to.deep.equal(["compiled", "ts-node"]);
+        expect(json.restart.map((f) => f.way)).to.deep.equal(["compiled"]);
+        for (const f of [...json.help, ...json.restart]) {
+            expect(f.runs, f.way).to.equal(1);
+            expect(f.wallMs.median, f.way).to.be.greaterThan(0);
+            expect(f.wallMs.min, f.way).to.equal(f.wallMs.max);
+        }
+        for (const f of json.help) expect(f.cpuMs?.median, f.way).to.be.greaterThan(0);
     });
 
     it("VERITY_BENCH_QUICK=1 without VERITY_BENCH_OUT: every bench refuses (exit 2) and writes nothing", async () => {
