@@ -1,5 +1,5 @@
 /**
- * How the `verity` command runs: the CLI compiled to dist/ by `npm run build` (npm ci runs it as "prepare"), with no
+ * How the `verity` command runs: the CLI compiled to dist/ by `npm run build` (npm ci runs it, "postprepare"), with no
  * TypeScript at run time, and a clear refusal instead of a stack trace, or of old code, when dist/ is missing or
  * older than its sources (bin/verity.js, scripts/buildCli.js).
  */
@@ -62,12 +62,30 @@ describe("verity command: compiled to dist/", function () {
         for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     });
 
-    it("npm ci builds it: prepare runs npm run build, which compiles the contracts then dist/", () => {
+    it("npm ci and npm install build it: postprepare runs npm run build (contracts, then dist/)", () => {
         const { scripts } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
             scripts: Record<string, string>;
         };
-        expect(scripts.prepare).to.equal("npm run build");
+        expect(scripts.postprepare).to.equal("npm run build");
         expect(scripts.build).to.equal("hardhat compile --quiet && node scripts/buildCli.js");
+        // Not "prepare": npx links the project into its cache as a dependency, for which prepare is an install
+        // script that strict-allow-scripts refuses (and would otherwise run, rebuilding on a first npx).
+        expect(scripts).to.not.have.property("prepare");
+    });
+
+    it("npx verity --help works in the repository (npx installs no script and builds nothing)", () => {
+        // An empty npm cache, as on a fresh machine: npx links the project into its cache on first use, and that
+        // install is where strict-allow-scripts would refuse an install script.
+        const cache = mkdtempSync(join(tmpdir(), "verity-npm-cache-"));
+        dirs.push(cache);
+        const run = spawnSync("npx", ["verity", "--help"], {
+            cwd: ROOT,
+            env: { ...process.env, npm_config_cache: cache },
+            encoding: "utf8",
+            timeout: 60_000,
+        });
+        expect(run.status, run.stderr).to.equal(0);
+        expect(run.stdout).to.match(/^Usage: verity /);
     });
 
     describe("from dist/ alone (no TypeScript sources, no root typechain-types, ts-node unloadable)", () => {

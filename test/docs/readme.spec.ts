@@ -271,7 +271,7 @@ const COVERED_ELSEWHERE: Record<string, { file: string; mentions: string }> = {
     "npm run bench:verify": { file: "test/bench/bench.smoke.spec.ts", mentions: '"bench:verify"' },
     "npm run bench:cli": { file: "test/bench/bench.smoke.spec.ts", mentions: '"bench:cli"' },
     // npm ci runs it (CI starts with npm ci); the tests rebuild dist/ when stale (test/helpers/processes.ts).
-    "npm run build": { file: "package.json", mentions: '"prepare": "npm run build"' },
+    "npm run build": { file: "package.json", mentions: '"postprepare": "npm run build"' },
     "npx hardhat node": { file: "test/docs/readme.spec.ts", mentions: '[HARDHAT_BIN, "node", "--port"' },
     "npx hardhat verity:deploy": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:deploy"' },
     "npx hardhat verity:inspect": { file: "test/tasks/verity.tasks.spec.ts", mentions: '"verity:inspect"' },
