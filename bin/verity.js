@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `verity` command: runs the CLI compiled to dist/ (`npm run build`, which npm ci and npm install run as the
-// "prepare" script), so start-up loads JavaScript only, no TypeScript compiler. It refuses, in one line, to run a
-// dist/ that is missing or older than the sources it was built from (scripts/buildCli.js): an edit never runs as
+// "postprepare" script), so start-up loads JavaScript only, no TypeScript compiler. It refuses, in one line, to run
+// a dist/ that is missing or older than the sources it was built from (scripts/buildCli.js): an edit never runs as
 // the old code.
 const { distProblem, ENTRY } = require("../scripts/buildCli.js");
 

@@ -9,8 +9,9 @@
  *                                        this before they start `verity`)
  *
  * `npm run build` is `hardhat compile` (which generates typechain-types) followed by this script, and npm runs
- * `npm run build` after `npm ci` / `npm install` (the "prepare" script). Plain JavaScript, so that it runs without
- * ts-node, and bin/verity.js can share distProblem without loading TypeScript.
+ * `npm run build` after `npm ci` / `npm install` (the "postprepare" script: see docs/cli.md for why not "prepare").
+ * Plain JavaScript, so that it runs without ts-node, and bin/verity.js can share distProblem without loading
+ * TypeScript.
  *
  * dist/build.json (the stamp) lists every file the build read, repository-relative: the TypeScript program's files,
  * the two tsconfigs, and the Solidity sources and Hardhat config typechain-types was generated from; and the time the
@@ -28,14 +29,16 @@ const STAMP = path.join(DIST, "build.json");
 /** The compiled CLI; bin/verity.js runs its `main`. */
 const ENTRY = path.join(DIST, "oracle", "src", "cli.js");
 const TSCONFIG = "tsconfig.build.json";
-/** Read by the build besides the TypeScript program: its configs (tsconfig.build.json extends tsconfig.json) and
- * what `hardhat compile` turned into typechain-types. */
+/**
+ * Read by the build besides the TypeScript program: its configs (tsconfig.build.json extends tsconfig.json) and
+ * what `hardhat compile` turned into typechain-types (with SOLIDITY_DIR).
+ */
 const CONFIG_FILES = [TSCONFIG, "tsconfig.json", "hardhat.config.ts"];
 const SOLIDITY_DIR = "contracts";
 
 /**
- * Why dist/ cannot run as the current sources (one line, to be followed by what to do); null when it can. About a
- * millisecond (one small JSON read and a stat per listed file): bin/verity.js calls it at every start.
+ * Why dist/ cannot run as the current sources (one line, to be followed by what to do); null when it can. A few
+ * milliseconds (one small JSON read and a stat per listed file, about 250): bin/verity.js calls it at every start.
  * @returns {string | null}
  */
 function distProblem() {
@@ -91,8 +94,9 @@ function build() {
         getCurrentDirectory: () => ROOT,
         getNewLine: () => "\n",
     };
+    const format = process.stderr.isTTY ? ts.formatDiagnosticsWithColorAndContext : ts.formatDiagnostics;
     const report = (/** @type {readonly import("typescript").Diagnostic[]} */ diagnostics) =>
-        process.stderr.write(ts.formatDiagnosticsWithColorAndContext(diagnostics, formatHost));
+        process.stderr.write(format(diagnostics, formatHost));
     if (parsed === undefined || configErrors.length > 0 || parsed.errors.length > 0) {
         report([...configErrors, ...(parsed?.errors ?? [])]);
         return false;
