@@ -186,11 +186,8 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             return failed === undefined || failed.retryAtMs !== null;
         },
         requestRound: () => wakeLoop?.(),
-        // The time the next block would carry, at the earliest: the head's, plus the time since it arrived. On a chain
-        // that mines only for transactions this is what lets a challenge window end (the finalization's own block
-        // carries the current time); a clock that runs ahead of the chain's meets `CoordinatorChallengeWindowOpen`
-        // in the simulation, and the finalizer tries again a second later.
-        chainTime: () => head.timestamp + Math.floor(Math.max(0, Date.now() - headSeenAtMs) / 1_000),
+        chainTime: () => head.timestamp,
+        nextBlockTime: () => head.timestamp + Math.floor(Math.max(0, Date.now() - headSeenAtMs) / 1_000),
     };
 
     // Models: fetch, verify and load each; a failure is loud and leaves the others serving.

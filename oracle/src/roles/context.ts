@@ -30,6 +30,16 @@ export interface NodeContext {
     modelMayLoad(modelId: string): boolean;
     /** Asks the main loop for another round soon (work became ready), instead of waiting a poll interval. */
     requestRound(): void;
-    /** Timestamp of the newest block seen (the chain's clock, not the machine's). */
+    /**
+     * Timestamp of the newest block seen (the chain's clock, not the machine's): what the chain has said, the time
+     * to judge by when acting late would lose something (a deadline passed, a challenge window closed).
+     */
     chainTime(): number;
+    /**
+     * The earliest the next block could carry: the newest block's timestamp plus the time since it arrived. Runs
+     * on between blocks, so on a chain that mines only for transactions a window still ends; may run ahead of the
+     * chain (a chain whose clock is ahead of the machine's advances a second per block), so it only decides when
+     * to try something the simulation checks first (a finalization, a dispute expiry).
+     */
+    nextBlockTime(): number;
 }

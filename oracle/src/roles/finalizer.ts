@@ -1,5 +1,6 @@
 /**
- * The finalizer role: once the challenge window of one of our results has passed (by the chain's clock),
+ * The finalizer role: once the challenge window of one of our results has passed (by the time the next block can
+ * carry at the earliest: `nextBlockTime`, checked by simulating the finalization),
  * settle it (`finalize`, or `finalizeBatch` when batching is on). Settlement pays the operator and runs the
  * consumer's callback; anyone may call it, the operator has the incentive.
  */
@@ -31,7 +32,7 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
         const decoded = decodeRevert(sent.revert.data);
         if (decoded.name === "CoordinatorChallengeWindowOpen") {
             // Our clock ran ahead of the next block's: try again a little later.
-            ctx.store.update(stored.requestId, "submitted", { notBefore: ctx.chainTime() + 1 });
+            ctx.store.update(stored.requestId, "submitted", { notBefore: ctx.nextBlockTime() + 1 });
             return;
         }
         // The commitment changed under us (challenged, finalized by someone else, reorged): confirmed events
@@ -59,7 +60,7 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
      * stays locked until someone else bothers.
      */
     async function expireStaleDisputes(): Promise<void> {
-        const due = ctx.store.requestsIn("disputed", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND });
+        const due = ctx.store.requestsIn("disputed", { readyAt: ctx.nextBlockTime(), limit: MAX_SENDS_PER_ROUND });
         for (const stored of due) {
             if (ctx.signal.aborted) return;
             if (stored.txId !== null) continue; // our expireDispute is in flight
@@ -67,7 +68,7 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
                 const request = requestFromJson(stored.request);
                 const expiresAt = await ctx.coordinator.disputeExpiresAt(BigInt(request.requestId));
                 if (expiresAt === null) continue; // resolved meanwhile: the follower will say how
-                if (ctx.chainTime() < expiresAt) {
+                if (ctx.nextBlockTime() < expiresAt) {
                     ctx.store.update(stored.requestId, "disputed", { notBefore: expiresAt });
                     continue;
                 }
@@ -104,7 +105,7 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
             // A request without its output (lost in a resync, before our ResultSubmitted was seen again) cannot be
             // finalized yet; the tracker restores the output from that event.
             const due = ctx.store
-                .requestsIn("submitted", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND })
+                .requestsIn("submitted", { readyAt: ctx.nextBlockTime(), limit: MAX_SENDS_PER_ROUND })
                 .filter((s) => s.output !== null);
             // Finalizations do not wait for a batch to fill: everything due has waited its window already.
             await sendGrouped(ctx, due, { what: "finalize", one: finalizeOne, many: finalizeBatch, maxWaitMs: 0 });

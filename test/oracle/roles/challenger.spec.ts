@@ -271,6 +271,7 @@ describe("oracle/roles/challenger", function () {
             modelMayLoad: () => false,
             requestRound: () => undefined,
             chainTime: () => chainTime,
+            nextBlockTime: () => chainTime,
         };
     }
 

@@ -105,6 +105,7 @@ describe("oracle/roles/operator", function () {
             modelMayLoad: () => false,
             requestRound: () => undefined,
             chainTime: () => NOW,
+            nextBlockTime: () => NOW,
         };
         store.addRequest({
             requestId: "1",
@@ -272,6 +273,7 @@ describe("oracle/roles/operator: the worth check (operator.economics)", function
             modelMayLoad: () => false,
             requestRound: () => undefined,
             chainTime: () => NOW,
+            nextBlockTime: () => NOW,
         };
         const announced = {
             requestId: "1",
