@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { FixedPointError, MAX_DECIMALS, fixedToFloat32, float32ToFixed } from "../../oracle/src/models/fixedPoint";
+import { float32ArrayToFixed } from "../../oracle/src/models/fixedPointArrays";
+import { DType } from "../../oracle/src/models/tensorCodec";
 
 const INT32 = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
@@ -47,12 +49,28 @@ describe("oracle/models/fixedPoint", function () {
                 }
                 throw new Error("expected a FixedPointError");
             };
-            expect(codeOf(() => float32ToFixed(NaN, 2, INT32))).to.equal("NON_FINITE_OUTPUT");
-            expect(codeOf(() => float32ToFixed(Infinity, 2, INT32))).to.equal("NON_FINITE_OUTPUT");
-            expect(codeOf(() => float32ToFixed(3e9, 0, INT32))).to.equal("OUTPUT_OUT_OF_RANGE");
+            expect(codeOf(() => float32ToFixed(NaN, 2, INT32))).to.equal("NON_FINITE");
+            expect(codeOf(() => float32ToFixed(Infinity, 2, INT32))).to.equal("NON_FINITE");
+            expect(codeOf(() => float32ToFixed(3e9, 0, INT32))).to.equal("OUT_OF_RANGE");
             expect(codeOf(() => float32ToFixed(1, -1, INT32))).to.equal("INVALID_DECIMALS");
             expect(codeOf(() => float32ToFixed(1, MAX_DECIMALS + 1, INT64))).to.equal("INVALID_DECIMALS");
             expect(codeOf(() => float32ToFixed(1, 1.5, INT64))).to.equal("INVALID_DECIMALS");
+        });
+
+        it("names what it converts: a plain value for a caller's input, the element for a model's output", function () {
+            // The SDK exports float32ToFixed to encode inputs: its error must not blame a model output.
+            expect(() => float32ToFixed(NaN, 2, INT32)).to.throw(
+                FixedPointError,
+                "value NaN is not finite: a fixed-point number must be finite",
+            );
+            expect(() => float32ArrayToFixed(Float32Array.of(1, Infinity), 2, DType.INT32)).to.throw(
+                FixedPointError,
+                "model output element 1 Infinity is not finite",
+            );
+            expect(() => float32ArrayToFixed(Float32Array.of(0, 0, 3e9), 0, DType.INT32)).to.throw(
+                FixedPointError,
+                "model output element 2 3000000000 at 0 decimals",
+            );
         });
 
         it("agrees with an independent exact-rational reference on random floats (property)", function () {

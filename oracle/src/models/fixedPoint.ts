@@ -58,19 +58,27 @@ function divideRoundHalfEven(n: bigint, d: bigint): bigint {
 }
 
 /**
- * The on-chain integer for the model output `x` at scale `decimals`: round_half_even(x * 10^d), computed
- * exactly from the float32 value of x, and checked against [min, max] (the wire dtype's range).
+ * The on-chain integer for `x` at scale `decimals`: round_half_even(x * 10^d), computed exactly from the float32
+ * value of x, and checked against [min, max] (the wire dtype's range). `what` names x in the error (a model's output
+ * element for the node; "value" for a caller encoding its own input).
  */
-export function float32ToFixed(x: number, decimals: number, range: { min: bigint; max: bigint }): bigint {
+export function float32ToFixed(
+    x: number,
+    decimals: number,
+    range: { min: bigint; max: bigint },
+    what = "value",
+): bigint {
     checkDecimals(decimals);
-    if (!Number.isFinite(x)) throw new FixedPointError("NON_FINITE_OUTPUT", `model output ${x} is not finite`);
+    if (!Number.isFinite(x)) {
+        throw new FixedPointError("NON_FINITE", `${what} ${x} is not finite: a fixed-point number must be finite`);
+    }
     const { mantissa, exponent } = decompose(Math.fround(x));
     const scaled = mantissa * 10n ** BigInt(decimals);
     const result = exponent >= 0 ? scaled << BigInt(exponent) : divideRoundHalfEven(scaled, 1n << BigInt(-exponent));
     if (result < range.min || result > range.max) {
         throw new FixedPointError(
-            "OUTPUT_OUT_OF_RANGE",
-            `model output ${x} at ${decimals} decimals is ${result}, outside [${range.min}, ${range.max}]`,
+            "OUT_OF_RANGE",
+            `${what} ${x} at ${decimals} decimals is ${result}, outside [${range.min}, ${range.max}]`,
         );
     }
     return result;

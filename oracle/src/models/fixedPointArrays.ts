@@ -79,8 +79,8 @@ export function fixedBytesToFloat32(bytes: Uint8Array, layout: TensorLayout, dec
 
 /**
  * The on-chain integers for a float model's outputs: element i is `float32ToFixed(data[i], decimals, range of
- * dtype)`, in the typed array of `dtype` (see `typedArrayFor`). Throws FixedPointError (NON_FINITE_OUTPUT,
- * OUTPUT_OUT_OF_RANGE, INVALID_DECIMALS) at the first element that cannot be converted. `dtype` is an integer
+ * dtype)`, in the typed array of `dtype` (see `typedArrayFor`). Throws FixedPointError (NON_FINITE,
+ * OUT_OF_RANGE, INVALID_DECIMALS) at the first element that cannot be converted. `dtype` is an integer
  * dtype other than BOOL.
  */
 export function float32ArrayToFixed(data: Float32Array, decimals: number, dtype: DType): TypedElements {
@@ -90,7 +90,7 @@ export function float32ArrayToFixed(data: Float32Array, decimals: number, dtype:
     const out = typedArrayFor(dtype, data.length);
     if (decimals > MAX_EXACT_DECIMALS) {
         for (let i = 0; i < data.length; i++) {
-            const value = float32ToFixed(data[i] as number, decimals, info);
+            const value = float32ToFixed(data[i] as number, decimals, info, `model output element ${i}`);
             if (out instanceof BigInt64Array) out[i] = value;
             else out[i] = Number(value);
         }
@@ -110,7 +110,7 @@ export function float32ArrayToFixed(data: Float32Array, decimals: number, dtype:
         if (diff > 0.5 || (diff === 0.5 && r % 2 !== 0)) r += 1;
         // NaN and infinities fail this test too; float32ToFixed then throws the precise error.
         if (!(r >= min && r < maxExclusive)) {
-            float32ToFixed(x, decimals, info);
+            float32ToFixed(x, decimals, info, `model output element ${i}`);
             throw new Error(`internal: fast fixed-point path refused ${x} at ${decimals} decimals`);
         }
         values[i] = r;

@@ -71,7 +71,7 @@ describe("oracle/models/fixedPointArrays", function () {
             const out = float32ArrayToFixed(Float32Array.of(-(2 ** 63), 2 ** 62, -1, 123_456.75), 0, DType.INT64);
             expect(out).to.be.instanceOf(BigInt64Array);
             expect(Array.from(out as BigInt64Array)).to.deep.equal([-(2n ** 63n), 2n ** 62n, -1n, 123_457n]);
-            expect(fast(2 ** 63, 0, DType.INT64)).to.equal("OUTPUT_OUT_OF_RANGE");
+            expect(fast(2 ** 63, 0, DType.INT64)).to.equal("OUT_OF_RANGE");
         });
 
         it("converts a whole array into the wire dtype's typed array and stops at the first bad element", function () {
