@@ -69,12 +69,12 @@ export interface AnvilChain {
 /**
  * Starts anvil on a free local port with interval mining (a block every `blockTimeSeconds`, whether or not a
  * transaction waits: no automine), Hardhat's default accounts (anvil derives the same ones from the same mnemonic)
- * and chain id 31337. Resolves once it answers JSON-RPC.
+ * and chain id 31337, and `args` besides. Resolves once it answers JSON-RPC.
  */
-export async function startAnvil(opts: { blockTimeSeconds: number }): Promise<AnvilChain> {
+export async function startAnvil(opts: { blockTimeSeconds: number; args?: string[] }): Promise<AnvilChain> {
     const child: ChildProcess = spawn(
         anvilBinary(),
-        ["--host", "127.0.0.1", "--port", "0", "--block-time", String(opts.blockTimeSeconds)],
+        ["--host", "127.0.0.1", "--port", "0", "--block-time", String(opts.blockTimeSeconds), ...(opts.args ?? [])],
         { stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";
