@@ -3,8 +3,10 @@
  * its own process with interval mining (a block every second whether or not a transaction waits, as on a real
  * chain: not Hardhat's automine). Everything runs as it would for a user: the `verity` binary in child processes
  * deploys, registers a model, stakes, writes the configs (which keep the default 2 confirmations, anvil not
- * automining) and runs the node and the challenger; the test itself only plays the consumer and a lying operator
- * with ethers, and drives the chain's faults (kill -9 of the node, anvil_reorg).
+ * automining) and runs the node and the challenger; the test itself only plays the consumers (an account, and a
+ * contract with a callback) and a lying operator with ethers, and drives the faults (kill -9 of the node, anvil_reorg,
+ * a base-fee spike). Before that, it checks how the node reads anvil's own answers to what goes wrong (EVM halts,
+ * transaction-pool refusals, eth_getLogs past the head, EIP-7825's gas cap, which the suite's anvil enforces).
  *
  * Anything that behaves differently on anvil than on Hardhat is a bug in the node or the CLI, fixed there (each with
  * a test that fails without the fix), never worked around here.
@@ -17,8 +19,10 @@ import { hexlify, JsonRpcProvider, keccak256, parseUnits, toQuantity, Wallet, Ze
 import {
     InferenceCoordinator__factory,
     MockERC20__factory,
+    RecordingConsumer__factory,
     ReexecutionResolver__factory,
     Staking__factory,
+    type RecordingConsumer,
 } from "../../typechain-types";
 import { announcedRequests, type Request } from "../../oracle/src/chain/requestEvents";
 import {
@@ -87,6 +91,8 @@ describe("end to end on anvil (interval mining, the CLI in child processes)", fu
      * transaction is mined before the next reads the pending nonce.
      */
     let consumer: Wallet;
+    /** A consumer contract (the consumer's), whose callback records each delivery. */
+    let recorder: RecordingConsumer;
 
     const verity = (args: string[], key: Wallet = DEPLOYER): Promise<ProcessRun> =>
         runNodeScript(VERITY_BIN, args, {
@@ -373,15 +379,20 @@ describe("end to end on anvil (interval mining, the CLI in child processes)", fu
                 mint(LIAR, 50n * TOKEN).then(() => ok(["operator", "stake", "50"], LIAR)),
                 mint(CHALLENGER, 10n * TOKEN),
                 (async () => {
-                    // The consumer's fees, deposited once for every request the test sends itself.
+                    // The consumer's fees, deposited once for every request the test sends itself, from its account
+                    // and from its contract.
                     await mint(CONSUMER, 100n * TOKEN);
+                    const deployed = await new RecordingConsumer__factory(consumer).deploy(addresses.coordinator!);
+                    recorder = await deployed.waitForDeployment();
                     const amount = 10n * TOKEN;
+                    const c = coordinator().connect(consumer);
                     await (
                         await token()
                             .connect(consumer)
-                            .approve(addresses.coordinator as string, amount)
+                            .approve(addresses.coordinator!, 2n * amount)
                     ).wait();
-                    await (await coordinator().connect(consumer).deposit(CONSUMER.address, amount)).wait();
+                    await (await c.deposit(CONSUMER.address, amount)).wait();
+                    await (await c.deposit(await recorder.getAddress(), amount)).wait();
                 })(),
             ]);
             modelId = /0x[0-9a-f]{64}/.exec(registered)?.[0] ?? "";
@@ -455,10 +466,23 @@ describe("end to end on anvil (interval mining, the CLI in child processes)", fu
         });
 
         it("survives kill -9 mid-flight: restarted on the same data dir, each request settles exactly once", async () => {
+            // From the consumer contract: each result is delivered to its callback, which counts deliveries.
             const inputs = [x([1, 2, 3, 4]), x([-5, 6, -7, 8]), x([9, -10, 11, -12]), x([13, 14, -15, 16])];
+            const callbackGasLimit = 200_000;
+            const fee = await coordinator().quoteFee(modelId, callbackGasLimit);
             const before = node.output().length;
             const ids: bigint[] = [];
-            for (const input of inputs) ids.push(BigInt((await requestFor(OPERATOR.address, input)).request.requestId));
+            for (const input of inputs) {
+                const head = await provider.getBlock("latest");
+                const sent = await recorder.connect(consumer).request(modelId, input, {
+                    callbackGasLimit,
+                    deadline: (head?.timestamp ?? 0) + 3_600,
+                    preferredOperator: OPERATOR.address,
+                    maxFeeWei: fee,
+                });
+                const [announced] = announcedRequests((await sent.wait())?.logs ?? []);
+                ids.push(BigInt(announced!.request.requestId));
+            }
             // Killed as soon as it signs its first submission of these requests: stored, perhaps broadcast, not mined.
             await waitFor(
                 "the node to sign a submission",
@@ -474,10 +498,19 @@ describe("end to end on anvil (interval mining, the CLI in child processes)", fu
             await anvil.rpc("evm_increaseTime", [WINDOW_SECONDS]);
             await waitFor("every request finalized", () => all(ids, finalizations), 120_000);
             for (const [i, id] of ids.entries()) {
+                const output = hexlify(runVerifiable(reference, inputs[i]!).output);
                 const submitted = await submissions(id);
                 expect(submitted, `request ${i} submissions`).to.have.length(1);
-                expect(submitted[0]?.args.output).to.equal(hexlify(runVerifiable(reference, inputs[i]!).output));
-                expect(await finalizations(id), `request ${i} finalizations`).to.have.length(1);
+                expect(submitted[0]?.args.output).to.equal(output);
+                const finalized = await finalizations(id);
+                expect(finalized, `request ${i} finalizations`).to.have.length(1);
+                expect(finalized[0]?.args.callbackSucceeded, `request ${i} callback`).to.equal(true);
+                const delivered = await recorder.delivery(id);
+                expect([Number(delivered.count), Number(delivered.resultCode), delivered.output]).to.deep.equal([
+                    1,
+                    0,
+                    output,
+                ]);
             }
             const calls = await coordinatorCallsFrom(OPERATOR.address);
             expect(calls.filter((c) => c.status !== 1)).to.deep.equal([]);
