@@ -567,14 +567,15 @@ describe("end to end on anvil (interval mining, the CLI in child processes)", fu
         });
 
         it("sends a submission anvil refused during a base-fee spike once the fee is back under the node's cap", async () => {
-            // transactions.maxFeePerGasGwei is 500 by default. A spike to 2,000 gwei keeps the base fee above it for
-            // 11 blocks (an empty block lowers it by 12.5%). Anvil refuses a transaction whose fee cap is under the
-            // base fee (geth would keep it in its pool until the fee falls); the node must wait, not give up.
+            // transactions.maxFeePerGasGwei is 500 by default. A spike to 4,000 gwei keeps the base fee above it for
+            // 16 blocks (an empty block lowers it by 12.5%); the node sees the request 3 or 4 blocks in. Anvil refuses
+            // a transaction whose fee cap is under the base fee (geth would keep it in its pool until the fee falls):
+            // the node must wait, not give up.
             const before = node.output().length;
-            await anvil.rpc("anvil_setNextBlockBaseFeePerGas", [toQuantity(parseUnits("2000", "gwei"))]);
+            await anvil.rpc("anvil_setNextBlockBaseFeePerGas", [toQuantity(parseUnits("4000", "gwei"))]);
             await waitFor(
                 "the spike",
-                async () => ((await provider.getBlock("latest"))?.baseFeePerGas ?? 0n) > parseUnits("1500", "gwei"),
+                async () => ((await provider.getBlock("latest"))?.baseFeePerGas ?? 0n) > parseUnits("3000", "gwei"),
             );
             const input = x([31, -32, 33, -34]);
             const id = BigInt((await requestFor(OPERATOR.address, input)).request.requestId);
