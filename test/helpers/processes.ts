@@ -50,19 +50,25 @@ export function runNodeScript(
 }
 
 /**
- * `verity node --config <configPath>` as a child process a test controls, one at a time, signing with
- * `privateKey`; stdout and stderr are collected together.
+ * `verity node --config <configPath>` (or `verity challenger`, with `command`) as a child process a test controls,
+ * one at a time, signing with `privateKey`, in `cwd` (default: this process's; a config's relative data directory
+ * is resolved from it); stdout and stderr are collected together.
  */
-export function nodeProcess(configPath: string, privateKey: string) {
+export function nodeProcess(
+    configPath: string,
+    privateKey: string,
+    opts: { command?: "node" | "challenger"; cwd?: string } = {},
+) {
     let output = "";
     let child: ChildProcess | undefined;
     const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
     return {
         spawn(env: NodeJS.ProcessEnv = {}): void {
             if (alive()) throw new Error("a node process is already running");
-            child = spawn(process.execPath, [VERITY_BIN, "node", "--config", configPath], {
+            child = spawn(process.execPath, [VERITY_BIN, opts.command ?? "node", "--config", configPath], {
                 env: { ...process.env, VERITY_PRIVATE_KEY: privateKey, ...env },
                 stdio: ["ignore", "pipe", "pipe"],
+                ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
             });
             child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
             child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -13,7 +13,7 @@ import type { BlockHeader, ChainClient, RpcLog } from "./rpc";
 import type { Store } from "../store/store";
 import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
-import { RANGE_REFUSAL } from "./logs";
+import { PAST_HEAD, RANGE_REFUSAL } from "./logs";
 
 export interface FollowerOptions {
     coordinator: string;
@@ -97,9 +97,20 @@ export class ChainFollower {
                     topics: [this.options.topics],
                 });
             } catch (error) {
+                const said = describeError(error).message;
+                if (!shouldRetry(error) && PAST_HEAD.test(said)) {
+                    // The endpoint answering eth_getLogs is behind the head read above (another backend, or a chain
+                    // that got shorter meanwhile): not a range too large. What is scanned stays; the next poll reads
+                    // the head again.
+                    this.logger?.debug(
+                        { from, to, head: head.number, error: said },
+                        "RPC node behind the head it reported",
+                    );
+                    return result;
+                }
                 // Providers cap eth_getLogs by block range or result count, each with its own words for it:
                 // halve the range (for the rest of this process) and try again.
-                if (this.range > 1 && !shouldRetry(error) && RANGE_REFUSAL.test(describeError(error).message)) {
+                if (this.range > 1 && !shouldRetry(error) && RANGE_REFUSAL.test(said)) {
                     this.range = Math.max(1, Math.floor(this.range / 2));
                     this.logger?.warn({ max_block_range: this.range }, "eth_getLogs range refused; halving it");
                     continue;

@@ -14,6 +14,14 @@ export const RANGE_REFUSAL = /range|too many|too large|limit|exceed|more than \d
 const RATE_LIMITED = /\b429\b|rate.?limit/i;
 
 /**
+ * How an endpoint says a range starts past its head: anvil's "BlockOutOfRangeError: block height is 67 but requested
+ * was 70", geth's and reth's "block range extends beyond current head block". The endpoint is behind the head read a
+ * moment before (a load balancer's other backend, or a chain that got shorter in between), not refusing a large
+ * range: a smaller range does not cure it (RANGE_REFUSAL's words match it), waiting does.
+ */
+export const PAST_HEAD = /BlockOutOfRange|block height is \d+ but requested was|beyond (the )?current head/i;
+
+/**
  * Everything an error says: ethers wraps a JSON-RPC error (`shortMessage` "could not coalesce error") and keeps the
  * provider's own words in `error.error.message` or `info.error.message`.
  */
@@ -27,7 +35,7 @@ function errorText(error: unknown): string {
 /** Whether the provider refused an eth_getLogs call for its range or result count (not for its rate). */
 export function isRangeRefusal(error: unknown): boolean {
     const text = errorText(error);
-    return RANGE_REFUSAL.test(text) && !RATE_LIMITED.test(text);
+    return RANGE_REFUSAL.test(text) && !RATE_LIMITED.test(text) && !PAST_HEAD.test(text);
 }
 
 /** Blocks per eth_getLogs call unless the caller says otherwise. */

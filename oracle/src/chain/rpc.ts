@@ -58,9 +58,18 @@ const TX_POOL_PATTERNS: readonly [RegExp, TxPoolErrorKind][] = [
     // An earlier nonce of ours is not in the pool yet (Hardhat's automine cannot queue): send that one first.
     [/nonce too high|nonce gap/i, "nonce_too_high"],
     [/already known|known transaction|already imported|already in the mempool/i, "already_known"],
-    [/underpriced|fee too low|replacement fee too low/i, "underpriced"],
+    // anvil (and reth) refuse a transaction whose fee cap is under the block's base fee, where geth keeps it pooled
+    // until the fee falls: either way it is mined once the base fee is back under its cap (or it is bumped).
+    [/underpriced|fee too low|replacement fee too low|less than (the )?block base fee/i, "underpriced"],
     [/insufficient funds/i, "insufficient_funds"],
 ];
+
+/**
+ * A call that halted instead of returning or reverting (an invalid opcode, out of gas, a stack overflow), as anvil
+ * words it: "EVM error InvalidFEOpcode" (JSON-RPC -32603, which otherwise means an overloaded node) and, from
+ * eth_estimateGas, "Out of gas: gas required exceeds allowance: …". Deterministic, like a revert without data.
+ */
+const EVM_HALT = /^(EVM error |out of gas: )/i;
 
 function hexData(value: unknown): string | undefined {
     if (typeof value === "string" && /^0x([0-9a-fA-F]{2})*$/.test(value)) return value;
@@ -73,7 +82,7 @@ export function classifyRpcError(method: string, error: { code?: unknown; messag
     const code = typeof error.code === "number" ? error.code : 0;
     const message = typeof error.message === "string" ? error.message : "unknown error";
     const data = hexData(error.data);
-    if (data !== undefined || /revert|VM Exception/i.test(message)) {
+    if (data !== undefined || /revert|VM Exception/i.test(message) || EVM_HALT.test(message)) {
         return new RevertError(method, message, data ?? "0x");
     }
     for (const [pattern, kind] of TX_POOL_PATTERNS) {

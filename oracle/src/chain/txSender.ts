@@ -19,6 +19,12 @@ import type { RequestState, Store, StoredTx, TxKind } from "../store/store";
 
 /** Gas estimates are multiplied by this (percent) to absorb state changes between estimate and inclusion. */
 export const GAS_LIMIT_MARGIN_PERCENT = 25n;
+/**
+ * EIP-7825's per-transaction gas cap (Ethereum since Osaka; anvil with --enable-tx-gas-limit): a transaction above it
+ * is refused. The margin never takes a gas limit over it, so a dispute the resolver bounds by it (maxDisputeGas) can
+ * be sent.
+ */
+export const TX_GAS_CAP = 16_777_216n;
 /** Rounds in a row a nonce must look used by someone else before its transaction is dropped. */
 export const DROP_AFTER_CHECKS = 3;
 /** A plain transfer. */
@@ -117,7 +123,8 @@ export class TxSender {
                 if (error instanceof RevertError) return { sent: false, revert: error };
                 throw error;
             }
-            const gasLimit = (gas * (100n + GAS_LIMIT_MARGIN_PERCENT)) / 100n;
+            const margin = (gas * (100n + GAS_LIMIT_MARGIN_PERCENT)) / 100n;
+            const gasLimit = gas <= TX_GAS_CAP && margin > TX_GAS_CAP ? TX_GAS_CAP : margin;
             const fees = await this.marketFees();
             const nonce = this.nextNonce;
             const signed = await this.sign({ nonce, to, data, gasLimit, ...fees });

@@ -329,6 +329,37 @@ describe("oracle/chain/follower", function () {
             expect(Math.max(...spans.slice(3))).to.equal(2);
         });
 
+        it("keeps its range when the endpoint answers that the range starts past its head: it is behind, the next poll scans on", async function () {
+            const chain = new FakeChain(20, { 3: ["0x03"], 18: ["0x12"] });
+            const { sink } = recordingSink(store);
+            const original = chain.getLogs.bind(chain);
+            const spans: number[] = [];
+            let behindAt: number | undefined = 10;
+            chain.getLogs = async (filter) => {
+                spans.push(filter.toBlock - filter.fromBlock + 1);
+                // A backend that has only blocks up to 10 (anvil's words; geth says "block range extends beyond
+                // current head block").
+                if (behindAt !== undefined && filter.fromBlock > behindAt) {
+                    throw new RpcError(
+                        "eth_getLogs",
+                        -32602,
+                        `BlockOutOfRangeError: block height is ${behindAt} but requested was ${filter.toBlock}`,
+                    );
+                }
+                return original({ ...filter, toBlock: Math.min(filter.toBlock, behindAt ?? filter.toBlock) });
+            };
+            const follower = new ChainFollower(chain.asClient(), store, options({ maxBlockRange: 10 }), sink);
+            const first = await follower.poll();
+            expect(first.processed).to.equal(10);
+            expect(store.getRequest("0x03")?.state).to.equal("pending");
+            behindAt = undefined;
+            spans.length = 0;
+            const second = await follower.poll();
+            expect(second.processed).to.equal(20);
+            expect(store.getRequest("0x12")?.state).to.equal("pending");
+            expect(spans, "the range is still 10 blocks").to.deep.equal([10]);
+        });
+
         it("does not shrink the range for other errors", async function () {
             const chain = new FakeChain(20);
             const { sink } = recordingSink(store);

@@ -104,6 +104,19 @@ describe("getLogsInChunks", () => {
         }
     });
 
+    it("does not halve when the endpoint says the range starts past its head (it is behind): rethrown at once", async () => {
+        for (const message of [
+            "BlockOutOfRangeError: block height is 67 but requested was 70", // anvil
+            "block range extends beyond current head block", // geth, reth
+        ]) {
+            expect(isRangeRefusal(new Error(message)), message).to.equal(false);
+            const { provider, calls } = fakeProvider({ head: 15, cap: 0, refusal: message });
+            const error = await getLogsInChunks(provider, {}, 0, 15, 16).catch((e: unknown) => e);
+            expect((error as Error).message).to.equal(message);
+            expect(calls).to.have.length(1);
+        }
+    });
+
     it("rethrows an error that is not a range refusal, at once", async () => {
         const { provider, calls } = fakeProvider({ head: 100, fail: new Error("connection reset") });
         const error = await getLogsInChunks(provider, {}, 0).catch((e: unknown) => e);

@@ -84,6 +84,19 @@ describe("oracle/chain/rpc", function () {
             }
         });
 
+        it("turns an EVM halt without revert data (anvil: 'EVM error …' as -32603, 'Out of gas: …') into a RevertError, never retried", function () {
+            for (const [code, message] of [
+                [-32603, "EVM error InvalidFEOpcode"],
+                [-32603, "EVM error OutOfGas(Basic)"],
+                [-32003, "Out of gas: gas required exceeds allowance: 30000000"],
+            ] as const) {
+                const error = classifyRpcError("eth_estimateGas", { code, message });
+                expect(error, message).to.be.instanceOf(RevertError);
+                expect((error as RevertError).data, message).to.equal("0x");
+                expect(shouldRetry(error), message).to.equal(false);
+            }
+        });
+
         for (const [message, kind] of [
             ["nonce too low: next nonce 5, tx nonce 4", "nonce_too_low"],
             ["Nonce too low. Expected nonce to be 5 but got 4.", "nonce_too_low"],
@@ -93,6 +106,9 @@ describe("oracle/chain/rpc", function () {
             ],
             ["already known", "already_known"],
             ["replacement transaction underpriced", "underpriced"],
+            // anvil refuses (geth pools) a fee cap under the base fee: it passes once the fee falls.
+            ["max fee per gas less than block base fee", "underpriced"],
+            ["transaction already imported", "already_known"],
             ["insufficient funds for gas * price + value", "insufficient_funds"],
         ] as const) {
             it(`turns "${message}" into a TxPoolError of kind ${kind} (not retried)`, function () {

@@ -12,6 +12,7 @@ import {
 import {
     DROP_AFTER_CHECKS,
     GAS_LIMIT_MARGIN_PERCENT,
+    TX_GAS_CAP,
     TxSender,
     type TxSenderOptions,
 } from "../../../oracle/src/chain/txSender";
@@ -297,6 +298,21 @@ describe("oracle/chain/txSender", function () {
             expect(store.getRequest("r3")!.state).to.equal("computed");
             expect(sender.pendingCount()).to.equal(1);
             expect(sender.address).to.equal(wallet.address);
+        });
+
+        it("keeps the gas limit under EIP-7825's cap (2^24) when the margin would take it over: a heavy dispute fits", async function () {
+            const { chain, sender } = setup();
+            await sender.init();
+            for (const [estimate, want] of [
+                [14_000_000n, TX_GAS_CAP], // 17.5M with the margin: refused on Ethereum since Osaka
+                [13_000_000n, 16_250_000n],
+                [TX_GAS_CAP, TX_GAS_CAP],
+                [20_000_000n, 25_000_000n], // over the cap anyway (a chain without it): the margin as before
+            ] as const) {
+                chain.estimate = async () => estimate;
+                sentId(await sender.send("challenge", COORDINATOR, "0x01", [], null));
+                expect(decode(chain.sent[chain.sent.length - 1]!).gasLimit, String(estimate)).to.equal(want);
+            }
         });
 
         it("caps the fees at maxFeePerGasWei", async function () {
