@@ -6,6 +6,7 @@
  * key, bad model file, insufficient stake).
  */
 import { expect } from "chai";
+import { registerModelArgs } from "../helpers/cliArgs";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -337,25 +338,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
         });
 
         it("model register: stores the program in chunks and registers; prints the model id", async () => {
-            const out = await run(
-                [
-                    "model",
-                    "register",
-                    IRIS,
-                    "--uri",
-                    IRIS,
-                    "--mode",
-                    "reexecution",
-                    "--fee",
-                    "0.01",
-                    "--collateral",
-                    "10",
-                    "--window",
-                    "600",
-                    "--json",
-                ],
-                as(publisher),
-            );
+            const out = await run([...registerModelArgs(IRIS, 600), "--json"], as(publisher));
             expect(out.status, out.stderr).to.equal(0);
             const report = JSON.parse(out.stdout) as {
                 modelId: string;
@@ -372,24 +355,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const store = ProgramStore__factory.connect(m.contracts.programStore?.address ?? "", ethers.provider);
             expect(await store.exists(report.programHash)).to.equal(true);
             // Again with the same salt: recognised, not refused.
-            const again = await run(
-                [
-                    "model",
-                    "register",
-                    IRIS,
-                    "--uri",
-                    IRIS,
-                    "--mode",
-                    "reexecution",
-                    "--fee",
-                    "0.01",
-                    "--collateral",
-                    "10",
-                    "--window",
-                    "600",
-                ],
-                as(publisher),
-            );
+            const again = await run(registerModelArgs(IRIS, 600), as(publisher));
             expect(again.status, again.stderr).to.equal(0);
             expect(again.stdout).to.contain("already registered");
         });

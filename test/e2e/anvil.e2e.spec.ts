@@ -12,6 +12,7 @@
  * a test that fails without the fix), never worked around here.
  */
 import { expect } from "chai";
+import { registerModelArgs } from "../helpers/cliArgs";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -358,21 +359,7 @@ describe("end to end on anvil (interval mining, the CLI in child processes)", fu
             const mint = async (account: Wallet, amount: bigint) =>
                 (await token().connect(account.connect(provider)).mint(account.address, amount)).wait();
             const [registered] = await Promise.all([
-                ok([
-                    "model",
-                    "register",
-                    modelPath,
-                    "--uri",
-                    modelPath,
-                    "--mode",
-                    "reexecution",
-                    "--fee",
-                    "0.01",
-                    "--collateral",
-                    "10",
-                    "--window",
-                    String(WINDOW_SECONDS),
-                ]),
+                ok(registerModelArgs(modelPath, WINDOW_SECONDS)),
                 mint(OPERATOR, 100n * TOKEN).then(() => ok(["operator", "stake", "100"], OPERATOR)),
                 // The liar registers for the model only when it lies, so the rotation gives the honest operator
                 // the requests before that.

@@ -8,6 +8,7 @@
  * challenge window (the walkthrough's) passes in real time, as in test/docs/readme.spec.ts.
  */
 import { expect } from "chai";
+import { registerModelArgs } from "../../helpers/cliArgs";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,21 +60,7 @@ describe("examples/offchain-consumer.ts, run as written after the README's walkt
         await verity("deploy");
         const { chainId } = await ethers.provider.getNetwork();
         const deployment = loadDeployment({ deployment: join(dir, "deployments", `${chainId}.json`) }, Number(chainId));
-        const registered = await verity(
-            "model",
-            "register",
-            IRIS,
-            "--uri",
-            IRIS,
-            "--mode",
-            "reexecution",
-            "--fee",
-            "0.01",
-            "--collateral",
-            "10",
-            "--window",
-            "60",
-        );
+        const registered = await verity(...registerModelArgs(IRIS, 60));
         const modelId = /0x[0-9a-f]{64}/.exec(registered)?.[0] ?? expect.fail(`no model id in: ${registered}`);
         await verity("operator", "stake", "100");
         await verity("operator", "register-model", modelId);
