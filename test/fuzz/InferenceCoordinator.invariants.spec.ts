@@ -2221,10 +2221,12 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 const collateral = SET_MODEL_COLLATERAL[mi] ?? 0n;
                 if (set === undefined) outcome = reverts(env.d.registry, "ModelRegistryUnknownModel", modelId);
                 else if (mi === INACTIVE_SET) outcome = reverts(staking, "StakingModelInactive", modelId);
-                else if (set.includes(op)) outcome = reverts(staking, "StakingAlreadyRegistered", op, modelId);
+                // Staking checks the stake, then the coordinator refuses a second registration: an operator already
+                // registered whose stake fell below the collateral (an unbond) hears about its stake.
                 else if (staked < collateral) {
                     outcome = reverts(staking, "StakingStakeBelowCollateral", staked, collateral);
-                } else {
+                } else if (set.includes(op)) outcome = reverts(staking, "StakingAlreadyRegistered", op, modelId);
+                else {
                     set.push(op);
                     outcome = { ok: true, events: [] };
                 }
