@@ -17,9 +17,9 @@
  * the load fails for good. Each run then computes onnxruntime's result and the reference interpreter's; when they
  * differ, the reference result is returned, with onnxruntime's in `referenceMismatch`.
  */
-import { keccak256 } from "ethers";
 import * as ort from "onnxruntime-node";
 import { PermanentError } from "../internal/errors";
+import { keccak256 } from "../internal/keccak";
 import { loadVerifiableModel, runVerifiable, type VerifiableModel } from "../verify/execute";
 import { disputeGasBound } from "../verify/disputeGas";
 import {

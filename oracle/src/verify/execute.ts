@@ -9,8 +9,8 @@
  *   for a model that passed `analyseModel`, whose inputs are range-checked first).
  * - Otherwise OK with the outputs in manifest order, canonically encoded.
  */
-import { keccak256 } from "ethers";
 import { onnx } from "onnx-proto";
+import { keccak256 } from "../internal/keccak";
 import type { Manifest } from "../models/manifest";
 import { ResultCode } from "../models/resultCodes";
 import { DType, TensorCodecError, decodeTensors, encodeTensors, type Tensor } from "../models/tensorCodec";
