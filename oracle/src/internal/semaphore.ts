@@ -34,6 +34,13 @@ export class Semaphore {
         return this.#waiters.length;
     }
 
+    /** A permit now, if one is free and nobody waits for one; else undefined. Saves `acquire`'s promise. */
+    tryAcquire(): Release | undefined {
+        if (this.#inUse >= this.#permits || this.#waiters.length > 0) return undefined;
+        this.#inUse++;
+        return this.#releaser();
+    }
+
     /** Waits for a permit (FIFO) and returns the function that gives it back. */
     async acquire(): Promise<Release> {
         if (this.#inUse < this.#permits && this.#waiters.length === 0) {
@@ -42,6 +49,10 @@ export class Semaphore {
             // The releasing holder hands its permit straight to us, so #inUse never dips and nobody jumps the queue.
             await new Promise<void>((resolve) => this.#waiters.push(resolve));
         }
+        return this.#releaser();
+    }
+
+    #releaser(): Release {
         let released = false;
         return () => {
             if (released) return;
