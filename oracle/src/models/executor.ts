@@ -14,14 +14,14 @@
  * INFERENCE_WORKER_EXITED).
  *
  * Threads. onnxruntime-node runs `session.run` synchronously on the calling JS thread, so the executor keeps
- * onnxruntime off the main thread: it runs `concurrency` worker threads (executorWorker.ts), one execution each
+ * onnxruntime off the main thread (small models aside, see "Inline runs"): it runs `concurrency` worker threads (executorWorker.ts), one execution each
  * at a time. Decoding, the manifest checks, fixed-point conversion, the run, output checks, encoding and hashing
  * all happen in the worker (inference.ts); the main thread only posts the input bytes and receives the result,
  * so the node's event loop (chain follower, transaction sender, /healthz) keeps running during inferences, and
  * runs overlap up to `concurrency`. Each worker uses `intraOpNumThreads` onnxruntime threads; by default the
  * cores are split between the workers.
  *
- * Time limit. A run gets `timeoutMs` from the moment it is posted to its worker. When it runs over, the run throws
+ * Time limit. A worker run gets `timeoutMs` from the moment it is posted to its worker. When it runs over, the run throws
  * InferenceTimeoutError at once, its worker is taken out of service and a fresh one (which reloads every model)
  * takes its place, so the pool stays at `concurrency`. The old thread cannot be stopped inside onnxruntime:
  * Worker.terminate() during session.run makes onnxruntime-node 1.30 abort the whole process ("terminate called
@@ -30,9 +30,32 @@
  * never returns keeps it for good. close() waits for such threads, and they keep the process alive: ending the
  * process under them would abort it too.
  *
+ * Inline runs. The hop to a worker and back costs 50 to 200 µs, several times the whole run of a small model
+ * (the tiny example model's, decoding to hashing: about 25 µs). So a model whose measured run time is below the hop runs inline, on the main
+ * thread, by the same code (inference.ts) with the same session options, so that its results, error results
+ * and errors are the same (an error goes through the same serialization as a worker's). Where each model runs is
+ * decided per model from measured times (placement.ts): every model starts in the workers; after a full window
+ * of runs, one whose median run is below the hop budget and whose 90th-percentile run is within `maxRunMs` (2 ms)
+ * is loaded on the main thread and runs there from then on; one whose inline runs exceed `maxRunMs` in two
+ * rounds in a row, or whose median inline run grows past twice the budget, goes back to the workers and is
+ * measured afresh. Inline runs queue in order and run in rounds of at most `concurrency` (inlineRuns.ts), each
+ * holding a concurrency slot, so `concurrency` still bounds the executions at once, and one turn of the event
+ * loop runs at most one round.
+ *
+ * An inline run cannot be interrupted, so nothing may make it long. A model goes inline only if its cost is fixed
+ * by its input shapes, which the manifest fixes: no control flow, no op that sizes its output from a computed
+ * value, no custom ops (inputDependentCost.ts); such a model does the same work on every input, so its measured
+ * run times bound the next ones, up to what the machine adds (a pause of the main thread by the operating system
+ * or the garbage collector, which would delay the event loop anyway). Its file must also be small enough
+ * (`maxModelBytes`) that loading it on the main thread, once, blocks it only briefly. The time limit still
+ * holds: an inline run that took longer than `timeoutMs` throws InferenceTimeoutError when it returns, as a
+ * worker run that returns late does. `inline: false` runs every model in the workers.
+ *
  * Memory. Every worker holds its own session of every loaded model, so the weights are in memory once per worker
  * (`concurrency` times), plus one copy of each model's bytes on the main thread to reload a replacement worker.
- * Budget `concurrency` x model size (plus onnxruntime's working memory per run) when choosing `concurrency`.
+ * Budget `concurrency` x model size (plus onnxruntime's working memory per run) when choosing `concurrency`. A
+ * model that went inline has one more session, on the main thread (kept if it goes back to the workers), at most
+ * `maxModelBytes` of weights.
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -51,7 +74,9 @@ import {
     type WorkerReply,
     type WorkerRequest,
 } from "./executorProtocol";
+import { InlineRuns } from "./inlineRuns";
 import type { Manifest } from "./manifest";
+import { DEFAULT_INLINE_POLICY, Placements, type InlinePolicy, type Placement } from "./placement";
 
 export { ResultCode } from "./resultCodes";
 export {
@@ -63,10 +88,14 @@ export {
     type ReferenceResult,
     type VerifiableLoad,
 } from "./executorProtocol";
+export { DEFAULT_INLINE_POLICY, type InlinePolicy, type Placement } from "./placement";
 
 /** Executor settings. */
 export interface ExecutorOptions {
-    /** Executions at once (an integer >= 1), each in its own worker thread; more wait in FIFO order. */
+    /**
+     * Executions at once (an integer >= 1), inline ones included; more wait in FIFO order. It is also the number
+     * of worker threads, one execution each at a time; inline runs take turns on the main thread.
+     */
     concurrency: number;
     /** A model run longer than this throws InferenceTimeoutError instead of giving a result. */
     timeoutMs: number;
@@ -77,6 +106,16 @@ export interface ExecutorOptions {
     intraOpNumThreads?: number;
     /** Called once per execution with its duration in seconds (see `inferenceMs`) and outcome. Must not throw. */
     onInference?: (modelId: string, seconds: number, outcome: InferenceOutcome) => void;
+    /**
+     * When small models run inline, on the main thread (see "Inline runs" above): DEFAULT_INLINE_POLICY, with
+     * these fields changed. `false`: every run in a worker.
+     */
+    inline?: Partial<InlinePolicy> | false;
+    /**
+     * Called when a model moves to the main thread ("inline") or back to the workers ("worker"), and when a model
+     * fast enough to run inline is kept in the workers for good ("worker"), with why. What it throws is ignored.
+     */
+    onPlacement?: (modelId: string, placement: Placement, reason: string) => void;
 }
 
 /** How `Executor.load` loads a model. */
@@ -426,6 +465,10 @@ export class Executor {
     #startFailures = 0;
     #closed = false;
     #closing: Promise<void> | undefined;
+    /** Where each model runs; undefined when inline runs are off. */
+    readonly #placements: Placements | undefined;
+    /** The runs on the main thread; undefined when inline runs are off. */
+    readonly #inline: InlineRuns | undefined;
 
     constructor(options: ExecutorOptions) {
         if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -445,6 +488,25 @@ export class Executor {
                 options.intraOpNumThreads ?? Math.max(1, Math.floor(availableParallelism() / options.concurrency)),
             timeoutMs: options.timeoutMs,
         };
+        if (options.inline !== false) {
+            const given = { ...DEFAULT_INLINE_POLICY, ...options.inline };
+            if (!(Number.isInteger(given.samples) && given.samples >= 1)) {
+                throw new PermanentError("INVALID_OPTIONS", `inline.samples must be an integer >= 1: ${given.samples}`);
+            }
+            // An inline run cannot be stopped: the bound on one is never above the time limit.
+            const policy: InlinePolicy = { ...given, maxRunMs: Math.min(given.maxRunMs, options.timeoutMs) };
+            this.#placements = new Placements(policy, options.concurrency);
+            this.#inline = new InlineRuns({
+                intraOpNumThreads: this.#config.intraOpNumThreads,
+                timeoutMs: options.timeoutMs,
+                concurrency: options.concurrency,
+                slots: this.#semaphore,
+                placements: this.#placements,
+                maxRunMs: policy.maxRunMs,
+                timeoutError: (modelId, startedMs, runMs) => this.#timeoutError(modelId, startedMs, runMs),
+                placed: (modelId, placement, why) => this.#placed(modelId, placement, why),
+            });
+        }
     }
 
     /** Executions holding a concurrency slot right now (at most `concurrency`). */
@@ -452,9 +514,15 @@ export class Executor {
         return this.#semaphore.inUse;
     }
 
-    /** Executions waiting for a slot. */
+    /** Executions waiting for a slot (inline runs waiting for their turn on the main thread included). */
     get queued(): number {
-        return this.#semaphore.waiting;
+        return this.#semaphore.waiting + (this.#inline?.waiting ?? 0);
+    }
+
+    /** Where the model's runs go now: "worker" or "inline"; undefined when it is not loaded. */
+    placement(modelId: string): Placement | undefined {
+        if (!this.#models.has(modelId)) return undefined;
+        return this.#placements?.placement(modelId) ?? "worker";
     }
 
     /**
@@ -525,7 +593,7 @@ export class Executor {
         if (source.verifiable === undefined) {
             throw new PermanentError("MODEL_NOT_VERIFIABLE", `model ${modelId} was not loaded as a verifiable model`);
         }
-        const execution = this.#dispatch(modelId, input, "reference");
+        const execution = this.#run(modelId, input, "reference");
         this.#inFlight.add(execution);
         try {
             const outcome = await execution;
@@ -550,7 +618,7 @@ export class Executor {
             this.#idle.length = 0;
             this.#models.clear();
             for (const worker of workers) worker.kill("closed", "the executor is closed");
-            await Promise.all([...this.#threads].map((worker) => worker.exited));
+            await Promise.all([this.#inline?.close(), ...[...this.#threads].map((worker) => worker.exited)]);
         })();
         await this.#closing;
     }
@@ -587,6 +655,7 @@ export class Executor {
             }
             this.#checkOpen();
             this.#models.set(modelId, source);
+            this.#placements?.add(modelId, source.onnx.length);
         } catch (err) {
             for (const worker of this.#workers) worker.unload(modelId);
             throw err;
@@ -655,7 +724,7 @@ export class Executor {
     }
 
     async #execute(modelId: string, input: Uint8Array): Promise<ExecutionResult> {
-        const outcome = await this.#dispatch(modelId, input, "run");
+        const outcome = await this.#run(modelId, input, "run");
         if (outcome.kind !== "result") throw new Error("internal: a model run answered with a reference run");
         const { outcome: label, resultCode, output, outputHash, reason, inferenceMs, referenceMismatch } = outcome;
         this.#options.onInference?.(modelId, inferenceMs / 1000, label);
@@ -663,6 +732,19 @@ export class Executor {
         if (reason !== undefined) result.reason = reason;
         if (referenceMismatch !== undefined) result.referenceMismatch = referenceMismatch;
         return result;
+    }
+
+    /** One run: inline if the model runs inline (still, once its turn comes), else in a worker. */
+    async #run(
+        modelId: string,
+        input: Uint8Array,
+        type: "run" | "reference",
+    ): Promise<Exclude<RunOutcome, { kind: "timeout" }>> {
+        if (this.#inline !== undefined && this.#placements?.placement(modelId) === "inline") {
+            const outcome = await this.#inline.run(modelId, input, type);
+            if (outcome !== undefined) return outcome;
+        }
+        return this.#dispatch(modelId, input, type);
     }
 
     /** One run in a worker under the concurrency bound and time limit; a timeout throws. */
@@ -695,15 +777,41 @@ export class Executor {
                 this.#release(worker);
             }
             if (outcome.kind === "timeout") this.#timeout(modelId, dispatched, outcome.runMs);
+            this.#workerRan(modelId, type, outcome, performance.now() - dispatched - outcome.inferenceMs);
             return outcome;
         } finally {
             release();
         }
     }
 
+    /** Reports a worker run's times to the placements, and moves the model inline when they say so. */
+    #workerRan(modelId: string, type: "run" | "reference", outcome: RunOutcome, hopMs: number): void {
+        const source = this.#models.get(modelId);
+        if (this.#placements === undefined || this.#inline === undefined || source === undefined) return;
+        const ok = type === "run" && outcome.kind === "result" && outcome.outcome === "ok";
+        const why = this.#placements.workerRun(modelId, ok ? outcome.inferenceMs : undefined, hopMs);
+        if (why === undefined) return;
+        const moving = this.#inline.promote(modelId, source, why);
+        this.#inFlight.add(moving);
+        void moving.finally(() => this.#inFlight.delete(moving));
+    }
+
+    /** Tells `onPlacement`, whose errors are ignored: a logging hook must not stall the inline runs. */
+    #placed(modelId: string, placement: Placement, why: string): void {
+        try {
+            this.#options.onPlacement?.(modelId, placement, why);
+        } catch {
+            // ignored
+        }
+    }
+
     #timeout(modelId: string, dispatched: number, runMs: number): never {
+        throw this.#timeoutError(modelId, dispatched, runMs);
+    }
+
+    #timeoutError(modelId: string, dispatched: number, runMs: number): InferenceTimeoutError {
         this.#options.onInference?.(modelId, (performance.now() - dispatched) / 1000, "timeout");
-        throw new InferenceTimeoutError(modelId, this.#options.timeoutMs, runMs);
+        return new InferenceTimeoutError(modelId, this.#options.timeoutMs, runMs);
     }
 }
 

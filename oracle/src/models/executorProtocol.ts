@@ -1,7 +1,7 @@
 /**
  * What the Executor (main thread) and its inference workers (executorWorker.ts) share: the result types, the
- * errors that cross the thread boundary, and the messages. Free of onnxruntime, so that the main thread never
- * loads it.
+ * errors that cross the thread boundary, and the messages. Free of onnxruntime, so that the main thread loads it
+ * only once a model runs inline (inlineRuns.ts).
  */
 import { keccak256 } from "ethers";
 import { PermanentError, RetryableError, VerityError } from "../internal/errors";
@@ -21,8 +21,10 @@ export interface ExecutionResult {
     /** Why the result is an error code; for logs only, never submitted. */
     reason?: string;
     /**
-     * Wall time of the execution in its inference worker (decode, run, encode, hash), in ms. It leaves out the
-     * wait for a concurrency slot and the hop between threads.
+     * Wall time of the execution in its inference worker (decode, run, encode, hash, and the reference interpreter
+     * for a verifiable model), in ms. It leaves out the wait for a concurrency slot and the hop between threads.
+     * For an inline run (on the main thread): its share of the time the main thread spent on its round of inline
+     * runs, the wait for its turn of the event loop left out.
      */
     inferenceMs: number;
     /**
