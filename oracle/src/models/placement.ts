@@ -21,7 +21,7 @@
  *   executor checks before loading it (inputDependentCost.ts).
  * - Going back to the workers: at once when the model's inline runs (whatever their results) take longer than
  *   `maxRunMs` in two rounds in a row (OVER_BOUND_IN_A_ROW; a round is the inline runs the executor starts
- *   together, and each run's time is its share of the round's); otherwise when a full window of inline runs has a
+ *   together, and each run's time is its share of the round's), past its first WARMUP_ROUNDS rounds; otherwise when a full window of inline runs has a
  *   median above `demoteAbove` times the hop budget. Both windows of the model then start over, so going inline
  *   again needs a fresh window of worker runs.
  */
@@ -106,6 +106,8 @@ interface ModelTimes {
     sinceCheck: number;
     /** Rounds of inline runs in a row in which its runs took over `maxRunMs`. */
     overBound: number;
+    /** Rounds since it went inline. */
+    inlineRounds: number;
 }
 
 /**
@@ -116,6 +118,14 @@ interface ModelTimes {
  * really got slower is over the bound every time.
  */
 const OVER_BOUND_IN_A_ROW = 2;
+
+/**
+ * Rounds after a model goes inline that are not held to `maxRunMs`: the first runs of a fresh session are slower
+ * (onnxruntime allocates its buffers), and on the main thread the code of a run, the reference interpreter's in
+ * particular, starts out not yet compiled by V8 for it. A model measured within the bound in the workers runs
+ * within it here once warm.
+ */
+const WARMUP_ROUNDS = 8;
 
 function ms(value: number): string {
     return `${value < 1 ? value.toFixed(3) : value.toFixed(1)} ms`;
@@ -150,6 +160,7 @@ export class Placements {
             promoting: false,
             sinceCheck: 0,
             overBound: 0,
+            inlineRounds: 0,
         };
         if (bytes > maxModelBytes) {
             times.never = `its file has ${bytes} bytes; the main thread loads no model over ${maxModelBytes} bytes`;
@@ -200,6 +211,7 @@ export class Placements {
         times.placement = "inline";
         times.inline.clear();
         times.sinceCheck = 0;
+        times.inlineRounds = 0;
     }
 
     /** The model never runs inline, for `reason`. */
@@ -227,7 +239,7 @@ export class Placements {
             if (times === undefined || times.placement !== "inline") return;
             let why: string | undefined;
             // Once per round for the bound (the first of the model's runs in it), every OK run for the medians.
-            if (runs.findIndex((run) => run.modelId === modelId) === i) {
+            if (runs.findIndex((run) => run.modelId === modelId) === i && ++times.inlineRounds > WARMUP_ROUNDS) {
                 times.overBound = runMs > maxRunMs ? times.overBound + 1 : 0;
                 if (times.overBound >= OVER_BOUND_IN_A_ROW) {
                     why = `its inline runs took over the ${ms(maxRunMs)} bound ${OVER_BOUND_IN_A_ROW} times in a row (the last ${ms(runMs)})`;

@@ -1,8 +1,8 @@
 /**
  * Inline runs: a model measured faster than the hop to a worker runs on the main thread, with the same results.
  * The policies here take timing out of the assertions: `promoteBelow: Infinity` sends inline any model within
- * `maxRunMs` (2 ms by default; the slow model below takes tens of ms on any machine), `demoteAbove: Infinity`
- * keeps it there, `demoteAbove: 0` counts any inline run as too slow.
+ * `maxRunMs` (5 ms here: the tiny model runs in µs, the slow one below in tens of ms on any machine),
+ * `demoteAbove: Infinity` keeps it there, `demoteAbove: 0` counts any inline run as too slow.
  */
 import { expect } from "chai";
 import {
@@ -33,12 +33,12 @@ const multiInput = (features: bigint[], scale: bigint): Uint8Array =>
     ]);
 const mlpInput = (values: bigint[]): Uint8Array => encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: values }]);
 
-/** A float model of about 2 x 512^3 x 4 flops (a GFLOP): tens of ms or more per run, far over `maxRunMs`. */
+/** A float model of about 2 x 512^3 x 8 flops (2 GFLOP): tens of ms or more per run, far over `maxRunMs`. */
 function slowModel(): { onnx: Uint8Array; manifest: Manifest } {
     const n = 512;
     const nodes = [{ opType: "Expand", inputs: ["x", "shape"], outputs: ["a0"] }];
-    for (let i = 0; i < 4; i++) nodes.push({ opType: "MatMul", inputs: [`a${i}`, "a0"], outputs: [`a${i + 1}`] });
-    nodes.push({ opType: "ReduceMax", inputs: ["a4"], outputs: ["y"] });
+    for (let i = 0; i < 8; i++) nodes.push({ opType: "MatMul", inputs: [`a${i}`, "a0"], outputs: [`a${i + 1}`] });
+    nodes.push({ opType: "ReduceMax", inputs: ["a8"], outputs: ["y"] });
     const onnx = buildOnnxModel({
         inputs: [{ name: "x", type: "float32", shape: [1, 1] }],
         outputs: [{ name: "y", type: "float32", shape: [1, 1] }],
@@ -88,7 +88,7 @@ function untimed(result: ExecutionResult): Omit<ExecutionResult, "inferenceMs"> 
 
 /**
  * An executor with inline runs under `policy`, and what it said about placements. Windows of 4 samples: a model
- * is measured after 4 OK runs.
+ * is measured after 4 OK runs (and again after each further one).
  */
 function inlineExecutor(policy: Partial<InlinePolicy>): {
     executor: Executor;
@@ -98,7 +98,7 @@ function inlineExecutor(policy: Partial<InlinePolicy>): {
     const executor = new Executor({
         concurrency: 2,
         timeoutMs: 30_000,
-        inline: { samples: 4, ...policy },
+        inline: { samples: 4, maxRunMs: 5, ...policy },
         onPlacement: (modelId, placement, why) => moves.push([modelId, placement, why]),
     });
     return { executor, moves };
@@ -130,7 +130,7 @@ describe("oracle/models/executor (inline runs)", function () {
             expect(moves[0]![2]).to.match(/^median run .* ms \(90th percentile .* ms\) against a hop budget of/);
 
             const slowInput = encodeTensors([{ dtype: DType.INT32, shape: [1, 1], data: [10n] }]);
-            for (let i = 0; i < 8; i++) expect((await executor.run("slow", slowInput)).resultCode).to.equal(0);
+            for (let i = 0; i < 6; i++) expect((await executor.run("slow", slowInput)).resultCode).to.equal(0);
             expect(executor.placement("slow")).to.equal("worker");
             expect(moves).to.have.length(1);
         } finally {
@@ -140,7 +140,11 @@ describe("oracle/models/executor (inline runs)", function () {
 
     it("answers the same bytes inline as in a worker, error results and their reasons included", async function () {
         const workers = new Executor({ concurrency: 2, timeoutMs: 30_000, inline: false });
-        const { executor: inline } = inlineExecutor({ promoteBelow: Infinity, demoteAbove: Infinity });
+        const { executor: inline } = inlineExecutor({
+            promoteBelow: Infinity,
+            demoteAbove: Infinity,
+            maxRunMs: 10_000, // this test is about results; a busy machine cannot send a model back
+        });
         try {
             for (const executor of [workers, inline]) {
                 await executor.load("tiny", tiny.onnx, tiny.manifest);
@@ -224,7 +228,7 @@ describe("oracle/models/executor (inline runs)", function () {
         try {
             await executor.load("range", range.onnx, range.manifest);
             const input = encodeTensors([{ dtype: DType.INT64, shape: [1], data: [4n] }]);
-            for (let i = 0; i < 12; i++) {
+            for (let i = 0; i < 40 && moves.length === 0; i++) {
                 expect((await executor.run("range", input)).resultCode).to.equal(ResultCode.OK);
                 await new Promise((resolve) => setImmediate(resolve));
             }
