@@ -9,7 +9,9 @@
  *     default, and 1; IN_FLIGHT runs kept in flight so it never idles) divided by runs/s of a sequential
  *     `await session.run(feeds)` loop on a bare onnxruntime-node session of the same model, fed the equivalent
  *     tensors, in the same process. After a warm-up, ROUNDS rounds each measure all three in a rotating order; each
- *     round's ratio pairs measurements taken seconds apart, and the median over rounds is reported.
+ *     round's ratio pairs measurements taken seconds apart, and the median over rounds is reported, against the
+ *     model's target (TARGET_RATIOS). Each executor's placement of the model at the end (inline on the main thread
+ *     or in the workers, see executor.ts) and how often it moved are reported too.
  * (b) End to end. Per scenario (batching off / on at maxSize 32, maxWaitMs 200; 100 / 1,000 requests of the tiny
  *     model): a fresh deployment, all requests queued from a RecordingConsumer while no node runs, then a node
  *     started in-process (startNode) against the chain served over HTTP. Submit phase: from startNode until the
@@ -52,7 +54,10 @@ import { benchOptions, quickFields, quickLines } from "./options";
 const OPTIONS = benchOptions("node");
 const QUICK_SCOPE =
     "(a) 2 rounds of short measurements after a 0.2 s warm-up, (b) 4 requests with batching off and on; figures too short to mean anything";
-const EXECUTOR_SOURCE = join(__dirname, "..", "oracle", "src", "models", "executor.ts");
+/** The executor's implementation (its hash says which one was measured). */
+const EXECUTOR_SOURCES = ["executor", "executorProtocol", "executorWorker", "inference", "inlineRuns", "placement"].map(
+    (name) => join(__dirname, "..", "oracle", "src", "models", `${name}.ts`),
+);
 
 // ---- (a) executor ----
 /**
@@ -66,7 +71,8 @@ const SAMPLE_SECONDS = OPTIONS.quick ? ({ heavy: 0.02, tiny: 0.02 } as const) : 
 const WARMUP_SECONDS = OPTIONS.quick ? 0.2 : 1.5;
 /** Executor runs kept in flight during a measurement (several per concurrency slot, so it never idles). */
 const IN_FLIGHT = 16;
-const TARGET_RATIO = 0.95;
+/** Ratio targets: the heavy model loses little to the executor; the tiny one (issue 12) no more than a fifth. */
+const TARGET_RATIOS = { heavy: 0.95, tiny: 0.8 } as const;
 
 // ---- (b) end to end ----
 const OPERATOR = hardhatWallet(3); // deployCore's first operator
@@ -180,6 +186,8 @@ interface Workload {
     label: string;
     description: string;
     sampleSeconds: number;
+    /** Least ratio wanted. */
+    targetRatio: number;
     model: ExampleModel;
     /** Canonical wire input for Executor.run. */
     input: Uint8Array;
@@ -201,6 +209,7 @@ function heavyWorkload(): Workload {
             `heavyFloatModel() defaults: x float32 [${spec.shape.join(", ")}] (wire int32, ${spec.decimals} decimals) ` +
             `through 8 dense 1024x1024 MatMul + Add + Relu layers to y float32 [${out.shape.join(", ")}] (wire int64)`,
         sampleSeconds: SAMPLE_SECONDS.heavy,
+        targetRatio: TARGET_RATIOS.heavy,
         model,
         input: encodeTensors([{ dtype: DType.INT32, shape: [...spec.shape], data: Array.from(ints, BigInt) }]),
         feeds: {
@@ -220,6 +229,7 @@ function tinyWorkload(): Workload {
         label: "tiny int",
         description: "tinyIntegerModel(): x int32 [1, 4] → y int32 [1, 4], sum int32 [1, 1]",
         sampleSeconds: SAMPLE_SECONDS.tiny,
+        targetRatio: TARGET_RATIOS.tiny,
         model,
         input: encodeTensors([{ dtype: DType.INT32, shape: [1, 4], data: values.map(BigInt) }]),
         feeds: { x: new ort.Tensor("int32", Int32Array.from(values), [1, 4]) },
@@ -265,15 +275,22 @@ export interface ExecutorResult {
     /** Cores' worth of CPU other processes used during the measured rounds (mean, and per round). */
     otherCores: number | undefined;
     otherCoresRounds: (number | undefined)[];
+    targetRatio: number;
     targetMetC2: boolean;
     targetMetC1: boolean;
+    /** Where each executor ran the model at the end ("inline" or "worker"), and how many times it moved. */
+    placementC2: string;
+    placementC1: string;
+    placementMovesC2: number;
+    placementMovesC1: number;
 }
 
 async function benchExecutor(w: Workload): Promise<ExecutorResult> {
     const bare = await ort.InferenceSession.create(w.model.onnx);
+    const moves = { c2: 0, c1: 0 };
     const executors = {
-        c2: new Executor({ concurrency: 2, timeoutMs: 60_000 }),
-        c1: new Executor({ concurrency: 1, timeoutMs: 60_000 }),
+        c2: new Executor({ concurrency: 2, timeoutMs: 60_000, onPlacement: () => moves.c2++ }),
+        c1: new Executor({ concurrency: 1, timeoutMs: 60_000, onPlacement: () => moves.c1++ }),
     };
     try {
         for (const executor of Object.values(executors)) await executor.load("m", w.model.onnx, w.model.manifest);
@@ -328,8 +345,13 @@ async function benchExecutor(w: Workload): Promise<ExecutorResult> {
             ratioC1Rounds: ratios("c1").map((x) => round(x, 3)),
             otherCores: otherAll,
             otherCoresRounds: otherRounds,
-            targetMetC2: ratioC2 >= TARGET_RATIO,
-            targetMetC1: ratioC1 >= TARGET_RATIO,
+            targetRatio: w.targetRatio,
+            targetMetC2: ratioC2 >= w.targetRatio,
+            targetMetC1: ratioC1 >= w.targetRatio,
+            placementC2: executors.c2.placement("m") ?? "?",
+            placementC1: executors.c1.placement("m") ?? "?",
+            placementMovesC2: moves.c2,
+            placementMovesC1: moves.c1,
         };
     } finally {
         await Promise.allSettled([executors.c2.close(), executors.c1.close()]);
@@ -609,18 +631,22 @@ function markdown(result: {
         "- **executor c=N runs/s**: `Executor.run(modelId, wireBytes)` with `concurrency` N (2 is the node's default) and",
         `  default \`intraOpNumThreads\`, ${IN_FLIGHT} runs kept in flight; includes everything \`run\` does (decoding the wire`,
         "  input, the run wherever the executor runs it, checking, encoding and hashing the output). Every run must be OK.",
+        "- **runs on**: where each executor (c=2 / c=1) ran the model at the end of the rounds, inline on the main thread",
+        "  or in its worker threads (it decides from measured run times), and how many times it moved meanwhile.",
         `- **ratio**: executor runs/s ÷ bare runs/s, computed per round; the median of ${ROUNDS} rounds is reported (each`,
         "  round measures bare, c=2 and c=1 once, in rotating order, for the same number of runs; warm-up first).",
-        `  Target ≥ ${TARGET_RATIO}.`,
+        `  Target ≥ ${TARGET_RATIOS.heavy} for the heavy model, ≥ ${TARGET_RATIOS.tiny} for the tiny one.`,
         "- **other CPU**: cores' worth of CPU other processes used during the rounds (see above); high values make the",
         "  ratios noisy.",
         "",
-        `| model | bare runs/s | executor c=2 runs/s | ratio c=2 | executor c=1 runs/s | ratio c=1 | ratio ≥ ${TARGET_RATIO} (c=2 / c=1) | other CPU |`,
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| model | bare runs/s | executor c=2 runs/s | ratio c=2 | executor c=1 runs/s | ratio c=1 | target | met (c=2 / c=1) | runs on (moves) | other CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |",
         ...result.executor.map(
             (e) =>
                 `| ${e.model} | ${fmt(e.bareRunsPerSec, 1)} | ${fmt(e.executorC2RunsPerSec, 1)} | ${fmt(e.ratioC2, 3)} | ` +
-                `${fmt(e.executorC1RunsPerSec, 1)} | ${fmt(e.ratioC1, 3)} | ${yes(e.targetMetC2)} / ${yes(e.targetMetC1)} | ` +
+                `${fmt(e.executorC1RunsPerSec, 1)} | ${fmt(e.ratioC1, 3)} | ≥ ${e.targetRatio} | ` +
+                `${yes(e.targetMetC2)} / ${yes(e.targetMetC1)} | ` +
+                `${e.placementC2} (${e.placementMovesC2}) / ${e.placementC1} (${e.placementMovesC1}) | ` +
                 `${e.otherCores === undefined ? "n/a" : fmt(e.otherCores, 2)} |`,
         ),
         "",
@@ -713,10 +739,18 @@ async function main(): Promise<void> {
         ...quickFields(OPTIONS, QUICK_SCOPE),
         generatedBy: "npm run bench:node",
         machine,
-        /** Which executor implementation was measured (it is being reworked). */
-        executorSourceSha256: createHash("sha256").update(readFileSync(EXECUTOR_SOURCE)).digest("hex"),
+        /** Which executor implementation was measured: the hash of its sources (EXECUTOR_SOURCES). */
+        executorSourceSha256: EXECUTOR_SOURCES.reduce(
+            (hash, file) => hash.update(readFileSync(file)),
+            createHash("sha256"),
+        ).digest("hex"),
         settings: {
-            executor: { rounds: ROUNDS, inFlight: IN_FLIGHT, sampleSeconds: SAMPLE_SECONDS, targetRatio: TARGET_RATIO },
+            executor: {
+                rounds: ROUNDS,
+                inFlight: IN_FLIGHT,
+                sampleSeconds: SAMPLE_SECONDS,
+                targetRatios: TARGET_RATIOS,
+            },
             endToEnd: {
                 pollIntervalMs: POLL_INTERVAL_MS,
                 confirmations: 0,

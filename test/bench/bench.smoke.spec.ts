@@ -306,6 +306,7 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
             }
             expect(e.ratioC2Rounds, e.model).to.have.length(rounds);
             expect(e.ratioC1Rounds, e.model).to.have.length(rounds);
+            expect(["inline", "worker"], e.model).to.include(e.placementC2).and.to.include(e.placementC1);
         }
 
         expect(json.endToEnd.map((e) => [e.batching, e.requests])).to.deep.equal([
