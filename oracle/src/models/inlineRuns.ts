@@ -84,8 +84,8 @@ export class InlineRuns {
 
     /**
      * Moves a model the placements found fast enough (`why`) inline: checks that its cost cannot depend on its
-     * input's values, loads it on this thread (which that blocks for about the load), and promotes it; or, when
-     * either fails, keeps it in the workers for good. Never throws.
+     * input's values, loads it on this thread (blocking it for about as long as the load takes), and promotes it;
+     * or, when either fails, keeps it in the workers for good. Never throws.
      */
     async promote(modelId: string, source: InlineSource, why: string): Promise<void> {
         const { placements, placed } = this.#ctx;
@@ -215,14 +215,18 @@ export class InlineRuns {
         round.forEach(({ job, release }, i) => {
             release();
             const result = settled[i]!;
-            if (result.status === "rejected") {
-                // As the error would have crossed from a worker: the same class, code and message.
-                job.reject(reviveError(serializeError(result.reason)));
-            } else if (result.value.kind === "timeout") {
-                job.reject(timeoutError(job.modelId, started, result.value.runMs));
-            } else {
-                result.value.inferenceMs = runMs;
-                job.resolve(result.value);
+            try {
+                if (result.status === "rejected") {
+                    // As the error would have crossed from a worker: the same class, code and message.
+                    job.reject(reviveError(serializeError(result.reason)));
+                } else if (result.value.kind === "timeout") {
+                    job.reject(timeoutError(job.modelId, started, result.value.runMs));
+                } else {
+                    result.value.inferenceMs = runMs;
+                    job.resolve(result.value);
+                }
+            } catch (err) {
+                job.reject(err); // an `onInference` that threw: this run's, as in a worker run
             }
         });
         for (const [modelId, why] of moved ?? []) placed(modelId, "worker", why);

@@ -168,10 +168,6 @@ export class Placements {
         this.#models.set(modelId, times);
     }
 
-    delete(modelId: string): void {
-        this.#models.delete(modelId);
-    }
-
     placement(modelId: string): Placement | undefined {
         return this.#models.get(modelId)?.placement;
     }
