@@ -36,7 +36,7 @@
  * and errors are the same (an error goes through the same serialization as a worker's). Where each model runs is
  * decided per model from measured times (placement.ts): every model starts in the workers; after a full window
  * of runs, one whose median run is below the hop budget and whose 90th-percentile run is within `maxRunMs` (2 ms)
- * is loaded on the main thread and runs there from then on; one whose inline runs exceed `maxRunMs` in two
+ * is loaded on the main thread and runs there from then on; one whose inline runs exceed `maxRunMs` in four
  * rounds in a row, or whose median inline run grows past twice the budget, goes back to the workers and is
  * measured afresh. Inline runs queue in order and run in rounds of at most `concurrency` (inlineRuns.ts), each
  * holding a concurrency slot, so `concurrency` still bounds the executions at once, and one turn of the event

@@ -67,29 +67,22 @@ describe("oracle/models/placement", function () {
         expect(placements.placement("m")).to.equal("worker");
     });
 
-    it("sends an inline model back after two rounds in a row over maxRunMs, not after one, once warm", function () {
+    it("sends an inline model back after four rounds in a row over maxRunMs, not after fewer, once warm", function () {
         const placements = inline("m");
         const slow = POLICY.maxRunMs + 1;
-        // The first rounds of a fresh session (cold code, first allocations) are not held to the bound.
-        for (let i = 0; i < 8; i++)
-            expect(placements.inlineRound([{ modelId: "m", ok: false }], slow)).to.equal(undefined);
-        // One slow round (a pause of the thread), then fast ones: stays.
-        expect(placements.inlineRound([{ modelId: "m", ok: true }], slow)).to.equal(undefined);
-        expect(placements.inlineRound([{ modelId: "m", ok: true }], 0.02)).to.equal(undefined);
-        expect(placements.inlineRound([{ modelId: "m", ok: false }], slow)).to.equal(undefined);
-        // Two runs of the model in one round count as one round.
-        expect(placements.inlineRound([{ modelId: "m", ok: true }], 0.02)).to.equal(undefined);
-        expect(
+        const round = (ms: number, runs = 1) =>
             placements.inlineRound(
-                [
-                    { modelId: "m", ok: true },
-                    { modelId: "m", ok: true },
-                ],
-                slow,
-            ),
-        ).to.equal(undefined);
-        const moved = placements.inlineRound([{ modelId: "m", ok: false }], slow);
-        expect(moved?.get("m")).to.match(/over the 2\.0 ms bound 2 times in a row \(the last 3\.0 ms\)/);
+                Array.from({ length: runs }, () => ({ modelId: "m", ok: false })),
+                ms,
+            );
+        // The first rounds of a fresh session (cold code, first allocations) are not held to the bound.
+        for (let i = 0; i < 8; i++) expect(round(slow)).to.equal(undefined);
+        // Three slow rounds (pauses of the thread), then a fast one: stays.
+        for (let i = 0; i < 3; i++) expect(round(slow)).to.equal(undefined);
+        expect(round(0.02)).to.equal(undefined);
+        // Two runs of the model in one round count as one round.
+        for (let i = 0; i < 3; i++) expect(round(slow, 2)).to.equal(undefined);
+        expect(round(slow)?.get("m")).to.match(/over the 2\.0 ms bound 4 times in a row \(the last 3\.0 ms\)/);
         expect(placements.placement("m")).to.equal("worker");
         // Measured afresh: going inline again takes a new full window.
         expect(workerRuns(placements, "m", POLICY.samples - 1, 0.02)).to.deep.equal([]);
