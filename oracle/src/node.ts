@@ -166,6 +166,13 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         ...(config.inference.intraOpNumThreads > 0 ? { intraOpNumThreads: config.inference.intraOpNumThreads } : {}),
         onInference: (modelId, seconds, outcome) =>
             metrics.inferenceSeconds.observe({ model_id: modelId, outcome }, seconds),
+        onPlacement: (modelId, placement, reason) =>
+            logger.info(
+                { model_id: modelId, placement, reason },
+                placement === "inline"
+                    ? "model runs on the main thread from now on (faster there than a worker hop)"
+                    : "model runs in the inference workers from now on",
+            ),
     });
 
     const modelErrors = new Map<string, { message: string; retryAtMs: number | null }>();
