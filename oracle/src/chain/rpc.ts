@@ -106,11 +106,43 @@ export interface RpcClientOptions {
     retry?: Omit<RetryOptions, "onRetry">;
     /** Observes every failed attempt (for logs and metrics). */
     onError?: (method: string, error: unknown, retryable: boolean) => void;
+    /**
+     * Calls made in the same event-loop turn travel as one JSON-RPC batch (one HTTP round trip) of at most this
+     * many; 1 (the default) sends every call on its own. An endpoint that refuses batches is detected on the first
+     * one: its calls are then sent singly, for good, and `onBatchRefused` says why.
+     */
+    maxBatchSize?: number;
+    /** Called once if the endpoint refuses batches (batching is then off for this client). */
+    onBatchRefused?: (reason: string) => void;
 }
+
+/** The JSON-RPC answer fields the client reads. */
+interface Answer {
+    id?: unknown;
+    result?: unknown;
+    error?: { code?: unknown; message?: unknown; data?: unknown } | null;
+}
+
+/** A call waiting in the current batch. */
+interface Queued {
+    id: number;
+    method: string;
+    params: readonly unknown[];
+    resolve(value: unknown): void;
+    reject(error: unknown): void;
+}
+
+/** What one HTTP exchange gave: the parsed body, or the fault that stopped it. */
+type Exchange = { ok: true; body: unknown } | { ok: false; status: number } | { ok: false; error: RetryableRpcError };
 
 let nextId = 1;
 
-/** JSON-RPC over HTTP: `send` is one attempt, `call` retries transient faults. */
+/**
+ * JSON-RPC over HTTP: `send` is one attempt, `call` retries transient faults. With `maxBatchSize` > 1, calls made
+ * in the same event-loop turn share one HTTP request (a JSON-RPC batch, answered in any order and matched by id);
+ * each call still gets its own result or error, classified as if it had been sent alone. The calls of a batch are
+ * written in the order they were made, which is the order a node applies transactions sent in one batch.
+ */
 export class RpcClient {
     readonly url: string;
     /** Scheme, host and port only: what error messages show (provider URLs often carry an API key). */
@@ -118,6 +150,10 @@ export class RpcClient {
     private readonly timeoutMs: number;
     private readonly retry: Omit<RetryOptions, "onRetry">;
     private readonly onError?: RpcClientOptions["onError"];
+    private readonly onBatchRefused?: RpcClientOptions["onBatchRefused"];
+    private maxBatchSize: number;
+    private queue: Queued[] = [];
+    private flushScheduled = false;
 
     constructor(options: RpcClientOptions) {
         this.url = options.url;
@@ -125,11 +161,122 @@ export class RpcClient {
         this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
         this.retry = options.retry ?? {};
         this.onError = options.onError;
+        this.onBatchRefused = options.onBatchRefused;
+        const size = options.maxBatchSize ?? 1;
+        if (!Number.isInteger(size) || size < 1) {
+            throw new RangeError(`maxBatchSize must be a positive integer, got ${size}`);
+        }
+        this.maxBatchSize = size;
+    }
+
+    /** Whether calls made together travel as one batch (false when configured off or refused by the endpoint). */
+    get batching(): boolean {
+        return this.maxBatchSize > 1;
     }
 
     /** One attempt. Transport faults and HTTP 5xx/429 become RetryableError; error answers are classified. */
-    async send<T>(method: string, params: readonly unknown[]): Promise<T> {
-        const body = JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params });
+    send<T>(method: string, params: readonly unknown[]): Promise<T> {
+        const id = nextId++;
+        if (!this.batching) return this.sendAlone<T>(id, method, params);
+        return new Promise<T>((resolve, reject) => {
+            this.queue.push({ id, method, params, resolve: resolve as (value: unknown) => void, reject });
+            if (this.flushScheduled) return;
+            this.flushScheduled = true;
+            // After every call this turn (and the promise continuations it runs) has made.
+            setImmediate(() => {
+                this.flushScheduled = false;
+                const queued = this.queue;
+                this.queue = [];
+                for (let i = 0; i < queued.length; i += this.maxBatchSize) {
+                    void this.sendBatch(queued.slice(i, i + this.maxBatchSize));
+                }
+            });
+        });
+    }
+
+    /** `send` with retries of transient faults (exponential backoff); reverts and pool errors are thrown at once. */
+    call<T>(method: string, params: readonly unknown[], options: { maxAttempts?: number } = {}): Promise<T> {
+        return withRetry(() => this.send<T>(method, params), {
+            ...this.retry,
+            ...options,
+            onRetry: ({ error }) => this.onError?.(method, error, true),
+        }).catch((error: unknown) => {
+            this.onError?.(method, error, shouldRetry(error));
+            throw error;
+        });
+    }
+
+    private async sendAlone<T>(id: number, method: string, params: readonly unknown[]): Promise<T> {
+        const exchange = await this.post(JSON.stringify({ jsonrpc: "2.0", id, method, params }), method);
+        if (!exchange.ok) throw this.exchangeFault(exchange, method);
+        return answerOf(method, exchange.body) as T;
+    }
+
+    /** Sends `calls` as one batch (a lone call as a plain request) and settles each from its own answer. */
+    private async sendBatch(calls: Queued[]): Promise<void> {
+        const settleAlone = (call: Queued): void => {
+            this.sendAlone(call.id, call.method, call.params).then(call.resolve, call.reject);
+        };
+        if (calls.length === 1 || !this.batching) {
+            calls.forEach(settleAlone);
+            return;
+        }
+        const what = `batch of ${calls.length} calls (${[...new Set(calls.map((c) => c.method))].join(", ")})`;
+        const body = JSON.stringify(calls.map(({ id, method, params }) => ({ jsonrpc: "2.0", id, method, params })));
+        const exchange = await this.post(body, what);
+        // The endpoint answered the batch as a whole with an HTTP error or a single error object: it does not take
+        // batches (or not this large). Send these alone and every later call too.
+        const refusal = !exchange.ok
+            ? "status" in exchange && exchange.status < 500 && exchange.status !== 429
+                ? `HTTP ${exchange.status}`
+                : undefined
+            : Array.isArray(exchange.body)
+              ? undefined
+              : `answered with ${describeBody(exchange.body)}`;
+        if (refusal !== undefined) {
+            this.refuseBatching(refusal);
+            calls.forEach(settleAlone);
+            return;
+        }
+        if (!exchange.ok) {
+            const fault = this.exchangeFault(exchange, what);
+            for (const call of calls) call.reject(retagged(fault, call.method));
+            return;
+        }
+        const answers = new Map<unknown, unknown>();
+        for (const answer of exchange.body as unknown[]) {
+            if (typeof answer === "object" && answer !== null) answers.set((answer as Answer).id, answer);
+        }
+        if (answers.size === 0 || (answers.size === 1 && answers.has(null))) {
+            // Only an error not tied to any call (id null): the batch itself was refused.
+            this.refuseBatching(`answered with ${describeBody(exchange.body)}`);
+            calls.forEach(settleAlone);
+            return;
+        }
+        for (const call of calls) {
+            const answer = answers.get(call.id);
+            if (answer === undefined) {
+                call.reject(
+                    new RetryableRpcError("RPC_BAD_RESPONSE", `${call.method}: the batch answer has no entry for it`),
+                );
+                continue;
+            }
+            try {
+                call.resolve(answerOf(call.method, answer));
+            } catch (error) {
+                call.reject(error);
+            }
+        }
+    }
+
+    private refuseBatching(reason: string): void {
+        if (!this.batching) return;
+        this.maxBatchSize = 1;
+        this.onBatchRefused?.(reason);
+    }
+
+    /** One HTTP POST of `body`; `what` names the call(s) in faults. */
+    private async post(body: string, what: string): Promise<Exchange> {
         let response: Response;
         let text: string;
         try {
@@ -145,43 +292,59 @@ export class RpcClient {
             });
             text = await response.text();
         } catch (cause) {
-            throw new RetryableRpcError("RPC_UNREACHABLE", `${method}: ${this.origin} did not answer`, { cause });
+            return {
+                ok: false,
+                error: new RetryableRpcError("RPC_UNREACHABLE", `${what}: ${this.origin} did not answer`, { cause }),
+            };
         }
-        if (response.status === 429 || response.status >= 500) {
-            throw new RetryableRpcError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.origin}`);
-        }
-        if (!response.ok) {
-            throw new PermanentError("RPC_HTTP_STATUS", `${method}: HTTP ${response.status} from ${this.origin}`);
-        }
-        let parsed: unknown;
+        if (!response.ok) return { ok: false, status: response.status };
         try {
-            parsed = JSON.parse(text);
+            return { ok: true, body: JSON.parse(text) };
         } catch (cause) {
             // A truncated or garbled body is a transport fault: the same call may well succeed.
-            throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response is not JSON`, { cause });
+            return {
+                ok: false,
+                error: new RetryableRpcError("RPC_BAD_RESPONSE", `${what}: response is not JSON`, { cause }),
+            };
         }
-        if (typeof parsed !== "object" || parsed === null) {
-            throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response is not a JSON-RPC object`);
-        }
-        const answer = parsed as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
-        if (answer.error !== undefined && answer.error !== null) throw classifyRpcError(method, answer.error);
-        if (!("result" in answer)) {
-            throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response has neither result nor error`);
-        }
-        return answer.result as T;
     }
 
-    /** `send` with retries of transient faults (exponential backoff); reverts and pool errors are thrown at once. */
-    call<T>(method: string, params: readonly unknown[], options: { maxAttempts?: number } = {}): Promise<T> {
-        return withRetry(() => this.send<T>(method, params), {
-            ...this.retry,
-            ...options,
-            onRetry: ({ error }) => this.onError?.(method, error, true),
-        }).catch((error: unknown) => {
-            this.onError?.(method, error, shouldRetry(error));
-            throw error;
-        });
+    /** The error a failed exchange means for `what`. */
+    private exchangeFault(exchange: Exclude<Exchange, { ok: true }>, what: string): Error {
+        if ("error" in exchange) return exchange.error;
+        const message = `${what}: HTTP ${exchange.status} from ${this.origin}`;
+        return exchange.status === 429 || exchange.status >= 500
+            ? new RetryableRpcError("RPC_HTTP_STATUS", message)
+            : new PermanentError("RPC_HTTP_STATUS", message);
     }
+}
+
+/** The result of one JSON-RPC answer, or the classified error it carries. */
+function answerOf(method: string, parsed: unknown): unknown {
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response is not a JSON-RPC object`);
+    }
+    const answer = parsed as Answer;
+    if (answer.error !== undefined && answer.error !== null) throw classifyRpcError(method, answer.error);
+    if (!("result" in answer)) {
+        throw new RetryableRpcError("RPC_BAD_RESPONSE", `${method}: response has neither result nor error`);
+    }
+    return answer.result;
+}
+
+/** A short description of an unexpected answer, for the batch-refused notice. */
+function describeBody(body: unknown): string {
+    const text = JSON.stringify(body) ?? String(body);
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** A batch-wide fault, named after one call of the batch (each call's retry and log see its own method). */
+function retagged(fault: Error, method: string): Error {
+    if (!(fault instanceof VerityError)) return fault;
+    const message = `${method} (in a ${fault.message})`;
+    return fault instanceof RetryableError
+        ? new RetryableRpcError(fault.code, message, { cause: fault })
+        : new PermanentError(fault.code, message, { cause: fault });
 }
 
 // -------------------------------------------------------------------------------------------------------------

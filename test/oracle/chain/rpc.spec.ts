@@ -411,6 +411,155 @@ describe("oracle/chain/rpc", function () {
             });
         });
 
+        describe("RpcClient batching (maxBatchSize)", function () {
+            /** Answers a batch call by call with `each` (a lone request too), in reverse order to test matching. */
+            function batchHandler(each: (request: JsonRpcRequest) => unknown): void {
+                handler = (request, _req, res) => {
+                    const body = request as unknown as JsonRpcRequest | JsonRpcRequest[];
+                    if (Array.isArray(body)) reply(res, 200, body.map(each).reverse());
+                    else reply(res, 200, each(body));
+                };
+            }
+            const echo = (request: JsonRpcRequest): unknown => result(request, `${request.method}:${request.id}`);
+
+            it("sends calls made in the same turn as one batch, in call order, and gives each its own answer", async function () {
+                batchHandler((request) => {
+                    if (request.method === "eth_call") {
+                        return {
+                            jsonrpc: "2.0",
+                            id: request.id,
+                            error: { code: 3, message: "execution reverted", data: "0x12" },
+                        };
+                    }
+                    if (request.method === "eth_sendRawTransaction") {
+                        return { jsonrpc: "2.0", id: request.id, error: { code: -32000, message: "nonce too low" } };
+                    }
+                    return echo(request);
+                });
+                const rpc = new RpcClient({ url, maxBatchSize: 10 });
+                expect(rpc.batching).to.equal(true);
+                const [a, b, c, d] = await Promise.allSettled([
+                    rpc.send("eth_blockNumber", []),
+                    rpc.send("eth_call", [{ to: "0x1" }, "latest"]),
+                    rpc.send("eth_sendRawTransaction", ["0xraw"]),
+                    rpc.call("eth_chainId", []),
+                ]);
+                expect(received).to.have.length(1);
+                const batch = received[0] as unknown as JsonRpcRequest[];
+                expect(batch.map((r) => r.method)).to.deep.equal([
+                    "eth_blockNumber",
+                    "eth_call",
+                    "eth_sendRawTransaction",
+                    "eth_chainId",
+                ]);
+                expect(new Set(batch.map((r) => r.id)).size).to.equal(4);
+                expect(a).to.deep.equal({ status: "fulfilled", value: `eth_blockNumber:${batch[0]!.id}` });
+                expect(d).to.deep.equal({ status: "fulfilled", value: `eth_chainId:${batch[3]!.id}` });
+                const revert = (b as PromiseRejectedResult).reason as RevertError;
+                expect(revert).to.be.instanceOf(RevertError);
+                expect(revert.data).to.equal("0x12");
+                expect((c as PromiseRejectedResult).reason).to.be.instanceOf(TxPoolError);
+            });
+
+            it("sends a lone call as a plain request, and splits more calls than maxBatchSize into several batches", async function () {
+                batchHandler(echo);
+                const rpc = new RpcClient({ url, maxBatchSize: 3 });
+                expect(await rpc.send("eth_blockNumber", [])).to.match(/^eth_blockNumber:/);
+                expect(Array.isArray(received[0])).to.equal(false);
+                received = [];
+                const answers = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => rpc.send("eth_getBalance", [i])));
+                expect(answers).to.have.length(7);
+                const sizes = received.map((r) => (Array.isArray(r) ? (r as unknown[]).length : 1));
+                expect(sizes).to.deep.equal([3, 3, 1]);
+                const order = received.flatMap((r) => (Array.isArray(r) ? (r as JsonRpcRequest[]) : [r]));
+                expect(order.map((r) => r.params[0])).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+            });
+
+            for (const [what, refuse] of [
+                [
+                    "a single error object",
+                    (res: ServerResponse) =>
+                        reply(res, 200, {
+                            jsonrpc: "2.0",
+                            id: null,
+                            error: { code: -32600, message: "batch requests are not supported" },
+                        }),
+                ],
+                ["HTTP 400", (res: ServerResponse) => reply(res, 400, "bad request")],
+                [
+                    "a list holding only an error without id",
+                    (res: ServerResponse) =>
+                        reply(res, 200, [{ jsonrpc: "2.0", id: null, error: { code: -32600, message: "too large" } }]),
+                ],
+            ] as const) {
+                it(`falls back to single calls, for good, when the endpoint answers a batch with ${what}`, async function () {
+                    handler = (request, _req, res) => {
+                        if (Array.isArray(request)) refuse(res);
+                        else reply(res, 200, echo(request));
+                    };
+                    const refusals: string[] = [];
+                    const rpc = new RpcClient({ url, maxBatchSize: 10, onBatchRefused: (r) => refusals.push(r) });
+                    const first = await Promise.all([rpc.send("eth_chainId", []), rpc.send("eth_blockNumber", [])]);
+                    expect(first[0]).to.match(/^eth_chainId:/);
+                    expect(first[1]).to.match(/^eth_blockNumber:/);
+                    expect(refusals).to.have.length(1);
+                    expect(refusals[0]).to.match(/batch requests are not supported|HTTP 400|too large/);
+                    expect(rpc.batching).to.equal(false);
+                    received = [];
+                    await Promise.all([rpc.send("eth_chainId", []), rpc.send("eth_blockNumber", [])]);
+                    expect(received.every((r) => !Array.isArray(r))).to.equal(true);
+                    expect(received).to.have.length(2);
+                    expect(refusals).to.have.length(1);
+                });
+            }
+
+            it("keeps batching after a transient fault of a batch (HTTP 503): call retries each call", async function () {
+                let failed = false;
+                handler = (request, _req, res) => {
+                    if (!failed) {
+                        failed = true;
+                        return reply(res, 503, "overloaded");
+                    }
+                    const body = request as unknown as JsonRpcRequest | JsonRpcRequest[];
+                    reply(res, 200, Array.isArray(body) ? body.map(echo) : echo(body));
+                };
+                const rpc = new RpcClient({ url, maxBatchSize: 10, retry: instantRetry().options });
+                const answers = await Promise.all([rpc.call("eth_chainId", []), rpc.call("eth_blockNumber", [])]);
+                expect(answers[0]).to.match(/^eth_chainId:/);
+                expect(answers[1]).to.match(/^eth_blockNumber:/);
+                expect(rpc.batching).to.equal(true);
+                // The failed batch, then the two retries, made in the same turn: one batch again.
+                expect(received.map((r) => (Array.isArray(r) ? (r as unknown[]).length : 1))).to.deep.equal([2, 2]);
+
+                failed = false;
+                const faults = await Promise.allSettled([rpc.send("eth_chainId", []), rpc.send("eth_getLogs", [])]);
+                const errors = faults.map((f) => (f as PromiseRejectedResult).reason as Error);
+                expect(errors.every((e) => shouldRetry(e))).to.equal(true);
+                expect(errors[0]!.message).to.match(/^eth_chainId \(in a batch of 2 calls .*HTTP 503/);
+                expect(errors[1]!.message).to.match(/^eth_getLogs \(in a batch/);
+            });
+
+            it("rejects only the call whose answer is missing from the batch, as a retryable bad response", async function () {
+                handler = (request, _req, res) => {
+                    const body = request as unknown as JsonRpcRequest[];
+                    reply(res, 200, body.filter((r) => r.method !== "eth_getLogs").map(echo));
+                };
+                const rpc = new RpcClient({ url, maxBatchSize: 10 });
+                const [a, b] = await Promise.allSettled([rpc.send("eth_chainId", []), rpc.send("eth_getLogs", [])]);
+                expect(a.status).to.equal("fulfilled");
+                const error = (b as PromiseRejectedResult).reason as RetryableError;
+                expect(error).to.be.instanceOf(RetryableError);
+                expect(error.code).to.equal("RPC_BAD_RESPONSE");
+                expect(error.message).to.contain("eth_getLogs");
+            });
+
+            it("refuses a maxBatchSize that is not a positive integer", function () {
+                for (const maxBatchSize of [0, -1, 1.5, Number.NaN]) {
+                    expect(() => new RpcClient({ url, maxBatchSize }), String(maxBatchSize)).to.throw(RangeError);
+                }
+            });
+        });
+
         describe("ChainClient", function () {
             function chainWith(answers: Record<string, (params: unknown[]) => unknown>): ChainClient {
                 handler = (request, _req, res) => {
