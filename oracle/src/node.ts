@@ -108,6 +108,12 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             metrics.rpcErrors.inc({ method, retryable: String(retryable) });
             logger.debug({ method, retryable, error: describeError(error) }, "rpc call failed");
         },
+        maxBatchSize: config.chain.rpcBatchSize,
+        onBatchRefused: (reason) =>
+            logger.warn(
+                { rpc: new URL(config.chain.rpcUrl).origin, reason },
+                "the RPC endpoint refuses JSON-RPC batches: every call goes alone from now on (set chain.rpcBatchSize to 1 to skip the attempt)",
+            ),
     });
     const chain = new ChainClient(rpc);
     /** Start-up tries the endpoint a few times (about 2 s), then fails with a clear error. */

@@ -82,6 +82,11 @@ export const ConfigSchema = z
                 maxBlockRange: z.number().int().min(1).max(100_000).default(2_000),
                 /** Per-call JSON-RPC timeout. */
                 rpcTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
+                /**
+                 * Most JSON-RPC calls sent together as one batch (one HTTP round trip); 1 sends each call alone. An
+                 * endpoint that refuses batches is detected and then served call by call.
+                 */
+                rpcBatchSize: z.number().int().min(1).max(1_000).default(50),
             })
             .strict(),
         /** Where the signing key comes from. The key itself never appears in this file. */

@@ -50,6 +50,7 @@ describe("oracle/config", function () {
         expect(config.log.level).to.equal("info");
         expect(config.storage.dataDir).to.equal("./.verity");
         expect(config.inference.timeoutMs).to.equal(30_000);
+        expect(config.chain.rpcBatchSize).to.equal(50);
     });
 
     it("names the field and the reason for each invalid value", function () {
@@ -66,6 +67,8 @@ describe("oracle/config", function () {
         expect(issuesOf({ ...example(), models: [] })).to.deep.equal(["models: must list at least one model"]);
         const [fee] = issuesOf({ ...example(), transactions: { feeBumpPercent: 5 } });
         expect(fee).to.match(/^transactions\.feeBumpPercent: /);
+        const [batch] = issuesOf(withChain({ rpcBatchSize: 0 }));
+        expect(batch).to.match(/^chain\.rpcBatchSize: /);
     });
 
     it("calls a value of the wrong type wrong, not missing", function () {
