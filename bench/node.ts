@@ -13,8 +13,9 @@
  *     model's target (TARGET_RATIOS). Each executor's placement of the model at the end (inline on the main thread
  *     or in the workers, see executor.ts) and how often it moved are reported too.
  * (b) End to end. Per scenario (batching off / on at maxSize 32, maxWaitMs 200; 100 / 1,000 requests of the tiny
- *     model): a fresh deployment, all requests queued from a RecordingConsumer while no node runs, then a node
- *     started in-process (startNode) against the chain served over HTTP. Submit phase: from startNode until the
+ *     model; an RPC endpoint answering at once, or after 200 ms or 1 s per HTTP request): a fresh deployment, all
+ *     requests queued from a RecordingConsumer while no node runs, then a node started in-process (startNode)
+ *     against the chain served over HTTP, through a proxy that holds each HTTP request for the scenario's latency. Submit phase: from startNode until the
  *     node's store counts every request `submitted`. Then the challenge window is passed (evm_increaseTime +
  *     evm_mine) and the finalize phase runs until the consumer has received every callback. RSS is sampled every
  *     RSS_SAMPLE_MS during the node's run.
@@ -25,7 +26,7 @@
  * - VERITY_BENCH_OUT=<dir>: write node.json and node.md to <dir> (created if missing) instead of bench/results/.
  * - VERITY_BENCH_QUICK=1: a smoke run of seconds rather than minutes (QUICK_SCOPE): in (a) both models, but 2 rounds
  *   of short measurements (at least 20 runs each) after a 0.2 s warm-up; in (b) 4 requests with batching off and on,
- *   no 1,000-request scenario. The figures are too short to mean anything; the results say "quick". Refused without
+ *   and with batching off at 50 ms latency; no 1,000-request scenario. The figures are too short to mean anything; the results say "quick". Refused without
  *   VERITY_BENCH_OUT.
  */
 import hre, { ethers } from "hardhat";
@@ -33,6 +34,8 @@ import * as ort from "onnxruntime-node";
 import { createHash } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
 import { Executor } from "../oracle/src/models/executor";
@@ -53,7 +56,7 @@ import { benchOptions, quickFields, quickLines } from "./options";
 
 const OPTIONS = benchOptions("node");
 const QUICK_SCOPE =
-    "(a) 2 rounds of short measurements after a 0.2 s warm-up, (b) 4 requests with batching off and on; figures too short to mean anything";
+    "(a) 2 rounds of short measurements after a 0.2 s warm-up, (b) 4 requests with batching off and on, and off at 50 ms RPC latency; figures too short to mean anything";
 /** The executor's implementation (its hash says which one was measured). */
 const EXECUTOR_SOURCES = ["executor", "executorProtocol", "executorWorker", "inference", "inlineRuns", "placement"].map(
     (name) => join(__dirname, "..", "oracle", "src", "models", `${name}.ts`),
@@ -76,17 +79,30 @@ const TARGET_RATIOS = { heavy: 0.95, tiny: 0.8 } as const;
 
 // ---- (b) end to end ----
 const OPERATOR = hardhatWallet(3); // deployCore's first operator
-const SCENARIOS: readonly { batching: boolean; requests: number }[] = OPTIONS.quick
+/** One end-to-end run: transaction batching, requests queued, and the latency the proxy adds to every HTTP request. */
+interface Scenario {
+    batching: boolean;
+    requests: number;
+    latencyMs: number;
+}
+const SCENARIOS: readonly Scenario[] = OPTIONS.quick
     ? [
-          { batching: false, requests: 4 },
-          { batching: true, requests: 4 },
+          { batching: false, requests: 4, latencyMs: 0 },
+          { batching: true, requests: 4, latencyMs: 0 },
+          { batching: false, requests: 4, latencyMs: 50 },
       ]
     : [
-          { batching: false, requests: 100 },
-          { batching: true, requests: 100 },
-          { batching: false, requests: 1_000 },
-          { batching: true, requests: 1_000 },
+          { batching: false, requests: 100, latencyMs: 0 },
+          { batching: true, requests: 100, latencyMs: 0 },
+          { batching: false, requests: 1_000, latencyMs: 0 },
+          { batching: true, requests: 1_000, latencyMs: 0 },
+          { batching: false, requests: 100, latencyMs: 200 },
+          { batching: true, requests: 100, latencyMs: 200 },
+          { batching: false, requests: 100, latencyMs: 1_000 },
+          { batching: true, requests: 100, latencyMs: 1_000 },
       ];
+/** Issue 12: at 200 ms per RPC round trip, at least this share of the settled/s reached at 0 ms. */
+const LATENCY_TARGET = { latencyMs: 200, share: 0.5 } as const;
 const BATCHING = { maxSize: 32, maxWaitMs: 200 } as const;
 const DEADLINE_IN_SECONDS = 86_400;
 /**
@@ -416,6 +432,48 @@ async function startCountingRpcServer(): Promise<CountingRpcServer> {
     };
 }
 
+/**
+ * An HTTP proxy in front of `target` that holds every request for `latencyMs()` before forwarding it: an endpoint
+ * a round trip away (a JSON-RPC batch is one request, so it pays the latency once). Counts the round trips.
+ */
+interface LatencyProxy {
+    url: string;
+    latencyMs: number;
+    roundTrips: number;
+    close(): Promise<void>;
+}
+
+async function startLatencyProxy(target: string): Promise<LatencyProxy> {
+    const server = createServer((req, res) => {
+        void (async () => {
+            const chunks: Buffer[] = [];
+            for await (const chunk of req) chunks.push(chunk as Buffer);
+            proxy.roundTrips++;
+            if (proxy.latencyMs > 0) await sleep(proxy.latencyMs);
+            const answer = await fetch(target, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: Buffer.concat(chunks),
+            });
+            const text = await answer.text();
+            res.writeHead(answer.status, { "content-type": "application/json" }).end(text);
+        })().catch(() => req.socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const proxy: LatencyProxy = {
+        url: `http://127.0.0.1:${port}`,
+        latencyMs: 0,
+        roundTrips: 0,
+        close: () =>
+            new Promise((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    };
+    return proxy;
+}
+
 /** Samples RSS every RSS_SAMPLE_MS from now until stop(). */
 function startRssSampler(): { baseline: number; stop(): number } {
     const baseline = process.memoryUsage().rss;
@@ -436,6 +494,10 @@ function startRssSampler(): { baseline: number; stop(): number } {
 export interface E2EResult {
     batching: boolean;
     requests: number;
+    /** What the proxy added to every HTTP request to the chain. */
+    rpcLatencyMs: number;
+    /** HTTP requests the node made (a JSON-RPC batch is one). */
+    rpcRoundTrips: number;
     queueSeconds: number;
     startupSeconds: number;
     submitSeconds: number;
@@ -463,12 +525,9 @@ export interface E2EResult {
     peakRssDeltaMiB: number;
 }
 
-async function benchEndToEnd(
-    rpc: CountingRpcServer,
-    scenario: { batching: boolean; requests: number },
-): Promise<E2EResult> {
+async function benchEndToEnd(rpc: CountingRpcServer, proxy: LatencyProxy, scenario: Scenario): Promise<E2EResult> {
     const n = scenario.requests;
-    const label = `${n} requests, batching ${scenario.batching ? "on" : "off"}`;
+    const label = `${n} requests, batching ${scenario.batching ? "on" : "off"}, RPC latency ${scenario.latencyMs} ms`;
     const tiny = tinyIntegerModel();
     const startBlock = await ethers.provider.getBlockNumber();
     const d = await deployForNode([tiny], { windowSeconds: WINDOW_SECONDS });
@@ -490,12 +549,14 @@ async function benchEndToEnd(
         const queueSeconds = (performance.now() - queueStart) / 1000;
         console.log(`  ${label}: queued in ${fmt(queueSeconds, 1)} s; starting the node`);
 
-        const config = await nodeConfig(d, rpc.url, {
+        const config = await nodeConfig(d, proxy.url, {
             chain: { startBlock, pollIntervalMs: POLL_INTERVAL_MS, confirmations: 0 },
             batching: scenario.batching ? { enabled: true, ...BATCHING } : { enabled: false },
         });
         const nonceBefore = await ethers.provider.getTransactionCount(OPERATOR.address);
         rpc.reset();
+        proxy.latencyMs = scenario.latencyMs;
+        proxy.roundTrips = 0;
         const rss = startRssSampler();
         const cpuStart = cpuMark();
         const t0 = performance.now();
@@ -539,6 +600,7 @@ async function benchEndToEnd(
             const nodeSeconds = (performance.now() - t0) / 1000;
             const finalizeRounds = rounds - submitRounds;
             const rpcStats = rpc.snapshot();
+            const roundTrips = proxy.roundTrips;
             const other = otherCores(cpuStart, cpuMark());
             countRounds = false;
             await node.stop();
@@ -548,6 +610,8 @@ async function benchEndToEnd(
             const result: E2EResult = {
                 batching: scenario.batching,
                 requests: n,
+                rpcLatencyMs: scenario.latencyMs,
+                rpcRoundTrips: roundTrips,
                 queueSeconds: round(queueSeconds, 1),
                 startupSeconds: round(startupSeconds, 2),
                 submitSeconds: round(submitSeconds, 2),
@@ -588,6 +652,40 @@ async function benchEndToEnd(
     }
 }
 
+/** settled/s at a latency against the same batching mode and request count at 0 ms. */
+export interface LatencyComparison {
+    batching: boolean;
+    requests: number;
+    latencyMs: number;
+    settledPerSec: number;
+    baselineSettledPerSec: number;
+    share: number;
+    /** Set for the target latency (LATENCY_TARGET): whether the share reaches the target. */
+    targetMet?: boolean;
+}
+
+function latencyComparison(results: readonly E2EResult[]): LatencyComparison[] {
+    const out: LatencyComparison[] = [];
+    for (const e of results) {
+        if (e.rpcLatencyMs === 0) continue;
+        const base = results.find(
+            (b) => b.rpcLatencyMs === 0 && b.batching === e.batching && b.requests === e.requests,
+        );
+        if (base === undefined) continue;
+        const share = round(e.settledPerSec / base.settledPerSec, 2);
+        out.push({
+            batching: e.batching,
+            requests: e.requests,
+            latencyMs: e.rpcLatencyMs,
+            settledPerSec: e.settledPerSec,
+            baselineSettledPerSec: base.settledPerSec,
+            share,
+            ...(e.rpcLatencyMs === LATENCY_TARGET.latencyMs ? { targetMet: share >= LATENCY_TARGET.share } : {}),
+        });
+    }
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------------------------------------
@@ -607,6 +705,7 @@ function markdown(result: {
     machine: Machine;
     executor: ExecutorResult[];
     endToEnd: E2EResult[];
+    latency: LatencyComparison[];
     runtimeSeconds: number;
 }): string {
     const m = result.machine;
@@ -662,7 +761,9 @@ function markdown(result: {
         "",
         "Requests are queued from a RecordingConsumer while no node runs; then a node is started in-process",
         `(\`startNode\`, poll ${POLL_INTERVAL_MS} ms, 0 confirmations, inference concurrency 2, one operator) against the`,
-        "in-process hardhat chain served over HTTP (automine: one block per transaction).",
+        "in-process hardhat chain served over HTTP (automine: one block per transaction), through a proxy that holds",
+        "each HTTP request for the scenario's **RPC latency** before forwarding it (a JSON-RPC batch is one request).",
+        "The node's RPC client batches calls made together (`chain.rpcBatchSize`, default 50).",
         "",
         "- **start-up s**: `startNode` until it resolved (model fetch, verification and load included).",
         "- **submit s**: from calling `startNode` until the node's store counts every request submitted on chain;",
@@ -673,7 +774,8 @@ function markdown(result: {
         "- **operator txs**: transactions the operator sent (nonce difference), as submit + finalize.",
         "- **loop rounds**: rounds of the node's main loop (poll; sleep until the next poll or a finished inference) in the submit and finalize",
         "  phases.",
-        "- **RPC calls**: JSON-RPC calls the node made (counted at the HTTP server). **chain busy**: share of the node's",
+        "- **RPC calls**: JSON-RPC calls the node made (counted at the HTTP server); **round trips**: HTTP requests",
+        "  carrying them (counted at the proxy). **chain busy**: share of the node's",
         "  wall time spent inside hardhat answering them.",
         "- **other CPU**: cores' worth of CPU other processes used while the node ran (see above).",
         `- **peak RSS Δ / peak RSS**: RSS sampled every ${RSS_SAMPLE_MS} ms from just before \`startNode\` until the node`,
@@ -681,19 +783,39 @@ function markdown(result: {
         "  these figures include the chain's own growth while it mines the node's transactions (and the bench itself);",
         "  the absolute peak also grows from scenario to scenario as the chain accumulates blocks.",
         "",
-        "| batching | requests | start-up s | submit s | submit/s | finalize s | finalize/s | settled/s | operator txs | loop rounds | RPC calls | chain busy | other CPU | peak RSS Δ MiB | peak RSS MiB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| batching | requests | RPC latency ms | start-up s | submit s | submit/s | finalize s | finalize/s | settled/s | operator txs | loop rounds | RPC calls | round trips | chain busy | other CPU | peak RSS Δ MiB | peak RSS MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ...result.endToEnd.map(
             (e) =>
                 `| ${e.batching ? `on (${BATCHING.maxSize}, ${BATCHING.maxWaitMs} ms)` : "off"} | ${fmt(e.requests)} | ` +
+                `${fmt(e.rpcLatencyMs)} | ` +
                 `${fmt(e.startupSeconds, 2)} | ${fmt(e.submitSeconds, 2)} | ${fmt(e.submitPerSec, 1)} | ` +
                 `${fmt(e.finalizeSeconds, 2)} | ${fmt(e.finalizePerSec, 1)} | ${fmt(e.settledPerSec, 1)} | ` +
                 `${fmt(e.operatorTransactions)} (${fmt(e.submitTransactions)} + ${fmt(e.finalizeTransactions)}) | ` +
-                `${fmt(e.submitRounds)} + ${fmt(e.finalizeRounds)} | ${fmt(e.rpcCalls)} | ${fmt(e.chainBusyShare * 100, 0)}% | ` +
+                `${fmt(e.submitRounds)} + ${fmt(e.finalizeRounds)} | ${fmt(e.rpcCalls)} | ${fmt(e.rpcRoundTrips)} | ` +
+                `${fmt(e.chainBusyShare * 100, 0)}% | ` +
                 `${e.otherCores === undefined ? "n/a" : fmt(e.otherCores, 2)} | ` +
                 `${fmt(e.peakRssDeltaMiB, 1)} | ${fmt(e.peakRssMiB, 1)} |`,
         ),
         "",
+        ...(result.latency.length === 0
+            ? []
+            : [
+                  "### Throughput under RPC latency",
+                  "",
+                  `settled/s with every HTTP request to the chain held for the latency, as a share of settled/s at 0 ms (same`,
+                  `batching, same requests). Target (issue 12): at ${LATENCY_TARGET.latencyMs} ms, at least ${LATENCY_TARGET.share} of the 0 ms figure.`,
+                  "",
+                  "| batching | requests | RPC latency ms | settled/s | settled/s at 0 ms | share | target met |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+                  ...result.latency.map(
+                      (l) =>
+                          `| ${l.batching ? "on" : "off"} | ${fmt(l.requests)} | ${fmt(l.latencyMs)} | ${fmt(l.settledPerSec, 1)} | ` +
+                          `${fmt(l.baselineSettledPerSec, 1)} | ${fmt(l.share, 2)} | ` +
+                          `${l.targetMet === undefined ? "(no target)" : yes(l.targetMet)} |`,
+                  ),
+                  "",
+              ]),
         "Adjustments to the test harness's defaults: the model's challenge window is the registry's maximum",
         `(${WINDOW_SECONDS.toLocaleString("en-US")} s) because hardhat moves chain time one second per block when blocks come`,
         "faster than one per second, so a 600 s window would expire in the middle of a 1,000-request submit phase; the",
@@ -718,12 +840,15 @@ async function main(): Promise<void> {
     console.log("(b) end to end");
     loadAverage.endToEnd = round(loadavg()[0] ?? 0, 2);
     const rpc = await startCountingRpcServer();
+    const proxy = await startLatencyProxy(rpc.url);
     const endToEnd: E2EResult[] = [];
     try {
-        for (const scenario of SCENARIOS) endToEnd.push(await benchEndToEnd(rpc, scenario));
+        for (const scenario of SCENARIOS) endToEnd.push(await benchEndToEnd(rpc, proxy, scenario));
     } finally {
+        await proxy.close();
         await rpc.close();
     }
+    const latency = latencyComparison(endToEnd);
     loadAverage.end = round(loadavg()[0] ?? 0, 2);
 
     const machine: Machine = {
@@ -759,10 +884,12 @@ async function main(): Promise<void> {
                 deadlineInSeconds: DEADLINE_IN_SECONDS,
                 challengeWindowSeconds: WINDOW_SECONDS,
                 rssSampleMs: RSS_SAMPLE_MS,
+                latencyTarget: LATENCY_TARGET,
             },
         },
         executor,
         endToEnd,
+        latency,
         runtimeSeconds: round((performance.now() - started) / 1000, 1),
     };
     mkdirSync(OPTIONS.outDir, { recursive: true });

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Figures as CliFigures } from "../../bench/cli";
 import type { Breakdown, Figure } from "../../bench/gas";
-import type { E2EResult, ExecutorResult } from "../../bench/node";
+import type { E2EResult, ExecutorResult, LatencyComparison } from "../../bench/node";
 import { parseBenchOptions, QUICK_NOTICE, RESULTS_DIR } from "../../bench/options";
 import type { Row as VerifyRow } from "../../bench/verify";
 
@@ -124,6 +124,7 @@ interface NodeResult extends QuickHeader {
     settings: { executor: { rounds: number } };
     executor: ExecutorResult[];
     endToEnd: E2EResult[];
+    latency: LatencyComparison[];
     runtimeSeconds: number;
 }
 interface VerifyResult extends QuickHeader {
@@ -309,9 +310,10 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
             expect(["inline", "worker"], e.model).to.include(e.placementC2).and.to.include(e.placementC1);
         }
 
-        expect(json.endToEnd.map((e) => [e.batching, e.requests])).to.deep.equal([
-            [false, 4],
-            [true, 4],
+        expect(json.endToEnd.map((e) => [e.batching, e.requests, e.rpcLatencyMs])).to.deep.equal([
+            [false, 4, 0],
+            [true, 4, 0],
+            [false, 4, 50],
         ]);
         for (const e of json.endToEnd) {
             const label = `batching ${e.batching ? "on" : "off"}`;
@@ -322,8 +324,16 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
             expect(e.finalizeTransactions, label).to.be.within(1, e.requests);
             expect(e.operatorTransactions, label).to.equal(e.submitTransactions + e.finalizeTransactions);
             expect(e.rpcCalls, label).to.be.greaterThan(0);
+            // Batched calls travel together: never more round trips than calls.
+            expect(e.rpcRoundTrips, label).to.be.within(1, e.rpcCalls);
             expect(e.peakRssMiB, label).to.be.greaterThan(0);
         }
+        // The latency run against the same scenario at 0 ms.
+        expect(json.latency).to.have.length(1);
+        expect(json.latency[0]).to.include({ batching: false, requests: 4, latencyMs: 50 });
+        expect(json.latency[0]!.baselineSettledPerSec).to.equal(json.endToEnd[0]!.settledPerSec);
+        expect(json.latency[0]!.share).to.be.greaterThan(0);
+        expect(md).to.contain("### Throughput under RPC latency");
         expect(json.endToEnd[0]!.submitTransactions, "batching off: one submission per request").to.equal(4);
         expect(json.runtimeSeconds).to.be.greaterThan(0);
     });

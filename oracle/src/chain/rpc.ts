@@ -226,6 +226,16 @@ export class RpcClient {
         const exchange = await this.post(body, what);
         // The endpoint answered the batch as a whole with an HTTP error or a single error object: it does not take
         // batches (or not this large). Send these alone and every later call too.
+        if (exchange.ok && !Array.isArray(exchange.body)) {
+            // One answer for the whole batch. An overload answer (a rate limiter's -32005) is a transient fault of
+            // every call in it; any other error says batches are not taken.
+            const error = (exchange.body as Answer | null)?.error;
+            const fault = error === undefined || error === null ? undefined : classifyRpcError(what, error);
+            if (fault !== undefined && shouldRetry(fault)) {
+                for (const call of calls) call.reject(retagged(fault, call.method));
+                return;
+            }
+        }
         const refusal = !exchange.ok
             ? "status" in exchange && exchange.status < 500 && exchange.status !== 429
                 ? `HTTP ${exchange.status}`

@@ -3,7 +3,9 @@
  * and crash safety through the store.
  *
  * Every transaction is simulated first (eth_estimateGas): a revert is returned to the caller and never sent, so
- * reverts are not retried. A transaction is signed and written to the store, with its nonce, before it is
+ * reverts are not retried. Simulations run concurrently (over a batching RPC client, sends made together cost one
+ * round trip for all their simulations, one for their fees and one for their broadcasts); only taking a nonce,
+ * signing and storing are serialized, and broadcasts leave in nonce order. A transaction is signed and written to the store, with its nonce, before it is
  * broadcast; after a crash the same signed bytes are broadcast again, so a result is never sent twice under two
  * nonces. A transaction still unmined `stuckAfterMs` after its last broadcast is re-signed at the same nonce with
  * fees raised by `feeBumpPercent` (capped by `maxFeePerGas`); whichever version is mined, the others become
@@ -13,6 +15,7 @@
 import { Transaction, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import { crashPoint } from "../internal/crashPoints";
+import { forEachConcurrently } from "../internal/concurrently";
 import { describeError, shouldRetry } from "../internal/errors";
 import { RevertError, TxPoolError, type ChainClient, type TransactionReceipt } from "./rpc";
 import type { RequestState, Store, StoredTx, TxKind } from "../store/store";
@@ -33,6 +36,13 @@ const NOOP_GAS_LIMIT = 21_000n;
 export const FEE_CACHE_MS = 1_000;
 /** Priority fee used when the node does not suggest one. */
 export const DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000n;
+/**
+ * A transaction the RPC node accepted less than this long ago is not asked about again (eth_getTransactionByHash)
+ * while its nonce is unmined: a pool does not forget a transaction it just took. Past it, every check asks.
+ */
+export const RECHECK_AFTER_MS = 5_000;
+/** Pending transactions checked at once in a tick (their receipt and pool look-ups overlap). */
+export const CHECK_CONCURRENCY = 32;
 
 export interface TxSenderOptions {
     chainId: number;
@@ -47,6 +57,13 @@ export interface TxSenderOptions {
      * that meets one keeps it rather than burning its nonce on a no-op. Undefined for any other revert.
      */
     notYet?: (revertData: string) => string | undefined;
+    /**
+     * Whether broadcasts waiting together may be sent at once: true when the RPC client batches them into one
+     * request, which the node applies in order. Otherwise (default) they go one after the other, in nonce order,
+     * because separate HTTP requests can arrive out of order and a chain that mines on arrival (a development
+     * chain's automine) refuses a nonce ahead of its count.
+     */
+    broadcastTogether?: () => boolean;
 }
 
 export interface TxEvents {
@@ -65,7 +82,22 @@ export class TxSender {
     /** Rounds in a row each pending transaction was found with its nonce used but no receipt. */
     private readonly unseen = new Map<number, number>();
     private fees?: { atMs: number; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+    /** The fee read in flight, shared by every send that needs fees meanwhile. */
+    private feesReading?: Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }>;
     private lock: Promise<unknown> = Promise.resolve();
+    /** The tick in flight: a second call joins it. */
+    private ticking?: Promise<void>;
+    /** When the RPC node last accepted each hash we broadcast (in memory: after a restart every check asks). */
+    private readonly acceptedAtMs = new Map<string, number>();
+    /** Broadcasts of newly signed transactions waiting for the ones in flight. */
+    private broadcastQueue: {
+        tx: StoredTx;
+        raw: string;
+        hash: string;
+        resolve: () => void;
+        reject: (error: unknown) => void;
+    }[] = [];
+    private broadcasting = false;
     private readonly now: () => number;
 
     constructor(
@@ -107,7 +139,7 @@ export class TxSender {
      * to `requestState` (null: the requests table is left alone) in the same store transaction that records the
      * signed transaction, and so does whatever `link` writes (it gets the new transaction's id).
      */
-    send(
+    async send(
         kind: TxKind,
         to: string,
         data: string,
@@ -115,17 +147,18 @@ export class TxSender {
         requestState: RequestState | null,
         link?: (txId: number) => void,
     ): Promise<SendOutcome> {
-        return this.exclusive(async () => {
-            let gas: bigint;
-            try {
-                gas = await this.chain.estimateGas({ from: this.wallet.address, to, data });
-            } catch (error) {
-                if (error instanceof RevertError) return { sent: false, revert: error };
-                throw error;
-            }
-            const margin = (gas * (100n + GAS_LIMIT_MARGIN_PERCENT)) / 100n;
-            const gasLimit = gas <= TX_GAS_CAP && margin > TX_GAS_CAP ? TX_GAS_CAP : margin;
-            const fees = await this.marketFees();
+        // Outside the nonce lock: concurrent sends overlap their simulations and share one fee read.
+        let gas: bigint;
+        try {
+            gas = await this.chain.estimateGas({ from: this.wallet.address, to, data });
+        } catch (error) {
+            if (error instanceof RevertError) return { sent: false, revert: error };
+            throw error;
+        }
+        const margin = (gas * (100n + GAS_LIMIT_MARGIN_PERCENT)) / 100n;
+        const gasLimit = gas <= TX_GAS_CAP && margin > TX_GAS_CAP ? TX_GAS_CAP : margin;
+        const fees = await this.marketFees();
+        const { nonce, txId, signed } = await this.exclusive(async () => {
             const nonce = this.nextNonce;
             const signed = await this.sign({ nonce, to, data, gasLimit, ...fees });
             const txId = this.store.transaction(() => {
@@ -138,37 +171,70 @@ export class TxSender {
                 return id;
             });
             this.nextNonce = nonce + 1;
-            this.logger?.info(
-                { tx_hash: signed.hash, nonce, kind, request_ids: requestIds, gas_limit: gasLimit.toString() },
-                "transaction signed and stored; broadcasting",
-            );
-            crashPoint("tx.stored_before_broadcast");
-            const stored = this.store.getTx(txId);
-            if (stored !== undefined) await this.broadcastOrFill(stored, signed.raw, signed.hash);
-            crashPoint("tx.broadcast_before_receipt");
-            return { sent: true, txId };
+            return { nonce, txId, signed };
         });
+        this.logger?.info(
+            { tx_hash: signed.hash, nonce, kind, request_ids: requestIds, gas_limit: gasLimit.toString() },
+            "transaction signed and stored; broadcasting",
+        );
+        crashPoint("tx.stored_before_broadcast");
+        const stored = this.store.getTx(txId);
+        if (stored !== undefined) await this.broadcastInOrder(stored, signed.raw, signed.hash);
+        crashPoint("tx.broadcast_before_receipt");
+        return { sent: true, txId };
+    }
+
+    /**
+     * Broadcasts a newly signed transaction after those already on their way: while one broadcast is in flight, the
+     * next ones wait and then leave together (one batched request) or one by one, in nonce order either way.
+     */
+    private broadcastInOrder(tx: StoredTx, raw: string, hash: string): Promise<void> {
+        return new Promise<void>((resolve, reject) => {
+            this.broadcastQueue.push({ tx, raw, hash, resolve, reject });
+            if (!this.broadcasting) void this.drainBroadcasts();
+        });
+    }
+
+    private async drainBroadcasts(): Promise<void> {
+        this.broadcasting = true;
+        try {
+            while (this.broadcastQueue.length > 0) {
+                const group = this.broadcastQueue.splice(0).sort((a, b) => a.tx.nonce - b.tx.nonce);
+                const one = (item: (typeof group)[number]): Promise<void> =>
+                    this.broadcastOrFill(item.tx, item.raw, item.hash).then(item.resolve, item.reject);
+                if (this.options.broadcastTogether?.() === true) await Promise.all(group.map(one));
+                else for (const item of group) await one(item);
+            }
+        } finally {
+            this.broadcasting = false;
+        }
     }
 
     /**
      * Checks every pending transaction once: records receipts, replaces stuck ones with higher fees, rebroadcasts
-     * ones the RPC node forgot, and turns ones that would now revert into no-ops.
+     * ones the RPC node forgot, and turns ones that would now revert into no-ops. The checks overlap (at most
+     * CHECK_CONCURRENCY at once); sends go on meanwhile. A call while a tick runs joins it.
      */
-    async tick(): Promise<void> {
-        await this.exclusive(async () => {
-            const minedNonce = await this.chain.getTransactionCount(this.wallet.address, "latest");
-            await this.resurrectReorged(minedNonce);
-            this.adoptForeignNonces(minedNonce);
-            for (const tx of this.store.pendingTxs()) {
-                try {
-                    await this.check(tx, minedNonce);
-                } catch (error) {
-                    // One transaction's trouble (an RPC error on its receipt) must not stall the others.
-                    this.logger?.warn(
-                        { nonce: tx.nonce, kind: tx.kind, error: describeError(error) },
-                        "could not check transaction",
-                    );
-                }
+    tick(): Promise<void> {
+        this.ticking ??= this.checkPending().finally(() => {
+            this.ticking = undefined;
+        });
+        return this.ticking;
+    }
+
+    private async checkPending(): Promise<void> {
+        const minedNonce = await this.chain.getTransactionCount(this.wallet.address, "latest");
+        await this.resurrectReorged(minedNonce);
+        await this.exclusive(async () => this.adoptForeignNonces(minedNonce));
+        await forEachConcurrently(this.store.pendingTxs(), CHECK_CONCURRENCY, async (tx) => {
+            try {
+                await this.check(tx, minedNonce);
+            } catch (error) {
+                // One transaction's trouble (an RPC error on its receipt) must not stall the others.
+                this.logger?.warn(
+                    { nonce: tx.nonce, kind: tx.kind, error: describeError(error) },
+                    "could not check transaction",
+                );
             }
         });
     }
@@ -201,15 +267,15 @@ export class TxSender {
      * removed: it is pending again (later nonces wait for it), to be rebroadcast or turned into a no-op.
      */
     private async resurrectReorged(minedNonce: number): Promise<void> {
-        for (const tx of this.store.minedTxsFrom(minedNonce)) {
+        await forEachConcurrently(this.store.minedTxsFrom(minedNonce), CHECK_CONCURRENCY, async (tx) => {
             // A lagging backend behind a load balancer can under-report the nonce: trust only a vanished receipt.
-            if (tx.minedHash !== null && (await this.chain.getTransactionReceipt(tx.minedHash)) !== null) continue;
+            if (tx.minedHash !== null && (await this.chain.getTransactionReceipt(tx.minedHash)) !== null) return;
             this.store.setTxState(tx.id, "pending");
             this.logger?.warn(
                 { nonce: tx.nonce, kind: tx.kind, tx_hash: tx.minedHash },
                 "mined transaction was reorged out",
             );
-        }
+        });
     }
 
     /**
@@ -241,6 +307,7 @@ export class TxSender {
     }
 
     private recordMined(tx: StoredTx, receipt: TransactionReceipt): void {
+        for (const attempt of this.store.attempts(tx.id)) this.acceptedAtMs.delete(attempt.hash);
         const state = receipt.status === 1 ? "mined" : "reverted";
         this.store.transaction(() => {
             this.store.setTxState(tx.id, state, { hash: receipt.transactionHash, block: receipt.blockNumber });
@@ -270,6 +337,10 @@ export class TxSender {
         const [latest] = this.store.attempts(tx.id);
         if (latest === undefined) return;
         const stuck = this.now() - latest.sentAtMs >= this.options.stuckAfterMs;
+        const accepted = this.acceptedAtMs.get(latest.hash);
+        if (!stuck && accepted !== undefined && this.now() - accepted < RECHECK_AFTER_MS && this.now() >= accepted) {
+            return; // the pool took it moments ago
+        }
         const known = await this.chain.hasTransaction(latest.hash);
         if (known && !stuck) return;
 
@@ -384,8 +455,12 @@ export class TxSender {
     private async broadcast(txId: number, raw: string, hash: string): Promise<string | undefined> {
         try {
             await this.chain.sendRawTransaction(raw);
+            this.acceptedAtMs.set(hash, this.now());
         } catch (error) {
-            if (error instanceof TxPoolError && error.kind === "already_known") return undefined;
+            if (error instanceof TxPoolError && error.kind === "already_known") {
+                this.acceptedAtMs.set(hash, this.now());
+                return undefined;
+            }
             if (error instanceof RevertError) {
                 // Some nodes (Hardhat automine) mine and report the revert at once; the receipt tells the rest.
                 return undefined;
@@ -420,14 +495,27 @@ export class TxSender {
         await this.replace(noop, latest?.maxFeePerGas ?? 0n, latest?.maxPriorityFeePerGas ?? 0n, "refused");
     }
 
-    private async marketFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    private marketFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
         const cached = this.fees;
         if (cached !== undefined && this.now() - cached.atMs < FEE_CACHE_MS && this.now() >= cached.atMs) {
-            return { maxFeePerGas: cached.maxFeePerGas, maxPriorityFeePerGas: cached.maxPriorityFeePerGas };
+            return Promise.resolve({
+                maxFeePerGas: cached.maxFeePerGas,
+                maxPriorityFeePerGas: cached.maxPriorityFeePerGas,
+            });
         }
-        const latest = await this.chain.getBlock("latest");
+        this.feesReading ??= this.readFees().finally(() => {
+            this.feesReading = undefined;
+        });
+        return this.feesReading;
+    }
+
+    private async readFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+        const [latest, suggested] = await Promise.all([
+            this.chain.getBlock("latest"),
+            this.chain.maxPriorityFeePerGas(DEFAULT_PRIORITY_FEE_WEI),
+        ]);
         const baseFee = latest?.baseFeePerGas ?? 0n;
-        let maxPriorityFeePerGas = await this.chain.maxPriorityFeePerGas(DEFAULT_PRIORITY_FEE_WEI);
+        let maxPriorityFeePerGas = suggested;
         let maxFeePerGas = baseFee * 2n + maxPriorityFeePerGas;
         if (maxFeePerGas > this.options.maxFeePerGasWei) maxFeePerGas = this.options.maxFeePerGasWei;
         if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;

@@ -1,8 +1,11 @@
 /**
  * How both roles send what is due: requests that may not be batched (batching off, or a batch holding them
- * reverted) one by one, the rest in groups of `batching.maxSize` (a group of one goes alone). Each send fails on
- * its own: a fault is logged and the request stays due for the next round.
+ * reverted) one by one, the rest in groups of `batching.maxSize` (a group of one goes alone). Up to
+ * SEND_CONCURRENCY sends are under way at once (the transaction sender serializes only their nonces), so a slow
+ * RPC endpoint's round trips overlap. Each send fails on its own: a fault is logged and the request stays due for
+ * the next round.
  */
+import { forEachConcurrently } from "../internal/concurrently";
 import { describeError } from "../internal/errors";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
@@ -16,31 +19,33 @@ export interface GroupedSend {
     maxWaitMs: number;
 }
 
+/** Sends (single or batch transactions) under way at once. */
+export const SEND_CONCURRENCY = 32;
+
 export async function sendGrouped(ctx: NodeContext, due: StoredRequest[], send: GroupedSend): Promise<void> {
     const { batching } = ctx.config;
     const singles = due.filter((s) => !batching.enabled || !s.batchable);
     const batchable = batching.enabled ? due.filter((s) => s.batchable) : [];
-    for (const stored of singles) {
-        if (ctx.signal.aborted) return;
-        try {
-            await send.one(stored);
-        } catch (error) {
-            ctx.logger.warn(
-                { request_id: stored.requestId, error: describeError(error) },
-                `${send.what} failed; will retry`,
-            );
-        }
-    }
-    while (batchable.length > 0 && !ctx.signal.aborted) {
+    const groups: StoredRequest[][] = singles.map((stored) => [stored]);
+    while (batchable.length > 0) {
         const oldest = batchable[0];
         const full = batchable.length >= batching.maxSize;
-        if (!full && oldest !== undefined && Date.now() - oldest.updatedAtMs < send.maxWaitMs) return;
-        const batch = batchable.splice(0, batching.maxSize);
-        try {
-            if (batch.length === 1 && batch[0] !== undefined) await send.one(batch[0]);
-            else await send.many(batch);
-        } catch (error) {
-            ctx.logger.warn({ error: describeError(error) }, `${send.what} batch failed; will retry`);
-        }
+        if (!full && oldest !== undefined && Date.now() - oldest.updatedAtMs < send.maxWaitMs) break;
+        groups.push(batchable.splice(0, batching.maxSize));
     }
+    await forEachConcurrently(groups, SEND_CONCURRENCY, async (group) => {
+        if (ctx.signal.aborted) return;
+        const [first] = group;
+        try {
+            if (group.length === 1 && first !== undefined) await send.one(first);
+            else await send.many(group);
+        } catch (error) {
+            if (group.length === 1 && first !== undefined) {
+                ctx.logger.warn(
+                    { request_id: first.requestId, error: describeError(error) },
+                    `${send.what} failed; will retry`,
+                );
+            } else ctx.logger.warn({ error: describeError(error) }, `${send.what} batch failed; will retry`);
+        }
+    });
 }

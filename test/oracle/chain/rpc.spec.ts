@@ -539,6 +539,34 @@ describe("oracle/chain/rpc", function () {
                 expect(errors[1]!.message).to.match(/^eth_getLogs \(in a batch/);
             });
 
+            it("reads one overload error (-32005) answering a whole batch as a transient fault of each call, not a refusal", async function () {
+                let limited = true;
+                handler = (request, _req, res) => {
+                    const body = request as unknown as JsonRpcRequest | JsonRpcRequest[];
+                    if (limited) {
+                        limited = false;
+                        return reply(res, 200, {
+                            jsonrpc: "2.0",
+                            id: null,
+                            error: { code: -32005, message: "limit exceeded" },
+                        });
+                    }
+                    reply(res, 200, Array.isArray(body) ? body.map(echo) : echo(body));
+                };
+                const refusals: string[] = [];
+                const rpc = new RpcClient({
+                    url,
+                    maxBatchSize: 10,
+                    retry: instantRetry().options,
+                    onBatchRefused: (r) => refusals.push(r),
+                });
+                const answers = await Promise.all([rpc.call("eth_chainId", []), rpc.call("eth_blockNumber", [])]);
+                expect(answers[1]).to.match(/^eth_blockNumber:/);
+                expect(refusals).to.deep.equal([]);
+                expect(rpc.batching).to.equal(true);
+                expect(received.map((r) => Array.isArray(r))).to.deep.equal([true, true]);
+            });
+
             it("rejects only the call whose answer is missing from the batch, as a retryable bad response", async function () {
                 handler = (request, _req, res) => {
                     const body = request as unknown as JsonRpcRequest[];

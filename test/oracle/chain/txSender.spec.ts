@@ -12,6 +12,7 @@ import {
 import {
     DROP_AFTER_CHECKS,
     GAS_LIMIT_MARGIN_PERCENT,
+    RECHECK_AFTER_MS,
     TX_GAS_CAP,
     TxSender,
     type TxSenderOptions,
@@ -51,8 +52,11 @@ class FakeChain {
         return this.estimate(tx);
     }
 
+    blockReads = 0;
+
     async getBlock(tag: number | "latest"): Promise<BlockHeader | null> {
         expect(tag).to.equal("latest");
+        this.blockReads++;
         return {
             number: 100,
             hash: keccakText("b100"),
@@ -70,7 +74,19 @@ class FakeChain {
         return tag === "pending" ? this.pendingNonce : this.minedNonce;
     }
 
+    /** Resolves before a broadcast is accepted (a slow endpoint); counts broadcasts in flight. */
+    broadcastDelay?: () => Promise<void>;
+    broadcastsInFlight = 0;
+    maxBroadcastsInFlight = 0;
+
     async sendRawTransaction(raw: string): Promise<string> {
+        this.broadcastsInFlight++;
+        this.maxBroadcastsInFlight = Math.max(this.maxBroadcastsInFlight, this.broadcastsInFlight);
+        try {
+            await this.broadcastDelay?.();
+        } finally {
+            this.broadcastsInFlight--;
+        }
         this.sent.push(raw);
         this.onBroadcast?.(raw);
         if (this.broadcastError !== undefined) throw this.broadcastError;
@@ -84,7 +100,11 @@ class FakeChain {
         return this.receipts.get(hash) ?? null;
     }
 
+    /** Hashes asked about with eth_getTransactionByHash, in order. */
+    readonly lookedUp: string[] = [];
+
     async hasTransaction(hash: string): Promise<boolean> {
+        this.lookedUp.push(hash);
         return this.known.has(hash);
     }
 
@@ -380,9 +400,11 @@ describe("oracle/chain/txSender", function () {
             const outcomes = await Promise.all(
                 [0, 1, 2, 3, 4].map((i) => sender.send("submit", COORDINATOR, `0x0${i}`, [], "submitting")),
             );
+            // Simulations overlap: nonces go in the order they finish, never twice.
             const nonces = outcomes.map((o) => store.getTx(sentId(o))!.nonce);
-            expect(nonces).to.deep.equal([0, 1, 2, 3, 4]);
-            // Each call's own data went out under its nonce.
+            expect([...nonces].sort()).to.deep.equal([0, 1, 2, 3, 4]);
+            expect(nonces).to.not.deep.equal([0, 1, 2, 3, 4]);
+            // Each call's own data went out under its nonce, and the broadcasts left in nonce order.
             expect(outcomes.map((o) => store.getTx(sentId(o))!.data)).to.deep.equal([
                 "0x00",
                 "0x01",
@@ -390,7 +412,11 @@ describe("oracle/chain/txSender", function () {
                 "0x03",
                 "0x04",
             ]);
-            expect(new Set(chain.sent.map((raw) => decode(raw).nonce)).size).to.equal(5);
+            for (const o of outcomes) {
+                const tx = store.getTx(sentId(o))!;
+                expect(decode(chain.sent[tx.nonce]!).data).to.equal(tx.data);
+            }
+            expect(chain.sent.map((raw) => decode(raw).nonce)).to.deep.equal([0, 1, 2, 3, 4]);
         });
 
         for (const [name, error] of [
@@ -412,6 +438,73 @@ describe("oracle/chain/txSender", function () {
                 expect(decode(chain.sent[1]!).nonce).to.equal(1);
             });
         }
+    });
+
+    describe("sends made together", function () {
+        const slow = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+        it("share one fee read and overlap their simulations", async function () {
+            const { chain, sender } = setup();
+            let simulating = 0;
+            let peak = 0;
+            chain.estimate = async () => {
+                peak = Math.max(peak, ++simulating);
+                await slow();
+                simulating--;
+                return ESTIMATE;
+            };
+            await Promise.all([0, 1, 2, 3].map((i) => sender.send("submit", COORDINATOR, `0x0${i}`, [], "submitting")));
+            expect(peak).to.equal(4);
+            expect(chain.blockReads).to.equal(1);
+            expect(chain.sent).to.have.length(4);
+        });
+
+        it("broadcast one at a time in nonce order by default, all at once (still in nonce order) with broadcastTogether", async function () {
+            for (const together of [false, true]) {
+                const { chain, sender } = setup({ broadcastTogether: () => together });
+                chain.broadcastDelay = slow;
+                await Promise.all(
+                    [0, 1, 2, 3, 4].map((i) => sender.send("submit", COORDINATOR, `0x0${i}`, [], "submitting")),
+                );
+                expect(
+                    chain.sent.map((raw) => decode(raw).nonce),
+                    String(together),
+                ).to.deep.equal([0, 1, 2, 3, 4]);
+                // The first goes alone; the four signed while it was in flight wait for it, then leave together.
+                expect(chain.maxBroadcastsInFlight, String(together)).to.equal(together ? 4 : 1);
+            }
+        });
+
+        it("tick: a second call joins the one running; receipt look-ups overlap", async function () {
+            const { chain, sender, mined } = setup();
+            for (let i = 0; i < 3; i++) await sender.send("submit", COORDINATOR, `0x0${i}`, [], "submitting");
+            for (const raw of chain.sent) chain.mine(raw);
+            let looking = 0;
+            let peak = 0;
+            const lookup = chain.getTransactionReceipt.bind(chain);
+            chain.getTransactionReceipt = async (hash: string) => {
+                peak = Math.max(peak, ++looking);
+                await slow();
+                looking--;
+                return lookup(hash);
+            };
+            await Promise.all([sender.tick(), sender.tick()]);
+            expect(mined).to.have.length(3);
+            expect(peak).to.equal(3);
+        });
+
+        it("a transaction whose broadcast failed is looked up at the next tick (only an accepted one is trusted for a while)", async function () {
+            const { chain, sender } = setup();
+            chain.broadcastError = new RetryableError("RPC_UNREACHABLE", "eth_sendRawTransaction: did not answer");
+            await sender.send("submit", COORDINATOR, "0x01", [], "submitting");
+            chain.broadcastError = undefined;
+            await sender.tick();
+            expect(chain.lookedUp).to.have.length(1);
+            expect(chain.sent).to.have.length(2);
+            // The rebroadcast was accepted: the next tick trusts it.
+            await sender.tick();
+            expect(chain.lookedUp).to.have.length(1);
+        });
     });
 
     describe("a transaction the RPC node refuses for good", function () {
@@ -669,14 +762,20 @@ describe("oracle/chain/txSender", function () {
             const { chain, sender, store, clock } = setup();
             const txId = sentId(await sender.send("submit", COORDINATOR, "0x01", [], "submitting"));
             chain.known.clear();
-            clock.ms += 1_000;
+            // A pool does not forget what it took moments ago: until RECHECK_AFTER_MS, no look-up.
+            clock.ms += RECHECK_AFTER_MS - 1;
             await sender.tick();
+            expect(chain.lookedUp).to.deep.equal([]);
+            expect(chain.sent).to.have.length(1);
+            clock.ms += 1;
+            await sender.tick();
+            expect(chain.lookedUp).to.have.length(1);
             expect(chain.sent).to.have.length(2);
             expect(chain.sent[1]).to.equal(chain.sent[0]);
             const attempts = store.attempts(txId);
             expect(attempts).to.have.length(1);
             // The stuck timer is not reset by a rebroadcast: an evicted transaction still gets its fee bump.
-            expect(attempts[0]!.sentAtMs).to.equal(clock.ms - 1_000);
+            expect(attempts[0]!.sentAtMs).to.equal(clock.ms - RECHECK_AFTER_MS);
             expect(store.getTx(txId)!.state).to.equal("pending");
         });
 
@@ -778,6 +877,7 @@ describe("oracle/chain/txSender", function () {
             expect(bump.maxFeePerGas).to.equal(bumped(first.maxFeePerGas!));
 
             chain.known.clear();
+            clock.ms += RECHECK_AFTER_MS;
             await sender.tick();
             expect(dropped).to.deep.equal([]);
             expect(chain.sent).to.have.length(3);
@@ -785,12 +885,13 @@ describe("oracle/chain/txSender", function () {
         });
 
         it("turns a forgotten transaction that would now revert into a no-op instead of rebroadcasting it", async function () {
-            const { chain, sender, store, dropped } = setup();
+            const { chain, sender, store, dropped, clock } = setup();
             const txId = sentId(await sender.send("submit", COORDINATOR, "0x01", ["r1"], "submitting"));
             chain.known.clear();
             chain.estimate = async () => {
                 throw new RevertError("eth_estimateGas", "execution reverted", "0x");
             };
+            clock.ms += RECHECK_AFTER_MS;
             await sender.tick();
             expect(dropped).to.have.length(1);
             expect(chain.sent).to.have.length(2);
