@@ -58,7 +58,8 @@ export class ChainFollower {
 
     /** One round: detect a reorg, then scan every confirmed block not yet processed. */
     async poll(): Promise<PollResult> {
-        const head = await this.chain.getBlock("latest");
+        // The head and the reorg check do not depend on each other: one round trip for both (batched).
+        const [head, reorg] = await Promise.all([this.chain.getBlock("latest"), this.findReorg()]);
         if (head === null) throw new Error("eth_getBlockByNumber(latest) returned null");
         this.options.onHead?.(head);
         const result: PollResult = {
@@ -67,7 +68,6 @@ export class ChainFollower {
             dropped: [],
         };
 
-        const reorg = await this.findReorg();
         if (reorg === "behind") {
             // The endpoint does not have our checkpoint block (a lagging backend behind a load balancer, or a
             // chain shorter for the moment): nothing to conclude yet; the next poll looks again.
@@ -89,13 +89,19 @@ export class ChainFollower {
         while (from <= target) {
             const to = Math.min(target, from + this.range - 1);
             let logs: RpcLog[];
+            let last: BlockHeader | null;
             try {
-                logs = await this.chain.getLogs({
-                    address: this.options.coordinator,
-                    fromBlock: from,
-                    toBlock: to,
-                    topics: [this.options.topics],
-                });
+                // The range's logs and its last header together (one round trip when batched); the check below
+                // that they come from the same chain holds either way.
+                [logs, last] = await Promise.all([
+                    this.chain.getLogs({
+                        address: this.options.coordinator,
+                        fromBlock: from,
+                        toBlock: to,
+                        topics: [this.options.topics],
+                    }),
+                    this.chain.getBlock(to),
+                ]);
             } catch (error) {
                 const said = describeError(error).message;
                 if (!shouldRetry(error) && PAST_HEAD.test(said)) {
@@ -117,7 +123,6 @@ export class ChainFollower {
                 }
                 throw error;
             }
-            const last = await this.chain.getBlock(to);
             if (last === null) return result; // the chain got shorter under us: the next poll sees the reorg
             // Logs and header must come from the same chain; if the range's last block changed in between, retry.
             if (logs.some((log) => log.blockNumber === to && log.blockHash !== last.hash)) return result;

@@ -306,6 +306,39 @@ describe("oracle/chain/follower", function () {
         });
     });
 
+    describe("round trips", function () {
+        it("asks for the head and checks the checkpoint at once, and reads each range's logs and last header at once", async function () {
+            const chain = new FakeChain(10, { 7: ["0x07"] });
+            const { sink } = recordingSink(store);
+            const follower = new ChainFollower(chain.asClient(), store, options(), sink);
+            await follower.poll();
+            chain.mine(12);
+            // Every call takes a while: count how many are in flight together.
+            let inFlight = 0;
+            const waves: string[][] = [];
+            let wave: string[] = [];
+            const slow = <T>(name: string, call: () => Promise<T>): Promise<T> => {
+                if (inFlight === 0) waves.push((wave = []));
+                inFlight++;
+                wave.push(name);
+                return new Promise((resolve) => setTimeout(resolve, 5)).then(async () => {
+                    inFlight--;
+                    return call();
+                });
+            };
+            const getBlock = chain.getBlock.bind(chain);
+            const getLogs = chain.getLogs.bind(chain);
+            chain.getBlock = (tag) => slow(`getBlock(${tag})`, () => getBlock(tag));
+            chain.getLogs = (filter) => slow(`getLogs(${filter.fromBlock}..${filter.toBlock})`, () => getLogs(filter));
+            await follower.poll();
+            expect(waves).to.deep.equal([
+                ["getBlock(latest)", "getBlock(10)"],
+                ["getLogs(11..12)", "getBlock(12)"],
+            ]);
+            expect(store.checkpoint()).to.equal(12);
+        });
+    });
+
     describe("provider limits", function () {
         it("halves the eth_getLogs range while the provider refuses it, and keeps the smaller range", async function () {
             const chain = new FakeChain(20, { 3: ["0x03"], 17: ["0x11"] });
