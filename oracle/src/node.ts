@@ -160,7 +160,9 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
                 const { name } = decodeRevert(data);
                 return NOT_YET_REVERTS.has(name) ? name : undefined;
             },
-            broadcastTogether: () => rpc.batching,
+            // A chain that mines each transaction on arrival checks its nonce there and then, and Hardhat answers a
+            // batch's calls concurrently, out of order: there the broadcasts go one by one.
+            broadcastTogether: () => rpc.batching && !automine,
         },
         txEvents,
         logger.child({ component: "tx" }),

@@ -58,10 +58,11 @@ export interface TxSenderOptions {
      */
     notYet?: (revertData: string) => string | undefined;
     /**
-     * Whether broadcasts waiting together may be sent at once: true when the RPC client batches them into one
-     * request, which the node applies in order. Otherwise (default) they go one after the other, in nonce order,
-     * because separate HTTP requests can arrive out of order and a chain that mines on arrival (a development
-     * chain's automine) refuses a nonce ahead of its count.
+     * Whether broadcasts waiting together may be sent at once (as one batch when the RPC client batches): a
+     * chain's transaction pool keeps a nonce that arrives ahead of its predecessor until that one comes. Otherwise
+     * (default) they go one after the other, in nonce order: a chain that mines each transaction on arrival (a
+     * development chain's automine) refuses a nonce ahead of its count, and Hardhat answers the calls of one
+     * batch concurrently, in no fixed order.
      */
     broadcastTogether?: () => boolean;
 }
@@ -98,6 +99,8 @@ export class TxSender {
         reject: (error: unknown) => void;
     }[] = [];
     private broadcasting = false;
+    /** Newly signed transactions whose first broadcast has not returned yet: a tick leaves them alone. */
+    private readonly firstBroadcasts = new Set<number>();
     private readonly now: () => number;
 
     constructor(
@@ -179,7 +182,14 @@ export class TxSender {
         );
         crashPoint("tx.stored_before_broadcast");
         const stored = this.store.getTx(txId);
-        if (stored !== undefined) await this.broadcastInOrder(stored, signed.raw, signed.hash);
+        if (stored !== undefined) {
+            this.firstBroadcasts.add(txId);
+            try {
+                await this.broadcastInOrder(stored, signed.raw, signed.hash);
+            } finally {
+                this.firstBroadcasts.delete(txId);
+            }
+        }
         crashPoint("tx.broadcast_before_receipt");
         return { sent: true, txId };
     }
@@ -259,6 +269,8 @@ export class TxSender {
             }
             return;
         }
+        // Its first broadcast is still on its way (queued behind others, or in flight): nothing to check yet.
+        if (this.firstBroadcasts.has(tx.id)) return;
         await this.keepAlive(tx);
     }
 

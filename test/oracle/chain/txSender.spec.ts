@@ -493,6 +493,21 @@ describe("oracle/chain/txSender", function () {
             expect(peak).to.equal(3);
         });
 
+        it("a tick leaves alone a transaction whose first broadcast is still on its way", async function () {
+            const { chain, sender, clock } = setup();
+            let arrive!: () => void;
+            chain.broadcastDelay = () => new Promise<void>((resolve) => (arrive = resolve));
+            const sending = sender.send("submit", COORDINATOR, "0x01", [], "submitting");
+            while (chain.broadcastsInFlight === 0) await slow();
+            clock.ms += RECHECK_AFTER_MS;
+            await sender.tick();
+            expect(chain.lookedUp).to.deep.equal([]);
+            expect(chain.estimateCalls).to.have.length(1);
+            arrive();
+            await sending;
+            expect(chain.sent).to.have.length(1);
+        });
+
         it("a transaction whose broadcast failed is looked up at the next tick (only an accepted one is trusted for a while)", async function () {
             const { chain, sender } = setup();
             chain.broadcastError = new RetryableError("RPC_UNREACHABLE", "eth_sendRawTransaction: did not answer");
