@@ -37,6 +37,7 @@ import { createFinalizerRole } from "./roles/finalizer";
 import { createChallengerRole, onChallengerTxDropped, onChallengerTxMined } from "./roles/challenger";
 import type { NodeContext } from "./roles/context";
 import { postponeOrGiveUp } from "./roles/postpone";
+import { SEND_CONCURRENCY } from "./roles/sendGrouped";
 
 /**
  * Coordinator reverts that pass with time: a finalization or dispute expiry a second early (a reorg can move the
@@ -201,7 +202,16 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             const failed = modelErrors.get(modelId);
             return failed === undefined || failed.retryAtMs !== null;
         },
-        requestRound: () => wakeLoop?.(),
+        // Measured on the in-process Hardhat chain (bench:node): 32 simulations of 32-item finalizeBatch at once took
+        // it twice as long as one after the other. A chain that mines on arrival is a local process answering one
+        // call at a time; overlapping sends there only makes it juggle them.
+        sendConcurrency: automine ? 1 : SEND_CONCURRENCY,
+        requestRound: () => {
+            // Asleep: wake now. In a round: its steps may have read the store before the work became ready, so the
+            // next round starts without waiting for the poll interval.
+            if (wakeLoop !== undefined) wakeLoop();
+            else roundRequested = true;
+        },
         chainTime: () => head.timestamp,
         nextBlockTime: () => head.timestamp + Math.floor(Math.max(0, Date.now() - headSeenAtMs) / 1_000),
     };
@@ -358,6 +368,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
 
     let roundWaiters: (() => void)[] = [];
     let wakeLoop: (() => void) | undefined;
+    let roundRequested = false;
     let round = 0;
     async function loop(): Promise<void> {
         while (!signal.aborted) {
@@ -412,19 +423,22 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
             const waiters = roundWaiters;
             roundWaiters = [];
             for (const wake of waiters) wake();
-            // Sleep until the next poll, or until work becomes ready, or shutdown; then at least MIN_ROUND_GAP_MS
-            // so that a stream of finished inferences cannot turn the loop into a busy poll of the RPC endpoint.
-            await new Promise<void>((resolve) => {
-                const done = (): void => {
-                    clearTimeout(timer);
-                    signal.removeEventListener("abort", done);
-                    wakeLoop = undefined;
-                    resolve();
-                };
-                const timer = setTimeout(done, config.chain.pollIntervalMs);
-                signal.addEventListener("abort", done, { once: true });
-                wakeLoop = done;
-            });
+            // Sleep until the next poll, or until work becomes ready (now or during the round), or shutdown; then at
+            // least MIN_ROUND_GAP_MS so that a stream of finished inferences cannot turn the loop into a busy poll of
+            // the RPC endpoint.
+            if (roundRequested) roundRequested = false;
+            else
+                await new Promise<void>((resolve) => {
+                    const done = (): void => {
+                        clearTimeout(timer);
+                        signal.removeEventListener("abort", done);
+                        wakeLoop = undefined;
+                        resolve();
+                    };
+                    const timer = setTimeout(done, config.chain.pollIntervalMs);
+                    signal.addEventListener("abort", done, { once: true });
+                    wakeLoop = done;
+                });
             try {
                 await sleep(MIN_ROUND_GAP_MS, signal);
             } catch {

@@ -310,14 +310,15 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
             expect(["inline", "worker"], e.model).to.include(e.placementC2).and.to.include(e.placementC1);
         }
 
-        expect(json.endToEnd.map((e) => [e.batching, e.requests, e.rpcLatencyMs])).to.deep.equal([
-            [false, 4, 0],
-            [true, 4, 0],
-            [false, 4, 50],
+        expect(json.endToEnd.map((e) => [e.batching, e.requests, e.rpcLatencyMs, e.mining])).to.deep.equal([
+            [false, 4, 0, "auto"],
+            [true, 4, 0, "auto"],
+            [false, 4, 0, "interval"],
+            [false, 4, 50, "interval"],
         ]);
         for (const e of json.endToEnd) {
             const label = `batching ${e.batching ? "on" : "off"}`;
-            for (const rate of [e.submitPerSec, e.finalizePerSec, e.settledPerSec]) {
+            for (const rate of [e.submitPerSec, e.finalizePerSec, e.settledPerSec, e.servedPerSec]) {
                 expect(rate, label).to.be.a("number").greaterThan(0);
             }
             expect(e.submitTransactions, label).to.be.within(1, e.requests);
@@ -330,8 +331,8 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
         }
         // The latency run against the same scenario at 0 ms.
         expect(json.latency).to.have.length(1);
-        expect(json.latency[0]).to.include({ batching: false, requests: 4, latencyMs: 50 });
-        expect(json.latency[0]!.baselineSettledPerSec).to.equal(json.endToEnd[0]!.settledPerSec);
+        expect(json.latency[0]).to.include({ batching: false, requests: 4, latencyMs: 50, mining: "interval" });
+        expect(json.latency[0]!.baselineServedPerSec).to.equal(json.endToEnd[2]!.servedPerSec);
         expect(json.latency[0]!.share).to.be.greaterThan(0);
         expect(md).to.contain("### Throughput under RPC latency");
         expect(json.endToEnd[0]!.submitTransactions, "batching off: one submission per request").to.equal(4);

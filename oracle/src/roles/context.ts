@@ -31,6 +31,11 @@ export interface NodeContext {
     /** Asks the main loop for another round soon (work became ready), instead of waiting a poll interval. */
     requestRound(): void;
     /**
+     * Sends (single or batch transactions) each role has under way at once; default SEND_CONCURRENCY. 1 on a chain
+     * that mines on arrival: a local development chain, whose calls are answered one at a time anyway.
+     */
+    sendConcurrency?: number;
+    /**
      * Timestamp of the newest block seen (the chain's clock, not the machine's): what the chain has said, the time
      * to judge by when acting late would lose something (a deadline passed, a challenge window closed).
      */

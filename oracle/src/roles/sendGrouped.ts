@@ -2,7 +2,7 @@
  * How both roles send what is due: requests that may not be batched (batching off, or a batch holding them
  * reverted) one by one, the rest in groups of `batching.maxSize` (a group of one goes alone). Up to
  * SEND_CONCURRENCY sends are under way at once (the transaction sender serializes only their nonces), so a slow
- * RPC endpoint's round trips overlap. Each send fails on its own: a fault is logged and the request stays due for
+ * RPC endpoint's round trips overlap; one at a time on a chain that mines on arrival (NodeContext.sendConcurrency). Each send fails on its own: a fault is logged and the request stays due for
  * the next round.
  */
 import { forEachConcurrently } from "../internal/concurrently";
@@ -19,7 +19,7 @@ export interface GroupedSend {
     maxWaitMs: number;
 }
 
-/** Sends (single or batch transactions) under way at once. */
+/** Sends (single or batch transactions) under way at once, unless the context says otherwise. */
 export const SEND_CONCURRENCY = 32;
 
 export async function sendGrouped(ctx: NodeContext, due: StoredRequest[], send: GroupedSend): Promise<void> {
@@ -33,7 +33,7 @@ export async function sendGrouped(ctx: NodeContext, due: StoredRequest[], send: 
         if (!full && oldest !== undefined && Date.now() - oldest.updatedAtMs < send.maxWaitMs) break;
         groups.push(batchable.splice(0, batching.maxSize));
     }
-    await forEachConcurrently(groups, SEND_CONCURRENCY, async (group) => {
+    await forEachConcurrently(groups, ctx.sendConcurrency ?? SEND_CONCURRENCY, async (group) => {
         if (ctx.signal.aborted) return;
         const [first] = group;
         try {
