@@ -150,7 +150,10 @@ export class TxSender {
         requestState: RequestState | null,
         link?: (txId: number) => void,
     ): Promise<SendOutcome> {
-        // Outside the nonce lock: concurrent sends overlap their simulations and share one fee read.
+        // Outside the nonce lock: concurrent sends overlap their simulations and share one fee read, which goes out
+        // with the simulation rather than after it (one round trip for both when batched).
+        const reading = this.marketFees();
+        reading.catch(() => undefined); // awaited below unless the simulation fails first
         let gas: bigint;
         try {
             gas = await this.chain.estimateGas({ from: this.wallet.address, to, data });
@@ -160,7 +163,7 @@ export class TxSender {
         }
         const margin = (gas * (100n + GAS_LIMIT_MARGIN_PERCENT)) / 100n;
         const gasLimit = gas <= TX_GAS_CAP && margin > TX_GAS_CAP ? TX_GAS_CAP : margin;
-        const fees = await this.marketFees();
+        const fees = await reading;
         const { nonce, txId, signed } = await this.exclusive(async () => {
             const nonce = this.nextNonce;
             const signed = await this.sign({ nonce, to, data, gasLimit, ...fees });

@@ -26,8 +26,9 @@ import { sendGrouped } from "./sendGrouped";
 import { createWorthCheck, type WorthAssessment } from "./worth";
 
 /**
- * Executions admitted per inference slot. The executor runs `concurrency` at once and queues the rest; a deeper
- * queue keeps the slots busy between loop rounds (admission may do RPC calls, e.g. the worth check's fee reads).
+ * Executions admitted per inference slot. The executor runs `concurrency` at once and queues the rest; each one
+ * that ends admits the next due request at once, so the slots stay busy between loop rounds while the queue stays
+ * short (a request waiting in it is not getting closer to being served, only to its deadline).
  */
 export const EXECUTIONS_QUEUED_PER_SLOT = 8;
 
@@ -199,10 +200,33 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             if (!admitted) continue;
             const job = execute(stored).finally(() => {
                 running.delete(stored.requestId);
-                // A result is ready to send and a slot is free: run a round now rather than at the next poll.
+                // A result is ready to send: run a round now rather than at the next poll. And a place in the queue
+                // is free: fill it now, not a round later (a round waits for the chain; on a slow endpoint, seconds).
                 ctx.requestRound();
+                void fillExecutions();
             });
             running.set(stored.requestId, job);
+        }
+    }
+
+    let filling = false;
+    let fillAgain = false;
+    /** startExecutions, never two at once (they would admit the same request); a call meanwhile makes it go again. */
+    async function fillExecutions(): Promise<void> {
+        if (filling) {
+            fillAgain = true;
+            return;
+        }
+        filling = true;
+        try {
+            do {
+                fillAgain = false;
+                await startExecutions();
+            } while (fillAgain && !ctx.signal.aborted);
+        } catch (error) {
+            ctx.logger.warn({ error: describeError(error) }, "starting executions failed; will retry");
+        } finally {
+            filling = false;
         }
     }
 
@@ -281,7 +305,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
 
     return {
         async tick() {
-            await startExecutions();
+            await fillExecutions();
             await sendSubmissions();
         },
         async drain() {
