@@ -31,7 +31,7 @@ import {
 } from "./executorProtocol";
 import { FixedPointError } from "./fixedPoint";
 import { fixedBytesToFloat32, float32ArrayToFixed } from "./fixedPointArrays";
-import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifest";
+import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifestTypes";
 import { ResultCode } from "./resultCodes";
 import {
     DType,
