@@ -20,8 +20,9 @@
 import * as ort from "onnxruntime-node";
 import { PermanentError } from "../internal/errors";
 import { keccak256 } from "../internal/keccak";
-import { loadVerifiableModel, runVerifiable, type VerifiableModel } from "../verify/execute";
-import { disputeGasBound } from "../verify/disputeGas";
+import type * as DisputeGas from "../verify/disputeGas";
+import type * as Execute from "../verify/execute";
+import type { VerifiableModel } from "../verify/execute";
 import {
     EMPTY_OUTPUT_HASH,
     InferenceResourceError,
@@ -42,6 +43,21 @@ import {
     type TensorLayout,
     type TypedTensor,
 } from "./tensorCodec";
+
+/**
+ * The reference interpreter and the dispute-gas bound (verify/), loaded with the first verifiable model: a worker
+ * that serves none never loads them (they and onnx-proto took about a third of a worker's start-up).
+ */
+let verifier: { readonly execute: typeof Execute; readonly disputeGas: typeof DisputeGas } | undefined;
+
+function loadVerifier(): NonNullable<typeof verifier> {
+    return (verifier ??= {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        execute: require("../verify/execute") as typeof Execute,
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        disputeGas: require("../verify/disputeGas") as typeof DisputeGas,
+    });
+}
 
 /** onnxruntime error messages that mean "this machine ran out of resources", not "the model failed". */
 const RESOURCE_FAILURE = /bad_alloc|failed to allocate|out of memory/i;
@@ -128,7 +144,7 @@ function loadReference(
 ): VerifiableModel {
     let reference: VerifiableModel;
     try {
-        reference = loadVerifiableModel(onnx, manifest);
+        reference = loadVerifier().execute.loadVerifiableModel(onnx, manifest);
     } catch (err) {
         throw new PermanentError(
             "MODEL_NOT_VERIFIABLE",
@@ -145,7 +161,7 @@ function loadReference(
         );
     }
     if (verifiable.maxDisputeGas !== undefined) {
-        const disputeGas = disputeGasBound(reference.compiled.program);
+        const disputeGas = loadVerifier().disputeGas.disputeGasBound(reference.compiled.program);
         if (disputeGas > verifiable.maxDisputeGas) {
             throw new PermanentError(
                 "DISPUTE_TOO_EXPENSIVE",
@@ -181,7 +197,7 @@ async function executeVerifiable(
     const start = performance.now();
     const outcome = await executeOnnx(model, input, timeoutMs);
     if (outcome.kind !== "result") return outcome;
-    const reference = runVerifiable(referenceModel, input);
+    const reference = loadVerifier().execute.runVerifiable(referenceModel, input);
     if (reference.resultCode === outcome.resultCode && reference.outputHash === outcome.outputHash) {
         return { ...outcome, inferenceMs: performance.now() - start };
     }
@@ -207,7 +223,7 @@ export function executeReference(model: LoadedModel, input: Uint8Array): RunOutc
         throw new PermanentError("MODEL_NOT_VERIFIABLE", `model ${model.modelId} was not loaded as a verifiable model`);
     }
     const start = performance.now();
-    const reference = runVerifiable(model.reference, input);
+    const reference = loadVerifier().execute.runVerifiable(model.reference, input);
     return {
         kind: "reference",
         resultCode: reference.resultCode,
