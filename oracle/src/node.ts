@@ -243,8 +243,13 @@ async function startWith(
                         },
                     };
                 }
+                // Asked while the workers load the model (the answer only decides a warning), not after.
+                const registered = config.roles.operator
+                    ? coordinator.isRegistered(entry.modelId, wallet.address)
+                    : Promise.resolve(true);
+                registered.catch(() => undefined); // a failed load is the error to report
                 await executor.load(modelId, bytes, manifest, load);
-                if (config.roles.operator && !(await coordinator.isRegistered(entry.modelId, wallet.address))) {
+                if (!(await registered)) {
                     logger.warn(
                         { model_id: modelId },
                         "this operator is not registered for the model; submissions will be refused",
