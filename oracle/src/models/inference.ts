@@ -86,6 +86,32 @@ export interface LoadedModel {
 class Rejection extends Error {}
 
 /**
+ * The smallest model onnxruntime loads: Identity on a float32[1] (buildOnnxModel in onnxGraph.ts writes these
+ * bytes; test/oracle/models/warmUp.spec.ts checks what they hold).
+ */
+export const WARM_UP_MODEL =
+    "CAgSBnZlcml0eTpKCh4KAXgSAXkaCklkZW50aXR5XzAiCElkZW50aXR5OgASBnZlcml0eVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEBE=";
+
+/**
+ * Creates (and releases) a session of a trivial model, so that onnxruntime initialises itself now: its first
+ * session in a process costs some 30 ms more than the next ones (100 ms on a busy machine), which an inference
+ * worker pays here while the node's start-up is busy elsewhere, instead of in its first model load. Never
+ * throws: a failure here surfaces, if it is real, in the load that follows.
+ */
+export async function warmUpOnnxruntime(): Promise<void> {
+    try {
+        const session = await ort.InferenceSession.create(Buffer.from(WARM_UP_MODEL, "base64"), {
+            logSeverityLevel: 4,
+            intraOpNumThreads: 1,
+            interOpNumThreads: 1,
+        });
+        await session.release();
+    } catch {
+        // ignored (see above)
+    }
+}
+
+/**
  * Creates an onnxruntime session for the model and checks it against the manifest: the graph's inputs are
  * exactly the manifest's, the manifest's outputs are graph outputs, and where the graph declares an element type
  * or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or when onnxruntime cannot load
