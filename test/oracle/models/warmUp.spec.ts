@@ -9,14 +9,16 @@ describe("oracle/models/inference warm-up", function () {
     it("holds Identity on a float32[1]", function () {
         const model = onnx.ModelProto.decode(bytes);
         const graph = model.graph!;
-        expect(graph.node.map((n) => [n.opType, n.input, n.output])).to.deep.equal([["Identity", ["x"], ["y"]]]);
+        expect((graph.node ?? []).map((n) => [n.opType, n.input, n.output])).to.deep.equal([
+            ["Identity", ["x"], ["y"]],
+        ]);
         const tensor = (v: onnx.IValueInfoProto) => [
             v.name,
             v.type?.tensorType?.elemType,
             v.type?.tensorType?.shape?.dim?.map((d) => Number(d.dimValue)),
         ];
-        expect(graph.input.map(tensor)).to.deep.equal([["x", 1, [1]]]);
-        expect(graph.output.map(tensor)).to.deep.equal([["y", 1, [1]]]);
+        expect((graph.input ?? []).map(tensor)).to.deep.equal([["x", 1, [1]]]);
+        expect((graph.output ?? []).map(tensor)).to.deep.equal([["y", 1, [1]]]);
     });
 
     it("is a model onnxruntime runs, and warming up never throws", async function () {
