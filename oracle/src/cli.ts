@@ -11,7 +11,9 @@ import { Command } from "commander";
 /** The toolkit, loaded only by `verity model ...`: it pulls in onnxruntime, which the node's main thread avoids. */
 const toolkit = () => import("../../models/toolkit/commands");
 import { describeError } from "./internal/errors";
-import { CliError, progress, type ChainOptions } from "./commands/context";
+import type { ChainOptions } from "./commands/context";
+import { CliError } from "./commands/exit";
+import { createProgress, type Progress } from "./internal/progress";
 
 /** The node and its config, loaded by the commands that use them (the node pulls in nearly everything). */
 const node = () => import("./node");
@@ -32,10 +34,16 @@ const commands = {
 /**
  * Exit codes: 0 success / clean stop, 1 bad input, config or start-up failure, 2 forced stop (node); the
  * chain-facing commands add 3 chain unreachable, 4 refused by the chain, 5 timed out, 6 deployment does not verify
- * (EXIT in commands/context.ts).
+ * (EXIT in commands/exit.ts).
  */
 export const EXIT_FAILURE = 1;
 export const EXIT_FORCED = 2;
+
+/** commands/context.ts's `progress`, without loading that module (ethers, the contract bindings). */
+function progress(json: boolean | undefined): Progress {
+    return createProgress({ enabled: json !== true });
+}
+
 /** Time allowed for closing things after in-flight work is done. */
 const SHUTDOWN_MARGIN_MS = 5_000;
 

@@ -97,6 +97,37 @@ export interface RunningNode {
 export async function startNode(config: Config, options: NodeOptions = {}): Promise<RunningNode> {
     const logger = options.logger ?? createLogger({ level: config.log.level });
     const metrics = createMetrics();
+    // First: its inference workers start at once and load their modules (onnxruntime) while the start-up below
+    // talks to the chain, instead of after it. A start-up that fails closes it.
+    const executor = new Executor({
+        concurrency: config.inference.concurrency,
+        timeoutMs: config.inference.timeoutMs,
+        ...(config.inference.intraOpNumThreads > 0 ? { intraOpNumThreads: config.inference.intraOpNumThreads } : {}),
+        onInference: (modelId, seconds, outcome) =>
+            metrics.inferenceSeconds.observe({ model_id: modelId, outcome }, seconds),
+        onPlacement: (modelId, placement, reason) =>
+            logger.info(
+                { model_id: modelId, placement, reason },
+                placement === "inline"
+                    ? "model runs on the main thread from now on (faster there than a worker hop)"
+                    : "model runs in the inference workers from now on",
+            ),
+    });
+    try {
+        return await startWith(config, options, logger, metrics, executor);
+    } catch (error) {
+        await executor.close().catch(() => undefined);
+        throw error;
+    }
+}
+
+async function startWith(
+    config: Config,
+    options: NodeOptions,
+    logger: Logger,
+    metrics: NodeMetrics,
+    executor: Executor,
+): Promise<RunningNode> {
     const controller = new AbortController();
     const signal = controller.signal;
 
@@ -170,21 +201,6 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     );
     await tx.init();
 
-    const executor = new Executor({
-        concurrency: config.inference.concurrency,
-        timeoutMs: config.inference.timeoutMs,
-        ...(config.inference.intraOpNumThreads > 0 ? { intraOpNumThreads: config.inference.intraOpNumThreads } : {}),
-        onInference: (modelId, seconds, outcome) =>
-            metrics.inferenceSeconds.observe({ model_id: modelId, outcome }, seconds),
-        onPlacement: (modelId, placement, reason) =>
-            logger.info(
-                { model_id: modelId, placement, reason },
-                placement === "inline"
-                    ? "model runs on the main thread from now on (faster there than a worker hop)"
-                    : "model runs in the inference workers from now on",
-            ),
-    });
-
     const modelErrors = new Map<string, { message: string; retryAtMs: number | null }>();
     const ctx: NodeContext = {
         config,
@@ -246,8 +262,13 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
                         },
                     };
                 }
+                // Asked while the workers load the model (the answer only decides a warning), not after.
+                const registered = config.roles.operator
+                    ? coordinator.isRegistered(entry.modelId, wallet.address)
+                    : Promise.resolve(true);
+                registered.catch(() => undefined); // a failed load is the error to report
                 await executor.load(modelId, bytes, manifest, load);
-                if (config.roles.operator && !(await coordinator.isRegistered(entry.modelId, wallet.address))) {
+                if (!(await registered)) {
                     logger.warn(
                         { model_id: modelId },
                         "this operator is not registered for the model; submissions will be refused",

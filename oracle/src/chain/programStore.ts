@@ -4,7 +4,8 @@
  * one), then registered under its keccak256. One implementation for the CLI, the demo, the tests and the
  * benchmarks.
  */
-import { keccak256, type ContractTransactionResponse, type TransactionReceipt } from "ethers";
+import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
+import { keccak256 } from "../internal/keccak";
 import { PermanentError } from "../internal/errors";
 import type { ProgramStore } from "../../../typechain-types";
 

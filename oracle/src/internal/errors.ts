@@ -1,8 +1,10 @@
 /**
  * The node's error model: one base class with a stable `code` and a `cause`, a subclass for faults worth
  * retrying, and one classifier (`shouldRetry`) that every retry loop uses. Reverts are never retried.
+ *
+ * No imports: the inference workers and the CLI's entry load this module first, and ethers (whose error codes it
+ * reads as plain fields) takes longer to load than a worker takes to start.
  */
-import { isError } from "ethers";
 
 /** Base of every error the node raises itself. `code` is stable and machine-readable. */
 export class VerityError extends Error {
@@ -58,8 +60,8 @@ function field(value: unknown, key: string): unknown {
 export function shouldRetry(err: unknown): boolean {
     if (err instanceof RetryableError) return true;
     if (err instanceof VerityError) return false;
-    if (isError(err, "CALL_EXCEPTION")) return false;
     const code = field(err, "code");
+    if (code === "CALL_EXCEPTION") return false; // ethers' isError(err, "CALL_EXCEPTION")
     if (typeof code === "string" && (RETRYABLE_ETHERS_CODES.has(code) || RETRYABLE_SOCKET_CODES.has(code))) {
         return true;
     }

@@ -285,8 +285,10 @@ class InferenceWorker {
         this.#config = config;
         this.#onGone = onGone;
         this.exited = new Promise((resolve) => (this.#exitedNow = resolve));
-        // Started from a timer even without delay, so that `onGone` never runs inside this constructor.
-        this.#startTimer = setTimeout(() => this.#start(), delayMs);
+        // Without delay the thread starts now, not from a timer: a busy main thread (a node's start-up) would put it
+        // off by as long as it stays busy, while the thread can load its modules meanwhile.
+        if (delayMs === 0) this.#start();
+        else this.#startTimer = setTimeout(() => this.#start(), delayMs);
         this.ready = (async () => {
             await this.#call((id) => ({ type: "init", id }));
             await Promise.all(required.map(([modelId, source]) => this.load(modelId, source)));
@@ -370,8 +372,12 @@ class InferenceWorker {
         try {
             worker = new Worker(BOOTSTRAP, { eval: true, workerData: this.#config });
         } catch (err) {
-            this.#goneWith(new WorkerGoneError("failed-start", `cannot start: ${messageOf(err)}`, { cause: err }));
-            this.#exitedNow();
+            // From a timer, so that `onGone` never runs inside the constructor (which may be calling this).
+            this.#startTimer = setTimeout(() => {
+                this.#startTimer = undefined;
+                this.#goneWith(new WorkerGoneError("failed-start", `cannot start: ${messageOf(err)}`, { cause: err }));
+                this.#exitedNow();
+            }, 0);
             return;
         }
         this.#worker = worker;
@@ -453,7 +459,7 @@ export class Executor {
     readonly #loadingSources = new Map<string, ModelSource>();
     readonly #loading = new Map<string, Promise<void>>();
     readonly #inFlight = new Set<Promise<unknown>>();
-    /** One worker per concurrency slot, started by the first load; a worker that goes away is replaced. */
+    /** One worker per concurrency slot, started with the executor; a worker that goes away is replaced. */
     #workers: InferenceWorker[] = [];
     /** Every worker whose thread has not ended yet, including those taken out of service. */
     readonly #threads = new Set<InferenceWorker>();
@@ -507,6 +513,10 @@ export class Executor {
                 placed: (modelId, placement, why) => this.#placed(modelId, placement, why),
             });
         }
+        // The workers start now rather than at the first load: a thread and its modules (onnxruntime above all)
+        // take a few hundred ms to start, which a node's start-up spends on its chain calls meanwhile. An idle
+        // worker does not keep the process alive.
+        for (let slot = 0; slot < options.concurrency; slot++) this.#workers.push(this.#startWorker(0));
     }
 
     /** Executions holding a concurrency slot right now (at most `concurrency`). */
@@ -526,13 +536,12 @@ export class Executor {
     }
 
     /**
-     * Loads the model into every worker (the first load starts the workers) and checks it against the manifest:
-     * the graph's inputs are exactly the manifest's, the manifest's outputs are graph outputs, and where the graph
-     * declares an element type or fixed dims they agree with the manifest. Throws ModelFormatError otherwise or
-     * when onnxruntime cannot load the bytes, InferenceResourceError when a worker runs out of memory, and
-     * RetryableError INFERENCE_WORKER_EXITED when workers keep exiting. With `options.verifiable` it also throws
-     * PermanentError MODEL_NOT_VERIFIABLE or PROGRAM_HASH_MISMATCH (see LoadOptions). Loading a model id already
-     * loaded (or loading) is a no-op.
+     * Loads the model into every worker and checks it against the manifest: the graph's inputs are exactly the
+     * manifest's, the manifest's outputs are graph outputs, and where the graph declares an element type or fixed dims
+     * they agree with the manifest. Throws ModelFormatError otherwise or when onnxruntime cannot load the bytes,
+     * InferenceResourceError when a worker runs out of memory, and RetryableError INFERENCE_WORKER_EXITED when workers
+     * keep exiting. With `options.verifiable` it also throws PermanentError MODEL_NOT_VERIFIABLE or
+     * PROGRAM_HASH_MISMATCH (see LoadOptions). Loading a model id already loaded (or loading) is a no-op.
      */
     async load(modelId: string, onnx: Uint8Array, manifest: Manifest, options: LoadOptions = {}): Promise<void> {
         this.#checkOpen();
@@ -628,9 +637,6 @@ export class Executor {
     }
 
     async #loadEverywhere(modelId: string, source: ModelSource): Promise<void> {
-        if (this.#workers.length === 0) {
-            for (let slot = 0; slot < this.#options.concurrency; slot++) this.#workers.push(this.#startWorker(0));
-        }
         this.#loadingSources.set(modelId, source);
         try {
             // Until every current worker has it: a worker replaced meanwhile got it at start (#loadingSources).

@@ -3,9 +3,9 @@
  * errors that cross the thread boundary, and the messages. Free of onnxruntime, so that the main thread loads it
  * only once a model runs inline (inlineRuns.ts).
  */
-import { keccak256 } from "ethers";
+import { keccak256 } from "../internal/keccak";
 import { PermanentError, RetryableError, VerityError } from "../internal/errors";
-import { ModelFormatError, type Manifest } from "./manifest";
+import { ModelFormatError, type Manifest } from "./manifestTypes";
 
 /** keccak256 of empty bytes: the outputHash of an INVALID_INPUT or MODEL_ERROR result. */
 export const EMPTY_OUTPUT_HASH = keccak256(new Uint8Array(0));

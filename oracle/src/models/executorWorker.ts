@@ -7,11 +7,14 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { PermanentError } from "../internal/errors";
 import { serializeError, type WorkerConfig, type WorkerReply, type WorkerRequest } from "./executorProtocol";
-import { executeModel, executeReference, loadModel, type LoadedModel } from "./inference";
+import { executeModel, executeReference, loadModel, warmUpOnnxruntime, type LoadedModel } from "./inference";
 
 const port = parentPort;
 if (port === null) throw new Error("executorWorker: not started as a worker thread");
 const config = workerData as WorkerConfig;
+
+// Before any request: the first model load then finds onnxruntime initialised.
+void warmUpOnnxruntime();
 
 /** Loaded (or loading) models by id. A run waits for its model's load to finish. */
 const models = new Map<string, Promise<LoadedModel>>();

@@ -11,8 +11,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { keccak256 } from "ethers";
 import { PermanentError, RetryableError } from "../internal/errors";
+import { keccak256 } from "../internal/keccak";
 
 /** Default limit for one HTTP download, connection to last byte. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 120_000;

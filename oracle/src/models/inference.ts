@@ -20,8 +20,9 @@
 import * as ort from "onnxruntime-node";
 import { PermanentError } from "../internal/errors";
 import { keccak256 } from "../internal/keccak";
-import { loadVerifiableModel, runVerifiable, type VerifiableModel } from "../verify/execute";
-import { disputeGasBound } from "../verify/disputeGas";
+import type * as DisputeGas from "../verify/disputeGas";
+import type * as Execute from "../verify/execute";
+import type { VerifiableModel } from "../verify/execute";
 import {
     EMPTY_OUTPUT_HASH,
     InferenceResourceError,
@@ -31,7 +32,7 @@ import {
 } from "./executorProtocol";
 import { FixedPointError } from "./fixedPoint";
 import { fixedBytesToFloat32, float32ArrayToFixed } from "./fixedPointArrays";
-import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifest";
+import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifestTypes";
 import { ResultCode } from "./resultCodes";
 import {
     DType,
@@ -42,6 +43,21 @@ import {
     type TensorLayout,
     type TypedTensor,
 } from "./tensorCodec";
+
+/**
+ * The reference interpreter and the dispute-gas bound (verify/), loaded with the first verifiable model: a worker
+ * that serves none never loads them (they and onnx-proto took about a third of a worker's start-up).
+ */
+let verifier: { readonly execute: typeof Execute; readonly disputeGas: typeof DisputeGas } | undefined;
+
+function loadVerifier(): NonNullable<typeof verifier> {
+    return (verifier ??= {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        execute: require("../verify/execute") as typeof Execute,
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        disputeGas: require("../verify/disputeGas") as typeof DisputeGas,
+    });
+}
 
 /** onnxruntime error messages that mean "this machine ran out of resources", not "the model failed". */
 const RESOURCE_FAILURE = /bad_alloc|failed to allocate|out of memory/i;
@@ -68,6 +84,32 @@ export interface LoadedModel {
 
 /** Why an input does not fit the manifest (INVALID_INPUT) or an output is unusable (MODEL_ERROR). */
 class Rejection extends Error {}
+
+/**
+ * The smallest model onnxruntime loads: Identity on a float32[1] (buildOnnxModel in onnxGraph.ts writes these
+ * bytes; test/oracle/models/warmUp.spec.ts checks what they hold).
+ */
+export const WARM_UP_MODEL =
+    "CAgSBnZlcml0eTpKCh4KAXgSAXkaCklkZW50aXR5XzAiCElkZW50aXR5OgASBnZlcml0eVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEBE=";
+
+/**
+ * Creates (and releases) a session of a trivial model, so that onnxruntime initialises itself now: its first
+ * session in a process costs some 30 ms more than the next ones (100 ms on a busy machine), which an inference
+ * worker pays here while the node's start-up is busy elsewhere, instead of in its first model load. Never
+ * throws: a failure here surfaces, if it is real, in the load that follows.
+ */
+export async function warmUpOnnxruntime(): Promise<void> {
+    try {
+        const session = await ort.InferenceSession.create(Buffer.from(WARM_UP_MODEL, "base64"), {
+            logSeverityLevel: 4,
+            intraOpNumThreads: 1,
+            interOpNumThreads: 1,
+        });
+        await session.release();
+    } catch {
+        // ignored (see above)
+    }
+}
 
 /**
  * Creates an onnxruntime session for the model and checks it against the manifest: the graph's inputs are
@@ -128,7 +170,7 @@ function loadReference(
 ): VerifiableModel {
     let reference: VerifiableModel;
     try {
-        reference = loadVerifiableModel(onnx, manifest);
+        reference = loadVerifier().execute.loadVerifiableModel(onnx, manifest);
     } catch (err) {
         throw new PermanentError(
             "MODEL_NOT_VERIFIABLE",
@@ -145,7 +187,7 @@ function loadReference(
         );
     }
     if (verifiable.maxDisputeGas !== undefined) {
-        const disputeGas = disputeGasBound(reference.compiled.program);
+        const disputeGas = loadVerifier().disputeGas.disputeGasBound(reference.compiled.program);
         if (disputeGas > verifiable.maxDisputeGas) {
             throw new PermanentError(
                 "DISPUTE_TOO_EXPENSIVE",
@@ -181,7 +223,7 @@ async function executeVerifiable(
     const start = performance.now();
     const outcome = await executeOnnx(model, input, timeoutMs);
     if (outcome.kind !== "result") return outcome;
-    const reference = runVerifiable(referenceModel, input);
+    const reference = loadVerifier().execute.runVerifiable(referenceModel, input);
     if (reference.resultCode === outcome.resultCode && reference.outputHash === outcome.outputHash) {
         return { ...outcome, inferenceMs: performance.now() - start };
     }
@@ -207,7 +249,7 @@ export function executeReference(model: LoadedModel, input: Uint8Array): RunOutc
         throw new PermanentError("MODEL_NOT_VERIFIABLE", `model ${model.modelId} was not loaded as a verifiable model`);
     }
     const start = performance.now();
-    const reference = runVerifiable(model.reference, input);
+    const reference = loadVerifier().execute.runVerifiable(model.reference, input);
     return {
         kind: "reference",
         resultCode: reference.resultCode,

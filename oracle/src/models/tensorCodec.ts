@@ -13,7 +13,7 @@
  * the Solidity library, so a malformed input gets the same error class (and the same error arguments, in
  * `TensorCodecError.details`) on both sides. See docs/tensor-encoding.md.
  */
-import { keccak256 } from "ethers";
+import { keccak256 } from "../internal/keccak";
 
 /** The encoding version this codec reads and writes. */
 export const TENSOR_ENCODING_VERSION = 1;

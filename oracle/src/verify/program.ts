@@ -55,7 +55,7 @@
  * the output's; a kind-2 map never indexes past the operand. Shapes are checked through element counts;
  * declared input ranges are taken as given.
  */
-import { keccak256 } from "ethers";
+import { keccak256 } from "../internal/keccak";
 import type { Manifest } from "../models/manifest";
 import { INT_DTYPE_CODES, numel, strides, type IntDType, type IntTensor } from "./reference";
 import { analyseModel, SubsetError, type Analysis, type AnalysedNode, type ValueFacts } from "./subset";

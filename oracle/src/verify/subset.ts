@@ -20,7 +20,8 @@
  */
 import { onnx } from "onnx-proto";
 import { PermanentError } from "../internal/errors";
-import { MANIFEST_METADATA_KEY, parseManifest, readOnnxMetadata, type Manifest } from "../models/manifest";
+import type * as ManifestModule from "../models/manifest";
+import { MANIFEST_METADATA_KEY, type Manifest } from "../models/manifestTypes";
 import {
     DTYPE_BY_CODE,
     INT_DTYPE_CODES,
@@ -144,8 +145,14 @@ function rangeFacts(name: string, dtype: IntDType, shape: readonly number[], lo:
     return { name, dtype, shape, lo: new Array<bigint>(n).fill(lo), hi: new Array<bigint>(n).fill(hi) };
 }
 
-/** Reads the manifest embedded in the ONNX file (metadata_props `verity.manifest`). */
+/**
+ * Reads the manifest embedded in the ONNX file (metadata_props `verity.manifest`). Its parser (manifest.ts, with
+ * zod) is loaded on first use: the inference workers, which load this module to compile verifiable models, always
+ * pass the manifest and so never load zod.
+ */
 export function embeddedManifest(onnxBytes: Uint8Array): Manifest {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parseManifest, readOnnxMetadata } = require("../models/manifest") as typeof ManifestModule;
     const json = readOnnxMetadata(onnxBytes).get(MANIFEST_METADATA_KEY);
     if (json === undefined) fail("MANIFEST", `the model has no "${MANIFEST_METADATA_KEY}" metadata entry`);
     return parseManifest(json);
