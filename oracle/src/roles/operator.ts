@@ -32,8 +32,10 @@ import { createWorthCheck, type WorthAssessment } from "./worth";
  */
 export const EXECUTIONS_QUEUED_PER_SLOT = 8;
 
-/** Results considered for sending per loop round, so one round stays short and the follower keeps up. */
+/** Results considered for sending per pass, so one round stays short and the follower keeps up. */
 export const MAX_SENDS_PER_ROUND = 256;
+/** Passes over the results due per round: each sends what became due while the one before was sending. */
+export const SEND_PASSES_PER_ROUND = 3;
 
 export interface OperatorRole {
     /** Starts executions and sends submissions that are due. Never throws for one request's fault. */
@@ -293,9 +295,10 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
         }
     }
 
-    async function sendSubmissions(): Promise<void> {
+    /** Sends the results that are due; returns how many it tried. */
+    async function sendSubmissions(): Promise<number> {
         const computed = ctx.store.requestsIn("computed", { readyAt: ctx.chainTime(), limit: MAX_SENDS_PER_ROUND });
-        await sendGrouped(ctx, computed, {
+        return sendGrouped(ctx, computed, {
             what: "submission",
             one: submitOne,
             many: submitBatch,
@@ -306,7 +309,11 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
     return {
         async tick() {
             await fillExecutions();
-            await sendSubmissions();
+            // Results computed while sends were under way go out in this round too, not a round later (a round
+            // waits for the chain first); a few passes at most, so that a send that keeps failing cannot hold it.
+            for (let pass = 0; pass < SEND_PASSES_PER_ROUND && !ctx.signal.aborted; pass++) {
+                if ((await sendSubmissions()) === 0) break;
+            }
         },
         async drain() {
             await Promise.allSettled([...running.values()]);

@@ -22,7 +22,8 @@ export interface GroupedSend {
 /** Sends (single or batch transactions) under way at once, unless the context says otherwise. */
 export const SEND_CONCURRENCY = 32;
 
-export async function sendGrouped(ctx: NodeContext, due: StoredRequest[], send: GroupedSend): Promise<void> {
+/** Sends what is due; returns how many requests it tried to send (a partial group left waiting is not counted). */
+export async function sendGrouped(ctx: NodeContext, due: StoredRequest[], send: GroupedSend): Promise<number> {
     const { batching } = ctx.config;
     const singles = due.filter((s) => !batching.enabled || !s.batchable);
     const batchable = batching.enabled ? due.filter((s) => s.batchable) : [];
@@ -33,9 +34,11 @@ export async function sendGrouped(ctx: NodeContext, due: StoredRequest[], send: 
         if (!full && oldest !== undefined && Date.now() - oldest.updatedAtMs < send.maxWaitMs) break;
         groups.push(batchable.splice(0, batching.maxSize));
     }
+    let tried = 0;
     await forEachConcurrently(groups, ctx.sendConcurrency ?? SEND_CONCURRENCY, async (group) => {
         if (ctx.signal.aborted) return;
         const [first] = group;
+        tried += group.length;
         try {
             if (group.length === 1 && first !== undefined) await send.one(first);
             else await send.many(group);
@@ -48,4 +51,5 @@ export async function sendGrouped(ctx: NodeContext, due: StoredRequest[], send: 
             } else ctx.logger.warn({ error: describeError(error) }, `${send.what} batch failed; will retry`);
         }
     });
+    return tried;
 }
