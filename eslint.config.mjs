@@ -23,6 +23,12 @@ export default tseslint.config(
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
     {
+        // solidity-coverage's settings: plain CommonJS, required by the coverage task.
+        files: [".solcover.js"],
+        languageOptions: { sourceType: "commonjs", globals: globals.node },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
         files: ["test/**/*.ts"],
         rules: {
             // chai's `expect(x).to.be.true` style is an expression statement.
