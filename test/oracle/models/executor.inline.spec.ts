@@ -14,6 +14,7 @@ import {
 } from "../../../oracle/src/models/executor";
 import { parseManifest, type Manifest } from "../../../oracle/src/models/manifest";
 import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
+import { slowModel } from "./slowModel";
 import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
 import { compileModel } from "../../../oracle/src/verify/program";
 import { failingModel, integerMlpModel, multiIOFloatModel, tinyIntegerModel } from "../../../models/examples";
@@ -32,28 +33,6 @@ const multiInput = (features: bigint[], scale: bigint): Uint8Array =>
         { dtype: DType.INT32, shape: [1, 1], data: [scale] },
     ]);
 const mlpInput = (values: bigint[]): Uint8Array => encodeTensors([{ dtype: DType.INT8, shape: [1, 4], data: values }]);
-
-/** A float model of about 2 x 512^3 x 8 flops (2 GFLOP): tens of ms or more per run, far over `maxRunMs`. */
-function slowModel(): { onnx: Uint8Array; manifest: Manifest } {
-    const n = 512;
-    const nodes = [{ opType: "Expand", inputs: ["x", "shape"], outputs: ["a0"] }];
-    for (let i = 0; i < 8; i++) nodes.push({ opType: "MatMul", inputs: [`a${i}`, "a0"], outputs: [`a${i + 1}`] });
-    nodes.push({ opType: "ReduceMax", inputs: ["a8"], outputs: ["y"] });
-    const onnx = buildOnnxModel({
-        inputs: [{ name: "x", type: "float32", shape: [1, 1] }],
-        outputs: [{ name: "y", type: "float32", shape: [1, 1] }],
-        initializers: [{ name: "shape", dims: [2], data: BigInt64Array.of(BigInt(n), BigInt(n)) }],
-        nodes,
-    });
-    const manifest = parseManifest(
-        JSON.stringify({
-            version: 1,
-            inputs: [{ name: "x", dtype: "int32", shape: [1, 1], onnxType: "float32", decimals: 4 }],
-            outputs: [{ name: "y", dtype: "int64", shape: [1, 1], onnxType: "float32", decimals: 4 }],
-        }),
-    );
-    return { onnx, manifest };
-}
 
 /** x int64 [1] → Range(0, x, 1) → ReduceSum → y int64 [1]: fast, but its work grows with the value of x. */
 function rangeModel(): { onnx: Uint8Array; manifest: Manifest } {
@@ -119,7 +98,7 @@ describe("oracle/models/executor (inline runs)", function () {
 
     it("serves a small model inline after a window of worker runs, and keeps a slow one in the workers", async function () {
         const { executor, moves } = inlineExecutor({ promoteBelow: Infinity, demoteAbove: Infinity });
-        const slow = slowModel();
+        const slow = slowModel(512, 8); // about 2 x 512^3 x 8 flops (2 GFLOP): tens of ms or more per run, far over maxRunMs
         try {
             await executor.load("tiny", tiny.onnx, tiny.manifest);
             await executor.load("slow", slow.onnx, slow.manifest);
