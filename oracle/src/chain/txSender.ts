@@ -4,9 +4,9 @@
  *
  * Every transaction is simulated first (eth_estimateGas): a revert is returned to the caller and never sent, so
  * reverts are not retried. Simulations run concurrently (over a batching RPC client, sends made together cost one
- * round trip for all their simulations, one for their fees and one for their broadcasts); only taking a nonce,
- * signing and storing are serialized, and broadcasts leave in nonce order. A transaction is signed and written to the store, with its nonce, before it is
- * broadcast; after a crash the same signed bytes are broadcast again, so a result is never sent twice under two
+ * round trip for their simulations and fee read, and one for their broadcasts); only taking a nonce, signing and
+ * storing are serialized, and broadcasts leave in nonce order. A transaction is signed and written to the store,
+ * with its nonce, before it is broadcast; after a crash the same signed bytes are broadcast again, so a result is never sent twice under two
  * nonces. A transaction still unmined `stuckAfterMs` after its last broadcast is re-signed at the same nonce with
  * fees raised by `feeBumpPercent` (capped by `maxFeePerGas`); whichever version is mined, the others become
  * invalid. A pending transaction that would now revert (its request was cancelled, reorged out or served by
@@ -337,6 +337,7 @@ export class TxSender {
 
     /** A pending transaction whose nonce another transaction signed with this key took: it will never be mined. */
     private drop(tx: StoredTx, reason: string): void {
+        for (const attempt of this.store.attempts(tx.id)) this.acceptedAtMs.delete(attempt.hash);
         this.store.transaction(() => {
             this.store.setTxState(tx.id, "dropped");
             this.events.onDropped(tx, reason);
