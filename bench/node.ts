@@ -8,9 +8,11 @@
  *     integer model, runs/s of `Executor.run` (wire bytes in: decode, run, encode, hash; concurrency 2, the node's
  *     default, and 1; IN_FLIGHT runs kept in flight so it never idles) divided by runs/s of a sequential
  *     `await session.run(feeds)` loop on a bare onnxruntime-node session of the same model, fed the equivalent
- *     tensors, in the same process. After a warm-up, ROUNDS rounds each measure all three in a rotating order; each
- *     round's ratio pairs measurements taken seconds apart, and the median over rounds is reported, against the
- *     model's target (TARGET_RATIOS). Each executor's placement of the model at the end (inline on the main thread
+ *     tensors, in the same process. A fourth loop runs the executor's per-run work without the executor
+ *     (`executeModel`, sequential): its share of the bare loop is what decoding, checking, encoding and hashing
+ *     leave of it, whatever the executor does. After a warm-up, ROUNDS rounds each measure all four in a rotating
+ *     order; each round's ratio pairs measurements taken seconds apart, and the median over rounds is reported,
+ *     against the model's target (TARGET_RATIOS). Each executor's placement of the model at the end (inline on the main thread
  *     or in the workers, see executor.ts) and how often it moved are reported too.
  * (b) End to end. Per scenario (batching off / on at maxSize 32, maxWaitMs 200; 100 / 1,000 requests of the tiny
  *     model; an RPC endpoint answering at once, or after 200 ms or 1 s per HTTP request): a fresh deployment, all
@@ -39,6 +41,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
 import { Executor } from "../oracle/src/models/executor";
+import { executeModel, loadModel, type LoadedModel } from "../oracle/src/models/inference";
 import { startNode, type RunningNode } from "../oracle/src/node";
 import { silentLogger } from "../oracle/src/internal/logger";
 import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
@@ -266,6 +269,21 @@ async function bareRate(session: ort.InferenceSession, feeds: Record<string, ort
     return (n * 1000) / (performance.now() - start);
 }
 
+/**
+ * Sequential loop of the executor's per-run work without the executor (inference.ts `executeModel` on the bench's
+ * thread: decode and check the wire input, run, check, encode and hash the output): runs/s over `n` runs. The
+ * most an executor running one model at a time on one thread can reach.
+ */
+async function workRate(model: LoadedModel, input: Uint8Array, n: number): Promise<number> {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) {
+        const outcome = await executeModel(model, input, 60_000);
+        if (outcome.kind !== "result" || outcome.resultCode !== 0)
+            throw new Error(`work loop: ${JSON.stringify(outcome)}`);
+    }
+    return (n * 1000) / (performance.now() - start);
+}
+
 /** `n` executor runs with IN_FLIGHT kept in flight: runs/s. Every run must return OK (no fast failures). */
 async function executorRate(executor: Executor, input: Uint8Array, n: number): Promise<number> {
     let issued = 0;
@@ -288,6 +306,10 @@ export interface ExecutorResult {
     description: string;
     runsPerSample: number;
     bareRunsPerSec: number;
+    /** The executor's per-run work in a sequential loop without the executor (`workRate`). */
+    workRunsPerSec: number;
+    /** Median over rounds of (work-only runs/s ÷ bare runs/s): the share of the bare loop that work leaves. */
+    workRatio: number;
     executorC2RunsPerSec: number;
     executorC1RunsPerSec: number;
     /** Median over rounds of (executor runs/s ÷ bare runs/s of the same round). */
@@ -310,6 +332,7 @@ export interface ExecutorResult {
 
 async function benchExecutor(w: Workload): Promise<ExecutorResult> {
     const bare = await ort.InferenceSession.create(w.model.onnx);
+    const work = await loadModel("m", w.model.onnx, w.model.manifest, undefined);
     const moves = { c2: 0, c1: 0 };
     const executors = {
         c2: new Executor({ concurrency: 2, timeoutMs: 60_000, onPlacement: () => moves.c2++ }),
@@ -329,30 +352,32 @@ async function benchExecutor(w: Workload): Promise<ExecutorResult> {
         const n = Math.max(20, Math.round(warmRate * w.sampleSeconds));
         for (const executor of Object.values(executors)) await executorRate(executor, w.input, Math.ceil(n / 4));
 
-        const kinds = ["bare", "c2", "c1"] as const;
-        const rates: Record<(typeof kinds)[number], number[]> = { bare: [], c2: [], c1: [] };
+        const kinds = ["bare", "work", "c2", "c1"] as const;
+        const rates: Record<(typeof kinds)[number], number[]> = { bare: [], work: [], c2: [], c1: [] };
         const otherRounds: (number | undefined)[] = [];
         const first = cpuMark();
         for (let r = 0; r < ROUNDS; r++) {
             const roundStart = cpuMark();
-            // Rotate the order so none of the three always runs first (or right after the same one).
+            // Rotate the order so none of the four always runs first (or right after the same one).
             for (let k = 0; k < kinds.length; k++) {
                 const kind = kinds[(k + r) % kinds.length]!;
                 const rate =
                     kind === "bare"
                         ? await bareRate(bare, w.feeds, n)
-                        : await executorRate(executors[kind], w.input, n);
+                        : kind === "work"
+                          ? await workRate(work, w.input, n)
+                          : await executorRate(executors[kind], w.input, n);
                 rates[kind].push(rate);
             }
             const other = otherCores(roundStart, cpuMark());
             otherRounds.push(other);
             console.log(
-                `  ${w.label} round ${r + 1}/${ROUNDS}: bare ${fmt(rates.bare[r]!, 1)}/s, executor c=2 ${fmt(rates.c2[r]!, 1)}/s, ` +
+                `  ${w.label} round ${r + 1}/${ROUNDS}: bare ${fmt(rates.bare[r]!, 1)}/s, work only ${fmt(rates.work[r]!, 1)}/s, executor c=2 ${fmt(rates.c2[r]!, 1)}/s, ` +
                     `c=1 ${fmt(rates.c1[r]!, 1)}/s (other processes: ${other === undefined ? "?" : fmt(other, 2)} cores)`,
             );
         }
         const otherAll = otherCores(first, cpuMark());
-        const ratios = (kind: "c2" | "c1") => rates[kind].map((rate, i) => rate / rates.bare[i]!);
+        const ratios = (kind: "work" | "c2" | "c1") => rates[kind].map((rate, i) => rate / rates.bare[i]!);
         const ratioC2 = median(ratios("c2"));
         const ratioC1 = median(ratios("c1"));
         return {
@@ -360,6 +385,8 @@ async function benchExecutor(w: Workload): Promise<ExecutorResult> {
             description: w.description,
             runsPerSample: n,
             bareRunsPerSec: round(median(rates.bare), 1),
+            workRunsPerSec: round(median(rates.work), 1),
+            workRatio: round(median(ratios("work")), 3),
             executorC2RunsPerSec: round(median(rates.c2), 1),
             executorC1RunsPerSec: round(median(rates.c1), 1),
             ratioC2: round(ratioC2, 3),
@@ -378,7 +405,7 @@ async function benchExecutor(w: Workload): Promise<ExecutorResult> {
         };
     } finally {
         await Promise.allSettled([executors.c2.close(), executors.c1.close()]);
-        await bare.release();
+        await Promise.allSettled([bare.release(), work.session.release()]);
     }
 }
 
@@ -756,22 +783,28 @@ function markdown(result: {
         "",
         "- **bare runs/s**: a sequential `await session.run(feeds)` loop on an onnxruntime-node session created with",
         "  default options in the bench's own thread, fed ready-made tensors equivalent to the wire input.",
+        "- **work only runs/s**: the executor's per-run work without the executor, in a sequential loop on the bench's",
+        "  thread (`executeModel` of inference.ts: decode and check the wire input, run, check, encode and hash the",
+        "  output); **work ÷ bare** is its share of the bare loop: the most an executor running one model at a time on",
+        "  one thread can reach. For a small model the work around the run costs about as much as the run itself.",
         "- **executor c=N runs/s**: `Executor.run(modelId, wireBytes)` with `concurrency` N (2 is the node's default) and",
         `  default \`intraOpNumThreads\`, ${IN_FLIGHT} runs kept in flight; includes everything \`run\` does (decoding the wire`,
         "  input, the run wherever the executor runs it, checking, encoding and hashing the output). Every run must be OK.",
         "- **runs on**: where each executor (c=2 / c=1) ran the model at the end of the rounds, inline on the main thread",
         "  or in its worker threads (it decides from measured run times), and how many times it moved meanwhile.",
         `- **ratio**: executor runs/s ÷ bare runs/s, computed per round; the median of ${ROUNDS} rounds is reported (each`,
-        "  round measures bare, c=2 and c=1 once, in rotating order, for the same number of runs; warm-up first).",
+        "  round measures bare, work only, c=2 and c=1 once, in rotating order, for the same number of runs; warm-up",
+        "  first).",
         `  Target ≥ ${TARGET_RATIOS.heavy} for the heavy model, ≥ ${TARGET_RATIOS.tiny} for the tiny one.`,
         "- **other CPU**: cores' worth of CPU other processes used during the rounds (see above); high values make the",
         "  ratios noisy.",
         "",
-        "| model | bare runs/s | executor c=2 runs/s | ratio c=2 | executor c=1 runs/s | ratio c=1 | target | met (c=2 / c=1) | runs on (moves) | other CPU |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |",
+        "| model | bare runs/s | work only runs/s | work ÷ bare | executor c=2 runs/s | ratio c=2 | executor c=1 runs/s | ratio c=1 | target | met (c=2 / c=1) | runs on (moves) | other CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |",
         ...result.executor.map(
             (e) =>
-                `| ${e.model} | ${fmt(e.bareRunsPerSec, 1)} | ${fmt(e.executorC2RunsPerSec, 1)} | ${fmt(e.ratioC2, 3)} | ` +
+                `| ${e.model} | ${fmt(e.bareRunsPerSec, 1)} | ${fmt(e.workRunsPerSec, 1)} | ${fmt(e.workRatio, 3)} | ` +
+                `${fmt(e.executorC2RunsPerSec, 1)} | ${fmt(e.ratioC2, 3)} | ` +
                 `${fmt(e.executorC1RunsPerSec, 1)} | ${fmt(e.ratioC1, 3)} | ≥ ${e.targetRatio} | ` +
                 `${yes(e.targetMetC2)} / ${yes(e.targetMetC1)} | ` +
                 `${e.placementC2} (${e.placementMovesC2}) / ${e.placementC1} (${e.placementMovesC1}) | ` +

@@ -298,6 +298,8 @@ describe("benchmarks in quick mode, run as the README runs them (npm run bench:*
         for (const e of json.executor) {
             for (const rate of [
                 e.bareRunsPerSec,
+                e.workRunsPerSec,
+                e.workRatio,
                 e.executorC2RunsPerSec,
                 e.executorC1RunsPerSec,
                 e.ratioC2,
