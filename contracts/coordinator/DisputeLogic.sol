@@ -6,7 +6,6 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
-import {IReexecutionResolver} from "../interfaces/IReexecutionResolver.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {ResultCodes} from "../libraries/ResultCodes.sol";
@@ -86,8 +85,7 @@ library DisputeLogic {
                 request.challengeEndsAt
             );
         }
-        address resolver = s.resolvers[request.mode];
-        if (resolver == address(0)) revert IInferenceCoordinator.CoordinatorNoResolver(request.mode);
+        address resolver = _resolverOf(s, request.mode);
 
         // The bond was fixed when the request was made.
         uint96 bondWei = request.bondWei;
@@ -169,11 +167,11 @@ library DisputeLogic {
         }
         uint256 secondRequestId = second.requestId;
         IModelRegistry.ModelTerms memory terms = env.registry.getModelTerms(first.modelId);
-        // Integer models are exact: one (model, input) has one answer, whatever the request. Float (QUORUM)
-        // outputs can drift across runtimes, so only two answers to the same request count.
-        // Off-chain receipts (requestId 0) of a float model therefore never count.
+        // Where results are exact (integer models), one (model, input) has one answer, whatever the request. Where
+        // outputs can drift across runtimes (float models), only two answers to the same request count, so
+        // off-chain receipts (requestId 0) never do. The mode's resolver says which.
         uint256 scope;
-        if (terms.mode == IModelRegistry.VerificationMode.QUORUM) {
+        if (!IDisputeResolver(_resolverOf(s, terms.mode)).exactResults(first.modelId)) {
             if (first.requestId != secondRequestId || first.requestId == 0) {
                 revert IInferenceCoordinator.CoordinatorNotEquivocation();
             }
@@ -184,7 +182,8 @@ library DisputeLogic {
     }
 
     /// @notice Slashes `operator` (the attestation's signer, recovered by the caller, which checked that the
-    /// attestation is off-chain: request id 0) for a wrong attestation about `input` of a REEXECUTION model.
+    /// attestation is off-chain: request id 0) for a wrong attestation about `input`, as the model's resolver
+    /// decides it (a REEXECUTION model's re-executes; the other modes decide none yet).
     function proveFraud(
         CoordinatorStorage.Layout storage s,
         Env memory env,
@@ -197,17 +196,13 @@ library DisputeLogic {
             revert IInferenceCoordinator.CoordinatorInputMismatch(inputHash, attestation.inputHash);
         }
         IModelRegistry.ModelTerms memory terms = env.registry.getModelTerms(attestation.modelId);
-        if (terms.mode != IModelRegistry.VerificationMode.REEXECUTION) {
-            revert IInferenceCoordinator.CoordinatorFraudProofUnsupported(terms.mode);
-        }
-        address resolver = s.resolvers[terms.mode];
-        if (resolver == address(0)) revert IInferenceCoordinator.CoordinatorNoResolver(terms.mode);
-        bool wrong = IReexecutionResolver(resolver).isWrongResult(
+        (bool decidable, bool wrong) = IDisputeResolver(_resolverOf(s, terms.mode)).checkResult(
             attestation.modelId,
             input,
             attestation.resultCode,
             attestation.outputHash
         );
+        if (!decidable) revert IInferenceCoordinator.CoordinatorFraudProofUnsupported(terms.mode);
         if (!wrong) revert IInferenceCoordinator.CoordinatorNotFraud();
         uint256 slashedWei = _slashOnce(
             s,
@@ -225,6 +220,16 @@ library DisputeLogic {
             msg.sender,
             slashedWei
         );
+    }
+
+    /// @dev The resolver of `mode`; reverts when there is none (a mode's resolver is set once and never removed, and
+    /// the registry registers no model of a mode without one).
+    function _resolverOf(
+        CoordinatorStorage.Layout storage s,
+        IModelRegistry.VerificationMode mode
+    ) private view returns (address resolver) {
+        resolver = s.resolvers[mode];
+        if (resolver == address(0)) revert IInferenceCoordinator.CoordinatorNoResolver(mode);
     }
 
     /// @dev Slashes `collateralWei` of an operator's stake for a proven wrong answer to (model, input), once per

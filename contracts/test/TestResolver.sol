@@ -46,6 +46,19 @@ contract TestResolver is IDisputeResolver {
         return 0;
     }
 
+    /// @inheritdoc IDisputeResolver
+    /// @dev As the real modes: exact for every mode but QUORUM (this resolver stands in for several at once).
+    function exactResults(bytes32 modelId) external view returns (bool) {
+        IModelRegistry registry = IModelRegistry(i_coordinator.registry());
+        return registry.getModelTerms(modelId).mode != IModelRegistry.VerificationMode.QUORUM;
+    }
+
+    /// @inheritdoc IDisputeResolver
+    /// @dev Decides no fraud proof (only re-execution can).
+    function checkResult(bytes32, bytes calldata, uint8, bytes32) external pure returns (bool decidable, bool wrong) {
+        return (false, false);
+    }
+
     /// @notice Decides an open dispute later.
     function decide(
         IInferenceCoordinator.Request calldata request,

@@ -202,8 +202,24 @@ contract ReexecutionResolver is IReexecutionResolver {
         uint8 resultCode,
         bytes32 outputHash
     ) external view returns (bool) {
-        (uint8 code, bytes memory output) = _reexecute(modelId, input);
-        return code != resultCode || keccak256(output) != outputHash;
+        return _isWrongResult(modelId, input, resultCode, outputHash);
+    }
+
+    /// @inheritdoc IDisputeResolver
+    /// @dev Integer programs are deterministic: one input, one result.
+    function exactResults(bytes32) external pure returns (bool) {
+        return true;
+    }
+
+    /// @inheritdoc IDisputeResolver
+    /// @dev Always decidable: the re-execution (`isWrongResult`).
+    function checkResult(
+        bytes32 modelId,
+        bytes calldata input,
+        uint8 resultCode,
+        bytes32 outputHash
+    ) external view returns (bool decidable, bool wrong) {
+        return (true, _isWrongResult(modelId, input, resultCode, outputHash));
     }
 
     /// @inheritdoc IReexecutionResolver
@@ -224,6 +240,16 @@ contract ReexecutionResolver is IReexecutionResolver {
     /// @inheritdoc IReexecutionResolver
     function executor() external view returns (address) {
         return address(i_executor);
+    }
+
+    function _isWrongResult(
+        bytes32 modelId,
+        bytes calldata input,
+        uint8 resultCode,
+        bytes32 outputHash
+    ) private view returns (bool) {
+        (uint8 code, bytes memory output) = _reexecute(modelId, input);
+        return code != resultCode || keccak256(output) != outputHash;
     }
 
     /// @dev Loads the model's program straight into the calldata of `executor.execute(program, input)` (one copy:

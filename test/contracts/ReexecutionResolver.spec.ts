@@ -7,6 +7,7 @@ import { MANIFEST_METADATA_KEY, parseManifest, readOnnxMetadata } from "../../or
 import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { graphModel } from "../oracle/verify/graphs";
 import { commitChallengeAs, fundBond } from "../helpers/disputes";
+import { shouldBehaveLikeDisputeResolver, type ResolverDeployment } from "./behaviors/disputeResolver.behavior";
 import { deployVerifiable, type VerifiableDeployment } from "../helpers/verifiable";
 import {
     applyEvents,
@@ -52,7 +53,45 @@ async function challenge(d: VerifiableDeployment, request: Request, evidence: Ui
     return { tx, request: applyEvents(request, await tx.wait()) };
 }
 
+/** deployVerifiable as the shared resolver behaviour's subject. */
+async function deployReexecutionSubject(): Promise<ResolverDeployment> {
+    const d = await deployVerifiable();
+    const model = await d.registry.getModel(d.modelId);
+    const spec = {
+        onnxHash: model.onnxHash,
+        manifestHash: model.manifestHash,
+        programHash: model.programHash,
+        uri: model.uri,
+        mode: model.terms.mode,
+        feeWei: model.terms.feeWei,
+        collateralWei: model.terms.collateralWei,
+        challengeWindowSeconds: model.terms.challengeWindowSeconds,
+    };
+    const correct = d.canonical(INPUT);
+    const output = Uint8Array.from(correct.output);
+    output[output.length - 1]! ^= 1; // one bit off
+    const wrong = { resultCode: ResultCode.OK, output };
+    return {
+        ...d,
+        underTest: resolverOf(d),
+        spec,
+        // No such program in the store: re-execution could not decide a dispute.
+        undecidableSpec: { ...spec, programHash: ethers.id("a program nobody stored") },
+        input: INPUT,
+        correct,
+        wrong,
+    };
+}
+
 describe("ReexecutionResolver", function () {
+    // The rules every resolver keeps (test/contracts/behaviors): re-execution decides in the challenge itself.
+    shouldBehaveLikeDisputeResolver({
+        deploy: deployReexecutionSubject,
+        exactResults: true,
+        decidesFraudProofs: true,
+        evidence: (_d, input) => input,
+    });
+
     describe("reexecute", function () {
         it("returns the canonical result: the reference interpreter's, byte for byte", async function () {
             const d = await loadFixture(deployVerifiable);

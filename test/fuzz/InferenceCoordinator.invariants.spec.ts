@@ -1495,6 +1495,24 @@ function reverts(contract: BaseContract, error: string, ...args: unknown[]): Out
     return { ok: false, contract, error, args };
 }
 
+/** A revert without data (`error` ""): a call whose answer could not be decoded, e.g. to an account without code. */
+function revertsWithoutReason(contract: BaseContract): Outcome {
+    return { ok: false, contract, error: "", args: [] };
+}
+
+/**
+ * How asking the resolver of `mode` (equivocation: `exactResults`; fraud proofs: `checkResult`) fails, if it does:
+ * no resolver reverts CoordinatorNoResolver; the stranger's address (an account without code, which the court's
+ * owner may set) answers nothing decodable. Undefined when the resolver answers (TestResolver, the real one).
+ */
+function resolverFailure(env: Env, m: Model, where: "main" | "court", mode: number): Outcome | undefined {
+    const target = where === "court" ? env.d.court : env.d.coordinator;
+    const resolver = m.admin.resolvers[where][mode]!;
+    if (resolver === ethers.ZeroAddress) return reverts(target, "CoordinatorNoResolver", mode);
+    if (resolver === env.stranger) return revertsWithoutReason(target);
+    return undefined;
+}
+
 function normalizeValue(v: unknown): string {
     if (typeof v === "bigint") return v.toString();
     if (typeof v === "number") return BigInt(v).toString();
@@ -1588,8 +1606,11 @@ async function execute(
 ): Promise<Executed> {
     if (!outcome.ok) {
         const before = await observe(env, model);
-        const assertion = expect(send()).to.be.revertedWithCustomError(outcome.contract, outcome.error);
-        await (outcome.args.length > 0 ? assertion.withArgs(...outcome.args) : assertion);
+        if (outcome.error === "") await expect(send()).to.be.revertedWithoutReason();
+        else {
+            const assertion = expect(send()).to.be.revertedWithCustomError(outcome.contract, outcome.error);
+            await (outcome.args.length > 0 ? assertion.withArgs(...outcome.args) : assertion);
+        }
         expect(BigInt(await time.latest())).to.equal(ts, "the reverted transaction was mined at the set time");
         const after = await observe(env, model);
         expect(after).to.deep.equal(before, `rejected action (${outcome.error}) changed state`);
@@ -2104,8 +2125,8 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
             else if (current !== ethers.ZeroAddress) {
                 outcome = reverts(target, "CoordinatorResolverAlreadySet", a.mode, current);
             } else {
-                // Once: the court's BISECTION / QUORUM resolver judges nothing these runs do (no such requests,
-                // and fraud proofs of a QUORUM model are refused before any resolver is asked).
+                // Once: the court's BISECTION / QUORUM resolver judges no request these runs make; it is asked
+                // whether a QUORUM model's results are exact (equivocation) and whether it decides fraud proofs.
                 m.admin.resolvers[where][a.mode] = resolver;
                 const event: ExpectedEvent = ["ResolverSet", a.mode, resolver];
                 outcome = { ok: true, events: a.court ? [] : [event], courtEvents: a.court ? [event] : [] };
@@ -2316,6 +2337,9 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome = reverts(target, "CoordinatorNotEquivocation");
             } else if (!pm.registered) {
                 outcome = reverts(env.d.registry, "ModelRegistryUnknownModel", pm.id);
+            } else if (resolverFailure(env, m, where, pm.mode) !== undefined) {
+                // The mode's resolver says whether results are exact (IDisputeResolver.exactResults).
+                outcome = resolverFailure(env, m, where, pm.mode)!;
             } else if (pm.mode === Mode.QUORUM && (first.requestId !== second.requestId || first.requestId === 0n)) {
                 outcome = reverts(target, "CoordinatorNotEquivocation");
             } else {
@@ -2388,7 +2412,11 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                 outcome = reverts(court, "CoordinatorInputMismatch", sentHash, attestation.inputHash);
             } else if (bad !== null) {
                 outcome = reverts(court, "ECDSAInvalidSignatureS", bad.s);
+            } else if (resolverFailure(env, m, "court", pm.mode) !== undefined) {
+                // The mode's resolver decides (IDisputeResolver.checkResult).
+                outcome = resolverFailure(env, m, "court", pm.mode)!;
             } else if (pm.mode !== Mode.REEXECUTION) {
+                // TestResolver decides no fraud proof.
                 outcome = reverts(court, "CoordinatorFraudProofUnsupported", pm.mode);
             } else if (a.claim === "canonical") {
                 // The re-execution agrees with the attestation.
