@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
-import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
-import {IIntegerExecutor} from "../interfaces/IIntegerExecutor.sol";
-import {IProgramStore} from "../interfaces/IProgramStore.sol";
-import {IReexecutionResolver} from "../interfaces/IReexecutionResolver.sol";
-import {ExecutorCalls} from "../libraries/ExecutorCalls.sol";
+import {IDisputeResolver} from "../../interfaces/IDisputeResolver.sol";
+import {IInferenceCoordinator} from "../../interfaces/IInferenceCoordinator.sol";
+import {IModelRegistry} from "../../interfaces/IModelRegistry.sol";
+import {IIntegerExecutor} from "../../interfaces/IIntegerExecutor.sol";
+import {IProgramStore} from "../../interfaces/IProgramStore.sol";
+import {IReexecutionResolver} from "./IReexecutionResolver.sol";
+import {ExecutorCalls} from "../../libraries/ExecutorCalls.sol";
 
 /// @title ReexecutionResolver
 /// @notice Decides disputes over REEXECUTION models by re-executing the model's program on-chain.

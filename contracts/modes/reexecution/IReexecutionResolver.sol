@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IDisputeResolver} from "./IDisputeResolver.sol";
+import {IDisputeResolver} from "../../interfaces/IDisputeResolver.sol";
 
 /// @title IReexecutionResolver
 /// @notice The dispute resolver of REEXECUTION models: it decides a dispute in the transaction that opens it by
