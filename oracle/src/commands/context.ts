@@ -316,7 +316,9 @@ export function revertOf(error: unknown): DecodedRevert | undefined {
 export function chainError(error: unknown, action: string): CliError {
     if (error instanceof CliError) return error;
     if (isError(error, "INSUFFICIENT_FUNDS") || /insufficient funds|enough funds/i.test(String(error))) {
-        return new CliError(`${action}: the key's account cannot pay for gas: fund it and retry`, EXIT.REFUSED);
+        return new CliError(`${action}: the key's account cannot pay for gas: fund it and retry`, EXIT.REFUSED, {
+            cause: error,
+        });
     }
     const data = revertData(error);
     if (isError(error, "CALL_EXCEPTION") || data !== undefined) {
@@ -327,14 +329,17 @@ export function chainError(error: unknown, action: string): CliError {
             return new CliError(
                 `${action} reverted without revert data${said === undefined ? "" : `; the RPC said: ${said}`}`,
                 EXIT.REFUSED,
+                { cause: error },
             );
         }
         const args = decoded.args.map((a) => String(a)).join(", ");
         const hint = hintFor(decoded.name, decoded.args);
-        return new CliError(`${action} reverted: ${decoded.name}(${args})${hint ? `: ${hint}` : ""}`, EXIT.REFUSED);
+        return new CliError(`${action} reverted: ${decoded.name}(${args})${hint ? `: ${hint}` : ""}`, EXIT.REFUSED, {
+            cause: error,
+        });
     }
     const message = (error as { shortMessage?: string; message?: string }).shortMessage ?? String(error);
-    return new CliError(`${action} failed: ${message}`, EXIT.CHAIN);
+    return new CliError(`${action} failed: ${message}`, EXIT.CHAIN, { cause: error });
 }
 
 /** A view call; transport faults and reverts become CliErrors. */
