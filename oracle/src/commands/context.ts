@@ -21,7 +21,7 @@ import {
 } from "ethers";
 import { decodeRevert, type DecodedRevert } from "../chain/coordinator";
 import { createProgress, type Progress } from "../internal/progress";
-import { errorChain, rpcMessage } from "../internal/errors";
+import { revertData, rpcMessage } from "../internal/errors";
 import { CliError, EXIT } from "./exit";
 
 export { CliError, EXIT } from "./exit";
@@ -296,14 +296,6 @@ function hintFor(name: string, args: readonly unknown[]): string {
         default:
             return "";
     }
-}
-
-function revertData(error: unknown): string | undefined {
-    for (const e of errorChain(error)) {
-        const data = (e as { data?: unknown }).data;
-        if (typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data)) return data;
-    }
-    return undefined;
 }
 
 /** The custom error a failed call or transaction reverted with, when the error carries revert data. */
