@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { keccak256 } from "ethers";
 import { z } from "zod";
+import { formatZodIssue } from "../../oracle/src/internal/zodIssues";
 import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../../oracle/src/models/manifest";
 import { compileModel, type CompiledProgram } from "../../oracle/src/verify/program";
 import { estimateReexecution, type GasEstimate } from "./gas";
@@ -174,8 +175,8 @@ export function buildModelFile(mlpPath: string, out: string, dataPath?: string):
         }
         const parsed = samplesSchema.safeParse(raw);
         if (!parsed.success) {
-            const issue = parsed.error.issues[0]!;
-            throw new QuantizeError("INVALID_DATA", `${dataPath}: [${issue.path.join("].[")}]: ${issue.message}`);
+            // The first issue only: a bad sample is usually one of many alike.
+            throw new QuantizeError("INVALID_DATA", `${dataPath}: ${formatZodIssue(parsed.error.issues[0]!)}`);
         }
         samples = parsed.data.map((s) => ({ x: normalizeFeatures(mlp, s.x), label: s.label }));
     }

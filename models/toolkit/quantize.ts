@@ -61,6 +61,7 @@ import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { z } from "zod";
 import { PermanentError, VerityError } from "../../oracle/src/internal/errors";
+import { formatZodIssues } from "../../oracle/src/internal/zodIssues";
 import { embedManifest } from "../../oracle/src/models/manifest";
 import { buildOnnxModel, type InitializerSpec, type NodeSpec } from "../../oracle/src/models/onnxGraph";
 import { INT_DTYPE_CODES, intTensor, runGraph, type IntTensor } from "../../oracle/src/verify/reference";
@@ -167,16 +168,6 @@ export type FloatMlp = z.infer<typeof floatMlpSchema>;
 /** One dense layer of a FloatMlp. */
 export type FloatLayer = FloatMlp["layers"][number];
 
-/** `layers[0].weights[2]` for the path ["layers", 0, "weights", 2]. */
-function formatPath(path: readonly PropertyKey[]): string {
-    let out = "";
-    for (const key of path) {
-        if (typeof key === "number") out += `[${key}]`;
-        else out += out.length === 0 ? String(key) : `.${String(key)}`;
-    }
-    return out;
-}
-
 /**
  * Validates a float MLP value (already parsed from JSON, or built in code). Throws QuantizeError
  * `INVALID_FLOAT_MLP` whose message names each bad field, e.g.
@@ -185,11 +176,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 export function checkFloatMlp(value: unknown): FloatMlp {
     const result = floatMlpSchema.safeParse(value);
     if (!result.success) {
-        const reasons = result.error.issues.map((issue) => {
-            const path = formatPath(issue.path);
-            return path.length > 0 ? `${path}: ${issue.message}` : issue.message;
-        });
-        throw new QuantizeError("INVALID_FLOAT_MLP", `Invalid float MLP: ${reasons.join("; ")}`, {
+        throw new QuantizeError("INVALID_FLOAT_MLP", `Invalid float MLP: ${formatZodIssues(result.error).join("; ")}`, {
             cause: result.error,
         });
     }

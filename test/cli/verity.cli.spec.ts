@@ -216,7 +216,7 @@ describe("verity CLI", function () {
                 out,
             ]);
             expect(refused.status).to.equal(1);
-            expect(refused.stderr).to.contain("bad.json: [0].[label]");
+            expect(refused.stderr).to.contain("bad.json: [0].label: ");
         });
     });
 });

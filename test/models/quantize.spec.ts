@@ -178,8 +178,8 @@ describe("models/toolkit/quantize", function () {
                 "layers[0].weights[1][2]: must be a finite number",
             ],
             ["an unknown activation", (m) => (layer(m, 0).activation = "tanh"), "layers[0].activation: "],
-            ["an unknown layer field", (m) => (layer(m, 1).dropout = 0.5), 'layers[1]: Unrecognized key: "dropout"'],
-            ["an unknown top-level field", (m) => (m.classes = 3), 'Unrecognized key: "classes"'],
+            ["an unknown layer field", (m) => (layer(m, 1).dropout = 0.5), "layers[1].dropout: unknown field"],
+            ["an unknown top-level field", (m) => (m.classes = 3), "Invalid float MLP: classes: unknown field"],
             [
                 "a normalization of the wrong length",
                 (m) => ((m.normalization as Json).mean = [1, 2, 3]),

@@ -21,6 +21,7 @@ import {
     type Tensor,
     type TensorCodecErrorCode,
 } from "../../oracle/src/models/tensorCodec";
+import { describeError, PermanentError, shouldRetry, VerityError } from "../../oracle/src/internal/errors";
 import {
     EDGE_VECTORS,
     ELEMENT_AT_CASES,
@@ -327,6 +328,14 @@ describe("tensorCodec", function () {
             expect(error.name).to.equal("TensorCodecError");
             expect(error.message).to.match(/^UNSUPPORTED_VERSION: version byte is 2/);
             expect(Object.isFrozen(error.details)).to.be.true;
+        });
+
+        it("is a PermanentError keeping its codec code (never retried: the same bytes fail again)", function () {
+            const error = expectCodecError(() => decodeTensors(getBytes("0x01")), "TRUNCATED");
+            expect(error).to.be.instanceOf(PermanentError).and.instanceOf(VerityError);
+            expect(error.code).to.equal("TRUNCATED");
+            expect(shouldRetry(error)).to.equal(false);
+            expect(describeError(error)).to.deep.equal({ code: "TRUNCATED", message: error.message });
         });
     });
 });

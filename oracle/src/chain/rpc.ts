@@ -7,7 +7,7 @@
  * "replacement underpriced") are `TxPoolError`s, which the transaction sender interprets. ethers is used only for
  * ABI coding, hashing and signing.
  */
-import { VerityError, PermanentError, RetryableError, shouldRetry } from "../internal/errors";
+import { VerityError, PermanentError, RetryableError, revertData, shouldRetry } from "../internal/errors";
 import { withRetry, type RetryOptions } from "../internal/retry";
 
 /** Default time one JSON-RPC call may take before it counts as a transport fault. */
@@ -71,17 +71,11 @@ const TX_POOL_PATTERNS: readonly [RegExp, TxPoolErrorKind][] = [
  */
 const EVM_HALT = /^(EVM error |out of gas: )/i;
 
-function hexData(value: unknown): string | undefined {
-    if (typeof value === "string" && /^0x([0-9a-fA-F]{2})*$/.test(value)) return value;
-    if (typeof value === "object" && value !== null) return hexData((value as { data?: unknown }).data);
-    return undefined;
-}
-
 /** Turns a JSON-RPC error object into the right error class. Exported for tests. */
 export function classifyRpcError(method: string, error: { code?: unknown; message?: unknown; data?: unknown }): Error {
     const code = typeof error.code === "number" ? error.code : 0;
     const message = typeof error.message === "string" ? error.message : "unknown error";
-    const data = hexData(error.data);
+    const data = revertData(error);
     if (data !== undefined || /revert|VM Exception/i.test(message) || EVM_HALT.test(message)) {
         return new RevertError(method, message, data ?? "0x");
     }

@@ -21,7 +21,7 @@ import {
 } from "ethers";
 import { decodeRevert, type DecodedRevert } from "../chain/coordinator";
 import { createProgress, type Progress } from "../internal/progress";
-import { errorChain, rpcMessage } from "../internal/errors";
+import { revertData, rpcMessage } from "../internal/errors";
 import { CliError, EXIT } from "./exit";
 
 export { CliError, EXIT } from "./exit";
@@ -298,14 +298,6 @@ function hintFor(name: string, args: readonly unknown[]): string {
     }
 }
 
-function revertData(error: unknown): string | undefined {
-    for (const e of errorChain(error)) {
-        const data = (e as { data?: unknown }).data;
-        if (typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data)) return data;
-    }
-    return undefined;
-}
-
 /** The custom error a failed call or transaction reverted with, when the error carries revert data. */
 export function revertOf(error: unknown): DecodedRevert | undefined {
     const data = revertData(error);
@@ -316,7 +308,9 @@ export function revertOf(error: unknown): DecodedRevert | undefined {
 export function chainError(error: unknown, action: string): CliError {
     if (error instanceof CliError) return error;
     if (isError(error, "INSUFFICIENT_FUNDS") || /insufficient funds|enough funds/i.test(String(error))) {
-        return new CliError(`${action}: the key's account cannot pay for gas: fund it and retry`, EXIT.REFUSED);
+        return new CliError(`${action}: the key's account cannot pay for gas: fund it and retry`, EXIT.REFUSED, {
+            cause: error,
+        });
     }
     const data = revertData(error);
     if (isError(error, "CALL_EXCEPTION") || data !== undefined) {
@@ -327,14 +321,17 @@ export function chainError(error: unknown, action: string): CliError {
             return new CliError(
                 `${action} reverted without revert data${said === undefined ? "" : `; the RPC said: ${said}`}`,
                 EXIT.REFUSED,
+                { cause: error },
             );
         }
         const args = decoded.args.map((a) => String(a)).join(", ");
         const hint = hintFor(decoded.name, decoded.args);
-        return new CliError(`${action} reverted: ${decoded.name}(${args})${hint ? `: ${hint}` : ""}`, EXIT.REFUSED);
+        return new CliError(`${action} reverted: ${decoded.name}(${args})${hint ? `: ${hint}` : ""}`, EXIT.REFUSED, {
+            cause: error,
+        });
     }
     const message = (error as { shortMessage?: string; message?: string }).shortMessage ?? String(error);
-    return new CliError(`${action} failed: ${message}`, EXIT.CHAIN);
+    return new CliError(`${action} failed: ${message}`, EXIT.CHAIN, { cause: error });
 }
 
 /** A view call; transport faults and reverts become CliErrors. */

@@ -3,6 +3,7 @@
  * the CLI's entry can tell a CliError without loading ethers and the contract bindings, which `verity --help` and
  * the commands that do not talk to a chain never need.
  */
+import { PermanentError } from "../internal/errors";
 
 /** Exit codes of the chain-facing commands (0 is success). 2 is the node's "forced stop" and is not used here. */
 export const EXIT = {
@@ -18,13 +19,30 @@ export const EXIT = {
     VERIFY: 6,
 } as const;
 
-/** An error the CLI prints as one line (`error: <message>`) and exits with `exitCode`. */
-export class CliError extends Error {
+/** One of the exit codes above. */
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A CliError's stable `code`: `CLI_` and the name of its exit code, e.g. `CLI_REFUSED` for exit code 4. */
+export type CliErrorCode = `CLI_${keyof typeof EXIT}`;
+
+function cliErrorCode(exitCode: ExitCode): CliErrorCode {
+    const name = (Object.keys(EXIT) as (keyof typeof EXIT)[]).find((key) => EXIT[key] === exitCode);
+    return `CLI_${name ?? "USAGE"}`;
+}
+
+/**
+ * An error the CLI prints as one line (`error: <message>`) and exits with `exitCode`. Permanent: the command has
+ * already given up (a transport fault it saw is reported as CLI_CHAIN, not retried again).
+ */
+export class CliError extends PermanentError {
+    declare readonly code: CliErrorCode;
+
     constructor(
         message: string,
-        readonly exitCode: number = EXIT.USAGE,
+        readonly exitCode: ExitCode = EXIT.USAGE,
+        options?: { cause?: unknown },
     ) {
-        super(message);
+        super(cliErrorCode(exitCode), message, options);
         this.name = "CliError";
     }
 }

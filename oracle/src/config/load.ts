@@ -3,8 +3,8 @@
  * Every failure is a ConfigError whose message names the field: `Invalid config: chain.rpcUrl: must be ...`.
  */
 import { readFileSync } from "node:fs";
-import type { z } from "zod";
 import { PermanentError } from "../internal/errors";
+import { formatZodIssues } from "../internal/zodIssues";
 import { ConfigSchema, type Config } from "./schema";
 
 /** Environment variables that override a field of the file, and how to read them. */
@@ -30,26 +30,6 @@ export class ConfigError extends PermanentError {
         super("INVALID_CONFIG", issues.map((issue) => `Invalid config: ${issue}`).join("\n"), options);
         this.issues = issues;
     }
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-    return path.length === 0
-        ? "(root)"
-        : path
-              .map((p) => (typeof p === "number" ? `[${p}]` : String(p)))
-              .join(".")
-              .replace(/\.\[/g, "[");
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-    if (issue.code === "unrecognized_keys") {
-        return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`).join("; ");
-    }
-    // `input` is reported (parseConfig asks for it), so undefined means the field is missing, not mistyped.
-    if ((issue.code === "invalid_type" || issue.code === "invalid_union") && issue.input === undefined) {
-        return `${formatPath(issue.path)}: is required`;
-    }
-    return `${formatPath(issue.path)}: ${issue.message}`;
 }
 
 function findSecrets(value: unknown, path: string[] = []): string[] {
@@ -105,7 +85,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     applyEnv(copy, env, issues);
     if (issues.length > 0) throw new ConfigError(issues);
     const result = ConfigSchema.safeParse(copy, { reportInput: true });
-    if (!result.success) throw new ConfigError(result.error.issues.map(formatIssue), { cause: result.error });
+    if (!result.success) throw new ConfigError(formatZodIssues(result.error), { cause: result.error });
     return result.data;
 }
 

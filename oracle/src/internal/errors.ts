@@ -87,6 +87,43 @@ export function* errorChain(error: unknown): Generator<object> {
     }
 }
 
+/** Revert data as a node returns it: `0x` and whole bytes. */
+const HEX_DATA = /^0x([0-9a-fA-F]{2})*$/;
+
+/** Where ethers, Hardhat and JSON-RPC errors nest the error (or object) that carries the revert data. */
+const REVERT_DATA_KEYS = ["data", "error", "info", "cause", "revert"] as const;
+
+/** How deep `revertData` looks: the error itself and five levels of nesting. */
+const REVERT_DATA_DEPTH = 5;
+
+/**
+ * The revert data a failed call or transaction carries, wherever the error holds it: its own `data` (an ethers
+ * CALL_EXCEPTION, a JSON-RPC error object), `data.data`, `error.data` at any depth (ethers wrapping the node's
+ * JSON-RPC error), `info.error.data`, or a wrapper's `cause`. The one place that decides it.
+ *
+ * Data with a 4-byte selector wins over shorter data found first; empty data (`0x`, a revert without data) or data
+ * too short for a selector is returned when that is all there is; undefined when the error carries no hex data.
+ */
+export function revertData(error: unknown): string | undefined {
+    let short: string | undefined;
+    const seen = new Set<object>();
+    const visit = (e: unknown, depth: number): string | undefined => {
+        if (typeof e !== "object" || e === null || depth > REVERT_DATA_DEPTH || seen.has(e)) return undefined;
+        seen.add(e);
+        const data = field(e, "data");
+        if (typeof data === "string" && HEX_DATA.test(data)) {
+            if (data.length >= 10) return data;
+            short ??= data;
+        }
+        for (const key of REVERT_DATA_KEYS) {
+            const found = visit(field(e, key), depth + 1);
+            if (found !== undefined) return found;
+        }
+        return undefined;
+    };
+    return visit(error, 0) ?? short;
+}
+
 /**
  * The JSON-RPC node's own error message: inside an ethers error (`info.error.message`, or a nested `error`), or
  * a provider error's own (Hardhat's in-process one), e.g. "invalid opcode" from a chain without Cancun; undefined

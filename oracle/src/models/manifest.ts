@@ -29,6 +29,7 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { onnx } from "onnx-proto";
 import { z } from "zod";
+import { formatZodIssues } from "../internal/zodIssues";
 import { MAX_DECIMALS } from "./fixedPoint";
 import {
     ManifestError,
@@ -156,16 +157,6 @@ const manifestSchema = z.strictObject(manifestFields).superRefine((manifest, ctx
     });
 });
 
-/** `inputs[0].decimals` for the path ["inputs", 0, "decimals"]. */
-function formatPath(path: readonly PropertyKey[]): string {
-    let out = "";
-    for (const key of path) {
-        if (typeof key === "number") out += `[${key}]`;
-        else out += out.length === 0 ? String(key) : `.${String(key)}`;
-    }
-    return out;
-}
-
 /**
  * Parses and validates a manifest (strict: unknown fields are refused) and applies defaults (`onnxType` =
  * `dtype`). Throws ManifestError `INVALID_MANIFEST` whose message names each bad field, e.g.
@@ -182,11 +173,7 @@ export function parseManifest(json: string): Manifest {
     }
     const result = manifestSchema.safeParse(value);
     if (!result.success) {
-        const reasons = result.error.issues.map((issue) => {
-            const path = formatPath(issue.path);
-            return path.length > 0 ? `${path}: ${issue.message}` : issue.message;
-        });
-        throw new ManifestError("INVALID_MANIFEST", `Invalid manifest: ${reasons.join("; ")}`, {
+        throw new ManifestError("INVALID_MANIFEST", `Invalid manifest: ${formatZodIssues(result.error).join("; ")}`, {
             cause: result.error,
         });
     }

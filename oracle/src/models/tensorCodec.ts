@@ -13,6 +13,7 @@
  * the Solidity library, so a malformed input gets the same error class (and the same error arguments, in
  * `TensorCodecError.details`) on both sides. See docs/tensor-encoding.md.
  */
+import { PermanentError } from "../internal/errors";
 import { keccak256 } from "../internal/keccak";
 
 /** The encoding version this codec reads and writes. */
@@ -124,10 +125,13 @@ export type TensorCodecErrorCode =
     | "INVALID_DIM"
     | "INVALID_VALUE";
 
-/** A value that is not a canonical tensor list (decode) or a tensor list that cannot be encoded (encode). */
-export class TensorCodecError extends Error {
+/**
+ * A value that is not a canonical tensor list (decode) or a tensor list that cannot be encoded (encode). Permanent:
+ * the same bytes fail the same way again.
+ */
+export class TensorCodecError extends PermanentError {
     override readonly name = "TensorCodecError";
-    readonly code: TensorCodecErrorCode;
+    declare readonly code: TensorCodecErrorCode;
     /** The Solidity error's arguments by parameter name, e.g. `{ tensorIndex: 1n, dimIndex: 0n }`. */
     readonly details: Readonly<Record<string, bigint>>;
 
@@ -137,8 +141,7 @@ export class TensorCodecError extends Error {
         details: Record<string, bigint> = {},
         options?: ErrorOptions,
     ) {
-        super(`${code}: ${message}`, options);
-        this.code = code;
+        super(code, `${code}: ${message}`, options);
         this.details = Object.freeze({ ...details });
     }
 }

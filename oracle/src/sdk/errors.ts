@@ -5,7 +5,7 @@
  */
 import { isError } from "ethers";
 import { decodeRevert, type DecodedRevert } from "../chain/coordinator";
-import { VerityError } from "../internal/errors";
+import { revertData, VerityError } from "../internal/errors";
 
 /** Every code a VeritySdkError may carry. */
 export type SdkErrorCode =
@@ -42,25 +42,6 @@ export class VeritySdkError extends VerityError {
     }
 }
 
-function field(value: unknown, key: string): unknown {
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-}
-
-/** The revert data hidden somewhere in an ethers / hardhat error (`data`, `error.data`, `info.error.data`...). */
-export function findRevertData(err: unknown, depth = 0): string | undefined {
-    if (depth > 5 || typeof err !== "object" || err === null) return undefined;
-    const data = field(err, "data");
-    if (typeof data === "string" && /^0x([0-9a-fA-F]{2})*$/.test(data) && data.length >= 10) return data;
-    for (const key of ["data", "error", "info", "cause", "revert"]) {
-        const inner = field(err, key);
-        if (inner !== undefined && inner !== err) {
-            const found = findRevertData(inner, depth + 1);
-            if (found !== undefined) return found;
-        }
-    }
-    return undefined;
-}
-
 function formatArg(value: unknown): string {
     if (typeof value === "bigint") return value.toString();
     if (Array.isArray(value)) return `[${value.map(formatArg).join(", ")}]`;
@@ -79,8 +60,10 @@ export function formatRevert(revert: DecodedRevert): string {
  */
 export function toSdkError(err: unknown, action: string): unknown {
     if (err instanceof VeritySdkError) return err;
-    const data = findRevertData(err);
-    if (data !== undefined) {
+    const data = revertData(err);
+    // Empty or selector-less data is not decoded: a CALL_EXCEPTION says "reverted without data", anything else
+    // passes through.
+    if (data !== undefined && data.length >= 10) {
         const revert = decodeRevert(data);
         return new VeritySdkError("REVERTED", `${action} reverted: ${formatRevert(revert)}`, { cause: err, revert });
     }

@@ -5,8 +5,10 @@ import {
     RetryableError,
     VerityError,
     describeError,
+    revertData,
     shouldRetry,
 } from "../../../oracle/src/internal/errors";
+import { decodeRevert } from "../../../oracle/src/chain/coordinator";
 import { OUTPUT, deployWithModel, sendRequest } from "../../helpers/verity";
 
 /** An ethers CALL_EXCEPTION for an eth_call without revert data; `info` as JsonRpcProvider attaches it. */
@@ -21,6 +23,92 @@ function callException(message: string, info?: Record<string, unknown>) {
         ...(info === undefined ? {} : { info }),
     });
 }
+
+/** Revert data with a selector and one word of arguments. */
+const DATA = `0x12345678${"00".repeat(31)}2a`;
+
+/** An ethers CALL_EXCEPTION for an eth_call that reverted with `data`. */
+function callReverted(data: string) {
+    return makeError("execution reverted", "CALL_EXCEPTION", {
+        action: "call",
+        data,
+        reason: null,
+        transaction: { to: null, data: "0x" },
+        invocation: null,
+        revert: null,
+    });
+}
+
+/** A JSON-RPC error as a node answers a reverted eth_call. */
+const rpcRevert = (data: unknown) => ({ code: 3, message: "execution reverted", data });
+
+/**
+ * Error shapes and the revert data each carries. `before` says which of the two extractors this one replaced
+ * handled the shape: "both", the SDK's (`findRevertData`, which also followed `data.data`, `cause` and `revert`
+ * and wanted a selector) or the CLI's (`revertData` over `error` / `info.error`, which also took `0x`).
+ */
+const REVERT_DATA_CASES: { shape: string; error: unknown; want: string | undefined; before: string }[] = [
+    {
+        shape: "an ethers CALL_EXCEPTION with data",
+        error: callReverted(DATA),
+        want: DATA,
+        before: "both",
+    },
+    {
+        shape: "the node's error nested as error (error.error.data)",
+        error: makeError("could not coalesce error", "UNKNOWN_ERROR", { error: rpcRevert(DATA) }),
+        want: DATA,
+        before: "both",
+    },
+    {
+        shape: "nested twice (error.error.error.data)",
+        error: { code: "UNKNOWN_ERROR", error: { message: "wrapped", error: rpcRevert(DATA) } },
+        want: DATA,
+        before: "both",
+    },
+    {
+        shape: "a CALL_EXCEPTION whose node error is in info.error",
+        error: callException("missing revert data", { error: rpcRevert(DATA) }),
+        want: DATA,
+        before: "both",
+    },
+    { shape: "a JSON-RPC error with a data string", error: rpcRevert(DATA), want: DATA, before: "both" },
+    {
+        shape: "a CALL_EXCEPTION without data",
+        error: callException("missing revert data"),
+        want: undefined,
+        before: "both",
+    },
+    {
+        shape: "a JSON-RPC error without data",
+        error: { code: -32000, message: "nonce too low" },
+        want: undefined,
+        before: "both",
+    },
+    { shape: "data that is not hex", error: rpcRevert("Reverted"), want: undefined, before: "both" },
+    { shape: "not an error object", error: DATA, want: undefined, before: "both" },
+    { shape: "null", error: null, want: undefined, before: "both" },
+    {
+        shape: "data nested in data (data.data)",
+        error: rpcRevert({ message: "x", data: DATA }),
+        want: DATA,
+        before: "SDK",
+    },
+    {
+        shape: "a wrapper's cause",
+        error: new Error("sending failed", { cause: callReverted(DATA) }),
+        want: DATA,
+        before: "SDK",
+    },
+    { shape: "empty data (a revert without data)", error: rpcRevert("0x"), want: "0x", before: "CLI" },
+    { shape: "data too short for a selector", error: rpcRevert("0x1234"), want: "0x1234", before: "CLI" },
+    {
+        shape: "empty data outside, a selector inside: the selector wins",
+        error: { code: "CALL_EXCEPTION", data: "0x", error: rpcRevert(DATA) },
+        want: DATA,
+        before: "SDK (CLI: 0x)",
+    },
+];
 
 describe("oracle/internal/errors", function () {
     describe("shouldRetry", function () {
@@ -87,6 +175,33 @@ describe("oracle/internal/errors", function () {
             expect(error.name).to.equal("RetryableError");
             expect(error.code).to.equal("RPC_UNAVAILABLE");
             expect(error.cause).to.equal(cause);
+        });
+    });
+
+    describe("revertData", function () {
+        for (const { shape, error, want, before } of REVERT_DATA_CASES) {
+            it(`${shape}: ${want === DATA ? "the data" : (want ?? "none")} (before: ${before})`, function () {
+                expect(revertData(error)).to.equal(want);
+            });
+        }
+
+        it("stops on an error that contains itself", function () {
+            const cyclic: Record<string, unknown> = { code: "UNKNOWN_ERROR" };
+            cyclic.error = cyclic;
+            cyclic.cause = { error: cyclic };
+            expect(revertData(cyclic)).to.equal(undefined);
+        });
+
+        it("finds the custom error of a real revert from the chain", async function () {
+            const d = await deployWithModel();
+            const request = await sendRequest(d);
+            const error = await d.coordinator.finalize.staticCall(request, OUTPUT).then(
+                () => null,
+                (e: unknown) => e,
+            );
+            const data = revertData(error);
+            expect(data).to.be.a("string");
+            expect(decodeRevert(data!).name).to.match(/^Coordinator/);
         });
     });
 

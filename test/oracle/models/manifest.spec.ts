@@ -134,8 +134,12 @@ describe("oracle/models/manifest", function () {
                 /inputs\[0\]\.shape: 16781312 elements, the tensor encoding holds at most 16777216/,
             ],
             ["an empty name", manifestWith({ name: "" }), /inputs\[0\]\.name: must be a non-empty string/],
-            ["an unknown tensor field", manifestWith({ scale: 3 }), /inputs\[0\]: Unrecognized key: "scale"/],
-            ["an unknown top-level field", manifestWith({}, { model: "x" }), /Unrecognized key: "model"/],
+            ["an unknown tensor field", manifestWith({ scale: 3 }), /inputs\[0\]\.scale: unknown field/],
+            [
+                "an unknown top-level field",
+                manifestWith({}, { model: "x" }),
+                /^Invalid manifest: model: unknown field$/,
+            ],
             ["version 2", manifestWith({}, { version: 2 }), /version/],
             ["no outputs", manifestWith({}, { outputs: [] }), /outputs: at least one output is required/],
             [
