@@ -33,6 +33,7 @@ import {
 import { FixedPointError } from "./fixedPoint";
 import { fixedBytesToFloat32, float32ArrayToFixed } from "./fixedPointArrays";
 import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifestTypes";
+import { inputMismatch, sameShape, shapeText, type InputRule } from "./inputCheck";
 import { ResultCode } from "./resultCodes";
 import {
     DType,
@@ -62,8 +63,8 @@ function loadVerifier(): NonNullable<typeof verifier> {
 /** onnxruntime error messages that mean "this machine ran out of resources", not "the model failed". */
 const RESOURCE_FAILURE = /bad_alloc|failed to allocate|out of memory/i;
 
-/** How one manifest tensor maps between the wire and onnxruntime. */
-interface TensorPlan {
+/** How one manifest tensor maps between the wire and onnxruntime (for an input, also the rule it is checked by). */
+interface TensorPlan extends InputRule {
     readonly spec: TensorSpec;
     /** Wire dtype. */
     readonly dtype: DType;
@@ -148,6 +149,9 @@ export async function loadModel(
     }
     const plan = (spec: TensorSpec): TensorPlan => ({
         spec,
+        name: spec.name,
+        shape: spec.shape,
+        ...(spec.range === undefined ? {} : { range: spec.range }),
         dtype: wireDType(spec),
         decimals: spec.onnxType === "float32" ? spec.decimals : undefined,
     });
@@ -330,14 +334,6 @@ function messageOf(err: unknown): string {
     return err instanceof Error ? err.message : String(err);
 }
 
-function shapeText(shape: readonly (number | string)[]): string {
-    return `[${shape.join(", ")}]`;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-    return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 /** Throws ModelFormatError unless the session's inputs and outputs fit the manifest. */
 function checkSessionAgainstManifest(modelId: string, session: ort.InferenceSession, manifest: Manifest): void {
     const fail = (why: string): never => {
@@ -381,44 +377,21 @@ function checkSessionAgainstManifest(modelId: string, session: ort.InferenceSess
     manifest.outputs.forEach((spec) => check(spec, session.outputMetadata, "output"));
 }
 
-/** Decodes and checks the request input against the manifest; the onnxruntime feeds. Throws Rejection. */
+/** Decodes and checks the request input against the manifest (inputCheck.ts); the onnxruntime feeds. Throws Rejection. */
 function toFeeds(plans: readonly TensorPlan[], input: Uint8Array): Record<string, ort.Tensor> {
     const layouts = scanTensors(input); // TensorCodecError on malformed bytes
-    if (layouts.length !== plans.length) {
-        throw new Rejection(`the input holds ${layouts.length} tensors, the model takes ${plans.length}`);
-    }
+    const mismatch = inputMismatch(input, layouts, plans);
+    if (mismatch !== undefined) throw new Rejection(mismatch);
     const feeds: Record<string, ort.Tensor> = {};
     plans.forEach((plan, i) => {
         const layout = layouts[i] as TensorLayout;
         const { spec } = plan;
-        if (layout.dtype !== plan.dtype) {
-            throw new Rejection(`input ${i} ("${spec.name}") is ${DType[layout.dtype]}, the model takes ${spec.dtype}`);
-        }
-        if (!sameShape(layout.shape, spec.shape)) {
-            throw new Rejection(
-                `input ${i} ("${spec.name}") has shape ${shapeText(layout.shape)}, the model takes ${shapeText(spec.shape)}`,
-            );
-        }
-        if (spec.range !== undefined) checkRange(i, spec, readTensorElements(input, layout));
         feeds[spec.name] =
             plan.decimals === undefined
                 ? new ort.Tensor(spec.onnxType, readTensorElements(input, layout), spec.shape)
                 : new ort.Tensor("float32", fixedBytesToFloat32(input, layout, plan.decimals), spec.shape);
     });
     return feeds;
-}
-
-/** Throws Rejection naming the first element of input `index` outside the manifest's declared range. */
-function checkRange(index: number, spec: TensorSpec, values: TypedTensor["data"]): void {
-    const [min, max] = spec.range ?? [0n, 0n];
-    for (let i = 0; i < values.length; i++) {
-        const v = BigInt(values[i] as number | bigint);
-        if (v < min || v > max) {
-            throw new Rejection(
-                `input ${index} ("${spec.name}") element ${i} is ${v}, outside the declared range [${min}, ${max}]`,
-            );
-        }
-    }
 }
 
 /** The wire tensors of the outputs, in manifest order. Throws Rejection or FixedPointError (MODEL_ERROR). */

@@ -322,21 +322,13 @@ interface Header {
 /** Decodes canonical bytes into tensors; throws TensorCodecError on any non-canonical input. */
 export function decodeTensors(bytes: Uint8Array): Tensor[] {
     const view = viewOf(bytes);
-    const count = readPreamble(bytes);
-    const tensors: Tensor[] = [];
-    let offset = 2;
-    for (let i = 0; i < count; i++) {
-        const header = parseHeader(bytes, view, offset, i);
-        if (header.info.dtype === DType.BOOL) checkBools(bytes, header, i);
+    return walkTensors(bytes).map((header) => {
         const data = new Array<bigint>(header.numel);
         for (let j = 0; j < header.numel; j++) {
             data[j] = readElement(view, header.dataOffset + j * header.info.size, header.info);
         }
-        tensors.push({ dtype: header.info.dtype, shape: header.shape, data });
-        offset = header.end;
-    }
-    checkNoTrailingBytes(bytes, offset);
-    return tensors;
+        return { dtype: header.info.dtype, shape: header.shape, data };
+    });
 }
 
 /**
@@ -344,16 +336,27 @@ export function decodeTensors(bytes: Uint8Array): Tensor[] {
  * `decodeTensors`. Returns the number of tensors.
  */
 export function validateTensors(bytes: Uint8Array): number {
+    return walkTensors(bytes).length;
+}
+
+/**
+ * The one walk over a tensor list that validates it (decodeTensors, validateTensors and scanTensors read through
+ * it): the version byte, each header and its data, BOOL values, then that nothing trails the last tensor, in the
+ * order the Solidity codec checks them. Returns the headers.
+ */
+function walkTensors(bytes: Uint8Array): Header[] {
     const view = viewOf(bytes);
     const count = readPreamble(bytes);
+    const headers: Header[] = [];
     let offset = 2;
     for (let i = 0; i < count; i++) {
         const header = parseHeader(bytes, view, offset, i);
         if (header.info.dtype === DType.BOOL) checkBools(bytes, header, i);
+        headers.push(header);
         offset = header.end;
     }
     checkNoTrailingBytes(bytes, offset);
-    return count;
+    return headers;
 }
 
 /**
@@ -646,23 +649,12 @@ export interface TensorLayout {
  * returns where each tensor's elements are, so a caller can read them without decoding into bigints.
  */
 export function scanTensors(bytes: Uint8Array): TensorLayout[] {
-    const view = viewOf(bytes);
-    const count = readPreamble(bytes);
-    const layouts: TensorLayout[] = [];
-    let offset = 2;
-    for (let i = 0; i < count; i++) {
-        const header = parseHeader(bytes, view, offset, i);
-        if (header.info.dtype === DType.BOOL) checkBools(bytes, header, i);
-        layouts.push({
-            dtype: header.info.dtype,
-            shape: header.shape,
-            numel: header.numel,
-            dataOffset: header.dataOffset,
-        });
-        offset = header.end;
-    }
-    checkNoTrailingBytes(bytes, offset);
-    return layouts;
+    return walkTensors(bytes).map((header) => ({
+        dtype: header.info.dtype,
+        shape: header.shape,
+        numel: header.numel,
+        dataOffset: header.dataOffset,
+    }));
 }
 
 /** The elements of a tensor located by `scanTensors` in `bytes`, copied into a native typed array. */

@@ -13,9 +13,18 @@ import { onnx } from "onnx-proto";
 import { keccak256 } from "../internal/keccak";
 import type { Manifest } from "../models/manifest";
 import { ResultCode } from "../models/resultCodes";
-import { DType, TensorCodecError, decodeTensors, encodeTensors, type Tensor } from "../models/tensorCodec";
+import { inputMismatch, type InputRule } from "../models/inputCheck";
+import {
+    DType,
+    TensorCodecError,
+    encodeTensors,
+    readTensorElements,
+    scanTensors,
+    type Tensor,
+    type TensorLayout,
+} from "../models/tensorCodec";
 import { compileModel, type CompiledProgram } from "./program";
-import { INT_DTYPE_CODES, ReferenceExecutionError, runGraph, type IntDType, type IntTensor } from "./reference";
+import { INT_DTYPE_CODES, ReferenceExecutionError, runGraph, type IntTensor } from "./reference";
 import type { ValueFacts } from "./subset";
 
 /** A verifiable model ready to run: the decoded graph, its manifest and its compiled program. */
@@ -40,51 +49,39 @@ export function loadVerifiableModel(onnxBytes: Uint8Array, manifest?: Manifest):
     return { proto: onnx.ModelProto.decode(onnxBytes), manifest: compiled.analysis.manifest, compiled };
 }
 
-const DTYPE_NAMES: ReadonlyMap<number, IntDType> = new Map(
-    Object.entries(INT_DTYPE_CODES).map(([name, code]) => [code, name as IntDType]),
-);
-
 function result(resultCode: number, output: Uint8Array, reason?: string): VerifiableResult {
     return { resultCode, output, outputHash: keccak256(output), ...(reason === undefined ? {} : { reason }) };
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-    return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** The model's canonical result on `input` (see the file comment). Never throws for a bad input. */
 export function runVerifiable(model: VerifiableModel, input: Uint8Array): VerifiableResult {
     const invalid = (reason: string) => result(ResultCode.INVALID_INPUT, new Uint8Array(0), reason);
-    let tensors: Tensor[];
+    let layouts: TensorLayout[];
     try {
-        tensors = decodeTensors(input);
+        layouts = scanTensors(input);
     } catch (err) {
         if (err instanceof TensorCodecError) return invalid(err.message);
         throw err;
     }
     const specs: readonly ValueFacts[] = model.compiled.analysis.inputs;
-    if (tensors.length !== specs.length) {
-        return invalid(`the input holds ${tensors.length} tensors, the model takes ${specs.length}`);
-    }
+    // The program's declared input ranges: the manifest's, or the whole dtype (inputCheck.ts, as the node checks).
+    const rules = specs.map((spec): InputRule => ({
+        name: spec.name,
+        dtype: INT_DTYPE_CODES[spec.dtype] as DType,
+        shape: spec.shape,
+        range: [spec.lo[0] ?? 0n, spec.hi[0] ?? 0n],
+    }));
+    const mismatch = inputMismatch(input, layouts, rules);
+    if (mismatch !== undefined) return invalid(mismatch);
     const feeds: Record<string, IntTensor> = {};
-    for (let i = 0; i < specs.length; i++) {
-        const spec = specs[i]!;
-        const t = tensors[i]!;
-        if (DTYPE_NAMES.get(t.dtype) !== spec.dtype) {
-            return invalid(`input ${i} ("${spec.name}") is ${DType[t.dtype]}, the model takes ${spec.dtype}`);
-        }
-        if (!sameShape(t.shape, spec.shape)) {
-            return invalid(
-                `input ${i} ("${spec.name}") has shape [${t.shape.join(", ")}], the model takes [${spec.shape.join(", ")}]`,
-            );
-        }
-        const [lo, hi] = [spec.lo[0] ?? 0n, spec.hi[0] ?? 0n];
-        const bad = t.data.findIndex((v) => v < lo || v > hi);
-        if (bad >= 0) {
-            return invalid(`input ${i} ("${spec.name}") element ${bad} is ${t.data[bad]}, outside [${lo}, ${hi}]`);
-        }
-        feeds[spec.name] = { dtype: spec.dtype, shape: t.shape, data: t.data };
-    }
+    specs.forEach((spec, i) => {
+        const layout = layouts[i]!;
+        feeds[spec.name] = {
+            dtype: spec.dtype,
+            shape: layout.shape,
+            data: Array.from(readTensorElements(input, layout), BigInt),
+        };
+    });
     let outputs: Record<string, IntTensor>;
     try {
         outputs = runGraph(model.proto, feeds);

@@ -130,7 +130,7 @@ describe("oracle/models/executor (verifiable models)", function () {
         expect(decodeTensors(allMax.output)[0]!.data).to.deep.equal(new Array<bigint>(N).fill(BigInt(K * 255 * -128)));
     });
 
-    it("answers malformed input exactly as the reference does (INVALID_INPUT, empty output)", async function () {
+    it("answers malformed input exactly as the reference does (INVALID_INPUT, empty output, the same reason)", async function () {
         await executor.load("all -128", minus128.onnx, minus128.manifest, {
             verifiable: { programHash: minus128.programHash },
         });
@@ -148,6 +148,8 @@ describe("oracle/models/executor (verifiable models)", function () {
                 outputHash: want.outputHash,
             });
             expect(got.referenceMismatch).to.equal(undefined);
+            // One check of the input for both (models/inputCheck.ts): the same words for the same fault.
+            expect(got.reason).to.be.a("string").and.equal(want.reason);
         }
     });
 

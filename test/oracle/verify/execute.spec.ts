@@ -61,6 +61,6 @@ describe("verify/execute (runVerifiable)", function () {
         expect(at([-10n, 10n]).resultCode).to.equal(ResultCode.OK);
         const out = at([3n, 11n]);
         expect(out.resultCode).to.equal(ResultCode.INVALID_INPUT);
-        expect(out.reason).to.match(/element 1 is 11, outside \[-10, 10\]/);
+        expect(out.reason).to.match(/element 1 is 11, outside the declared range \[-10, 10\]/);
     });
 });
