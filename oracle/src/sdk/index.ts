@@ -53,5 +53,5 @@ export {
 export { FixedPointError, fixedToFloat32, float32ToFixed } from "../models/fixedPoint";
 export { fixedBytesToFloat32, float32ArrayToFixed } from "../models/fixedPointArrays";
 
-// TypeChain: every contract type and factory, e.g. `contracts.InferenceCoordinator__factory`.
-export * as contracts from "../../../typechain-types";
+// TypeChain: the protocol's contract types and factories (sdk/contracts.ts), e.g. `contracts.InferenceCoordinator__factory`.
+export * as contracts from "./contracts";
