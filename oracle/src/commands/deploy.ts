@@ -28,6 +28,7 @@ import {
 } from "ethers";
 import { DISPUTE_LOGIC_LINK } from "../chain/coordinator";
 import { rpcMessage } from "../internal/errors";
+import { VerificationMode } from "../protocol/verificationMode";
 import {
     DisputeLogic__factory,
     InferenceCoordinator__factory,
@@ -487,9 +488,13 @@ export async function deploy(opts: DeployOptions) {
         ),
     );
     const coordinatorContract = InferenceCoordinator__factory.connect(coordinator, wallet);
-    const current = await chainCall(() => coordinatorContract.getResolver(0));
+    const current = await chainCall(() => coordinatorContract.getResolver(VerificationMode.REEXECUTION));
     if (/^0x0{40}$/i.test(current)) {
-        await sendTx("setting the REEXECUTION resolver", () => coordinatorContract.setResolver(0, resolver), shown);
+        await sendTx(
+            "setting the REEXECUTION resolver",
+            () => coordinatorContract.setResolver(VerificationMode.REEXECUTION, resolver),
+            shown,
+        );
     }
     save();
     await handOver(owner, coordinatorContract, stakingContract, wallet.address, opts.owner !== undefined, shown);
@@ -683,7 +688,11 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
             for (const key of PARAM_KEYS) expect(`coordinator.${key}`, params[key], p[key]);
         }
         expect("coordinator.disputeTimeoutSeconds", await coordinator.disputeTimeoutSeconds(), p.disputeTimeoutSeconds);
-        expect("REEXECUTION resolver", await coordinator.getResolver(0), a("reexecutionResolver"));
+        expect(
+            "REEXECUTION resolver",
+            await coordinator.getResolver(VerificationMode.REEXECUTION),
+            a("reexecutionResolver"),
+        );
         expect("SLASHER_ROLE granted", await staking.hasRole(id("SLASHER_ROLE"), a("coordinator")), true);
         expect("staking.stakeToken", await staking.stakeToken(), a("stakeToken"));
         expect("staking.unbondingDelaySeconds", await staking.unbondingDelaySeconds(), p.unbondingDelaySeconds);
