@@ -1,5 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { id } from "ethers";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 
 /**
  * Deploys the Verity protocol around an existing ERC-20 stake token: ProgramStore, ModelRegistry, Staking,
@@ -72,6 +73,9 @@ export default buildModule("Verity", (m) => {
         m.getParameter("maxDisputeGas", 16_777_216),
         m.getParameter("disputeGasPriceWei", 1_000_000_000n),
     ]);
-    m.call(coordinator, "setResolver", [0, reexecutionResolver], { id: "SetReexecutionResolver", from: deployer });
+    m.call(coordinator, "setResolver", [VerificationMode.REEXECUTION, reexecutionResolver], {
+        id: "SetReexecutionResolver",
+        from: deployer,
+    });
     return { programStore, registry, staking, disputeLogic, coordinator, executor, reexecutionResolver };
 });

@@ -4,6 +4,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import VerityModule from "../../deploy/modules/Verity";
 import VerityHandoverModule from "../../deploy/modules/VerityHandover";
 import { DEFAULT_PARAMETERS } from "../../oracle/src/commands/deploy";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 
 async function deployModule() {
     const [deployer, treasury] = await ethers.getSigners();
@@ -83,7 +84,7 @@ describe("deploy/modules/Verity (Ignition)", function () {
 
     it("sets the REEXECUTION resolver, wired to the registry, program store and executor", async function () {
         const { coordinator, registry, resolver, deployed } = await loadFixture(deployModule);
-        expect(await coordinator.getResolver(0)).to.equal(await resolver.getAddress());
+        expect(await coordinator.getResolver(VerificationMode.REEXECUTION)).to.equal(await resolver.getAddress());
         expect(await resolver.coordinator()).to.equal(await coordinator.getAddress());
         expect(await resolver.registry()).to.equal(await registry.getAddress());
         expect(await resolver.programStore()).to.equal(await deployed.programStore.getAddress());
@@ -134,7 +135,9 @@ async function deployHandover() {
 describe("deploy/modules/VerityHandover (Ignition)", function () {
     it("deploys and wires Verity first: the resolver is set and the coordinator holds the staking role", async function () {
         const { coordinator, staking, deployed } = await loadFixture(deployHandover);
-        expect(await coordinator.getResolver(0)).to.equal(await deployed.reexecutionResolver.getAddress());
+        expect(await coordinator.getResolver(VerificationMode.REEXECUTION)).to.equal(
+            await deployed.reexecutionResolver.getAddress(),
+        );
         expect(await staking.hasRole(await staking.SLASHER_ROLE(), await coordinator.getAddress())).to.equal(true);
     });
 
@@ -144,7 +147,7 @@ describe("deploy/modules/VerityHandover (Ignition)", function () {
         expect(await coordinator.pendingOwner()).to.equal(await owner.getAddress());
         await coordinator.connect(owner).acceptOwnership();
         expect(await coordinator.owner()).to.equal(await owner.getAddress());
-        await expect(coordinator.connect(deployer).setResolver(1, await deployer.getAddress()))
+        await expect(coordinator.connect(deployer).setResolver(VerificationMode.BISECTION, await deployer.getAddress()))
             .to.be.revertedWithCustomError(coordinator, "OwnableUnauthorizedAccount")
             .withArgs(await deployer.getAddress());
     });

@@ -16,12 +16,14 @@ import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { announcedRequests, applyRequestEvents } from "../../oracle/src/chain/requestEvents";
 import { ATTESTATION_TYPES } from "../../oracle/src/chain/coordinator";
 import { storeProgram as storeProgramChunks } from "../../oracle/src/chain/programStore";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 
 export type Request = IInferenceCoordinator.RequestStruct;
 export type Params = IInferenceCoordinator.ParamsStruct;
 export type Attestation = IInferenceCoordinator.AttestationStruct;
 
-export const Mode = { REEXECUTION: 0, BISECTION: 1, QUORUM: 2 } as const;
+/** VerificationMode in IModelRegistry: the protocol's table, under the tests' short name. */
+export const Mode = VerificationMode;
 export const Status = { None: 0, Requested: 1, Submitted: 2, Disputed: 3 } as const;
 export const ResultCode = { OK: 0, INVALID_INPUT: 1, MODEL_ERROR: 2, RESERVED_FROM: 128, VOIDED: 255 };
 
