@@ -16,6 +16,7 @@ import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { announcedRequests, applyRequestEvents } from "../../oracle/src/chain/requestEvents";
 import { ATTESTATION_TYPES } from "../../oracle/src/chain/coordinator";
 import { storeProgram as storeProgramChunks } from "../../oracle/src/chain/programStore";
+import { DEPLOYMENT_DEFAULTS } from "../../oracle/src/protocol/deploymentDefaults";
 import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 
 export type Request = IInferenceCoordinator.RequestStruct;
@@ -40,8 +41,8 @@ export const MODEL_COLLATERAL = 10n * TOKEN;
 export const MODEL_WINDOW = 600;
 export const CALLBACK_GAS = 200_000;
 /** The REEXECUTION resolver's dispute gas bound (EIP-7825's per-transaction cap, 2^24) and gas price: the deployment defaults. */
-export const MAX_DISPUTE_GAS = 16_777_216;
-export const DISPUTE_GAS_PRICE_WEI = 10n ** 9n;
+export const MAX_DISPUTE_GAS = DEPLOYMENT_DEFAULTS.maxDisputeGas;
+export const DISPUTE_GAS_PRICE_WEI = DEPLOYMENT_DEFAULTS.disputeGasPriceWei;
 
 export const DEFAULT_PARAMS: Params = {
     exclusiveWindowSeconds: 30,
