@@ -15,6 +15,7 @@ import { storeProgram } from "../oracle/src/chain/programStore";
 import type { Config } from "../oracle/src/config/schema";
 import { compileModel } from "../oracle/src/verify/program";
 import { loadVerifiableModel, type VerifiableModel } from "../oracle/src/verify/execute";
+import { VerificationMode as Mode } from "../oracle/src/protocol/verificationMode";
 import { multiIOFloatModel } from "../models/examples";
 import type {
     InferenceCoordinator,
@@ -28,8 +29,6 @@ import type {
 export const TOKEN = 10n ** 18n;
 /** RequestOptions.maxFeeWei that accepts any fee. */
 export const NO_FEE_LIMIT = 2n ** 96n - 1n;
-/** VerificationMode in IModelRegistry. */
-export const Mode = { REEXECUTION: 0, BISECTION: 1, QUORUM: 2 } as const;
 
 /** Demo parameters: short windows so that a run takes a minute or two. */
 export const DEMO = {

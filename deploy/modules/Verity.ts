@@ -1,5 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { id } from "ethers";
+import { DEPLOYMENT_DEFAULTS, type DeploymentParameter } from "../../oracle/src/protocol/deploymentDefaults";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 
 /**
  * Deploys the Verity protocol around an existing ERC-20 stake token: ProgramStore, ModelRegistry, Staking,
@@ -12,9 +14,9 @@ import { id } from "ethers";
  * instead to hand the result over (the coordinator to an owner, the staking admin renounced), as anything but a
  * local chain should.
  *
- * Every value is an Ignition parameter with a default, the same as `verity deploy`'s (DEFAULT_PARAMETERS in
- * oracle/src/commands/deploy.ts; test/deploy/Verity.module.spec.ts pins them together); pass a parameters file to
- * override, e.g.
+ * Every value is an Ignition parameter with a default, taken, as `verity deploy`'s are, from
+ * oracle/src/protocol/deploymentDefaults.ts (test/deploy/Verity.module.spec.ts pins the two together); pass a
+ * parameters file to override, e.g.
  *   npx hardhat ignition deploy deploy/modules/Verity.ts --parameters params.json
  * Ignition records each deployment per chain id under ignition/deployments/ and resumes or skips what is done.
  */
@@ -22,41 +24,38 @@ export default buildModule("Verity", (m) => {
     const deployer = m.getAccount(0);
     const stakeToken = m.getParameter<string>("stakeToken");
     const treasury = m.getParameter("treasury", deployer);
+    /** A deployment parameter, with the shared default. */
+    const param = <K extends DeploymentParameter>(name: K) => m.getParameter(name, DEPLOYMENT_DEFAULTS[name]);
 
     const programStore = m.contract("ProgramStore");
     const registry = m.contract("ModelRegistry", [
-        m.getParameter("minChallengeWindowSeconds", 60),
-        m.getParameter("maxChallengeWindowSeconds", 86_400),
-        m.getParameter("minCollateralWei", 10n ** 17n),
+        param("minChallengeWindowSeconds"),
+        param("maxChallengeWindowSeconds"),
+        param("minCollateralWei"),
         programStore,
     ]);
-    const staking = m.contract("Staking", [
-        stakeToken,
-        registry,
-        m.getParameter("unbondingDelaySeconds", 7 * 86_400),
-        deployer,
-    ]);
+    const staking = m.contract("Staking", [stakeToken, registry, param("unbondingDelaySeconds"), deployer]);
     const disputeLogic = m.library("DisputeLogic");
     const coordinator = m.contract(
         "InferenceCoordinator",
         [
             registry,
             staking,
-            m.getParameter("disputeTimeoutSeconds", 2 * 86_400),
+            param("disputeTimeoutSeconds"),
             deployer,
             treasury,
             {
-                exclusiveWindowSeconds: m.getParameter("exclusiveWindowSeconds", 30),
-                minDeadlineSeconds: m.getParameter("minDeadlineSeconds", 120),
-                maxDeadlineSeconds: m.getParameter("maxDeadlineSeconds", 7 * 86_400),
-                maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", 2_500_000),
-                maxInputBytes: m.getParameter("maxInputBytes", 65_536),
-                callbackGasFeeWei: m.getParameter("callbackGasFeeWei", 1_000_000_000n),
-                protocolFeeBps: m.getParameter("protocolFeeBps", 0),
-                challengerRewardBps: m.getParameter("challengerRewardBps", 5_000),
-                failedChallengeOperatorBps: m.getParameter("failedChallengeOperatorBps", 9_000),
-                challengeBondBps: m.getParameter("challengeBondBps", 1_000),
-                minChallengeBondWei: m.getParameter("minChallengeBondWei", 10n ** 18n),
+                exclusiveWindowSeconds: param("exclusiveWindowSeconds"),
+                minDeadlineSeconds: param("minDeadlineSeconds"),
+                maxDeadlineSeconds: param("maxDeadlineSeconds"),
+                maxCallbackGasLimit: param("maxCallbackGasLimit"),
+                maxInputBytes: param("maxInputBytes"),
+                callbackGasFeeWei: param("callbackGasFeeWei"),
+                protocolFeeBps: param("protocolFeeBps"),
+                challengerRewardBps: param("challengerRewardBps"),
+                failedChallengeOperatorBps: param("failedChallengeOperatorBps"),
+                challengeBondBps: param("challengeBondBps"),
+                minChallengeBondWei: param("minChallengeBondWei"),
             },
         ],
         { libraries: { DisputeLogic: disputeLogic } },
@@ -69,9 +68,12 @@ export default buildModule("Verity", (m) => {
         registry,
         programStore,
         executor,
-        m.getParameter("maxDisputeGas", 16_777_216),
-        m.getParameter("disputeGasPriceWei", 1_000_000_000n),
+        param("maxDisputeGas"),
+        param("disputeGasPriceWei"),
     ]);
-    m.call(coordinator, "setResolver", [0, reexecutionResolver], { id: "SetReexecutionResolver", from: deployer });
+    m.call(coordinator, "setResolver", [VerificationMode.REEXECUTION, reexecutionResolver], {
+        id: "SetReexecutionResolver",
+        from: deployer,
+    });
     return { programStore, registry, staking, disputeLogic, coordinator, executor, reexecutionResolver };
 });

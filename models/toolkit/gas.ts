@@ -9,7 +9,7 @@ import type { CompiledProgram } from "../../oracle/src/verify/program";
 import { programChunkCount } from "../../oracle/src/chain/programStore";
 import { numel } from "../../oracle/src/verify/reference";
 import { collateralFloorWei, disputeGasBound } from "../../oracle/src/verify/disputeGas";
-import { DEFAULT_PARAMETERS } from "../../oracle/src/commands/deploy";
+import { DEPLOYMENT_DEFAULTS } from "../../oracle/src/protocol/deploymentDefaults";
 
 /**
  * Fitted per-unit costs. The executor reads 32 packed weights per word and keeps sums in SIMD lanes, so a
@@ -33,9 +33,9 @@ export const GAS_COSTS = {
 } as const;
 
 /** The deployment defaults registration is checked against (`verity deploy`'s, the Ignition module's). */
-export const DEFAULT_MAX_DISPUTE_GAS = BigInt(DEFAULT_PARAMETERS.maxDisputeGas);
-const DEFAULT_GAS_PRICE_WEI = BigInt(DEFAULT_PARAMETERS.disputeGasPriceWei);
-const DEFAULT_REWARD_BPS = BigInt(DEFAULT_PARAMETERS.challengerRewardBps);
+export const DEFAULT_MAX_DISPUTE_GAS = BigInt(DEPLOYMENT_DEFAULTS.maxDisputeGas);
+const DEFAULT_GAS_PRICE_WEI = DEPLOYMENT_DEFAULTS.disputeGasPriceWei;
+const DEFAULT_REWARD_BPS = BigInt(DEPLOYMENT_DEFAULTS.challengerRewardBps);
 
 export interface GasEstimate {
     /** Executing the program (IntegerExecutor.execute), typically. */

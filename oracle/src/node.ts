@@ -19,13 +19,8 @@ import { sleep } from "./internal/retry";
 import { ChainClient, chainAutomines, RpcClient, type TransactionReceipt } from "./chain/rpc";
 import { ChainFollower } from "./chain/follower";
 import { CoordinatorClient, decodeRevert, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
-import {
-    applyRequestEvents,
-    parseCoordinatorLog,
-    requestFromJson,
-    requestToJson,
-    VerificationMode,
-} from "./chain/requestEvents";
+import { applyRequestEvents, parseCoordinatorLog, requestFromJson, requestToJson } from "./chain/requestEvents";
+import { VerificationModeBigInt } from "./protocol/verificationMode";
 import { TxSender } from "./chain/txSender";
 import { Store, type StoredTx } from "./store/store";
 import { ModelFetcher } from "./models/fetcher";
@@ -250,10 +245,10 @@ async function startWith(
                 // it and refuses it (for good) outside the verifiable subset, when the registered programHash is
                 // not its program's, or when a dispute over it could need more gas than the resolver's bound (its
                 // results could not be disputed); its runs then answer with the reference interpreter's result.
-                const verifiable = BigInt(model.mode) === VerificationMode.REEXECUTION;
+                const verifiable = BigInt(model.mode) === VerificationModeBigInt.REEXECUTION;
                 let load = {};
                 if (verifiable) {
-                    const resolver = await coordinator.resolver(VerificationMode.REEXECUTION);
+                    const resolver = await coordinator.resolver(VerificationModeBigInt.REEXECUTION);
                     const maxDisputeGas = resolver === null ? undefined : await coordinator.maxDisputeGas(resolver);
                     load = {
                         verifiable: {

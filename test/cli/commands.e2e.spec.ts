@@ -26,6 +26,7 @@ import { requestFromRequested } from "../../oracle/src/chain/requestEvents";
 import { challengeCommitment } from "../../oracle/src/chain/coordinator";
 import { decodeTensors, DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { RESULT_CODE_MEANINGS } from "../../oracle/src/models/resultCodes";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
 import { runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";
 
@@ -298,7 +299,7 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             const staking = Staking__factory.connect(a("staking"), ethers.provider);
             expect(await staking.hasRole(ethers.id("SLASHER_ROLE"), a("coordinator"))).to.equal(true);
             const coordinator = InferenceCoordinator__factory.connect(a("coordinator"), ethers.provider);
-            expect(await coordinator.getResolver(0)).to.equal(a("reexecutionResolver"));
+            expect(await coordinator.getResolver(VerificationMode.REEXECUTION)).to.equal(a("reexecutionResolver"));
             expect(await coordinator.owner()).to.equal(deployer.address);
         });
 

@@ -4,6 +4,8 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import VerityModule from "../../deploy/modules/Verity";
 import VerityHandoverModule from "../../deploy/modules/VerityHandover";
 import { DEFAULT_PARAMETERS } from "../../oracle/src/commands/deploy";
+import { DEPLOYMENT_DEFAULTS } from "../../oracle/src/protocol/deploymentDefaults";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 
 async function deployModule() {
     const [deployer, treasury] = await ethers.getSigners();
@@ -39,7 +41,42 @@ async function deployDefaults() {
     return { registry, staking, coordinator, resolver };
 }
 
+/** Every parameter the module reads (`m.getParameter`), by name, with its default: found in its futures' arguments. */
+function moduleParameters(module: typeof VerityModule): Map<string, unknown> {
+    const found = new Map<string, unknown>();
+    const walk = (value: unknown): void => {
+        if (Array.isArray(value)) return value.forEach(walk);
+        if (typeof value !== "object" || value === null) return;
+        const o = value as Record<string, unknown>;
+        if (o.type === "MODULE_PARAMETER" && typeof o.name === "string") found.set(o.name, o.defaultValue);
+        // Plain objects only (struct arguments): futures passed as arguments are walked on their own.
+        else if (Object.getPrototypeOf(value) === Object.prototype) Object.values(o).forEach(walk);
+    };
+    for (const future of module.futures) {
+        const f = future as unknown as Record<string, unknown>;
+        walk(f.constructorArgs);
+        walk(f.args);
+    }
+    return found;
+}
+
 describe("deploy/modules/Verity (Ignition)", function () {
+    it("takes every default from oracle/src/protocol/deploymentDefaults.ts, as verity deploy does", function () {
+        const { stakeToken, treasury, ...defaults } = Object.fromEntries(moduleParameters(VerityModule));
+        expect(stakeToken).to.equal(undefined); // required: no default
+        expect(treasury).to.be.an("object"); // the deployer's account
+        // The same names, values and types (bigints for wei amounts).
+        expect(Object.keys(defaults)).to.have.members(Object.keys(DEPLOYMENT_DEFAULTS));
+        expect(defaults).to.deep.equal(DEPLOYMENT_DEFAULTS);
+        // verity deploy's, with the wei amounts as the decimal strings of its parameters file.
+        const inFile = Object.fromEntries(
+            Object.entries(defaults).map(([k, v]) => [k, typeof v === "bigint" ? String(v) : v]),
+        );
+        expect(DEFAULT_PARAMETERS).to.deep.equal(inFile);
+        // In the table's order, the order its unknown-parameter error lists them in.
+        expect(Object.keys(DEFAULT_PARAMETERS)).to.deep.equal(Object.keys(DEPLOYMENT_DEFAULTS));
+    });
+
     it("has verity deploy's defaults, every one of them (DEFAULT_PARAMETERS)", async function () {
         const { registry, staking, coordinator, resolver } = await loadFixture(deployDefaults);
         const params = await coordinator.getParams();
@@ -83,7 +120,7 @@ describe("deploy/modules/Verity (Ignition)", function () {
 
     it("sets the REEXECUTION resolver, wired to the registry, program store and executor", async function () {
         const { coordinator, registry, resolver, deployed } = await loadFixture(deployModule);
-        expect(await coordinator.getResolver(0)).to.equal(await resolver.getAddress());
+        expect(await coordinator.getResolver(VerificationMode.REEXECUTION)).to.equal(await resolver.getAddress());
         expect(await resolver.coordinator()).to.equal(await coordinator.getAddress());
         expect(await resolver.registry()).to.equal(await registry.getAddress());
         expect(await resolver.programStore()).to.equal(await deployed.programStore.getAddress());
@@ -134,7 +171,9 @@ async function deployHandover() {
 describe("deploy/modules/VerityHandover (Ignition)", function () {
     it("deploys and wires Verity first: the resolver is set and the coordinator holds the staking role", async function () {
         const { coordinator, staking, deployed } = await loadFixture(deployHandover);
-        expect(await coordinator.getResolver(0)).to.equal(await deployed.reexecutionResolver.getAddress());
+        expect(await coordinator.getResolver(VerificationMode.REEXECUTION)).to.equal(
+            await deployed.reexecutionResolver.getAddress(),
+        );
         expect(await staking.hasRole(await staking.SLASHER_ROLE(), await coordinator.getAddress())).to.equal(true);
     });
 
@@ -144,7 +183,7 @@ describe("deploy/modules/VerityHandover (Ignition)", function () {
         expect(await coordinator.pendingOwner()).to.equal(await owner.getAddress());
         await coordinator.connect(owner).acceptOwnership();
         expect(await coordinator.owner()).to.equal(await owner.getAddress());
-        await expect(coordinator.connect(deployer).setResolver(1, await deployer.getAddress()))
+        await expect(coordinator.connect(deployer).setResolver(VerificationMode.BISECTION, await deployer.getAddress()))
             .to.be.revertedWithCustomError(coordinator, "OwnableUnauthorizedAccount")
             .withArgs(await deployer.getAddress());
     });

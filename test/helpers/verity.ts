@@ -16,12 +16,15 @@ import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
 import { announcedRequests, applyRequestEvents } from "../../oracle/src/chain/requestEvents";
 import { ATTESTATION_TYPES } from "../../oracle/src/chain/coordinator";
 import { storeProgram as storeProgramChunks } from "../../oracle/src/chain/programStore";
+import { DEPLOYMENT_DEFAULTS } from "../../oracle/src/protocol/deploymentDefaults";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 
 export type Request = IInferenceCoordinator.RequestStruct;
 export type Params = IInferenceCoordinator.ParamsStruct;
 export type Attestation = IInferenceCoordinator.AttestationStruct;
 
-export const Mode = { REEXECUTION: 0, BISECTION: 1, QUORUM: 2 } as const;
+/** VerificationMode in IModelRegistry: the protocol's table, under the tests' short name. */
+export const Mode = VerificationMode;
 export const Status = { None: 0, Requested: 1, Submitted: 2, Disputed: 3 } as const;
 export const ResultCode = { OK: 0, INVALID_INPUT: 1, MODEL_ERROR: 2, RESERVED_FROM: 128, VOIDED: 255 };
 
@@ -38,8 +41,8 @@ export const MODEL_COLLATERAL = 10n * TOKEN;
 export const MODEL_WINDOW = 600;
 export const CALLBACK_GAS = 200_000;
 /** The REEXECUTION resolver's dispute gas bound (EIP-7825's per-transaction cap, 2^24) and gas price: the deployment defaults. */
-export const MAX_DISPUTE_GAS = 16_777_216;
-export const DISPUTE_GAS_PRICE_WEI = 10n ** 9n;
+export const MAX_DISPUTE_GAS = DEPLOYMENT_DEFAULTS.maxDisputeGas;
+export const DISPUTE_GAS_PRICE_WEI = DEPLOYMENT_DEFAULTS.disputeGasPriceWei;
 
 export const DEFAULT_PARAMS: Params = {
     exclusiveWindowSeconds: 30,

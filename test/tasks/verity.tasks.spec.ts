@@ -18,6 +18,7 @@ import {
     Staking__factory,
 } from "../../typechain-types";
 import { hardhatWallet, startRpcServer } from "../../scripts/localChain";
+import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 import { HARDHAT_BIN, runNodeScript } from "../helpers/processes";
 
 const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");
@@ -66,7 +67,7 @@ describe("Hardhat tasks verity:* (in-process network)", function () {
         contracts = result.contracts;
         const coordinator = InferenceCoordinator__factory.connect(contracts.coordinator!, ethers.provider);
         expect(await coordinator.owner()).to.equal(deployer);
-        expect(await coordinator.getResolver(0)).to.equal(contracts.reexecutionResolver);
+        expect(await coordinator.getResolver(VerificationMode.REEXECUTION)).to.equal(contracts.reexecutionResolver);
         // Again: everything reused.
         const again = await task<{ reused: number }>("verity:deploy", { deployment, from: deployer });
         expect(again.result.reused).to.equal(8);

@@ -17,9 +17,6 @@ export type Request = IInferenceCoordinator.RequestStruct;
 /** RequestStatus in IInferenceCoordinator. */
 export const RequestStatus = { None: 0n, Requested: 1n, Submitted: 2n, Disputed: 3n } as const;
 
-/** VerificationMode in IModelRegistry. */
-export const VerificationMode = { REEXECUTION: 0n, BISECTION: 1n, QUORUM: 2n } as const;
-
 const coordinatorInterface = InferenceCoordinator__factory.createInterface();
 
 /** The fields of a log this module reads (ethers `Log` and the node's RPC logs both have them). */

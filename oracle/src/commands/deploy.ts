@@ -28,6 +28,8 @@ import {
 } from "ethers";
 import { DISPUTE_LOGIC_LINK } from "../chain/coordinator";
 import { rpcMessage } from "../internal/errors";
+import { DEPLOYMENT_DEFAULTS, type DeploymentParameter } from "../protocol/deploymentDefaults";
+import { VerificationMode } from "../protocol/verificationMode";
 import {
     DisputeLogic__factory,
     InferenceCoordinator__factory,
@@ -65,39 +67,18 @@ export const LOCAL_CHAIN_ID = 31337;
 /** Test tokens minted to the deployer on a local chain. */
 const TEST_TOKEN_MINT = 1_000_000n * 10n ** 18n;
 
+/** A parameter's value as the parameters file and the manifest hold it: a bigint as a decimal string. */
+type InFileForm<T> = T extends bigint ? string : T;
+const inFileForm = (value: number | bigint): number | string => (typeof value === "bigint" ? String(value) : value);
+
 /**
- * Deployment parameters: the Ignition module's (deploy/modules/Verity.ts), with its defaults; a test
- * (test/deploy/Verity.module.spec.ts) pins the two sets of defaults to each other.
- *
- * `callbackGasFeeWei` is what a request pays per unit of the callback gas it asks for, in stake-token base units per
- * gas unit, on top of the model's fee: the finalizer (in practice the operator) pays the callback's gas, and this
- * is what covers it. Set it to gas price × the native coin's price in stake tokens:
- * `gasPriceWei × (nativeCoinPrice / stakeTokenPrice) × 10^(stakeTokenDecimals − 18)`, with headroom for the gas
- * price to rise before finalization (e.g. 0.05 gwei, ETH at 3,000 and an 18-decimals token at 1:
- * 0.05e9 × 3,000 = 1.5 × 10^11). The default, 10^9, is that formula at a 1-gwei gas price with a stake token worth
- * one native coin: a non-zero placeholder (callback gas is never free), not a price fit for any particular chain.
+ * Deployment parameters: the Ignition module's (deploy/modules/Verity.ts), with the defaults both take from
+ * oracle/src/protocol/deploymentDefaults.ts, wei amounts as decimal strings (the form of the parameters file and the
+ * manifest); test/deploy/Verity.module.spec.ts pins the module's defaults to these.
  */
-export const DEFAULT_PARAMETERS = {
-    minChallengeWindowSeconds: 60,
-    maxChallengeWindowSeconds: 86_400,
-    minCollateralWei: String(10n ** 17n),
-    unbondingDelaySeconds: 7 * 86_400,
-    disputeTimeoutSeconds: 2 * 86_400,
-    exclusiveWindowSeconds: 30,
-    minDeadlineSeconds: 120,
-    maxDeadlineSeconds: 7 * 86_400,
-    maxCallbackGasLimit: 2_500_000,
-    maxInputBytes: 65_536,
-    callbackGasFeeWei: "1000000000",
-    protocolFeeBps: 0,
-    challengerRewardBps: 5_000,
-    failedChallengeOperatorBps: 9_000,
-    challengeBondBps: 1_000,
-    minChallengeBondWei: String(10n ** 18n),
-    // EIP-7825's per-transaction gas cap (Ethereum since Osaka): a dispute must fit in one transaction.
-    maxDisputeGas: 16_777_216,
-    disputeGasPriceWei: String(10n ** 9n),
-} as const;
+export const DEFAULT_PARAMETERS = Object.fromEntries(
+    Object.entries(DEPLOYMENT_DEFAULTS).map(([name, value]) => [name, inFileForm(value)]),
+) as { readonly [K in DeploymentParameter]: InFileForm<(typeof DEPLOYMENT_DEFAULTS)[K]> };
 
 type Parameters = Record<keyof typeof DEFAULT_PARAMETERS, string | number> & { treasury?: string; owner?: string };
 
@@ -487,9 +468,13 @@ export async function deploy(opts: DeployOptions) {
         ),
     );
     const coordinatorContract = InferenceCoordinator__factory.connect(coordinator, wallet);
-    const current = await chainCall(() => coordinatorContract.getResolver(0));
+    const current = await chainCall(() => coordinatorContract.getResolver(VerificationMode.REEXECUTION));
     if (/^0x0{40}$/i.test(current)) {
-        await sendTx("setting the REEXECUTION resolver", () => coordinatorContract.setResolver(0, resolver), shown);
+        await sendTx(
+            "setting the REEXECUTION resolver",
+            () => coordinatorContract.setResolver(VerificationMode.REEXECUTION, resolver),
+            shown,
+        );
     }
     save();
     await handOver(owner, coordinatorContract, stakingContract, wallet.address, opts.owner !== undefined, shown);
@@ -683,7 +668,11 @@ export async function verify(wallet: Account, manifest: DeploymentManifest): Pro
             for (const key of PARAM_KEYS) expect(`coordinator.${key}`, params[key], p[key]);
         }
         expect("coordinator.disputeTimeoutSeconds", await coordinator.disputeTimeoutSeconds(), p.disputeTimeoutSeconds);
-        expect("REEXECUTION resolver", await coordinator.getResolver(0), a("reexecutionResolver"));
+        expect(
+            "REEXECUTION resolver",
+            await coordinator.getResolver(VerificationMode.REEXECUTION),
+            a("reexecutionResolver"),
+        );
         expect("SLASHER_ROLE granted", await staking.hasRole(id("SLASHER_ROLE"), a("coordinator")), true);
         expect("staking.stakeToken", await staking.stakeToken(), a("stakeToken"));
         expect("staking.unbondingDelaySeconds", await staking.unbondingDelaySeconds(), p.unbondingDelaySeconds);

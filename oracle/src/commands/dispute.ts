@@ -20,7 +20,8 @@
 import { getAddress, isHexString, ZeroAddress, type Provider } from "ethers";
 import { ERC20__factory, ReexecutionResolver__factory, type InferenceCoordinator } from "../../../typechain-types";
 import { challengeCommitment, newChallengeSalt } from "../chain/coordinator";
-import { parseCoordinatorLog, VerificationMode, type Request } from "../chain/requestEvents";
+import { parseCoordinatorLog, type Request } from "../chain/requestEvents";
+import { modeName, VerificationModeBigInt } from "../protocol/verificationMode";
 import type { Progress } from "../internal/progress";
 import {
     chainCall,
@@ -69,8 +70,6 @@ export interface DisputeReport {
     chainSaysWrong?: boolean;
 }
 
-const MODE_NAMES = ["REEXECUTION", "BISECTION", "QUORUM"] as const;
-
 /** How long the command waits for a block after the commitment's before giving up (resume with --salt). */
 export const REVEAL_WAIT_MS = 15 * 60_000;
 
@@ -112,13 +111,13 @@ export async function dispute(requestIdText: string, opts: DisputeOptions): Prom
     const resolverAddress = await chainCall(() => coordinator.getResolver(mode), "reading the resolver");
     if (resolverAddress === ZeroAddress) {
         throw new CliError(
-            `this deployment has no resolver for ${MODE_NAMES[Number(mode)] ?? `mode ${mode}`} models: the result cannot be disputed here`,
+            `this deployment has no resolver for ${modeName(mode)} models: the result cannot be disputed here`,
             EXIT.REFUSED,
         );
     }
 
     let chainSaysWrong: boolean | undefined;
-    if (mode === VerificationMode.REEXECUTION) {
+    if (mode === VerificationModeBigInt.REEXECUTION) {
         const resolver = ReexecutionResolver__factory.connect(resolverAddress, provider);
         chainSaysWrong = await shown.task("re-executing the model on chain (eth_call)", () =>
             chainCall(

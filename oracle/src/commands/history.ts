@@ -9,7 +9,8 @@ import { InferenceCoordinator__factory } from "../../../typechain-types";
 import { decodeTensors, DType } from "../models/tensorCodec";
 import { describeResultCode, ResultCode } from "../models/resultCodes";
 import { getLogsInChunks } from "../chain/logs";
-import { VerificationMode, type Request } from "../chain/requestEvents";
+import type { Request } from "../chain/requestEvents";
+import { VerificationModeBigInt } from "../protocol/verificationMode";
 import { deliveredResult, parseRequestLogs, stateOf, type RequestState } from "../chain/requestOutcome";
 import {
     chainCall,
@@ -121,7 +122,7 @@ function codeInfo(code: number): ResultCodeInfo {
 export async function eventSources(provider: Provider, deployment: Deployment): Promise<string[]> {
     const coordinator = InferenceCoordinator__factory.connect(deployment.address("coordinator"), provider);
     const resolvers = await chainCall(
-        () => Promise.all(Object.values(VerificationMode).map((mode) => coordinator.getResolver(mode))),
+        () => Promise.all(Object.values(VerificationModeBigInt).map((mode) => coordinator.getResolver(mode))),
         "reading the resolvers",
     );
     return [deployment.address("coordinator"), ...resolvers.filter((address) => address !== ZeroAddress)];

@@ -18,6 +18,7 @@ import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../models
 import { storeProgram } from "../chain/programStore";
 import { compileModel } from "../verify/program";
 import { collateralFloorWei, disputeGasBound } from "../verify/disputeGas";
+import { VERIFICATION_MODES, type VerificationMode, type VerificationModeName } from "../protocol/verificationMode";
 import {
     chainCall,
     CliError,
@@ -37,7 +38,10 @@ import {
 } from "./context";
 import type { Bar } from "../internal/progress";
 
-export const MODES = { reexecution: 0, bisection: 1, quorum: 2 } as const;
+/** The verification modes by the lower-case names `--mode` takes, from the protocol's table. */
+export const MODES = Object.fromEntries(VERIFICATION_MODES.map(([name, mode]) => [name.toLowerCase(), mode])) as {
+    readonly [K in VerificationModeName as Lowercase<K>]: (typeof VerificationMode)[K];
+};
 
 export interface ModelHashes {
     file: string;

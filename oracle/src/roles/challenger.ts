@@ -54,7 +54,8 @@
 import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
 import { challengeCommitment, decodeRevert, newChallengeSalt } from "../chain/coordinator";
-import { parseCoordinatorLog, requestFromJson, RequestStatus, VerificationMode } from "../chain/requestEvents";
+import { parseCoordinatorLog, requestFromJson, RequestStatus } from "../chain/requestEvents";
+import { VerificationModeBigInt } from "../protocol/verificationMode";
 import { RevertError, type TransactionReceipt } from "../chain/rpc";
 import type { BondState, StoredTx, WatchedResult, WatchState } from "../store/store";
 import { IReexecutionResolver__factory } from "../../../typechain-types";
@@ -229,7 +230,7 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
 
     async function confirm(w: WatchedResult): Promise<void> {
         if (!windowOpen(w)) return windowClosed(w);
-        const resolver = await ctx.coordinator.resolver(VerificationMode.REEXECUTION);
+        const resolver = await ctx.coordinator.resolver(VerificationModeBigInt.REEXECUTION);
         if (resolver === null) return skip(w, "no_resolver", "the coordinator has no REEXECUTION resolver");
         let chain;
         try {
@@ -340,7 +341,7 @@ export function createChallengerRole(ctx: NodeContext): ChallengerRole {
      * for the chain's check, and false is returned. RPC faults throw.
      */
     async function stillWrong(w: WatchedResult): Promise<boolean> {
-        const resolver = await ctx.coordinator.resolver(VerificationMode.REEXECUTION);
+        const resolver = await ctx.coordinator.resolver(VerificationModeBigInt.REEXECUTION);
         let why: string;
         if (resolver === null) {
             why = "the coordinator has no REEXECUTION resolver any more";

@@ -17,7 +17,8 @@ import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
 import { requestIdHex } from "../internal/logger";
 import { decodeRevert, ZERO_BYTES32, type AttestedItem } from "../chain/coordinator";
-import { requestFromJson, VerificationMode } from "../chain/requestEvents";
+import { requestFromJson } from "../chain/requestEvents";
+import { VerificationModeBigInt } from "../protocol/verificationMode";
 import type { RevertError } from "../chain/rpc";
 import type { StoredRequest } from "../store/store";
 import type { NodeContext } from "./context";
@@ -73,7 +74,7 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             }
             return false;
         }
-        if (BigInt(request.mode) === VerificationMode.BISECTION) {
+        if (BigInt(request.mode) === VerificationModeBigInt.BISECTION) {
             decline(stored, "BISECTION models need execution traces, which this node does not produce yet");
             return false;
         }

@@ -27,9 +27,9 @@ import {
     requestFromJson,
     requestFromRequested,
     requestToJson,
-    VerificationMode,
     type Request,
 } from "../chain/requestEvents";
+import { VerificationModeBigInt } from "../protocol/verificationMode";
 import type { Store, StoredRequest } from "../store/store";
 
 export interface TrackerDeps {
@@ -58,7 +58,7 @@ export function createTracker(deps: TrackerDeps): (logs: RpcLog[]) => void {
             const stored = store.getRequest(requestId);
             if (stored === undefined) return; // another model's, or announced before our start block: no input
             const request = advance(stored, log);
-            if (BigInt(request.mode) !== VerificationMode.REEXECUTION) return;
+            if (BigInt(request.mode) !== VerificationModeBigInt.REEXECUTION) return;
             const added = store.addWatched({
                 requestId,
                 modelId: stored.modelId,

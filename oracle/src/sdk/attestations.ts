@@ -18,9 +18,9 @@ import {
     requireSigner,
     resolverOf,
     stakingOf,
-    VerificationMode,
     type SdkContext,
 } from "./context";
+import { VerificationMode } from "../protocol/verificationMode";
 import { formatRevert, toSdkError, VeritySdkError, wrapReverts } from "./errors";
 import { sendTransaction } from "./transactions";
 

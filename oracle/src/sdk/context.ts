@@ -17,9 +17,6 @@ import {
 } from "../../../typechain-types";
 import { VeritySdkError, wrapReverts } from "./errors";
 
-/** VerificationMode in IModelRegistry. */
-export const VerificationMode = { REEXECUTION: 0, BISECTION: 1, QUORUM: 2 } as const;
-
 export interface SdkContext {
     readonly provider: Provider;
     readonly signer: Signer | undefined;

@@ -26,7 +26,8 @@ export {
     type ChainCheck,
     type OperatorStake,
 } from "./attestations";
-export { VerificationMode, type ContextOptions } from "./context";
+export type { ContextOptions } from "./context";
+export { VerificationMode } from "../protocol/verificationMode";
 export { VeritySdkError, formatRevert, type SdkErrorCode } from "./errors";
 export type { RequestEvent, RequestState, SettledResult, SettledStatus } from "./requests";
 export { ATTESTATION_TYPES, decodeRevert, type DecodedRevert } from "../chain/coordinator";

@@ -17,7 +17,8 @@ import {
 } from "../chain/requestOutcome";
 import { ResultCode } from "../models/resultCodes";
 import { decodeTensors, type Tensor } from "../models/tensorCodec";
-import { resolverOf, VerificationMode, type SdkContext } from "./context";
+import { resolverOf, type SdkContext } from "./context";
+import { VerificationMode } from "../protocol/verificationMode";
 import { VeritySdkError, wrapReverts } from "./errors";
 import { getLogsInChunks } from "../chain/logs";
 

@@ -14,6 +14,7 @@ import {
     type ChainResult,
 } from "../../../oracle/src/chain/coordinator";
 import { packRequestTerms, type Request } from "../../../oracle/src/chain/requestEvents";
+import { VerificationModeBigInt } from "../../../oracle/src/protocol/verificationMode";
 import { RevertError, type ChainClient, type RpcLog, type TransactionReceipt } from "../../../oracle/src/chain/rpc";
 import type { SendOutcome, TxSender } from "../../../oracle/src/chain/txSender";
 import type { Config } from "../../../oracle/src/config/schema";
@@ -81,7 +82,12 @@ function coordinatorLog(name: EventName, values: readonly unknown[], blockNumber
     };
 }
 
-function announced(id: bigint, input: Uint8Array, mode = 0n, changes: Partial<Request> = {}): Request {
+function announced(
+    id: bigint,
+    input: Uint8Array,
+    mode = VerificationModeBigInt.REEXECUTION,
+    changes: Partial<Request> = {},
+): Request {
     return {
         requestId: id,
         modelId: MODEL,
@@ -320,7 +326,7 @@ describe("oracle/roles/challenger", function () {
         resultCode: number,
         output: Uint8Array,
         operator = LIAR,
-        mode = 0n,
+        mode = VerificationModeBigInt.REEXECUTION,
         changes: Partial<Request> = {},
     ): Request {
         const request = announced(id, input, mode, changes);
@@ -514,7 +520,7 @@ describe("oracle/roles/challenger", function () {
         it("never watches our own results, nor other modes' results", async function () {
             const input = mlpInput([1n, 1n, 1n, 1n]);
             submitted(1n, input, 0, WRONG_OUTPUT, ME);
-            submitted(2n, input, 0, WRONG_OUTPUT, LIAR, 2n /* QUORUM */);
+            submitted(2n, input, 0, WRONG_OUTPUT, LIAR, VerificationModeBigInt.QUORUM);
             await rounds();
             expect(store.getWatched("1")).to.equal(undefined);
             expect(store.getWatched("2")).to.equal(undefined);

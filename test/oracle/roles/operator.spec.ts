@@ -11,6 +11,7 @@ import { ethers, keccak256, type Wallet } from "ethers";
 import { InferenceCoordinator__factory, Staking__factory } from "../../../typechain-types";
 import { CoordinatorClient } from "../../../oracle/src/chain/coordinator";
 import { requestToJson, type Request } from "../../../oracle/src/chain/requestEvents";
+import { VerificationModeBigInt } from "../../../oracle/src/protocol/verificationMode";
 import { RevertError, type BlockHeader, type ChainClient } from "../../../oracle/src/chain/rpc";
 import type { SendOutcome, TxSender } from "../../../oracle/src/chain/txSender";
 import type { Config } from "../../../oracle/src/config/schema";
@@ -48,7 +49,7 @@ function request(): Request {
         callbackGasLimit: 100_000n,
         challengeWindowSeconds: 600n,
         bondWei: 50n,
-        mode: 0n,
+        mode: VerificationModeBigInt.REEXECUTION,
         status: 1n,
         disputeRounds: 0n,
         operator: ethers.ZeroAddress,

@@ -3,6 +3,7 @@ import { ethers } from "ethers";
 import { InferenceCoordinator__factory } from "../../../typechain-types";
 import type { RpcLog } from "../../../oracle/src/chain/rpc";
 import { packRequestTerms, requestToJson, type Request } from "../../../oracle/src/chain/requestEvents";
+import { VerificationModeBigInt } from "../../../oracle/src/protocol/verificationMode";
 import { createTracker } from "../../../oracle/src/roles/tracker";
 import { Store, type RequestState, type StoreIdentity } from "../../../oracle/src/store/store";
 import { createMetrics } from "../../../oracle/src/internal/metrics";
@@ -42,7 +43,7 @@ function announced(id: bigint, overrides: Partial<Request> = {}): Request {
         callbackGasLimit: 200_000n,
         challengeWindowSeconds: 600n,
         bondWei: 50n,
-        mode: 0n,
+        mode: VerificationModeBigInt.REEXECUTION,
         status: 1n,
         disputeRounds: 0n,
         operator: ethers.ZeroAddress,
