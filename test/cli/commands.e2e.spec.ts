@@ -361,6 +361,16 @@ describe("verity CLI against a chain (deploy, model, operator, request, inspect,
             expect(again.stdout).to.contain("already registered");
         });
 
+        it("model register with a --mode that is no mode, even a name Object.prototype has: usage error", async () => {
+            for (const mode of ["constructor", "__proto__", "optimistic"]) {
+                const args = registerQuorum(IRIS, "x");
+                args[args.indexOf("quorum")] = mode;
+                const out = await run(args, as(publisher));
+                expect(out.status, mode).to.equal(1);
+                expect(out.stderr, mode).to.contain(`invalid --mode "${mode}"`);
+            }
+        });
+
         it("model register of a bad file: exit 1 before any transaction", async () => {
             const out = await run(registerQuorum(join(dir, "missing.onnx"), "x"), as(publisher));
             expect(out.status).to.equal(1);

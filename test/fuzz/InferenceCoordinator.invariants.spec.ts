@@ -2615,7 +2615,7 @@ async function step(env: Env, model: Model, a: Action): Promise<StepResult> {
                     callbackGasLimit: gas,
                     challengeWindowSeconds: BigInt(terms.windowSeconds),
                     bondWei: expectedBond(terms.collateralWei, p.challengeBondBps),
-                    mode: 0n,
+                    mode: BigInt(Mode.REEXECUTION), // the runs' requested models are REEXECUTION
                     status: BigInt(Status.Requested),
                     disputeRounds: 0n,
                     operator: ethers.ZeroAddress,

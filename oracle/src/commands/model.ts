@@ -201,7 +201,8 @@ async function requireRegistrable(
 /** Stores the program (REEXECUTION) and registers the model; prints the report and returns it. */
 export async function modelRegister(file: string, opts: RegisterOptions) {
     const modeName = opts.mode.toLowerCase();
-    if (!(modeName in MODES)) throw new CliError(`invalid --mode "${opts.mode}": use reexecution or quorum`);
+    // Own keys only: `in` would take "constructor" or "__proto__" (from Object.prototype) for a mode.
+    if (!Object.hasOwn(MODES, modeName)) throw new CliError(`invalid --mode "${opts.mode}": use reexecution or quorum`);
     const mode = MODES[modeName as keyof typeof MODES];
     const fee = parseAmount(opts.fee, "--fee");
     const collateral = parseAmount(opts.collateral, "--collateral");
