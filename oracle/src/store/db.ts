@@ -23,6 +23,16 @@ export class StoreDb {
         return statement;
     }
 
+    /** Counts of the done rows of `table` (requests, watched) by outcome. */
+    outcomeCounts<O extends string>(table: "requests" | "watched"): Partial<Record<O, number>> {
+        const out: Partial<Record<O, number>> = {};
+        const rows = this.sql(
+            `SELECT outcome, COUNT(*) AS n FROM ${table} WHERE state = 'done' GROUP BY outcome`,
+        ).all();
+        for (const row of rows as { outcome: O; n: number }[]) out[row.outcome] = row.n;
+        return out;
+    }
+
     /** Runs `fn` in one SQLite transaction (all of it is written, or none). */
     transaction<T>(fn: () => T): T {
         return this.db.transaction(fn)();

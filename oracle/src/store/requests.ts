@@ -188,12 +188,6 @@ export class RequestsTable {
 
     /** Counts of done requests by outcome (for tests, metrics and the status command). */
     outcomes(): Partial<Record<RequestOutcome, number>> {
-        const out: Partial<Record<RequestOutcome, number>> = {};
-        for (const row of this.s
-            .sql("SELECT outcome, COUNT(*) AS n FROM requests WHERE state = 'done' GROUP BY outcome")
-            .all() as { outcome: RequestOutcome; n: number }[]) {
-            out[row.outcome] = row.n;
-        }
-        return out;
+        return this.s.outcomeCounts<RequestOutcome>("requests");
     }
 }

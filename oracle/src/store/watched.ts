@@ -265,12 +265,6 @@ export class WatchedTable {
 
     /** Counts of done watched results by outcome. */
     watchedOutcomes(): Partial<Record<WatchOutcome, number>> {
-        const out: Partial<Record<WatchOutcome, number>> = {};
-        for (const row of this.s
-            .sql("SELECT outcome, COUNT(*) AS n FROM watched WHERE state = 'done' GROUP BY outcome")
-            .all() as { outcome: WatchOutcome; n: number }[]) {
-            out[row.outcome] = row.n;
-        }
-        return out;
+        return this.s.outcomeCounts<WatchOutcome>("watched");
     }
 }
