@@ -14,18 +14,17 @@ import { loadSigner } from "./config/keys";
 import { createLogger, type Logger } from "./internal/logger";
 import { createMetrics, type NodeMetrics } from "./internal/metrics";
 import { startHttpServer } from "./internal/httpServer";
-import { describeError, PermanentError, shouldRetry } from "./internal/errors";
+import { describeError, PermanentError } from "./internal/errors";
 import { sleep } from "./internal/retry";
 import { ChainClient, chainAutomines, RpcClient, type TransactionReceipt } from "./chain/rpc";
 import { ChainFollower } from "./chain/follower";
 import { CoordinatorClient, decodeRevert, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
 import { applyRequestEvents, parseCoordinatorLog, requestFromJson, requestToJson } from "./chain/requestEvents";
-import { VerificationModeBigInt } from "./protocol/verificationMode";
 import { TxSender } from "./chain/txSender";
 import { Store, type StoredTx } from "./store/store";
-import { ModelFetcher } from "./models/fetcher";
-import { extractManifest } from "./models/manifest";
 import { Executor } from "./models/executor";
+import { createModelCatalogue } from "./node/catalogue";
+import { healthReport } from "./node/health";
 import { createTracker } from "./roles/tracker";
 import { createOperatorRole } from "./roles/operator";
 import { createFinalizerRole } from "./roles/finalizer";
@@ -49,8 +48,6 @@ const NOT_YET_REVERTS = new Set([
 const KEEP_BLOCKS = 256;
 /** Stake and balance gauges are refreshed every this many loop rounds. */
 const STAKE_REFRESH_ROUNDS = 10;
-/** A model that failed to load for a transient reason is retried after this long. */
-const MODEL_RETRY_MS = 30_000;
 /** How long shutdown waits for the executor to close after the grace period ran out. */
 const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 /** Shortest pause between two loop rounds. */
@@ -196,7 +193,16 @@ async function startWith(
     );
     await tx.init();
 
-    const modelErrors = new Map<string, { message: string; retryAtMs: number | null }>();
+    const servedModels = new Set<string>();
+    const models = createModelCatalogue({
+        config,
+        logger,
+        coordinator,
+        executor,
+        wallet,
+        served: servedModels,
+        dataDir,
+    });
     const ctx: NodeContext = {
         config,
         logger,
@@ -208,11 +214,8 @@ async function startWith(
         wallet,
         tx,
         executor,
-        servedModels: new Set(),
-        modelMayLoad: (modelId) => {
-            const failed = modelErrors.get(modelId);
-            return failed === undefined || failed.retryAtMs !== null;
-        },
+        servedModels,
+        modelMayLoad: (modelId) => models.mayLoad(modelId),
         // Measured on the in-process Hardhat chain (bench:node): 32 simulations of 32-item finalizeBatch at once took
         // it twice as long as one after the other. A chain that mines on arrival is a local process answering one
         // call at a time; overlapping sends there only makes it juggle them.
@@ -228,72 +231,7 @@ async function startWith(
     };
 
     // Models: fetch, verify and load each; a failure is loud and leaves the others serving.
-    const followed = new Set(config.models.map((m) => m.modelId.toLowerCase()));
-    const fetcher = new ModelFetcher({ cacheDir: config.storage.modelCacheDir ?? join(dataDir, "models") });
-    async function loadModels(): Promise<void> {
-        for (const entry of config.models) {
-            const modelId = entry.modelId.toLowerCase();
-            if (ctx.servedModels.has(modelId)) continue;
-            const failed = modelErrors.get(modelId);
-            if (failed !== undefined && (failed.retryAtMs === null || Date.now() < failed.retryAtMs)) continue;
-            try {
-                const model = await coordinator.getModel(entry.modelId);
-                const uri = entry.uri ?? model.uri;
-                const bytes = await fetcher.fetch(uri, model.onnxHash);
-                const manifest = extractManifest(bytes, model.manifestHash);
-                // A REEXECUTION model must be the program the chain re-executes in a dispute: the executor compiles
-                // it and refuses it (for good) outside the verifiable subset, when the registered programHash is
-                // not its program's, or when a dispute over it could need more gas than the resolver's bound (its
-                // results could not be disputed); its runs then answer with the reference interpreter's result.
-                const verifiable = BigInt(model.mode) === VerificationModeBigInt.REEXECUTION;
-                let load = {};
-                if (verifiable) {
-                    const resolver = await coordinator.resolver(VerificationModeBigInt.REEXECUTION);
-                    const maxDisputeGas = resolver === null ? undefined : await coordinator.maxDisputeGas(resolver);
-                    load = {
-                        verifiable: {
-                            programHash: model.programHash,
-                            ...(maxDisputeGas === undefined ? {} : { maxDisputeGas }),
-                        },
-                    };
-                }
-                // Asked while the workers load the model (the answer only decides a warning), not after.
-                const registered = config.roles.operator
-                    ? coordinator.isRegistered(entry.modelId, wallet.address)
-                    : Promise.resolve(true);
-                registered.catch(() => undefined); // a failed load is the error to report
-                await executor.load(modelId, bytes, manifest, load);
-                if (!(await registered)) {
-                    logger.warn(
-                        { model_id: modelId },
-                        "this operator is not registered for the model; submissions will be refused",
-                    );
-                }
-                ctx.servedModels.add(modelId);
-                modelErrors.delete(modelId);
-                logger.info(
-                    {
-                        model_id: modelId,
-                        uri,
-                        onnx_hash: model.onnxHash,
-                        ...(verifiable ? { program_hash: model.programHash } : {}),
-                    },
-                    "model verified and loaded",
-                );
-            } catch (error) {
-                const retry = shouldRetry(error);
-                modelErrors.set(modelId, {
-                    message: describeError(error).message,
-                    retryAtMs: retry ? Date.now() + MODEL_RETRY_MS : null,
-                });
-                logger.error(
-                    { model_id: modelId, error: describeError(error), will_retry: retry },
-                    "model could not be loaded; its requests are declined until it is",
-                );
-            }
-        }
-    }
-    await loadModels();
+    await models.loadAll();
 
     const follower = new ChainFollower(
         chain,
@@ -313,7 +251,7 @@ async function startWith(
         createTracker({
             store,
             operator: wallet.address.toLowerCase(),
-            models: followed,
+            models: models.followed,
             metrics,
             logger,
             watchResults: config.roles.challenger,
@@ -339,47 +277,17 @@ async function startWith(
               port: config.server.port,
               metrics,
               logger,
-              health: () => {
-                  const stalledMs = Date.now() - lastPollOkMs;
-                  const chainOk = stalledMs < Math.max(30_000, config.chain.pollIntervalMs * 10);
-                  const missing = [...followed].filter((m) => !ctx.servedModels.has(m));
-                  const { lagBlocks, headAgeSeconds } = syncState();
-                  const lagging = lagBlocks > config.health.maxLagBlocks;
-                  const halted = !automine && headAgeSeconds > config.health.maxHeadAgeSeconds;
-                  const syncOk = !lagging && !halted;
-                  return {
-                      status: !chainOk ? "down" : missing.length > 0 || !syncOk ? "degraded" : "ok",
-                      checks: {
-                          chain: {
-                              ok: chainOk,
-                              detail: `head ${head.number}, last poll ${Math.round(stalledMs / 1000)}s ago`,
-                          },
-                          sync: {
-                              ok: syncOk,
-                              detail:
-                                  `processed ${processedBlock()}, head ${head.number}: ${lagBlocks} block${lagBlocks === 1 ? "" : "s"} behind beyond ${config.chain.confirmations} confirmation${config.chain.confirmations === 1 ? "" : "s"}` +
-                                  (lagging ? ` (more than health.maxLagBlocks ${config.health.maxLagBlocks})` : "") +
-                                  `; last new block ${headAgeSeconds}s ago` +
-                                  (halted
-                                      ? ` (more than health.maxHeadAgeSeconds ${config.health.maxHeadAgeSeconds}: the chain halted, the RPC endpoint is stuck on an old head, or this node's loop is stalled)`
-                                      : automine
-                                        ? " (the chain mines only for transactions)"
-                                        : ""),
-                          },
-                          models: {
-                              ok: missing.length === 0,
-                              ...(missing.length > 0
-                                  ? {
-                                        detail: missing
-                                            .map((m) => `${m}: ${modelErrors.get(m)?.message ?? "loading"}`)
-                                            .join("; "),
-                                    }
-                                  : {}),
-                          },
-                          transactions: { ok: true, detail: `${tx.pendingCount()} pending` },
-                      },
-                  };
-              },
+              health: () =>
+                  healthReport({
+                      config,
+                      models,
+                      automine,
+                      lastPollOkMs: () => lastPollOkMs,
+                      head: () => head,
+                      processedBlock,
+                      sync: syncState,
+                      pendingTransactions: () => tx.pendingCount(),
+                  }),
           });
 
     let roundWaiters: (() => void)[] = [];
@@ -433,7 +341,7 @@ async function startWith(
             metrics.pendingTransactions.set(tx.pendingCount());
             metrics.inflightInferences.set(operator.inflight() + challenger.inflight());
             if (round % STAKE_REFRESH_ROUNDS === 0) await step("stake", refreshStakeGauges);
-            if (modelErrors.size > 0) await step("models", loadModels);
+            if (models.hasFailures) await step("models", () => models.loadAll());
             if (signal.aborted) break;
             round++;
             const waiters = roundWaiters;
