@@ -19,18 +19,16 @@ import { sleep } from "./internal/retry";
 import { ChainClient, chainAutomines, RpcClient, type TransactionReceipt } from "./chain/rpc";
 import { ChainFollower } from "./chain/follower";
 import { CoordinatorClient, decodeRevert, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
-import { applyRequestEvents, parseCoordinatorLog, requestFromJson, requestToJson } from "./chain/requestEvents";
 import { TxSender } from "./chain/txSender";
-import { Store, type StoredTx } from "./store/store";
+import { Store, type StoredTx, type TxKind } from "./store/store";
 import { Executor } from "./models/executor";
 import { createModelCatalogue } from "./node/catalogue";
 import { healthReport } from "./node/health";
 import { createTracker } from "./roles/tracker";
-import { createOperatorRole } from "./roles/operator";
-import { createFinalizerRole } from "./roles/finalizer";
-import { createChallengerRole, onChallengerTxDropped, onChallengerTxMined } from "./roles/challenger";
-import type { NodeContext } from "./roles/context";
-import { postponeOrGiveUp } from "./roles/postpone";
+import { createOperatorRole, operatorTxOutcomes } from "./roles/operator";
+import { createFinalizerRole, finalizerTxOutcomes } from "./roles/finalizer";
+import { challengerTxOutcomes, createChallengerRole } from "./roles/challenger";
+import type { NodeContext, TxOutcomes } from "./roles/context";
 import { SEND_CONCURRENCY } from "./roles/sendGrouped";
 
 /**
@@ -166,10 +164,23 @@ async function startWith(
     // Start-up just talked to the chain (chain id, nonce, models): that counts as the first contact.
     let lastPollOkMs = Date.now();
 
+    // Each transaction's end goes to the role that sent it (by kind); the node counts it.
+    const routes = new Map<TxKind, TxOutcomes>();
     const txEvents = {
-        onMined: (tx: StoredTx, receipt: TransactionReceipt) => onMined(ctx, tx, receipt),
-        onDropped: (tx: StoredTx, reason: string) => onDropped(ctx, tx, reason),
-        onRefused: (tx: StoredTx, reason: string) => onRefused(ctx, tx, reason),
+        onMined: (tx: StoredTx, receipt: TransactionReceipt) => {
+            routes.get(tx.kind)?.mined(tx, receipt);
+            metrics.transactions.inc({ kind: tx.kind, outcome: receipt.status === 1 ? "mined" : "reverted" });
+        },
+        onDropped: (tx: StoredTx, reason: string) => {
+            routes.get(tx.kind)?.dropped(tx, reason);
+            metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
+            // The transaction sender has said why at warn level already.
+            logger.debug({ request_ids: tx.requestIds, reason }, "transaction dropped; its rows go back a step");
+        },
+        onRefused: (tx: StoredTx, reason: string) => {
+            routes.get(tx.kind)?.refused(tx, reason);
+            metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
+        },
     };
     const tx = new TxSender(
         chain,
@@ -229,6 +240,10 @@ async function startWith(
         chainTime: () => head.timestamp,
         nextBlockTime: () => head.timestamp + Math.floor(Math.max(0, Date.now() - headSeenAtMs) / 1_000),
     };
+
+    for (const outcomes of [operatorTxOutcomes(ctx), finalizerTxOutcomes(ctx), challengerTxOutcomes(ctx)]) {
+        for (const kind of outcomes.kinds) routes.set(kind, outcomes);
+    }
 
     // Models: fetch, verify and load each; a failure is loud and leaves the others serving.
     await models.loadAll();
@@ -464,102 +479,4 @@ async function startWith(
         stop,
         stopped: running.then(() => stopping ?? Promise.resolve()),
     };
-}
-
-/** Transactions of the challenger role (their rows are watched results, not requests). */
-const CHALLENGER_TX_KINDS: ReadonlySet<StoredTx["kind"]> = new Set([
-    "commit_challenge",
-    "challenge",
-    "approve",
-    "withdraw",
-]);
-
-/** A transaction was mined: move the requests it carried on, from the receipt's own logs. */
-function onMined(ctx: NodeContext, tx: StoredTx, receipt: TransactionReceipt): void {
-    if (CHALLENGER_TX_KINDS.has(tx.kind)) return onChallengerTxMined(ctx, tx, receipt);
-    const submittedIds = new Set<string>();
-    const finalizedIds = new Set<string>();
-    for (const log of receipt.logs) {
-        if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) continue;
-        const parsed = parseCoordinatorLog(log);
-        if (parsed === null) continue;
-        const id = (parsed.args[0] as bigint).toString();
-        if (parsed.name === "ResultSubmitted") submittedIds.add(id);
-        if (parsed.name === "ResultFinalized") finalizedIds.add(id);
-    }
-    const batch = tx.kind === "submit_batch" || tx.kind === "finalize_batch";
-    for (const id of tx.requestIds) {
-        const stored = ctx.store.getRequest(id);
-        if (stored === undefined || stored.txId !== tx.id || stored.state === "done") continue;
-        if (tx.kind === "submit" || tx.kind === "submit_batch") {
-            if (receipt.status === 1 && submittedIds.has(id)) {
-                const request = applyRequestEvents(requestFromJson(stored.request), receipt.logs);
-                ctx.store.update(id, "submitted", {
-                    request: requestToJson(request),
-                    notBefore: Number(request.challengeEndsAt),
-                    txId: null,
-                });
-                ctx.metrics.requestsServed.inc({ model_id: stored.modelId, result_code: String(stored.resultCode) });
-                ctx.metrics.requestEndToEndSeconds.observe(
-                    { model_id: stored.modelId },
-                    (Date.now() - stored.seenAtMs) / 1000,
-                );
-            } else if (receipt.status === 0 && batch) {
-                ctx.store.update(id, "computed", { batchable: false, txId: null });
-            } else {
-                // Reverted on chain, or skipped by the batch: the chain moved between simulation and inclusion.
-                const why = receipt.status === 0 ? "submission reverted on chain" : "skipped by the batch";
-                postponeOrGiveUp(ctx, stored, "computed", why);
-            }
-        } else if (tx.kind === "expire_dispute") {
-            if (receipt.status === 1) ctx.store.finish(id, "voided", "dispute expired undecided");
-            else postponeOrGiveUp(ctx, stored, "disputed", "expireDispute reverted on chain");
-        } else if (tx.kind === "finalize" || tx.kind === "finalize_batch") {
-            if (receipt.status === 1 && finalizedIds.has(id)) {
-                ctx.store.finish(id, "finalized");
-                ctx.metrics.requestsFinalized.inc({ model_id: stored.modelId });
-            } else if (receipt.status === 0 && batch) {
-                ctx.store.update(id, "submitted", { batchable: false, txId: null });
-            } else {
-                // Challenged or finalized by someone else in between: confirmed events will say which.
-                const why = receipt.status === 0 ? "finalize reverted on chain" : "skipped by the finalize batch";
-                postponeOrGiveUp(ctx, stored, "submitted", why);
-            }
-        }
-    }
-    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: receipt.status === 1 ? "mined" : "reverted" });
-}
-
-/**
- * The RPC node refused a transaction for good (fee above its cap, too large...). A batch's requests go one by
- * one; a single submission is declined (the consumer cancels and is refunded); a finalization is retried later.
- */
-function onRefused(ctx: NodeContext, tx: StoredTx, reason: string): void {
-    if (CHALLENGER_TX_KINDS.has(tx.kind)) return onChallengerTxDropped(ctx, tx, reason);
-    for (const id of tx.requestIds) {
-        const stored = ctx.store.getRequest(id);
-        if (stored === undefined || stored.txId !== tx.id || stored.state === "done") continue;
-        const batch = tx.kind === "submit_batch" || tx.kind === "finalize_batch";
-        const back = stored.state === "submitting" ? "computed" : "submitted";
-        if (batch) ctx.store.update(id, back, { batchable: false, txId: null });
-        else if (back === "computed") {
-            ctx.store.finish(id, "declined", reason);
-            ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "declined" });
-        } else postponeOrGiveUp(ctx, stored, "submitted", reason);
-    }
-    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
-}
-
-/** A transaction will not be mined: its requests go back to the step before it. */
-function onDropped(ctx: NodeContext, tx: StoredTx, reason: string): void {
-    if (CHALLENGER_TX_KINDS.has(tx.kind)) return onChallengerTxDropped(ctx, tx, reason);
-    for (const id of tx.requestIds) {
-        const stored = ctx.store.getRequest(id);
-        if (stored === undefined || stored.txId !== tx.id) continue;
-        if (stored.state === "submitting") ctx.store.update(id, "computed", { txId: null });
-        else if (stored.state === "finalizing") ctx.store.update(id, "submitted", { txId: null });
-    }
-    ctx.metrics.transactions.inc({ kind: tx.kind, outcome: "replaced" });
-    // The transaction sender has said why at warn level already.
-    ctx.logger.debug({ request_ids: tx.requestIds, reason }, "transaction dropped; its requests go back a step");
 }

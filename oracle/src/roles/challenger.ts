@@ -59,7 +59,7 @@ import { VerificationModeBigInt } from "../protocol/verificationMode";
 import { RevertError, type TransactionReceipt } from "../chain/rpc";
 import type { BondState, StoredTx, WatchedResult, WatchState } from "../store/store";
 import { IReexecutionResolver__factory } from "../../../typechain-types";
-import type { NodeContext } from "./context";
+import type { NodeContext, TxOutcomes } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS } from "./postpone";
 
 /** Reference re-executions admitted per inference slot (as the operator's EXECUTIONS_QUEUED_PER_SLOT). */
@@ -637,4 +637,17 @@ export function onChallengerTxDropped(ctx: NodeContext, tx: StoredTx, reason: st
         const what = tx.kind === "commit_challenge" ? "challenge commitment" : "challenge";
         ctx.logger.warn({ request_ids: tx.requestIds, reason }, `${what} dropped; disputing again if still due`);
     }
+}
+
+/**
+ * How the challenger's transactions end (their rows are watched results, not requests): a refused one goes as a
+ * dropped one does.
+ */
+export function challengerTxOutcomes(ctx: NodeContext): TxOutcomes {
+    return {
+        kinds: new Set(["commit_challenge", "challenge", "approve", "withdraw"]),
+        mined: (tx, receipt) => onChallengerTxMined(ctx, tx, receipt),
+        refused: (tx, reason) => onChallengerTxDropped(ctx, tx, reason),
+        dropped: (tx, reason) => onChallengerTxDropped(ctx, tx, reason),
+    };
 }

@@ -9,7 +9,8 @@ import type { NodeMetrics } from "../internal/metrics";
 import type { ChainClient } from "../chain/rpc";
 import type { CoordinatorClient } from "../chain/coordinator";
 import type { TxSender } from "../chain/txSender";
-import type { Store } from "../store/store";
+import type { TransactionReceipt } from "../chain/rpc";
+import type { Store, StoredTx, TxKind } from "../store/store";
 import type { Executor } from "../models/executor";
 
 export interface NodeContext {
@@ -47,4 +48,18 @@ export interface NodeContext {
      * to try something the simulation checks first (a finalization, a dispute expiry).
      */
     nextBlockTime(): number;
+}
+
+/**
+ * What a role does when one of its transactions ends, for the transaction kinds it sends: the node routes each
+ * transaction's end to the role that sent it (by `kinds`) and counts it in the metrics itself.
+ */
+export interface TxOutcomes {
+    readonly kinds: ReadonlySet<TxKind>;
+    /** Mined, successfully or reverted: move the rows it carried on, from the receipt's own logs. */
+    mined(tx: StoredTx, receipt: TransactionReceipt): void;
+    /** The RPC node refused it for good (fee above its cap, too large...). */
+    refused(tx: StoredTx, reason: string): void;
+    /** It will not be mined (replaced by a no-op, its nonce taken): its rows go back a step. */
+    dropped(tx: StoredTx, reason: string): void;
 }

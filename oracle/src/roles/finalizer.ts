@@ -8,11 +8,12 @@ import { describeError } from "../internal/errors";
 import { requestIdHex } from "../internal/logger";
 import { decodeRevert } from "../chain/coordinator";
 import { requestFromJson } from "../chain/requestEvents";
-import type { StoredRequest } from "../store/store";
-import type { NodeContext } from "./context";
+import type { TransactionReceipt } from "../chain/rpc";
+import type { StoredRequest, StoredTx } from "../store/store";
+import type { NodeContext, TxOutcomes } from "./context";
 import { postponeOrGiveUp } from "./postpone";
 import { sendGrouped } from "./sendGrouped";
-import { MAX_SENDS_PER_ROUND } from "./operator";
+import { carried, MAX_SENDS_PER_ROUND, requestIdsWith } from "./operator";
 
 export interface FinalizerRole {
     tick(): Promise<void>;
@@ -109,6 +110,47 @@ export function createFinalizerRole(ctx: NodeContext): FinalizerRole {
                 .filter((s) => s.output !== null);
             // Finalizations do not wait for a batch to fill: everything due has waited its window already.
             await sendGrouped(ctx, due, { what: "finalize", one: finalizeOne, many: finalizeBatch, maxWaitMs: 0 });
+        },
+    };
+}
+
+/** How the finalizer's transactions end (`finalize`, `finalize_batch`, `expire_dispute`). */
+export function finalizerTxOutcomes(ctx: NodeContext): TxOutcomes {
+    return {
+        kinds: new Set(["finalize", "finalize_batch", "expire_dispute"]),
+        mined(tx: StoredTx, receipt: TransactionReceipt): void {
+            const finalizedIds = requestIdsWith(ctx, receipt, "ResultFinalized");
+            for (const stored of carried(ctx, tx)) {
+                const id = stored.requestId;
+                if (tx.kind === "expire_dispute") {
+                    if (receipt.status === 1) ctx.store.finish(id, "voided", "dispute expired undecided");
+                    else postponeOrGiveUp(ctx, stored, "disputed", "expireDispute reverted on chain");
+                } else if (receipt.status === 1 && finalizedIds.has(id)) {
+                    ctx.store.finish(id, "finalized");
+                    ctx.metrics.requestsFinalized.inc({ model_id: stored.modelId });
+                } else if (receipt.status === 0 && tx.kind === "finalize_batch") {
+                    ctx.store.update(id, "submitted", { batchable: false, txId: null });
+                } else {
+                    // Challenged or finalized by someone else in between: confirmed events will say which.
+                    const why = receipt.status === 0 ? "finalize reverted on chain" : "skipped by the finalize batch";
+                    postponeOrGiveUp(ctx, stored, "submitted", why);
+                }
+            }
+        },
+        // A batch's requests go one by one; a single finalization is retried later.
+        refused(tx: StoredTx, reason: string): void {
+            for (const stored of carried(ctx, tx)) {
+                const back = stored.state === "submitting" ? "computed" : "submitted";
+                if (tx.kind === "finalize_batch") {
+                    ctx.store.update(stored.requestId, back, { batchable: false, txId: null });
+                } else postponeOrGiveUp(ctx, stored, "submitted", reason);
+            }
+        },
+        dropped(tx: StoredTx): void {
+            for (const stored of carried(ctx, tx, { openOnly: false })) {
+                if (stored.state === "finalizing") ctx.store.update(stored.requestId, "submitted", { txId: null });
+                else if (stored.state === "submitting") ctx.store.update(stored.requestId, "computed", { txId: null });
+            }
         },
     };
 }

@@ -17,11 +17,11 @@ import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
 import { requestIdHex } from "../internal/logger";
 import { decodeRevert, ZERO_BYTES32, type AttestedItem } from "../chain/coordinator";
-import { requestFromJson } from "../chain/requestEvents";
+import { applyRequestEvents, parseCoordinatorLog, requestFromJson, requestToJson } from "../chain/requestEvents";
 import { VerificationModeBigInt } from "../protocol/verificationMode";
-import type { RevertError } from "../chain/rpc";
-import type { StoredRequest } from "../store/store";
-import type { NodeContext } from "./context";
+import type { RevertError, TransactionReceipt } from "../chain/rpc";
+import type { StoredRequest, StoredTx } from "../store/store";
+import type { NodeContext, TxOutcomes } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS, postponeOrGiveUp } from "./postpone";
 import { sendGrouped } from "./sendGrouped";
 import { createWorthCheck, type WorthAssessment } from "./worth";
@@ -320,5 +320,80 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
             await Promise.allSettled([...running.values()]);
         },
         inflight: () => running.size,
+    };
+}
+
+/** The ids of the requests whose `event` (ResultSubmitted, ResultFinalized) a receipt holds. */
+export function requestIdsWith(ctx: NodeContext, receipt: TransactionReceipt, event: string): Set<string> {
+    const ids = new Set<string>();
+    for (const log of receipt.logs) {
+        if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) continue;
+        const parsed = parseCoordinatorLog(log);
+        if (parsed?.name === event) ids.add((parsed.args[0] as bigint).toString());
+    }
+    return ids;
+}
+
+/** The requests a transaction of `tx` still carries: known, linked to it, and not done. */
+export function carried(ctx: NodeContext, tx: StoredTx, { openOnly = true } = {}): StoredRequest[] {
+    const out: StoredRequest[] = [];
+    for (const id of tx.requestIds) {
+        const stored = ctx.store.getRequest(id);
+        if (stored === undefined || stored.txId !== tx.id || (openOnly && stored.state === "done")) continue;
+        out.push(stored);
+    }
+    return out;
+}
+
+/** How the operator's submissions end (`submit`, `submit_batch`). */
+export function operatorTxOutcomes(ctx: NodeContext): TxOutcomes {
+    return {
+        kinds: new Set(["submit", "submit_batch"]),
+        mined(tx: StoredTx, receipt: TransactionReceipt): void {
+            const submittedIds = requestIdsWith(ctx, receipt, "ResultSubmitted");
+            for (const stored of carried(ctx, tx)) {
+                const id = stored.requestId;
+                if (receipt.status === 1 && submittedIds.has(id)) {
+                    const request = applyRequestEvents(requestFromJson(stored.request), receipt.logs);
+                    ctx.store.update(id, "submitted", {
+                        request: requestToJson(request),
+                        notBefore: Number(request.challengeEndsAt),
+                        txId: null,
+                    });
+                    ctx.metrics.requestsServed.inc({
+                        model_id: stored.modelId,
+                        result_code: String(stored.resultCode),
+                    });
+                    ctx.metrics.requestEndToEndSeconds.observe(
+                        { model_id: stored.modelId },
+                        (Date.now() - stored.seenAtMs) / 1000,
+                    );
+                } else if (receipt.status === 0 && tx.kind === "submit_batch") {
+                    ctx.store.update(id, "computed", { batchable: false, txId: null });
+                } else {
+                    // Reverted on chain, or skipped by the batch: the chain moved between simulation and inclusion.
+                    const why = receipt.status === 0 ? "submission reverted on chain" : "skipped by the batch";
+                    postponeOrGiveUp(ctx, stored, "computed", why);
+                }
+            }
+        },
+        // A batch's requests go one by one; a single submission is declined (the consumer cancels and is refunded).
+        refused(tx: StoredTx, reason: string): void {
+            for (const stored of carried(ctx, tx)) {
+                const back = stored.state === "submitting" ? "computed" : "submitted";
+                if (tx.kind === "submit_batch")
+                    ctx.store.update(stored.requestId, back, { batchable: false, txId: null });
+                else if (back === "computed") {
+                    ctx.store.finish(stored.requestId, "declined", reason);
+                    ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "declined" });
+                } else postponeOrGiveUp(ctx, stored, "submitted", reason);
+            }
+        },
+        dropped(tx: StoredTx): void {
+            for (const stored of carried(ctx, tx, { openOnly: false })) {
+                if (stored.state === "submitting") ctx.store.update(stored.requestId, "computed", { txId: null });
+                else if (stored.state === "finalizing") ctx.store.update(stored.requestId, "submitted", { txId: null });
+            }
+        },
     };
 }
