@@ -24,6 +24,7 @@ import { Store, type StoredTx, type TxKind } from "./store/store";
 import { Executor } from "./models/executor";
 import { createModelCatalogue } from "./node/catalogue";
 import { healthReport } from "./node/health";
+import { Rounds } from "./node/rounds";
 import { createTracker } from "./roles/tracker";
 import { createOperatorRole, operatorTxOutcomes } from "./roles/operator";
 import { createFinalizerRole, finalizerTxOutcomes } from "./roles/finalizer";
@@ -120,6 +121,7 @@ async function startWith(
 ): Promise<RunningNode> {
     const controller = new AbortController();
     const signal = controller.signal;
+    const rounds = new Rounds({ signal, pollIntervalMs: config.chain.pollIntervalMs, minGapMs: MIN_ROUND_GAP_MS });
 
     const wallet = options.wallet ?? (await loadSigner(config.key, options.env ?? process.env));
     const rpc = new RpcClient({
@@ -231,12 +233,7 @@ async function startWith(
         // it twice as long as one after the other. A chain that mines on arrival is a local process answering one
         // call at a time; overlapping sends there only makes it juggle them.
         sendConcurrency: automine ? 1 : SEND_CONCURRENCY,
-        requestRound: () => {
-            // Asleep: wake now. In a round: its steps may have read the store before the work became ready, so the
-            // next round starts without waiting for the poll interval.
-            if (wakeLoop !== undefined) wakeLoop();
-            else roundRequested = true;
-        },
+        requestRound: () => rounds.requestRound(),
         chainTime: () => head.timestamp,
         nextBlockTime: () => head.timestamp + Math.floor(Math.max(0, Date.now() - headSeenAtMs) / 1_000),
     };
@@ -305,85 +302,53 @@ async function startWith(
                   }),
           });
 
-    let roundWaiters: (() => void)[] = [];
-    let wakeLoop: (() => void) | undefined;
-    let roundRequested = false;
-    let round = 0;
-    async function loop(): Promise<void> {
-        while (!signal.aborted) {
-            // Each step on its own: a fault in one (an RPC error the retries did not cure) must not keep the
-            // others from running; the transaction sender and the roles work from the last known head.
-            const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
-                try {
-                    await fn();
-                } catch (error) {
-                    if (!signal.aborted)
-                        logger.warn({ step: name, error: describeError(error) }, "step failed; retrying next round");
-                }
-            };
-            await step("follow", async () => {
-                const polled = await follower.poll();
-                const waiting = polled.head.number - polled.processed;
-                if (waiting > 0 && Date.now() - headSeenAtMs >= HEAD_IDLE_NOTICE_MS && idleNoticeFor !== head.number) {
-                    idleNoticeFor = head.number;
-                    logger.info(
-                        {
-                            head: head.number,
-                            processed: polled.processed,
-                            confirmations: config.chain.confirmations,
-                            idle_s: Math.round((Date.now() - headSeenAtMs) / 1_000),
-                        },
-                        `no new block for ${Math.round((Date.now() - headSeenAtMs) / 1_000)} s: events in the last ${waiting} block${waiting === 1 ? "" : "s"} wait for ${config.chain.confirmations} confirmation${config.chain.confirmations === 1 ? "" : "s"} (a chain that mines only for transactions needs chain.confirmations 0)`,
-                    );
-                }
-                lastPollOkMs = Date.now();
-                metrics.chainHeadBlock.set(polled.head.number);
-                metrics.processedBlock.set(polled.processed);
-            });
-            // The rest works from what the follower stored, on requests in different states (the transaction
-            // sender's, each role's own), so it runs at once: a slow endpoint's round trips overlap instead of adding
-            // up, and with batching, calls made together share one.
-            // The challenger's rows move with its own transactions' receipts, so it waits for the sender's checks;
-            // the operator and finalizer act only on requests no transaction holds.
-            await Promise.all([
-                (async () => {
-                    await step("transactions", () => tx.tick());
-                    if (config.roles.challenger) await step("challenger", () => challenger.tick());
-                })(),
-                config.roles.operator ? step("operator", () => operator.tick()) : undefined,
-                config.roles.finalizer ? step("finalizer", () => finalizer.tick()) : undefined,
-            ]);
-            metrics.pendingTransactions.set(tx.pendingCount());
-            metrics.inflightInferences.set(operator.inflight() + challenger.inflight());
-            if (round % STAKE_REFRESH_ROUNDS === 0) await step("stake", refreshStakeGauges);
-            if (models.hasFailures) await step("models", () => models.loadAll());
-            if (signal.aborted) break;
-            round++;
-            const waiters = roundWaiters;
-            roundWaiters = [];
-            for (const wake of waiters) wake();
-            // Sleep until the next poll, or until work becomes ready (now or during the round), or shutdown; then at
-            // least MIN_ROUND_GAP_MS so that a stream of finished inferences cannot turn the loop into a busy poll of
-            // the RPC endpoint.
-            if (roundRequested) roundRequested = false;
-            else
-                await new Promise<void>((resolve) => {
-                    const done = (): void => {
-                        clearTimeout(timer);
-                        signal.removeEventListener("abort", done);
-                        wakeLoop = undefined;
-                        resolve();
-                    };
-                    const timer = setTimeout(done, config.chain.pollIntervalMs);
-                    signal.addEventListener("abort", done, { once: true });
-                    wakeLoop = done;
-                });
+    async function oneRound(n: number): Promise<void> {
+        // Each step on its own: a fault in one (an RPC error the retries did not cure) must not keep the
+        // others from running; the transaction sender and the roles work from the last known head.
+        const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
             try {
-                await sleep(MIN_ROUND_GAP_MS, signal);
-            } catch {
-                break;
+                await fn();
+            } catch (error) {
+                if (!signal.aborted)
+                    logger.warn({ step: name, error: describeError(error) }, "step failed; retrying next round");
             }
-        }
+        };
+        await step("follow", async () => {
+            const polled = await follower.poll();
+            const waiting = polled.head.number - polled.processed;
+            if (waiting > 0 && Date.now() - headSeenAtMs >= HEAD_IDLE_NOTICE_MS && idleNoticeFor !== head.number) {
+                idleNoticeFor = head.number;
+                logger.info(
+                    {
+                        head: head.number,
+                        processed: polled.processed,
+                        confirmations: config.chain.confirmations,
+                        idle_s: Math.round((Date.now() - headSeenAtMs) / 1_000),
+                    },
+                    `no new block for ${Math.round((Date.now() - headSeenAtMs) / 1_000)} s: events in the last ${waiting} block${waiting === 1 ? "" : "s"} wait for ${config.chain.confirmations} confirmation${config.chain.confirmations === 1 ? "" : "s"} (a chain that mines only for transactions needs chain.confirmations 0)`,
+                );
+            }
+            lastPollOkMs = Date.now();
+            metrics.chainHeadBlock.set(polled.head.number);
+            metrics.processedBlock.set(polled.processed);
+        });
+        // The rest works from what the follower stored, on requests in different states (the transaction
+        // sender's, each role's own), so it runs at once: a slow endpoint's round trips overlap instead of adding
+        // up, and with batching, calls made together share one.
+        // The challenger's rows move with its own transactions' receipts, so it waits for the sender's checks;
+        // the operator and finalizer act only on requests no transaction holds.
+        await Promise.all([
+            (async () => {
+                await step("transactions", () => tx.tick());
+                if (config.roles.challenger) await step("challenger", () => challenger.tick());
+            })(),
+            config.roles.operator ? step("operator", () => operator.tick()) : undefined,
+            config.roles.finalizer ? step("finalizer", () => finalizer.tick()) : undefined,
+        ]);
+        metrics.pendingTransactions.set(tx.pendingCount());
+        metrics.inflightInferences.set(operator.inflight() + challenger.inflight());
+        if (n % STAKE_REFRESH_ROUNDS === 0) await step("stake", refreshStakeGauges);
+        if (models.hasFailures) await step("models", () => models.loadAll());
     }
 
     async function refreshStakeGauges(): Promise<void> {
@@ -427,7 +392,7 @@ async function startWith(
                 "(set operator.economics.tokenWeiPerNativeWei to decline unprofitable requests; see docs/node.md)",
         );
     }
-    const running = loop();
+    const running = rounds.run(oneRound);
     let stopping: Promise<void> | undefined;
 
     async function stop(): Promise<void> {
@@ -472,10 +437,7 @@ async function startWith(
         metrics,
         logger,
         ...(server ? { httpUrl: server.url } : {}),
-        nextRound: () =>
-            new Promise<void>((wake) => {
-                roundWaiters.push(wake);
-            }),
+        nextRound: () => rounds.nextRound(),
         stop,
         stopped: running.then(() => stopping ?? Promise.resolve()),
     };
