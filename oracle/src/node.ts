@@ -15,7 +15,6 @@ import { createLogger, type Logger } from "./internal/logger";
 import { createMetrics, type NodeMetrics } from "./internal/metrics";
 import { startHttpServer } from "./internal/httpServer";
 import { describeError, PermanentError } from "./internal/errors";
-import { sleep } from "./internal/retry";
 import { ChainClient, chainAutomines, RpcClient, type TransactionReceipt } from "./chain/rpc";
 import { ChainFollower } from "./chain/follower";
 import { CoordinatorClient, decodeRevert, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
@@ -25,6 +24,7 @@ import { Executor } from "./models/executor";
 import { createModelCatalogue } from "./node/catalogue";
 import { healthReport } from "./node/health";
 import { Rounds } from "./node/rounds";
+import { drainAndClose } from "./node/shutdown";
 import { createTracker } from "./roles/tracker";
 import { createOperatorRole, operatorTxOutcomes } from "./roles/operator";
 import { createFinalizerRole, finalizerTxOutcomes } from "./roles/finalizer";
@@ -47,16 +47,13 @@ const NOT_YET_REVERTS = new Set([
 const KEEP_BLOCKS = 256;
 /** Stake and balance gauges are refreshed every this many loop rounds. */
 const STAKE_REFRESH_ROUNDS = 10;
-/** How long shutdown waits for the executor to close after the grace period ran out. */
-const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 /** Shortest pause between two loop rounds. */
 const MIN_ROUND_GAP_MS = 20;
 /** With no new block for this long, the node says which events wait for confirmations (once per head). */
 const HEAD_IDLE_NOTICE_MS = 30_000;
 /** Attempts of the first RPC call at start-up before giving up. */
 const STARTUP_RPC_ATTEMPTS = 4;
-/** How long shutdown waits for in-flight inferences before closing anyway. */
-export const SHUTDOWN_GRACE_MS = 10_000;
+export { SHUTDOWN_GRACE_MS } from "./node/shutdown";
 
 export interface NodeOptions {
     env?: NodeJS.ProcessEnv;
@@ -400,29 +397,7 @@ async function startWith(
             logger.info("shutting down: finishing in-flight inferences");
             controller.abort(new Error("shutdown"));
             await running;
-            // The grace timers are cancelled once the race is decided: a pending one would keep the process
-            // (a CLI, a test, the bench) alive for the rest of the grace period.
-            const timers = new AbortController();
-            try {
-                const expired = (ms: number) =>
-                    sleep(ms, timers.signal).then(
-                        () => false,
-                        () => false,
-                    );
-                const drained = await Promise.race([
-                    Promise.all([operator.drain(), challenger.drain()]).then(() => true),
-                    expired(SHUTDOWN_GRACE_MS),
-                ]);
-                if (!drained)
-                    logger.warn("in-flight inferences did not finish in time; they stay pending for the next start");
-                // close() waits for runs still going; past the grace period, do not wait for them (their requests
-                // are pending in the store; a result that arrives after the store is closed is simply not saved).
-                const closing = executor.close().catch(() => undefined);
-                if (drained) await closing;
-                else await Promise.race([closing, expired(SHUTDOWN_CLOSE_WAIT_MS)]);
-            } finally {
-                timers.abort();
-            }
+            await drainAndClose([operator.drain(), challenger.drain()], executor, logger);
             await server?.close();
             store.close();
             logger.info("stopped");
