@@ -140,16 +140,15 @@ export function finalizerTxOutcomes(ctx: NodeContext): TxOutcomes {
         // A batch's requests go one by one; a single finalization is retried later.
         refused(tx: StoredTx, reason: string): void {
             for (const stored of carried(ctx, tx)) {
-                const back = stored.state === "submitting" ? "computed" : "submitted";
                 if (tx.kind === "finalize_batch") {
-                    ctx.store.update(stored.requestId, back, { batchable: false, txId: null });
+                    ctx.store.update(stored.requestId, "submitted", { batchable: false, txId: null });
                 } else postponeOrGiveUp(ctx, stored, "submitted", reason);
             }
         },
+        // Not mined: its requests are submitted again, to be finalized anew.
         dropped(tx: StoredTx): void {
             for (const stored of carried(ctx, tx, { openOnly: false })) {
                 if (stored.state === "finalizing") ctx.store.update(stored.requestId, "submitted", { txId: null });
-                else if (stored.state === "submitting") ctx.store.update(stored.requestId, "computed", { txId: null });
             }
         },
     };

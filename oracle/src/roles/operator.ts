@@ -380,19 +380,18 @@ export function operatorTxOutcomes(ctx: NodeContext): TxOutcomes {
         // A batch's requests go one by one; a single submission is declined (the consumer cancels and is refunded).
         refused(tx: StoredTx, reason: string): void {
             for (const stored of carried(ctx, tx)) {
-                const back = stored.state === "submitting" ? "computed" : "submitted";
-                if (tx.kind === "submit_batch")
-                    ctx.store.update(stored.requestId, back, { batchable: false, txId: null });
-                else if (back === "computed") {
+                if (tx.kind === "submit_batch") {
+                    ctx.store.update(stored.requestId, "computed", { batchable: false, txId: null });
+                } else {
                     ctx.store.finish(stored.requestId, "declined", reason);
                     ctx.metrics.requestsFailed.inc({ model_id: stored.modelId, reason: "declined" });
-                } else postponeOrGiveUp(ctx, stored, "submitted", reason);
+                }
             }
         },
+        // Not mined: its requests are computed again, to be sent anew.
         dropped(tx: StoredTx): void {
             for (const stored of carried(ctx, tx, { openOnly: false })) {
                 if (stored.state === "submitting") ctx.store.update(stored.requestId, "computed", { txId: null });
-                else if (stored.state === "finalizing") ctx.store.update(stored.requestId, "submitted", { txId: null });
             }
         },
     };
