@@ -28,6 +28,33 @@ export default tseslint.config(
         languageOptions: { sourceType: "commonjs", globals: globals.node },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
+    // The layers of oracle/src (docs/architecture.md): each imports only the ones below it.
+    ...[
+        ["internal", ["../*"]],
+        ["protocol", ["runtime", "verify", "toolkit", "chain", "store", "roles", "node", "commands", "sdk", "config"]],
+        ["verify", ["runtime", "toolkit", "chain", "store", "roles", "node", "commands", "sdk", "config"]],
+        ["runtime", ["toolkit", "chain", "store", "roles", "node", "commands", "sdk", "config"]],
+        ["toolkit", ["runtime", "chain", "store", "roles", "node", "commands", "sdk", "config"]],
+        ["store", ["runtime", "verify", "toolkit", "chain", "roles", "node", "commands", "sdk", "config"]],
+        ["chain", ["runtime", "toolkit", "roles", "node", "commands", "sdk", "config"]],
+    ].map(([layer, above]) => ({
+        files: [`oracle/src/${layer}/**/*.ts`],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    patterns: [
+                        {
+                            group: above.flatMap((folder) =>
+                                folder.startsWith("../") ? [folder] : [`../${folder}`, `../${folder}/*`],
+                            ),
+                            message: `oracle/src/${layer}/ may not import a layer above it (docs/architecture.md)`,
+                        },
+                    ],
+                },
+            ],
+        },
+    })),
     {
         files: ["test/**/*.ts"],
         rules: {

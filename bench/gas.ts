@@ -40,7 +40,7 @@ import {
     type Request,
 } from "../test/helpers/verity";
 import type { BenchConsumer } from "../typechain-types";
-import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../oracle/src/protocol/tensorCodec";
 import { challengeCommitment, newChallengeSalt } from "../oracle/src/chain/coordinator";
 
 const OPTIONS = benchOptions("gas");

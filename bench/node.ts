@@ -40,11 +40,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
-import { Executor } from "../oracle/src/models/executor";
-import { executeModel, loadModel, type LoadedModel } from "../oracle/src/models/inference";
+import { Executor } from "../oracle/src/runtime/executor";
+import { executeModel, loadModel, type LoadedModel } from "../oracle/src/runtime/inference";
 import { startNode, type RunningNode } from "../oracle/src/node";
 import { silentLogger } from "../oracle/src/internal/logger";
-import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../oracle/src/protocol/tensorCodec";
 import { heavyFloatModel, seededRandom, tinyIntegerModel, type ExampleModel } from "../models/examples";
 import {
     deployForNode,

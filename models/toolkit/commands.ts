@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { keccak256 } from "ethers";
 import { z } from "zod";
 import { formatZodIssue } from "../../oracle/src/internal/zodIssues";
-import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../../oracle/src/models/manifest";
+import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../../oracle/src/protocol/manifest";
 import { compileModel, type CompiledProgram } from "../../oracle/src/verify/program";
 import { estimateReexecution, type GasEstimate } from "./gas";
 import { programChunkCount } from "../../oracle/src/chain/programStore";

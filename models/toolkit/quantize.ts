@@ -62,8 +62,8 @@ import * as ort from "onnxruntime-node";
 import { z } from "zod";
 import { PermanentError, VerityError } from "../../oracle/src/internal/errors";
 import { formatZodIssues } from "../../oracle/src/internal/zodIssues";
-import { embedManifest } from "../../oracle/src/models/manifest";
-import { buildOnnxModel, type InitializerSpec, type NodeSpec } from "../../oracle/src/models/onnxGraph";
+import { embedManifest } from "../../oracle/src/protocol/manifest";
+import { buildOnnxModel, type InitializerSpec, type NodeSpec } from "../../oracle/src/toolkit/onnxGraph";
 import { INT_DTYPE_CODES, intTensor, runGraph, type IntTensor } from "../../oracle/src/verify/reference";
 import { formatManifestJson } from "../examples";
 

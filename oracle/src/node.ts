@@ -20,7 +20,7 @@ import { ChainFollower } from "./chain/follower";
 import { CoordinatorClient, decodeRevert, eventTopic, FOLLOWED_EVENTS } from "./chain/coordinator";
 import { TxSender } from "./chain/txSender";
 import { Store, type StoredTx, type TxKind } from "./store/store";
-import { Executor } from "./models/executor";
+import { Executor } from "./runtime/executor";
 import { createModelCatalogue } from "./node/catalogue";
 import { healthReport } from "./node/health";
 import { Rounds } from "./node/rounds";

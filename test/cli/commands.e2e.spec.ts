@@ -24,8 +24,8 @@ import {
 } from "../../typechain-types";
 import { requestFromRequested } from "../../oracle/src/chain/requestEvents";
 import { challengeCommitment } from "../../oracle/src/chain/coordinator";
-import { decodeTensors, DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
-import { RESULT_CODE_MEANINGS } from "../../oracle/src/models/resultCodes";
+import { decodeTensors, DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
+import { RESULT_CODE_MEANINGS } from "../../oracle/src/protocol/resultCodes";
 import { VerificationMode } from "../../oracle/src/protocol/verificationMode";
 import { hardhatWallet, serveChainDuringSuite, waitFor } from "../e2e/harness";
 import { runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";

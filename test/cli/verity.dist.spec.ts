@@ -107,9 +107,9 @@ describe("verity command: compiled to dist/", function () {
 
         it("an inference worker starts from dist/ (executorWorker.js) and runs a model", () => {
             const script = `
-                const { Executor } = require("./dist/oracle/src/models/executor");
+                const { Executor } = require("./dist/oracle/src/runtime/executor");
                 const { tinyIntegerModel } = require("./dist/models/examples");
-                const { DType, encodeTensors } = require("./dist/oracle/src/models/tensorCodec");
+                const { DType, encodeTensors } = require("./dist/oracle/src/protocol/tensorCodec");
                 (async () => {
                     const model = tinyIntegerModel();
                     const executor = new Executor({ concurrency: 1, timeoutMs: 30000 });

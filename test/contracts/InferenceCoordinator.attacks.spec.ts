@@ -32,7 +32,7 @@ import {
     submit,
 } from "../helpers/verity";
 import { compileModel } from "../../oracle/src/verify/program";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { graphModel } from "../oracle/verify/graphs";
 import { integerMlpModel } from "../../models/examples";
 import {

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 
 import { integerMlpModel } from "../../models/examples";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { compileModel } from "../../oracle/src/verify/program";
 import type { ExecutorHarness, IntegerExecutor } from "../../typechain-types";
 import { ONNX_SPEC_CASES, specCaseInput, specCaseModel } from "../shared/onnxSpecExamples";

@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { hexlify, type Contract } from "ethers";
 import { artifacts, ethers } from "hardhat";
 
-import { ResultCode } from "../../oracle/src/models/resultCodes";
+import { ResultCode } from "../../oracle/src/protocol/resultCodes";
 import { compileModel } from "../../oracle/src/verify/program";
 import { ONNX_SPEC_CASES, specCaseInput, specCaseModel, specCaseOutput } from "../shared/onnxSpecExamples";
 

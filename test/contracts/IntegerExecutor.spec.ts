@@ -4,14 +4,14 @@ import { ethers } from "hardhat";
 import { onnx } from "onnx-proto";
 
 import { integerMlpModel, seededRandom } from "../../models/examples";
-import { parseManifest } from "../../oracle/src/models/manifest";
+import { parseManifest } from "../../oracle/src/protocol/manifest";
 import {
     buildOnnxModel,
     type AttributeValue,
     type InitializerSpec,
     type NodeSpec,
-} from "../../oracle/src/models/onnxGraph";
-import { encodeTensors, type Tensor } from "../../oracle/src/models/tensorCodec";
+} from "../../oracle/src/toolkit/onnxGraph";
+import { encodeTensors, type Tensor } from "../../oracle/src/protocol/tensorCodec";
 import { compileModel } from "../../oracle/src/verify/program";
 import {
     dtypeRange,

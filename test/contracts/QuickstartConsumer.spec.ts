@@ -4,7 +4,7 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { announcedRequests } from "../../oracle/src/chain/requestEvents";
-import { DType, decodeTensors, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, decodeTensors, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { VOID, challengeAs, fundBond } from "../helpers/disputes";
 import {
     DEFAULT_PARAMS,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import {
     ResultCode,
     TOKEN,

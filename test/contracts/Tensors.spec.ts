@@ -2,7 +2,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 
-import { DType, DTYPES, encodeTensors, type Tensor } from "../../oracle/src/models/tensorCodec";
+import { DType, DTYPES, encodeTensors, type Tensor } from "../../oracle/src/protocol/tensorCodec";
 import type { TensorsHarness } from "../../typechain-types";
 import type { Tensors } from "../../typechain-types/contracts/test/TensorsHarness";
 import {

@@ -8,8 +8,8 @@ import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { MANIFEST_FIELDS } from "../../oracle/src/models/manifest";
-import { describeResultCode, RESULT_CODE_MEANINGS } from "../../oracle/src/models/resultCodes";
+import { MANIFEST_FIELDS } from "../../oracle/src/protocol/manifest";
+import { describeResultCode, RESULT_CODE_MEANINGS } from "../../oracle/src/protocol/resultCodes";
 
 const ROOT = path.join(__dirname, "..", "..");
 const DOCS = [

@@ -29,7 +29,7 @@ import { JsonRpcProvider, keccak256, Wallet } from "ethers";
 import type { Command, Option } from "commander";
 import { buildProgram } from "../../oracle/src/cli";
 import { ReexecutionResolver__factory } from "../../typechain-types";
-import { encodeTensors, DType } from "../../oracle/src/models/tensorCodec";
+import { encodeTensors, DType } from "../../oracle/src/protocol/tensorCodec";
 import { hardhatWallet } from "../../scripts/localChain";
 import { HARDHAT_BIN, runNodeScript, VERITY_BIN, type ProcessRun } from "../helpers/processes";
 

@@ -38,7 +38,7 @@ import { TX_GAS_CAP, TxSender } from "../../oracle/src/chain/txSender";
 import { ChainFollower } from "../../oracle/src/chain/follower";
 import { Store } from "../../oracle/src/store/store";
 import { shouldRetry } from "../../oracle/src/internal/errors";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/execute";
 import { integerMlpModel } from "../../models/examples";
 import { hardhatWallet } from "../../scripts/localChain";

@@ -11,7 +11,7 @@ import { hexlify, keccak256 } from "ethers";
 import { startNode, type RunningNode } from "../../oracle/src/node";
 import { silentLogger } from "../../oracle/src/internal/logger";
 import { nodeProcess } from "../helpers/processes";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/execute";
 import { compileModel } from "../../oracle/src/verify/program";
 import type { Request } from "../../oracle/src/chain/requestEvents";

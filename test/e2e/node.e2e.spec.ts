@@ -12,9 +12,9 @@ import { requestFromJson } from "../../oracle/src/chain/requestEvents";
 import { DISPUTE_TIMEOUT } from "../helpers/verity";
 import { challengeAs } from "../helpers/disputes";
 import { createLogger, silentLogger } from "../../oracle/src/internal/logger";
-import { Executor } from "../../oracle/src/models/executor";
-import { parseManifest } from "../../oracle/src/models/manifest";
-import { decodeTensors, DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { Executor } from "../../oracle/src/runtime/executor";
+import { parseManifest } from "../../oracle/src/protocol/manifest";
+import { decodeTensors, DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { failingModel, multiIOFloatModel, tinyIntegerModel } from "../../models/examples";
 import {
     deployForNode,

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import hre, { ethers } from "hardhat";
 import { startNode, type RunningNode } from "../../oracle/src/node";
 import { createLogger, silentLogger } from "../../oracle/src/internal/logger";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { tinyIntegerModel } from "../../models/examples";
 import {
     deployForNode,

@@ -41,7 +41,7 @@ import {
 import { expectedBond } from "../helpers/disputes";
 import { challengeCommitment } from "../../oracle/src/chain/coordinator";
 import { integerMlpModel } from "../../models/examples";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/execute";
 
 /*

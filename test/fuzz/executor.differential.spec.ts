@@ -21,14 +21,14 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 import { integerMlpModel } from "../../models/examples";
-import { parseManifest } from "../../oracle/src/models/manifest";
+import { parseManifest } from "../../oracle/src/protocol/manifest";
 import {
     buildOnnxModel,
     type AttributeValue,
     type InitializerSpec,
     type NodeSpec,
-} from "../../oracle/src/models/onnxGraph";
-import { encodeTensors } from "../../oracle/src/models/tensorCodec";
+} from "../../oracle/src/toolkit/onnxGraph";
+import { encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { fromOrtTensor, toOrtTensor } from "../../oracle/src/verify/ortTensors";
 import { compileModel } from "../../oracle/src/verify/program";
 import {

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import * as ort from "onnxruntime-node";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../oracle/src/verify/execute";
 
 const IRIS = join(__dirname, "..", "..", "models", "iris", "iris.onnx");

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
 
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { challengeAs, fundBond } from "../helpers/disputes";
 import { deployVerifiable } from "../helpers/verifiable";
 import { ResultCode, applyEvents, assignedSigner, sendRequest, submit } from "../helpers/verity";

@@ -14,7 +14,7 @@ import {
     validateTensors,
     type DTypeInfo,
     type Tensor,
-} from "../../oracle/src/models/tensorCodec";
+} from "../../oracle/src/protocol/tensorCodec";
 import { TensorsHarness__factory, type TensorsHarness } from "../../typechain-types";
 import type { Tensors } from "../../typechain-types/contracts/test/TensorsHarness";
 import {

@@ -4,7 +4,7 @@
  * never write. Used to hold `IntegerExecutor.gasBound` above measured runs where fixed costs cannot hide a
  * per-element shortfall.
  */
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 
 const u16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const u32 = (v: number): number[] => [(v >>> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];

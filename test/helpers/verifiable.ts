@@ -4,7 +4,7 @@
  */
 import { ethers } from "hardhat";
 import { integerMlpModel, type ExampleModel } from "../../models/examples";
-import { manifestHash } from "../../oracle/src/models/manifest";
+import { manifestHash } from "../../oracle/src/protocol/manifest";
 import { loadVerifiableModel, runVerifiable, type VerifiableModel } from "../../oracle/src/verify/execute";
 import {
     DEFAULT_PARAMS,

@@ -12,7 +12,7 @@ import type {
     TestResolver,
 } from "../../typechain-types";
 import type { IInferenceCoordinator } from "../../typechain-types/contracts/InferenceCoordinator";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { announcedRequests, applyRequestEvents } from "../../oracle/src/chain/requestEvents";
 import { ATTESTATION_TYPES } from "../../oracle/src/chain/coordinator";
 import { storeProgram as storeProgramChunks } from "../../oracle/src/chain/programStore";

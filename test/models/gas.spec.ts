@@ -5,9 +5,9 @@ import { ethers } from "hardhat";
 import { integerMlpModel, seededRandom, type ExampleModel } from "../../models/examples";
 import { DEFAULT_MAX_DISPUTE_GAS, estimateReexecution } from "../../models/toolkit/gas";
 import { disputeGasBound } from "../../oracle/src/verify/disputeGas";
-import { parseManifest } from "../../oracle/src/models/manifest";
+import { parseManifest } from "../../oracle/src/protocol/manifest";
 import { compileModel } from "../../oracle/src/verify/program";
-import { DType, encodeTensors } from "../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../oracle/src/protocol/tensorCodec";
 import { deployVerifiable } from "../helpers/verifiable";
 import { hugeAddProgram } from "../helpers/programs";
 

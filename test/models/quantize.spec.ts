@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onnx } from "onnx-proto";
-import { extractManifest, manifestHash, parseManifest } from "../../oracle/src/models/manifest";
+import { extractManifest, manifestHash, parseManifest } from "../../oracle/src/protocol/manifest";
 import { analyseModel, SubsetError } from "../../oracle/src/verify/subset";
 import { ReferenceExecutionError, runGraph, tensorFromProto, type IntTensor } from "../../oracle/src/verify/reference";
 import { seededRandom } from "../../models/examples";

@@ -21,9 +21,9 @@
  * where a whole-dtype input could overflow (Add / Sub / Mul, Gather's indices, a narrowing Cast). The case's data
  * always lies inside it.
  */
-import { buildOnnxModel, type AttributeValue, type InitializerData } from "../../oracle/src/models/onnxGraph";
-import { embedManifest } from "../../oracle/src/models/manifest";
-import { DType, encodeTensors, type Tensor } from "../../oracle/src/models/tensorCodec";
+import { buildOnnxModel, type AttributeValue, type InitializerData } from "../../oracle/src/toolkit/onnxGraph";
+import { embedManifest } from "../../oracle/src/protocol/manifest";
+import { DType, encodeTensors, type Tensor } from "../../oracle/src/protocol/tensorCodec";
 import type { SubsetErrorCode, SubsetOp } from "../../oracle/src/verify/subset";
 
 /** Element types of the cases (the subset's). */

@@ -3,7 +3,7 @@
  * cross-implementation property test, so both sides are held to the same bytes and the same errors.
  */
 import { concat, hexlify, toBeHex } from "ethers";
-import { DType, type Tensor, type TensorCodecErrorCode } from "../../oracle/src/models/tensorCodec";
+import { DType, type Tensor, type TensorCodecErrorCode } from "../../oracle/src/protocol/tensorCodec";
 
 /** The worked example of docs/tensor-encoding.md. */
 export const EXAMPLE_TENSORS: readonly Tensor[] = [

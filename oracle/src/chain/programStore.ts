@@ -8,14 +8,9 @@ import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { keccak256 } from "../internal/keccak";
 import { PermanentError } from "../internal/errors";
 import type { ProgramStore } from "../../../typechain-types";
+import { PROGRAM_CHUNK_BYTES, programChunkCount } from "../protocol/programChunks";
 
-/** Data bytes of a full chunk: EIP-170's 24,576-byte code limit less the STOP prefix. */
-export const PROGRAM_CHUNK_BYTES = 24_575;
-
-/** Number of chunks `programBytes` bytes take. */
-export function programChunkCount(programBytes: number): number {
-    return Math.max(1, Math.ceil(programBytes / PROGRAM_CHUNK_BYTES));
-}
+export { PROGRAM_CHUNK_BYTES, programChunkCount } from "../protocol/programChunks";
 
 export interface StoreProgramOptions {
     /** Sends one transaction and waits for its receipt (default: send, then wait). `what` describes it. */

@@ -15,7 +15,7 @@
  */
 import { getAddress, getBytes, keccak256, type ContractRunner, type Log, type LogDescription } from "ethers";
 import { IReexecutionResolver__factory } from "../../../typechain-types";
-import { ResultCode } from "../models/resultCodes";
+import { ResultCode } from "../protocol/resultCodes";
 import { parseCoordinatorLog, requestFromRequested, type Request } from "./requestEvents";
 
 const resolverInterface = IReexecutionResolver__factory.createInterface();

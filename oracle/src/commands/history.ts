@@ -6,8 +6,8 @@
  */
 import { getBytes, hexlify, MaxUint256, toBeHex, ZeroAddress, type Log, type Provider } from "ethers";
 import { InferenceCoordinator__factory } from "../../../typechain-types";
-import { decodeTensors, DType } from "../models/tensorCodec";
-import { describeResultCode, ResultCode } from "../models/resultCodes";
+import { decodeTensors, DType } from "../protocol/tensorCodec";
+import { describeResultCode, ResultCode } from "../protocol/resultCodes";
 import { getLogsInChunks } from "../chain/logs";
 import type { Request } from "../chain/requestEvents";
 import { VerificationModeBigInt } from "../protocol/verificationMode";

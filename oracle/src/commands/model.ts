@@ -14,7 +14,7 @@ import {
     ProgramStore__factory,
     ReexecutionResolver__factory,
 } from "../../../typechain-types";
-import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../models/manifest";
+import { MANIFEST_METADATA_KEY, manifestHash, readOnnxMetadata } from "../protocol/manifest";
 import { storeProgram } from "../chain/programStore";
 import { compileModel } from "../verify/program";
 import { collateralFloorWei, disputeGasBound } from "../verify/disputeGas";

@@ -5,8 +5,8 @@
  */
 import { toBeHex, type Provider } from "ethers";
 import { ERC20__factory, InferenceCoordinator__factory, ModelRegistry__factory } from "../../../typechain-types";
-import { decodeTensors, TensorCodecError } from "../models/tensorCodec";
-import { TensorJsonError, tensorsJsonBytes } from "../models/tensorJson";
+import { decodeTensors, TensorCodecError } from "../protocol/tensorCodec";
+import { TensorJsonError, tensorsJsonBytes } from "../protocol/tensorJson";
 import {
     chainCall,
     CliError,
@@ -30,7 +30,7 @@ import { loadRequest, nextBlockTime, sendFinalize } from "./settle";
 
 /**
  * Tensors as JSON (`[{ "dtype": "int8", "shape": [1, 4], "data": [1, -2, 3, 4] }]`) to canonical bytes, by the
- * shared parser (models/tensorJson.ts); its messages become the command's one-line errors.
+ * shared parser (protocol/tensorJson.ts); its messages become the command's one-line errors.
  */
 export function parseTensorsJson(text: string, where: string): Uint8Array {
     try {

@@ -9,9 +9,9 @@ import type { CoordinatorClient } from "../chain/coordinator";
 import type { Config } from "../config/schema";
 import { describeError, shouldRetry } from "../internal/errors";
 import type { Logger } from "../internal/logger";
-import type { Executor } from "../models/executor";
-import { ModelFetcher } from "../models/fetcher";
-import { extractManifest } from "../models/manifest";
+import type { Executor } from "../runtime/executor";
+import { ModelFetcher } from "../runtime/fetcher";
+import { extractManifest } from "../protocol/manifest";
 import { VerificationModeBigInt } from "../protocol/verificationMode";
 
 /** A model that failed to load for a transient reason is retried after this long. */

@@ -1,7 +1,7 @@
 /** The node's graceful stop, once its loop has ended: in-flight inferences get a grace period, then the executor closes. */
 import type { Logger } from "../internal/logger";
 import { sleep } from "../internal/retry";
-import type { Executor } from "../models/executor";
+import type { Executor } from "../runtime/executor";
 
 /** How long shutdown waits for in-flight inferences before closing anyway. */
 export const SHUTDOWN_GRACE_MS = 10_000;

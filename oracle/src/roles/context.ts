@@ -11,7 +11,7 @@ import type { CoordinatorClient } from "../chain/coordinator";
 import type { TxSender } from "../chain/txSender";
 import type { TransactionReceipt } from "../chain/rpc";
 import type { Store, StoredTx, TxKind } from "../store/store";
-import type { Executor } from "../models/executor";
+import type { Executor } from "../runtime/executor";
 
 export interface NodeContext {
     config: Config;

@@ -9,8 +9,8 @@
  */
 import { getAddress, getBytes, keccak256, verifyTypedData, ZeroHash, type BytesLike } from "ethers";
 import { ATTESTATION_TYPES } from "../chain/coordinator";
-import { decodeTensors, type Tensor } from "../models/tensorCodec";
-import { ResultCode } from "../models/resultCodes";
+import { decodeTensors, type Tensor } from "../protocol/tensorCodec";
+import { ResultCode } from "../protocol/resultCodes";
 import {
     attestationDomain,
     reexecutionResolverAt,

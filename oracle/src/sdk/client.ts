@@ -5,7 +5,7 @@
  */
 import { getAddress, getBytes, isHexString, toBeHex, ZeroAddress, type BytesLike } from "ethers";
 import { announcedRequests, type Request } from "../chain/requestEvents";
-import { encodeTensors, type Tensor } from "../models/tensorCodec";
+import { encodeTensors, type Tensor } from "../protocol/tensorCodec";
 import {
     buildAttestation,
     checkAgainstChain,

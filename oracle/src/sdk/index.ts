@@ -35,7 +35,7 @@ export { ATTESTATION_TYPES, decodeRevert, type DecodedRevert } from "../chain/co
 // `newChallengeSalt()`, then reveal with `challenge(request, evidence, salt)` from a later block.
 export { challengeCommitment, newChallengeSalt } from "../chain/coordinator";
 export { RequestStatus, type Request } from "../chain/requestEvents";
-export { ResultCode, RESULT_CODE_MEANINGS, describeResultCode } from "../models/resultCodes";
+export { ResultCode, RESULT_CODE_MEANINGS, describeResultCode } from "../protocol/resultCodes";
 
 // Tensors: the canonical encoding shared with contracts/libraries/Tensors.sol.
 export {
@@ -49,10 +49,10 @@ export {
     tensorListHash,
     type Tensor,
     type TypedTensor,
-} from "../models/tensorCodec";
+} from "../protocol/tensorCodec";
 // Fixed point: the I/O spec's decimal scale (floats <-> integers, round half to even).
-export { FixedPointError, fixedToFloat32, float32ToFixed } from "../models/fixedPoint";
-export { fixedBytesToFloat32, float32ArrayToFixed } from "../models/fixedPointArrays";
+export { FixedPointError, fixedToFloat32, float32ToFixed } from "../protocol/fixedPoint";
+export { fixedBytesToFloat32, float32ArrayToFixed } from "../protocol/fixedPointArrays";
 
 // TypeChain: the protocol's contract types and factories (sdk/contracts.ts), e.g. `contracts.InferenceCoordinator__factory`.
 export * as contracts from "./contracts";

@@ -15,8 +15,8 @@ import {
     type RequestState,
     type SettledStatus,
 } from "../chain/requestOutcome";
-import { ResultCode } from "../models/resultCodes";
-import { decodeTensors, type Tensor } from "../models/tensorCodec";
+import { ResultCode } from "../protocol/resultCodes";
+import { decodeTensors, type Tensor } from "../protocol/tensorCodec";
 import { resolverOf, type SdkContext } from "./context";
 import { VerificationMode } from "../protocol/verificationMode";
 import { VeritySdkError, wrapReverts } from "./errors";

@@ -9,7 +9,7 @@
  * Program format: oracle/src/verify/program.ts. The program is assumed well formed (a compiled one is); the
  * chain validates it first and reverts otherwise.
  */
-import { programChunkCount } from "../chain/programStore";
+import { programChunkCount } from "../protocol/programChunks";
 
 /** Per-element and fixed costs of IntegerExecutor's gas bound (its `_G_*` constants). */
 export const EXECUTOR_GAS = {

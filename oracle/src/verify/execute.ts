@@ -11,9 +11,9 @@
  */
 import { onnx } from "onnx-proto";
 import { keccak256 } from "../internal/keccak";
-import type { Manifest } from "../models/manifest";
-import { ResultCode } from "../models/resultCodes";
-import { inputMismatch, type InputRule } from "../models/inputCheck";
+import type { Manifest } from "../protocol/manifest";
+import { ResultCode } from "../protocol/resultCodes";
+import { inputMismatch, type InputRule } from "../protocol/inputCheck";
 import {
     DType,
     TensorCodecError,
@@ -22,7 +22,7 @@ import {
     scanTensors,
     type Tensor,
     type TensorLayout,
-} from "../models/tensorCodec";
+} from "../protocol/tensorCodec";
 import { compileModel, type CompiledProgram } from "./program";
 import { INT_DTYPE_CODES, ReferenceExecutionError, runGraph, type IntTensor } from "./reference";
 import type { ValueFacts } from "./subset";

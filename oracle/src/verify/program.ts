@@ -56,7 +56,7 @@
  * declared input ranges are taken as given.
  */
 import { keccak256 } from "../internal/keccak";
-import type { Manifest } from "../models/manifest";
+import type { Manifest } from "../protocol/manifest";
 import { INT_DTYPE_CODES, numel, strides, type IntDType, type IntTensor } from "./reference";
 import { analyseModel, SubsetError, type Analysis, type AnalysedNode, type ValueFacts } from "./subset";
 

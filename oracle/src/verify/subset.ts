@@ -20,8 +20,8 @@
  */
 import { onnx } from "onnx-proto";
 import { PermanentError } from "../internal/errors";
-import type * as ManifestModule from "../models/manifest";
-import { MANIFEST_METADATA_KEY, type Manifest } from "../models/manifestTypes";
+import type * as ManifestModule from "../protocol/manifest";
+import { MANIFEST_METADATA_KEY, type Manifest } from "../protocol/manifestTypes";
 import {
     DTYPE_BY_CODE,
     INT_DTYPE_CODES,
@@ -152,7 +152,7 @@ function rangeFacts(name: string, dtype: IntDType, shape: readonly number[], lo:
  */
 export function embeddedManifest(onnxBytes: Uint8Array): Manifest {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parseManifest, readOnnxMetadata } = require("../models/manifest") as typeof ManifestModule;
+    const { parseManifest, readOnnxMetadata } = require("../protocol/manifest") as typeof ManifestModule;
     const json = readOnnxMetadata(onnxBytes).get(MANIFEST_METADATA_KEY);
     if (json === undefined) fail("MANIFEST", `the model has no "${MANIFEST_METADATA_KEY}" metadata entry`);
     return parseManifest(json);

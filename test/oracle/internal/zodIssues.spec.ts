@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { formatIssuePath, formatZodIssues } from "../../../oracle/src/internal/zodIssues";
 import { parseConfig } from "../../../oracle/src/config/load";
-import { parseManifest } from "../../../oracle/src/models/manifest";
+import { parseManifest } from "../../../oracle/src/protocol/manifest";
 import { checkFloatMlp } from "../../../models/toolkit/quantize";
 import { buildModelFile } from "../../../models/toolkit/commands";
 

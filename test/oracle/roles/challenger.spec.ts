@@ -20,8 +20,8 @@ import type { SendOutcome, TxSender } from "../../../oracle/src/chain/txSender";
 import type { Config } from "../../../oracle/src/config/schema";
 import { createLogger } from "../../../oracle/src/internal/logger";
 import { createMetrics, type NodeMetrics } from "../../../oracle/src/internal/metrics";
-import type { Executor, ReferenceResult } from "../../../oracle/src/models/executor";
-import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import type { Executor, ReferenceResult } from "../../../oracle/src/runtime/executor";
+import { DType, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import {
     createChallengerRole,
     onChallengerTxDropped,

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { ethers } from "hardhat";
 import { ReexecutionResolver__factory } from "../../../typechain-types";
 import { loadDeployment } from "../../../oracle/src/commands/context";
-import { decodeTensors, DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { decodeTensors, DType, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import { hardhatWallet, startRpcServer } from "../../../scripts/localChain";
 import { runNodeScript, VERITY_BIN } from "../../helpers/processes";
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { keccak256 } from "ethers";
 import { integerMlpModel } from "../../../models/examples";
-import { ResultCode } from "../../../oracle/src/models/resultCodes";
-import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { ResultCode } from "../../../oracle/src/protocol/resultCodes";
+import { DType, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/execute";
 import { runGraph } from "../../../oracle/src/verify/reference";
 import { graphModel } from "./graphs";

@@ -1,11 +1,11 @@
 /** Small integer ONNX models with their manifest embedded, for the verify/ specs. */
-import { embedManifest } from "../../../oracle/src/models/manifest";
+import { embedManifest } from "../../../oracle/src/protocol/manifest";
 import {
     buildOnnxModel,
     type InitializerSpec,
     type NodeSpec,
     type ValueSpec,
-} from "../../../oracle/src/models/onnxGraph";
+} from "../../../oracle/src/toolkit/onnxGraph";
 
 /** Inputs may declare a manifest `range`. */
 export interface GraphSpec {

@@ -12,7 +12,7 @@
 import { expect } from "chai";
 import { hexlify } from "ethers";
 import * as ort from "onnxruntime-node";
-import { ResultCode } from "../../../oracle/src/models/resultCodes";
+import { ResultCode } from "../../../oracle/src/protocol/resultCodes";
 import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/execute";
 import { fromOrtTensor, toOrtTensor } from "../../../oracle/src/verify/ortTensors";
 import { compileModel } from "../../../oracle/src/verify/program";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { keccak256 } from "ethers";
 import { ethers } from "hardhat";
-import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import { integerMlpModel } from "../../../models/examples";
 import { compileModel, OPCODES, PROGRAM_VERSION } from "../../../oracle/src/verify/program";
 import { graphModel } from "./graphs";

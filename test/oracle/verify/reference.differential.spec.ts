@@ -18,7 +18,7 @@ import {
     type AttributeValue,
     type InitializerSpec,
     type ValueSpec,
-} from "../../../oracle/src/models/onnxGraph";
+} from "../../../oracle/src/toolkit/onnxGraph";
 import { fromOrtTensor, toOrtTensor } from "../../../oracle/src/verify/ortTensors";
 import {
     cast,

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { onnx } from "onnx-proto";
-import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
+import { buildOnnxModel } from "../../../oracle/src/toolkit/onnxGraph";
 import {
     add,
     argMax,

@@ -2,11 +2,11 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { onnx } from "onnx-proto";
 import { integerMlpModel } from "../../../models/examples";
-import { type InitializerSpec, type NodeSpec } from "../../../oracle/src/models/onnxGraph";
+import { type InitializerSpec, type NodeSpec } from "../../../oracle/src/toolkit/onnxGraph";
 import { runGraph, type IntTensor } from "../../../oracle/src/verify/reference";
 import { analyseModel, MAX_OPSET, MIN_OPSET, SubsetError } from "../../../oracle/src/verify/subset";
 import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/execute";
-import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import { graphModel } from "./graphs";
 
 function subsetError(fn: () => unknown): SubsetError {

@@ -29,7 +29,7 @@ import {
     SUBSET_OP_RULES,
     type SubsetOp,
 } from "../../../oracle/src/verify/subsetRules";
-import type { InitializerData } from "../../../oracle/src/models/onnxGraph";
+import type { InitializerData } from "../../../oracle/src/toolkit/onnxGraph";
 import { graphModel, type GraphSpec } from "./graphs";
 
 type RuleOp = SubsetOp | "Constant";

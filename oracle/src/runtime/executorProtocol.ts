@@ -5,7 +5,7 @@
  */
 import { keccak256 } from "../internal/keccak";
 import { PermanentError, RetryableError, VerityError } from "../internal/errors";
-import { ModelFormatError, type Manifest } from "./manifestTypes";
+import { ModelFormatError, type Manifest } from "../protocol/manifestTypes";
 
 /** keccak256 of empty bytes: the outputHash of an INVALID_INPUT or MODEL_ERROR result. */
 export const EMPTY_OUTPUT_HASH = keccak256(new Uint8Array(0));

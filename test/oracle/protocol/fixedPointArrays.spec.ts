@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { FixedPointError, MAX_DECIMALS, fixedToFloat32, float32ToFixed } from "../../../oracle/src/models/fixedPoint";
-import { fixedBytesToFloat32, float32ArrayToFixed } from "../../../oracle/src/models/fixedPointArrays";
-import { DType, DTYPES, encodeTensors, scanTensors } from "../../../oracle/src/models/tensorCodec";
+import { FixedPointError, MAX_DECIMALS, fixedToFloat32, float32ToFixed } from "../../../oracle/src/protocol/fixedPoint";
+import { fixedBytesToFloat32, float32ArrayToFixed } from "../../../oracle/src/protocol/fixedPointArrays";
+import { DType, DTYPES, encodeTensors, scanTensors } from "../../../oracle/src/protocol/tensorCodec";
 
 const INTEGER_DTYPES = [...DTYPES.values()].filter((info) => info.dtype !== DType.BOOL);
 
@@ -41,7 +41,7 @@ function fast(x: number, decimals: number, dtype: DType): bigint | string {
     }
 }
 
-describe("oracle/models/fixedPointArrays", function () {
+describe("oracle/protocol/fixedPointArrays", function () {
     describe("float32ArrayToFixed", function () {
         it("equals float32ToFixed element for element, errors included, for every dtype and scale (property)", function () {
             fc.assert(

@@ -12,10 +12,10 @@ import {
     parseManifest,
     readOnnxMetadata,
     wireDType,
-} from "../../../oracle/src/models/manifest";
-import { MAX_DECIMALS } from "../../../oracle/src/models/fixedPoint";
-import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
-import { DType } from "../../../oracle/src/models/tensorCodec";
+} from "../../../oracle/src/protocol/manifest";
+import { MAX_DECIMALS } from "../../../oracle/src/protocol/fixedPoint";
+import { buildOnnxModel } from "../../../oracle/src/toolkit/onnxGraph";
+import { DType } from "../../../oracle/src/protocol/tensorCodec";
 import { PermanentError } from "../../../oracle/src/internal/errors";
 
 const EXAMPLE = JSON.stringify({
@@ -57,7 +57,7 @@ function reluModel(metadata?: Record<string, string>): Uint8Array {
     });
 }
 
-describe("oracle/models/manifest", function () {
+describe("oracle/protocol/manifest", function () {
     describe("parseManifest", function () {
         it("parses the documented example", function () {
             const manifest = parseManifest(EXAMPLE);

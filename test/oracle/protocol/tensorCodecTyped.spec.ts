@@ -15,7 +15,7 @@ import {
     type DTypeInfo,
     type Tensor,
     type TypedTensor,
-} from "../../../oracle/src/models/tensorCodec";
+} from "../../../oracle/src/protocol/tensorCodec";
 import { EDGE_VECTORS, EXAMPLE_HEX, EXAMPLE_TENSORS, edgeVectorHex } from "../../shared/tensorVectors";
 
 /** The typed twin of a bigint tensor. */
@@ -65,7 +65,7 @@ const tensorArb: fc.Arbitrary<Tensor> = fc
             .map((data) => ({ dtype: info.dtype, shape, data })),
     );
 
-describe("oracle/models/tensorCodec (typed-array fast path)", function () {
+describe("oracle/protocol/tensorCodec (typed-array fast path)", function () {
     it("typedArrayFor gives the onnxruntime array class of each dtype", function () {
         const expected: Record<number, string> = {
             [DType.UINT8]: "Uint8Array",

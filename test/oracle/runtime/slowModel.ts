@@ -1,5 +1,5 @@
-import { parseManifest, type Manifest } from "../../../oracle/src/models/manifest";
-import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
+import { parseManifest, type Manifest } from "../../../oracle/src/protocol/manifest";
+import { buildOnnxModel } from "../../../oracle/src/toolkit/onnxGraph";
 
 /**
  * A model that is slow but small: "x" [1, 1] expanded to an n x n matrix, multiplied by itself `matmuls`

@@ -11,10 +11,10 @@ import {
     simulateWorkerCrash,
     type ExecutionResult,
     type InferenceOutcome,
-} from "../../../oracle/src/models/executor";
-import { float32ToFixed } from "../../../oracle/src/models/fixedPoint";
-import { ModelFormatError, parseManifest, type Manifest } from "../../../oracle/src/models/manifest";
-import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
+} from "../../../oracle/src/runtime/executor";
+import { float32ToFixed } from "../../../oracle/src/protocol/fixedPoint";
+import { ModelFormatError, parseManifest, type Manifest } from "../../../oracle/src/protocol/manifest";
+import { buildOnnxModel } from "../../../oracle/src/toolkit/onnxGraph";
 import { slowModel } from "./slowModel";
 import {
     DType,
@@ -23,7 +23,7 @@ import {
     encodeTensors,
     encodeTensorsTyped,
     type Tensor,
-} from "../../../oracle/src/models/tensorCodec";
+} from "../../../oracle/src/protocol/tensorCodec";
 import {
     TINY_BIAS,
     TINY_WEIGHTS,
@@ -114,7 +114,7 @@ async function rejection(promise: Promise<unknown>, code: string): Promise<Perma
     throw new Error(`expected a PermanentError ${code}`);
 }
 
-describe("oracle/models/executor", function () {
+describe("oracle/runtime/executor", function () {
     // One executor (two worker threads) for the tests that do not need their own: starting workers and loading
     // the heavy model into each takes a while.
     let executor: Executor;

@@ -15,7 +15,7 @@
  * is constant in fact but refused here; such a model just keeps running in a worker.
  */
 import { onnx } from "onnx-proto";
-import type { Manifest } from "./manifest";
+import type { Manifest } from "../protocol/manifest";
 
 /** Ops of ai.onnx (up to opset 26) that size their output from the values of these input positions. */
 const SIZED_BY_VALUE: Readonly<Record<string, readonly number[]>> = {

@@ -3,9 +3,9 @@ import { keccak256 } from "ethers";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as prettier from "prettier";
-import { Executor, ResultCode } from "../../../oracle/src/models/executor";
-import { extractManifest, manifestHash } from "../../../oracle/src/models/manifest";
-import { DType, decodeTensors, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { Executor, ResultCode } from "../../../oracle/src/runtime/executor";
+import { extractManifest, manifestHash } from "../../../oracle/src/protocol/manifest";
+import { DType, decodeTensors, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import {
     failingModel,
     heavyFloatModel,

@@ -1,9 +1,9 @@
 /**
- * JSON tensors (models/tensorJson.ts), the one parser behind `verity request --tensors` / `--input x.json` and
+ * JSON tensors (protocol/tensorJson.ts), the one parser behind `verity request --tensors` / `--input x.json` and
  * examples/offchain-consumer.ts: dtype names as the command documents them, in any case, and nothing else.
  */
 import { expect } from "chai";
-import { DType, DTYPES, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { DType, DTYPES, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import {
     dtypeFromName,
     dtypeName,
@@ -11,11 +11,11 @@ import {
     TensorJsonError,
     tensorsFromJson,
     tensorsJsonBytes,
-} from "../../../oracle/src/models/tensorJson";
+} from "../../../oracle/src/protocol/tensorJson";
 import { parseTensorsJson } from "../../../oracle/src/commands/request";
 import { CliError } from "../../../oracle/src/commands/context";
 
-describe("oracle/models/tensorJson", function () {
+describe("oracle/protocol/tensorJson", function () {
     it("names every dtype of the codec, lower case, and reads each name back in any case", function () {
         expect(DTYPE_NAMES).to.deep.equal(["uint8", "int8", "uint16", "int16", "int32", "int64", "bool", "uint32"]);
         expect(DTYPE_NAMES).to.have.length(DTYPES.size);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { inputDependentCost } from "../../../oracle/src/models/inputDependentCost";
-import { parseManifest, type Manifest } from "../../../oracle/src/models/manifest";
-import { buildOnnxModel, type NodeSpec } from "../../../oracle/src/models/onnxGraph";
+import { inputDependentCost } from "../../../oracle/src/runtime/inputDependentCost";
+import { parseManifest, type Manifest } from "../../../oracle/src/protocol/manifest";
+import { buildOnnxModel, type NodeSpec } from "../../../oracle/src/toolkit/onnxGraph";
 import { failingModel, integerMlpModel, multiIOFloatModel, tinyIntegerModel } from "../../../models/examples";
 
 /** x int64 [2] → `nodes` → y int64 [2], with an int64 initializer "k" = [2]. */
@@ -24,7 +24,7 @@ function model(nodes: NodeSpec[], inputs = ["x"]): { onnx: Uint8Array; manifest:
 
 const cost = ({ onnx, manifest }: { onnx: Uint8Array; manifest: Manifest }) => inputDependentCost(onnx, manifest);
 
-describe("oracle/models/inputDependentCost", function () {
+describe("oracle/runtime/inputDependentCost", function () {
     it("finds the example models' costs fixed by their shapes", function () {
         for (const example of [
             tinyIntegerModel(),

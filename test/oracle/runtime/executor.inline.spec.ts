@@ -11,11 +11,11 @@ import {
     type ExecutionResult,
     type InlinePolicy,
     type Placement,
-} from "../../../oracle/src/models/executor";
-import { parseManifest, type Manifest } from "../../../oracle/src/models/manifest";
-import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
+} from "../../../oracle/src/runtime/executor";
+import { parseManifest, type Manifest } from "../../../oracle/src/protocol/manifest";
+import { buildOnnxModel } from "../../../oracle/src/toolkit/onnxGraph";
 import { slowModel } from "./slowModel";
-import { DType, encodeTensors } from "../../../oracle/src/models/tensorCodec";
+import { DType, encodeTensors } from "../../../oracle/src/protocol/tensorCodec";
 import { compileModel } from "../../../oracle/src/verify/program";
 import { failingModel, integerMlpModel, multiIOFloatModel, tinyIntegerModel } from "../../../models/examples";
 
@@ -93,7 +93,7 @@ async function runUntil(executor: Executor, modelId: string, input: Uint8Array, 
     expect(executor.placement(modelId), modelId).to.equal(want);
 }
 
-describe("oracle/models/executor (inline runs)", function () {
+describe("oracle/runtime/executor (inline runs)", function () {
     this.timeout(120_000);
 
     it("serves a small model inline after a window of worker runs, and keeps a slow one in the workers", async function () {

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
-import { WARM_UP_MODEL, warmUpOnnxruntime } from "../../../oracle/src/models/inference";
+import { WARM_UP_MODEL, warmUpOnnxruntime } from "../../../oracle/src/runtime/inference";
 
-describe("oracle/models/inference warm-up", function () {
+describe("oracle/runtime/inference warm-up", function () {
     const bytes = Buffer.from(WARM_UP_MODEL, "base64");
 
     it("holds Identity on a float32[1]", function () {

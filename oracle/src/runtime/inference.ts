@@ -30,11 +30,11 @@ import {
     type RunOutcome,
     type VerifiableLoad,
 } from "./executorProtocol";
-import { FixedPointError } from "./fixedPoint";
-import { fixedBytesToFloat32, float32ArrayToFixed } from "./fixedPointArrays";
-import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "./manifestTypes";
-import { inputMismatch, sameShape, shapeText, type InputRule } from "./inputCheck";
-import { ResultCode } from "./resultCodes";
+import { FixedPointError } from "../protocol/fixedPoint";
+import { fixedBytesToFloat32, float32ArrayToFixed } from "../protocol/fixedPointArrays";
+import { ModelFormatError, wireDType, type Manifest, type TensorSpec } from "../protocol/manifestTypes";
+import { inputMismatch, sameShape, shapeText, type InputRule } from "../protocol/inputCheck";
+import { ResultCode } from "../protocol/resultCodes";
 import {
     DType,
     TensorCodecError,
@@ -43,7 +43,7 @@ import {
     scanTensors,
     type TensorLayout,
     type TypedTensor,
-} from "./tensorCodec";
+} from "../protocol/tensorCodec";
 
 /**
  * The reference interpreter and the dispute-gas bound (verify/), loaded with the first verifiable model: a worker
@@ -88,7 +88,7 @@ class Rejection extends Error {}
 
 /**
  * The smallest model onnxruntime loads: Identity on a float32[1] (buildOnnxModel in onnxGraph.ts writes these
- * bytes; test/oracle/models/warmUp.spec.ts checks what they hold).
+ * bytes; test/oracle/runtime/warmUp.spec.ts checks what they hold).
  */
 export const WARM_UP_MODEL =
     "CAgSBnZlcml0eTpKCh4KAXgSAXkaCklkZW50aXR5XzAiCElkZW50aXR5OgASBnZlcml0eVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEBE=";

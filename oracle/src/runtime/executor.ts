@@ -75,10 +75,10 @@ import {
     type WorkerRequest,
 } from "./executorProtocol";
 import { InlineRuns } from "./inlineRuns";
-import type { Manifest } from "./manifest";
+import type { Manifest } from "../protocol/manifest";
 import { DEFAULT_INLINE_POLICY, Placements, type InlinePolicy, type Placement } from "./placement";
 
-export { ResultCode } from "./resultCodes";
+export { ResultCode } from "../protocol/resultCodes";
 export {
     EMPTY_OUTPUT_HASH,
     InferenceResourceError,

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PermanentError, RetryableError, VerityError, shouldRetry } from "../../../oracle/src/internal/errors";
-import { ModelFetcher, ModelHashMismatchError } from "../../../oracle/src/models/fetcher";
+import { ModelFetcher, ModelHashMismatchError } from "../../../oracle/src/runtime/fetcher";
 import { tinyIntegerModel } from "../../../models/examples";
 
 /** The error the promise rejects with, asserted to be a VerityError of `type` with `code`. */
@@ -31,7 +31,7 @@ const noNetwork: typeof fetch = async () => {
     throw new Error("the fetcher must not touch the network here");
 };
 
-describe("oracle/models/fetcher", function () {
+describe("oracle/runtime/fetcher", function () {
     const model = tinyIntegerModel().onnx;
     const hash = keccak256(model);
     const otherBytes = Uint8Array.from([1, 2, 3, 4, 5]);

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { FixedPointError, MAX_DECIMALS, fixedToFloat32, float32ToFixed } from "../../oracle/src/models/fixedPoint";
-import { float32ArrayToFixed } from "../../oracle/src/models/fixedPointArrays";
-import { DType } from "../../oracle/src/models/tensorCodec";
+import { FixedPointError, MAX_DECIMALS, fixedToFloat32, float32ToFixed } from "../../../oracle/src/protocol/fixedPoint";
+import { float32ArrayToFixed } from "../../../oracle/src/protocol/fixedPointArrays";
+import { DType } from "../../../oracle/src/protocol/tensorCodec";
 
 const INT32 = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 
-describe("oracle/models/fixedPoint", function () {
+describe("oracle/protocol/fixedPoint", function () {
     describe("float32ToFixed", function () {
         it("rounds half to even on exact ties", function () {
             // 0.5, 1.5, 2.5, -0.5, -1.5 are exact in float32.

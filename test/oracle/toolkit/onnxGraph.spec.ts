@@ -7,7 +7,7 @@ import {
     OnnxGraphError,
     buildOnnxModel,
     type OnnxModelSpec,
-} from "../../../oracle/src/models/onnxGraph";
+} from "../../../oracle/src/toolkit/onnxGraph";
 
 /** Runs `model` once on `feeds` and returns its outputs. */
 async function runOnce(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
@@ -19,7 +19,7 @@ async function runOnce(model: Uint8Array, feeds: Record<string, ort.Tensor>): Pr
     }
 }
 
-describe("oracle/models/onnxGraph", function () {
+describe("oracle/toolkit/onnxGraph", function () {
     it("builds a float MLP layer that onnxruntime runs: Relu(x W + b)", async function () {
         // W is [3, 2] row-major; every value is a small dyadic rational, so float32 results are exact.
         const W = Float32Array.of(1, -1, 0.5, 2, -2, 0.25);

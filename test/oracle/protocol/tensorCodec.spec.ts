@@ -20,8 +20,8 @@ import {
     validateTensors,
     type Tensor,
     type TensorCodecErrorCode,
-} from "../../oracle/src/models/tensorCodec";
-import { describeError, PermanentError, shouldRetry, VerityError } from "../../oracle/src/internal/errors";
+} from "../../../oracle/src/protocol/tensorCodec";
+import { describeError, PermanentError, shouldRetry, VerityError } from "../../../oracle/src/internal/errors";
 import {
     EDGE_VECTORS,
     ELEMENT_AT_CASES,
@@ -32,7 +32,7 @@ import {
     MALFORMED_CASES,
     SOLIDITY_ERRORS,
     edgeVectorHex,
-} from "../shared/tensorVectors";
+} from "../../shared/tensorVectors";
 
 /** Runs `fn`, expects a TensorCodecError with `code` (and `details`, if given), and returns it. */
 function expectCodecError(

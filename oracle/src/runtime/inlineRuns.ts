@@ -19,7 +19,7 @@ import type { Release, Semaphore } from "../internal/semaphore";
 import { reviveError, serializeError, type RunOutcome, type VerifiableLoad } from "./executorProtocol";
 import type { LoadedModel } from "./inference";
 import { inputDependentCost } from "./inputDependentCost";
-import type { Manifest } from "./manifest";
+import type { Manifest } from "../protocol/manifest";
 import type { Placement, Placements } from "./placement";
 
 type Inference = typeof import("./inference");

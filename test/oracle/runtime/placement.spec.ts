@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { DEFAULT_INLINE_POLICY, Placements, type InlinePolicy } from "../../../oracle/src/models/placement";
+import { DEFAULT_INLINE_POLICY, Placements, type InlinePolicy } from "../../../oracle/src/runtime/placement";
 
 const POLICY: InlinePolicy = { ...DEFAULT_INLINE_POLICY, samples: 8 };
 const HOP_MS = 0.1;
@@ -24,7 +24,7 @@ function inline(modelId: string, policy: InlinePolicy = POLICY): Placements {
     return placements;
 }
 
-describe("oracle/models/placement", function () {
+describe("oracle/runtime/placement", function () {
     it("sends a model inline once a full window of its runs is below the hop budget, asking once", function () {
         const placements = new Placements(POLICY, 2);
         placements.add("m", 1_000);

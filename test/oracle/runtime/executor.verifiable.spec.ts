@@ -7,11 +7,11 @@ import { expect } from "chai";
 import { keccak256, ZeroHash } from "ethers";
 import * as ort from "onnxruntime-node";
 import { PermanentError, shouldRetry } from "../../../oracle/src/internal/errors";
-import { Executor, ResultCode } from "../../../oracle/src/models/executor";
-import { executeModel, loadModel } from "../../../oracle/src/models/inference";
-import { parseManifest, embedManifest, type Manifest } from "../../../oracle/src/models/manifest";
-import { buildOnnxModel } from "../../../oracle/src/models/onnxGraph";
-import { DType, decodeTensors, encodeTensors, encodeTensorsTyped } from "../../../oracle/src/models/tensorCodec";
+import { Executor, ResultCode } from "../../../oracle/src/runtime/executor";
+import { executeModel, loadModel } from "../../../oracle/src/runtime/inference";
+import { parseManifest, embedManifest, type Manifest } from "../../../oracle/src/protocol/manifest";
+import { buildOnnxModel } from "../../../oracle/src/toolkit/onnxGraph";
+import { DType, decodeTensors, encodeTensors, encodeTensorsTyped } from "../../../oracle/src/protocol/tensorCodec";
 import { loadVerifiableModel, runVerifiable } from "../../../oracle/src/verify/execute";
 import { disputeGasBound } from "../../../oracle/src/verify/disputeGas";
 import { compileModel } from "../../../oracle/src/verify/program";
@@ -89,7 +89,7 @@ async function rejection(promise: Promise<unknown>, code: string): Promise<Perma
     throw new Error(`expected a PermanentError ${code}`);
 }
 
-describe("oracle/models/executor (verifiable models)", function () {
+describe("oracle/runtime/executor (verifiable models)", function () {
     this.timeout(120_000);
     let executor: Executor;
     const minus128 = saturatingModel(() => -128);
@@ -148,7 +148,7 @@ describe("oracle/models/executor (verifiable models)", function () {
                 outputHash: want.outputHash,
             });
             expect(got.referenceMismatch).to.equal(undefined);
-            // One check of the input for both (models/inputCheck.ts): the same words for the same fault.
+            // One check of the input for both (protocol/inputCheck.ts): the same words for the same fault.
             expect(got.reason).to.be.a("string").and.equal(want.reason);
         }
     });
@@ -229,7 +229,7 @@ describe("oracle/models/executor (verifiable models)", function () {
     });
 });
 
-describe("oracle/models/inference (reference check)", function () {
+describe("oracle/runtime/inference (reference check)", function () {
     this.timeout(60_000);
 
     it("submits the reference result and reports onnxruntime's when they disagree (injected disagreement)", async function () {
