@@ -62,7 +62,7 @@ const QUICK_SCOPE =
     "(a) 2 rounds of short measurements after a 0.2 s warm-up, (b) 4 requests with batching off and on, and off at 50 ms RPC latency; figures too short to mean anything";
 /** The executor's implementation (its hash says which one was measured). */
 const EXECUTOR_SOURCES = ["executor", "executorProtocol", "executorWorker", "inference", "inlineRuns", "placement"].map(
-    (name) => join(__dirname, "..", "oracle", "src", "models", `${name}.ts`),
+    (name) => join(__dirname, "..", "oracle", "src", "runtime", `${name}.ts`),
 );
 
 // ---- (a) executor ----
