@@ -6,10 +6,9 @@ import type { Wallet } from "ethers";
 import type { Config } from "../config/schema";
 import type { Logger } from "../internal/logger";
 import type { NodeMetrics } from "../internal/metrics";
-import type { ChainClient } from "../chain/rpc";
+import type { ChainClient, TransactionReceipt } from "../chain/rpc";
 import type { CoordinatorClient } from "../chain/coordinator";
 import type { TxSender } from "../chain/txSender";
-import type { TransactionReceipt } from "../chain/rpc";
 import type { Store, StoredTx, TxKind } from "../store/store";
 import type { Executor } from "../runtime/executor";
 

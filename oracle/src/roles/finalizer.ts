@@ -13,7 +13,8 @@ import type { StoredRequest, StoredTx } from "../store/store";
 import type { NodeContext, TxOutcomes } from "./context";
 import { postponeOrGiveUp } from "./postpone";
 import { sendGrouped } from "./sendGrouped";
-import { carried, MAX_SENDS_PER_ROUND, requestIdsWith } from "./operator";
+import { MAX_SENDS_PER_ROUND } from "./operator";
+import { carried, requestIdsWith } from "./txRequests";
 
 export interface FinalizerRole {
     tick(): Promise<void>;

@@ -17,13 +17,14 @@ import { crashPoint } from "../internal/crashPoints";
 import { describeError, shouldRetry } from "../internal/errors";
 import { requestIdHex } from "../internal/logger";
 import { decodeRevert, ZERO_BYTES32, type AttestedItem } from "../chain/coordinator";
-import { applyRequestEvents, parseCoordinatorLog, requestFromJson, requestToJson } from "../chain/requestEvents";
+import { applyRequestEvents, requestFromJson, requestToJson } from "../chain/requestEvents";
 import { VerificationModeBigInt } from "../protocol/verificationMode";
 import type { RevertError, TransactionReceipt } from "../chain/rpc";
 import type { StoredRequest, StoredTx } from "../store/store";
 import type { NodeContext, TxOutcomes } from "./context";
 import { MAX_POSTPONES, POSTPONE_SECONDS, postponeOrGiveUp } from "./postpone";
 import { sendGrouped } from "./sendGrouped";
+import { carried, requestIdsWith } from "./txRequests";
 import { createWorthCheck, type WorthAssessment } from "./worth";
 
 /**
@@ -321,28 +322,6 @@ export function createOperatorRole(ctx: NodeContext): OperatorRole {
         },
         inflight: () => running.size,
     };
-}
-
-/** The ids of the requests whose `event` (ResultSubmitted, ResultFinalized) a receipt holds. */
-export function requestIdsWith(ctx: NodeContext, receipt: TransactionReceipt, event: string): Set<string> {
-    const ids = new Set<string>();
-    for (const log of receipt.logs) {
-        if (log.address.toLowerCase() !== ctx.coordinator.address.toLowerCase()) continue;
-        const parsed = parseCoordinatorLog(log);
-        if (parsed?.name === event) ids.add((parsed.args[0] as bigint).toString());
-    }
-    return ids;
-}
-
-/** The requests a transaction of `tx` still carries: known, linked to it, and not done. */
-export function carried(ctx: NodeContext, tx: StoredTx, { openOnly = true } = {}): StoredRequest[] {
-    const out: StoredRequest[] = [];
-    for (const id of tx.requestIds) {
-        const stored = ctx.store.getRequest(id);
-        if (stored === undefined || stored.txId !== tx.id || (openOnly && stored.state === "done")) continue;
-        out.push(stored);
-    }
-    return out;
 }
 
 /** How the operator's submissions end (`submit`, `submit_batch`). */
